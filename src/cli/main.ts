@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// fedbench command line. Exit codes: 0 ok, 1 a check or a case failed, 2 bad input or usage.
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../errors.js';
+import { infoCommand } from './info.js';
+import { listCommand } from './list.js';
+import { runCommand } from './run.js';
+
+export function program(): Command {
+  const p = new Command('fedbench')
+    .description('GPU benchmarking and workload profiling across federated HPC sites')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const cmd of [runCommand(), listCommand(), infoCommand()]) p.addCommand(cmd.exitOverride());
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with code 0.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof InputError) {
+      process.stderr.write(`fedbench: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`fedbench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

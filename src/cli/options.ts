@@ -1,0 +1,7 @@
+import { InvalidArgumentError } from 'commander';
+
+export function intOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  return n;
+}

@@ -1,0 +1,100 @@
+// ONNX Runtime (onnxruntime-node) with an execution-provider chain. The provider recorded is the one the
+// session was created with; GPU providers are created with CPU fallback disabled, so a session that would
+// quietly run some nodes on the CPU fails instead and the chain moves on (with the reason kept).
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { buildOnnxModel } from './onnx-model.js';
+import type { BackendStatus, EngineProbe, Fallback } from './types.js';
+
+export const ORT_PROVIDERS = ['cuda', 'webgpu', 'cpu'] as const;
+export type OrtProvider = (typeof ORT_PROVIDERS)[number];
+
+export interface OrtOptions {
+  /** Providers to try, in order. Default: cuda → webgpu → cpu. */
+  providers?: readonly OrtProvider[];
+  /** Intra-op threads. Default: all CPUs reported by the OS. */
+  threads?: number;
+}
+
+export interface OrtSession {
+  session: ort.InferenceSession;
+  provider: OrtProvider;
+  threads: number;
+  version: string;
+  fallbacks: Fallback[];
+}
+
+export function ortVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('onnxruntime-node/package.json') as { version: string }).version;
+}
+
+function sessionOptions(provider: OrtProvider, threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // Failures reach the user as the fallback reasons; ORT's own log lines would only repeat them on stderr.
+    logSeverityLevel: 4,
+    ...(provider === 'cpu' ? {} : { extra: { session: { disable_cpu_ep_fallback: '1' } } }),
+  };
+}
+
+export function defaultThreads(): number {
+  // availableParallelism respects CPU affinity (Slurm cpusets), unlike os.cpus().length.
+  return Math.max(1, os.availableParallelism());
+}
+
+/** First line of an ORT error without the C++ source location that precedes the useful part. */
+export function ortErrorText(err: unknown): string {
+  const line = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+  const afterCheck = /\bwas false\. (.*)$/.exec(line)?.[1];
+  return (afterCheck ?? line.replace(/^\/onnxruntime_src\/\S+\s+/, '')).trim();
+}
+
+/** Creates a session on the first provider of the chain that accepts the model. */
+export async function createOrtSession(model: Uint8Array | string, options: OrtOptions = {}): Promise<OrtSession> {
+  const chain = options.providers ?? ORT_PROVIDERS;
+  const threads = options.threads ?? defaultThreads();
+  const fallbacks: Fallback[] = [];
+  for (const provider of chain) {
+    try {
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, sessionOptions(provider, threads))
+          : await ort.InferenceSession.create(model, sessionOptions(provider, threads));
+      return { session, provider, threads, version: ortVersion(), fallbacks };
+    } catch (err) {
+      fallbacks.push({ backend: provider, reason: ortErrorText(err) });
+    }
+  }
+  throw new Error(`onnxruntime: no execution provider could run the model (${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')})`);
+}
+
+/** Which providers this machine can use, each checked by creating a real session on a one-node model. */
+export async function probeOrt(): Promise<EngineProbe> {
+  const probeModel = buildOnnxModel({
+    name: 'probe',
+    inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
+    nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+  });
+  const listed = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
+  const backends: BackendStatus[] = [];
+  for (const provider of ORT_PROVIDERS) {
+    try {
+      const s = await ort.InferenceSession.create(probeModel, sessionOptions(provider, 1));
+      await s.release();
+      backends.push({ name: provider, available: true });
+    } catch (err) {
+      const note = listed.has(provider) && !listed.get(provider) ? ' (provider library not bundled: install with ONNXRUNTIME_NODE_INSTALL=cuda12 on GPU sites)' : '';
+      backends.push({ name: provider, available: false, reason: ortErrorText(err) + note });
+    }
+  }
+  return { engine: 'onnxruntime', package: 'onnxruntime-node', version: ortVersion(), available: backends.some((b) => b.available), backends };
+}
+
+export { ort };

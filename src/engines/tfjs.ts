@@ -1,0 +1,111 @@
+// TensorFlow.js with a backend chain: tfjs-node-gpu → tfjs-node → wasm → cpu. tfjs can fail setBackend and
+// carry on with its pure-JS 'cpu' backend without a word, so the backend recorded is the one tfjs reports
+// after setBackend, checked against the one asked for.
+import type * as TF from '@tensorflow/tfjs';
+import type { BackendStatus, EngineProbe, Fallback } from './types.js';
+
+export type Tf = typeof TF;
+export const TFJS_BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type TfjsBackend = (typeof TFJS_BACKENDS)[number];
+
+export interface TfjsHandle {
+  tf: Tf;
+  backend: TfjsBackend;
+  /** npm package that provides the backend. */
+  package: string;
+  version: string;
+  /** Threads the backend computes with, where it says; null when the engine decides by itself. */
+  threads: number | null;
+  fallbacks: Fallback[];
+  /** What tfjs printed while loading (kept out of --json output). */
+  notes: string[];
+}
+
+const PACKAGE: Record<TfjsBackend, string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
+/** Runs fn with console output captured: tfjs greets Node users on stdout, which would corrupt --json. */
+async function quietly<T>(notes: string[], fn: () => Promise<T>): Promise<T> {
+  const saved = { log: console.log, warn: console.warn, info: console.info };
+  const keep = (...args: unknown[]) => notes.push(args.map(String).join(' '));
+  console.log = console.warn = console.info = keep;
+  try {
+    return await fn();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+function message(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+}
+
+async function tryBackend(backend: TfjsBackend, notes: string[]): Promise<Omit<TfjsHandle, 'fallbacks' | 'notes'>> {
+  return quietly(notes, async () => {
+    if (backend === 'tensorflow-gpu' || backend === 'tensorflow') {
+      const tf = (await import(PACKAGE[backend])) as Tf;
+      if (!(await tf.setBackend('tensorflow'))) throw new Error(`tf.setBackend('tensorflow') returned false`);
+      await tf.ready();
+      const b = tf.backend() as { isUsingGpuDevice?: boolean };
+      if (backend === 'tensorflow-gpu' && b.isUsingGpuDevice === false) {
+        throw new Error('tfjs-node-gpu loaded, but TensorFlow found no usable GPU (check CUDA/cuDNN libraries and CUDA_VISIBLE_DEVICES)');
+      }
+      return { tf, backend, package: PACKAGE[backend], version: tf.version.tfjs ?? tf.version_core, threads: null };
+    }
+    const tf = (await import('@tensorflow/tfjs')) as Tf;
+    let threads: number | null = 1;
+    if (backend === 'wasm') {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      if (!(await tf.setBackend('wasm'))) throw new Error(`tf.setBackend('wasm') returned false (WebAssembly module failed to load)`);
+      await tf.ready();
+      threads = wasm.getThreadsCount();
+    } else {
+      if (!(await tf.setBackend('cpu'))) throw new Error(`tf.setBackend('cpu') returned false`);
+      await tf.ready();
+    }
+    if (tf.getBackend() !== backend) throw new Error(`asked for '${backend}', tfjs is running on '${tf.getBackend()}'`);
+    return { tf, backend, package: PACKAGE[backend], version: tf.version_core, threads };
+  });
+}
+
+let current: TfjsHandle | null = null;
+
+/**
+ * Loads tfjs on the first backend of the chain that works. tfjs keeps one global backend per process:
+ * a later call with another chain switches it where tfjs can (wasm ↔ cpu).
+ */
+export async function loadTfjs(chain: readonly TfjsBackend[] = TFJS_BACKENDS): Promise<TfjsHandle> {
+  if (current && chain[0] === current.backend) return current;
+  const fallbacks: Fallback[] = [];
+  const notes: string[] = [];
+  for (const backend of chain) {
+    try {
+      const handle = await tryBackend(backend, notes);
+      current = { ...handle, fallbacks, notes };
+      return current;
+    } catch (err) {
+      fallbacks.push({ backend, reason: message(err) });
+    }
+  }
+  throw new Error(`tfjs: no backend could be started (${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')})`);
+}
+
+/** Which tfjs backends this machine can use. Loading a backend has global effects in tfjs, so this is for `fedbench info`. */
+export async function probeTfjs(): Promise<EngineProbe> {
+  const backends: BackendStatus[] = [];
+  let version: string | null = null;
+  for (const backend of TFJS_BACKENDS) {
+    try {
+      const h = await tryBackend(backend, []);
+      version = h.version;
+      backends.push({ name: backend, available: true, detail: `${h.package}${h.threads ? `, ${h.threads} thread(s)` : ''}` });
+    } catch (err) {
+      backends.push({ name: backend, available: false, reason: message(err) });
+    }
+  }
+  return { engine: 'tfjs', package: '@tensorflow/tfjs', version, available: backends.some((b) => b.available), backends };
+}

@@ -1,0 +1,6 @@
+export { summarize, medianCiRanks, findOutliers, relativeCiHalfWidth, drift, type Stats, type Outliers } from './stats.js';
+export {
+  DEFAULT_RULES, mergeRules, samplingDecision, warmupDecision,
+  type StoppingRules, type WarmupRules, type PartialRules, type StopReason,
+} from './stopping.js';
+export { measure, measureHarnessCost, type Measurement, type HarnessCost, type Workload } from './loop.js';

@@ -1,0 +1,143 @@
+// The timing loop: warm-up until stable, then samples until a stopping rule holds. Raw times are kept.
+import { drift, relativeCiHalfWidth, summarize } from './stats.js';
+import { samplingDecision, warmupDecision, type StopReason, type StoppingRules, type WarmupEnd } from './stopping.js';
+
+export type Workload = () => unknown;
+
+export interface HarnessCost {
+  /** Cost of one clock read, ns. */
+  timerNs: number;
+  /** Cost of the loop around one call of an empty function of the same kind (sync or async), ns. */
+  loopNsPerCall: number;
+  /** loopNsPerCall relative to the median time of one call of the workload. */
+  fractionOfMedian: number;
+}
+
+export interface Measurement {
+  /** Seconds per call of the workload, one entry per sample (sample time / callsPerSample). */
+  iterationSeconds: number[];
+  callsPerSample: number;
+  warmup: { iterations: number; seconds: number; end: WarmupEnd };
+  stopReason: StopReason;
+  /** Wall time spent sampling (excluding warm-up). */
+  samplingSeconds: number;
+  harness: HarnessCost;
+  warnings: string[];
+}
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e9;
+
+/** Runs `fn` `calls` times back to back and returns the elapsed seconds. Sync workloads are not awaited. */
+async function timeCalls(fn: Workload, calls: number, isAsync: boolean): Promise<number> {
+  if (isAsync) {
+    const t0 = now();
+    for (let i = 0; i < calls; i++) await fn();
+    return now() - t0;
+  }
+  const t0 = now();
+  for (let i = 0; i < calls; i++) fn();
+  return now() - t0;
+}
+
+function isThenable(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
+
+export async function measureHarnessCost(isAsync: boolean, calls = 20_000): Promise<Omit<HarnessCost, 'fractionOfMedian'>> {
+  let sink = 0;
+  const clockReads = 10_000;
+  const t0 = now();
+  for (let i = 0; i < clockReads; i++) sink += now();
+  const timerNs = ((now() - t0) / clockReads) * 1e9;
+  const empty: Workload = isAsync ? async () => undefined : () => undefined;
+  await timeCalls(empty, calls, isAsync); // let the JIT settle
+  const loopNsPerCall = Math.min(
+    ...(await Promise.all([0, 1, 2].map(async () => ((await timeCalls(empty, calls, isAsync)) / calls) * 1e9))),
+  );
+  if (sink === -1) console.log(sink); // keep the clock reads alive
+  return { timerNs, loopNsPerCall };
+}
+
+export interface MeasureOptions {
+  rules: StoppingRules;
+  /** Called after each sample, e.g. to drive a progress bar. */
+  onSample?: (n: number, elapsedSeconds: number) => void;
+}
+
+export async function measure(fn: Workload, { rules, onSample }: MeasureOptions): Promise<Measurement> {
+  const warnings: string[] = [];
+  // First call tells whether the workload is async and gives a first time estimate.
+  let t0 = now();
+  const first = fn();
+  const isAsync = isThenable(first);
+  if (isAsync) await first;
+  const firstSeconds = now() - t0;
+
+  // Warm-up: single calls until their times are stable.
+  const warmTimes: number[] = [firstSeconds];
+  const warmStart = t0;
+  let warmEnd: WarmupEnd | null = null;
+  while (!(warmEnd = warmupDecision(rules.warmup, warmTimes, now() - warmStart))) {
+    warmTimes.push(await timeCalls(fn, 1, isAsync));
+  }
+  const warmSeconds = now() - warmStart;
+  if (warmEnd === 'time-out') warnings.push(`warm-up did not stabilise within ${rules.warmup.maxSeconds} s (cv of last ${rules.warmup.window} calls above ${rules.warmup.stableCv})`);
+  const sortedWarm = [...warmTimes.slice(-rules.warmup.window)].sort((a, b) => a - b);
+  const typicalCall = sortedWarm[Math.floor(sortedWarm.length / 2)] ?? firstSeconds;
+  if (warmTimes.length > 1 && firstSeconds > 10 * typicalCall) {
+    warnings.push(`first call took ${(firstSeconds / typicalCall).toFixed(0)}x the steady-state time (one-off initialisation; excluded by warm-up)`);
+  }
+
+  // Short calls are grouped so that one sample lasts at least minSampleSeconds.
+  const callsPerSample = Math.max(1, Math.ceil(rules.minSampleSeconds / Math.max(typicalCall, 1e-9)));
+
+  const sampleSeconds: number[] = [];
+  const perCall: number[] = [];
+  let stopReason: StopReason | null = null;
+  let nextCheck = 1;
+  t0 = now();
+  while (!stopReason) {
+    const s = await timeCalls(fn, callsPerSample, isAsync);
+    sampleSeconds.push(s);
+    perCall.push(s / callsPerSample);
+    const elapsed = now() - t0;
+    onSample?.(perCall.length, elapsed);
+    // Re-summarising every sample is O(n log n); past 100 samples check only every ~5% growth.
+    if (perCall.length >= nextCheck || elapsed >= rules.maxSeconds) {
+      stopReason = samplingDecision(rules, { samples: perCall, elapsedSeconds: elapsed });
+      nextCheck = perCall.length < 100 ? perCall.length + 1 : Math.ceil(perCall.length * 1.05);
+    }
+  }
+  const samplingSeconds = now() - t0;
+
+  const cost = await measureHarnessCost(isAsync);
+  const stats = summarize(perCall);
+  const harness: HarnessCost = { ...cost, fractionOfMedian: cost.loopNsPerCall / 1e9 / stats.median };
+
+  const noise = relativeCiHalfWidth(stats);
+  if (stopReason !== 'converged') {
+    warnings.push(`noise target not met: median 95% CI ±${fmtPct(noise)} > ±${fmtPct(rules.targetNoise)} after ${perCall.length} samples (${stopReason})`);
+  }
+  if (stats.cv > 0.1) warnings.push(`noisy run: coefficient of variation ${fmtPct(stats.cv)} (> 10%)`);
+  const outliers = stats.outliers.indices.length;
+  if (outliers > 0.05 * stats.n) warnings.push(`${outliers} of ${stats.n} samples are outliers (modified z-score > ${stats.outliers.threshold})`);
+  const d = drift(perCall);
+  if (d && Math.abs(d.correlation) > 0.5 && Math.abs(d.relativeChange) > 0.02) {
+    warnings.push(`drifting run: sample times ${d.relativeChange > 0 ? 'rose' : 'fell'} by ${fmtPct(Math.abs(d.relativeChange))} over the run (r = ${d.correlation.toFixed(2)})`);
+  }
+  if (harness.fractionOfMedian > 0.01) warnings.push(`harness overhead is ${fmtPct(harness.fractionOfMedian)} of a call: the workload is too short to time precisely`);
+
+  return {
+    iterationSeconds: perCall,
+    callsPerSample,
+    warmup: { iterations: warmTimes.length, seconds: warmSeconds, end: warmEnd },
+    stopReason,
+    samplingSeconds,
+    harness,
+    warnings,
+  };
+}
+
+function fmtPct(x: number): string {
+  return Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%` : '∞';
+}

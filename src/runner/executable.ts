@@ -1,0 +1,101 @@
+// Turns a workload case into something the timing loop can call, on ONNX Runtime or tfjs.
+// Everything that is not the work itself (model building, session creation, input upload, layout
+// changes) happens here, outside the timed region.
+import { Float16Array } from '@petamoriken/float16';
+import { buildOnnxModel } from '../engines/onnx-model.js';
+import { createOrtSession, ort, type OrtProvider } from '../engines/onnxruntime.js';
+import { loadTfjs, type TfjsBackend } from '../engines/tfjs.js';
+import type { EngineName, Fallback } from '../engines/types.js';
+import type { Inputs, KernelWorkload } from '../workloads/index.js';
+
+export interface EngineUsed {
+  name: EngineName;
+  backend: string;
+  package: string;
+  version: string;
+  threads: number | null;
+  fallbacks: Fallback[];
+}
+
+export interface Executable {
+  engine: EngineUsed;
+  /** The timed call. */
+  call: () => unknown;
+  /** One call whose output is returned in the workload's reference layout, as fp32. */
+  output(): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+export interface EngineChoice {
+  engine: EngineName;
+  /** Pinned backend or provider; null uses the engine's chain. */
+  backend: string | null;
+  threads?: number;
+}
+
+function toFloat32(data: unknown, type: string): Float32Array {
+  if (type === 'float16') {
+    const bits = data as Uint16Array;
+    return Float32Array.from(new Float16Array(bits.buffer, bits.byteOffset, bits.length));
+  }
+  if (data instanceof Float32Array) return data;
+  return Float32Array.from(data as ArrayLike<number>);
+}
+
+async function compileOrt(w: KernelWorkload, params: Record<string, unknown>, inputs: Inputs, choice: EngineChoice): Promise<Executable> {
+  const graph = w.onnx(params);
+  const s = await createOrtSession(buildOnnxModel(graph), {
+    ...(choice.backend ? { providers: [choice.backend as OrtProvider] } : {}),
+    ...(choice.threads ? { threads: choice.threads } : {}),
+  });
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const input of graph.inputs) {
+    const host = inputs[input.name];
+    if (!host) throw new Error(`workload ${w.id} has no data for model input '${input.name}'`);
+    feeds[input.name] =
+      input.dtype === 'float16'
+        ? new ort.Tensor('float16', new Uint16Array(new Float16Array(host.data).buffer), host.shape)
+        : new ort.Tensor('float32', host.data, host.shape);
+  }
+  const outName = graph.outputs[0]!.name;
+  return {
+    engine: { name: 'onnxruntime', backend: s.provider, package: 'onnxruntime-node', version: s.version, threads: s.threads, fallbacks: s.fallbacks },
+    call: () => s.session.run(feeds),
+    output: async () => {
+      const out = (await s.session.run(feeds))[outName]!;
+      return toFloat32(out.data, out.type);
+    },
+    dispose: () => s.session.release(),
+  };
+}
+
+async function compileTfjs(w: KernelWorkload, params: Record<string, unknown>, inputs: Inputs, choice: EngineChoice): Promise<Executable> {
+  const h = await loadTfjs(choice.backend ? [choice.backend as TfjsBackend] : undefined);
+  const { tf } = h;
+  const program = w.tfjs(tf, params);
+  const tensors = program.prepare(inputs);
+  // Ends every call with a one-element read-back, so backends that queue work (GPU) have finished it.
+  const call = () => {
+    const y = program.run(tensors);
+    const probe = tf.tidy(() => tf.slice(tf.reshape(y, [-1]), 0, 1));
+    probe.dataSync();
+    probe.dispose();
+    y.dispose();
+  };
+  return {
+    engine: { name: 'tfjs', backend: h.backend, package: h.package, version: h.version, threads: h.threads, fallbacks: h.fallbacks },
+    call,
+    output: async () => {
+      const y = program.run(tensors);
+      const r = program.toReference(y);
+      const data = (await r.data()) as Float32Array;
+      tf.dispose([y, r]);
+      return Float32Array.from(data);
+    },
+    dispose: async () => tf.dispose(Object.values(tensors)),
+  };
+}
+
+export function compile(w: KernelWorkload, params: Record<string, unknown>, inputs: Inputs, choice: EngineChoice): Promise<Executable> {
+  return choice.engine === 'onnxruntime' ? compileOrt(w, params, inputs, choice) : compileTfjs(w, params, inputs, choice);
+}

@@ -1,0 +1,42 @@
+// Runs cases one after another and writes each record as soon as it exists, so an interrupted run
+// keeps everything measured so far.
+import type { RunRecord } from '../results/index.js';
+import { writeRecord } from '../results/index.js';
+import type { Case } from '../suite/index.js';
+import { systemInfo } from '../system/index.js';
+import { runCase } from './run-case.js';
+
+export interface RunEvents {
+  caseStart?(c: Case, index: number, total: number): void;
+  sample?(c: Case, n: number, elapsedSeconds: number): void;
+  caseEnd?(record: RunRecord, file: string | null): void;
+}
+
+export interface RunOptions {
+  campaign: string;
+  /** Folder for records; null keeps them in memory only. */
+  out: string | null;
+  threads?: number;
+  events?: RunEvents;
+}
+
+export async function runCases(cases: readonly Case[], opts: RunOptions): Promise<RunRecord[]> {
+  const system = await systemInfo();
+  const records: RunRecord[] = [];
+  for (const [i, c] of cases.entries()) {
+    opts.events?.caseStart?.(c, i, cases.length);
+    const record = await runCase(c, {
+      campaign: opts.campaign,
+      system,
+      ...(opts.threads ? { threads: opts.threads } : {}),
+      onSample: (n, t) => opts.events?.sample?.(c, n, t),
+    });
+    const file = opts.out ? await writeRecord(opts.out, record) : null;
+    records.push(record);
+    opts.events?.caseEnd?.(record, file);
+  }
+  return records;
+}
+
+export { runCase, type RunContext } from './run-case.js';
+export { compile, type Executable, type EngineChoice, type EngineUsed } from './executable.js';

@@ -1,0 +1,164 @@
+// Loads a suite file, validates it completely, and expands it into cases — before anything runs.
+// Every error names the file, the line and column, and the field path.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { InputError, unknownName } from '../errors.js';
+import { ENGINE_NAMES, type EngineName } from '../engines/types.js';
+import { DEFAULT_RULES, mergeRules, type StoppingRules } from '../measure/index.js';
+import { WORKLOADS, type KernelWorkload } from '../workloads/index.js';
+import { suiteSchema, type BenchmarkSpec } from './schema.js';
+
+export const BUILTIN_SUITES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../benchmarks');
+
+export interface Case {
+  /** Stable id: benchmark/engine[:backend]/param=value,… */
+  id: string;
+  suite: string;
+  benchmark: Pick<BenchmarkSpec, 'id' | 'workload' | 'description'>;
+  workload: KernelWorkload;
+  engine: EngineName;
+  /** A backend / provider pinned by the suite or the command line; null lets the engine's chain choose. */
+  backend: string | null;
+  params: Record<string, unknown>;
+  rules: StoppingRules;
+  seed: number;
+}
+
+export interface Suite {
+  name: string;
+  description: string | undefined;
+  file: string;
+  cases: Case[];
+}
+
+type Path = ReadonlyArray<string | number>;
+
+function locate(doc: Document, lines: LineCounter, at: Path): string {
+  // Walk up until a node exists: a missing key is reported at its parent.
+  for (let p = [...at]; ; p = p.slice(0, -1)) {
+    const node = p.length ? doc.getIn(p, true) : doc.contents;
+    if (isNode(node) && node.range) {
+      const { line, col } = lines.linePos(node.range[0]);
+      return `${line}:${col}`;
+    }
+    if (p.length === 0) return '1:1';
+  }
+}
+
+function fieldPath(p: Path): string {
+  return p.length ? p.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').replace(/^\./, '') : '(top level)';
+}
+
+function issueText(issues: z.core.$ZodIssue[], file: string, doc: Document, lines: LineCounter, prefix: Path = []): string {
+  return issues
+    .map((i) => {
+      const p = [...prefix, ...(i.path as Array<string | number>)];
+      return `${file}:${locate(doc, lines, p)}: ${fieldPath(p)}: ${i.message}`;
+    })
+    .join('\n');
+}
+
+function cartesian(params: Record<string, unknown>): Array<Record<string, unknown>> {
+  let out: Array<Record<string, unknown>> = [{}];
+  for (const [key, value] of Object.entries(params)) {
+    const values = Array.isArray(value) ? value : [value];
+    out = out.flatMap((partial) => values.map((v) => ({ ...partial, [key]: v })));
+  }
+  return out;
+}
+
+function parseEngineRef(ref: string): { engine: EngineName; backend: string | null } {
+  const [engine, backend] = ref.split(':') as [EngineName, string | undefined];
+  return { engine, backend: backend ?? null };
+}
+
+export function caseId(benchmarkId: string, engine: string, backend: string | null, params: Record<string, unknown>): string {
+  const p = Object.entries(params)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(',');
+  return `${benchmarkId}/${backend ? `${engine}:${backend}` : engine}${p ? `/${p}` : ''}`;
+}
+
+/** Parses and validates suite text; `file` is used in messages only. */
+export function parseSuite(text: string, file: string): Suite {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new InputError(
+      doc.errors
+        .map((e) => {
+          const pos = e.linePos?.[0];
+          return `${file}:${pos ? `${pos.line}:${pos.col}` : '?'}: invalid YAML: ${e.message.split('\n')[0]}`;
+        })
+        .join('\n'),
+    );
+  }
+  const parsed = suiteSchema.safeParse(doc.toJS());
+  if (!parsed.success) throw new InputError(issueText(parsed.error.issues, file, doc, lines));
+  const suite = parsed.data;
+
+  const problems: string[] = [];
+  const cases: Case[] = [];
+  const seen = new Set<string>();
+  suite.benchmarks.forEach((b, bi) => {
+    const at: Path = ['benchmarks', bi];
+    if (seen.has(b.id)) problems.push(`${file}:${locate(doc, lines, [...at, 'id'])}: benchmarks[${bi}].id: duplicate benchmark id '${b.id}'`);
+    seen.add(b.id);
+    const workload = WORKLOADS[b.workload];
+    if (!workload) {
+      problems.push(`${file}:${locate(doc, lines, [...at, 'workload'])}: benchmarks[${bi}].workload: ${unknownName('workload', b.workload, Object.keys(WORKLOADS)).message}`);
+      return;
+    }
+    const rules = mergeRules(DEFAULT_RULES, suite.stop, b.stop);
+    if (rules.minSamples > rules.maxSamples || rules.minSeconds > rules.maxSeconds) {
+      problems.push(`${file}:${locate(doc, lines, [...at, 'stop'])}: benchmarks[${bi}].stop: minimum exceeds maximum (samples ${rules.minSamples}/${rules.maxSamples}, seconds ${rules.minSeconds}/${rules.maxSeconds})`);
+    }
+    const engines = (b.engines ?? suite.engines ?? [...ENGINE_NAMES]).map(parseEngineRef);
+    for (const combo of cartesian(b.params)) {
+      const checked = workload.params.safeParse(combo);
+      if (!checked.success) {
+        const msg = issueText(checked.error.issues, file, doc, lines, [...at, 'params']);
+        if (!problems.includes(msg)) problems.push(msg);
+        continue;
+      }
+      for (const { engine, backend } of engines) {
+        const params = checked.data as Record<string, unknown>;
+        cases.push({
+          id: caseId(b.id, engine, backend, params),
+          suite: suite.name,
+          benchmark: { id: b.id, workload: b.workload, description: b.description ?? workload.description },
+          workload,
+          engine,
+          backend,
+          params,
+          rules,
+          seed: b.seed ?? 42,
+        });
+      }
+    }
+  });
+  if (problems.length) throw new InputError(problems.join('\n'));
+  return { name: suite.name, description: suite.description, file, cases };
+}
+
+export function builtinSuites(dir = BUILTIN_SUITES_DIR): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+/** A built-in suite name (benchmarks/NAME.yaml) or a path to a suite file. */
+export function loadSuite(nameOrFile: string, dir = BUILTIN_SUITES_DIR): Suite {
+  const looksLikePath = /[/\\]|\.ya?ml$/.test(nameOrFile);
+  const file = looksLikePath ? path.resolve(nameOrFile) : path.join(dir, `${nameOrFile}.yaml`);
+  if (!existsSync(file)) {
+    if (looksLikePath) throw new InputError(`suite file not found: ${file}`);
+    throw unknownName('suite', nameOrFile, builtinSuites(dir));
+  }
+  return parseSuite(readFileSync(file, 'utf8'), looksLikePath ? nameOrFile : path.relative(process.cwd(), file) || file);
+}

@@ -1,0 +1,120 @@
+// Hardware and software provenance, collected once per process and copied into every record.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { promisify } from 'node:util';
+import type { SystemInfo } from '../results/record.js';
+
+const run = promisify(execFile);
+
+/** Environment variables that change what a benchmark measures. */
+export const RELEVANT_ENV = [
+  'OMP_NUM_THREADS', 'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS',
+  'CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'ONNXRUNTIME_NODE_INSTALL', 'TF_CPP_MIN_LOG_LEVEL', 'UV_THREADPOOL_SIZE',
+];
+const SLURM_ENV = /^(SLURM_(JOB_ID|JOB_NAME|CLUSTER_NAME|JOB_PARTITION|JOB_NODELIST|JOB_GPUS|GPUS_ON_NODE|ARRAY_JOB_ID|ARRAY_TASK_ID|NTASKS|PROCID|LOCALID|CPUS_PER_TASK|STEP_ID)|SLURMD_NODENAME)$/;
+
+/** CPU features that decide which kernels the engines can use. */
+const CPU_FLAGS = ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'asimd', 'sve'];
+
+export const PACKAGES = ['onnxruntime-node', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+
+export function packageVersion(name: string): string | null {
+  try {
+    return (createRequire(import.meta.url)(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+export interface GpuRow {
+  index: number;
+  name: string;
+  uuid?: string;
+  memoryMiB?: number;
+  driver?: string;
+}
+
+export const NVIDIA_SMI_QUERY = ['--query-gpu=index,name,uuid,memory.total,driver_version', '--format=csv,noheader,nounits'];
+
+/** Parses `nvidia-smi --query-gpu=index,name,uuid,memory.total,driver_version --format=csv,noheader,nounits`. */
+export function parseNvidiaSmiGpus(csv: string): GpuRow[] {
+  return csv
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [index, name, uuid, mem, driver] = line.split(',').map((f) => f.trim());
+      const memoryMiB = Number(mem);
+      return {
+        index: Number(index),
+        name: name ?? 'unknown',
+        ...(uuid ? { uuid } : {}),
+        ...(Number.isFinite(memoryMiB) ? { memoryMiB } : {}),
+        ...(driver ? { driver } : {}),
+      };
+    });
+}
+
+async function gpus(): Promise<{ gpus: GpuRow[]; source: string }> {
+  try {
+    const { stdout } = await run('nvidia-smi', NVIDIA_SMI_QUERY, { timeout: 15_000 });
+    return { gpus: parseNvidiaSmiGpus(stdout), source: 'nvidia-smi' };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT') return { gpus: [], source: 'none: nvidia-smi not found on PATH' };
+    return { gpus: [], source: `none: nvidia-smi failed (${(e.stderr || e.message).split('\n')[0]})` };
+  }
+}
+
+async function distro(): Promise<string | null> {
+  try {
+    const text = await readFile('/etc/os-release', 'utf8');
+    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function cpuFlags(): Promise<string[]> {
+  try {
+    const text = await readFile('/proc/cpuinfo', 'utf8');
+    const flags = new Set((/^(flags|Features)\s*:\s*(.*)$/m.exec(text)?.[2] ?? '').split(/\s+/));
+    return CPU_FLAGS.filter((f) => flags.has(f));
+  } catch {
+    return [];
+  }
+}
+
+export function relevantEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && (RELEVANT_ENV.includes(k) || SLURM_ENV.test(k)))) as Record<string, string>;
+}
+
+let cached: Promise<SystemInfo> | null = null;
+
+export function systemInfo(): Promise<SystemInfo> {
+  cached ??= (async () => {
+    const [g, d, flags] = await Promise.all([gpus(), distro(), cpuFlags()]);
+    return {
+      host: os.hostname(),
+      os: { platform: os.platform(), release: os.release(), distro: d, arch: os.arch() },
+      cpu: { model: os.cpus()[0]?.model.trim() ?? 'unknown', logicalCores: os.cpus().length, availableParallelism: os.availableParallelism(), flags },
+      memoryBytes: os.totalmem(),
+      gpus: g.gpus,
+      gpuSource: g.source,
+      node: process.version,
+      packages: Object.fromEntries([['fedbench', packageVersion('fedbench') ?? ownVersion()], ...PACKAGES.map((p) => [p, packageVersion(p)])]),
+      env: relevantEnv(),
+    };
+  })();
+  return cached;
+}
+
+function ownVersion(): string | null {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
