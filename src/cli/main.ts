@@ -2,6 +2,7 @@
 // fedbench command line. Exit codes: 0 ok, 1 a check or a case failed, 2 bad input or usage.
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors.js';
+import { fedbenchVersion } from '../system/index.js';
 import { infoCommand } from './info.js';
 import { listCommand } from './list.js';
 import { runCommand } from './run.js';
@@ -9,7 +10,7 @@ import { runCommand } from './run.js';
 export function program(): Command {
   const p = new Command('fedbench')
     .description('GPU benchmarking and workload profiling across federated HPC sites')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(fedbenchVersion() ?? 'unknown')
     .showHelpAfterError()
     .exitOverride();
   for (const cmd of [runCommand(), listCommand(), infoCommand()]) p.addCommand(cmd.exitOverride());

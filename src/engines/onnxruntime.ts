@@ -7,6 +7,9 @@ import * as ort from 'onnxruntime-node';
 import { buildOnnxModel } from './onnx-model.js';
 import type { BackendStatus, EngineProbe, Fallback } from './types.js';
 
+// Failures reach the user as fallback reasons; ORT's own log would repeat them on stderr.
+ort.env.logLevel = 'fatal';
+
 export const ORT_PROVIDERS = ['cuda', 'webgpu', 'cpu'] as const;
 export type OrtProvider = (typeof ORT_PROVIDERS)[number];
 
@@ -37,7 +40,6 @@ function sessionOptions(provider: OrtProvider, threads: number): ort.InferenceSe
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    // Failures reach the user as the fallback reasons; ORT's own log lines would only repeat them on stderr.
     logSeverityLevel: 4,
     ...(provider === 'cpu' ? {} : { extra: { session: { disable_cpu_ep_fallback: '1' } } }),
   };

@@ -90,8 +90,8 @@ export function parseSuite(text: string, file: string): Suite {
     throw new InputError(
       doc.errors
         .map((e) => {
-          const pos = e.linePos?.[0];
-          return `${file}:${pos ? `${pos.line}:${pos.col}` : '?'}: invalid YAML: ${e.message.split('\n')[0]}`;
+          const { line, col } = lines.linePos(e.pos[0]);
+          return `${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`;
         })
         .join('\n'),
     );

@@ -104,14 +104,14 @@ export function systemInfo(): Promise<SystemInfo> {
       gpus: g.gpus,
       gpuSource: g.source,
       node: process.version,
-      packages: Object.fromEntries([['fedbench', packageVersion('fedbench') ?? ownVersion()], ...PACKAGES.map((p) => [p, packageVersion(p)])]),
+      packages: Object.fromEntries([['fedbench', fedbenchVersion()], ...PACKAGES.map((p) => [p, packageVersion(p)])]),
       env: relevantEnv(),
     };
   })();
   return cached;
 }
 
-function ownVersion(): string | null {
+export function fedbenchVersion(): string | null {
   try {
     return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
   } catch {

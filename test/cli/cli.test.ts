@@ -1,0 +1,116 @@
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runRecordSchema, type RunRecord } from '../../src/results/index.js';
+import { loadSuite } from '../../src/suite/index.js';
+import { fedbench } from './run-cli.js';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'fb-cli-'));
+});
+
+describe('fedbench run --suite quick --json', () => {
+  it('writes a valid record for every case, naming the backend that ran', async () => {
+    const out = path.join(tmp, 'quick');
+    const r = await fedbench(['run', '--suite', 'quick', '--json', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const records = (JSON.parse(r.stdout) as unknown[]).map((x) => runRecordSchema.parse(x));
+    const expected = loadSuite('quick').cases.map((c) => c.id);
+    expect(records.map((x) => x.case)).toEqual(expected);
+    for (const rec of records) {
+      if (rec.status === 'ok') {
+        expect(rec.engine.backend).toBeTruthy();
+        expect(rec.engine.version).toBeTruthy();
+        expect(rec.stats!.n).toBeGreaterThanOrEqual(10);
+        expect(rec.verification!.passed).toBe(true);
+      } else {
+        expect(rec.status).toBe('skipped');
+        expect(rec.error).toBeTruthy();
+      }
+    }
+    // the only expected skip here: fp16 on tfjs
+    expect(records.filter((x) => x.status === 'skipped').map((x) => x.case)).toEqual(['gemm/tfjs/n=512,dtype=fp16']);
+    // one file per case on disk, identical to what was printed
+    const files = await readdir(out);
+    expect(files).toHaveLength(records.length);
+  });
+});
+
+describe('bad input exits 2 with a message that names what and where', () => {
+  it('unknown suite lists the valid ones', async () => {
+    const r = await fedbench(['run', '--suite', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown suite 'nope'. Valid suites: kernels, quick/);
+  });
+
+  it('unknown benchmark id lists the ids of the suite', async () => {
+    const r = await fedbench(['run', '--suite', 'quick', '--bench', 'gemmm']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown benchmark 'gemmm'. Valid benchmarks: gemm, conv2d, bandwidth, attention/);
+  });
+
+  it('unknown engine or backend lists the valid ones', async () => {
+    const e = await fedbench(['run', '--engine', 'pytorch']);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/Valid engines: onnxruntime, tfjs/);
+    const b = await fedbench(['run', '--engine', 'tfjs:webgl']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/Valid tfjs backends: tensorflow-gpu, tensorflow, wasm, cpu/);
+  });
+
+  it('a malformed suite fails before anything runs, with file and line', async () => {
+    const file = path.join(tmp, 'broken.yaml');
+    await writeFile(file, 'name: broken\nbenchmarks:\n  - id: g\n    workload: gemm\n    params: { n: [64, "big"] }\n');
+    const out = path.join(tmp, 'never');
+    const r = await fedbench(['run', '--suite', file, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:5:`);
+    expect(r.stderr).toContain('benchmarks[0].params.n');
+    await expect(readdir(out)).rejects.toThrow(); // nothing ran, nothing written
+  });
+
+  it('unknown options are usage errors', async () => {
+    const r = await fedbench(['run', '--frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '--frobnicate'/);
+  });
+});
+
+describe('a case that fails', () => {
+  it('still gets a record with its reason, and the run exits 1', async () => {
+    const file = path.join(tmp, 'cuda.yaml');
+    await writeFile(file, 'name: cuda-only\nengines: ["onnxruntime:cuda"]\nbenchmarks:\n  - { id: g, workload: gemm, params: { n: 32 } }\n');
+    const out = path.join(tmp, 'cuda');
+    const r = await fedbench(['run', '--suite', file, '--out', out, '--json']);
+    // No CUDA provider on machines without a GPU: the record says so.
+    expect(r.code).toBe(1);
+    const [rec] = JSON.parse(r.stdout) as RunRecord[];
+    expect(rec!.status).toBe('failed');
+    expect(rec!.error).toMatch(/cuda/);
+    expect(await readdir(out)).toHaveLength(1);
+  });
+});
+
+describe('fedbench info --json', () => {
+  it('lists every engine backend as available or not, with the reason', async () => {
+    const r = await fedbench(['info', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout) as { engines: Array<{ engine: string; backends: Array<{ name: string; available: boolean; reason?: string }> }>; energy: unknown[] };
+    expect(info.engines.map((e) => e.engine)).toEqual(['onnxruntime', 'tfjs']);
+    const all = info.engines.flatMap((e) => e.backends.map((b) => `${e.engine}:${b.name}`));
+    expect(all).toEqual(['onnxruntime:cuda', 'onnxruntime:webgpu', 'onnxruntime:cpu', 'tfjs:tensorflow-gpu', 'tfjs:tensorflow', 'tfjs:wasm', 'tfjs:cpu']);
+    for (const e of info.engines) for (const b of e.backends) if (!b.available) expect(b.reason, `${e.engine}:${b.name}`).toBeTruthy();
+    expect(info.energy.length).toBeGreaterThan(0);
+  });
+});
+
+describe('fedbench list', () => {
+  it('lists suites and the cases of one', async () => {
+    const r = await fedbench(['list', '--suite', 'kernels', '--json']);
+    expect(r.code).toBe(0);
+    const l = JSON.parse(r.stdout) as { cases: Array<{ id: string }> };
+    expect(l.cases.map((c) => c.id)).toContain('gemm/onnxruntime/n=2048,dtype=fp32');
+  });
+});

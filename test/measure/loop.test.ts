@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RULES, measure, mergeRules } from '../../src/measure/index.js';
+
+function spin(seconds: number): void {
+  const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+  while (process.hrtime.bigint() < end);
+}
+
+const fast = mergeRules(DEFAULT_RULES, { minSeconds: 0.05, maxSeconds: 0.5, minSamples: 10, warmup: { minSeconds: 0.01, maxSeconds: 0.2 } });
+
+describe('measure', () => {
+  it('groups calls too short to time alone, and reports per-call times', async () => {
+    let calls = 0;
+    const m = await measure(() => void calls++, { rules: fast });
+    expect(m.callsPerSample).toBeGreaterThan(100);
+    expect(m.iterationSeconds.length).toBeGreaterThanOrEqual(10);
+    expect(calls).toBeGreaterThanOrEqual(m.callsPerSample * m.iterationSeconds.length);
+  });
+
+  it('times one call per sample when calls are long enough', async () => {
+    const m = await measure(() => spin(0.002), { rules: fast });
+    expect(m.callsPerSample).toBe(1);
+    // Every per-call time includes the 2 ms of work.
+    expect(Math.min(...m.iterationSeconds)).toBeGreaterThanOrEqual(0.002);
+  });
+
+  it('awaits asynchronous workloads', async () => {
+    const m = await measure(() => new Promise((r) => setTimeout(r, 3)), { rules: mergeRules(fast, { maxSeconds: 0.2 }) });
+    expect(Math.min(...m.iterationSeconds)).toBeGreaterThanOrEqual(0.0025);
+  });
+
+  it('records a time-out and a warning when the noise target is never met', async () => {
+    let i = 0;
+    const m = await measure(() => spin(i++ % 2 ? 0.0015 : 0.003), { rules: mergeRules(fast, { targetNoise: 0.0001, maxSeconds: 0.3 }) });
+    expect(m.stopReason).toBe('time-out');
+    expect(m.warnings.some((w) => w.startsWith('noise target not met'))).toBe(true);
+  });
+
+  it('measures its own cost', async () => {
+    const m = await measure(() => spin(0.001), { rules: fast });
+    expect(m.harness.timerNs).toBeGreaterThan(0);
+    expect(m.harness.loopNsPerCall).toBeGreaterThan(0);
+    expect(m.harness.fractionOfMedian).toBeCloseTo(m.harness.loopNsPerCall / 1e9 / 0.001, 1);
+  });
+});
