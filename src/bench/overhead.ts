@@ -1,0 +1,124 @@
+// npm run bench:overhead — what fedbench's harness costs, measured, not assumed.
+// In one process: fedbench's measured GEMM (n=2048, fp32, onnxruntime CPU) against a bare onnxruntime loop
+// on the same session options, in alternating rounds so drift hits both alike; then numpy/OpenBLAS on the
+// same machine, with OPENBLAS_CORETYPE as found and with it (and OPENBLAS_L2_SIZE) unset.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as ss from 'simple-statistics';
+import { buildOnnxModel } from '../engines/onnx-model.js';
+import { createOrtSession, defaultThreads, ort } from '../engines/onnxruntime.js';
+import { DEFAULT_RULES, measure, mergeRules } from '../measure/index.js';
+import { compile } from '../runner/index.js';
+import { WORKLOADS } from '../workloads/index.js';
+
+const N = Number(process.env.FEDBENCH_BENCH_N ?? 2048);
+const ROUNDS = Number(process.env.FEDBENCH_BENCH_ROUNDS ?? 5);
+const CALLS = 30;
+const threads = defaultThreads();
+const flop = 2 * N ** 3;
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+async function bareLoop(): Promise<number[]> {
+  const gemm = WORKLOADS.gemm!;
+  const p = { n: N, dtype: 'fp32' };
+  const s = await createOrtSession(buildOnnxModel(gemm.onnx(p)), { providers: ['cpu'], threads });
+  const inputs = gemm.inputs(p, 42);
+  const feeds = { A: new ort.Tensor('float32', inputs.A!.data, [N, N]), B: new ort.Tensor('float32', inputs.B!.data, [N, N]) };
+  for (let i = 0; i < 3; i++) await s.session.run(feeds);
+  const gflops: number[] = [];
+  for (let i = 0; i < CALLS; i++) {
+    const t0 = now();
+    await s.session.run(feeds);
+    gflops.push(flop / (now() - t0) / 1e9);
+  }
+  await s.session.release();
+  return gflops;
+}
+
+async function fedbenchLoop(): Promise<number[]> {
+  const gemm = WORKLOADS.gemm!;
+  const p = { n: N, dtype: 'fp32' };
+  const exe = await compile(gemm, p, gemm.inputs(p, 42), { engine: 'onnxruntime', backend: 'cpu', threads });
+  const rules = mergeRules(DEFAULT_RULES, { minSamples: CALLS, maxSamples: CALLS, minSeconds: 0, maxSeconds: 60, warmup: { minIterations: 3, minSeconds: 0, window: 3, stableCv: 0.1, maxSeconds: 5 } });
+  const m = await measure(exe.call, { rules });
+  await exe.dispose();
+  return m.iterationSeconds.map((t) => flop / t / 1e9);
+}
+
+const NUMPY = `
+import os, sys, time, json
+import numpy as np
+n = int(sys.argv[1]); calls = int(sys.argv[2])
+rng = np.random.default_rng(42)
+a = rng.uniform(-1, 1, (n, n)).astype(np.float32); b = rng.uniform(-1, 1, (n, n)).astype(np.float32)
+for _ in range(3): a @ b
+g = []
+for _ in range(calls):
+    t0 = time.perf_counter(); a @ b; g.append(2 * n**3 / (time.perf_counter() - t0) / 1e9)
+# Which OpenBLAS kernel numpy runs (SkylakeX = AVX-512, Haswell = AVX2), asked of the loaded library itself.
+import ctypes
+info = 'unknown'
+for path in sorted({l.split()[-1] for l in open('/proc/self/maps') if 'openblas' in l.lower()}):
+    lib = ctypes.CDLL(path)
+    for sym in ('scipy_openblas_get_corename64_', 'scipy_openblas_get_corename', 'openblas_get_corename64_', 'openblas_get_corename'):
+        f = getattr(lib, sym, None)
+        if f is not None:
+            f.restype = ctypes.c_char_p
+            info = f().decode()
+            break
+print(json.dumps({'numpy': np.__version__, 'gflops': g, 'kernel': info}))
+`;
+
+interface NumpyRun {
+  env: string;
+  numpy: string;
+  median: number;
+  kernel: string;
+}
+
+async function numpy(unsetCoretype: boolean): Promise<NumpyRun | string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+  if (unsetCoretype) {
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+  }
+  try {
+    const { stdout } = await promisify(execFile)('python3', ['-c', NUMPY, String(N), String(CALLS)], { env, timeout: 300_000 });
+    const r = JSON.parse(stdout) as { numpy: string; gflops: number[]; kernel: string };
+    const label = unsetCoretype ? 'OPENBLAS_CORETYPE unset' : `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(not set)'}`;
+    return { env: label, numpy: r.numpy, median: ss.median(r.gflops), kernel: r.kernel };
+  } catch (err) {
+    return `numpy not measured: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+const fmt = (x: number) => x.toFixed(1);
+
+async function main(): Promise<void> {
+  console.log(`GEMM n=${N} fp32, onnxruntime CPU, ${threads} thread(s); ${ROUNDS} alternating rounds of ${CALLS} calls`);
+  const bare: number[] = [];
+  const fed: number[] = [];
+  const ratios: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const b = ss.median(await bareLoop());
+    const f = ss.median(await fedbenchLoop());
+    bare.push(b);
+    fed.push(f);
+    ratios.push(f / b);
+    console.log(`  round ${r + 1}: bare ${fmt(b)} GFLOP/s, fedbench ${fmt(f)} GFLOP/s, ratio ${(f / b).toFixed(4)}`);
+  }
+  const fedMedian = ss.median(fed);
+  console.log(`fedbench / bare onnxruntime loop: median ratio ${ss.median(ratios).toFixed(4)} (range ${Math.min(...ratios).toFixed(4)}–${Math.max(...ratios).toFixed(4)}); target ≥ 0.98`);
+
+  for (const unset of [false, true]) {
+    const np = await numpy(unset);
+    if (typeof np === 'string') {
+      console.log(np);
+      break;
+    }
+    console.log(`numpy ${np.numpy} (${np.env}, OpenBLAS kernel ${np.kernel}, OPENBLAS_NUM_THREADS=${threads}): ${fmt(np.median)} GFLOP/s; fedbench/numpy ${(fedMedian / np.median).toFixed(3)}`);
+  }
+  console.log('target: ≥ 0.85 of numpy with its AVX-512 kernel (OPENBLAS_CORETYPE unset). OPENBLAS_CORETYPE, where set on a machine, slows numpy: compare against the unset figure.');
+}
+
+await main();
