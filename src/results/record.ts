@@ -1,0 +1,118 @@
+// The run record: one per benchmark case and place, the unit every other part exchanges.
+// Versioned by `schema`; readers reject what they do not understand instead of guessing.
+import { z } from 'zod';
+
+export const RUN_SCHEMA = 'fedbench.run/1';
+
+const metric = z.object({
+  name: z.string(),
+  unit: z.string(),
+  direction: z.enum(['higher', 'lower']),
+});
+
+const stats = z.object({
+  n: z.number().int().nonnegative(),
+  median: z.number(),
+  mean: z.number(),
+  stdev: z.number(),
+  cv: z.number(),
+  ci95: z.tuple([z.number(), z.number()]),
+  ciMethod: z.enum(['order-statistics', 'none']),
+  p5: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  min: z.number(),
+  max: z.number(),
+  mad: z.number(),
+  outliers: z.object({ threshold: z.number(), low: z.number().int(), high: z.number().int(), indices: z.array(z.number().int()) }),
+});
+
+const secondary = metric.extend({ stats });
+
+const energy = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('measured'),
+    source: z.string(),
+    method: z.enum(['counter', 'sampled', 'scheduler', 'estimate']),
+    joules: z.number(),
+    avgWatts: z.number(),
+    coverage: z.number(),
+  }),
+  z.object({ status: z.literal('unavailable'), reason: z.string() }),
+]);
+
+const gpu = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  uuid: z.string().optional(),
+  memoryMiB: z.number().optional(),
+  driver: z.string().optional(),
+});
+
+export const systemSchema = z.object({
+  host: z.string(),
+  os: z.object({ platform: z.string(), release: z.string(), distro: z.string().nullable(), arch: z.string() }),
+  cpu: z.object({ model: z.string(), logicalCores: z.number().int(), availableParallelism: z.number().int(), flags: z.array(z.string()) }),
+  memoryBytes: z.number(),
+  gpus: z.array(gpu),
+  gpuSource: z.string(),
+  node: z.string(),
+  packages: z.record(z.string(), z.string().nullable()),
+  env: z.record(z.string(), z.string()),
+});
+
+export const runRecordSchema = z.object({
+  schema: z.literal(RUN_SCHEMA),
+  id: z.string(),
+  campaign: z.string(),
+  suite: z.string(),
+  case: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  status: z.enum(['ok', 'failed', 'skipped', 'timeout', 'cancelled']),
+  error: z.string().optional(),
+  benchmark: z.object({
+    id: z.string(),
+    kind: z.enum(['kernel', 'training', 'inference']),
+    workload: z.string(),
+    params: z.record(z.string(), z.unknown()),
+  }),
+  engine: z.object({
+    name: z.enum(['onnxruntime', 'tfjs']),
+    /** As actually used, not as requested. Null when the engine never started. */
+    backend: z.string().nullable(),
+    package: z.string().nullable(),
+    version: z.string().nullable(),
+    threads: z.number().int().nullable(),
+    requested: z.array(z.string()),
+    fallbacks: z.array(z.object({ backend: z.string(), reason: z.string() })),
+  }),
+  metric,
+  work: z.object({ perCall: z.number(), note: z.string() }).optional(),
+  verification: z
+    .object({ params: z.record(z.string(), z.unknown()), passed: z.boolean(), worstExcess: z.number().nullable(), tolerance: z.object({ abs: z.number(), rel: z.number() }) })
+    .optional(),
+  samples: z.array(z.number()),
+  iterationSeconds: z.array(z.number()),
+  stats: stats.optional(),
+  secondary: z.array(secondary),
+  measurement: z
+    .object({
+      callsPerSample: z.number().int(),
+      warmup: z.object({ iterations: z.number().int(), seconds: z.number(), end: z.enum(['stable', 'time-out']) }),
+      stopReason: z.enum(['converged', 'time-out', 'max-samples']),
+      samplingSeconds: z.number(),
+      rules: z.record(z.string(), z.unknown()),
+      harness: z.object({ timerNs: z.number(), loopNsPerCall: z.number(), fractionOfMedian: z.number() }),
+    })
+    .optional(),
+  warnings: z.array(z.string()),
+  energy,
+  system: systemSchema,
+  site: z.string().optional(),
+  slurm: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type RunRecord = z.infer<typeof runRecordSchema>;
+export type SystemInfo = z.infer<typeof systemSchema>;
+export type EnergyReading = z.infer<typeof energy>;

@@ -1,0 +1,55 @@
+// Records on disk: one JSON file per case, written atomically (temp file + rename) so a crash never
+// leaves half a record, and a reader never sees one.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { runRecordSchema, type RunRecord } from './record.js';
+
+/** File-system-safe name for a case id: keeps letters, digits and . _ - =, replaces the rest. */
+export function recordFileName(record: Pick<RunRecord, 'case' | 'id'>): string {
+  const slug = record.case.replace(/[^A-Za-z0-9._=-]+/g, '_').replace(/^[._]+/, '').slice(0, 150);
+  return `${slug}.${record.id.slice(0, 8)}.json`;
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', { flag: 'wx' });
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function writeRecord(dir: string, record: RunRecord): Promise<string> {
+  runRecordSchema.parse(record); // never write what a reader would reject
+  const file = path.join(dir, recordFileName(record));
+  await writeJsonAtomic(file, record);
+  return file;
+}
+
+export interface ReadProblem {
+  file: string;
+  error: string;
+}
+
+/** Reads every record under dir; files that are not valid records are reported, not thrown. */
+export async function readRecords(dir: string): Promise<{ records: RunRecord[]; problems: ReadProblem[] }> {
+  const records: RunRecord[] = [];
+  const problems: ReadProblem[] = [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  for (const e of entries) {
+    if (!e.isFile() || !e.name.endsWith('.json')) continue;
+    const file = path.join(e.parentPath ?? dir, e.name);
+    try {
+      const parsed = runRecordSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+      if (parsed.success) records.push(parsed.data);
+      else problems.push({ file, error: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') });
+    } catch (err) {
+      problems.push({ file, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return { records, problems };
+}
