@@ -57,12 +57,51 @@ export function ortErrorText(err: unknown): string {
   return (afterCheck ?? line.replace(/^\/onnxruntime_src\/\S+\s+/, '')).trim();
 }
 
+let probeModel: Uint8Array | null = null;
+/** A one-node model: enough to learn whether a provider can start at all on this machine. */
+function tinyModel(): Uint8Array {
+  probeModel ??= buildOnnxModel({
+    name: 'probe',
+    inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
+    nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+  });
+  return probeModel;
+}
+
+// Whether a provider starts depends on the machine, not the model: ask once per process.
+const providerStart = new Map<OrtProvider, Promise<string | null>>();
+
+function providerProblem(provider: OrtProvider): Promise<string | null> {
+  let known = providerStart.get(provider);
+  if (!known) {
+    known = ort.InferenceSession.create(tinyModel(), sessionOptions(provider, 1)).then(
+      async (s) => {
+        await s.release();
+        return null;
+      },
+      (err: unknown) => {
+        const bundled = ort.listSupportedBackends().find((b) => b.name === provider)?.bundled;
+        const note = bundled === false ? ' (provider library not bundled: install with ONNXRUNTIME_NODE_INSTALL=cuda12 on GPU sites)' : '';
+        return ortErrorText(err) + note;
+      },
+    );
+    providerStart.set(provider, known);
+  }
+  return known;
+}
+
 /** Creates a session on the first provider of the chain that accepts the model. */
 export async function createOrtSession(model: Uint8Array | string, options: OrtOptions = {}): Promise<OrtSession> {
   const chain = options.providers ?? ORT_PROVIDERS;
   const threads = options.threads ?? defaultThreads();
   const fallbacks: Fallback[] = [];
   for (const provider of chain) {
+    const problem = await providerProblem(provider);
+    if (problem) {
+      fallbacks.push({ backend: provider, reason: problem });
+      continue;
+    }
     try {
       const session =
         typeof model === 'string'
@@ -78,23 +117,10 @@ export async function createOrtSession(model: Uint8Array | string, options: OrtO
 
 /** Which providers this machine can use, each checked by creating a real session on a one-node model. */
 export async function probeOrt(): Promise<EngineProbe> {
-  const probeModel = buildOnnxModel({
-    name: 'probe',
-    inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
-    outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
-    nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
-  });
-  const listed = new Map(ort.listSupportedBackends().map((b) => [b.name, b.bundled]));
   const backends: BackendStatus[] = [];
   for (const provider of ORT_PROVIDERS) {
-    try {
-      const s = await ort.InferenceSession.create(probeModel, sessionOptions(provider, 1));
-      await s.release();
-      backends.push({ name: provider, available: true });
-    } catch (err) {
-      const note = listed.has(provider) && !listed.get(provider) ? ' (provider library not bundled: install with ONNXRUNTIME_NODE_INSTALL=cuda12 on GPU sites)' : '';
-      backends.push({ name: provider, available: false, reason: ortErrorText(err) + note });
-    }
+    const problem = await providerProblem(provider);
+    backends.push(problem ? { name: provider, available: false, reason: problem } : { name: provider, available: true });
   }
   return { engine: 'onnxruntime', package: 'onnxruntime-node', version: ortVersion(), available: backends.some((b) => b.available), backends };
 }

@@ -72,21 +72,24 @@ async function tryBackend(backend: TfjsBackend, notes: string[]): Promise<Omit<T
   });
 }
 
-let current: TfjsHandle | null = null;
+const loaded = new Map<string, TfjsHandle>();
 
 /**
  * Loads tfjs on the first backend of the chain that works. tfjs keeps one global backend per process:
  * a later call with another chain switches it where tfjs can (wasm ↔ cpu).
  */
 export async function loadTfjs(chain: readonly TfjsBackend[] = TFJS_BACKENDS): Promise<TfjsHandle> {
-  if (current && chain[0] === current.backend) return current;
+  const key = chain.join('>');
+  const known = loaded.get(key);
+  // Reuse only while tfjs still runs on that backend (another chain may have switched it since).
+  if (known && known.tf.getBackend() === (known.backend.startsWith('tensorflow') ? 'tensorflow' : known.backend)) return known;
   const fallbacks: Fallback[] = [];
   const notes: string[] = [];
   for (const backend of chain) {
     try {
-      const handle = await tryBackend(backend, notes);
-      current = { ...handle, fallbacks, notes };
-      return current;
+      const handle: TfjsHandle = { ...(await tryBackend(backend, notes)), fallbacks, notes };
+      loaded.set(key, handle);
+      return handle;
     } catch (err) {
       fallbacks.push({ backend, reason: message(err) });
     }
