@@ -6,6 +6,8 @@ import { fedbenchVersion } from '../system/index.js';
 import { infoCommand } from './info.js';
 import { listCommand } from './list.js';
 import { runCommand } from './run.js';
+import { reportCommand } from './report.js';
+import { compareCommand, recommendCommand, validateCommand } from './analyse.js';
 
 export function program(): Command {
   const p = new Command('fedbench')
@@ -13,7 +15,7 @@ export function program(): Command {
     .version(fedbenchVersion() ?? 'unknown')
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [runCommand(), listCommand(), infoCommand()]) p.addCommand(cmd.exitOverride());
+  for (const cmd of [runCommand(), listCommand(), infoCommand(), reportCommand(), compareCommand(), validateCommand(), recommendCommand()]) p.addCommand(cmd.exitOverride());
   return p;
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
+import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
 import { loadSuite } from '../suite/index.js';
 import { summaryTable } from './format.js';
@@ -20,8 +21,9 @@ export function runCommand(): Command {
     .option('-t, --threads <n>', 'threads for engines that take a count (default: all available CPUs)', intOption)
     .option('-o, --out <dir>', 'folder for run records (default: results/<campaign>)')
     .option('--campaign <name>', 'campaign name recorded in every record')
+    .option('--report [file]', 'then write an HTML report of this run (default: reports/<campaign>.html)')
     .option('--json', 'print the records as JSON on stdout (no progress, no table)')
-    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; json?: boolean }) => {
+    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean }) => {
       const suite = loadSuite(opts.suite);
       const cases = selectCases(suite.cases, { ...(opts.bench ? { bench: opts.bench } : {}), ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}) });
       const campaign = opts.campaign ?? defaultCampaign();
@@ -55,6 +57,11 @@ export function runCommand(): Command {
         const warned = records.filter((r) => r.warnings.length);
         for (const r of warned) for (const w of r.warnings) process.stdout.write(`warning: ${r.case}: ${w}\n`);
         process.stdout.write(`${records.length} record(s) in ${out}\n`);
+      }
+      if (opts.report) {
+        const file = path.resolve(typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`));
+        const written = await writeReport(records, file, { title: `fedbench ${suite.name} — ${campaign}`, sources: [`suite ${suite.file}`, `records in ${out}`] });
+        process.stderr.write(`report: ${written.html}\n`);
       }
       const failed = records.filter((r) => r.status === 'failed');
       if (failed.length) {

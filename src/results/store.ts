@@ -5,10 +5,11 @@ import { mkdir, readdir, readFile, rename, writeFile, rm } from 'node:fs/promise
 import path from 'node:path';
 import { runRecordSchema, type RunRecord } from './record.js';
 
-/** File-system-safe name for a case id: keeps letters, digits and . _ - =, replaces the rest. */
+const safe = (text: string, max: number) => text.replace(/[^A-Za-z0-9._=-]+/g, '_').replace(/^[._-]+/, '').slice(0, max);
+
+/** File-system-safe, unique name: the case id for people, the record id for uniqueness. */
 export function recordFileName(record: Pick<RunRecord, 'case' | 'id'>): string {
-  const slug = record.case.replace(/[^A-Za-z0-9._=-]+/g, '_').replace(/^[._]+/, '').slice(0, 150);
-  return `${slug}.${record.id.slice(0, 8)}.json`;
+  return `${safe(record.case, 150)}.${safe(record.id, 64)}.json`;
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

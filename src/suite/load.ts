@@ -3,13 +3,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import type { z } from 'zod';
 import { InputError, unknownName } from '../errors.js';
 import { ENGINE_NAMES, type EngineName } from '../engines/types.js';
 import { DEFAULT_RULES, mergeRules, type StoppingRules } from '../measure/index.js';
 import { WORKLOADS, type KernelWorkload } from '../workloads/index.js';
 import { suiteSchema, type BenchmarkSpec } from './schema.js';
+import { issuesText, loadYamlAs, problemAt, type FieldPath } from './yaml.js';
 
 export const BUILTIN_SUITES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../benchmarks');
 
@@ -32,33 +31,6 @@ export interface Suite {
   description: string | undefined;
   file: string;
   cases: Case[];
-}
-
-type Path = ReadonlyArray<string | number>;
-
-function locate(doc: Document, lines: LineCounter, at: Path): string {
-  // Walk up until a node exists: a missing key is reported at its parent.
-  for (let p = [...at]; ; p = p.slice(0, -1)) {
-    const node = p.length ? doc.getIn(p, true) : doc.contents;
-    if (isNode(node) && node.range) {
-      const { line, col } = lines.linePos(node.range[0]);
-      return `${line}:${col}`;
-    }
-    if (p.length === 0) return '1:1';
-  }
-}
-
-function fieldPath(p: Path): string {
-  return p.length ? p.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').replace(/^\./, '') : '(top level)';
-}
-
-function issueText(issues: z.core.$ZodIssue[], file: string, doc: Document, lines: LineCounter, prefix: Path = []): string {
-  return issues
-    .map((i) => {
-      const p = [...prefix, ...(i.path as Array<string | number>)];
-      return `${file}:${locate(doc, lines, p)}: ${fieldPath(p)}: ${i.message}`;
-    })
-    .join('\n');
 }
 
 function cartesian(params: Record<string, unknown>): Array<Record<string, unknown>> {
@@ -84,43 +56,28 @@ export function caseId(benchmarkId: string, engine: string, backend: string | nu
 
 /** Parses and validates suite text; `file` is used in messages only. */
 export function parseSuite(text: string, file: string): Suite {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) {
-    throw new InputError(
-      doc.errors
-        .map((e) => {
-          const { line, col } = lines.linePos(e.pos[0]);
-          return `${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`;
-        })
-        .join('\n'),
-    );
-  }
-  const parsed = suiteSchema.safeParse(doc.toJS());
-  if (!parsed.success) throw new InputError(issueText(parsed.error.issues, file, doc, lines));
-  const suite = parsed.data;
-
+  const { data: suite, located } = loadYamlAs(text, file, suiteSchema);
   const problems: string[] = [];
   const cases: Case[] = [];
   const seen = new Set<string>();
   suite.benchmarks.forEach((b, bi) => {
-    const at: Path = ['benchmarks', bi];
-    if (seen.has(b.id)) problems.push(`${file}:${locate(doc, lines, [...at, 'id'])}: benchmarks[${bi}].id: duplicate benchmark id '${b.id}'`);
+    const at: FieldPath = ['benchmarks', bi];
+    if (seen.has(b.id)) problems.push(problemAt(located, [...at, 'id'], `duplicate benchmark id '${b.id}'`));
     seen.add(b.id);
     const workload = WORKLOADS[b.workload];
     if (!workload) {
-      problems.push(`${file}:${locate(doc, lines, [...at, 'workload'])}: benchmarks[${bi}].workload: ${unknownName('workload', b.workload, Object.keys(WORKLOADS)).message}`);
+      problems.push(problemAt(located, [...at, 'workload'], unknownName('workload', b.workload, Object.keys(WORKLOADS)).message));
       return;
     }
     const rules = mergeRules(DEFAULT_RULES, suite.stop, b.stop);
     if (rules.minSamples > rules.maxSamples || rules.minSeconds > rules.maxSeconds) {
-      problems.push(`${file}:${locate(doc, lines, [...at, 'stop'])}: benchmarks[${bi}].stop: minimum exceeds maximum (samples ${rules.minSamples}/${rules.maxSamples}, seconds ${rules.minSeconds}/${rules.maxSeconds})`);
+      problems.push(problemAt(located, [...at, 'stop'], `minimum exceeds maximum (samples ${rules.minSamples}/${rules.maxSamples}, seconds ${rules.minSeconds}/${rules.maxSeconds})`));
     }
     const engines = (b.engines ?? suite.engines ?? [...ENGINE_NAMES]).map(parseEngineRef);
     for (const combo of cartesian(b.params)) {
       const checked = workload.params.safeParse(combo);
       if (!checked.success) {
-        const msg = issueText(checked.error.issues, file, doc, lines, [...at, 'params']);
+        const msg = issuesText(located, checked.error.issues, [...at, 'params']);
         if (!problems.includes(msg)) problems.push(msg);
         continue;
       }

@@ -34,7 +34,7 @@ describe('results store', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'fb-store-'));
     const r = await sample();
     const file = await writeRecord(dir, r);
-    expect(path.basename(file)).toBe('gemm_onnxruntime_n=64_dtype=fp32.01234567.json');
+    expect(path.basename(file)).toBe('gemm_onnxruntime_n=64_dtype=fp32.0123456789abcdef.json');
     expect(await readdir(dir)).toEqual([path.basename(file)]);
     const { records, problems } = await readRecords(dir);
     expect(problems).toEqual([]);

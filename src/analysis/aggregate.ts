@@ -1,0 +1,116 @@
+// Groups records by case and place (site, node) and pools their samples. Knows nothing of how a
+// figure was measured: it reads records only.
+import { summarize, type Stats } from '../measure/index.js';
+import type { RunRecord } from '../results/index.js';
+
+/** Where a record was measured: the site (or the local host) and the node. */
+export function siteOf(r: RunRecord): string {
+  return r.site ?? `local:${r.system.host}`;
+}
+
+export function nodeOf(r: RunRecord): string {
+  const node = r.slurm?.['node'];
+  return typeof node === 'string' && node ? node : r.system.host;
+}
+
+export function engineLabel(r: RunRecord): string {
+  return `${r.engine.name}/${r.engine.backend ?? '—'}${r.engine.threads ? ` ×${r.engine.threads}` : ''}`;
+}
+
+export interface NodeSeries {
+  node: string;
+  records: number;
+  stats: Stats;
+}
+
+export interface SiteSeries {
+  case: string;
+  benchmark: RunRecord['benchmark'];
+  metric: RunRecord['metric'];
+  site: string;
+  engines: string[];
+  /** Records of this case at this site, by status. */
+  status: Record<RunRecord['status'], number>;
+  errors: string[];
+  nodes: NodeSeries[];
+  /** Samples of every ok record, pooled. */
+  samples: number[];
+  /** Statistics of the pooled samples; null when no record succeeded. */
+  stats: Stats | null;
+  /** Watts and joules per call where records measured energy (mean over records). */
+  energy: { avgWatts: number; joulesPerCall: number; methods: string[] } | null;
+  gpus: string[];
+  cpus: string[];
+}
+
+export interface CaseSeries {
+  case: string;
+  benchmark: RunRecord['benchmark'];
+  metric: RunRecord['metric'];
+  sites: SiteSeries[];
+}
+
+function energyOf(records: RunRecord[]): SiteSeries['energy'] {
+  const measured = records.filter((r) => r.energy.status === 'measured' && r.stats);
+  if (!measured.length) return null;
+  let watts = 0;
+  let jpc = 0;
+  const methods = new Set<string>();
+  for (const r of measured) {
+    const e = r.energy as Extract<RunRecord['energy'], { status: 'measured' }>;
+    watts += e.avgWatts;
+    const secondsPerCall = r.iterationSeconds.length ? r.iterationSeconds.reduce((a, b) => a + b, 0) / r.iterationSeconds.length : 0;
+    jpc += e.avgWatts * secondsPerCall;
+    methods.add(`${e.source} (${e.method})`);
+  }
+  return { avgWatts: watts / measured.length, joulesPerCall: jpc / measured.length, methods: [...methods] };
+}
+
+export function aggregate(records: readonly RunRecord[]): CaseSeries[] {
+  const byCase = new Map<string, Map<string, RunRecord[]>>();
+  for (const r of records) {
+    const sites = byCase.get(r.case) ?? new Map<string, RunRecord[]>();
+    byCase.set(r.case, sites);
+    const site = siteOf(r);
+    const list = sites.get(site) ?? [];
+    list.push(r);
+    sites.set(site, list);
+  }
+  const out: CaseSeries[] = [];
+  for (const [caseId, sites] of byCase) {
+    const seriesList: SiteSeries[] = [];
+    for (const [site, recs] of sites) {
+      const ok = recs.filter((r) => r.status === 'ok' && r.samples.length);
+      const status = { ok: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0 } as Record<RunRecord['status'], number>;
+      for (const r of recs) status[r.status] += 1;
+      const byNode = new Map<string, RunRecord[]>();
+      for (const r of ok) byNode.set(nodeOf(r), [...(byNode.get(nodeOf(r)) ?? []), r]);
+      seriesList.push({
+        case: caseId,
+        benchmark: recs[0]!.benchmark,
+        metric: recs[0]!.metric,
+        site,
+        engines: [...new Set(recs.map(engineLabel))],
+        status,
+        errors: [...new Set(recs.filter((r) => r.error).map((r) => `${r.status}: ${r.error}`))],
+        nodes: [...byNode].map(([node, rs]) => ({ node, records: rs.length, stats: summarize(rs.flatMap((r) => r.samples)) })).sort((a, b) => a.node.localeCompare(b.node)),
+        samples: ok.flatMap((r) => r.samples),
+        stats: ok.length ? summarize(ok.flatMap((r) => r.samples)) : null,
+        energy: energyOf(ok),
+        gpus: [...new Set(recs.flatMap((r) => r.system.gpus.map((g) => g.name)))],
+        cpus: [...new Set(recs.map((r) => r.system.cpu.model))],
+      });
+    }
+    seriesList.sort((a, b) => a.site.localeCompare(b.site));
+    out.push({ case: caseId, benchmark: seriesList[0]!.benchmark, metric: seriesList[0]!.metric, sites: seriesList });
+  }
+  return out.sort((a, b) => a.case.localeCompare(b.case, undefined, { numeric: true }));
+}
+
+/** The best site of a case by median, in the metric's direction. */
+export function bestSite(c: CaseSeries): SiteSeries | null {
+  const ok = c.sites.filter((s) => s.stats);
+  if (!ok.length) return null;
+  const sign = c.metric.direction === 'higher' ? 1 : -1;
+  return ok.reduce((best, s) => (sign * (s.stats!.median - best.stats!.median) > 0 ? s : best));
+}

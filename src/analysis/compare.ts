@@ -1,0 +1,74 @@
+// Two sets of samples → SAME / FASTER / SLOWER / UNCERTAIN, aware of the metric's direction.
+// A difference must be both statistically significant (Mann-Whitney U, two-sided) and at least
+// `minEffect` in size to count; "SAME" needs positive evidence that any difference is small.
+import * as ss from 'simple-statistics';
+import { summarize } from '../measure/index.js';
+
+export type Verdict = 'SAME' | 'FASTER' | 'SLOWER' | 'UNCERTAIN';
+export type Direction = 'higher' | 'lower';
+
+export interface CompareOptions {
+  /** Significance level of the two-sided test. */
+  alpha: number;
+  /** Smallest relative difference of medians that matters (0.02 = 2%). */
+  minEffect: number;
+}
+
+export const DEFAULT_COMPARE: CompareOptions = { alpha: 0.05, minEffect: 0.02 };
+
+export interface Comparison {
+  verdict: Verdict;
+  /** median(candidate) / median(baseline). */
+  ratio: number;
+  /** Bounds of the ratio from the two medians' 95% intervals (conservative). */
+  ratioRange: [number, number];
+  pValue: number;
+  /** Why the verdict, in words. */
+  reason: string;
+}
+
+/** Two-sided p-value of the Mann-Whitney U test, normal approximation with tie and continuity corrections. */
+export function mannWhitneyP(a: readonly number[], b: readonly number[]): number {
+  const n1 = a.length;
+  const n2 = b.length;
+  if (n1 === 0 || n2 === 0) return 1;
+  const r1 = ss.wilcoxonRankSum(a as number[], b as number[]);
+  const u = r1 - (n1 * (n1 + 1)) / 2;
+  const mu = (n1 * n2) / 2;
+  // Tie correction: Σ(t³ - t) over groups of equal values.
+  const counts = new Map<number, number>();
+  for (const x of [...a, ...b]) counts.set(x, (counts.get(x) ?? 0) + 1);
+  let ties = 0;
+  for (const t of counts.values()) ties += t ** 3 - t;
+  const n = n1 + n2;
+  const variance = ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
+  if (variance <= 0) return 1;
+  const z = (Math.abs(u - mu) - 0.5) / Math.sqrt(variance);
+  return Math.min(1, 2 * (1 - ss.cumulativeStdNormalProbability(Math.max(0, z))));
+}
+
+/** Compares a candidate against a baseline; "FASTER" means better in the metric's direction. */
+export function compareSamples(candidate: readonly number[], baseline: readonly number[], direction: Direction, opts: CompareOptions = DEFAULT_COMPARE): Comparison {
+  const c = summarize(candidate);
+  const b = summarize(baseline);
+  const ratio = c.median / b.median;
+  const ratioRange: [number, number] = [c.ci95[0] / b.ci95[1], c.ci95[1] / b.ci95[0]];
+  const pValue = mannWhitneyP(candidate, baseline);
+  const better = direction === 'higher' ? ratio > 1 : ratio < 1;
+  const effect = Math.abs(ratio - 1);
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  if (pValue < opts.alpha && effect >= opts.minEffect) {
+    return { verdict: better ? 'FASTER' : 'SLOWER', ratio, ratioRange, pValue, reason: `${pct(effect)} ${better ? 'better' : 'worse'}, p = ${pValue.toPrecision(2)}` };
+  }
+  const within = ratioRange[0] >= 1 - opts.minEffect && ratioRange[1] <= 1 + opts.minEffect;
+  if (within || (pValue < opts.alpha && effect < opts.minEffect)) {
+    return { verdict: 'SAME', ratio, ratioRange, pValue, reason: `difference ${pct(effect)} below the ${pct(opts.minEffect)} that matters` };
+  }
+  return {
+    verdict: 'UNCERTAIN',
+    ratio,
+    ratioRange,
+    pValue,
+    reason: c.n < 6 || b.n < 6 ? 'too few samples for a 95% interval' : `intervals too wide to decide (ratio ${ratioRange[0].toFixed(3)}–${ratioRange[1].toFixed(3)}, p = ${pValue.toPrecision(2)})`,
+  };
+}

@@ -1,0 +1,38 @@
+// Datasheet peaks, to show kernels as a fraction of what the hardware can do (roofline-style).
+// Figures: NVIDIA A100 datasheet (see shared notes/reference-figures.md). Site profiles may declare others.
+
+export interface Peaks {
+  label: string;
+  /** TFLOP/s by precision; fp32 is the non-tensor-core rate (TF32 tensor cores can exceed it). */
+  tflops: { fp32?: number; tf32?: number; fp16?: number; fp64?: number };
+  /** Memory bandwidth, GB/s. */
+  bandwidthGBs?: number;
+  source: string;
+}
+
+const A100 = { fp32: 19.5, tf32: 156, fp16: 312, fp64: 9.7 };
+const TABLE: Array<{ match: RegExp; peaks: Peaks }> = [
+  { match: /A100.*(SXM4?).*80\s*GB|A100.*80\s*GB.*SXM/i, peaks: { label: 'A100 SXM 80 GB', tflops: A100, bandwidthGBs: 2039, source: 'NVIDIA A100 datasheet' } },
+  { match: /A100.*80\s*GB/i, peaks: { label: 'A100 PCIe 80 GB', tflops: A100, bandwidthGBs: 1935, source: 'NVIDIA A100 datasheet' } },
+  { match: /A100.*64\s*GB/i, peaks: { label: 'A100 SXM 64 GB (Leonardo custom)', tflops: A100, source: 'NVIDIA A100 datasheet (compute); bandwidth not published for this variant' } },
+  { match: /A100/i, peaks: { label: 'A100 40 GB', tflops: A100, bandwidthGBs: 1555, source: 'NVIDIA A100 datasheet' } },
+];
+
+export function peaksForGpu(model: string): Peaks | null {
+  return TABLE.find((t) => t.match.test(model))?.peaks ?? null;
+}
+
+const GPU_BACKENDS = new Set(['cuda', 'tensorrt', 'webgpu', 'tensorflow-gpu']);
+
+export function isGpuBackend(backend: string | null): boolean {
+  return backend !== null && GPU_BACKENDS.has(backend);
+}
+
+/** The peak a case should be held against, in its metric's unit, or null with the reason. */
+export function peakFor(workload: string, params: Record<string, unknown>, unit: string, peaks: Peaks): { value: number; what: string } | null {
+  if (unit === 'GB/s') return peaks.bandwidthGBs ? { value: peaks.bandwidthGBs, what: 'memory bandwidth' } : null;
+  if (unit !== 'GFLOP/s') return null;
+  const fp16 = params['dtype'] === 'fp16';
+  const t = fp16 ? peaks.tflops.fp16 : peaks.tflops.fp32;
+  return t ? { value: t * 1000, what: fp16 ? 'FP16 tensor-core peak' : 'FP32 (non-tensor) peak' } : null;
+}

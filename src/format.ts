@@ -1,0 +1,28 @@
+// Number formatting shared by the terminal, the report and analysis messages.
+/** 4 significant digits, no exponent for everyday magnitudes. */
+export function num(x: number | null | undefined): string {
+  if (x === null || x === undefined) return '—';
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e12)) return x.toExponential(3);
+  if (a >= 1e4) return String(Math.round(x));
+  const s = x.toPrecision(4);
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+export function pct(x: number, digits = 1): string {
+  return `${(x * 100).toFixed(digits)}%`;
+}
+
+export function paramsText(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ');
+}
+
+/** An accepted range, one-sided ranges as ≥ / ≤. */
+export function range([lo, hi]: [number, number]): string {
+  if (hi === Infinity) return `≥ ${num(lo)}`;
+  if (lo === -Infinity) return `≤ ${num(hi)}`;
+  return `[${num(lo)}, ${num(hi)}]`;
+}

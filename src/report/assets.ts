@@ -1,0 +1,31 @@
+// The chart libraries, inlined so the report opens offline.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+/** A package's folder; vega-embed exports neither package.json nor its builds, so go from its CommonJS entry. */
+function packageDir(name: string): string {
+  let dir = path.dirname(require.resolve(name));
+  while (path.basename(dir) !== name.split('/').pop()) dir = path.dirname(dir);
+  return dir;
+}
+
+const BUILDS: Array<[string, string]> = [
+  ['vega', 'build/vega.min.js'],
+  ['vega-lite', 'build/vega-lite.min.js'],
+  ['vega-embed', 'build/vega-embed.min.js'],
+];
+
+let cached: string | null = null;
+
+/** vega, vega-lite and vega-embed browser builds, as one script body. */
+export function chartLibraries(): string {
+  cached ??= BUILDS.map(([pkg, file]) => readFileSync(path.join(packageDir(pkg), file), 'utf8').replace(/<\/script/gi, '<\\/script')).join('\n;\n');
+  return cached;
+}
+
+export function chartLibraryVersions(): Record<string, string> {
+  return Object.fromEntries(BUILDS.map(([pkg]) => [pkg, (JSON.parse(readFileSync(path.join(packageDir(pkg), 'package.json'), 'utf8')) as { version: string }).version]));
+}

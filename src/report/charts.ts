@@ -1,0 +1,139 @@
+// Vega-Lite specs built from the report model. Intervals come from fedbench's own statistics (drawn as
+// rules), never from the chart library's random bootstrap, so the same records draw the same report.
+import type { BenchmarkSection, PeakRow, EnergyRow } from './model.js';
+import type { Variability } from '../analysis/index.js';
+
+export type Spec = Record<string, unknown>;
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+const WIDTH = 620;
+
+function paramsLabel(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+}
+
+/** Each site's median with its 95% interval, one row per case of a benchmark. */
+export function benchmarkChart(title: string, sections: BenchmarkSection[]): Spec | null {
+  const values = sections.flatMap((s) =>
+    s.rows.filter((r) => r.median !== null && r.ci95).map((r) => ({ case: `${paramsLabel(s.params)} · ${r.engines.join(', ')}`, site: r.site, median: r.median, lo: r.ci95![0], hi: r.ci95![1] })),
+  );
+  if (!values.length) return null;
+  const unit = sections[0]!.metric.unit;
+  const better = sections[0]!.metric.direction === 'higher' ? 'higher is better' : 'lower is better';
+  return {
+    $schema: SCHEMA,
+    title: { text: title, subtitle: `median and 95% CI, ${unit} (${better})` },
+    width: WIDTH,
+    height: { step: 16 },
+    data: { values },
+    encoding: {
+      y: { field: 'case', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } },
+      yOffset: { field: 'site', type: 'nominal' },
+      color: { field: 'site', type: 'nominal', title: 'site' },
+    },
+    layer: [
+      { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { field: 'lo', type: 'quantitative', title: unit, scale: { zero: false } }, x2: { field: 'hi' } } },
+      {
+        mark: { type: 'point', filled: true, size: 50 },
+        encoding: {
+          x: { field: 'median', type: 'quantitative' },
+          tooltip: [
+            { field: 'site', type: 'nominal' },
+            { field: 'case', type: 'nominal' },
+            { field: 'median', type: 'quantitative', format: '.4~g' },
+            { field: 'lo', type: 'quantitative', format: '.4~g', title: 'CI low' },
+            { field: 'hi', type: 'quantitative', format: '.4~g', title: 'CI high' },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+/** A figure against one numeric parameter (matrix size, batch size), one line per site and engine. */
+export function scalingChart(title: string, param: string, sections: BenchmarkSection[]): Spec | null {
+  const values = sections.flatMap((s) =>
+    s.rows
+      .filter((r) => r.median !== null && r.ci95 && typeof s.params[param] === 'number')
+      .map((r) => {
+        const others = Object.entries(s.params).filter(([k]) => k !== param);
+        return { x: s.params[param], series: `${r.site} · ${r.engines.join(', ')}${others.length ? ` · ${others.map(([k, v]) => `${k}=${String(v)}`).join(' ')}` : ''}`, median: r.median, lo: r.ci95![0], hi: r.ci95![1] };
+      }),
+  );
+  const xs = new Set(values.map((v) => v.x as number));
+  if (xs.size < 3) return null;
+  const min = Math.min(...xs);
+  const max = Math.max(...xs);
+  const unit = sections[0]!.metric.unit;
+  return {
+    $schema: SCHEMA,
+    title: { text: title, subtitle: `${unit} against ${param} (median, 95% CI)` },
+    width: WIDTH,
+    height: 260,
+    data: { values },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: param, scale: min > 0 && max / min >= 8 ? { type: 'log', base: 2 } : { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1 } },
+    },
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { y: { field: 'median', type: 'quantitative', title: unit } } },
+      { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+    ],
+  };
+}
+
+export function energyChart(rows: EnergyRow[]): Spec | null {
+  if (!rows.length) return null;
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Throughput against power', subtitle: 'each point: one case at one site (mean power over the measured window)' },
+    width: WIDTH,
+    height: 300,
+    data: { values: rows.map((r) => ({ ...r, methods: r.methods.join(', ') })) },
+    mark: { type: 'point', filled: true, size: 60 },
+    encoding: {
+      x: { field: 'avgWatts', type: 'quantitative', title: 'mean power (W)' },
+      y: { field: 'median', type: 'quantitative', title: 'figure of merit (its own unit)', scale: { type: 'log' } },
+      color: { field: 'site', type: 'nominal' },
+      tooltip: [{ field: 'case' }, { field: 'site' }, { field: 'perWatt', format: '.4~g', title: 'per watt' }, { field: 'joulesPerCall', format: '.4~g', title: 'J per call' }, { field: 'methods' }],
+    },
+  };
+}
+
+export function peakChart(rows: PeakRow[]): Spec | null {
+  if (!rows.length) return null;
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Fraction of peak', subtitle: 'measured median / datasheet peak of the device' },
+    width: WIDTH,
+    height: { step: 16 },
+    data: { values: rows },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'case', type: 'nominal', title: null, axis: { labelLimit: 320 } },
+      yOffset: { field: 'site', type: 'nominal' },
+      x: { field: 'fraction', type: 'quantitative', axis: { format: '%' }, title: 'of peak' },
+      color: { field: 'site', type: 'nominal' },
+      tooltip: [{ field: 'case' }, { field: 'site' }, { field: 'device' }, { field: 'what' }, { field: 'fraction', format: '.1%' }],
+    },
+  };
+}
+
+export function variabilityChart(v: Variability, unit: string): Spec {
+  return {
+    $schema: SCHEMA,
+    title: { text: `${v.case} at ${v.site}`, subtitle: `node medians (${unit}); stragglers in red` },
+    width: WIDTH,
+    height: { step: 14 },
+    data: { values: v.nodes.map((n) => ({ ...n, kind: n.straggler ? 'straggler' : 'typical' })) },
+    mark: { type: 'point', filled: true, size: 60 },
+    encoding: {
+      y: { field: 'node', type: 'nominal', sort: { field: 'median', order: 'ascending' }, title: null },
+      x: { field: 'median', type: 'quantitative', scale: { zero: false }, title: unit },
+      color: { field: 'kind', type: 'nominal', scale: { domain: ['typical', 'straggler'], range: ['#4c78a8', '#e45756'] }, title: null },
+      tooltip: [{ field: 'node' }, { field: 'median', format: '.4~g' }, { field: 'deficit', format: '.1%', title: 'below typical' }],
+    },
+  };
+}

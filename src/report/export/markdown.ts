@@ -1,0 +1,42 @@
+// The report's tables as Markdown, for tickets and wikis.
+import { num, paramsText } from '../../format.js';
+import type { ReportModel } from '../model.js';
+
+/** Escapes what would break a table cell or start markup; Markdown renderers may still allow HTML, so < and > are entities. */
+export function mdCell(value: unknown): string {
+  return String(value ?? '')
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\r\n]+/g, ' ');
+}
+
+function table(head: string[], rows: unknown[][]): string {
+  if (!rows.length) return '_none_\n';
+  return [`| ${head.map(mdCell).join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n') + '\n';
+}
+
+export function toMarkdown(m: ReportModel): string {
+  const out = [`# ${mdCell(m.title)}`, '', `${m.records} records, generated ${m.generatedAt}.`, '', '## Overview', ''];
+  out.push(table(['site', 'nodes', 'GPUs', 'CPU', 'records'], m.overview.map((s) => [s.site, s.nodes.length, s.gpus.join(', ') || 'none', s.cpus.join(', '), s.records])));
+  out.push('## Benchmarks', '');
+  out.push(
+    table(
+      ['case', 'site', 'engine', 'n', 'median', '95% CI', 'unit', 'verdict', 'why'],
+      m.benchmarks.flatMap((b) => b.rows.map((r) => [`${b.benchmark} ${paramsText(b.params)}`, r.site, r.engines.join(', '), r.n, num(r.median), r.ci95 ? `[${num(r.ci95[0])}, ${num(r.ci95[1])}]` : '—', b.metric.unit, r.verdict ?? '', r.reason])),
+    ),
+  );
+  if (m.acceptance.given) {
+    out.push('## Acceptance', '');
+    out.push(table(['case', 'site', 'node', 'median', 'reference', 'verdict', 'why'], m.acceptance.rows.map((r) => [r.case, r.site, r.node, num(r.median), r.reference ? `${num(r.reference.value)} ${r.reference.unit}` : '—', r.verdict, r.reason])));
+  }
+  if (m.rankings.rankings.length) {
+    out.push('## Recommendation', '');
+    for (const r of m.rankings.rankings) {
+      out.push(`### ${mdCell(r.case)}`, '', `Weights used: ${Object.entries(r.weightsUsed).map(([k, v]) => `${k} ${num(v)}`).join(', ') || 'none'}.`, '');
+      out.push(table(['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top'], r.sites.map((s) => [s.rank, s.site, num(s.score), num(s.values.time), num(s.values.energy), num(s.values.cost), num(s.values.co2), s.versusTop ?? ''])));
+    }
+  }
+  return out.join('\n');
+}

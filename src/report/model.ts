@@ -1,0 +1,254 @@
+// Everything the report shows, computed from records (and optional references and site facts) —
+// plain data, so the HTML, Markdown and JSON exports all say the same thing.
+import {
+  accept,
+  aggregate,
+  bestSite,
+  compareSamples,
+  DEFAULT_WEIGHTS,
+  engineLabel,
+  isGpuBackend,
+  nodeOf,
+  nodeVariability,
+  peakFor,
+  peaksForGpu,
+  rankSites,
+  siteOf,
+  type AcceptanceRow,
+  type CaseSeries,
+  type Ranking,
+  type Reference,
+  type SiteFacts,
+  type Variability,
+  type Verdict,
+  type Weights,
+} from '../analysis/index.js';
+import type { RunRecord } from '../results/index.js';
+
+export interface ReportOptions {
+  title?: string;
+  references?: Reference[];
+  facts?: Record<string, SiteFacts>;
+  /** Benchmark or case ids to rank sites for; default: every case measured at two or more sites. */
+  workloads?: string[];
+  weights?: Weights;
+  /** Extra lines for the method section (e.g. where records came from). */
+  sources?: string[];
+}
+
+export interface SiteOverview {
+  site: string;
+  nodes: string[];
+  partitions: string[];
+  gpus: string[];
+  cpus: string[];
+  engines: string[];
+  campaigns: string[];
+  records: number;
+  status: Record<RunRecord['status'], number>;
+  firstAt: string;
+  lastAt: string;
+  measuredSeconds: number;
+}
+
+export interface BenchmarkRow {
+  site: string;
+  engines: string[];
+  n: number;
+  median: number | null;
+  ci95: [number, number] | null;
+  cv: number | null;
+  verdict: Verdict | 'BEST' | null;
+  reason: string;
+  status: Record<RunRecord['status'], number>;
+  errors: string[];
+}
+
+export interface BenchmarkSection {
+  case: string;
+  benchmark: string;
+  workload: string;
+  params: Record<string, unknown>;
+  metric: RunRecord['metric'];
+  rows: BenchmarkRow[];
+}
+
+export interface EnergyRow {
+  case: string;
+  site: string;
+  unit: string;
+  median: number;
+  avgWatts: number;
+  joulesPerCall: number;
+  /** Metric per watt (e.g. GFLOP/s per W). */
+  perWatt: number;
+  methods: string[];
+}
+
+export interface PeakRow {
+  case: string;
+  site: string;
+  device: string;
+  median: number;
+  unit: string;
+  peak: number;
+  what: string;
+  fraction: number;
+  source: string;
+}
+
+export interface ProvenanceRow {
+  site: string;
+  hosts: string[];
+  os: string[];
+  cpus: string[];
+  gpus: string[];
+  node: string[];
+  packages: string[];
+  env: string[];
+}
+
+export interface ReportModel {
+  title: string;
+  generatedAt: string;
+  records: number;
+  overview: SiteOverview[];
+  benchmarks: BenchmarkSection[];
+  energy: { rows: EnergyRow[]; unavailable: string[] };
+  peaks: { rows: PeakRow[]; notes: string[] };
+  variability: Variability[];
+  acceptance: { rows: AcceptanceRow[]; given: boolean };
+  rankings: { weights: Weights; rankings: Ranking[]; note: string };
+  provenance: ProvenanceRow[];
+  sources: string[];
+}
+
+const uniq = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
+
+function emptyStatus(): Record<RunRecord['status'], number> {
+  return { ok: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0 };
+}
+
+function overview(records: readonly RunRecord[]): SiteOverview[] {
+  const bySite = new Map<string, RunRecord[]>();
+  for (const r of records) bySite.set(siteOf(r), [...(bySite.get(siteOf(r)) ?? []), r]);
+  return [...bySite]
+    .map(([site, rs]) => {
+      const status = emptyStatus();
+      for (const r of rs) status[r.status] += 1;
+      const times = rs.map((r) => r.startedAt).sort();
+      return {
+        site,
+        nodes: uniq(rs.map(nodeOf)).sort(),
+        partitions: uniq(rs.map((r) => r.slurm?.['partition']).filter((p): p is string => typeof p === 'string')),
+        gpus: uniq(rs.flatMap((r) => r.system.gpus.map((g) => g.name))),
+        cpus: uniq(rs.map((r) => r.system.cpu.model)),
+        engines: uniq(rs.filter((r) => r.engine.backend).map(engineLabel)).sort(),
+        campaigns: uniq(rs.map((r) => r.campaign)),
+        records: rs.length,
+        status,
+        firstAt: times[0] ?? '',
+        lastAt: rs.map((r) => r.finishedAt).sort().at(-1) ?? '',
+        measuredSeconds: rs.reduce((a, r) => a + (r.measurement?.samplingSeconds ?? 0), 0),
+      };
+    })
+    .sort((a, b) => a.site.localeCompare(b.site));
+}
+
+function benchmarkSection(c: CaseSeries): BenchmarkSection {
+  const best = bestSite(c);
+  const rows = c.sites.map((s): BenchmarkRow => {
+    const base = { site: s.site, engines: s.engines, n: s.stats?.n ?? 0, median: s.stats?.median ?? null, ci95: s.stats?.ci95 ?? null, cv: s.stats?.cv ?? null, status: s.status, errors: s.errors };
+    if (!s.stats || !best) return { ...base, verdict: null, reason: s.errors[0] ?? 'no successful run' };
+    if (s === best) return { ...base, verdict: c.sites.filter((x) => x.stats).length > 1 ? 'BEST' : null, reason: '' };
+    const cmp = compareSamples(s.samples, best.samples, c.metric.direction);
+    return { ...base, verdict: cmp.verdict, reason: `vs ${best.site}: ratio ${cmp.ratio.toFixed(3)}; ${cmp.reason}` };
+  });
+  return { case: c.case, benchmark: c.benchmark.id, workload: c.benchmark.workload, params: c.benchmark.params, metric: c.metric, rows };
+}
+
+function energySection(cases: CaseSeries[], records: readonly RunRecord[]): ReportModel['energy'] {
+  const rows: EnergyRow[] = [];
+  for (const c of cases)
+    for (const s of c.sites)
+      if (s.energy && s.stats)
+        rows.push({ case: c.case, site: s.site, unit: c.metric.unit, median: s.stats.median, avgWatts: s.energy.avgWatts, joulesPerCall: s.energy.joulesPerCall, perWatt: s.stats.median / s.energy.avgWatts, methods: s.energy.methods });
+  const unavailable = uniq(records.filter((r) => r.energy.status === 'unavailable').map((r) => `${siteOf(r)}: ${(r.energy as { reason: string }).reason}`));
+  return { rows, unavailable };
+}
+
+function peakSection(cases: CaseSeries[], records: readonly RunRecord[]): ReportModel['peaks'] {
+  const rows: PeakRow[] = [];
+  const notes = new Set<string>();
+  const byCaseSite = new Map<string, RunRecord>();
+  for (const r of records) if (r.status === 'ok') byCaseSite.set(`${r.case}\u0000${siteOf(r)}`, r);
+  for (const c of cases) {
+    for (const s of c.sites) {
+      const r = byCaseSite.get(`${c.case}\u0000${s.site}`);
+      if (!r || !s.stats) continue;
+      if (!isGpuBackend(r.engine.backend)) {
+        notes.add(`${s.site}: ${engineLabel(r)} runs on the CPU (${r.system.cpu.model}); no CPU peak is declared, so CPU cases are not shown against a peak`);
+        continue;
+      }
+      const gpu = r.system.gpus[0]?.name;
+      const peaks = gpu ? peaksForGpu(gpu) : null;
+      if (!peaks) {
+        notes.add(`${s.site}: no datasheet peak known for ${gpu ?? 'an unnamed GPU'}`);
+        continue;
+      }
+      const p = peakFor(c.benchmark.workload, c.benchmark.params, c.metric.unit, peaks);
+      if (!p) continue;
+      rows.push({ case: c.case, site: s.site, device: peaks.label, median: s.stats.median, unit: c.metric.unit, peak: p.value, what: p.what, fraction: s.stats.median / p.value, source: peaks.source });
+    }
+  }
+  return { rows, notes: [...notes] };
+}
+
+function provenance(records: readonly RunRecord[]): ProvenanceRow[] {
+  const bySite = new Map<string, RunRecord[]>();
+  for (const r of records) bySite.set(siteOf(r), [...(bySite.get(siteOf(r)) ?? []), r]);
+  return [...bySite]
+    .map(([site, rs]) => ({
+      site,
+      hosts: uniq(rs.map((r) => r.system.host)).sort(),
+      os: uniq(rs.map((r) => `${r.system.os.distro ?? r.system.os.platform} (kernel ${r.system.os.release}, ${r.system.os.arch})`)),
+      cpus: uniq(rs.map((r) => `${r.system.cpu.model}, ${r.system.cpu.availableParallelism}/${r.system.cpu.logicalCores} cores, ${r.system.cpu.flags.join(' ')}`)),
+      gpus: uniq(rs.flatMap((r) => r.system.gpus.map((g) => `${g.name}${g.memoryMiB ? `, ${g.memoryMiB} MiB` : ''}${g.driver ? `, driver ${g.driver}` : ''}`))),
+      node: uniq(rs.map((r) => r.system.node)),
+      packages: uniq(rs.flatMap((r) => Object.entries(r.system.packages).map(([k, v]) => `${k} ${v ?? '(not installed)'}`))).sort(),
+      env: uniq(rs.flatMap((r) => Object.entries(r.system.env).filter(([k]) => !/^SLURM_(JOB_ID|ARRAY|PROCID|LOCALID|STEP)/.test(k)).map(([k, v]) => `${k}=${v}`))).sort(),
+    }))
+    .sort((a, b) => a.site.localeCompare(b.site));
+}
+
+export function buildReportModel(records: readonly RunRecord[], opts: ReportOptions = {}): ReportModel {
+  const cases = aggregate(records);
+  const weights = opts.weights ?? DEFAULT_WEIGHTS;
+  const wanted = opts.workloads;
+  const succeeded = (c: CaseSeries) => c.sites.filter((s) => s.stats).length;
+  const rankable = cases.filter((c) => (wanted ? (wanted.includes(c.case) || wanted.includes(c.benchmark.id)) && succeeded(c) >= 1 : succeeded(c) >= 2));
+  const workByCase = new Map(records.map((r) => [r.case, r.work?.perCall ?? null]));
+  const variability: Variability[] = [];
+  for (const c of cases) for (const s of c.sites) {
+    const v = nodeVariability(s, c.metric.direction);
+    if (v) variability.push(v);
+  }
+  return {
+    title: opts.title ?? 'fedbench report',
+    generatedAt: new Date().toISOString(),
+    records: records.length,
+    overview: overview(records),
+    benchmarks: cases.map(benchmarkSection),
+    energy: energySection(cases, records),
+    peaks: peakSection(cases, records),
+    variability,
+    acceptance: { rows: opts.references ? accept(records, opts.references) : [], given: Boolean(opts.references) },
+    rankings: {
+      weights,
+      rankings: rankable.map((c) => rankSites(c, opts.facts ?? {}, weights, workByCase.get(c.case) ?? null)),
+      note: wanted ? `ranked for ${wanted.join(', ')}` : 'ranked for every case measured at two or more sites',
+    },
+    provenance: provenance(records),
+    sources: opts.sources ?? [],
+  };
+}

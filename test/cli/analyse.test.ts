@@ -1,0 +1,101 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeRecord } from '../../src/results/index.js';
+import { syntheticRecord } from '../report/synthetic.js';
+import { fedbench } from './run-cli.js';
+
+let tmp: string;
+let siteA: string;
+let siteB: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'fb-analyse-'));
+  siteA = path.join(tmp, 'a');
+  siteB = path.join(tmp, 'b');
+  let seed = 1;
+  for (const n of [1024, 2048]) {
+    for (const node of ['a1', 'a2']) await writeRecord(siteA, syntheticRecord({ site: 'alpha', node, params: { n, dtype: 'fp32' }, median: 10000, gpu: 'NVIDIA A100-SXM4-40GB', seed: seed++ }));
+    await writeRecord(siteB, syntheticRecord({ site: 'beta', node: 'b1', params: { n, dtype: 'fp32' }, median: n === 1024 ? 12000 : 10010, gpu: 'NVIDIA A100-SXM4-40GB', seed: seed++ }));
+  }
+});
+
+describe('fedbench compare', () => {
+  it('gives a direction-aware verdict per case', async () => {
+    const r = await fedbench(['compare', siteA, siteB, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<{ case: string; verdict: string }>;
+    expect(rows.map((x) => [x.case, x.verdict])).toEqual([
+      ['gemm/onnxruntime/n=1024,dtype=fp32', 'FASTER'],
+      ['gemm/onnxruntime/n=2048,dtype=fp32', 'SAME'],
+    ]);
+  });
+});
+
+describe('fedbench validate', () => {
+  it('exits 1 when a node fails its reference, 0 when all pass', async () => {
+    const refs = path.join(tmp, 'refs.yaml');
+    await writeFile(refs, 'references:\n  - { benchmark: gemm, device: A100, value: 11000, unit: GFLOP/s, tolerance: { rel: 0.05 } }\n');
+    const fail = await fedbench(['validate', '--references', refs, '--results', siteA, siteB]);
+    expect(fail.code).toBe(1);
+    expect(fail.stdout).toMatch(/1 PASS, 5 FAIL, 0 NO REFERENCE/);
+    await writeFile(refs, 'references:\n  - { benchmark: gemm, value: 9000, unit: GFLOP/s, tolerance: { rel: 0.05 } }\n');
+    const pass = await fedbench(['validate', '--references', refs, '--results', siteA, siteB, '--json']);
+    expect(pass.code).toBe(0);
+    expect((JSON.parse(pass.stdout) as Array<{ verdict: string }>).every((r) => r.verdict === 'PASS')).toBe(true);
+  });
+
+  it('names file, line and field of a bad references file, exit 2', async () => {
+    const refs = path.join(tmp, 'bad-refs.yaml');
+    await writeFile(refs, 'references:\n  - benchmark: gemm\n    value: fast\n    unit: GFLOP/s\n');
+    const r = await fedbench(['validate', '--references', refs, '--results', siteA]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${refs}:3:12: references[0].value:`);
+  });
+});
+
+describe('fedbench recommend', () => {
+  it('ranks sites for a workload and states the weights used', async () => {
+    const r = await fedbench(['recommend', '--workload', 'gemm', '--results', siteA, siteB, '--weights', 'time=1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('weights used: time 1');
+    const json = await fedbench(['recommend', '--workload', 'gemm/onnxruntime/n=1024,dtype=fp32', '--results', siteA, siteB, '--json']);
+    const [ranking] = JSON.parse(json.stdout) as Array<{ sites: Array<{ site: string }> }>;
+    expect(ranking!.sites.map((s) => s.site)).toEqual(['beta', 'alpha']);
+  });
+
+  it('lists the workloads it knows for an unknown one, and rejects bad weights', async () => {
+    const r = await fedbench(['recommend', '--workload', 'nope', '--results', siteA]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown workload 'nope'. Valid workloads: gemm/);
+    const w = await fedbench(['recommend', '--workload', 'gemm', '--results', siteA, '--weights', 'speed=2']);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toMatch(/--weights: unknown criterion 'speed'/);
+  });
+});
+
+describe('fedbench report', () => {
+  it('writes the HTML and the exports asked for', async () => {
+    const out = path.join(tmp, 'rep', 'fed.html');
+    const r = await fedbench(['report', '--results', siteA, siteB, '--out', out, '--export', 'csv,md,json', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const w = JSON.parse(r.stdout) as { html: string; exports: Record<string, string>; records: number };
+    expect(w.records).toBe(6);
+    expect(Object.keys(w.exports).sort()).toEqual(['csv', 'json', 'md']);
+    expect(await readFile(out, 'utf8')).toMatch(/^<!doctype html>/);
+  });
+
+  it('reports a missing results folder and an unknown export format as bad input', async () => {
+    expect((await fedbench(['report', '--results', path.join(tmp, 'none')])).stderr).toMatch(/results folder not found/);
+    const e = await fedbench(['report', '--results', siteA, '--export', 'pdf']);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/Valid export formats: csv, json, md/);
+  });
+
+  it('keeps going past a corrupt record file, naming it', async () => {
+    await writeFile(path.join(siteB, 'corrupt.json'), '{ not json');
+    const r = await fedbench(['report', '--results', siteA, siteB, '--out', path.join(tmp, 'rep2.html')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/skipped .*corrupt\.json/);
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { accept, aggregate, compareSamples, mannWhitneyP, nodeVariability, parseWeights, rankSites } from '../../src/analysis/index.js';
+import { referencesFileSchema } from '../../src/suite/index.js';
+import { syntheticRecord } from './synthetic.js';
+
+const base = (median: number, seed: number, spread = 0.01) => Array.from({ length: 40 }, (_, i) => median * (1 + spread * Math.sin(i * 12.9898 + seed)));
+
+describe('mannWhitneyP', () => {
+  it('is small for separated samples and large for identical ones', () => {
+    // Normal approximation with continuity correction for complete separation of 5 vs 5: z = 2.507.
+    expect(mannWhitneyP([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])).toBeCloseTo(0.0122, 3);
+    expect(mannWhitneyP([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])).toBeGreaterThan(0.9);
+  });
+});
+
+describe('compareSamples', () => {
+  it('says FASTER/SLOWER in the direction of the metric', () => {
+    expect(compareSamples(base(110, 1), base(100, 2), 'higher').verdict).toBe('FASTER');
+    expect(compareSamples(base(110, 1), base(100, 2), 'lower').verdict).toBe('SLOWER');
+  });
+
+  it('says SAME when a difference is real but below the minimum effect', () => {
+    expect(compareSamples(base(100.5, 1, 0.001), base(100, 2, 0.001), 'higher').verdict).toBe('SAME');
+  });
+
+  it('says UNCERTAIN when noise hides the difference', () => {
+    const noisy = (m: number, seed: number) => base(m, seed, 0.5);
+    expect(compareSamples(noisy(105, 1), noisy(100, 2), 'higher').verdict).toBe('UNCERTAIN');
+  });
+});
+
+describe('aggregate and node variability', () => {
+  it('pools records per case and site and finds the straggler node', () => {
+    const recs = [1, 2, 3, 4, 5].map((i) => syntheticRecord({ site: 'meluxina', node: `mel${i}`, median: i === 4 ? 800 : 1000, seed: i }));
+    const [c] = aggregate(recs);
+    expect(c!.sites).toHaveLength(1);
+    expect(c!.sites[0]!.nodes).toHaveLength(5);
+    expect(c!.sites[0]!.stats!.n).toBe(150);
+    const v = nodeVariability(c!.sites[0]!, 'higher')!;
+    expect(v.nodes.filter((n) => n.straggler).map((n) => n.node)).toEqual(['mel4']);
+  });
+
+  it('keeps failed records visible with their reason', () => {
+    const recs = [syntheticRecord({ site: 'vega', median: 1 }), syntheticRecord({ site: 'vega', median: 0, status: 'failed', error: 'CUDA out of memory' })];
+    const s = aggregate(recs)[0]!.sites[0]!;
+    expect(s.status).toMatchObject({ ok: 1, failed: 1 });
+    expect(s.errors).toEqual(['failed: CUDA out of memory']);
+  });
+});
+
+describe('accept', () => {
+  const refs = referencesFileSchema.parse({
+    references: [
+      { benchmark: 'gemm', value: 1000, unit: 'GFLOP/s', tolerance: { rel: 0.1 } },
+      { benchmark: 'gemm', device: 'A100', value: 15000, unit: 'GFLOP/s', tolerance: { rel: 0.05 } },
+    ],
+  }).references;
+
+  it('uses the most specific reference and the metric direction', () => {
+    const rows = accept(
+      [
+        syntheticRecord({ site: 's', node: 'n1', median: 15200, gpu: 'NVIDIA A100-SXM4-40GB' }),
+        syntheticRecord({ site: 's', node: 'n2', median: 13000, gpu: 'NVIDIA A100-SXM4-40GB' }),
+        syntheticRecord({ site: 't', node: 'c1', median: 950 }),
+      ],
+      refs,
+    );
+    expect(rows.map((r) => [r.node, r.verdict, r.reference?.value])).toEqual([
+      ['n1', 'PASS', 15000],
+      ['n2', 'FAIL', 15000],
+      ['c1', 'PASS', 1000],
+    ]);
+  });
+
+  it('fails a referenced case that did not run, and marks unreferenced ones', () => {
+    const rows = accept([syntheticRecord({ site: 's', median: 0, status: 'timeout', error: 'TIMEOUT' }), syntheticRecord({ site: 's', benchmark: 'conv2d', node: 'x', median: 5 })], refs);
+    expect(rows.find((r) => r.case.startsWith('gemm'))!.verdict).toBe('FAIL');
+    expect(rows.find((r) => r.case.startsWith('conv2d'))!.verdict).toBe('NO REFERENCE');
+  });
+});
+
+describe('rankSites', () => {
+  it('ranks by the weighted criteria that every site has, and says which it left out', () => {
+    const recs = [
+      syntheticRecord({ site: 'a', median: 1000, watts: 300, seed: 1 }),
+      syntheticRecord({ site: 'b', median: 2000, watts: 400, seed: 2 }),
+    ];
+    const [c] = aggregate(recs);
+    const r = rankSites(c!, { a: { nodeHourCost: 4, gpusPerNode: 4 } }, parseWeights('time=1,energy=1,cost=1'), 2 * 2048 ** 3);
+    expect(r.sites.map((s) => s.site)).toEqual(['b', 'a']);
+    expect(r.excluded.map((e) => e.criterion)).toEqual(['cost']);
+    expect(Object.keys(r.weightsUsed)).toEqual(['time', 'energy']);
+    expect(r.sites[1]!.versusTop).toBe('SLOWER');
+    // b: twice as fast, 1.5× less energy per call (400 W × t/2 vs 300 W × t)
+    expect(r.sites[1]!.values.energy! / r.sites[0]!.values.energy!).toBeCloseTo(1.5, 1);
+  });
+
+  it('rejects unknown criteria', () => {
+    expect(() => parseWeights('speed=1')).toThrow(/Valid criteria: time, energy, cost, co2/);
+  });
+});

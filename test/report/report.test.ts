@@ -1,0 +1,115 @@
+import { mkdir, mkdtemp, readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toCsv, writeReport } from '../../src/report/index.js';
+import { csvCell } from '../../src/report/export/csv.js';
+import { esc, jsonForScript } from '../../src/report/escape.js';
+import { referencesFileSchema } from '../../src/suite/index.js';
+import { ROOT } from '../cli/run-cli.js';
+import { launch, openReport } from './browser.js';
+import { syntheticRecord } from './synthetic.js';
+
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const HOSTILE = `<script>alert("site")</script><img src=x onerror=alert(1)>`;
+
+function federation() {
+  const records = [];
+  const sites = [
+    { site: 'meluxina', gpu: 'NVIDIA A100-SXM4-40GB', speed: 1.0, watts: 250 },
+    { site: 'vega', gpu: 'NVIDIA A100-SXM4-40GB', speed: 0.9, watts: 240 },
+    { site: HOSTILE, gpu: 'NVIDIA A100-PCIE-40GB', speed: 0.8, watts: 0 },
+  ];
+  let seed = 1;
+  for (const s of sites)
+    for (const n of [1024, 2048, 4096])
+      for (const node of [1, 2, 3])
+        records.push(
+          syntheticRecord({
+            site: s.site,
+            node: `${s.site.slice(0, 8)}-gpu0${node}`,
+            params: { n, dtype: 'fp32' },
+            median: 15000 * s.speed * (n / 4096) ** 0.1 * (s.site === 'vega' && node === 3 ? 0.8 : 1),
+            gpu: s.gpu,
+            ...(s.watts ? { watts: s.watts } : {}),
+            seed: seed++,
+          }),
+        );
+  records.push(syntheticRecord({ site: 'vega', node: 'vega-gpu01', params: { n: 8192, dtype: 'fp32' }, median: 0, status: 'failed', error: '</script><script>alert("error")</script>', gpu: 'NVIDIA A100-SXM4-40GB' }));
+  return records;
+}
+
+describe('escaping', () => {
+  it('escapes text and keeps embedded JSON inside its script element', () => {
+    expect(esc(`<a href="x" onclick='y'>&`)).toBe('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;');
+    const j = jsonForScript({ s: '</script><script>alert(1)</script>\u2028' });
+    expect(j).not.toMatch(/<\/script/i);
+    expect(JSON.parse(j)).toEqual({ s: '</script><script>alert(1)</script>\u2028' });
+  });
+
+  it('quotes CSV cells and defuses spreadsheet formulas', () => {
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvCell(-3.5)).toBe('-3.5');
+  });
+});
+
+describe('HTML report in a real browser', () => {
+  let browser: Browser;
+  let dir: string;
+  beforeAll(async () => {
+    browser = await launch();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'fb-report-'));
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => browser?.close());
+
+  it('renders every section and chart offline, with hostile strings shown as text', async () => {
+    const records = federation();
+    const references = referencesFileSchema.parse({ references: [{ benchmark: 'gemm', device: 'A100', value: 14000, unit: 'GFLOP/s', tolerance: { rel: 0.1 } }] }).references;
+    const file = path.join(dir, 'federation.html');
+    const written = await writeReport(records, file, { title: `Federation <b>${HOSTILE}</b>`, references, workloads: ['gemm'] }, ['csv', 'json', 'md']);
+    const check = await openReport(browser, file, path.join(ARTIFACTS, 'report-federation.png'));
+
+    expect(check.errors).toEqual([]);
+    expect(check.dialogs).toEqual([]); // no injected script ran
+    expect(check.requests).toEqual([]); // nothing fetched from the network
+    expect(check.charts.length).toBeGreaterThanOrEqual(5);
+    for (const c of check.charts) {
+      expect(c.rendered, c.id).toBe('true');
+      expect(c.width, c.id).toBeGreaterThan(100);
+      expect(c.height, c.id).toBeGreaterThan(20);
+    }
+    for (const heading of ['Overview', 'Benchmarks', 'Energy', 'Kernels against peak', 'Scaling', 'Node variability', 'Acceptance', 'Recommendation', 'Appendix: provenance', 'Method']) {
+      expect(check.text).toContain(heading);
+    }
+    expect(check.text).toContain(HOSTILE); // shown literally
+    expect(check.text).toContain('</script><script>alert("error")</script>');
+    expect(check.text).toMatch(/vega-gpu03 \(−\d+\.\d%\)/); // the straggler is named
+    expect(check.text).toMatch(/PASS/);
+    expect(check.text).toMatch(/FAIL/);
+
+    const csv = await readFile(written.exports.csv!, 'utf8');
+    expect(csv.split('\n').length - 2).toBe(records.length);
+    const model = JSON.parse(await readFile(written.exports.json!, 'utf8'));
+    expect(model.rankings.rankings[0].sites[0].site).toBe('meluxina');
+    expect(await readFile(written.exports.md!, 'utf8')).toContain('&lt;script&gt;');
+  });
+
+  it('renders a report of a single local run', async () => {
+    const file = path.join(dir, 'local.html');
+    await writeReport([syntheticRecord({ site: 'local:vm', median: 100, backend: 'cpu' })], file);
+    const check = await openReport(browser, file, path.join(ARTIFACTS, 'report-local.png'));
+    expect(check.errors).toEqual([]);
+    expect(check.charts.every((c) => c.rendered === 'true' && c.width > 100)).toBe(true);
+    expect(check.text).toContain('Nothing to rank');
+    expect((await stat(file)).size).toBeLessThan(5 * 2 ** 20);
+  });
+
+  it('the CSV export has one row per record', () => {
+    const recs = federation();
+    expect(toCsv(recs).trim().split('\n')).toHaveLength(recs.length + 1);
+  });
+});
