@@ -2,7 +2,7 @@
 // References follow ReFrame's idea: a value with tolerances, per GPU model or site.
 import type { RunRecord } from '../results/index.js';
 import type { Reference } from '../suite/index.js';
-import { nodeOf, siteOf } from './aggregate.js';
+import { groupBy, nodeOf, siteOf } from './aggregate.js';
 import { summarize } from '../measure/index.js';
 import { num, range } from '../format.js';
 
@@ -63,11 +63,7 @@ export function bounds(ref: Reference, direction: 'higher' | 'lower'): [number, 
 
 /** One row per case × site × node. */
 export function accept(records: readonly RunRecord[], refs: readonly Reference[]): AcceptanceRow[] {
-  const groups = new Map<string, RunRecord[]>();
-  for (const r of records) {
-    const key = JSON.stringify([r.case, siteOf(r), nodeOf(r)]);
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
+  const groups = groupBy(records, (r) => JSON.stringify([r.case, siteOf(r), nodeOf(r)]));
   const rows: AcceptanceRow[] = [];
   for (const [key, recs] of groups) {
     const [caseId, site, node] = JSON.parse(key) as [string, string, string];

@@ -67,24 +67,15 @@ function energyOf(records: RunRecord[]): SiteSeries['energy'] {
 }
 
 export function aggregate(records: readonly RunRecord[]): CaseSeries[] {
-  const byCase = new Map<string, Map<string, RunRecord[]>>();
-  for (const r of records) {
-    const sites = byCase.get(r.case) ?? new Map<string, RunRecord[]>();
-    byCase.set(r.case, sites);
-    const site = siteOf(r);
-    const list = sites.get(site) ?? [];
-    list.push(r);
-    sites.set(site, list);
-  }
   const out: CaseSeries[] = [];
-  for (const [caseId, sites] of byCase) {
+  for (const [caseId, ofCase] of groupBy(records, (r) => r.case)) {
     const seriesList: SiteSeries[] = [];
-    for (const [site, recs] of sites) {
+    for (const [site, recs] of groupBy(ofCase, siteOf)) {
       const ok = recs.filter((r) => r.status === 'ok' && r.samples.length);
       const status = { ok: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0 } as Record<RunRecord['status'], number>;
       for (const r of recs) status[r.status] += 1;
-      const byNode = new Map<string, RunRecord[]>();
-      for (const r of ok) byNode.set(nodeOf(r), [...(byNode.get(nodeOf(r)) ?? []), r]);
+      const byNode = groupBy(ok, nodeOf);
+      const samples = ok.flatMap((r) => r.samples);
       seriesList.push({
         case: caseId,
         benchmark: recs[0]!.benchmark,
@@ -94,8 +85,8 @@ export function aggregate(records: readonly RunRecord[]): CaseSeries[] {
         status,
         errors: [...new Set(recs.filter((r) => r.error).map((r) => `${r.status}: ${r.error}`))],
         nodes: [...byNode].map(([node, rs]) => ({ node, records: rs.length, stats: summarize(rs.flatMap((r) => r.samples)) })).sort((a, b) => a.node.localeCompare(b.node)),
-        samples: ok.flatMap((r) => r.samples),
-        stats: ok.length ? summarize(ok.flatMap((r) => r.samples)) : null,
+        samples,
+        stats: samples.length ? summarize(samples) : null,
         energy: energyOf(ok),
         gpus: [...new Set(recs.flatMap((r) => r.system.gpus.map((g) => g.name)))],
         cpus: [...new Set(recs.map((r) => r.system.cpu.model))],
@@ -113,4 +104,16 @@ export function bestSite(c: CaseSeries): SiteSeries | null {
   if (!ok.length) return null;
   const sign = c.metric.direction === 'higher' ? 1 : -1;
   return ok.reduce((best, s) => (sign * (s.stats!.median - best.stats!.median) > 0 ? s : best));
+}
+
+/** Groups items by a key, keeping first-seen order. */
+export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }

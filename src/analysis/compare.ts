@@ -2,7 +2,7 @@
 // A difference must be both statistically significant (Mann-Whitney U, two-sided) and at least
 // `minEffect` in size to count; "SAME" needs positive evidence that any difference is small.
 import * as ss from 'simple-statistics';
-import { summarize } from '../measure/index.js';
+import { summarize, type Stats } from '../measure/index.js';
 
 export type Verdict = 'SAME' | 'FASTER' | 'SLOWER' | 'UNCERTAIN';
 export type Direction = 'higher' | 'lower';
@@ -27,19 +27,35 @@ export interface Comparison {
   reason: string;
 }
 
-/** Two-sided p-value of the Mann-Whitney U test, normal approximation with tie and continuity corrections. */
+/**
+ * Two-sided p-value of the Mann-Whitney U test, normal approximation with tie and continuity corrections.
+ * Ranks come from one merge of the two sorted samples (native typed-array sorts), so pooled samples of
+ * tens of thousands of values stay cheap.
+ */
 export function mannWhitneyP(a: readonly number[], b: readonly number[]): number {
   const n1 = a.length;
   const n2 = b.length;
   if (n1 === 0 || n2 === 0) return 1;
-  const r1 = ss.wilcoxonRankSum(a as number[], b as number[]);
+  const sa = Float64Array.from(a).sort();
+  const sb = Float64Array.from(b).sort();
+  let i = 0;
+  let j = 0;
+  let rank = 0; // ranks assigned so far
+  let r1 = 0; // rank sum of a
+  let ties = 0; // Σ(t³ − t) over groups of equal values
+  while (i < n1 || j < n2) {
+    const v = j >= n2 || (i < n1 && sa[i]! <= sb[j]!) ? sa[i]! : sb[j]!;
+    let ca = 0;
+    let cb = 0;
+    while (i < n1 && sa[i] === v) (i++, ca++);
+    while (j < n2 && sb[j] === v) (j++, cb++);
+    const t = ca + cb;
+    r1 += ca * (rank + (t + 1) / 2); // tied values share the mean of their ranks
+    rank += t;
+    if (t > 1) ties += t ** 3 - t;
+  }
   const u = r1 - (n1 * (n1 + 1)) / 2;
   const mu = (n1 * n2) / 2;
-  // Tie correction: Σ(t³ - t) over groups of equal values.
-  const counts = new Map<number, number>();
-  for (const x of [...a, ...b]) counts.set(x, (counts.get(x) ?? 0) + 1);
-  let ties = 0;
-  for (const t of counts.values()) ties += t ** 3 - t;
   const n = n1 + n2;
   const variance = ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
   if (variance <= 0) return 1;
@@ -47,10 +63,17 @@ export function mannWhitneyP(a: readonly number[], b: readonly number[]): number
   return Math.min(1, 2 * (1 - ss.cumulativeStdNormalProbability(Math.max(0, z))));
 }
 
+/** Samples, with their statistics where the caller already has them. */
+export type SampleSet = readonly number[] | { samples: readonly number[]; stats: Stats };
+
+function unpack(s: SampleSet): { samples: readonly number[]; stats: Stats } {
+  return 'stats' in s ? s : { samples: s as readonly number[], stats: summarize(s as readonly number[]) };
+}
+
 /** Compares a candidate against a baseline; "FASTER" means better in the metric's direction. */
-export function compareSamples(candidate: readonly number[], baseline: readonly number[], direction: Direction, opts: CompareOptions = DEFAULT_COMPARE): Comparison {
-  const c = summarize(candidate);
-  const b = summarize(baseline);
+export function compareSamples(candidateSet: SampleSet, baselineSet: SampleSet, direction: Direction, opts: CompareOptions = DEFAULT_COMPARE): Comparison {
+  const { samples: candidate, stats: c } = unpack(candidateSet);
+  const { samples: baseline, stats: b } = unpack(baselineSet);
   const ratio = c.median / b.median;
   const ratioRange: [number, number] = [c.ci95[0] / b.ci95[1], c.ci95[1] / b.ci95[0]];
   const pValue = mannWhitneyP(candidate, baseline);

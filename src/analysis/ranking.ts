@@ -90,9 +90,9 @@ export function rankSites(c: CaseSeries, facts: Record<string, SiteFacts>, weigh
   const top = scored[0];
   if (top) {
     for (const s of scored.slice(1)) {
-      const a = sites.find((x) => x.site === s.site)!.samples;
-      const b = sites.find((x) => x.site === top.site)!.samples;
-      if (a.length && b.length) s.versusTop = compareSamples(a, b, c.metric.direction).verdict;
+      const a = sites.find((x) => x.site === s.site)!;
+      const b = sites.find((x) => x.site === top.site)!;
+      if (a.stats && b.stats) s.versusTop = compareSamples({ samples: a.samples, stats: a.stats }, { samples: b.samples, stats: b.stats }, c.metric.direction).verdict;
     }
   }
   const note = total

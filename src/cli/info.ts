@@ -11,7 +11,7 @@ export function infoCommand(): Command {
     .action(async (opts: { json?: boolean }) => {
       const system = await systemInfo();
       const engines = [await probeOrt(), await probeTfjs()];
-      const energy = energySources(system.gpus.length > 0);
+      const energy = await energySources();
       if (opts.json) return void process.stdout.write(JSON.stringify({ system, engines, energy }, null, 2) + '\n');
       const gib = (system.memoryBytes / 2 ** 30).toFixed(1);
       const lines = [
@@ -29,7 +29,8 @@ export function infoCommand(): Command {
         for (const b of e.backends) lines.push(`    ${b.available ? 'yes' : 'no '}  ${b.name.padEnd(15)} ${b.available ? (b.detail ?? '') : b.reason}`);
       }
       lines.push('', 'energy sources');
-      for (const s of energy) lines.push(`    ${s.present ? 'yes' : 'no '}  ${s.source.padEnd(15)} ${s.detail}`);
+      for (const s of energy) lines.push(`    ${s.used ? 'used' : s.present ? 'yes ' : 'no  '}  ${s.source.padEnd(12)} ${s.detail}`);
+      if (!energy.some((s) => s.used)) lines.push('    no energy source: records will say energy unavailable, with these reasons');
       process.stdout.write(lines.join('\n') + '\n');
     });
 }

@@ -62,9 +62,13 @@ export interface MeasureOptions {
   rules: StoppingRules;
   /** Called after each sample, e.g. to drive a progress bar. */
   onSample?: (n: number, elapsedSeconds: number) => void;
+  /** Awaited just before the first timed sample (after warm-up), e.g. to start energy meters. */
+  onSamplingStart?: () => unknown;
+  /** Awaited just after the last timed sample, before anything else runs. */
+  onSamplingEnd?: () => unknown;
 }
 
-export async function measure(fn: Workload, { rules, onSample }: MeasureOptions): Promise<Measurement> {
+export async function measure(fn: Workload, { rules, onSample, onSamplingStart, onSamplingEnd }: MeasureOptions): Promise<Measurement> {
   const warnings: string[] = [];
   // First call tells whether the workload is async and gives a first time estimate.
   let t0 = now();
@@ -95,6 +99,7 @@ export async function measure(fn: Workload, { rules, onSample }: MeasureOptions)
   const perCall: number[] = [];
   let stopReason: StopReason | null = null;
   let nextCheck = 1;
+  await onSamplingStart?.();
   t0 = now();
   while (!stopReason) {
     const s = await timeCalls(fn, callsPerSample, isAsync);
@@ -109,6 +114,7 @@ export async function measure(fn: Workload, { rules, onSample }: MeasureOptions)
     }
   }
   const samplingSeconds = now() - t0;
+  await onSamplingEnd?.();
 
   const cost = await measureHarnessCost(isAsync);
   const stats = summarize(perCall);

@@ -7,6 +7,7 @@ import {
   compareSamples,
   DEFAULT_WEIGHTS,
   engineLabel,
+  groupBy,
   isGpuBackend,
   nodeOf,
   nodeVariability,
@@ -130,8 +131,7 @@ function emptyStatus(): Record<RunRecord['status'], number> {
 }
 
 function overview(records: readonly RunRecord[]): SiteOverview[] {
-  const bySite = new Map<string, RunRecord[]>();
-  for (const r of records) bySite.set(siteOf(r), [...(bySite.get(siteOf(r)) ?? []), r]);
+  const bySite = groupBy(records, siteOf);
   return [...bySite]
     .map(([site, rs]) => {
       const status = emptyStatus();
@@ -161,7 +161,7 @@ function benchmarkSection(c: CaseSeries): BenchmarkSection {
     const base = { site: s.site, engines: s.engines, n: s.stats?.n ?? 0, median: s.stats?.median ?? null, ci95: s.stats?.ci95 ?? null, cv: s.stats?.cv ?? null, status: s.status, errors: s.errors };
     if (!s.stats || !best) return { ...base, verdict: null, reason: s.errors[0] ?? 'no successful run' };
     if (s === best) return { ...base, verdict: c.sites.filter((x) => x.stats).length > 1 ? 'BEST' : null, reason: '' };
-    const cmp = compareSamples(s.samples, best.samples, c.metric.direction);
+    const cmp = compareSamples({ samples: s.samples, stats: s.stats }, { samples: best.samples, stats: best.stats! }, c.metric.direction);
     return { ...base, verdict: cmp.verdict, reason: `vs ${best.site}: ratio ${cmp.ratio.toFixed(3)}; ${cmp.reason}` };
   });
   return { case: c.case, benchmark: c.benchmark.id, workload: c.benchmark.workload, params: c.benchmark.params, metric: c.metric, rows };
@@ -205,8 +205,7 @@ function peakSection(cases: CaseSeries[], records: readonly RunRecord[]): Report
 }
 
 function provenance(records: readonly RunRecord[]): ProvenanceRow[] {
-  const bySite = new Map<string, RunRecord[]>();
-  for (const r of records) bySite.set(siteOf(r), [...(bySite.get(siteOf(r)) ?? []), r]);
+  const bySite = groupBy(records, siteOf);
   return [...bySite]
     .map(([site, rs]) => ({
       site,

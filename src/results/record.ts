@@ -29,16 +29,70 @@ const stats = z.object({
 
 const secondary = metric.extend({ stats });
 
+const energyMethod = z.enum(['counter', 'sampled', 'scheduler', 'estimate']);
+const energyDomain = z.enum(['gpu', 'cpu', 'memory', 'node']);
+
+/** One domain on one device, as one source read it over the measured window. */
+const energyDomainReading = z.object({
+  source: z.string(),
+  method: energyMethod,
+  domain: energyDomain,
+  device: z.string(),
+  joules: z.number(),
+  meanWatts: z.number(),
+  /** null when the source gives energy only and no power was sampled. */
+  peakWatts: z.number().nullable(),
+  samples: z.number().int().nonnegative(),
+  /** Fraction of the window covered by the readings (1 for a counter). */
+  coverage: z.number().min(0).max(1),
+  note: z.string().optional(),
+});
+
+const gpuTelemetry = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  uuid: z.string().optional(),
+  samples: z.number().int().nonnegative(),
+  smClockMHz: z.object({ min: z.number(), mean: z.number(), max: z.number() }).nullable(),
+  memClockMHz: z.object({ min: z.number(), max: z.number() }).nullable(),
+  maxSmClockMHz: z.number().nullable(),
+  temperatureC: z.object({ max: z.number() }).nullable(),
+  utilisationPercent: z.object({ mean: z.number() }).nullable(),
+  powerLimitWatts: z.number().nullable(),
+  throttleReasons: z.array(z.string()),
+  /** null: the source cannot tell. */
+  otherProcesses: z.number().int().nullable(),
+});
+
+const sourceUnavailable = z.object({ source: z.string(), reason: z.string() });
+
 const energy = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('measured'),
+    /** Sources of the total, e.g. "nvml + rapl". */
     source: z.string(),
-    method: z.enum(['counter', 'sampled', 'scheduler', 'estimate']),
+    /** The least direct method among the readings in the total. */
+    method: energyMethod,
+    /** Total over `scope`: domains that do not contain one another (a node reading stands alone). */
     joules: z.number(),
     avgWatts: z.number(),
-    coverage: z.number(),
+    /** Lowest coverage among the readings in the total. */
+    coverage: z.number().min(0).max(1),
+    // The rest is written by fedbench's own meters; optional so that a figure from elsewhere (a post-hoc
+    // scheduler figure, a synthetic record) stays a valid record with the five fields above.
+    scope: z.array(energyDomain).optional(),
+    /** The measured (sampling) window, warm-up excluded. */
+    windowSeconds: z.number().optional(),
+    calls: z.number().int().nonnegative().optional(),
+    joulesPerCall: z.number().nullable().optional(),
+    /** e.g. GFLOP/s per W and J per GFLOP; empty when the work per call is unknown. */
+    efficiency: z.array(z.object({ name: z.string(), value: z.number(), unit: z.string() })).optional(),
+    readings: z.array(energyDomainReading).optional(),
+    telemetry: z.array(gpuTelemetry).optional(),
+    /** Sources not used, and why. */
+    unavailable: z.array(sourceUnavailable).optional(),
   }),
-  z.object({ status: z.literal('unavailable'), reason: z.string() }),
+  z.object({ status: z.literal('unavailable'), reason: z.string(), sources: z.array(sourceUnavailable).optional() }),
 ]);
 
 const gpu = z.object({
@@ -116,3 +170,4 @@ export const runRecordSchema = z.object({
 export type RunRecord = z.infer<typeof runRecordSchema>;
 export type SystemInfo = z.infer<typeof systemSchema>;
 export type EnergyReading = z.infer<typeof energy>;
+export type MeasuredEnergy = Extract<EnergyReading, { status: 'measured' }>;

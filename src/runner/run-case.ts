@@ -1,7 +1,7 @@
 // One case from start to record: check the numbers at a small size, then time the real size.
 // Never throws: a case that cannot run, or computes wrong numbers, still yields a record saying why.
 import { randomUUID } from 'node:crypto';
-import { unavailableEnergy } from '../energy/index.js';
+import { energyRecord, meterWindow, openMeters, unavailableEnergy, type EnergyOptions, type MeterWindow } from '../energy/index.js';
 import { measure, summarize } from '../measure/index.js';
 import { RUN_SCHEMA, type RunRecord, type SystemInfo } from '../results/index.js';
 import type { Case } from '../suite/index.js';
@@ -13,6 +13,8 @@ export interface RunContext {
   system: SystemInfo;
   threads?: number;
   onSample?: (n: number, elapsedSeconds: number) => void;
+  /** Where the energy sources are and what to leave out; defaults find them on this machine. */
+  energy?: EnergyOptions;
 }
 
 /** Engines say "not implemented" in their own words; such a case is skipped, not failed. */
@@ -54,11 +56,12 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     iterationSeconds: [],
     secondary: [],
     warnings: [],
-    energy: unavailableEnergy(ctx.system.gpus.length > 0),
+    energy: unavailableEnergy('no measured window: the case ended before timing'),
     system: ctx.system,
   });
 
   let exe: Executable | null = null;
+  let meters: MeterWindow | null = null;
   let verification: RunRecord['verification'];
   try {
     const unsupported = w.unsupported(c.engine, c.params);
@@ -86,9 +89,27 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     // 2. Timing at the real size.
     exe = await compileOrSkip(w, c.params, w.inputs(c.params, c.seed), choice);
     engine = exe.engine;
-    const m = await measure(exe.call, { rules: c.rules, ...(ctx.onSample ? { onSample: ctx.onSample } : {}) });
+    // Energy meters frame the sampling only (warm-up excluded): the energy window is the measured window.
+    const window = meterWindow(await openMeters(ctx.energy));
+    meters = window;
+    const ended: { energy?: Awaited<ReturnType<MeterWindow['stop']>> } = {};
+    const m = await measure(exe.call, {
+      rules: c.rules,
+      onSample: (n, elapsed) => {
+        window.poll();
+        ctx.onSample?.(n, elapsed);
+      },
+      onSamplingStart: () => window.start(),
+      onSamplingEnd: async () => {
+        ended.energy = await window.stop();
+      },
+    });
     const work = w.work(c.params);
     const samples = m.iterationSeconds.map((s) => work / s / 1e9);
+    const measured = ended.energy;
+    const energy = measured
+      ? energyRecord(measured.readings, measured.unavailable, { calls: m.iterationSeconds.length * m.callsPerSample, workPerCall: work / 1e9, metricUnit: w.metric.unit })
+      : unavailableEnergy('energy meters were not stopped');
     const record: RunRecord = {
       ...base(),
       verification,
@@ -104,13 +125,15 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
         rules: c.rules as unknown as Record<string, unknown>,
         harness: m.harness,
       },
-      warnings: m.warnings,
+      warnings: [...m.warnings, ...(measured?.warnings ?? [])],
+      energy,
     };
     return record;
   } catch (err) {
     if (err instanceof Skip) return { ...base(), status: 'skipped', error: err.message, ...(verification ? { verification } : {}) };
     return { ...base(), status: 'failed', error: errorText(err), ...(verification ? { verification } : {}) };
   } finally {
+    await meters?.close();
     await exe?.dispose().catch(() => undefined);
   }
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeRecord } from '../../src/results/index.js';
-import { syntheticRecord } from '../report/synthetic.js';
+import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { fedbench } from './run-cli.js';
 
 let tmp: string;

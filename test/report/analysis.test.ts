@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accept, aggregate, compareSamples, mannWhitneyP, nodeVariability, parseWeights, rankSites } from '../../src/analysis/index.js';
 import { referencesFileSchema } from '../../src/suite/index.js';
-import { syntheticRecord } from './synthetic.js';
+import { syntheticRecord } from '../../src/bench/synthetic.js';
 
 const base = (median: number, seed: number, spread = 0.01) => Array.from({ length: 40 }, (_, i) => median * (1 + spread * Math.sin(i * 12.9898 + seed)));
 
@@ -97,5 +97,20 @@ describe('rankSites', () => {
 
   it('rejects unknown criteria', () => {
     expect(() => parseWeights('speed=1')).toThrow(/Valid criteria: time, energy, cost, co2/);
+  });
+});
+
+describe('mannWhitneyP with ties', () => {
+  it('agrees with the rank sum of simple-statistics (average ranks for ties)', async () => {
+    const ss = await import('simple-statistics');
+    const a = [1, 2, 2, 3, 5, 5, 5, 8];
+    const b = [2, 4, 5, 6, 7, 9, 9];
+    // recompute the p-value from simple-statistics' rank sum with the same formula
+    const r1 = ss.wilcoxonRankSum(a, b);
+    const u = r1 - (8 * 9) / 2;
+    const ties = (3 ** 3 - 3) + (4 ** 3 - 4) + (2 ** 3 - 2); // 2×3, 5×4, 9×2
+    const variance = ((8 * 7) / 12) * (16 - ties / (15 * 14));
+    const z = (Math.abs(u - 28) - 0.5) / Math.sqrt(variance);
+    expect(mannWhitneyP(a, b)).toBeCloseTo(2 * (1 - ss.cumulativeStdNormalProbability(z)), 10);
   });
 });

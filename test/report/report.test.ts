@@ -9,7 +9,7 @@ import { esc, jsonForScript } from '../../src/report/escape.js';
 import { referencesFileSchema } from '../../src/suite/index.js';
 import { ROOT } from '../cli/run-cli.js';
 import { launch, openReport } from './browser.js';
-import { syntheticRecord } from './synthetic.js';
+import { syntheticRecord } from '../../src/bench/synthetic.js';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const HOSTILE = `<script>alert("site")</script><img src=x onerror=alert(1)>`;

@@ -1,8 +1,8 @@
-// Synthetic run records for report tests: deterministic, schema-valid, and labelled as synthetic in
-// their campaign. They test how records are analysed and shown — no figure here is a measurement.
-import { RUN_SCHEMA, type RunRecord } from '../../src/results/index.js';
-import { summarize } from '../../src/measure/index.js';
-import { prng } from '../../src/workloads/data.js';
+// Synthetic run records, for report tests and the report benchmark: deterministic, schema-valid, and
+// labelled synthetic in their campaign. They exercise analysis and display — no figure here is a measurement.
+import { RUN_SCHEMA, type RunRecord } from '../results/index.js';
+import { summarize } from '../measure/index.js';
+import { prng } from '../workloads/data.js';
 
 export interface SyntheticSpec {
   site: string;

@@ -1,0 +1,83 @@
+// npm run bench:report — 100,000 run records from several sites → one HTML report.
+// Baseline in the same process: reading (synchronously) and JSON-parsing the same files, nothing else. Figures: the
+// time of each step, the ratio to the baseline, and the size of the HTML.
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { readRecords } from '../results/index.js';
+import { buildReportModel, renderHtml } from '../report/index.js';
+import { recordFileName } from '../results/store.js';
+import { syntheticRecord } from './synthetic.js';
+
+const TOTAL = Number(process.env.FEDBENCH_BENCH_RECORDS ?? 100_000);
+const SITES = ['meluxina', 'leonardo', 'vega', 'karolina'];
+const CASES = 25;
+const NODES = 50;
+const now = () => performance.now() / 1000;
+
+async function generate(dir: string): Promise<number> {
+  const perSite = Math.ceil(TOTAL / SITES.length);
+  let written = 0;
+  for (const [si, site] of SITES.entries()) {
+    await mkdir(path.join(dir, site), { recursive: true });
+    const batch: Array<Promise<void>> = [];
+    for (let i = 0; i < perSite && written < TOTAL; i++, written++) {
+      const c = i % CASES;
+      const node = `${site}-gpu${String(Math.floor(i / CASES) % NODES).padStart(3, '0')}`;
+      const r = syntheticRecord({ site, node, params: { n: 256 * (1 + (c % 5)), dtype: c % 2 ? 'fp16' : 'fp32', variant: Math.floor(c / 5) }, median: 10000 * (1 + 0.1 * si) * (1 + 0.02 * (c % 5)), n: 20, seed: written + 1, gpu: 'NVIDIA A100-SXM4-40GB', watts: 250 + 10 * si });
+      r.id = `${r.id}-${written}`;
+      batch.push(writeFile(path.join(dir, site, recordFileName(r)), JSON.stringify(r)));
+      if (batch.length >= 500) await Promise.all(batch.splice(0));
+    }
+    await Promise.all(batch);
+  }
+  return written;
+}
+
+async function baselineRead(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    JSON.parse(readFileSync(path.join(e.parentPath, e.name), 'utf8'));
+    n++;
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'fedbench-bench-report-'));
+  try {
+    console.log(`generating ${TOTAL} synthetic records (${SITES.length} sites × ${NODES} nodes × ${CASES} cases, 20 samples each) in ${dir}`);
+    await generate(dir);
+    // Warm the page cache once, so both measured reads see the same cache state.
+    await baselineRead(dir);
+
+    let t = now();
+    const parsed = await baselineRead(dir);
+    const baseline = now() - t;
+
+    t = now();
+    const { records, problems } = await readRecords(dir);
+    const tRead = now() - t;
+    t = now();
+    const model = buildReportModel(records, { workloads: ['gemm'] });
+    const tModel = now() - t;
+    t = now();
+    const html = renderHtml(model);
+    const tRender = now() - t;
+    const out = path.join(dir, 'report.html');
+    t = now();
+    await writeFile(out, html);
+    const tWrite = now() - t;
+    const total = tRead + tModel + tRender + tWrite;
+
+    console.log(`baseline: read + JSON.parse of ${parsed} files: ${baseline.toFixed(2)} s`);
+    console.log(`fedbench: read + validate ${records.length} records (${problems.length} problems) ${tRead.toFixed(2)} s, analyse ${tModel.toFixed(2)} s, render ${tRender.toFixed(2)} s, write ${tWrite.toFixed(3)} s`);
+    console.log(`total ${total.toFixed(2)} s (target ≤ 5 s); ratio to baseline read ${(total / baseline).toFixed(2)}; HTML ${(Buffer.byteLength(html) / 2 ** 20).toFixed(2)} MiB (target ≤ 5 MB)`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

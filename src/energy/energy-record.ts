@@ -1,0 +1,59 @@
+// From meter readings to the record's `energy` field: totals that never double-count (a node reading
+// contains CPU, memory and GPUs), energy per call, and efficiency in the metric's own unit.
+import type { EnergyReading, MeasuredEnergy } from '../results/record.js';
+import type { EnergyDomain, EnergyMethod, MeterReading, SourceUnavailable } from './types.js';
+
+/** Most to least direct. */
+const METHOD_ORDER: EnergyMethod[] = ['counter', 'sampled', 'scheduler', 'estimate'];
+
+export interface MeasuredWork {
+  /** Calls of the workload inside the window. */
+  calls: number;
+  /** Work of one call in the metric's units of work (GFLOP for a metric in GFLOP/s); omit if unknown. */
+  workPerCall?: number;
+  /** The metric's unit, e.g. "GFLOP/s", "GB/s". */
+  metricUnit?: string;
+}
+
+export function unavailableEnergy(reason: string, sources: SourceUnavailable[] = []): EnergyReading {
+  return { status: 'unavailable', reason, ...(sources.length ? { sources } : {}) };
+}
+
+export function energyRecord(meterReadings: readonly MeterReading[], unavailable: readonly SourceUnavailable[], work: MeasuredWork): EnergyReading {
+  const readings = meterReadings.flatMap((m) => m.domains.map((d) => ({ source: m.source, method: m.method, ...d })));
+  if (!readings.length) {
+    const why = unavailable.map((u) => `${u.source}: ${u.reason}`).join('; ');
+    return unavailableEnergy(`no energy source measured this window${why ? ` (${why})` : ''}`, [...unavailable]);
+  }
+  const node = readings.filter((r) => r.domain === 'node');
+  const inTotal = node.length ? node : readings;
+  const scope = [...new Set(inTotal.map((r) => r.domain))] as EnergyDomain[];
+  const joules = inTotal.reduce((a, r) => a + r.joules, 0);
+  const windowSeconds = Math.max(...meterReadings.map((m) => m.seconds));
+  const method = METHOD_ORDER[Math.max(...inTotal.map((r) => METHOD_ORDER.indexOf(r.method)))]!;
+  const efficiency: MeasuredEnergy['efficiency'] = [];
+  const totalWork = work.workPerCall !== undefined ? work.calls * work.workPerCall : 0;
+  if (totalWork > 0 && joules > 0 && work.metricUnit) {
+    // A rate per watt is work per joule: (work / s) / (J / s).
+    const workUnit = work.metricUnit.replace(/\/s$/, '');
+    efficiency.push({ name: 'throughput per watt', value: totalWork / joules, unit: `${work.metricUnit} per W` });
+    efficiency.push({ name: 'energy per work', value: joules / totalWork, unit: `J per ${workUnit}` });
+  }
+  const energy: MeasuredEnergy = {
+    status: 'measured',
+    source: [...new Set(inTotal.map((r) => r.source))].join(' + '),
+    method,
+    joules,
+    avgWatts: joules / windowSeconds,
+    coverage: Math.min(...inTotal.map((r) => r.coverage)),
+    scope,
+    windowSeconds,
+    calls: work.calls,
+    joulesPerCall: work.calls > 0 ? joules / work.calls : null,
+    efficiency,
+    readings,
+    telemetry: meterReadings.flatMap((m) => m.telemetry),
+    unavailable: [...unavailable],
+  };
+  return energy;
+}
