@@ -1,6 +1,6 @@
 // Groups records by case and place (site, node) and pools their samples. Knows nothing of how a
 // figure was measured: it reads records only.
-import { summarize, type Stats } from '../measure/index.js';
+import { median, summarize, type Stats } from '../measure/index.js';
 import type { RunRecord } from '../results/index.js';
 
 /** Where a record was measured: the site (or the local host) and the node. */
@@ -20,7 +20,8 @@ export function engineLabel(r: RunRecord): string {
 export interface NodeSeries {
   node: string;
   records: number;
-  stats: Stats;
+  /** Median of the node's pooled samples (all a node sweep needs; full statistics are per site). */
+  median: number;
 }
 
 export interface SiteSeries {
@@ -84,7 +85,7 @@ export function aggregate(records: readonly RunRecord[]): CaseSeries[] {
         engines: [...new Set(recs.map(engineLabel))],
         status,
         errors: [...new Set(recs.filter((r) => r.error).map((r) => `${r.status}: ${r.error}`))],
-        nodes: [...byNode].map(([node, rs]) => ({ node, records: rs.length, stats: summarize(rs.flatMap((r) => r.samples)) })).sort((a, b) => a.node.localeCompare(b.node)),
+        nodes: [...byNode].map(([node, rs]) => ({ node, records: rs.length, median: median(rs.flatMap((r) => r.samples)) })).sort((a, b) => a.node.localeCompare(b.node)),
         samples,
         stats: samples.length ? summarize(samples) : null,
         energy: energyOf(ok),

@@ -21,11 +21,11 @@ export interface Variability {
 /** A node is a straggler when its median is worse than the site's typical node by more than `threshold`. */
 export function nodeVariability(s: SiteSeries, direction: 'higher' | 'lower', threshold = 0.05): Variability | null {
   if (s.nodes.length < 2) return null;
-  const medians = s.nodes.map((n) => n.stats.median);
+  const medians = s.nodes.map((n) => n.median);
   const typical = ss.median(medians);
   const nodes = s.nodes.map((n) => {
-    const deficit = direction === 'higher' ? (typical - n.stats.median) / typical : (n.stats.median - typical) / typical;
-    return { node: n.node, median: n.stats.median, deficit, straggler: deficit > threshold };
+    const deficit = direction === 'higher' ? (typical - n.median) / typical : (n.median - typical) / typical;
+    return { node: n.node, median: n.median, deficit, straggler: deficit > threshold };
   });
   return { site: s.site, case: s.case, nodes, spread: (Math.max(...medians) - Math.min(...medians)) / typical };
 }

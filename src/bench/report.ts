@@ -16,6 +16,32 @@ const CASES = 25;
 const NODES = 50;
 const now = () => performance.now() / 1000;
 
+/** One JSONL bundle per site, as a bulk collection or export would store them. */
+async function bundle(dir: string, out: string): Promise<void> {
+  await mkdir(out, { recursive: true });
+  for (const site of SITES) {
+    const files = readdirSync(path.join(dir, site));
+    await writeFile(path.join(out, `${site}.jsonl`), files.map((f) => readFileSync(path.join(dir, site, f), 'utf8')).join('\n') + '\n');
+  }
+}
+
+async function timeReport(dir: string): Promise<{ read: number; model: number; render: number; write: number; total: number; records: number; problems: number; bytes: number }> {
+  let t = now();
+  const { records, problems } = await readRecords(dir);
+  const read = now() - t;
+  t = now();
+  const model = buildReportModel(records, { workloads: ['gemm'] });
+  const tModel = now() - t;
+  t = now();
+  const html = renderHtml(model);
+  const render = now() - t;
+  t = now();
+  await writeFile(path.join(os.tmpdir(), `fedbench-bench-report-${process.pid}.html`), html);
+  const write = now() - t;
+  await rm(path.join(os.tmpdir(), `fedbench-bench-report-${process.pid}.html`), { force: true });
+  return { read, model: tModel, render, write, total: read + tModel + render + write, records: records.length, problems: problems.length, bytes: Buffer.byteLength(html) };
+}
+
 async function generate(dir: string): Promise<number> {
   const perSite = Math.ceil(TOTAL / SITES.length);
   let written = 0;
@@ -56,25 +82,16 @@ async function main(): Promise<void> {
     let t = now();
     const parsed = await baselineRead(dir);
     const baseline = now() - t;
-
-    t = now();
-    const { records, problems } = await readRecords(dir);
-    const tRead = now() - t;
-    t = now();
-    const model = buildReportModel(records, { workloads: ['gemm'] });
-    const tModel = now() - t;
-    t = now();
-    const html = renderHtml(model);
-    const tRender = now() - t;
-    const out = path.join(dir, 'report.html');
-    t = now();
-    await writeFile(out, html);
-    const tWrite = now() - t;
-    const total = tRead + tModel + tRender + tWrite;
-
     console.log(`baseline: read + JSON.parse of ${parsed} files: ${baseline.toFixed(2)} s`);
-    console.log(`fedbench: read + validate ${records.length} records (${problems.length} problems) ${tRead.toFixed(2)} s, analyse ${tModel.toFixed(2)} s, render ${tRender.toFixed(2)} s, write ${tWrite.toFixed(3)} s`);
-    console.log(`total ${total.toFixed(2)} s (target ≤ 5 s); ratio to baseline read ${(total / baseline).toFixed(2)}; HTML ${(Buffer.byteLength(html) / 2 ** 20).toFixed(2)} MiB (target ≤ 5 MB)`);
+
+    const files = await timeReport(dir);
+    console.log(`one file per record: read + validate ${files.records} records (${files.problems} problems) ${files.read.toFixed(2)} s, analyse ${files.model.toFixed(2)} s, render ${files.render.toFixed(2)} s, write ${files.write.toFixed(3)} s`);
+    console.log(`  total ${files.total.toFixed(2)} s (target ≤ 5 s); ratio to baseline read ${(files.total / baseline).toFixed(2)}; HTML ${(files.bytes / 2 ** 20).toFixed(2)} MiB (target ≤ 5 MB)`);
+
+    const bundled = path.join(dir, 'bundled');
+    await bundle(dir, bundled);
+    const jsonl = await timeReport(bundled);
+    console.log(`JSONL bundles (one per site): read + validate ${jsonl.read.toFixed(2)} s, analyse ${jsonl.model.toFixed(2)} s, render ${jsonl.render.toFixed(2)} s; total ${jsonl.total.toFixed(2)} s`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

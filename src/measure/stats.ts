@@ -90,6 +90,12 @@ export function findOutliers(
   return result;
 }
 
+/** Median of unsorted samples. */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) throw new Error('median: no samples');
+  return medianOfSorted(Float64Array.from(samples).sort());
+}
+
 /** Median of an ascending typed array. */
 function medianOfSorted(sorted: Float64Array): number {
   const n = sorted.length;

@@ -1,2 +1,2 @@
 export { RUN_SCHEMA, runRecordSchema, systemSchema, type RunRecord, type SystemInfo, type EnergyReading } from './record.js';
-export { writeRecord, readRecords, writeJsonAtomic, recordFileName, type ReadProblem } from './store.js';
+export { writeRecord, readRecords, checkRecord, writeJsonAtomic, recordFileName, type ReadProblem } from './store.js';

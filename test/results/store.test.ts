@@ -65,3 +65,15 @@ describe('results store', () => {
     expect(name.startsWith('.')).toBe(false);
   });
 });
+
+describe('JSONL bundles', () => {
+  it('reads one record per line and names the bad line', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fb-store-'));
+    const a = await sample({ id: 'aaaaaaaaaaaa' });
+    const b = await sample({ id: 'bbbbbbbbbbbb' });
+    await writeFile(path.join(dir, 'bundle.jsonl'), `${JSON.stringify(a)}\n{"broken"\n\n${JSON.stringify(b)}\n`);
+    const { records, problems } = await readRecords(dir);
+    expect(records.map((r) => r.id)).toEqual(['aaaaaaaaaaaa', 'bbbbbbbbbbbb']);
+    expect(problems.map((p) => path.basename(p.file))).toEqual(['bundle.jsonl:2']);
+  });
+});
