@@ -9,7 +9,7 @@ import { buildOnnxModel } from '../engines/onnx-model.js';
 import { createOrtSession, defaultThreads, ort } from '../engines/onnxruntime.js';
 import { DEFAULT_RULES, measure, mergeRules } from '../measure/index.js';
 import { compile } from '../runner/index.js';
-import { WORKLOADS } from '../workloads/index.js';
+import { KERNELS } from '../workloads/index.js';
 
 const N = Number(process.env.FEDBENCH_BENCH_N ?? 2048);
 const ROUNDS = Number(process.env.FEDBENCH_BENCH_ROUNDS ?? 5);
@@ -19,7 +19,7 @@ const flop = 2 * N ** 3;
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
 async function bareLoop(): Promise<number[]> {
-  const gemm = WORKLOADS.gemm!;
+  const gemm = KERNELS.gemm!;
   const p = { n: N, dtype: 'fp32' };
   const s = await createOrtSession(buildOnnxModel(gemm.onnx(p)), { providers: ['cpu'], threads });
   const inputs = gemm.inputs(p, 42);
@@ -36,7 +36,7 @@ async function bareLoop(): Promise<number[]> {
 }
 
 async function fedbenchLoop(): Promise<number[]> {
-  const gemm = WORKLOADS.gemm!;
+  const gemm = KERNELS.gemm!;
   const p = { n: N, dtype: 'fp32' };
   const exe = await compile(gemm, p, gemm.inputs(p, 42), { engine: 'onnxruntime', backend: 'cpu', threads });
   const rules = mergeRules(DEFAULT_RULES, { minSamples: CALLS, maxSamples: CALLS, minSeconds: 0, maxSeconds: 60, warmup: { minIterations: 3, minSeconds: 0, window: 3, stableCv: 0.1, maxSeconds: 5 } });

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { builtinSuites, loadSuite } from '../suite/index.js';
-import { WORKLOADS } from '../workloads/index.js';
+import { metricSummary, WORKLOADS } from '../workloads/index.js';
 
 export function listCommand(): Command {
   return new Command('list')
@@ -19,9 +19,9 @@ export function listCommand(): Command {
         const s = loadSuite(name);
         return { name, description: s.description ?? '', cases: s.cases.length };
       });
-      const workloads = Object.values(WORKLOADS).map((w) => ({ id: w.id, kind: w.kind, description: w.description, metric: w.metric }));
+      const workloads = Object.values(WORKLOADS).map((w) => ({ id: w.id, kind: w.kind, description: w.description, metric: metricSummary(w) }));
       if (opts.json) return void process.stdout.write(JSON.stringify({ suites, workloads }, null, 2) + '\n');
       process.stdout.write('suites:\n' + suites.map((s) => `  ${s.name.padEnd(12)} ${String(s.cases).padStart(3)} cases  ${s.description}`).join('\n') + '\n');
-      process.stdout.write('workloads:\n' + workloads.map((w) => `  ${w.id.padEnd(12)} ${w.kind.padEnd(8)} ${w.metric.unit.padEnd(8)} ${w.description}`).join('\n') + '\n');
+      process.stdout.write('workloads:\n' + workloads.map((w) => `  ${w.id.padEnd(12)} ${w.kind.padEnd(8)} ${w.metric.padEnd(8)} ${w.description}`).join('\n') + '\n');
     });
 }

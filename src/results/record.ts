@@ -161,6 +161,8 @@ export const runRecordSchema = z.object({
     })
     .optional(),
   warnings: z.array(z.string()),
+  /** Kind-specific figures: a training run's loss trajectory, an inference scenario's settings and counts. */
+  details: z.record(z.string(), z.unknown()).optional(),
   energy,
   system: systemSchema,
   site: z.string().optional(),

@@ -5,17 +5,7 @@ import { Float16Array } from '@petamoriken/float16';
 import { buildOnnxModel } from '../engines/onnx-model.js';
 import { createOrtSession, ort, type OrtProvider } from '../engines/onnxruntime.js';
 import { loadTfjs, type TfjsBackend } from '../engines/tfjs.js';
-import type { EngineName, Fallback } from '../engines/types.js';
-import type { Inputs, KernelWorkload } from '../workloads/index.js';
-
-export interface EngineUsed {
-  name: EngineName;
-  backend: string;
-  package: string;
-  version: string;
-  threads: number | null;
-  fallbacks: Fallback[];
-}
+import type { EngineChoice, EngineUsed, Inputs, KernelWorkload } from '../workloads/index.js';
 
 export interface Executable {
   engine: EngineUsed;
@@ -24,13 +14,6 @@ export interface Executable {
   /** One call whose output is returned in the workload's reference layout, as fp32. */
   output(): Promise<Float32Array>;
   dispose(): Promise<void>;
-}
-
-export interface EngineChoice {
-  engine: EngineName;
-  /** Pinned backend or provider; null uses the engine's chain. */
-  backend: string | null;
-  threads?: number;
 }
 
 function toFloat32(data: unknown, type: string): Float32Array {

@@ -39,4 +39,5 @@ export async function runCases(cases: readonly Case[], opts: RunOptions): Promis
 }
 
 export { runCase, type RunContext } from './run-case.js';
-export { compile, type Executable, type EngineChoice, type EngineUsed } from './executable.js';
+export { compile, type Executable } from './executable.js';
+export { executeKernel } from './kernel.js';

@@ -1,12 +1,12 @@
-// One case from start to record: check the numbers at a small size, then time the real size.
-// Never throws: a case that cannot run, or computes wrong numbers, still yields a record saying why.
+// One case from start to record, whatever its kind. Never throws: a case that cannot run, or computes
+// wrong numbers, still yields a record saying why. Energy meters frame the workload's measured window.
 import { randomUUID } from 'node:crypto';
 import { energyRecord, meterWindow, openMeters, unavailableEnergy, type EnergyOptions, type MeterWindow } from '../energy/index.js';
-import { measure, summarize } from '../measure/index.js';
+import { summarize } from '../measure/index.js';
 import { RUN_SCHEMA, type RunRecord, type SystemInfo } from '../results/index.js';
 import type { Case } from '../suite/index.js';
-import { worstError } from '../workloads/index.js';
-import { compile, type EngineChoice, type EngineUsed, type Executable } from './executable.js';
+import { metricOf, SkipCase, WrongResults, type EngineChoice, type EngineUsed, type ExecuteContext, type Outcome, type Verification } from '../workloads/index.js';
+import { executeKernel } from './kernel.js';
 
 export interface RunContext {
   campaign: string;
@@ -17,18 +17,20 @@ export interface RunContext {
   energy?: EnergyOptions;
 }
 
-/** Engines say "not implemented" in their own words; such a case is skipped, not failed. */
-const NOT_SUPPORTED = /Could not find an implementation|NOT_IMPLEMENTED|not supported|is not implemented/i;
-
-class Skip extends Error {}
-
 function errorText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).trim();
 }
 
+function execute(c: Case, ctx: ExecuteContext<Record<string, unknown>>): Promise<Outcome> {
+  const w = c.workload;
+  if (w.kind === 'kernel') return executeKernel(w, ctx);
+  const unsupported = w.engines.includes(c.engine) ? w.unsupported(c.engine, c.params) : `${w.id} exists on ${w.engines.join(', ')}, not on ${c.engine}`;
+  if (unsupported) return Promise.reject(new SkipCase(unsupported));
+  return w.execute(ctx);
+}
+
 export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
   const startedAt = new Date().toISOString();
-  const w = c.workload;
   const choice: EngineChoice = { engine: c.engine, backend: c.backend, ...(ctx.threads ? { threads: ctx.threads } : {}) };
   let engine: EngineUsed | null = null;
   const base = (): RunRecord => ({
@@ -40,7 +42,7 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     startedAt,
     finishedAt: new Date().toISOString(),
     status: 'ok',
-    benchmark: { id: c.benchmark.id, kind: w.kind, workload: w.id, params: c.params },
+    benchmark: { id: c.benchmark.id, kind: c.workload.kind, workload: c.workload.id, params: c.params },
     engine: {
       name: c.engine,
       backend: engine?.backend ?? null,
@@ -50,8 +52,8 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
       requested: c.backend ? [c.backend] : [],
       fallbacks: engine?.fallbacks ?? [],
     },
-    metric: w.metric,
-    work: { perCall: w.work(c.params), note: w.workNote },
+    metric: metricOf(c.workload, c.params),
+    ...(c.workload.kind === 'kernel' ? { work: { perCall: c.workload.work(c.params), note: c.workload.workNote } } : {}),
     samples: [],
     iterationSeconds: [],
     secondary: [],
@@ -60,90 +62,53 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     system: ctx.system,
   });
 
-  let exe: Executable | null = null;
   let meters: MeterWindow | null = null;
-  let verification: RunRecord['verification'];
+  let measuredEnergy: Awaited<ReturnType<MeterWindow['stop']>> | undefined;
   try {
-    const unsupported = w.unsupported(c.engine, c.params);
-    if (unsupported) throw new Skip(unsupported);
-
-    // 1. Correctness at a small size against a plain JavaScript reference.
-    const vp = w.verifyParams(c.params);
-    const vin = w.inputs(vp, c.seed);
-    const small = await compileOrSkip(w, vp, vin, choice);
-    engine = small.engine;
-    const got = await small.output();
-    await small.dispose();
-    const tol = w.tolerance(vp);
-    const worst = worstError(got, w.reference(vin, vp), tol);
-    verification = { params: vp, passed: !worst || worst.excess <= 0, worstExcess: worst ? worst.excess : null, tolerance: tol };
-    if (worst && worst.excess > 0) {
-      return {
-        ...base(),
-        status: 'failed',
-        verification,
-        error: `wrong results at verification size ${JSON.stringify(vp)}: element ${worst.index} is ${worst.got}, reference ${worst.want} (tolerance abs ${tol.abs} + rel ${tol.rel})`,
-      };
-    }
-
-    // 2. Timing at the real size.
-    exe = await compileOrSkip(w, c.params, w.inputs(c.params, c.seed), choice);
-    engine = exe.engine;
-    // Energy meters frame the sampling only (warm-up excluded): the energy window is the measured window.
-    const window = meterWindow(await openMeters(ctx.energy));
-    meters = window;
-    const ended: { energy?: Awaited<ReturnType<MeterWindow['stop']>> } = {};
-    const m = await measure(exe.call, {
+    const outcome = await execute(c, {
+      params: c.params,
+      engine: choice,
+      seed: c.seed,
       rules: c.rules,
-      onSample: (n, elapsed) => {
-        window.poll();
-        ctx.onSample?.(n, elapsed);
-      },
-      onSamplingStart: () => window.start(),
-      onSamplingEnd: async () => {
-        ended.energy = await window.stop();
+      onEngine: (e) => (engine = e),
+      hooks: {
+        onSample: (n, elapsed) => {
+          meters?.poll();
+          ctx.onSample?.(n, elapsed);
+        },
+        // Meters open just before sampling starts (warm-up excluded): the energy window is the measured window.
+        onSamplingStart: async () => {
+          meters = meterWindow(await openMeters(ctx.energy));
+          await meters.start();
+        },
+        onSamplingEnd: async () => {
+          measuredEnergy = await meters?.stop();
+        },
       },
     });
-    const work = w.work(c.params);
-    const samples = m.iterationSeconds.map((s) => work / s / 1e9);
-    const measured = ended.energy;
-    const energy = measured
-      ? energyRecord(measured.readings, measured.unavailable, { calls: m.iterationSeconds.length * m.callsPerSample, workPerCall: work / 1e9, metricUnit: w.metric.unit })
-      : unavailableEnergy('energy meters were not stopped');
-    const record: RunRecord = {
+    engine = outcome.engine;
+    const energy = measuredEnergy
+      ? energyRecord(measuredEnergy.readings, measuredEnergy.unavailable, { calls: outcome.calls, workPerCall: outcome.gigaWorkPerCall ?? undefined, metricUnit: outcome.metric.unit })
+      : unavailableEnergy('energy meters were not started: the workload reported no measured window');
+    return {
       ...base(),
-      verification,
-      samples,
-      iterationSeconds: m.iterationSeconds,
-      stats: summarize(samples),
-      secondary: [{ name: 'time per call', unit: 's', direction: 'lower', stats: summarize(m.iterationSeconds) }],
-      measurement: {
-        callsPerSample: m.callsPerSample,
-        warmup: m.warmup,
-        stopReason: m.stopReason,
-        samplingSeconds: m.samplingSeconds,
-        rules: c.rules as unknown as Record<string, unknown>,
-        harness: m.harness,
-      },
-      warnings: [...m.warnings, ...(measured?.warnings ?? [])],
+      metric: outcome.metric,
+      ...(outcome.work ? { work: outcome.work } : {}),
+      ...(outcome.verification ? { verification: outcome.verification } : {}),
+      samples: outcome.samples,
+      iterationSeconds: outcome.iterationSeconds,
+      ...(outcome.samples.length ? { stats: summarize(outcome.samples) } : {}),
+      secondary: outcome.secondary,
+      ...(outcome.measurement ? { measurement: outcome.measurement } : {}),
+      ...(outcome.details ? { details: outcome.details } : {}),
+      warnings: [...outcome.warnings, ...(measuredEnergy?.warnings ?? [])],
       energy,
     };
-    return record;
   } catch (err) {
-    if (err instanceof Skip) return { ...base(), status: 'skipped', error: err.message, ...(verification ? { verification } : {}) };
+    if (err instanceof SkipCase) return { ...base(), status: 'skipped', error: err.message };
+    const verification: Verification | undefined = err instanceof WrongResults ? err.verification : undefined;
     return { ...base(), status: 'failed', error: errorText(err), ...(verification ? { verification } : {}) };
   } finally {
-    await meters?.close();
-    await exe?.dispose().catch(() => undefined);
-  }
-}
-
-async function compileOrSkip(...args: Parameters<typeof compile>): Promise<Executable> {
-  try {
-    return await compile(...args);
-  } catch (err) {
-    const text = errorText(err);
-    if (NOT_SUPPORTED.test(text)) throw new Skip(`${args[3].engine} cannot run this case here: ${text}`);
-    throw err;
+    await (meters as MeterWindow | null)?.close();
   }
 }

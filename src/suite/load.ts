@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError, unknownName } from '../errors.js';
 import { ENGINE_NAMES, type EngineName } from '../engines/types.js';
 import { DEFAULT_RULES, mergeRules, type StoppingRules } from '../measure/index.js';
-import { WORKLOADS, type KernelWorkload } from '../workloads/index.js';
+import { WORKLOADS, type Workload } from '../workloads/index.js';
 import { suiteSchema, type BenchmarkSpec } from './schema.js';
 import { issuesText, loadYamlAs, problemAt, type FieldPath } from './yaml.js';
 
@@ -17,7 +17,7 @@ export interface Case {
   id: string;
   suite: string;
   benchmark: Pick<BenchmarkSpec, 'id' | 'workload' | 'description'>;
-  workload: KernelWorkload;
+  workload: Workload;
   engine: EngineName;
   /** A backend / provider pinned by the suite or the command line; null lets the engine's chain choose. */
   backend: string | null;

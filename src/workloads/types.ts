@@ -3,6 +3,7 @@ import type { GraphSpec } from '../engines/onnx-model.js';
 import type { EngineName } from '../engines/types.js';
 import type { Tf } from '../engines/tfjs.js';
 import type * as TF from '@tensorflow/tfjs';
+import type { Stats, StoppingRules } from '../measure/index.js';
 
 export type BenchmarkKind = 'kernel' | 'training' | 'inference';
 
@@ -33,6 +34,118 @@ export interface Tolerance {
   abs: number;
   rel: number;
 }
+
+/** Hooks a workload calls around its measured window, so energy meters frame exactly that window. */
+export interface MeasureHooks {
+  onSample?: (n: number, elapsedSeconds: number) => void;
+  onSamplingStart?: () => unknown;
+  onSamplingEnd?: () => unknown;
+}
+
+/** What runs a case: the engine, backend and threads asked for. */
+export interface EngineChoice {
+  engine: EngineName;
+  /** Pinned backend or provider; null uses the engine's chain. */
+  backend: string | null;
+  threads?: number;
+}
+
+/** The engine as it actually ran. */
+export interface EngineUsed {
+  name: EngineName;
+  backend: string;
+  package: string;
+  version: string;
+  threads: number | null;
+  fallbacks: Array<{ backend: string; reason: string }>;
+}
+
+export interface ExecuteContext<P> {
+  params: P;
+  engine: EngineChoice;
+  seed: number;
+  rules: StoppingRules;
+  hooks: MeasureHooks;
+  /** Called as soon as the engine is known, so a later failure still records which engine it was. */
+  onEngine(engine: EngineUsed): void;
+}
+
+/** A measured case, before it becomes a record. */
+export interface Outcome {
+  engine: EngineUsed;
+  metric: Metric;
+  /** The figure of merit per sample, and the raw seconds behind each. */
+  samples: number[];
+  iterationSeconds: number[];
+  work?: { perCall: number; note: string };
+  verification?: Verification;
+  secondary: SecondaryMetric[];
+  measurement?: MeasurementSummary;
+  warnings: string[];
+  /** Calls of the timed function inside the energy window (for joules per call). */
+  calls: number;
+  /** Work per call in units of 1e9 (GFLOP, GB), for efficiency figures; null when not meaningful. */
+  gigaWorkPerCall: number | null;
+  /** Extra, kind-specific figures (loss trajectory, scenario details), stored in the record as they are. */
+  details?: Record<string, unknown>;
+}
+
+export interface Verification {
+  params: Record<string, unknown>;
+  passed: boolean;
+  worstExcess: number | null;
+  tolerance: Tolerance;
+}
+
+export interface SecondaryMetric extends Metric {
+  stats: Stats;
+}
+
+export interface MeasurementSummary {
+  callsPerSample: number;
+  warmup: { iterations: number; seconds: number; end: 'stable' | 'time-out' };
+  stopReason: 'converged' | 'time-out' | 'max-samples';
+  samplingSeconds: number;
+  rules: Record<string, unknown>;
+  harness: { timerNs: number; loopNsPerCall: number; fractionOfMedian: number };
+}
+
+/** Thrown by a workload that cannot run a case here (missing precision, op, backend): a skipped record. */
+export class SkipCase extends Error {
+  override name = 'SkipCase';
+}
+
+/** Thrown when a workload's numbers are wrong (or a training loss does not fall): a failed record, no figure. */
+export class WrongResults extends Error {
+  override name = 'WrongResults';
+  constructor(
+    message: string,
+    readonly verification?: Verification,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A workload that runs itself (training, inference scenarios): it builds its model, checks it, and measures
+ * through `measure` with the hooks it is given.
+ */
+export interface CustomWorkload<P extends Record<string, unknown> = Record<string, unknown>> {
+  id: string;
+  kind: 'training' | 'inference';
+  description: string;
+  params: z.ZodType<P>;
+  /** The figure of merit for these parameters (it may depend on them, e.g. the inference scenario). */
+  metric(p: P): Metric;
+  /** The figure(s) of merit in words, for listings (e.g. "samples/s; loss must fall"). */
+  metricSummary: string;
+  /** Engines this workload exists on. */
+  engines: readonly EngineName[];
+  unsupported(engine: EngineName, p: P): string | null;
+  execute(ctx: ExecuteContext<P>): Promise<Outcome>;
+}
+
+export type Workload = KernelWorkload | CustomWorkload;
 
 export interface KernelWorkload<P extends Record<string, unknown> = Record<string, unknown>> {
   id: string;

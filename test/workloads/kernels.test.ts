@@ -4,7 +4,7 @@ import { DEFAULT_RULES, mergeRules } from '../../src/measure/index.js';
 import { compile, runCase } from '../../src/runner/index.js';
 import { systemInfo } from '../../src/system/index.js';
 import type { Case } from '../../src/suite/index.js';
-import { WORKLOADS, worstError, type KernelWorkload } from '../../src/workloads/index.js';
+import { KERNELS, worstError, type KernelWorkload } from '../../src/workloads/index.js';
 
 const CASES: Record<string, Array<Record<string, unknown>>> = {
   gemm: [{ n: 33, dtype: 'fp32' }, { n: 40, dtype: 'fp16' }],
@@ -21,7 +21,7 @@ const ENGINES = [
 describe.each(ENGINES)('$engine:$backend', ({ engine, backend }) => {
   for (const [id, list] of Object.entries(CASES)) {
     for (const p of list) {
-      const w = WORKLOADS[id]!;
+      const w = KERNELS[id]!;
       const params = w.params.parse(p) as Record<string, unknown>;
       // The one known gap (tfjs has no fp16) is covered by the runCase skip test below.
       if (w.unsupported(engine, params)) continue;
@@ -53,7 +53,7 @@ function caseOf(w: KernelWorkload, params: Record<string, unknown>, engine: 'onn
 }
 
 describe('runCase', () => {
-  const gemm = WORKLOADS.gemm!;
+  const gemm = KERNELS.gemm!;
 
   it('measures a correct kernel and derives GFLOP/s from the work done', async () => {
     const r = await runCase(caseOf(gemm, { n: 64, dtype: 'fp32' }, 'onnxruntime', 'cpu'), { campaign: 't', system: await systemInfo(), threads: 1 });
