@@ -102,3 +102,11 @@ describe('loadSuite', () => {
     expect(() => loadSuite('quik')).toThrow(/unknown suite 'quik'. Valid suites: .*quick/);
   });
 });
+
+describe('shipped references', () => {
+  it('the example references file is valid', async () => {
+    const { loadReferences } = await import('../../src/suite/index.js');
+    const refs = loadReferences(new URL('../../benchmarks/references/a100.example.yaml', import.meta.url).pathname);
+    expect(refs.map((r) => r.benchmark)).toEqual(['gemm', 'bandwidth']);
+  });
+});
