@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { accept, aggregate, compareSamples, rankSites, type CaseSeries } from '../analysis/index.js';
 import { unknownName } from '../errors.js';
 import { num } from '../report/index.js';
+import { allSiteFacts } from '../sites/index.js';
 import { loadReferences } from '../suite/index.js';
 import { weightsOption } from './report.js';
 import { loadRecords } from './results-input.js';
@@ -65,14 +66,16 @@ export function recommendCommand(): Command {
     .requiredOption('--workload <id>', 'benchmark id or case id')
     .option('-r, --results <dir...>', 'folders of run records', ['results'])
     .option('--weights <list>', 'e.g. time=1,energy=0.5,cost=0,co2=0')
+    .option('--sites-dir <dir>', 'site profiles whose facts (cost, GPUs per node, grid carbon) feed the ranking')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { workload: string; results: string[]; weights?: string; json?: boolean }) => {
+    .action(async (opts: { workload: string; results: string[]; weights?: string; sitesDir?: string; json?: boolean }) => {
       const weights = weightsOption(opts.weights);
+      const facts = opts.sitesDir ? allSiteFacts(opts.sitesDir) : {};
       const records = await loadRecords(opts.results);
       const cases = aggregate(records);
       const chosen = cases.filter((c) => c.case === opts.workload || c.benchmark.id === opts.workload);
       if (!chosen.length) throw unknownName('workload', opts.workload, [...new Set(cases.flatMap((c) => [c.benchmark.id]))]);
-      const rankings = chosen.map((c) => rankSites(c, {}, weights, records.find((r) => r.case === c.case)?.work?.perCall ?? null));
+      const rankings = chosen.map((c) => rankSites(c, facts, weights, records.find((r) => r.case === c.case)?.work?.perCall ?? null));
       if (opts.json) return void process.stdout.write(JSON.stringify(rankings, null, 2) + '\n');
       for (const r of rankings) {
         const t = plainTable(['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top']);

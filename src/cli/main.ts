@@ -8,6 +8,11 @@ import { listCommand } from './list.js';
 import { runCommand } from './run.js';
 import { reportCommand } from './report.js';
 import { compareCommand, recommendCommand, validateCommand } from './analyse.js';
+import { sitesCommand } from './sites.js';
+import { submitCommand } from './submit.js';
+import { statusCommand } from './status.js';
+import { collectCommand } from './collect.js';
+import { deployCommand } from './deploy.js';
 
 export function program(): Command {
   const p = new Command('fedbench')
@@ -15,7 +20,7 @@ export function program(): Command {
     .version(fedbenchVersion() ?? 'unknown')
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [runCommand(), listCommand(), infoCommand(), reportCommand(), compareCommand(), validateCommand(), recommendCommand()]) p.addCommand(cmd.exitOverride());
+  for (const cmd of [runCommand(), listCommand(), infoCommand(), reportCommand(), compareCommand(), validateCommand(), recommendCommand(), sitesCommand(), submitCommand(), statusCommand(), collectCommand(), deployCommand()]) p.addCommand(cmd.exitOverride());
   return p;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,22 @@ describe('fedbench recommend', () => {
     const json = await fedbench(['recommend', '--workload', 'gemm/onnxruntime/n=1024,dtype=fp32', '--results', siteA, siteB, '--json']);
     const [ranking] = JSON.parse(json.stdout) as Array<{ sites: Array<{ site: string }> }>;
     expect(ranking!.sites.map((s) => s.site)).toEqual(['beta', 'alpha']);
+  });
+
+  it('ranks by cost and CO2 from the site profiles given', async () => {
+    const dir = path.join(tmp, 'sites');
+    const profile = (name: string, cost: number, carbon: number) =>
+      `name: ${name}\nscheduler: { partition: gpu, timeLimit: "00:10:00", gpus: { style: gres, perJob: 1 } }\nworkdir: /tmp/x\nfacts:\n  gpu: { model: NVIDIA A100, perNode: 4 }\n  nodeHourCost: ${cost}\n  currency: EUR\n  carbonGPerKWh: ${carbon}\n`;
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'alpha.yaml'), profile('alpha', 4, 50));
+    await writeFile(path.join(dir, 'beta.yaml'), profile('beta', 40, 500));
+    const r = await fedbench(['recommend', '--workload', 'gemm/onnxruntime/n=2048,dtype=fp32', '--results', siteA, siteB, '--weights', 'cost=1', '--sites-dir', dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const [ranking] = JSON.parse(r.stdout) as Array<{ weightsUsed: Record<string, number>; sites: Array<{ site: string; values: { cost: number } }> }>;
+    // same speed, a tenth of the price: alpha first
+    expect(ranking!.weightsUsed).toEqual({ cost: 1 });
+    expect(ranking!.sites.map((s) => s.site)).toEqual(['alpha', 'beta']);
+    expect(ranking!.sites[1]!.values.cost / ranking!.sites[0]!.values.cost).toBeCloseTo(10, 0);
   });
 
   it('lists the workloads it knows for an unknown one, and rejects bad weights', async () => {

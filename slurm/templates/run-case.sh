@@ -1,0 +1,1 @@
+  "${fedbench[@]}" run --suite "$suite" --campaign {{campaignQuoted}} --out "$out" || status=$?

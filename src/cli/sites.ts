@@ -1,0 +1,99 @@
+// fedbench sites: list the profiles; check each one for real (connect with the host key verified, the
+// partition and its GPUs as Slurm reports them, MaxArraySize, the working directory, fedbench itself).
+import { Command } from 'commander';
+import Table from 'cli-table3';
+import { parseMaxArraySize, SitePool, startCommand } from '../federation/index.js';
+import { printable, resolveHome, run } from '../remote/index.js';
+import { loadSite, loadSites, siteNames, sitesDir } from '../sites/index.js';
+
+export interface SiteCheck {
+  site: string;
+  where: string;
+  ok: boolean;
+  connectMs: number | null;
+  partition: { name: string; state: string; nodes: number; gres: string } | null;
+  maxArraySize: number | null;
+  workdir: string | null;
+  fedbench: string | null;
+  problems: string[];
+}
+
+export function sitesCommand(): Command {
+  const cmd = new Command('sites').description('site profiles (slurm/sites/*.yaml): list them, or check them for real').exitOverride();
+  cmd
+    .command('list', { isDefault: true })
+    .description('the site profiles and their facts')
+    .option('--sites-dir <dir>', 'folder of site profiles (default: $FEDBENCH_SITES or slurm/sites)')
+    .option('--json', 'machine-readable output')
+    .action((opts: { sitesDir?: string; json?: boolean }) => {
+      const sites = siteNames(opts.sitesDir).map((n) => {
+        try {
+          const s = loadSite(n, opts.sitesDir);
+          return { site: n, where: s.ssh ? `${s.ssh.user}@${s.ssh.host}:${s.ssh.port}` : 'local', partition: s.scheduler.partition, gpus: `${s.facts.gpu.perNode}× ${s.facts.gpu.model}`, problem: null as string | null };
+        } catch (err) {
+          return { site: n, where: '', partition: '', gpus: '', problem: (err as Error).message };
+        }
+      });
+      if (opts.json) return void process.stdout.write(JSON.stringify(sites, null, 2) + '\n');
+      const t = new Table({ head: ['site', 'login', 'partition', 'GPUs per node', 'profile'], style: { head: [], border: [] } });
+      for (const s of sites) t.push([s.site, s.where, s.partition, s.gpus, s.problem ? `invalid:\n${s.problem}` : 'ok']);
+      process.stdout.write(`${t.toString()}\n${sites.length} profile(s) in ${sitesDir(opts.sitesDir)}\n`);
+    });
+  cmd
+    .command('check')
+    .description('connect to each site (host key verified) and check partition, GPUs, MaxArraySize, working directory and fedbench; exit 1 if any fails')
+    .argument('[sites...]', 'site names or profile files (default: every profile)')
+    .option('--sites-dir <dir>', 'folder of site profiles (default: $FEDBENCH_SITES or slurm/sites)')
+    .option('--json', 'machine-readable output')
+    .action(async (names: string[], opts: { sitesDir?: string; json?: boolean }) => {
+      const sites = loadSites(names.length ? names : siteNames(opts.sitesDir), opts.sitesDir);
+      const pool = new SitePool();
+      try {
+        const checks = await Promise.all(
+          sites.map(async (site): Promise<SiteCheck> => {
+            const ex = pool.get(site);
+            const c: SiteCheck = { site: site.name, where: ex.where, ok: false, connectMs: null, partition: null, maxArraySize: null, workdir: null, fedbench: null, problems: [] };
+            try {
+              const t0 = performance.now();
+              const sinfo = await run(ex, ['sinfo', '-h', '-o', '%P|%a|%D|%G'], { readOnly: true });
+              c.connectMs = Math.round(performance.now() - t0);
+              const rows = sinfo.split('\n').filter(Boolean).map((l) => l.split('|'));
+              const p = rows.find((r) => r[0]?.replace(/\*$/, '') === site.scheduler.partition);
+              if (!p) c.problems.push(`partition '${site.scheduler.partition}' not found; the site has: ${rows.map((r) => r[0]).join(', ') || 'none'}`);
+              else {
+                c.partition = { name: site.scheduler.partition, state: p[1] ?? '', nodes: Number(p[2]), gres: p[3] ?? '' };
+                if (p[1] !== 'up') c.problems.push(`partition '${site.scheduler.partition}' is ${p[1]}`);
+                const type = site.scheduler.gpus.type;
+                if (!/gpu/.test(p[3] ?? '')) c.problems.push(`partition '${site.scheduler.partition}' shows no GPUs (gres: ${p[3] || 'none'})`);
+                else if (type && !(p[3] ?? '').includes(`gpu:${type}`)) c.problems.push(`partition '${site.scheduler.partition}' has no GPU of type '${type}' (gres: ${p[3]})`);
+              }
+              const config = await ex.exec(['scontrol', 'show', 'config'], { readOnly: true });
+              c.maxArraySize = config.code === 0 ? parseMaxArraySize(config.stdout) : null;
+              const workdir = await resolveHome(ex, site.workdir);
+              const w = await ex.exec(['sh', '-c', 'mkdir -p -- "$1" && test -w "$1"', 'check', workdir], { readOnly: true });
+              if (w.code === 0) c.workdir = workdir;
+              else c.problems.push(`working directory ${workdir} cannot be created or written: ${w.stderr.trim()}`);
+              const v = await ex.exec([...startCommand(site, workdir.replace(/\/+$/, '')), '--version'], { readOnly: true, env: site.env });
+              c.fedbench = v.code === 0 ? v.stdout.trim() : null;
+              if (v.code !== 0) c.problems.push(`fedbench does not start on the login node (${printable((v.stderr || v.stdout).trim().split('\n').pop() ?? '')}): run 'fedbench deploy ${site.name}' or set fedbench.command in ${site.file}`);
+            } catch (err) {
+              c.problems.push(printable((err as Error).message));
+            }
+            c.ok = c.problems.length === 0;
+            return c;
+          }),
+        );
+        if (opts.json) process.stdout.write(JSON.stringify(checks, null, 2) + '\n');
+        else {
+          const t = new Table({ head: ['site', 'login', 'connect', 'partition', 'GPUs (gres)', 'MaxArraySize', 'fedbench', 'verdict'], style: { head: [], border: [] } });
+          for (const c of checks) t.push([c.site, c.where, c.connectMs === null ? '—' : `${c.connectMs} ms`, c.partition ? `${c.partition.name} (${c.partition.state}, ${c.partition.nodes} nodes)` : '—', c.partition?.gres ?? '—', c.maxArraySize ?? '—', c.fedbench ?? '—', c.ok ? 'OK' : 'FAIL']);
+          process.stdout.write(`${t.toString()}\n`);
+          for (const c of checks) for (const p of c.problems) process.stdout.write(`${c.site}: ${p}\n`);
+        }
+        if (checks.some((c) => !c.ok)) process.exitCode = 1;
+      } finally {
+        await pool.close();
+      }
+    });
+  return cmd;
+}

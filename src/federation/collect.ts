@@ -1,0 +1,303 @@
+// fedbench collect: brings every result of a campaign home. For each array task that has ended, its records
+// are downloaded (SFTP), validated, joined with the scheduler's view (state, elapsed, exit code, node,
+// ConsumedEnergyRaw) and written under RESULTS/<site>/<job>_<index>/; a case that wrote no record gets one
+// that says why (failed / timeout / cancelled, with Slurm's state and the job log's last lines).
+// Idempotent and resumable: local names follow remote names, a task is marked collected in the journal only
+// after all its files are written, and every write is atomic — kill it anywhere, run it again.
+import { createHash } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeJsonAtomic, runRecordSchema, RUN_SCHEMA, type RunRecord } from '../results/index.js';
+import { printable, type Executor } from '../remote/index.js';
+import { describeEnd, isTerminal, recordStatusFor, type TaskState } from '../slurm/index.js';
+import type { Site } from '../sites/index.js';
+import { journalSaver, type Journal, type PlannedCase, type SiteEntry } from './journal.js';
+import type { SitePool } from './pool.js';
+import { siteStates, taskRefs, type TaskRef } from './status.js';
+
+/** A record is a few hundred kB at most (raw samples); anything far larger is not one. */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+
+export interface Quarantined {
+  site: string;
+  task: string;
+  file: string;
+  reason: string;
+}
+
+export interface NodeFigure {
+  site: string;
+  node: string;
+  case: string;
+  workers: number;
+  /** Sum of the workers' medians (rates add up across GPUs of a node). */
+  total: number;
+  unit: string;
+}
+
+export interface CollectOutcome {
+  landed: number;
+  synthesized: number;
+  quarantined: Quarantined[];
+  /** Tasks not ended yet, per site. */
+  pending: Record<string, number>;
+  errors: Array<{ site: string; message: string }>;
+  nodeFigures: NodeFigure[];
+  /** Every task of every reachable site is collected. */
+  complete: boolean;
+}
+
+export interface CollectRequest {
+  journal: Journal;
+  campaignsDir: string;
+  /** Loaded profiles of the journal's sites (by name). */
+  sites: ReadonlyMap<string, Site>;
+  pool: SitePool;
+  log?: (line: string) => void;
+  /** Called after each task is collected (tests use it to drop connections or stop mid-way). */
+  afterTask?: (site: string, key: string) => Promise<void> | void;
+}
+
+const safeName = (name: string) => {
+  const clean = name.replace(/[^A-Za-z0-9._=-]/g, '_').replace(/^\.+/, '_').slice(0, 150);
+  return clean === name ? clean : `${clean}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+};
+
+function slurmFields(entry: SiteEntry, ref: TaskRef, st: TaskState, worker: number | null): Record<string, unknown> {
+  return {
+    cluster: st.cluster ?? ref.job.cluster,
+    partition: st.partition,
+    jobId: ref.jobId,
+    arrayTaskId: ref.arrayIndex,
+    task: ref.task,
+    node: st.node,
+    state: st.state,
+    elapsed: st.elapsedSeconds,
+    exitCode: st.exitCode,
+    start: st.start,
+    end: st.end,
+    consumedEnergyJ: st.consumedEnergyJ,
+    energyScope: 'whole array task: every case it ran and fedbench start-up',
+    ...(st.energyNote ? { energyNote: st.energyNote } : {}),
+    ...(worker !== null ? { gpuWorker: worker, workers: entry.gpusPerNode } : {}),
+  };
+}
+
+/** A record for a case that never wrote one: the job ended first. */
+function missingRecord(j: Journal, site: string, c: PlannedCase, ref: TaskRef, st: TaskState, worker: number | null, logTail: string, entry: SiteEntry): RunRecord {
+  const status = st.state === 'COMPLETED' ? 'failed' : recordStatusFor(st.state);
+  const why = st.state === 'COMPLETED' ? 'the job completed but wrote no record for this case' : `the job ended ${describeEnd(st)} before this case wrote a record`;
+  const at = st.end ?? st.start ?? new Date().toISOString();
+  return {
+    schema: RUN_SCHEMA,
+    id: `slurm-${site}-${ref.key}-${c.index}${worker !== null ? `-gpu${worker}` : ''}`,
+    campaign: j.name,
+    suite: c.suite,
+    case: c.id,
+    startedAt: st.start ?? at,
+    finishedAt: at,
+    status,
+    error: `Slurm job ${ref.key} at site ${site}: ${why}.${logTail ? ` Job log (last lines): ${logTail}` : ''}`,
+    benchmark: { id: c.benchmark.id, kind: c.benchmark.kind, workload: c.benchmark.workload, params: c.params },
+    engine: { name: c.engine, backend: null, package: null, version: null, threads: null, requested: c.backend ? [c.backend] : [], fallbacks: [] },
+    metric: c.metric,
+    samples: [],
+    iterationSeconds: [],
+    secondary: [],
+    warnings: [],
+    energy: { status: 'unavailable', reason: 'the case did not run to the end of a measurement' },
+    system: {
+      host: st.node ?? 'unknown',
+      os: { platform: 'unknown', release: '', distro: null, arch: '' },
+      cpu: { model: 'unknown', logicalCores: 0, availableParallelism: 0, flags: [] },
+      memoryBytes: 0,
+      gpus: [],
+      gpuSource: 'unknown: the case wrote no record',
+      node: '',
+      packages: {},
+      env: {},
+    },
+    site,
+    slurm: slurmFields(entry, ref, st, worker),
+  };
+}
+
+/** Why a downloaded file is not a record of this task, or null if it is one. */
+function rejectReason(j: Journal, expected: Map<string, PlannedCase>, data: Buffer): { reason: string } | { record: RunRecord } {
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString('utf8'));
+  } catch (err) {
+    return { reason: `not JSON: ${(err as Error).message}` };
+  }
+  const parsed = runRecordSchema.safeParse(json);
+  if (!parsed.success) return { reason: `not a ${RUN_SCHEMA} record: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
+  const r = parsed.data;
+  if (r.campaign !== j.name) return { reason: `belongs to campaign '${r.campaign}', not '${j.name}'` };
+  const c = expected.get(r.case);
+  if (!c) return { reason: `case '${r.case}' is not one this task ran (${[...expected.keys()].join(', ')})` };
+  if (r.suite !== c.suite) return { reason: `suite '${r.suite}' is not '${c.suite}'` };
+  return { record: r };
+}
+
+export async function collectCampaign(req: CollectRequest): Promise<CollectOutcome> {
+  const j = req.journal;
+  const log = req.log ?? (() => undefined);
+  const save = journalSaver(req.campaignsDir, j);
+  const out: CollectOutcome = { landed: 0, synthesized: 0, quarantined: [], pending: {}, errors: [], nodeFigures: [], complete: true };
+  const quarantineDir = path.join(req.campaignsDir, `${j.name}.quarantine`);
+
+  await Promise.all(
+    Object.entries(j.sites).map(async ([siteName, entry]) => {
+      const site = req.sites.get(siteName);
+      if (!site || !entry.remoteDir || !entry.jobs.some((x) => x.jobId)) {
+        if (entry.error) out.errors.push({ site: siteName, message: `site ${siteName} was not submitted to: ${entry.error}` });
+        return;
+      }
+      const ex = req.pool.get(site);
+      try {
+        const refs = taskRefs(entry).filter((t) => !entry.progress[t.key]?.done);
+        if (!refs.length) return;
+        const states = await siteStates(ex, entry);
+        for (const ref of refs) {
+          let st = states.tasks.get(ref.key);
+          if (!st && !states.accounting) {
+            // no accounting: a task that left the queue has ended, how is unknown
+            st = { key: ref.key, arrayJobId: ref.jobId, arrayIndex: ref.arrayIndex, state: 'ENDED', exitCode: '', elapsedSeconds: null, start: null, end: null, node: null, reason: 'sacct unavailable: end state unknown', partition: null, cluster: null, consumedEnergyJ: null, energyNote: null };
+          }
+          if (!st || (!isTerminal(st.state) && st.state !== 'ENDED')) {
+            out.pending[siteName] = (out.pending[siteName] ?? 0) + 1;
+            out.complete = false;
+            continue;
+          }
+          const r = await collectTask(req, site, entry, ex, ref, st, quarantineDir, out);
+          entry.progress[ref.key] = { state: st.state, done: true, ...r, at: new Date().toISOString() };
+          await save();
+          log(`${siteName}: ${ref.key} ${st.state}: ${r.records} record(s)${r.synthesized ? `, ${r.synthesized} for cases that did not run` : ''}${r.quarantined ? `, ${r.quarantined} quarantined` : ''}`);
+          await req.afterTask?.(siteName, ref.key);
+        }
+      } catch (err) {
+        out.complete = false;
+        out.errors.push({ site: siteName, message: `site ${siteName}: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    }),
+  );
+  return out;
+}
+
+async function collectTask(
+  req: CollectRequest,
+  site: Site,
+  entry: SiteEntry,
+  ex: Executor,
+  ref: TaskRef,
+  st: TaskState,
+  quarantineDir: string,
+  out: CollectOutcome,
+): Promise<{ records: number; synthesized: number; quarantined: number }> {
+  const j = req.journal;
+  const expected = new Map(j.tasks[ref.task]!.map((i) => [j.cases[i]!.id, j.cases[i]!]));
+  const remote = `${entry.remoteDir}/records/${ref.key}`;
+  const local = path.join(j.resultsDir, site.name, ref.key);
+  const workers = ref.job.wholeNode ? Array.from({ length: entry.gpusPerNode }, (_, i) => i) : [null];
+  const seen = new Set<string>();
+  const counts = { records: 0, synthesized: 0, quarantined: 0 };
+  const figures = new Map<string, { total: number; n: number; unit: string }>();
+
+  const quarantine = async (sub: string, name: string, reason: string, data: Buffer | null) => {
+    const dir = path.join(quarantineDir, site.name, ref.key, sub);
+    const base = `${safeName(name)}.rejected`;
+    await writeJsonAtomic(path.join(dir, `${base}.why.json`), { site: site.name, task: ref.key, remote: `${remote}/${sub ? `${sub}/` : ''}${name}`, reason });
+    if (data) await writeBytesAtomic(path.join(dir, base), data);
+    out.quarantined.push({ site: site.name, task: ref.key, file: `${sub ? `${sub}/` : ''}${name}`, reason: printable(reason) });
+    counts.quarantined++;
+  };
+
+  for (const worker of workers) {
+    const sub = worker === null ? '' : `gpu${worker}`;
+    const dir = sub ? `${remote}/${sub}` : remote;
+    for (const e of await ex.readDir(dir)) {
+      if (e.name.endsWith('.tmp')) continue; // an atomic write the job did not finish
+      if (worker === null && e.kind === 'dir' && /^gpu\d+$/.test(e.name)) continue;
+      if (e.kind !== 'file') {
+        await quarantine(sub, e.name, `not a regular file (${e.kind === 'dir' ? 'a folder' : 'a link or special file'}): not read`, null);
+        continue;
+      }
+      if (!e.name.endsWith('.json')) {
+        await quarantine(sub, e.name, 'not a record file (*.json): not read', null);
+        continue;
+      }
+      if (e.size > MAX_RECORD_BYTES) {
+        await quarantine(sub, e.name, `${e.size} bytes, over the ${MAX_RECORD_BYTES}-byte limit for a record: not read`, null);
+        continue;
+      }
+      const data = await ex.readFile(`${dir}/${e.name}`, MAX_RECORD_BYTES);
+      const verdict = rejectReason(j, expected, data);
+      if ('reason' in verdict) {
+        await quarantine(sub, e.name, verdict.reason, data);
+        continue;
+      }
+      const record: RunRecord = { ...verdict.record, site: site.name, slurm: slurmFields(entry, ref, st, worker) };
+      // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included)
+      if (record.energy.status === 'unavailable' && st.consumedEnergyJ !== null && expected.size === 1 && worker === null && st.elapsedSeconds) {
+        record.energy = {
+          status: 'measured',
+          source: 'slurm sacct ConsumedEnergyRaw',
+          method: 'scheduler',
+          joules: st.consumedEnergyJ,
+          avgWatts: st.consumedEnergyJ / st.elapsedSeconds,
+          coverage: 1,
+          scope: ['node'],
+          windowSeconds: st.elapsedSeconds,
+          unavailable: [{ source: 'fedbench meters', reason: verdict.record.energy.status === 'unavailable' ? verdict.record.energy.reason : '' }],
+        };
+      }
+      runRecordSchema.parse(record);
+      await writeJsonAtomic(path.join(local, sub, safeName(e.name)), record);
+      seen.add(`${record.case}|${sub}`);
+      counts.records++;
+      out.landed++;
+      if (worker !== null && record.status === 'ok' && record.stats) {
+        const f = figures.get(record.case) ?? { total: 0, n: 0, unit: record.metric.unit };
+        f.total += record.stats.median;
+        f.n++;
+        figures.set(record.case, f);
+      }
+    }
+  }
+
+  let logTail: string | null = null;
+  for (const worker of workers) {
+    const sub = worker === null ? '' : `gpu${worker}`;
+    for (const c of expected.values()) {
+      if (seen.has(`${c.id}|${sub}`)) continue;
+      logTail ??= await jobLogTail(ex, `${entry.remoteDir}/logs/${ref.key}.out`);
+      const record = missingRecord(j, site.name, c, ref, st, worker, logTail, entry);
+      await writeJsonAtomic(path.join(local, sub, `missing.${String(c.index).padStart(5, '0')}.json`), record);
+      counts.synthesized++;
+      out.synthesized++;
+    }
+  }
+  for (const [caseId, f] of figures) out.nodeFigures.push({ site: site.name, node: st.node ?? '?', case: caseId, workers: f.n, total: f.total, unit: f.unit });
+  return counts;
+}
+
+async function writeBytesAtomic(file: string, data: Buffer): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+async function jobLogTail(ex: Executor, file: string): Promise<string> {
+  try {
+    const lines = (await ex.readFile(file, 4 * 1024 * 1024)).toString('utf8').split('\n').filter((l) => l.trim()).slice(-40);
+    // the first error line says most (a stack trace follows it), then how the log ends
+    const firstError = lines.find((l) => /\berror\b/i.test(l));
+    const tail = lines.slice(-4);
+    const picked = firstError && !tail.includes(firstError) ? [firstError, '…', ...tail] : tail;
+    return printable(picked.map((l) => l.trim()).join(' | ')).slice(-1500);
+  } catch {
+    return '';
+  }
+}

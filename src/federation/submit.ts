@@ -1,0 +1,199 @@
+// fedbench submit: plan a campaign, put its files on every site (SFTP), and submit one job array per site
+// (chunked to MaxArraySize; one per node for a node sweep). The journal is written before sbatch and after
+// each job id, so an interrupted submit resumes without submitting anything twice.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+import { CommandError, resolveHome, run, type Executor } from '../remote/index.js';
+import type { Site } from '../sites/index.js';
+import { parseSbatch, renderArrayScript, template, TEMPLATES_DIR } from '../slurm/index.js';
+import type { Case, Suite } from '../suite/index.js';
+import { JOURNAL_SCHEMA, journalFile, journalSaver, lockCampaign, readJournal, type Journal, type JournalJob, type SiteEntry } from './journal.js';
+import { arrayRanges, chunkTasks, oneCaseSuite, parseMaxArraySize, planCases } from './plan.js';
+import type { SitePool } from './pool.js';
+
+/** Slurm's default MaxArraySize, when neither the profile nor scontrol says. */
+const SLURM_DEFAULT_MAX_ARRAY = 1001;
+
+export interface SubmitRequest {
+  campaign: string;
+  suite: Suite;
+  cases: readonly Case[];
+  sites: readonly Site[];
+  campaignsDir: string;
+  resultsDir: string;
+  eachNode?: boolean;
+  wholeNode?: boolean;
+  casesPerTask?: number;
+  /** Render and print the scripts; upload and submit nothing. */
+  dryRun?: boolean;
+  pool: SitePool;
+  log?: (line: string) => void;
+}
+
+export interface RenderedScript {
+  site: string;
+  part: string;
+  path: string;
+  text: string;
+}
+
+export interface SubmitOutcome {
+  journal: Journal;
+  scripts: RenderedScript[];
+  /** Sites that could not be submitted to, with the reason (also in the journal). */
+  errors: Array<{ site: string; message: string }>;
+}
+
+/** The start command on a compute node: the profile's, or the copy `fedbench deploy` installs; container prefix first. */
+export function startCommand(site: Site, workdir: string): string[] {
+  const cmd = site.fedbench.command ?? [site.fedbench.node, `${workdir}/fedbench/dist/cli/main.js`];
+  return [...(site.fedbench.container ?? []), ...cmd];
+}
+
+function newJournal(req: SubmitRequest): Journal {
+  const casesPerTask = req.casesPerTask ?? 1;
+  return {
+    schema: JOURNAL_SCHEMA,
+    name: req.campaign,
+    createdAt: new Date().toISOString(),
+    suite: { name: req.suite.name, file: req.suite.file },
+    options: { eachNode: req.eachNode ?? false, wholeNode: req.wholeNode ?? false, casesPerTask },
+    resultsDir: path.resolve(req.resultsDir),
+    cases: planCases(req.cases),
+    tasks: chunkTasks(req.cases.length, casesPerTask),
+    sites: {},
+  };
+}
+
+async function planSite(site: Site, ex: Executor, j: Journal): Promise<{ entry: SiteEntry; scripts: RenderedScript[]; remoteDir: string; workdir: string }> {
+  const workdir = (await resolveHome(ex, site.workdir)).replace(/\/+$/, '');
+  const remoteDir = `${workdir}/campaigns/${j.name}`;
+  let maxArray = site.scheduler.maxArraySize ?? null;
+  if (maxArray === null) {
+    const r = await ex.exec(['scontrol', 'show', 'config'], { readOnly: true });
+    maxArray = (r.code === 0 ? parseMaxArraySize(r.stdout) : null) ?? SLURM_DEFAULT_MAX_ARRAY;
+  }
+  let nodes: Array<string | null> = [null];
+  if (j.options.eachNode) {
+    const out = await run(ex, ['sinfo', '-h', '-N', '-p', site.scheduler.partition, '-o', '%N'], { readOnly: true });
+    nodes = [...new Set(out.split('\n').map((l) => l.trim()).filter(Boolean))].sort();
+    if (!nodes.length) throw new InputError(`site ${site.name}: partition '${site.scheduler.partition}' lists no nodes (sinfo), nothing to sweep`);
+  }
+  const jobs: JournalJob[] = [];
+  const scripts: RenderedScript[] = [];
+  const fedbench = startCommand(site, workdir);
+  for (const node of nodes) {
+    arrayRanges(j.tasks.length, maxArray).forEach(({ offset, count }, i) => {
+      const part = `${node ? `${node}-` : ''}${i}`;
+      const name = `fb-${j.name}-${site.name}-${part}`.slice(0, 120);
+      const script = `${remoteDir}/job-${part}.sbatch`;
+      const text = renderArrayScript(site, { campaign: j.name, part, jobName: name, campaignDir: remoteDir, count, offset, ...(node ? { node } : {}), wholeNode: j.options.wholeNode, fedbench });
+      jobs.push({ part, name, script, node, wholeNode: j.options.wholeNode, offset, count, jobId: null, cluster: null, submittedAt: null });
+      scripts.push({ site: site.name, part, path: script, text });
+    });
+  }
+  return { entry: { profile: site.file, remoteDir, gpusPerNode: site.facts.gpu.perNode, jobs, error: null, progress: {} }, scripts, remoteDir, workdir };
+}
+
+/** Puts the campaign's files on the site: one suite file per case, task folders, the GPU worker, the scripts. */
+async function upload(ex: Executor, remoteDir: string, j: Journal, cases: readonly Case[], scripts: RenderedScript[]): Promise<void> {
+  await ex.exec(['mkdir', '-p', '--', `${remoteDir}/logs`, `${remoteDir}/records`, ...j.tasks.map((_, t) => `${remoteDir}/tasks/${t}`)], { readOnly: true }).then((r) => {
+    if (r.code !== 0) throw new CommandError(ex.where, ['mkdir', '-p', remoteDir], r);
+  });
+  const files: Array<[string, string, number]> = [];
+  j.tasks.forEach((caseIdx, t) => {
+    for (const i of caseIdx) files.push([`${remoteDir}/tasks/${t}/${String(i).padStart(5, '0')}.yaml`, oneCaseSuite(cases[i]!), 0o644]);
+  });
+  if (j.options.wholeNode) files.push([`${remoteDir}/gpu-worker.sh`, template('gpu-worker.sh', TEMPLATES_DIR), 0o755]);
+  for (const s of scripts) files.push([s.path, s.text, 0o644]);
+  // a few transfers in flight at once over the one SFTP session
+  for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map(([p, text, mode]) => ex.writeFile(p, text, mode)));
+}
+
+/** A job with this name already queued (a submit killed after sbatch, before the journal write): adopt it. */
+async function queuedJobId(ex: Executor, name: string): Promise<string | null> {
+  const r = await ex.exec(['squeue', '-h', `--name=${name}`, '-o', '%F'], { readOnly: true });
+  const id = r.code === 0 ? r.stdout.split('\n').map((l) => l.trim()).find((l) => /^\d+$/.test(l)) : undefined;
+  return id ?? null;
+}
+
+export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome> {
+  const log = req.log ?? (() => undefined);
+  const resuming = existsSync(journalFile(req.campaignsDir, req.campaign));
+  const unlock = req.dryRun ? () => undefined : lockCampaign(req.campaignsDir, req.campaign);
+  try {
+    const j = resuming ? readJournal(req.campaignsDir, req.campaign) : newJournal(req);
+    if (resuming) {
+      const want = req.cases.map((c) => c.id).join('\n');
+      if (j.cases.map((c) => c.id).join('\n') !== want || j.suite.name !== req.suite.name) {
+        throw new InputError(`campaign '${req.campaign}' exists with other cases (suite ${j.suite.name}, ${j.cases.length} cases): choose another --campaign name`);
+      }
+    }
+    const save = journalSaver(req.campaignsDir, j);
+    const scripts: RenderedScript[] = [];
+    const errors: SubmitOutcome['errors'] = [];
+    await Promise.all(
+      req.sites.map(async (site) => {
+        const ex = req.pool.get(site);
+        try {
+          let entry = j.sites[site.name];
+          if (entry && entry.jobs.length && entry.jobs.every((x) => x.jobId)) {
+            log(`${site.name}: already submitted (${entry.jobs.map((x) => x.jobId).join(', ')})`);
+            return;
+          }
+          const planned = await planSite(site, ex, j);
+          scripts.push(...planned.scripts);
+          if (req.dryRun) return;
+          if (!entry || !entry.jobs.length) {
+            await upload(ex, planned.remoteDir, j, req.cases, planned.scripts);
+            entry = planned.entry;
+            j.sites[site.name] = entry;
+            await save();
+          }
+          entry.error = null;
+          for (const job of entry.jobs) {
+            if (job.jobId) continue;
+            const adopted = resuming ? await queuedJobId(ex, job.name) : null;
+            let jobId = adopted;
+            let cluster: string | null = null;
+            if (!jobId) {
+              const r = await ex.exec(['sbatch', '--parsable', job.script], { cwd: entry.remoteDir! });
+              const parsed = r.code === 0 ? parseSbatch(r.stdout) : null;
+              if (!parsed) {
+                const said = (r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`).split('\n').slice(-4).join('\n  ');
+                throw new Error(`sbatch refused ${job.script} (profile ${site.file}):\n  ${said}`);
+              }
+              ({ jobId, cluster } = parsed);
+            }
+            job.jobId = jobId;
+            job.cluster = cluster;
+            job.submittedAt = new Date().toISOString();
+            await save();
+            log(`${site.name}: ${adopted ? 'adopted queued' : 'submitted'} job ${jobId} (${job.count} task(s)${job.node ? ` on ${job.node}` : ''})`);
+          }
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          errors.push({ site: site.name, message: `site ${site.name}: ${message}` });
+          if (!req.dryRun) {
+            j.sites[site.name] ??= { profile: site.file, remoteDir: null, gpusPerNode: site.facts.gpu.perNode, jobs: [], error: null, progress: {} };
+            j.sites[site.name]!.error = message;
+            await save();
+          }
+        }
+      }),
+    );
+    if (!req.dryRun) await save();
+    return { journal: j, scripts, errors };
+  } finally {
+    unlock();
+  }
+}
+
+/** For `status` and `collect`: the profile a journal's site was submitted with. */
+export function profileOf(j: Journal, site: string): string {
+  const e = j.sites[site];
+  if (!e) throw new InputError(`campaign '${j.name}' has no site '${site}'. Its sites: ${Object.keys(j.sites).join(', ')}`);
+  if (!existsSync(e.profile)) throw new InputError(`site profile ${e.profile} (used to submit campaign '${j.name}') is gone`);
+  return e.profile;
+}

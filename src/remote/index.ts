@@ -1,0 +1,6 @@
+export { type Executor, type ExecOptions, type ExecResult, type DirEntry, type ExecutorStats, CommandError, run, resolveHome } from './executor.js';
+export { LocalExecutor } from './local.js';
+export { SshExecutor, ConnectionError, type SshEndpoint } from './ssh.js';
+export { HostKeyError, verifyHostKey, fingerprint, knownHostsName } from './known-hosts.js';
+export { quoteWord, shellCommand, exportLine, printable, type CommandOptions } from './quote.js';
+export { withRetry, DEFAULT_RETRY, type RetryPolicy } from './retry.js';

@@ -1,0 +1,90 @@
+// The local executor: child processes started without a shell (argv as given), files through fs.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { lstat, open, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { DirEntry, ExecOptions, ExecResult, Executor, ExecutorStats } from './executor.js';
+
+export class LocalExecutor implements Executor {
+  readonly where = 'local';
+  readonly stats: ExecutorStats = { connections: 0, commands: 0, transfers: 0, retries: 0 };
+
+  constructor(
+    private readonly defaults: { env?: Record<string, string>; timeoutMs?: number } = {},
+  ) {}
+
+  exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    this.stats.commands++;
+    const [cmd, ...args] = argv;
+    if (!cmd) return Promise.reject(new Error('empty command'));
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd, args, {
+        cwd: opts.cwd,
+        env: { ...process.env, ...this.defaults.env, ...opts.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        timeout: opts.timeoutMs ?? this.defaults.timeoutMs ?? 120_000,
+        killSignal: 'SIGKILL',
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+      child.stdin.on('error', () => undefined); // a command that does not read its input
+      if (opts.stdin && typeof opts.stdin === 'object' && 'pipe' in opts.stdin) opts.stdin.pipe(child.stdin);
+      else child.stdin.end(opts.stdin ?? '');
+    });
+  }
+
+  async home(): Promise<string> {
+    return homedir();
+  }
+
+  async readFile(file: string, maxBytes: number): Promise<Buffer> {
+    this.stats.transfers++;
+    const fh = await open(file, 'r');
+    try {
+      const { size } = await fh.stat();
+      if (size > maxBytes) throw new Error(`${file} is ${size} bytes, over the limit of ${maxBytes}`);
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async writeFile(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+    this.stats.transfers++;
+    await mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await writeFile(tmp, data, { mode, flag: 'wx' });
+      await rename(tmp, file);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async readDir(dir: string): Promise<DirEntry[]> {
+    try {
+      const entries = await readdir(dir, { withFileTypes: true });
+      const out: DirEntry[] = [];
+      for (const e of entries) {
+        const kind = e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other';
+        out.push({ name: e.name, kind, size: kind === 'file' ? (await lstat(path.join(dir, e.name))).size : 0 });
+      }
+      return out;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  async mkdirs(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,100 @@
+// Site profiles: slurm/sites/NAME.yaml (or a path), validated with file:line:col messages before anything connects.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SiteFacts } from '../analysis/index.js';
+import { InputError, unknownName } from '../errors.js';
+import { LocalExecutor, SshExecutor, type Executor } from '../remote/index.js';
+import { loadYamlAs } from '../suite/index.js';
+import { siteSchema, type SiteProfile } from './schema.js';
+
+export const BUILTIN_SITES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../slurm/sites');
+
+export interface Site extends SiteProfile {
+  /** The profile file it came from (for messages). */
+  file: string;
+}
+
+/** `--sites-dir`, else $FEDBENCH_SITES, else the repository's slurm/sites. */
+export function sitesDir(dir?: string): string {
+  return path.resolve(dir ?? process.env.FEDBENCH_SITES ?? BUILTIN_SITES_DIR);
+}
+
+export function siteNames(dir?: string): string[] {
+  const d = sitesDir(dir);
+  if (!existsSync(d)) return [];
+  return readdirSync(d)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+export function parseSite(text: string, file: string): Site {
+  return { ...loadYamlAs(text, file, siteSchema).data, file };
+}
+
+/** A site by name (DIR/NAME.yaml) or by path. */
+export function loadSite(nameOrFile: string, dir?: string): Site {
+  const isPath = /[/\\]|\.ya?ml$/.test(nameOrFile);
+  const file = isPath ? path.resolve(nameOrFile) : path.join(sitesDir(dir), `${nameOrFile}.yaml`);
+  if (!existsSync(file)) {
+    if (isPath) throw new InputError(`site profile not found: ${file}`);
+    throw unknownName('site', nameOrFile, siteNames(dir));
+  }
+  const site = parseSite(readFileSync(file, 'utf8'), file);
+  if (!isPath && site.name !== nameOrFile) throw new InputError(`${file}: name '${site.name}' does not match the file name '${nameOrFile}'`);
+  return site;
+}
+
+/** `a,b` or repeated names; duplicates are an error. */
+export function loadSites(names: readonly string[], dir?: string): Site[] {
+  const list = names.flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
+  if (!list.length) throw new InputError(`no site given. Sites: ${siteNames(dir).join(', ') || '(none)'}`);
+  const sites = list.map((n) => loadSite(n, dir));
+  const seen = new Set<string>();
+  for (const s of sites) {
+    if (seen.has(s.name)) throw new InputError(`site '${s.name}' is given twice`);
+    seen.add(s.name);
+  }
+  return sites;
+}
+
+/** `~/x` on this machine. */
+export function localPath(p: string): string {
+  return p === '~' ? homedir() : p.startsWith('~/') ? path.join(homedir(), p.slice(2)) : p;
+}
+
+/** The executor for a site: SSH when the profile has an endpoint, else this machine. */
+export function executorFor(site: Site): Executor {
+  if (!site.ssh) return new LocalExecutor({ env: site.env });
+  const s = site.ssh;
+  return new SshExecutor({
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    ...(s.identityFile ? { identityFile: localPath(s.identityFile) } : {}),
+    agent: s.agent,
+    knownHosts: localPath(s.knownHosts),
+    connectTimeoutSeconds: s.connectTimeoutSeconds,
+    commandTimeoutSeconds: s.commandTimeoutSeconds,
+    keepaliveSeconds: s.keepaliveSeconds,
+    retry: { attempts: s.retries, firstDelayMs: 300, maxDelayMs: 5000 },
+  });
+}
+
+/** What the ranking and the report need about a site. */
+export function siteFacts(site: Pick<SiteProfile, 'facts'>): SiteFacts {
+  const f = site.facts;
+  return {
+    gpusPerNode: f.gpu.perNode,
+    ...(f.nodeHourCost !== undefined ? { nodeHourCost: f.nodeHourCost } : {}),
+    ...(f.currency !== undefined ? { currency: f.currency } : {}),
+    ...(f.carbonGPerKWh !== undefined ? { carbonGPerKWh: f.carbonGPerKWh } : {}),
+  };
+}
+
+/** Facts of every profile in a folder, by site name (for `report --sites-dir`). */
+export function allSiteFacts(dir?: string): Record<string, SiteFacts> {
+  return Object.fromEntries(siteNames(dir).map((n) => [n, siteFacts(loadSite(n, dir))]));
+}

@@ -1,0 +1,96 @@
+// What a site profile (slurm/sites/NAME.yaml) may contain. Values that end up in job scripts are checked
+// here against what Slurm accepts, so nothing from a profile can become shell or directive syntax.
+import { z } from 'zod';
+
+/** Partition, account, QoS, GPU type, node names: Slurm's own names. */
+const slurmName = z.string().regex(/^[A-Za-z0-9_.:+@-]+$/, { message: 'expected a Slurm name (letters, digits, _ . : + @ -)' });
+/** [D-]HH:MM:SS, MM:SS, or minutes. */
+const timeLimit = z.string().regex(/^(\d+-)?\d+(:\d{2}){0,2}$/, { message: "expected a Slurm time limit, e.g. '01:00:00' or '1-00:00:00'" });
+const memory = z.string().regex(/^\d+[KMGT]?$/, { message: "expected a Slurm memory size, e.g. '64G' or '0' (all)" });
+const placeholderFree = (what: string) =>
+  z.string().refine((s) => !/<[A-Z_ ]+>/.test(s), { message: `still a placeholder: fill in the ${what} (see the comment in the profile)` });
+
+export const sshSchema = z.strictObject({
+  host: placeholderFree('login host').pipe(z.string().min(1)),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: placeholderFree('user name').pipe(z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/, { message: 'expected a user name' })),
+  /** Private key; without it, the SSH agent ($SSH_AUTH_SOCK). `~/` is your home here. */
+  identityFile: z.string().optional(),
+  agent: z.boolean().default(false),
+  knownHosts: z.string().default('~/.ssh/known_hosts'),
+  connectTimeoutSeconds: z.number().positive().default(20),
+  commandTimeoutSeconds: z.number().positive().default(120),
+  keepaliveSeconds: z.number().positive().default(15),
+  retries: z.number().int().min(1).max(10).default(4),
+});
+
+export const schedulerSchema = z.strictObject({
+  partition: placeholderFree('partition').pipe(slurmName),
+  account: placeholderFree('account').pipe(slurmName).optional(),
+  qos: placeholderFree('QoS').pipe(slurmName).optional(),
+  timeLimit: timeLimit.default('01:00:00'),
+  gpus: z
+    .strictObject({
+      /** `gres`: --gres=gpu:TYPE:N;  `gpus`: --gpus=TYPE:N (or --gpus=N without a type). */
+      style: z.enum(['gres', 'gpus']).default('gres'),
+      type: slurmName.optional(),
+      /** GPUs per job of a normal case (a whole-node case takes every GPU of the node). */
+      perJob: z.number().int().min(0).default(1),
+    })
+    .default({ style: 'gres', perJob: 1 }),
+  cpusPerGpu: z.number().int().min(1).optional(),
+  memory: memory.optional(),
+  /** The site's MaxArraySize, if known; else read from `scontrol show config` at submit. */
+  maxArraySize: z.number().int().min(1).optional(),
+  /** More sbatch options, each one `--name=value` (checked like the rest). */
+  extra: z.array(z.string().regex(/^--[a-z][a-z-]*(=[A-Za-z0-9_.,:=+@%/-]+)?$/, { message: "expected one sbatch option '--name=value'" })).default([]),
+});
+
+export const factsSchema = z.strictObject({
+  gpu: z.strictObject({ model: z.string(), perNode: z.number().int().min(1), memoryGiB: z.number().positive().optional() }),
+  /** Datasheet peaks, for reports (fraction of peak). */
+  peak: z
+    .strictObject({
+      fp64TFlops: z.number().positive().optional(),
+      fp32TFlops: z.number().positive().optional(),
+      tf32TensorTFlops: z.number().positive().optional(),
+      fp16TensorTFlops: z.number().positive().optional(),
+      hbmGBs: z.number().positive().optional(),
+      tdpWatts: z.number().positive().optional(),
+    })
+    .default({}),
+  nodes: z.number().int().min(1).optional(),
+  nodeHourCost: z.number().min(0).optional(),
+  currency: z.string().optional(),
+  energyPricePerKWh: z.number().min(0).optional(),
+  /** Grid carbon intensity, gCO2e per kWh. */
+  carbonGPerKWh: z.number().min(0).optional(),
+  sources: z.array(z.string()).default([]),
+});
+
+export const siteSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'expected a lower-case site name (letters, digits, _ -)' }),
+  description: z.string().optional(),
+  /** Absent: this machine (the local executor). */
+  ssh: sshSchema.optional(),
+  scheduler: schedulerSchema,
+  /** `module load` lines, in order. */
+  modules: z.array(z.string().regex(/^[A-Za-z0-9_.+/@-]+$/, { message: 'expected a module name' })).default([]),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }), z.string()).default({}),
+  /** Where campaigns live on the site (job scripts, records, logs); `~/` is the remote home. */
+  workdir: placeholderFree('working directory').pipe(z.string().min(1)),
+  /** How fedbench starts on a compute node. */
+  fedbench: z
+    .strictObject({
+      /** argv; default: node WORKDIR/fedbench/dist/cli/main.js (what `fedbench deploy` installs). */
+      command: z.array(z.string().min(1)).min(1).optional(),
+      /** Prefix for a containerised fedbench, e.g. [apptainer, exec, --nv, ~/fedbench.sif]. */
+      container: z.array(z.string().min(1)).optional(),
+      node: z.string().default('node'),
+    })
+    .default({ node: 'node' }),
+  facts: factsSchema,
+});
+
+export type SiteProfile = z.infer<typeof siteSchema>;
+export type SiteFactsSpec = z.infer<typeof factsSchema>;

@@ -1,0 +1,145 @@
+// Job states from sacct (and squeue where accounting is off), and sbatch's answer: pure parsers.
+import { parseSlurmElapsed, sacctEnergy } from '../energy/sacct.js';
+
+export const SACCT_FIELDS = ['JobID', 'JobIDRaw', 'State', 'ExitCode', 'Elapsed', 'Start', 'End', 'NodeList', 'Reason', 'ConsumedEnergyRaw', 'Partition', 'Cluster'] as const;
+export const SACCT_ARGS = ['-P', '-n', `--format=${SACCT_FIELDS.join(',')}`];
+
+const TERMINAL = ['COMPLETED', 'FAILED', 'TIMEOUT', 'CANCELLED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE'] as const;
+export type TerminalState = (typeof TERMINAL)[number];
+
+/** `CANCELLED by 0` → CANCELLED. */
+export function baseState(state: string): string {
+  return state.trim().split(/\s+/)[0] ?? '';
+}
+
+export function isTerminal(state: string): state is TerminalState {
+  return (TERMINAL as readonly string[]).includes(baseState(state));
+}
+
+/** What a case that wrote no record is, given how its job ended. */
+export function recordStatusFor(state: string): 'failed' | 'timeout' | 'cancelled' {
+  const s = baseState(state);
+  if (s === 'TIMEOUT' || s === 'DEADLINE') return 'timeout';
+  if (s === 'CANCELLED' || s === 'PREEMPTED') return 'cancelled';
+  return 'failed';
+}
+
+export interface TaskState {
+  /** `123_4`: array job id and index. */
+  key: string;
+  arrayJobId: string;
+  arrayIndex: number | null;
+  state: string;
+  exitCode: string;
+  elapsedSeconds: number | null;
+  start: string | null;
+  end: string | null;
+  node: string | null;
+  reason: string | null;
+  partition: string | null;
+  cluster: string | null;
+  consumedEnergyJ: number | null;
+  energyNote: string | null;
+}
+
+/** `12_[3-5,7%2]` → [3,4,5,7]. */
+export function expandArrayIndices(spec: string): number[] {
+  const inner = spec.replace(/^\[/, '').replace(/\]$/, '').replace(/%\d+$/, '');
+  const out: number[] = [];
+  for (const part of inner.split(',')) {
+    const [a, b] = part.split('-').map(Number);
+    if (a === undefined || !Number.isInteger(a)) continue;
+    const hi = b !== undefined && Number.isInteger(b) ? b : a;
+    for (let i = a; i <= hi; i++) out.push(i);
+  }
+  return out;
+}
+
+const dateOrNull = (s: string | undefined) => (s && s !== 'Unknown' && s !== 'None' ? s : null);
+
+/** Every array task (and plain job) in `sacct -P -n --format=<SACCT_FIELDS>` output, by `job_index`. */
+export function parseSacct(output: string): Map<string, TaskState> {
+  const rows = output.split('\n').filter((l) => l.trim()).map((l) => l.split('|'));
+  const byKey = new Map<string, TaskState>();
+  const stepLines = new Map<string, string[]>();
+  for (const r of rows) {
+    const [jobId = '', jobIdRaw = '', state = '', exitCode = '', elapsed = '', start, end, nodes = '', reason = '', energy = '', partition = '', cluster = ''] = r;
+    const [head, step] = jobId.split('.', 2) as [string, string | undefined];
+    // energy lines are fed to the shared sacct energy parser (JobID|State|Elapsed|ConsumedEnergyRaw)
+    const list = stepLines.get(head) ?? [];
+    list.push([head + (step ? `.${step}` : ''), state, elapsed, energy].join('|'));
+    stepLines.set(head, list);
+    if (step !== undefined) continue;
+    const m = /^(\d+)(?:_(\[[^\]]*\]|\d+))?$/.exec(head);
+    if (!m) continue;
+    const arrayJobId = m[1]!;
+    const indices = m[2] === undefined ? [null] : m[2].startsWith('[') ? expandArrayIndices(m[2]) : [Number(m[2])];
+    for (const idx of indices) {
+      const key = idx === null ? arrayJobId : `${arrayJobId}_${idx}`;
+      byKey.set(key, {
+        key,
+        arrayJobId,
+        arrayIndex: idx,
+        state: baseState(state),
+        exitCode,
+        elapsedSeconds: parseSlurmElapsed(elapsed),
+        start: dateOrNull(start),
+        end: dateOrNull(end),
+        node: nodes && nodes !== 'None assigned' ? nodes : null,
+        reason: reason && reason !== 'None' ? reason : null,
+        partition: partition || null,
+        cluster: cluster || null,
+        consumedEnergyJ: null,
+        energyNote: null,
+      });
+      void jobIdRaw;
+    }
+  }
+  for (const [head, lines] of stepLines) {
+    const t = byKey.get(head);
+    if (!t || !isTerminal(t.state)) continue;
+    const e = sacctEnergy(lines.join('\n'), head);
+    if (e.status === 'measured') t.consumedEnergyJ = e.joules;
+    else t.energyNote = e.reason;
+  }
+  return byKey;
+}
+
+/** `squeue -h -r -o '%i|%T|%M|%N|%r|%P'` (when sacct is unavailable): active tasks only. */
+export const SQUEUE_ARGS = ['-h', '-r', '-o', '%i|%T|%M|%N|%r|%P'];
+export function parseSqueue(output: string): Map<string, TaskState> {
+  const out = new Map<string, TaskState>();
+  for (const line of output.split('\n').filter((l) => l.trim())) {
+    const [id = '', state = '', elapsed = '', node = '', reason = '', partition = ''] = line.split('|');
+    const m = /^(\d+)(?:_(\d+))?$/.exec(id.trim());
+    if (!m) continue;
+    out.set(id.trim(), {
+      key: id.trim(), arrayJobId: m[1]!, arrayIndex: m[2] === undefined ? null : Number(m[2]), state: baseState(state), exitCode: '',
+      elapsedSeconds: parseSlurmElapsed(elapsed), start: null, end: null, node: node || null, reason: reason && reason !== 'None' ? reason : null,
+      partition: partition || null, cluster: null, consumedEnergyJ: null, energyNote: null,
+    });
+  }
+  return out;
+}
+
+/** `sbatch --parsable` prints `JOBID` or `JOBID;CLUSTER`. */
+export function parseSbatch(stdout: string): { jobId: string; cluster: string | null } | null {
+  const m = /^(\d+)(?:;(\S+))?\s*$/m.exec(stdout.trim());
+  return m ? { jobId: m[1]!, cluster: m[2] ?? null } : null;
+}
+
+/** A person's reading of how a job ended. */
+export function describeEnd(t: TaskState): string {
+  const s = t.state;
+  const after = t.elapsedSeconds !== null ? ` after ${t.elapsedSeconds} s` : '';
+  const where = t.node ? ` on ${t.node}` : '';
+  const why =
+    s === 'TIMEOUT' ? 'time limit reached'
+    : s === 'CANCELLED' ? 'cancelled'
+    : s === 'NODE_FAIL' ? 'node failure'
+    : s === 'OUT_OF_MEMORY' ? 'out of memory'
+    : s === 'PREEMPTED' ? 'preempted'
+    : s === 'FAILED' ? `job script failed, exit code ${t.exitCode}`
+    : s.toLowerCase();
+  return `${s} (${why}${t.reason ? `; Slurm reason: ${t.reason}` : ''})${after}${where}`;
+}

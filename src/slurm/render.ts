@@ -1,0 +1,108 @@
+// Job scripts from slurm/templates/: {{name}} placeholders filled with values that are either checked
+// (names, paths used in #SBATCH lines) or shell-quoted (everything that reaches bash).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../errors.js';
+import { exportLine, quoteWord } from '../remote/index.js';
+import type { Site } from '../sites/index.js';
+
+export const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../slurm/templates');
+
+export function template(name: string, dir = TEMPLATES_DIR): string {
+  return readFileSync(path.join(dir, name), 'utf8');
+}
+
+/** Fills every {{name}}; a placeholder without a value, or a value without a placeholder, is a bug. */
+export function fill(text: string, vars: Record<string, string>, what: string): string {
+  const used = new Set<string>();
+  const out = text.replace(/\{\{([A-Za-z]+)\}\}/g, (_, name: string) => {
+    const v = vars[name];
+    if (v === undefined) throw new Error(`${what}: no value for {{${name}}}`);
+    used.add(name);
+    return v;
+  });
+  const unused = Object.keys(vars).filter((k) => !used.has(k));
+  if (unused.length) throw new Error(`${what}: template has no {{${unused.join('}}, {{')}}}`);
+  return out;
+}
+
+/** Paths written into #SBATCH lines (not parsed by a shell): plain characters only. */
+export function checkScriptPath(p: string, what: string): string {
+  if (!/^\/[A-Za-z0-9_./+@-]*$/.test(p)) throw new InputError(`${what} '${p}' must be an absolute path of letters, digits and _ . / + @ - (it is written into #SBATCH lines)`);
+  return p;
+}
+
+/** The GPU request in the site's style: --gres=gpu:a100:N or --gpus=a100:N. */
+export function gpuDirective(site: Site, count: number): string | null {
+  if (count <= 0) return null;
+  const g = site.scheduler.gpus;
+  return g.style === 'gres' ? `--gres=gpu:${g.type ? `${g.type}:` : ''}${count}` : `--gpus=${g.type ? `${g.type}:` : ''}${count}`;
+}
+
+export interface ArrayJob {
+  campaign: string;
+  /** Which part of the campaign at this site (arrays are chunked to MaxArraySize; node sweeps add one per node). */
+  part: string;
+  jobName: string;
+  campaignDir: string;
+  /** Array indices 0..count-1 map to tasks offset..offset+count-1. */
+  count: number;
+  offset: number;
+  /** --nodelist for a node sweep. */
+  node?: string;
+  /** Every GPU of the node, one worker each. */
+  wholeNode: boolean;
+  /** The start command on the compute node, already resolved (deploy dir, container prefix). */
+  fedbench: string[];
+}
+
+/** sbatch options from the profile and the job's shape. */
+export function directives(site: Site, job: ArrayJob): string[] {
+  const s = site.scheduler;
+  const gpusPerNode = site.facts.gpu.perNode;
+  const gpus = job.wholeNode ? gpusPerNode : s.gpus.perJob;
+  const d = [`--partition=${s.partition}`, `--time=${s.timeLimit}`, '--nodes=1'];
+  if (s.account) d.push(`--account=${s.account}`);
+  if (s.qos) d.push(`--qos=${s.qos}`);
+  const g = gpuDirective(site, gpus);
+  if (g) d.push(g);
+  if (job.wholeNode) d.push(`--ntasks-per-node=${gpusPerNode}`);
+  if (s.cpusPerGpu && gpus > 0) d.push(job.wholeNode ? `--cpus-per-task=${s.cpusPerGpu}` : `--cpus-per-task=${s.cpusPerGpu * gpus}`);
+  if (s.memory) d.push(`--mem=${s.memory}`);
+  if (job.node) d.push(`--nodelist=${job.node}`);
+  if (job.wholeNode || job.node) d.push('--exclusive');
+  d.push(...s.extra);
+  return d;
+}
+
+export function renderArrayScript(site: Site, job: ArrayJob, dir = TEMPLATES_DIR): string {
+  checkScriptPath(job.campaignDir, `working directory of site ${site.name}`);
+  if (job.node !== undefined && !/^[A-Za-z0-9_.-]+$/.test(job.node)) throw new InputError(`bad node name '${job.node}'`);
+  const setup = [
+    ...site.modules.map((m) => `module load ${quoteWord(m)}`),
+    ...Object.entries(site.env).map(([k, v]) => exportLine(k, v)),
+  ].join('\n');
+  const workers = site.facts.gpu.perNode;
+  const runCase = job.wholeNode
+    ? fill(template('run-case-whole-node.sh', dir), { workers: String(workers), cpusPerWorker: String(site.scheduler.cpusPerGpu ?? 1), campaignQuoted: quoteWord(job.campaign) }, 'run-case-whole-node.sh')
+    : fill(template('run-case.sh', dir), { campaignQuoted: quoteWord(job.campaign) }, 'run-case.sh');
+  return fill(
+    template('array.sbatch', dir),
+    {
+      campaign: job.campaign,
+      site: site.name,
+      part: job.part,
+      jobName: job.jobName,
+      array: job.count === 1 ? '0' : `0-${job.count - 1}`,
+      campaignDir: job.campaignDir,
+      directives: directives(site, job).map((x) => `#SBATCH ${x}`).join('\n'),
+      setup: setup || '# (no modules or environment in the site profile)',
+      campaignDirQuoted: quoteWord(job.campaignDir),
+      offset: String(job.offset),
+      fedbench: job.fedbench.map(quoteWord).join(' '),
+      runCase: runCase.replace(/\n$/, ''),
+    },
+    'array.sbatch',
+  );
+}

@@ -1,0 +1,340 @@
+// Federation for real: two Slurm 22.05 sites in network namespaces reached over SSH (slurm/testenv/up.sh).
+// Jobs run this checkout's built `fedbench run` on a tiny suite; records come home through SFTP and sacct.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { collectCampaign, journalSites, readJournal, SitePool, type Journal } from '../../src/federation/index.js';
+import { HostKeyError, SshExecutor } from '../../src/remote/index.js';
+import { readRecords, type RunRecord } from '../../src/results/index.js';
+import { fedbench } from '../cli/run-cli.js';
+import { down, IN_CI, missingPrerequisite, sshdSessions, up, type TestEnv } from './testenv.js';
+
+const missing = missingPrerequisite();
+if (missing && IN_CI) throw new Error(`federation tests cannot run in CI: ${missing}`);
+
+let env: TestEnv;
+let work: string;
+let sitesDir: string;
+let campaigns: string;
+let energyWriter: NodeJS.Timeout | undefined;
+const cliEnv = () => ({ FEDBENCH_SITES: sitesDir, FEDBENCH_CAMPAIGNS: campaigns });
+const cli = (args: string[]) => fedbench(args, { cwd: work, env: cliEnv() });
+const json = <T>(text: string): T => JSON.parse(text) as T;
+const resultsOf = (c: string) => path.join(work, 'results', c);
+
+function suite(name: string, sizes: number[], stop: Record<string, unknown>): string {
+  const file = path.join(work, `${name}.yaml`);
+  writeFileSync(file, stringify({ name, engines: ['onnxruntime:cpu'], stop, benchmarks: [{ id: 'gemm', workload: 'gemm', params: { n: sizes, dtype: 'fp32' } }] }));
+  return file;
+}
+const QUICK = { warmup: { minIterations: 1, minSeconds: 0, maxSeconds: 0.2 }, minSamples: 5, minSeconds: 0.05, maxSeconds: 0.3, targetNoise: 0.2 };
+
+/** A variant of a test site's profile under another name. */
+function variant(base: 'alpha' | 'beta', name: string, change: (p: Record<string, any>) => void): void {
+  const p = parse(readFileSync(env.sites[base].profile, 'utf8')) as Record<string, any>;
+  p.name = name;
+  change(p);
+  writeFileSync(path.join(sitesDir, `${name}.yaml`), stringify(p));
+}
+
+async function journalOf(c: string): Promise<Journal> {
+  return readJournal(campaigns, c);
+}
+
+/** Until every task of the campaign has ended (not collected). */
+async function waitEnded(c: string, seconds = 90): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const r = await cli(['status', c, '--json']);
+    const s = json<{ sites: Array<{ states: Record<string, number> }> }>(r.stdout);
+    const active = s.sites.some((x) => Object.keys(x.states).some((k) => !['COMPLETED', 'FAILED', 'TIMEOUT', 'CANCELLED'].includes(k)));
+    if (!active) return;
+    if (Date.now() > deadline) throw new Error(`campaign ${c} still running: ${r.stdout}`);
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
+function recordFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).sort();
+}
+
+describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  beforeAll(async () => {
+    env = up();
+    work = mkdtempSync(path.join(tmpdir(), 'fedbench-fed-'));
+    sitesDir = path.join(work, 'sites');
+    campaigns = path.join(work, 'campaigns');
+    mkdirSync(sitesDir);
+    for (const s of ['alpha', 'beta'] as const) writeFileSync(path.join(sitesDir, `${s}.yaml`), readFileSync(env.sites[s].profile));
+    variant('alpha', 'alpha-broken', (p) => (p.fedbench = { command: [process.execPath, '/nonexistent/fedbench/main.js'] }));
+    variant('beta', 'beta-short', (p) => (p.scheduler.timeLimit = '00:01:00'));
+    variant('alpha', 'alpha-nopart', (p) => (p.scheduler.partition = 'nope'));
+    variant('beta', 'beta-deployed', (p) => delete p.fedbench);
+    const wrongKeys = path.join(work, 'known_hosts.wrong');
+    // alpha's address with the loopback sshd's key: a changed host key
+    const loopKey = readFileSync(path.join(env.run, 'loop/ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    writeFileSync(wrongKeys, `${env.sites.alpha.address} ${loopKey}\n`);
+    writeFileSync(path.join(work, 'known_hosts.empty'), '');
+    variant('alpha', 'alpha-wrongkey', (p) => (p.ssh.knownHosts = wrongKeys));
+    variant('alpha', 'alpha-unknown', (p) => (p.ssh.knownHosts = path.join(work, 'known_hosts.empty')));
+
+    // Slurm's pm_counters plugin on alpha reads these files: a node drawing 500 W.
+    let joules = 1000;
+    energyWriter = setInterval(() => {
+      joules += 50;
+      writeFileSync(path.join(env.sites.alpha.pmCounters, 'energy'), `${joules} J\n`);
+      writeFileSync(path.join(env.sites.alpha.pmCounters, 'power'), '500 W\n');
+    }, 100);
+
+    // The slow campaign first (a TIMEOUT takes ~80 s): FAILED at alpha-broken, TIMEOUT and CANCELLED at beta-short.
+    const long = suite('long', [32, 33], { ...QUICK, minSeconds: 400, maxSeconds: 500, minSampleSeconds: 0.05 });
+    const r = await cli(['submit', '--suite', long, '--sites', 'alpha-broken,beta-short', '--campaign', 'failures']);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  afterAll(() => {
+    if (energyWriter) clearInterval(energyWriter);
+    if (env) down();
+  });
+
+  it('sites check: connects with the host key verified, sees the partition, its A100s and MaxArraySize', async () => {
+    const r = await cli(['sites', 'check', 'alpha', 'beta', '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const checks = json<Array<{ site: string; ok: boolean; partition: { gres: string; nodes: number }; maxArraySize: number; fedbench: string }>>(r.stdout);
+    expect(checks.map((c) => [c.site, c.ok, c.partition.gres, c.maxArraySize])).toEqual([
+      ['alpha', true, 'gpu:a100:4', 20],
+      ['beta', true, 'gpu:a100:4', 20],
+    ]);
+    expect(checks[0]!.partition.nodes).toBe(2);
+  });
+
+  it('refuses a changed host key and an unknown host, and never retries them', async () => {
+    const r = await cli(['sites', 'check', 'alpha-wrongkey', 'alpha-unknown', '--json']);
+    expect(r.code).toBe(1);
+    const [wrong, unknown] = json<Array<{ ok: boolean; problems: string[] }>>(r.stdout);
+    expect(wrong!.ok).toBe(false);
+    expect(wrong!.problems.join()).toMatch(/HOST KEY MISMATCH for 10\.200\.1\.2: it offered ssh-ed25519 SHA256:/);
+    expect(unknown!.problems.join()).toMatch(/unknown host 10\.200\.1\.2: its key ssh-ed25519 SHA256:\S+ is not in .*known_hosts\.empty/);
+    const ex = new SshExecutor({ host: env.sites.alpha.address, port: 22, user: 'root', identityFile: env.key, knownHosts: path.join(work, 'known_hosts.empty'), connectTimeoutSeconds: 5, commandTimeoutSeconds: 5, keepaliveSeconds: 5 });
+    await expect(ex.exec(['true'])).rejects.toBeInstanceOf(HostKeyError);
+    expect(ex.stats.connections).toBe(1);
+  });
+
+  it('remote commands carry hostile strings intact over one reused SSH connection', async () => {
+    const ex = new SshExecutor({ host: '127.0.0.1', port: 2222, user: 'root', identityFile: env.key, knownHosts: env.knownHosts, connectTimeoutSeconds: 5, commandTimeoutSeconds: 10, keepaliveSeconds: 5 });
+    try {
+      const word = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }), fc.constantFrom("'", '$(touch /tmp/pwned)', '`id`', '; exit 7', '\n', '"$HOME"', '\\', '*', '-e'));
+      await fc.assert(
+        fc.asyncProperty(fc.array(word, { minLength: 1, maxLength: 5 }), async (words) => {
+          const r = await ex.exec(['printf', '%s\\0', ...words], { env: { FEDBENCH_X: words[0]! } });
+          expect(r.code).toBe(0);
+          expect(r.stdout.split('\0').slice(0, -1)).toEqual(words);
+        }),
+        { numRuns: 30 },
+      );
+      expect(ex.stats.connections).toBe(1);
+      expect((await ex.exec(['sh', '-c', 'echo "$SLURM_CONF"'])).stdout.trim()).toBe(env.loopback.slurmConf);
+    } finally {
+      await ex.close();
+    }
+  });
+
+  it("an unknown partition: sbatch's own error, naming the site", async () => {
+    const r = await cli(['submit', '--suite', suite('tiny', [32], QUICK), '--sites', 'alpha-nopart', '--campaign', 'nopart']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/site alpha-nopart: sbatch refused .*job-0\.sbatch \(profile .*alpha-nopart\.yaml\):\n\s+sbatch: error: invalid partition specified: nope/);
+    expect((await journalOf('nopart')).sites['alpha-nopart']!.error).toMatch(/invalid partition/);
+  });
+
+  it('cancels one task of the slow campaign (it ends CANCELLED)', async () => {
+    const j = await journalOf('failures');
+    const jobId = j.sites['beta-short']!.jobs[0]!.jobId!;
+    const ex = new SshExecutor({ host: env.sites.beta.address, port: 22, user: 'root', identityFile: env.key, knownHosts: env.knownHosts, connectTimeoutSeconds: 5, commandTimeoutSeconds: 10, keepaliveSeconds: 5 });
+    try {
+      for (let i = 0; i < 60; i++) {
+        const r = await ex.exec(['squeue', '-h', '-r', '-j', jobId, '-o', '%i %T']);
+        if (r.stdout.includes(`${jobId}_1 RUNNING`)) break;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      expect((await ex.exec(['scancel', `${jobId}_1`])).code).toBe(0);
+    } finally {
+      await ex.close();
+    }
+  });
+
+  it('a campaign on two sites: submit, status, collect — records home with site, Slurm state and energy; hostile files quarantined', async () => {
+    const s = suite('tiny', [16, 32], { ...QUICK, minSeconds: 3, maxSeconds: 3.5 });
+    const sub = await cli(['submit', '--suite', s, '--sites', 'alpha,beta', '--campaign', 'main', '--json']);
+    expect(sub.code, sub.stderr).toBe(0);
+    expect(json<{ connections: Record<string, { connections: number }> }>(sub.stdout).connections).toMatchObject({ alpha: { connections: 1 }, beta: { connections: 1 } });
+
+    // a site sends back things that are not records
+    const j = await journalOf('main');
+    const task0 = path.join(j.sites.alpha!.remoteDir!, 'records', `${j.sites.alpha!.jobs[0]!.jobId}_0`);
+    mkdirSync(task0, { recursive: true });
+    writeFileSync(path.join(task0, 'broken.json'), '{"schema": "fedbench.run/1", ');
+    writeFileSync(path.join(task0, 'forged.json'), JSON.stringify({ schema: 'fedbench.run/1', id: 'x', campaign: 'main', case: '$(id)\u001b[2J' }));
+    symlinkSync('/etc/shadow', path.join(task0, 'shadow.json'));
+
+    const st = await cli(['status', 'main', '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    expect(json<{ sites: Array<{ site: string; tasks: number }> }>(st.stdout).sites.map((x) => [x.site, x.tasks])).toEqual([['alpha', 2], ['beta', 2]]);
+
+    const c = await cli(['collect', 'main', '--wait', '--interval', '1', '--timeout', '90', '--json']);
+    expect(c.code, c.stderr).toBe(1); // something was rejected
+    const o = json<{ landed: number; synthesized: number; complete: boolean; quarantined: Array<{ file: string; reason: string }>; connections: Record<string, { connections: number }> }>(c.stdout);
+    expect(o).toMatchObject({ landed: 4, synthesized: 0, complete: true });
+    expect(o.connections).toMatchObject({ alpha: { connections: 1 }, beta: { connections: 1 } });
+    expect(Object.fromEntries(o.quarantined.map((q) => [q.file, q.reason]))).toEqual({
+      'broken.json': expect.stringMatching(/^not JSON/),
+      'forged.json': expect.stringMatching(/^not a fedbench.run\/1 record/),
+      'shadow.json': 'not a regular file (a link or special file): not read',
+    });
+    expect(readdirSync(path.join(campaigns, 'main.quarantine', 'alpha'), { recursive: true }).length).toBeGreaterThan(3);
+
+    const { records, problems } = await readRecords(resultsOf('main'));
+    expect(problems).toEqual([]);
+    expect(records.map((r) => `${r.site} ${r.case} ${r.status}`).sort()).toEqual([
+      'alpha gemm/onnxruntime:cpu/n=16,dtype=fp32 ok',
+      'alpha gemm/onnxruntime:cpu/n=32,dtype=fp32 ok',
+      'beta gemm/onnxruntime:cpu/n=16,dtype=fp32 ok',
+      'beta gemm/onnxruntime:cpu/n=32,dtype=fp32 ok',
+    ]);
+    for (const r of records) {
+      expect(r.slurm).toMatchObject({ cluster: r.site, partition: 'gpu', state: 'COMPLETED', exitCode: '0:0', jobId: expect.stringMatching(/^\d+$/) });
+      expect(r.slurm!['elapsed']).toBeGreaterThanOrEqual(3);
+    }
+    // Slurm's energy accounting (pm_counters plugin, 500 W written by this test) on alpha; none configured on beta
+    const alpha = records.filter((r) => r.site === 'alpha');
+    for (const r of alpha) expect(r.slurm!['consumedEnergyJ']).toBeGreaterThan(500);
+    for (const r of records.filter((x) => x.site === 'beta')) {
+      expect(r.slurm!['consumedEnergyJ']).toBeNull();
+      expect(r.slurm!['energyNote']).toMatch(/no energy/);
+    }
+
+    // collecting again changes nothing
+    const before = recordFiles(resultsOf('main')).map((f) => [f, statSync(path.join(resultsOf('main'), f)).mtimeMs]);
+    const again = await cli(['collect', 'main', '--json']);
+    expect(json<{ landed: number; complete: boolean }>(again.stdout)).toMatchObject({ landed: 0, complete: true });
+    expect(recordFiles(resultsOf('main')).map((f) => [f, statSync(path.join(resultsOf('main'), f)).mtimeMs])).toEqual(before);
+  });
+
+  it('collection resumes after fedbench dies at any point: nothing lost, nothing doubled', async () => {
+    const s = suite('tiny', [8, 16, 24, 32], QUICK);
+    expect((await cli(['submit', '--suite', s, '--sites', 'alpha,beta', '--campaign', 'resume'])).code).toBe(0);
+    await waitEnded('resume');
+    // 1. dies right after its first task is written (the journal has it, the rest not)
+    const j = await journalOf('resume');
+    const pool = new SitePool();
+    let n = 0;
+    const crashed = await collectCampaign({
+      journal: j, campaignsDir: campaigns, sites: journalSites(j), pool,
+      afterTask: () => {
+        if (++n === 1) throw new Error('killed');
+      },
+    });
+    await pool.close();
+    expect(crashed.complete).toBe(false);
+    expect(crashed.errors.map((e) => e.message).join()).toMatch(/killed/);
+    // 2. the CLI killed with SIGKILL part-way
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [path.join(process.cwd(), 'dist/cli/main.js'), 'collect', 'resume'], { cwd: work, env: { ...process.env, ...cliEnv() }, stdio: 'ignore' });
+    await new Promise((res) => setTimeout(res, 250));
+    child.kill('SIGKILL');
+    await new Promise((res) => child.on('close', res));
+    // 3. run again: complete, one record per site and case
+    const c = await cli(['collect', 'resume', '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(json<{ complete: boolean }>(c.stdout).complete).toBe(true);
+    const { records } = await readRecords(resultsOf('resume'));
+    const keys = records.map((r) => `${r.site} ${r.case}`).sort();
+    expect(keys).toHaveLength(8);
+    expect(new Set(keys).size).toBe(8);
+    expect(records.every((r) => r.status === 'ok')).toBe(true);
+    expect((readdirSync(resultsOf('resume'), { recursive: true }) as string[]).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a connection dropped during collection is reopened and the collection finishes', async () => {
+    const s = suite('tiny', [8, 16, 32], QUICK);
+    expect((await cli(['submit', '--suite', s, '--sites', 'alpha', '--campaign', 'drop'])).code).toBe(0);
+    await waitEnded('drop');
+    const j = await journalOf('drop');
+    const pool = new SitePool();
+    let dropped = 0;
+    const o = await collectCampaign({
+      journal: j, campaignsDir: campaigns, sites: journalSites(j), pool,
+      afterTask: async () => {
+        if (dropped++) return;
+        // the site's sshd loses our session, as when a network path drops
+        for (const pid of sshdSessions(env.sites.alpha.sshdPid)) process.kill(pid, 'SIGKILL');
+        await new Promise((res) => setTimeout(res, 200));
+      },
+    });
+    const stats = pool.stats().alpha!;
+    await pool.close();
+    expect(o.errors).toEqual([]);
+    expect(o).toMatchObject({ complete: true, landed: 3 });
+    // the drop is noticed, one new connection is opened, and the remaining tasks come through it
+    expect(stats.connections).toBe(2);
+  });
+
+  it('node sweep: --each-node runs the case once on every node of the partition', async () => {
+    expect((await cli(['submit', '--suite', suite('tiny', [32], QUICK), '--sites', 'alpha', '--each-node', '--campaign', 'sweep'])).code).toBe(0);
+    const c = await cli(['collect', 'sweep', '--wait', '--interval', '1', '--timeout', '90']);
+    expect(c.code, c.stdout + c.stderr).toBe(0);
+    const { records } = await readRecords(resultsOf('sweep'));
+    expect(records.map((r) => r.slurm!['node']).sort()).toEqual(['a100-01', 'a100-02']);
+  });
+
+  it('whole node: one worker per GPU (srun tasks), per-GPU records and a per-node figure', async () => {
+    expect((await cli(['submit', '--suite', suite('tiny', [32], QUICK), '--sites', 'alpha', '--whole-node', '--campaign', 'whole'])).code).toBe(0);
+    const c = await cli(['collect', 'whole', '--wait', '--interval', '1', '--timeout', '90', '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    const o = json<{ nodeFigures: Array<{ workers: number; total: number; unit: string }> }>(c.stdout);
+    const { records } = await readRecords(resultsOf('whole'));
+    expect(records.map((r) => r.slurm!['gpuWorker']).sort()).toEqual([0, 1, 2, 3]);
+    expect(o.nodeFigures).toHaveLength(1);
+    expect(o.nodeFigures[0]).toMatchObject({ workers: 4, unit: 'GFLOP/s' });
+    expect(o.nodeFigures[0]!.total).toBeCloseTo(records.reduce((a, r) => a + r.stats!.median, 0), 6);
+    const j = await journalOf('whole');
+    const log = readdirSync(path.join(j.sites.alpha!.remoteDir!, 'logs')).map((f) => readFileSync(path.join(j.sites.alpha!.remoteDir!, 'logs', f), 'utf8')).join('');
+    for (const g of [0, 1, 2, 3]) expect(log).toContain(`fedbench worker ${g} on a100-0`);
+    expect(new Set([...log.matchAll(/CUDA_VISIBLE_DEVICES=(\d)/g)].map((m) => m[1])).size).toBe(4);
+  });
+
+  it('deploy puts a runnable fedbench on a site, and jobs there use it', async () => {
+    const d = await cli(['deploy', 'beta-deployed', '--json']);
+    expect(d.code, d.stderr).toBe(0);
+    const o = json<{ dest: string; version: string }>(d.stdout);
+    expect(o.dest).toBe(path.join(env.sites.beta.dir, 'work/fedbench'));
+    expect(o.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await cli(['submit', '--suite', suite('tiny', [32], QUICK), '--sites', 'beta-deployed', '--campaign', 'deployed'])).code).toBe(0);
+    const j = await journalOf('deployed');
+    expect(readFileSync(j.sites['beta-deployed']!.jobs[0]!.script, 'utf8')).toContain(`fedbench=(node ${o.dest}/dist/cli/main.js)`);
+    const c = await cli(['collect', 'deployed', '--wait', '--interval', '1', '--timeout', '90']);
+    expect(c.code, c.stdout + c.stderr).toBe(0);
+    const { records } = await readRecords(resultsOf('deployed'));
+    expect(records.map((r) => r.status)).toEqual(['ok']);
+  });
+
+  it('FAILED, TIMEOUT and CANCELLED jobs still give one record per case, with the reason', async () => {
+    const c = await cli(['collect', 'failures', '--wait', '--interval', '2', '--timeout', '200', '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    const { records } = await readRecords(resultsOf('failures'));
+    const by = (site: string, n: number): RunRecord => records.find((r) => r.site === site && r.benchmark.params['n'] === n)!;
+    expect(records).toHaveLength(4);
+    for (const n of [32, 33]) {
+      const f = by('alpha-broken', n);
+      expect(f.status).toBe('failed');
+      expect(f.error).toMatch(/ended FAILED \(job script failed, exit code 1:0.*Cannot find module '\/nonexistent\/fedbench\/main\.js'/s);
+      expect(f.slurm).toMatchObject({ state: 'FAILED', exitCode: '1:0' });
+    }
+    expect(by('beta-short', 32)).toMatchObject({ status: 'timeout', slurm: { state: 'TIMEOUT' } });
+    expect(by('beta-short', 32).error).toMatch(/ended TIMEOUT \(time limit reached/);
+    expect(by('beta-short', 33)).toMatchObject({ status: 'cancelled', slurm: { state: 'CANCELLED' } });
+    expect(by('beta-short', 33).error).toMatch(/ended CANCELLED \(cancelled/);
+  }, 240_000);
+});
