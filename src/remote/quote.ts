@@ -8,9 +8,9 @@ const BARE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** One word, exactly as given: single quotes, and each ' written as '\''. */
-export function quoteWord(word: string): string {
+export function quoteWord(word: string, { alwaysQuote = false } = {}): string {
   if (word.includes('\0')) throw new InputError(`a shell word cannot contain a NUL byte: ${JSON.stringify(word)}`);
-  if (word !== '' && BARE.test(word)) return word;
+  if (!alwaysQuote && word !== '' && BARE.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -28,7 +28,8 @@ export function shellCommand(argv: readonly string[], opts: CommandOptions = {})
   const env = Object.entries(opts.env ?? {});
   for (const [k] of env) if (!ENV_NAME.test(k)) throw new InputError(`bad environment variable name ${JSON.stringify(k)}`);
   if (env.length) words.push('env', ...env.map(([k, v]) => quoteWord(`${k}=${v}`)));
-  words.push(...argv.map(quoteWord));
+  // A bare NAME=value in command position would be an assignment, not a command: quote it.
+  words.push(...argv.map((w, i) => quoteWord(w, { alwaysQuote: i === 0 && w.includes('=') })));
   const line = words.join(' ');
   return opts.cwd !== undefined ? `cd -- ${quoteWord(opts.cwd)} && ${line}` : line;
 }

@@ -44,3 +44,13 @@ describe('quoteWord / shellCommand', () => {
     expect(quoteWord('')).toBe("''");
   });
 });
+
+describe('command position', () => {
+  it('a NAME=value program name stays a command, not an assignment', async () => {
+    const { shellCommand } = await import('../../src/remote/quote.js');
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('sh', ['-c', shellCommand(['PATH=/nonexistent', 'true'])], { encoding: 'utf8' });
+    // run as a command, the word is not found; as an assignment it would have run `true` with a changed PATH
+    expect(r.status).toBe(127);
+  });
+});
