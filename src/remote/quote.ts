@@ -8,9 +8,12 @@ const BARE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** One word, exactly as given: single quotes, and each ' written as '\''. */
-export function quoteWord(word: string, { alwaysQuote = false } = {}): string {
+export function quoteWord(word: string): string {
+  return word !== '' && BARE.test(word) ? word : singleQuoted(word);
+}
+
+function singleQuoted(word: string): string {
   if (word.includes('\0')) throw new InputError(`a shell word cannot contain a NUL byte: ${JSON.stringify(word)}`);
-  if (!alwaysQuote && word !== '' && BARE.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -29,7 +32,7 @@ export function shellCommand(argv: readonly string[], opts: CommandOptions = {})
   for (const [k] of env) if (!ENV_NAME.test(k)) throw new InputError(`bad environment variable name ${JSON.stringify(k)}`);
   if (env.length) words.push('env', ...env.map(([k, v]) => quoteWord(`${k}=${v}`)));
   // A bare NAME=value in command position would be an assignment, not a command: quote it.
-  words.push(...argv.map((w, i) => quoteWord(w, { alwaysQuote: i === 0 && w.includes('=') })));
+  words.push(...argv.map((w, i) => (i === 0 && w.includes('=') ? singleQuoted(w) : quoteWord(w))));
   const line = words.join(' ');
   return opts.cwd !== undefined ? `cd -- ${quoteWord(opts.cwd)} && ${line}` : line;
 }
