@@ -4,9 +4,13 @@ import cliProgress from 'cli-progress';
 import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
 import { loadSuite } from '../suite/index.js';
+import { modelSuite } from '../workloads/inference/model-suite.js';
 import { summaryTable } from './format.js';
 import { parseEngineFilter, selectCases } from './select.js';
 import { intOption } from './options.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const collectInt = (value: string, previous: number[]) => [...previous, intOption(value)];
 
 function defaultCampaign(): string {
   return `local-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
@@ -23,8 +27,17 @@ export function runCommand(): Command {
     .option('--campaign <name>', 'campaign name recorded in every record')
     .option('--report [file]', 'then write an HTML report of this run (default: reports/<campaign>.html)')
     .option('--json', 'print the records as JSON on stdout (no progress, no table)')
-    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean }) => {
-      const suite = loadSuite(opts.suite);
+    .option('--model <file.onnx>', 'benchmark this ONNX model on onnxruntime (instead of --suite)')
+    .option('--input <name=dims...>', 'with --model: dimensions of an input, e.g. pixel_values=1x3x224x224 (repeat per input; NAME=scalar=VALUE fills a scalar)', collect, [] as string[])
+    .option('--scenario <name>', 'with --model: offline | single-stream | server', 'offline')
+    .option('--batch <n...>', 'with --model, offline: batch sizes to sweep (replace the model\'s dynamic batch dimension)', collectInt, [] as number[])
+    .option('--qps <rate>', 'with --model, server: target queries per second', Number)
+    .option('--p99-bound <ms>', 'with --model, server: p99 latency bound in ms (default 100)', Number)
+    .option('--find-max-qps', 'with --model, server: search for the highest rate whose p99 meets the bound')
+    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean }) => {
+      const suite = opts.model
+        ? await modelSuite({ model: opts.model, input: opts.input, scenario: opts.scenario, ...(opts.batch.length ? { batch: opts.batch } : {}), ...(opts.findMaxQps ? { findMaxQps: true } : {}), ...(opts.qps ? { targetQps: opts.qps } : {}), ...(opts.p99Bound ? { p99BoundMs: opts.p99Bound } : {}) })
+        : loadSuite(opts.suite);
       const cases = selectCases(suite.cases, { ...(opts.bench ? { bench: opts.bench } : {}), ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}) });
       const campaign = opts.campaign ?? defaultCampaign();
       const out = path.resolve(opts.out ?? path.join('results', campaign));

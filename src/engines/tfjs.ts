@@ -2,6 +2,7 @@
 // carry on with its pure-JS 'cpu' backend without a word, so the backend recorded is the one tfjs reports
 // after setBackend, checked against the one asked for.
 import type * as TF from '@tensorflow/tfjs';
+import { installWasmTrainingKernels } from './tfjs-wasm-kernels.js';
 import type { BackendStatus, EngineProbe, Fallback } from './types.js';
 
 export type Tf = typeof TF;
@@ -63,6 +64,8 @@ async function tryBackend(backend: TfjsBackend, notes: string[]): Promise<Omit<T
       if (!(await tf.setBackend('wasm'))) throw new Error(`tf.setBackend('wasm') returned false (WebAssembly module failed to load)`);
       await tf.ready();
       threads = wasm.getThreadsCount();
+      // Training needs Conv2DBackpropFilter and fast transposed products, which the package lacks.
+      installWasmTrainingKernels(tf);
     } else {
       if (!(await tf.setBackend('cpu'))) throw new Error(`tf.setBackend('cpu') returned false`);
       await tf.ready();

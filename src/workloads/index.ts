@@ -3,6 +3,9 @@ import { attention } from './kernels/attention.js';
 import { bandwidth } from './kernels/bandwidth.js';
 import { conv2d } from './kernels/conv2d.js';
 import { gemm } from './kernels/gemm.js';
+import { onnxModel } from './inference/onnx-model.js';
+import { inferBert, inferCnn, inferMlp, inferResnet50 } from './inference/workloads.js';
+import { trainCnn, trainMlp, trainTransformer } from './training/workloads.js';
 import type { CustomWorkload, KernelWorkload, Workload } from './types.js';
 
 export const KERNELS: Record<string, KernelWorkload> = Object.fromEntries(
@@ -10,7 +13,7 @@ export const KERNELS: Record<string, KernelWorkload> = Object.fromEntries(
 );
 
 /** Training and inference workloads: each runs itself (see CustomWorkload). */
-const CUSTOM: CustomWorkload[] = [];
+const CUSTOM: CustomWorkload[] = [trainMlp, trainCnn, trainTransformer, inferMlp, inferCnn, inferResnet50, inferBert, onnxModel].map((w) => w as unknown as CustomWorkload);
 
 export const WORKLOADS: Record<string, Workload> = { ...KERNELS, ...Object.fromEntries(CUSTOM.map((w) => [w.id, w])) };
 

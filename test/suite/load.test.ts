@@ -93,9 +93,19 @@ describe('loadSuite', () => {
     for (const n of names) expect(loadSuite(n).cases.length).toBeGreaterThan(0);
   });
 
-  it('quick holds one case of every kernel workload', () => {
-    const workloads = new Set(loadSuite('quick').cases.map((c) => c.workload.id));
-    expect([...workloads].sort()).toEqual(['attention', 'bandwidth', 'conv2d', 'gemm']);
+  it('quick holds one case of every kernel workload, one training and one inference case', () => {
+    const cases = loadSuite('quick').cases;
+    const workloads = new Set(cases.map((c) => c.workload.id));
+    expect([...workloads].sort()).toEqual(['attention', 'bandwidth', 'conv2d', 'gemm', 'infer-cnn', 'train-mlp']);
+    expect(cases.filter((c) => c.workload.kind === 'training').map((c) => c.engine)).toEqual(['tfjs']);
+    expect(cases.filter((c) => c.workload.kind === 'inference').map((c) => c.engine)).toEqual(['onnxruntime', 'tfjs']);
+  });
+
+  it('checks training and inference parameters at load, naming the field', () => {
+    const bad = (params: string) => () => parseSuite(`name: t\nbenchmarks:\n  - id: a\n    workload: infer-resnet50\n    params: ${params}\n`, 'bad.yaml');
+    expect(bad('{ scenario: single-stream, batch: 8 }')).toThrow(/bad.yaml:5:.*batch must be 1/);
+    expect(bad('{ scenario: server }')).toThrow(/the server scenario needs targetQps, or findMaxQps: true/);
+    expect(bad('{ scenario: batch }')).toThrow(/bad.yaml:5:/);
   });
 
   it('lists the built-in suites for an unknown name', () => {

@@ -1,0 +1,159 @@
+// Kernels fedbench adds to tfjs's wasm backend so that training works, and works fast, there:
+// - Conv2DBackpropFilter is missing from tfjs-backend-wasm 4.x (CNN training fails with "not registered").
+//   The filter gradient is itself a convolution: with the batch and channel axes of x swapped, x ⊛ dy
+//   (dy as the filter, dilated by the forward stride) gives dW. It runs on the backend's own XNNPACK Conv2D.
+// - BatchMatMul / _FusedMatMul with transposeA/transposeB run at 1–4 GFLOP/s on wasm against ~40 for a plain
+//   product: the operands are transposed first (a copy, O(n²)) and the plain kernel does the O(n³) work.
+// - Conv2DBackpropInput exists but runs a direct loop ~10× slower than Conv2D: the input gradient is the
+//   convolution of dy (zeros inserted between rows/columns for a stride) with the flipped, transposed filter.
+// Each replacement composes the backend's own kernel functions on its own tensor data; intermediates are
+// freed with backend.disposeData. Gradients against the 'cpu' backend are checked in test/engines.
+import type * as TF from '@tensorflow/tfjs';
+
+type Tf = typeof TF;
+interface TensorInfo {
+  dataId: object;
+  shape: number[];
+  dtype: string;
+}
+interface WasmBackend {
+  disposeData(dataId: object): boolean;
+}
+type KernelFunc = (args: { inputs: Record<string, TensorInfo | undefined>; backend: WasmBackend; attrs: Record<string, unknown> }) => TensorInfo;
+
+/** Names of the kernels replaced or added, for records and `fedbench info`. */
+export const WASM_TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput (as a convolution)', 'BatchMatMul (transposed operands)', '_FusedMatMul (transposed operands)'] as const;
+
+// Marks our kernel functions: the registry is global to tfjs-core, so install once however often asked.
+const OURS = Symbol.for('fedbench.wasmTrainingKernel');
+
+function kernel(tf: Tf, name: string): KernelFunc {
+  const k = tf.getKernel(name, 'wasm');
+  if (!k) throw new Error(`tfjs wasm backend has no '${name}' kernel`);
+  return k.kernelFunc as unknown as KernelFunc;
+}
+
+/** Installs the kernels (once per process); call after `setBackend('wasm')` and `ready()`. */
+export function installWasmTrainingKernels(tf: Tf): void {
+  if ((tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc as unknown as Record<symbol, unknown> | undefined)?.[OURS]) return;
+  const transpose = kernel(tf, 'Transpose');
+  const conv2d = kernel(tf, 'Conv2D');
+  const slice = kernel(tf, 'Slice');
+  const reshape = kernel(tf, 'Reshape');
+  const padV2 = kernel(tf, 'PadV2');
+  const reverse = kernel(tf, 'Reverse');
+
+  /** Swaps the last two axes (a copy in the backend's memory). */
+  const swapLast = (x: TensorInfo, backend: WasmBackend): TensorInfo => {
+    const r = x.shape.length;
+    const perm = [...Array(r).keys()];
+    [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
+    return transpose({ inputs: { x }, backend, attrs: { perm } });
+  };
+
+  const plainProduct = (name: 'BatchMatMul' | '_FusedMatMul'): KernelFunc => {
+    const original = kernel(tf, name);
+    return ({ inputs, backend, attrs }) => {
+      if (!attrs.transposeA && !attrs.transposeB) return original({ inputs, backend, attrs });
+      const temps: TensorInfo[] = [];
+      const a = attrs.transposeA ? (temps[temps.length] = swapLast(inputs.a!, backend)) : inputs.a!;
+      const b = attrs.transposeB ? (temps[temps.length] = swapLast(inputs.b!, backend)) : inputs.b!;
+      try {
+        return original({ inputs: { ...inputs, a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+      } finally {
+        for (const t of temps) backend.disposeData(t.dataId);
+      }
+    };
+  };
+
+  const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+    const x = inputs.x!;
+    const dy = inputs.dy!;
+    const { strides, pad, dimRoundingMode, filterShape } = attrs as { strides: number | [number, number]; pad: unknown; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number]; dataFormat?: string };
+    if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm: only NHWC is implemented, got ${String(attrs.dataFormat)}`);
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad as 'same', dimRoundingMode);
+    const [R, S] = [info.filterHeight, info.filterWidth];
+    const [sh, sw] = [info.strideHeight, info.strideWidth];
+    const [H, W] = [x.shape[1]!, x.shape[2]!];
+    const [OH, OW] = [dy.shape[1]!, dy.shape[2]!];
+    const { top, left } = info.padInfo;
+    // Padding after the input so that the output of the swapped convolution is exactly R × S.
+    let bottom = R + (OH - 1) * sh - H - top;
+    let right = S + (OW - 1) * sw - W - left;
+    const temps: TensorInfo[] = [];
+    let xin = x;
+    // A negative pad means rows of x that no output reads (e.g. 'valid' with a stride that does not divide): crop them.
+    if (bottom < 0 || right < 0) {
+      const size = [x.shape[0]!, H + Math.min(0, bottom), W + Math.min(0, right), x.shape[3]!];
+      xin = temps[temps.length] = slice({ inputs: { x }, backend, attrs: { begin: [0, 0, 0, 0], size } });
+      bottom = Math.max(0, bottom);
+      right = Math.max(0, right);
+    }
+    try {
+      const xT = (temps[temps.length] = transpose({ inputs: { x: xin }, backend, attrs: { perm: [3, 1, 2, 0] } })); // [C, H, W, N]
+      const dyT = (temps[temps.length] = transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } })); // [OH, OW, N, K]
+      const dwT = (temps[temps.length] = conv2d({
+        inputs: { x: xT, filter: dyT },
+        backend,
+        attrs: { strides: [1, 1], dilations: [sh, sw], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC' },
+      })); // [C, R, S, K]
+      if (dwT.shape[1] !== R || dwT.shape[2] !== S) throw new Error(`Conv2DBackpropFilter on wasm: internal shape ${dwT.shape} for a ${R}×${S} filter`);
+      return transpose({ inputs: { x: dwT }, backend, attrs: { perm: [1, 2, 0, 3] } }); // [R, S, C, K]
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  };
+
+  const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
+    const dy = inputs.dy!;
+    const filter = inputs.filter!;
+    const { strides, pad, dimRoundingMode, inputShape } = attrs as { strides: number | [number, number]; pad: unknown; dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: [number, number, number, number] };
+    if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput on wasm: only NHWC is implemented, got ${String(attrs.dataFormat)}`);
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad as 'same', dimRoundingMode);
+    const [R, S] = [info.filterHeight, info.filterWidth];
+    const [sh, sw] = [info.strideHeight, info.strideWidth];
+    const [N, OH, OW, K] = dy.shape as [number, number, number, number];
+    const [H, W] = [inputShape[1], inputShape[2]];
+    const { top, left } = info.padInfo;
+    const temps: TensorInfo[] = [];
+    const keep = (t: TensorInfo) => (temps[temps.length] = t);
+    try {
+      // dy with stride-1 zeros after every row and column: [N, OH·sh, OW·sw, K].
+      let up = dy;
+      if (sh > 1 || sw > 1) {
+        const r6 = keep(reshape({ inputs: { x: dy }, backend, attrs: { shape: [N, OH, 1, OW, 1, K] } }));
+        const padded = keep(padV2({ inputs: { x: r6 }, backend, attrs: { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 } }));
+        up = keep(reshape({ inputs: { x: padded }, backend, attrs: { shape: [N, OH * sh, OW * sw, K] } }));
+      }
+      const before = [R - 1 - top, S - 1 - left];
+      let after = [H + top - OH * sh, W + left - OW * sw];
+      // Trailing rows that no output reads (negative padding): crop them.
+      if (after[0]! < 0 || after[1]! < 0) {
+        up = keep(slice({ inputs: { x: up }, backend, attrs: { begin: [0, 0, 0, 0], size: [N, OH * sh + Math.min(0, after[0]!), OW * sw + Math.min(0, after[1]!), K] } }));
+        after = after.map((a) => Math.max(0, a));
+      }
+      const flipped = keep(reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
+      const w = keep(transpose({ inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } })); // [R, S, K, C]
+      return conv2d({
+        inputs: { x: up, filter: w },
+        backend,
+        attrs: { strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]], dataFormat: 'NHWC' },
+      });
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  };
+
+  const replace = (kernelName: string, kernelFunc: KernelFunc) => {
+    (kernelFunc as unknown as Record<symbol, unknown>)[OURS] = true;
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as never });
+  };
+  // Resolve the originals before replacing anything.
+  const batchMatMul = plainProduct('BatchMatMul');
+  const fusedMatMul = plainProduct('_FusedMatMul');
+  replace('BatchMatMul', batchMatMul);
+  replace('_FusedMatMul', fusedMatMul);
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) replace('Conv2DBackpropFilter', conv2DBackpropFilter);
+  replace('Conv2DBackpropInput', conv2DBackpropInput);
+}
