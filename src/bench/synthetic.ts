@@ -20,6 +20,8 @@ export interface SyntheticSpec {
   status?: RunRecord['status'];
   error?: string;
   watts?: number;
+  kind?: RunRecord['benchmark']['kind'];
+  details?: Record<string, unknown>;
 }
 
 export function syntheticRecord(s: SyntheticSpec): RunRecord {
@@ -41,7 +43,7 @@ export function syntheticRecord(s: SyntheticSpec): RunRecord {
     finishedAt: '2026-01-01T00:00:10.000Z',
     status: s.status ?? 'ok',
     ...(s.error ? { error: s.error } : {}),
-    benchmark: { id: benchmark, kind: 'kernel', workload: 'gemm', params },
+    benchmark: { id: benchmark, kind: s.kind ?? 'kernel', workload: benchmark, params },
     engine: { name: 'onnxruntime', backend: s.backend ?? 'cuda', package: 'onnxruntime-node', version: '1.30.0', threads: 1, requested: [], fallbacks: [] },
     metric: { name: 'throughput', unit: 'GFLOP/s', direction: 'higher' },
     work: { perCall: work, note: '2·n³' },
@@ -62,6 +64,7 @@ export function syntheticRecord(s: SyntheticSpec): RunRecord {
       packages: { fedbench: '0.1.0' },
       env: {},
     },
+    ...(s.details ? { details: s.details } : {}),
     site: s.site,
     slurm: { node, partition: 'gpu' },
   };

@@ -1,6 +1,6 @@
 // Vega-Lite specs built from the report model. Intervals come from fedbench's own statistics (drawn as
 // rules), never from the chart library's random bootstrap, so the same records draw the same report.
-import type { BenchmarkSection, PeakRow, EnergyRow } from './model.js';
+import type { BenchmarkSection, PeakRow, EnergyRow, TrainingRow } from './model.js';
 import type { Variability } from '../analysis/index.js';
 
 export type Spec = Record<string, unknown>;
@@ -134,6 +134,25 @@ export function variabilityChart(v: Variability, unit: string): Spec {
       x: { field: 'median', type: 'quantitative', scale: { zero: false }, title: unit },
       color: { field: 'kind', type: 'nominal', scale: { domain: ['typical', 'straggler'], range: ['#4c78a8', '#e45756'] }, title: null },
       tooltip: [{ field: 'node' }, { field: 'median', format: '.4~g' }, { field: 'deficit', format: '.1%', title: 'below typical' }],
+    },
+  };
+}
+
+/** Loss against step for each training run: the sanity check behind every training figure, made visible. */
+export function lossChart(rows: TrainingRow[]): Spec | null {
+  const values = rows.flatMap((r) => r.trajectory.map(([step, loss]) => ({ step, loss, run: `${r.site} · ${r.engine} · ${r.case}` })));
+  if (!values.length) return null;
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Training loss', subtitle: 'loss against step (timed steps after warm-up)' },
+    width: WIDTH,
+    height: 260,
+    data: { values },
+    mark: { type: 'line', point: false },
+    encoding: {
+      x: { field: 'step', type: 'quantitative' },
+      y: { field: 'loss', type: 'quantitative', scale: { zero: false } },
+      color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 600 } },
     },
   };
 }

@@ -1,7 +1,7 @@
 // The HTML report: one self-contained file (chart libraries inlined, no network), readable on screen and
 // printable. Every string from records or configs goes through esc() or jsonForScript().
 import { chartLibraries, chartLibraryVersions } from './assets.js';
-import { benchmarkChart, energyChart, peakChart, scalingChart, variabilityChart, type Spec } from './charts.js';
+import { benchmarkChart, energyChart, lossChart, peakChart, scalingChart, variabilityChart, type Spec } from './charts.js';
 import { esc, jsonForScript } from './escape.js';
 import { num, paramsText, pct, range } from '../format.js';
 import type { BenchmarkSection, ReportModel } from './model.js';
@@ -128,6 +128,28 @@ function variability(m: ReportModel, charts: Charts): string {
   return `<section id="variability"><h2>Node variability</h2><p>A straggler is a node whose median is more than 5% worse than the median of the site's node medians.</p>${table(['case', 'site', 'nodes', 'spread (max−min)/median', 'stragglers'], rows)}${shown.join('')}</section>`;
 }
 
+function trainingSection(m: ReportModel, charts: Charts): string {
+  if (!m.training.length) return '';
+  const rows = m.training.map((t) => [esc(t.case), esc(t.site), esc(t.engine), `${num(t.median)} ${esc(t.unit)}`, t.epochSeconds === null ? '—' : `${num(t.epochSeconds)} s`, `${num(t.lossFirst)} → ${num(t.lossLast)}`]);
+  return `<section id="training"><h2>Training</h2><p>Throughput over steady-state steps; a run whose loss did not fall is failed and has no figure.</p>${charts.add(lossChart(m.training))}${table(['case', 'site', 'engine', 'median', 'epoch', 'loss first → last'], rows)}</section>`;
+}
+
+function inferenceSection(m: ReportModel): string {
+  if (!m.inference.length) return '';
+  const rows = m.inference.map((r) => [
+    esc(r.case),
+    esc(r.site),
+    esc(r.engine),
+    esc(r.scenario),
+    `${num(r.median)} ${esc(r.unit)} (${esc(r.metric)})`,
+    num(r.p50Ms),
+    num(r.p90Ms),
+    num(r.p99Ms),
+    r.targetQps === null ? '—' : `${num(r.targetQps)} QPS, p99 ≤ ${num(r.boundMs)} ms: ${r.boundMet === null ? '?' : r.boundMet ? 'met' : '<span class="bad">missed</span>'}`,
+  ]);
+  return `<section id="inference"><h2>Inference scenarios</h2><p>After MLPerf: Offline (throughput), SingleStream (p90 latency), Server (Poisson arrivals; latency counted from the scheduled arrival, so queueing is included).</p>${table(['case', 'site', 'engine', 'scenario', 'figure', 'p50 ms', 'p90 ms', 'p99 ms', 'server target'], rows)}</section>`;
+}
+
 function acceptance(m: ReportModel): string {
   if (!m.acceptance.given) return `<section id="acceptance"><h2>Acceptance</h2><p>No references file was given (<code>--references FILE</code>).</p></section>`;
   const counts = { PASS: 0, FAIL: 0, 'NO REFERENCE': 0 } as Record<string, number>;
@@ -218,8 +240,23 @@ const RENDER = `
 
 export function renderHtml(m: ReportModel): string {
   const charts = new Charts();
-  const body = [overview(m), benchmarks(m, charts), energy(m, charts), peaks(m, charts), scaling(m, charts), variability(m, charts), acceptance(m), recommendation(m), provenance(m), method(m)].join('\n');
-  const nav = ['overview', 'benchmarks', 'energy', 'peaks', 'scaling', 'variability', 'acceptance', 'recommendation', 'provenance', 'method'].map((s) => `<a href="#${s}">${s}</a>`).join('');
+  const sections: Array<[string, string]> = [
+    ['overview', overview(m)],
+    ['benchmarks', benchmarks(m, charts)],
+    ['training', trainingSection(m, charts)],
+    ['inference', inferenceSection(m)],
+    ['energy', energy(m, charts)],
+    ['peaks', peaks(m, charts)],
+    ['scaling', scaling(m, charts)],
+    ['variability', variability(m, charts)],
+    ['acceptance', acceptance(m)],
+    ['recommendation', recommendation(m)],
+    ['provenance', provenance(m)],
+    ['method', method(m)],
+  ];
+  const shown = sections.filter(([, html]) => html);
+  const body = shown.map(([, html]) => html).join('\n');
+  const nav = shown.map(([id]) => `<a href="#${id}">${id}</a>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:">

@@ -98,6 +98,35 @@ export interface PeakRow {
   source: string;
 }
 
+export interface TrainingRow {
+  case: string;
+  site: string;
+  engine: string;
+  median: number | null;
+  unit: string;
+  epochSeconds: number | null;
+  lossFirst: number | null;
+  lossLast: number | null;
+  /** [step, loss] pairs as the record gives them. */
+  trajectory: Array<[number, number]>;
+}
+
+export interface InferenceRow {
+  case: string;
+  site: string;
+  engine: string;
+  scenario: string;
+  metric: string;
+  median: number | null;
+  unit: string;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+  targetQps: number | null;
+  boundMs: number | null;
+  boundMet: boolean | null;
+}
+
 export interface ProvenanceRow {
   site: string;
   hosts: string[];
@@ -118,6 +147,8 @@ export interface ReportModel {
   energy: { rows: EnergyRow[]; unavailable: string[] };
   peaks: { rows: PeakRow[]; notes: string[] };
   variability: Variability[];
+  training: TrainingRow[];
+  inference: InferenceRow[];
   acceptance: { rows: AcceptanceRow[]; given: boolean };
   rankings: { weights: Weights; rankings: Ranking[]; note: string };
   provenance: ProvenanceRow[];
@@ -204,6 +235,55 @@ function peakSection(cases: CaseSeries[], records: readonly RunRecord[]): Report
   return { rows, notes: [...notes] };
 }
 
+const numberOr = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+/** One row per training record that succeeded: throughput, epoch time and the loss it reached. */
+function training(records: readonly RunRecord[]): TrainingRow[] {
+  return records
+    .filter((r) => r.benchmark.kind === 'training' && r.status === 'ok')
+    .map((r) => {
+      const d = r.details ?? {};
+      const trajectory = (Array.isArray(d['lossTrajectory']) ? d['lossTrajectory'] : []).filter(
+        (p): p is [number, number] => Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number',
+      );
+      return {
+        case: r.case,
+        site: siteOf(r),
+        engine: engineLabel(r),
+        median: r.stats?.median ?? null,
+        unit: r.metric.unit,
+        epochSeconds: numberOr(d['epochSeconds']),
+        lossFirst: trajectory[0]?.[1] ?? null,
+        lossLast: trajectory.at(-1)?.[1] ?? null,
+        trajectory,
+      };
+    });
+}
+
+/** One row per inference record that succeeded, with its scenario's latency percentiles. */
+function inference(records: readonly RunRecord[]): InferenceRow[] {
+  return records
+    .filter((r) => r.benchmark.kind === 'inference' && r.status === 'ok')
+    .map((r) => {
+      const d = r.details ?? {};
+      return {
+        case: r.case,
+        site: siteOf(r),
+        engine: engineLabel(r),
+        scenario: typeof d['scenario'] === 'string' ? d['scenario'] : String(r.benchmark.params['scenario'] ?? ''),
+        metric: r.metric.name,
+        median: r.stats?.median ?? null,
+        unit: r.metric.unit,
+        p50Ms: numberOr(d['p50Ms']),
+        p90Ms: numberOr(d['p90Ms']),
+        p99Ms: numberOr(d['p99Ms']),
+        targetQps: numberOr(d['targetQps']),
+        boundMs: numberOr(d['p99BoundMs']),
+        boundMet: typeof d['meetsBound'] === 'boolean' ? d['meetsBound'] : null,
+      };
+    });
+}
+
 function provenance(records: readonly RunRecord[]): ProvenanceRow[] {
   const bySite = groupBy(records, siteOf);
   return [...bySite]
@@ -241,6 +321,8 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     energy: energySection(cases, records),
     peaks: peakSection(cases, records),
     variability,
+    training: training(records),
+    inference: inference(records),
     acceptance: { rows: opts.references ? accept(records, opts.references) : [], given: Boolean(opts.references) },
     rankings: {
       weights,

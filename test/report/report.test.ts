@@ -100,11 +100,21 @@ describe('HTML report in a real browser', () => {
 
   it('renders a report of a single local run', async () => {
     const file = path.join(dir, 'local.html');
-    await writeReport([syntheticRecord({ site: 'local:vm', median: 100, backend: 'cpu' })], file);
+    await writeReport(
+      [
+        syntheticRecord({ site: 'local:vm', median: 100, backend: 'cpu' }),
+        syntheticRecord({ site: 'local:vm', benchmark: 'train-mlp', kind: 'training', median: 5000, backend: 'wasm', details: { epochSeconds: 0.2, lossTrajectory: [[1, 2.3], [10, 1.2], [20, 0.4]] } }),
+        syntheticRecord({ site: 'local:vm', benchmark: 'infer-cnn', kind: 'inference', median: 40, backend: 'cpu', details: { scenario: 'server', targetQps: 40, p99BoundMs: 15, meetsBound: false, p50Ms: 3, p90Ms: 9, p99Ms: 21 } }),
+      ],
+      file,
+    );
     const check = await openReport(browser, file, path.join(ARTIFACTS, 'report-local.png'));
     expect(check.errors).toEqual([]);
     expect(check.charts.every((c) => c.rendered === 'true' && c.width > 100)).toBe(true);
     expect(check.text).toContain('Nothing to rank');
+    expect(check.text).toContain('Training loss');
+    expect(check.text).toMatch(/2\.3 → 0\.4/);
+    expect(check.text).toMatch(/40 QPS, p99 ≤ 15 ms: missed/);
     expect((await stat(file)).size).toBeLessThan(5 * 2 ** 20);
   });
 
