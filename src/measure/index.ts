@@ -3,4 +3,4 @@ export {
   DEFAULT_RULES, mergeRules, samplingDecision, warmupDecision,
   type StoppingRules, type WarmupRules, type PartialRules, type StopReason,
 } from './stopping.js';
-export { measure, measureHarnessCost, type Measurement, type HarnessCost, type Workload } from './loop.js';
+export { measure, measureHarnessCost, measurementSummary, type Measurement, type HarnessCost, type Workload } from './loop.js';

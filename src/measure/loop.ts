@@ -147,3 +147,15 @@ export async function measure(fn: Workload, { rules, onSample, onSamplingStart, 
 function fmtPct(x: number): string {
   return Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%` : '∞';
 }
+
+/** What a record keeps of a measurement besides the raw times: how it was taken and what it cost. */
+export function measurementSummary(m: Measurement, rules: StoppingRules) {
+  return {
+    callsPerSample: m.callsPerSample,
+    warmup: m.warmup,
+    stopReason: m.stopReason,
+    samplingSeconds: m.samplingSeconds,
+    rules: rules as unknown as Record<string, unknown>,
+    harness: m.harness,
+  };
+}

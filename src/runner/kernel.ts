@@ -1,6 +1,6 @@
 // Matrix kernels: check the numbers at a small size against the workload's JavaScript reference, then
 // time the real size. Everything except the work itself is set up by `compile`, outside the timed region.
-import { measure, summarize } from '../measure/index.js';
+import { measure, measurementSummary, summarize } from '../measure/index.js';
 import { SkipCase, WrongResults, worstError, type ExecuteContext, type KernelWorkload, type Outcome } from '../workloads/index.js';
 import { compile, type Executable } from './executable.js';
 
@@ -57,14 +57,7 @@ export async function executeKernel(w: KernelWorkload, ctx: ExecuteContext<Recor
       work: { perCall: work, note: w.workNote },
       verification,
       secondary: [{ name: 'time per call', unit: 's', direction: 'lower', stats: summarize(m.iterationSeconds) }],
-      measurement: {
-        callsPerSample: m.callsPerSample,
-        warmup: m.warmup,
-        stopReason: m.stopReason,
-        samplingSeconds: m.samplingSeconds,
-        rules: ctx.rules as unknown as Record<string, unknown>,
-        harness: m.harness,
-      },
+      measurement: measurementSummary(m, ctx.rules),
       warnings: m.warnings,
       calls: m.iterationSeconds.length * m.callsPerSample,
       gigaWorkPerCall: work / 1e9,

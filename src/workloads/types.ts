@@ -3,7 +3,7 @@ import type { GraphSpec } from '../engines/onnx-model.js';
 import type { EngineName } from '../engines/types.js';
 import type { Tf } from '../engines/tfjs.js';
 import type * as TF from '@tensorflow/tfjs';
-import type { Stats, StoppingRules } from '../measure/index.js';
+import type { measurementSummary, Stats, StoppingRules } from '../measure/index.js';
 
 export type BenchmarkKind = 'kernel' | 'training' | 'inference';
 
@@ -101,14 +101,7 @@ export interface SecondaryMetric extends Metric {
   stats: Stats;
 }
 
-export interface MeasurementSummary {
-  callsPerSample: number;
-  warmup: { iterations: number; seconds: number; end: 'stable' | 'time-out' };
-  stopReason: 'converged' | 'time-out' | 'max-samples';
-  samplingSeconds: number;
-  rules: Record<string, unknown>;
-  harness: { timerNs: number; loopNsPerCall: number; fractionOfMedian: number };
-}
+export type MeasurementSummary = ReturnType<typeof measurementSummary>;
 
 /** Thrown by a workload that cannot run a case here (missing precision, op, backend): a skipped record. */
 export class SkipCase extends Error {

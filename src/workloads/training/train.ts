@@ -4,7 +4,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { loadTfjs, type Tf, type TfjsBackend } from '../../engines/tfjs.js';
 import { WASM_TRAINING_KERNELS } from '../../engines/tfjs-wasm-kernels.js';
-import { measure, summarize } from '../../measure/index.js';
+import { measure, measurementSummary, summarize } from '../../measure/index.js';
 import { SkipCase, WrongResults, type ExecuteContext, type Outcome } from '../types.js';
 import type { Dataset } from './data.js';
 import { checkLossFalls, lossTrajectory } from './loss-check.js';
@@ -92,14 +92,7 @@ export async function executeTraining(ctx: ExecuteContext<TrainingParams>, setup
       work: { perCall: p.batch, note: 'samples per optimizer step (forward, backward, update)' },
       verification,
       secondary: [{ name: 'time per step', unit: 's', direction: 'lower', stats: stepSeconds }],
-      measurement: {
-        callsPerSample: m.callsPerSample,
-        warmup: m.warmup,
-        stopReason: m.stopReason,
-        samplingSeconds: m.samplingSeconds,
-        rules: ctx.rules as unknown as Record<string, unknown>,
-        harness: m.harness,
-      },
+      measurement: measurementSummary(m, ctx.rules),
       warnings: m.warnings,
       calls: measuredSteps * p.batch,
       gigaWorkPerCall: null,

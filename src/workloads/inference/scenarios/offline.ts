@@ -1,6 +1,6 @@
 // MLPerf Offline: all samples available at once; the figure is throughput. One timed call is one batch, and
 // the batch size is swept by the suite. fedbench's timing loop decides warm-up and sample count.
-import { measure, summarize, type StoppingRules } from '../../../measure/index.js';
+import { measure, measurementSummary, summarize, type StoppingRules } from '../../../measure/index.js';
 import type { MeasureHooks } from '../../types.js';
 import type { QueryFn, ScenarioResult } from './result.js';
 
@@ -13,7 +13,7 @@ export async function runOffline(query: QueryFn, batch: number, rules: StoppingR
     samples: m.iterationSeconds.map((s) => batch / s),
     iterationSeconds: m.iterationSeconds,
     secondary: [{ name: 'time per batch', unit: 's', direction: 'lower', stats: summarize(m.iterationSeconds) }],
-    measurement: { callsPerSample: m.callsPerSample, warmup: m.warmup, stopReason: m.stopReason, samplingSeconds: m.samplingSeconds, rules: rules as unknown as Record<string, unknown>, harness: m.harness },
+    measurement: measurementSummary(m, rules),
     warnings: m.warnings,
     calls: m.iterationSeconds.length * m.callsPerSample * batch,
     details: { scenario: 'offline', batch },
