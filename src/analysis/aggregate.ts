@@ -2,6 +2,7 @@
 // figure was measured: it reads records only.
 import { median, summarize, type Stats } from '../measure/index.js';
 import type { RunRecord } from '../results/index.js';
+import { compareSamples, type Verdict } from './compare.js';
 
 /** Where a record was measured: the site (or the local host) and the node. */
 export function siteOf(r: RunRecord): string {
@@ -117,4 +118,43 @@ export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<st
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+export interface EngineComparison {
+  site: string;
+  benchmark: string;
+  params: Record<string, unknown>;
+  metric: RunRecord['metric'];
+  engines: Array<{ engine: string; median: number; n: number; verdict: Verdict | 'BEST'; reason: string }>;
+}
+
+/**
+ * The same benchmark and parameters run on several engines at one site: which engine serves it best,
+ * and how sure that is (the same test as between sites).
+ */
+export function compareEngines(records: readonly RunRecord[]): EngineComparison[] {
+  const ok = records.filter((r) => r.status === 'ok' && r.samples.length);
+  const out: EngineComparison[] = [];
+  for (const group of groupBy(ok, (r) => JSON.stringify([siteOf(r), r.benchmark.id, r.benchmark.params])).values()) {
+    const byEngine = [...groupBy(group, engineLabel)].map(([engine, rs]) => {
+      const samples = rs.flatMap((r) => r.samples);
+      return { engine, samples, stats: summarize(samples) };
+    });
+    if (byEngine.length < 2) continue;
+    const first = group[0]!;
+    const sign = first.metric.direction === 'higher' ? 1 : -1;
+    const best = byEngine.reduce((a, b) => (sign * (b.stats.median - a.stats.median) > 0 ? b : a));
+    out.push({
+      site: siteOf(first),
+      benchmark: first.benchmark.id,
+      params: first.benchmark.params,
+      metric: first.metric,
+      engines: byEngine.map((e) => {
+        if (e === best) return { engine: e.engine, median: e.stats.median, n: e.stats.n, verdict: 'BEST' as const, reason: '' };
+        const c = compareSamples(e, best, first.metric.direction);
+        return { engine: e.engine, median: e.stats.median, n: e.stats.n, verdict: c.verdict, reason: `ratio ${c.ratio.toFixed(3)} to ${best.engine}; ${c.reason}` };
+      }),
+    });
+  }
+  return out.sort((a, b) => a.benchmark.localeCompare(b.benchmark) || a.site.localeCompare(b.site));
 }

@@ -128,6 +128,14 @@ function variability(m: ReportModel, charts: Charts): string {
   return `<section id="variability"><h2>Node variability</h2><p>A straggler is a node whose median is more than 5% worse than the median of the site's node medians.</p>${table(['case', 'site', 'nodes', 'spread (max−min)/median', 'stragglers'], rows)}${shown.join('')}</section>`;
 }
 
+function enginesSection(m: ReportModel): string {
+  if (!m.engines.length) return '';
+  const rows = m.engines.flatMap((g) =>
+    g.engines.map((e) => [esc(g.benchmark), esc(paramsText(g.params)), esc(g.site), esc(e.engine), String(e.n), `${num(e.median)} ${esc(g.metric.unit)}`, badge(e.verdict), esc(e.reason)]),
+  );
+  return `<section id="engines"><h2>Engines compared</h2><p>The same benchmark and parameters on several engines at one site, each against the best (same test as between sites).</p>${table(['benchmark', 'parameters', 'site', 'engine', 'n', 'median', 'verdict', 'why'], rows)}</section>`;
+}
+
 function trainingSection(m: ReportModel, charts: Charts): string {
   if (!m.training.length) return '';
   const rows = m.training.map((t) => [esc(t.case), esc(t.site), esc(t.engine), `${num(t.median)} ${esc(t.unit)}`, t.epochSeconds === null ? '—' : `${num(t.epochSeconds)} s`, `${num(t.lossFirst)} → ${num(t.lossLast)}`]);
@@ -214,7 +222,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
 h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}h3 small{font-weight:normal;color:#666}
 table{border-collapse:collapse;margin:.6em 0 1.2em;width:100%;font-size:12.5px}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}table.small{font-size:11px}td{overflow-wrap:anywhere}
-.badge{display:inline-block;padding:0 6px;border-radius:3px;font-weight:600;font-size:11px;color:#fff;background:#888}
+.badge{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;font-weight:600;font-size:11px;color:#fff;background:#888}
 .b-best,.b-pass,.b-faster{background:#2e7d32}.b-slower,.b-fail{background:#c62828}.b-same{background:#1565c0}.b-uncertain,.b-no-reference{background:#9e9e9e}
 .bad{color:#c62828}.note{color:#555;font-size:12.5px}.chart{margin:.5em 0;min-height:40px}
 nav a{margin-right:1em}
@@ -243,6 +251,7 @@ export function renderHtml(m: ReportModel): string {
   const sections: Array<[string, string]> = [
     ['overview', overview(m)],
     ['benchmarks', benchmarks(m, charts)],
+    ['engines', enginesSection(m)],
     ['training', trainingSection(m, charts)],
     ['inference', inferenceSection(m)],
     ['energy', energy(m, charts)],

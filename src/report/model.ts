@@ -4,6 +4,7 @@ import {
   accept,
   aggregate,
   bestSite,
+  compareEngines,
   compareSamples,
   DEFAULT_WEIGHTS,
   engineLabel,
@@ -17,6 +18,7 @@ import {
   siteOf,
   type AcceptanceRow,
   type CaseSeries,
+  type EngineComparison,
   type Ranking,
   type Reference,
   type SiteFacts,
@@ -144,6 +146,7 @@ export interface ReportModel {
   records: number;
   overview: SiteOverview[];
   benchmarks: BenchmarkSection[];
+  engines: EngineComparison[];
   energy: { rows: EnergyRow[]; unavailable: string[] };
   peaks: { rows: PeakRow[]; notes: string[] };
   variability: Variability[];
@@ -318,6 +321,7 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     records: records.length,
     overview: overview(records),
     benchmarks: cases.map(benchmarkSection),
+    engines: compareEngines(records),
     energy: energySection(cases, records),
     peaks: peakSection(cases, records),
     variability,

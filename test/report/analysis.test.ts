@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accept, aggregate, compareSamples, mannWhitneyP, nodeVariability, parseWeights, rankSites } from '../../src/analysis/index.js';
+import { accept, aggregate, compareEngines, compareSamples, mannWhitneyP, nodeVariability, parseWeights, rankSites } from '../../src/analysis/index.js';
 import { referencesFileSchema } from '../../src/suite/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 
@@ -112,5 +112,20 @@ describe('mannWhitneyP with ties', () => {
     const variance = ((8 * 7) / 12) * (16 - ties / (15 * 14));
     const z = (Math.abs(u - 28) - 0.5) / Math.sqrt(variance);
     expect(mannWhitneyP(a, b)).toBeCloseTo(2 * (1 - ss.cumulativeStdNormalProbability(z)), 10);
+  });
+});
+
+describe('compareEngines', () => {
+  it('compares engines on the same benchmark and parameters at one site, and nothing else', () => {
+    const ort = syntheticRecord({ site: 's', median: 100, backend: 'cpu', seed: 1 });
+    const tfjs = { ...syntheticRecord({ site: 's', median: 25, backend: 'wasm', seed: 2 }), engine: { ...ort.engine, name: 'tfjs' as const, backend: 'wasm' } };
+    const otherSite = syntheticRecord({ site: 't', median: 50, backend: 'cpu', seed: 3 });
+    const [g, ...rest] = compareEngines([ort, tfjs, otherSite]);
+    expect(rest).toEqual([]);
+    expect(g!.site).toBe('s');
+    expect(g!.engines.map((e) => [e.engine.split(' ')[0], e.verdict])).toEqual([
+      ['onnxruntime/cpu', 'BEST'],
+      ['tfjs/wasm', 'SLOWER'],
+    ]);
   });
 });
