@@ -19,8 +19,16 @@ export function unavailableEnergy(reason: string, sources: SourceUnavailable[] =
   return { status: 'unavailable', reason, ...(sources.length ? { sources } : {}) };
 }
 
-export function energyRecord(meterReadings: readonly MeterReading[], unavailable: readonly SourceUnavailable[], work: MeasuredWork): EnergyReading {
-  const readings = meterReadings.flatMap((m) => m.domains.map((d) => ({ source: m.source, method: m.method, ...d })));
+export function energyRecord(meterReadings: readonly MeterReading[], givenUnavailable: readonly SourceUnavailable[], work: MeasuredWork): EnergyReading {
+  const all = meterReadings.flatMap((m) => m.domains.map((d) => ({ source: m.source, method: m.method, seconds: m.seconds, ...d })));
+  // A device under load never uses 0 J: a counter that did not move (or a plugin that reports 0) has no data.
+  const unavailable = [
+    ...givenUnavailable,
+    ...all
+      .filter((r) => !(r.joules > 0))
+      .map((r) => ({ source: r.source, reason: `${r.device}: ${r.joules} J over the ${r.seconds.toFixed(2)} s window — the ${r.method === 'counter' ? 'counter did not advance' : 'power readings were 0'}, so no data (not 0 J)` })),
+  ];
+  const readings = all.filter((r) => r.joules > 0).map(({ seconds: _seconds, ...r }) => r);
   if (!readings.length) {
     const why = unavailable.map((u) => `${u.source}: ${u.reason}`).join('; ');
     return unavailableEnergy(`no energy source measured this window${why ? ` (${why})` : ''}`, [...unavailable]);

@@ -87,3 +87,20 @@ describe('openMeters on a machine with no source', () => {
     expect(() => new EstimateMeter({ tdpWatts: 300, utilisation: 1.5 })).toThrow(/utilisation in \(0, 1\]/);
   });
 });
+
+describe('a reading of 0 J', () => {
+  it('is no data: left out of the total and listed as unavailable, never reported as 0 J', () => {
+    const stuck = energyRecord([reading('pm_counters', 'counter', [['node', 'node', 0]])], [], { calls: 10 });
+    expect(stuck.status).toBe('unavailable');
+    if (stuck.status === 'unavailable') {
+      expect(stuck.reason).toMatch(/counter did not advance, so no data \(not 0 J\)/);
+    }
+    const mixed = energyRecord([reading('rapl', 'counter', [['cpu', 'p0', 12], ['memory', 'dram', 0]])], [], { calls: 1 });
+    expect(mixed.status).toBe('measured');
+    if (mixed.status === 'measured') {
+      expect(mixed.joules).toBe(12);
+      expect(mixed.scope).toEqual(['cpu']);
+      expect(mixed.unavailable!.map((u) => u.source)).toEqual(['rapl']);
+    }
+  });
+});
