@@ -17,7 +17,10 @@ export function statusCommand(): Command {
       const pool = new SitePool();
       try {
         const rows: SiteStatus[] = await Promise.all(
-          Object.entries(j.sites).map(async ([s, entry]) => {
+          // by name: the journal lists sites in the order their submissions finished
+          Object.entries(j.sites)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(async ([s, entry]) => {
             try {
               const states = entry.jobs.some((x) => x.jobId) ? await siteStates(pool.get(sites.get(s)!), entry) : null;
               return summarise(s, entry, states, null);

@@ -249,6 +249,20 @@ async function collectTask(
           coverage: 1,
           scope: ['node'],
           windowSeconds: st.elapsedSeconds,
+          readings: [
+            {
+              source: 'slurm sacct ConsumedEnergyRaw',
+              method: 'scheduler',
+              domain: 'node',
+              device: st.node ?? 'job',
+              joules: st.consumedEnergyJ,
+              meanWatts: st.consumedEnergyJ / st.elapsedSeconds,
+              peakWatts: null,
+              samples: 1,
+              coverage: 1,
+              note: 'the whole job as Slurm accounted it: start-up, verification and warm-up included, not only the measured window',
+            },
+          ],
           unavailable: [{ source: 'fedbench meters', reason: verdict.record.energy.status === 'unavailable' ? verdict.record.energy.reason : '' }],
         };
       }
