@@ -53,4 +53,31 @@ describe('wasm training kernels, checked against the cpu backend', () => {
     };
     expectClose(await on('wasm', run), await on('cpu', run));
   });
+
+  it('batched matMul, split per matrix on wasm: plain, rank 4, broadcast batch, and gradients', async () => {
+    const run = (tf: Tf) => {
+      // large enough per matrix (M·K·N ≥ 2^19) to take the split path, and a small one that does not
+      const plain = tf.matMul(t(tf, [3, 96, 64], 10), t(tf, [3, 64, 96], 11));
+      const small = tf.matMul(t(tf, [4, 5, 7], 18), t(tf, [4, 7, 6], 19));
+      const rank4 = tf.matMul(t(tf, [2, 2, 96, 64], 12), t(tf, [2, 2, 64, 96], 13));
+      const broadcast = tf.matMul(t(tf, [3, 96, 64], 14), t(tf, [1, 64, 96], 15));
+      const g = tf.grads((x: TF.Tensor, y: TF.Tensor) => tf.sum(tf.matMul(x, y)))([t(tf, [2, 96, 64], 16), t(tf, [2, 64, 96], 17)]);
+      return [plain, small, rank4, broadcast, ...g];
+    };
+    expectClose(await on('wasm', run), await on('cpu', run));
+  });
+
+  it('leaves no tensor or buffer behind', async () => {
+    const { tf } = await loadTfjs(['wasm']);
+    const a = t(tf, [4, 96, 64], 20);
+    const b = t(tf, [4, 64, 96], 21);
+    tf.dispose(tf.matMul(a, b));
+    const before = tf.memory();
+    for (let i = 0; i < 5; i++) tf.dispose([tf.matMul(a, b), tf.matMul(b, a, true, true)]);
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    expect(after.numDataBuffers).toBe(before.numDataBuffers);
+    tf.dispose([a, b]);
+  });
 });
