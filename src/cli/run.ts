@@ -7,7 +7,7 @@ import { loadSuite } from '../suite/index.js';
 import { modelSuite } from '../workloads/inference/model-suite.js';
 import { summaryTable } from './format.js';
 import { parseEngineFilter, selectCases } from './select.js';
-import { intOption } from './options.js';
+import { intOption, positiveNumberOption } from './options.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const collectInt = (value: string, previous: number[]) => [...previous, intOption(value)];
@@ -31,8 +31,8 @@ export function runCommand(): Command {
     .option('--input <name=dims...>', 'with --model: dimensions of an input, e.g. pixel_values=1x3x224x224 (repeat per input; NAME=scalar=VALUE fills a scalar)', collect, [] as string[])
     .option('--scenario <name>', 'with --model: offline | single-stream | server', 'offline')
     .option('--batch <n...>', 'with --model, offline: batch sizes to sweep (replace the model\'s dynamic batch dimension)', collectInt, [] as number[])
-    .option('--qps <rate>', 'with --model, server: target queries per second', Number)
-    .option('--p99-bound <ms>', 'with --model, server: p99 latency bound in ms (default 100)', Number)
+    .option('--qps <rate>', 'with --model, server: target queries per second', positiveNumberOption)
+    .option('--p99-bound <ms>', 'with --model, server: p99 latency bound in ms (default 100)', positiveNumberOption)
     .option('--find-max-qps', 'with --model, server: search for the highest rate whose p99 meets the bound')
     .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean }) => {
       const suite = opts.model

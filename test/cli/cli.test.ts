@@ -114,3 +114,11 @@ describe('fedbench list', () => {
     expect(l.cases.map((c) => c.id)).toContain('gemm/onnxruntime/n=2048,dtype=fp32');
   });
 });
+
+describe('numeric options', () => {
+  it('a rate that is not a positive number is a usage error', async () => {
+    const r = await fedbench(['run', '--model', 'x.onnx', '--scenario', 'server', '--qps', 'fast']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/option '--qps <rate>' argument 'fast' is invalid. expected a positive number/);
+  });
+});
