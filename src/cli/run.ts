@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
+import { InputError } from '../errors.js';
 import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
 import { loadSuite } from '../suite/index.js';
@@ -27,6 +28,8 @@ export function runCommand(): Command {
     .option('--campaign <name>', 'campaign name recorded in every record')
     .option('--report [file]', 'then write an HTML report of this run (default: reports/<campaign>.html)')
     .option('--json', 'print the records as JSON on stdout (no progress, no table)')
+    .option('--estimate-tdp <watts>', 'when no energy source measures, estimate energy as this declared power × time (labelled method: estimate)', positiveNumberOption)
+    .option('--estimate-utilisation <fraction>', 'with --estimate-tdp: fraction of the declared power assumed drawn (default 1)', positiveNumberOption)
     .option('--model <file.onnx>', 'benchmark this ONNX model on onnxruntime (instead of --suite)')
     .option('--input <name=dims...>', 'with --model: dimensions of an input, e.g. pixel_values=1x3x224x224 (repeat per input; NAME=scalar=VALUE fills a scalar)', collect, [] as string[])
     .option('--scenario <name>', 'with --model: offline | single-stream | server', 'offline')
@@ -34,7 +37,10 @@ export function runCommand(): Command {
     .option('--qps <rate>', 'with --model, server: target queries per second', positiveNumberOption)
     .option('--p99-bound <ms>', 'with --model, server: p99 latency bound in ms (default 100)', positiveNumberOption)
     .option('--find-max-qps', 'with --model, server: search for the highest rate whose p99 meets the bound')
-    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean }) => {
+    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean; estimateTdp?: number; estimateUtilisation?: number }) => {
+      if (opts.estimateUtilisation !== undefined && (opts.estimateTdp === undefined || opts.estimateUtilisation > 1)) {
+        throw new InputError('--estimate-utilisation needs --estimate-tdp and must be at most 1');
+      }
       const suite = opts.model
         ? await modelSuite({ model: opts.model, input: opts.input, scenario: opts.scenario, ...(opts.batch.length ? { batch: opts.batch } : {}), ...(opts.findMaxQps ? { findMaxQps: true } : {}), ...(opts.qps ? { targetQps: opts.qps } : {}), ...(opts.p99Bound ? { p99BoundMs: opts.p99Bound } : {}) })
         : loadSuite(opts.suite);
@@ -53,6 +59,7 @@ export function runCommand(): Command {
         campaign,
         out,
         ...(opts.threads ? { threads: opts.threads } : {}),
+        ...(opts.estimateTdp ? { energy: { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } } } : {}),
         events: {
           caseStart: (c, i) => bar?.update(i, { case: c.id, samples: 0, elapsed: '0.0' }),
           sample: (_c, n, t) => bar?.update({ samples: n, elapsed: t.toFixed(1) }),

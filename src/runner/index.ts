@@ -1,5 +1,6 @@
 // Runs cases one after another and writes each record as soon as it exists, so an interrupted run
 // keeps everything measured so far.
+import type { EnergyOptions } from '../energy/index.js';
 import type { RunRecord } from '../results/index.js';
 import { writeRecord } from '../results/index.js';
 import type { Case } from '../suite/index.js';
@@ -17,6 +18,8 @@ export interface RunOptions {
   /** Folder for records; null keeps them in memory only. */
   out: string | null;
   threads?: number;
+  /** Energy sources to use or leave out, and a declared power for an estimate. */
+  energy?: EnergyOptions;
   events?: RunEvents;
 }
 
@@ -29,6 +32,7 @@ export async function runCases(cases: readonly Case[], opts: RunOptions): Promis
       campaign: opts.campaign,
       system,
       ...(opts.threads ? { threads: opts.threads } : {}),
+      ...(opts.energy ? { energy: opts.energy } : {}),
       onSample: (n, t) => opts.events?.sample?.(c, n, t),
     });
     const file = opts.out ? await writeRecord(opts.out, record) : null;

@@ -122,3 +122,26 @@ describe('numeric options', () => {
     expect(r.stderr).toMatch(/option '--qps <rate>' argument 'fast' is invalid. expected a positive number/);
   });
 });
+
+describe('--estimate-tdp', () => {
+  it('labels a declared-power estimate as such when nothing measures, and checks its arguments', async () => {
+    const bad = await fedbench(['run', '--estimate-utilisation', '0.5']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--estimate-utilisation needs --estimate-tdp/);
+
+    const info = JSON.parse((await fedbench(['info', '--json'])).stdout) as { energy: Array<{ present: boolean; source: string }> };
+    const measuring = info.energy.filter((s) => s.present && s.source !== 'estimate');
+    const out = path.join(tmp, 'estimate');
+    const r = await fedbench(['run', '--suite', 'quick', '--bench', 'gemm', '--engine', 'onnxruntime', '--estimate-tdp', '100', '--estimate-utilisation', '0.5', '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = (JSON.parse(r.stdout) as RunRecord[]).find((x) => x.status === 'ok')!;
+    if (measuring.length === 0) {
+      // nothing on this machine measures energy: the estimate is used, and says it is one
+      expect(rec.energy).toMatchObject({ status: 'measured', method: 'estimate', source: 'estimate' });
+      if (rec.energy.status === 'measured') expect(rec.energy.avgWatts).toBeCloseTo(50, 6);
+    } else {
+      // a real source measured: the estimate must not replace it
+      expect(rec.energy.status === 'measured' && rec.energy.method).not.toBe('estimate');
+    }
+  });
+});
