@@ -61,8 +61,10 @@ function energyOf(records: RunRecord[]): SiteSeries['energy'] {
   for (const r of measured) {
     const e = r.energy as Extract<RunRecord['energy'], { status: 'measured' }>;
     watts += e.avgWatts;
+    // The meters' own count (joules over the calls in the window) when the record has it; a figure without
+    // it (a scheduler's whole-job energy) falls back to mean power × mean time per call.
     const secondsPerCall = r.iterationSeconds.length ? r.iterationSeconds.reduce((a, b) => a + b, 0) / r.iterationSeconds.length : 0;
-    jpc += e.avgWatts * secondsPerCall;
+    jpc += e.joulesPerCall ?? e.avgWatts * secondsPerCall;
     methods.add(`${e.source} (${e.method})`);
   }
   return { avgWatts: watts / measured.length, joulesPerCall: jpc / measured.length, methods: [...methods] };

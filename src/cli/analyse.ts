@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import Table from 'cli-table3';
 import { accept, aggregate, compareSamples, rankSites, type CaseSeries } from '../analysis/index.js';
 import { unknownName } from '../errors.js';
+import { median } from '../measure/index.js';
 import { num } from '../report/index.js';
 import { allSiteFacts } from '../sites/index.js';
 import { loadReferences } from '../suite/index.js';
@@ -28,8 +29,7 @@ export function compareCommand(): Command {
           const sb = pool(c);
           if (!sa.length || !sb.length) return { case: c.case, unit: c.metric.unit, a: null, b: null, ratio: null, verdict: 'NO DATA', reason: 'no successful run on one side' };
           const cmp = compareSamples(sb, sa, c.metric.direction);
-          const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-          return { case: c.case, unit: c.metric.unit, a: med(sa), b: med(sb), ratio: cmp.ratio, verdict: cmp.verdict, reason: cmp.reason };
+          return { case: c.case, unit: c.metric.unit, a: median(sa), b: median(sb), ratio: cmp.ratio, verdict: cmp.verdict, reason: cmp.reason };
         });
       if (opts.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       const t = plainTable(['case', 'A median', 'B median', 'unit', 'B/A', 'verdict', 'why']);

@@ -129,3 +129,12 @@ describe('compareEngines', () => {
     ]);
   });
 });
+
+describe('energy per call', () => {
+  it("uses the meters' own joules per call when the record has it", () => {
+    const r = syntheticRecord({ site: 'a', median: 1000, watts: 300, seed: 1 });
+    if (r.energy.status === 'measured') r.energy.joulesPerCall = 0.123;
+    const s = aggregate([r])[0]!.sites[0]!;
+    expect(s.energy!.joulesPerCall).toBe(0.123);
+  });
+});
