@@ -25,8 +25,14 @@ describe('measure', () => {
   });
 
   it('awaits asynchronous workloads', async () => {
-    const m = await measure(() => new Promise((r) => setTimeout(r, 3)), { rules: mergeRules(fast, { maxSeconds: 0.2 }) });
-    expect(Math.min(...m.iterationSeconds)).toBeGreaterThanOrEqual(0.0025);
+    // The work runs only after the workload yields to the event loop, so a loop that did not await
+    // would time ~0. (A setTimeout bound is flaky: libuv's millisecond clock can fire it early.)
+    const work = async () => {
+      await new Promise((r) => setImmediate(r));
+      spin(0.003);
+    };
+    const m = await measure(work, { rules: mergeRules(fast, { maxSeconds: 0.2 }) });
+    expect(Math.min(...m.iterationSeconds)).toBeGreaterThanOrEqual(0.003);
   });
 
   it('records a time-out and a warning when the noise target is never met', async () => {
