@@ -29,7 +29,7 @@ export function sitesCommand(): Command {
       const sites = siteNames(opts.sitesDir).map((n) => {
         try {
           const s = loadSite(n, opts.sitesDir);
-          return { site: n, where: s.ssh ? `${s.ssh.user}@${s.ssh.host}:${s.ssh.port}` : 'local', partition: s.scheduler.partition, gpus: `${s.facts.gpu.perNode}× ${s.facts.gpu.model}`, problem: null as string | null };
+          return { site: n, where: s.ssh ? `${s.ssh.user}@${s.ssh.host}:${s.ssh.port}${s.ssh.jump.length ? ` via ${s.ssh.jump.map((j) => `${j.user ?? s.ssh!.user}@${j.host}:${j.port}`).join(', ')}` : ''}` : 'local', partition: s.scheduler.partition, gpus: `${s.facts.gpu.perNode}× ${s.facts.gpu.model}`, problem: null as string | null };
         } catch (err) {
           return { site: n, where: '', partition: '', gpus: '', problem: (err as Error).message };
         }

@@ -1,7 +1,10 @@
 // The SSH executor (ssh2): key or agent authentication, host key checked against known_hosts before
 // anything is sent, one connection per site reused for every command and SFTP transfer, keep-alive,
 // time-outs, and bounded retries with back-off — for connecting, and for read-only operations after a drop.
+// Jump hosts (OpenSSH's ProxyJump) are reached the same way, each host key checked, and the site's
+// connection is tunnelled through the last one: a login node behind a gateway is still one connection.
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { InputError } from '../errors.js';
 import type { DirEntry, ExecOptions, ExecResult, Executor, ExecutorStats } from './executor.js';
@@ -9,7 +12,16 @@ import { HostKeyError, verifyHostKey } from './known-hosts.js';
 import { shellCommand } from './quote.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
 
+/** A gateway on the way to the site (ProxyJump); it authenticates with the site's key or agent. */
+export interface JumpHost {
+  host: string;
+  port: number;
+  user: string;
+}
+
 export interface SshEndpoint {
+  /** Gateways, in order, the first reached directly (OpenSSH's ProxyJump). */
+  jump?: readonly JumpHost[];
   host: string;
   port: number;
   user: string;
@@ -40,8 +52,19 @@ function isTransient(err: unknown): boolean {
 
 interface Connection {
   client: Client;
+  /** The jump hosts' connections, closed with the site's. */
+  hops: Client[];
   sftp: Promise<SFTPWrapper> | null;
   closed: boolean;
+}
+
+/** The same error, its message prefixed with where it happened (host-key and input errors keep their class). */
+function annotate(err: unknown, where: string): unknown {
+  if (err instanceof Error) {
+    err.message = `${where}: ${err.message}`;
+    return err;
+  }
+  return new ConnectionError(`${where}: ${String(err)}`);
 }
 
 export class SshExecutor implements Executor {
@@ -54,11 +77,11 @@ export class SshExecutor implements Executor {
     this.where = `${ep.user}@${ep.host}:${ep.port}`;
   }
 
-  private config(): ConnectConfig {
+  private config(to: { host: string; port: number; user: string }): ConnectConfig {
     const cfg: ConnectConfig = {
-      host: this.ep.host,
-      port: this.ep.port,
-      username: this.ep.user,
+      host: to.host,
+      port: to.port,
+      username: to.user,
       readyTimeout: this.ep.connectTimeoutSeconds * 1000,
       keepaliveInterval: this.ep.keepaliveSeconds * 1000,
       keepaliveCountMax: 3,
@@ -78,16 +101,18 @@ export class SshExecutor implements Executor {
     return cfg;
   }
 
-  private openOnce(): Promise<Connection> {
-    const cfg = this.config();
+  /** One authenticated SSH client to `to`, over `sock` when tunnelled; the host key is checked first. */
+  private handshake(to: { host: string; port: number; user: string }, sock: Duplex | undefined, onClose: () => void): Promise<Client> {
+    const cfg = this.config(to);
+    if (sock) cfg.sock = sock;
+    const label = `${to.user}@${to.host}:${to.port}`;
     return new Promise((resolve, reject) => {
       const client = new Client();
       let hostKeyProblem: HostKeyError | null = null;
       let ready = false;
-      const conn: Connection = { client, sftp: null, closed: false };
       cfg.hostVerifier = (key: Buffer) => {
         try {
-          verifyHostKey(this.ep.knownHosts, this.ep.host, this.ep.port, key);
+          verifyHostKey(this.ep.knownHosts, to.host, to.port, key);
           return true;
         } catch (err) {
           hostKeyProblem = err as HostKeyError;
@@ -96,19 +121,49 @@ export class SshExecutor implements Executor {
       };
       client.on('ready', () => {
         ready = true;
-        resolve(conn);
+        resolve(client);
       });
       client.on('error', (err) => {
         if (!ready) reject(hostKeyProblem ?? err);
-        conn.closed = true;
+        onClose();
       });
       client.on('close', () => {
-        conn.closed = true;
-        if (!ready) reject(hostKeyProblem ?? new ConnectionError(`${this.where}: connection closed during the handshake`));
+        onClose();
+        if (!ready) reject(hostKeyProblem ?? new ConnectionError(`${label}: connection closed during the handshake`));
       });
       this.stats.connections++;
       client.connect(cfg);
     });
+  }
+
+  private async openOnce(): Promise<Connection> {
+    const conn: Connection = { client: null as unknown as Client, hops: [], sftp: null, closed: false };
+    const close = () => {
+      if (conn.closed) return;
+      conn.closed = true;
+      // a dropped gateway takes the tunnel with it; a dropped site frees the gateways
+      for (const c of [conn.client, ...conn.hops]) c?.end();
+    };
+    let sock: Duplex | undefined;
+    try {
+      for (const hop of this.ep.jump ?? []) {
+        const via = await this.handshake(hop, sock, close).catch((err: unknown) => {
+          throw Object.assign(annotate(err, `via jump host ${hop.user}@${hop.host}:${hop.port}`) as object, { hop });
+        });
+        conn.hops.push(via);
+        sock = await new Promise<ClientChannel>((resolve, reject) => {
+          const next = this.ep.jump![conn.hops.length] ?? this.ep;
+          via.forwardOut('127.0.0.1', 0, next.host, next.port, (err, ch) =>
+            err ? reject(new ConnectionError(`jump host ${hop.host}:${hop.port} cannot open a tunnel to ${next.host}:${next.port}: ${err.message}`)) : resolve(ch),
+          );
+        });
+      }
+      conn.client = await this.handshake(this.ep, sock, close);
+      return conn;
+    } catch (err) {
+      close();
+      throw err;
+    }
   }
 
   /** The open connection, or a new one (with retries) if there is none or it dropped. */
@@ -122,7 +177,14 @@ export class SshExecutor implements Executor {
       this.conn = null;
       if (err instanceof HostKeyError || err instanceof InputError) throw err;
       const e = err as Error & { level?: string };
-      const why = e.level === 'client-authentication' ? `authentication failed for user ${this.ep.user} (key ${this.ep.identityFile ?? 'from the agent'})` : e.message;
+      const hop = (err as { hop?: JumpHost }).hop;
+      const key = `key ${this.ep.identityFile ?? 'from the agent'}`;
+      const why =
+        e.level !== 'client-authentication'
+          ? e.message
+          : hop
+            ? `via jump host ${hop.host}:${hop.port}: authentication failed for user ${hop.user} (${key})`
+            : `authentication failed for user ${this.ep.user} (${key})`;
       throw new ConnectionError(`${this.where}: cannot connect: ${why}`);
     });
     this.conn = p;
@@ -243,7 +305,7 @@ export class SshExecutor implements Executor {
     this.conn = null;
     if (c && !c.closed) {
       c.closed = true;
-      c.client.end();
+      for (const client of [c.client, ...c.hops]) client.end();
     }
   }
 }

@@ -70,6 +70,7 @@ export function executorFor(site: Site): Executor {
   if (!site.ssh) return new LocalExecutor({ env: site.env });
   const s = site.ssh;
   return new SshExecutor({
+    jump: s.jump.map((j) => ({ host: j.host, port: j.port, user: j.user ?? s.user })),
     host: s.host,
     port: s.port,
     user: s.user,

@@ -10,10 +10,24 @@ const memory = z.string().regex(/^\d+[KMGT]?$/, { message: "expected a Slurm mem
 const placeholderFree = (what: string) =>
   z.string().refine((s) => !/<[A-Z_ ]+>/.test(s), { message: `still a placeholder: fill in the ${what} (see the comment in the profile)` });
 
+const userName = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/, { message: 'expected a user name' });
+
 export const sshSchema = z.strictObject({
   host: placeholderFree('login host').pipe(z.string().min(1)),
+  /** Gateways to pass through, in order (OpenSSH's ProxyJump); each host key is checked in knownHosts. */
+  jump: z
+    .array(
+      z.strictObject({
+        host: placeholderFree('jump host').pipe(z.string().min(1)),
+        port: z.number().int().min(1).max(65535).default(22),
+        /** Defaults to the site's user. */
+        user: placeholderFree('user name').pipe(userName).optional(),
+      }),
+    )
+    .max(4)
+    .default([]),
   port: z.number().int().min(1).max(65535).default(22),
-  user: placeholderFree('user name').pipe(z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/, { message: 'expected a user name' })),
+  user: placeholderFree('user name').pipe(userName),
   /** Private key; without it, the SSH agent ($SSH_AUTH_SOCK). `~/` is your home here. */
   identityFile: z.string().optional(),
   agent: z.boolean().default(false),

@@ -123,6 +123,29 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
     expect(ex.stats.connections).toBe(1);
   });
 
+  it('reaches a site through a jump host (ProxyJump), each host key checked', async () => {
+    variant('alpha', 'alpha-via-jump', (p) => (p.ssh.jump = [{ host: '127.0.0.1', port: 2222 }]));
+    const r = await cli(['sites', 'check', 'alpha-via-jump', '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(json<Array<{ ok: boolean; partition: { gres: string } }>>(r.stdout)[0]).toMatchObject({ ok: true, partition: { gres: 'gpu:a100:4' } });
+    const base = { host: env.sites.alpha.address, port: 22, user: 'root', identityFile: env.key, knownHosts: env.knownHosts, connectTimeoutSeconds: 5, commandTimeoutSeconds: 10, keepaliveSeconds: 5, retry: { attempts: 1, firstDelayMs: 0, maxDelayMs: 0 } };
+    // Through alpha's own sshd to alpha: the tunnel's far end is inside the site, so the site sees the
+    // connection come from its own address, not from this machine's 10.200.1.1.
+    const tunnelled = new SshExecutor({ ...base, jump: [{ host: env.sites.alpha.address, port: 22, user: 'root' }] });
+    try {
+      const out = await tunnelled.exec(['sh', '-c', 'echo "$SSH_CONNECTION"']);
+      expect(out.stdout.split(' ')[0]).toBe(env.sites.alpha.address);
+      expect(tunnelled.stats.connections).toBe(2);
+    } finally {
+      await tunnelled.close();
+    }
+    const unknownGateway = new SshExecutor({ ...base, knownHosts: path.join(work, 'known_hosts.alpha-only'), jump: [{ host: '127.0.0.1', port: 2222, user: 'root' }] });
+    writeFileSync(path.join(work, 'known_hosts.alpha-only'), readFileSync(env.knownHosts, 'utf8').split('\n').filter((l) => l.startsWith(`${env.sites.alpha.address} `)).join('\n'));
+    await expect(unknownGateway.exec(['true'])).rejects.toThrow(/via jump host root@127\.0\.0\.1:2222: .*unknown host \[?127\.0\.0\.1/);
+    const deadGateway = new SshExecutor({ ...base, jump: [{ host: '127.0.0.1', port: 1, user: 'root' }] });
+    await expect(deadGateway.exec(['true'])).rejects.toThrow(/root@10\.200\.1\.2:22: cannot connect: via jump host root@127\.0\.0\.1:1: .*ECONNREFUSED/);
+  });
+
   it('remote commands carry hostile strings intact over one reused SSH connection', async () => {
     const ex = new SshExecutor({ host: '127.0.0.1', port: 2222, user: 'root', identityFile: env.key, knownHosts: env.knownHosts, connectTimeoutSeconds: 5, commandTimeoutSeconds: 10, keepaliveSeconds: 5 });
     try {
