@@ -1,8 +1,9 @@
-// Acceptance against reference values: PASS / FAIL / NO REFERENCE per case, site and node.
+// Acceptance against reference values: PASS / FAIL / NO REFERENCE per case, site and node (each GPU of a
+// whole-node run on its own: a reference is a per-card figure).
 // References follow ReFrame's idea: a value with tolerances, per GPU model or site.
 import type { RunRecord } from '../results/index.js';
 import type { Reference } from '../suite/index.js';
-import { groupBy, nodeOf, siteOf } from './aggregate.js';
+import { deviceOf, groupBy, siteOf } from './aggregate.js';
 import { summarize } from '../measure/index.js';
 import { num, range } from '../format.js';
 
@@ -61,9 +62,9 @@ export function bounds(ref: Reference, direction: 'higher' | 'lower'): [number, 
   return direction === 'higher' ? [ref.value - dev, Infinity] : [-Infinity, ref.value + dev];
 }
 
-/** One row per case × site × node. */
+/** One row per case × site × node (× GPU, for whole-node runs). */
 export function accept(records: readonly RunRecord[], refs: readonly Reference[]): AcceptanceRow[] {
-  const groups = groupBy(records, (r) => JSON.stringify([r.case, siteOf(r), nodeOf(r)]));
+  const groups = groupBy(records, (r) => JSON.stringify([r.case, siteOf(r), deviceOf(r)]));
   const rows: AcceptanceRow[] = [];
   for (const [key, recs] of groups) {
     const [caseId, site, node] = JSON.parse(key) as [string, string, string];

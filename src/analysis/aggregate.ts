@@ -14,11 +14,19 @@ export function nodeOf(r: RunRecord): string {
   return typeof node === 'string' && node ? node : r.system.host;
 }
 
+/** The node, or one GPU of it when a whole-node run gave each GPU its own record ("a100-01/gpu2"):
+ * acceptance and variability judge each card, so one slow GPU is not hidden in its node's pooled median. */
+export function deviceOf(r: RunRecord): string {
+  const worker = r.slurm?.['gpuWorker'];
+  return typeof worker === 'number' ? `${nodeOf(r)}/gpu${worker}` : nodeOf(r);
+}
+
 export function engineLabel(r: RunRecord): string {
   return `${r.engine.name}/${r.engine.backend ?? '—'}${r.engine.threads ? ` ×${r.engine.threads}` : ''}`;
 }
 
 export interface NodeSeries {
+  /** A node, or one GPU of it in whole-node runs (see deviceOf). */
   node: string;
   records: number;
   /** Median of the node's pooled samples (all a node sweep needs; full statistics are per site). */
@@ -78,7 +86,7 @@ export function aggregate(records: readonly RunRecord[]): CaseSeries[] {
       const ok = recs.filter((r) => r.status === 'ok' && r.samples.length);
       const status = { ok: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0 } as Record<RunRecord['status'], number>;
       for (const r of recs) status[r.status] += 1;
-      const byNode = groupBy(ok, nodeOf);
+      const byNode = groupBy(ok, deviceOf);
       const samples = ok.flatMap((r) => r.samples);
       seriesList.push({
         case: caseId,

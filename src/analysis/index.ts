@@ -1,4 +1,4 @@
-export { aggregate, bestSite, compareEngines, type EngineComparison, groupBy, siteOf, nodeOf, engineLabel, type CaseSeries, type SiteSeries, type NodeSeries } from './aggregate.js';
+export { aggregate, bestSite, compareEngines, type EngineComparison, groupBy, siteOf, nodeOf, deviceOf, engineLabel, type CaseSeries, type SiteSeries, type NodeSeries } from './aggregate.js';
 export { compareSamples, mannWhitneyP, DEFAULT_COMPARE, type Comparison, type Verdict, type CompareOptions } from './compare.js';
 export { accept, referenceFor, bounds, type AcceptanceRow, type AcceptVerdict } from './acceptance.js';
 export type { Reference } from '../suite/index.js';

@@ -1,7 +1,6 @@
 // fedbench submit: a campaign — one job array per site (chunked to MaxArraySize), journal in campaigns/.
 import path from 'node:path';
 import { Command } from 'commander';
-import { InputError } from '../errors.js';
 import { campaignsDir, checkCampaignName, SitePool, submitCampaign } from '../federation/index.js';
 import { loadSites } from '../sites/index.js';
 import { loadSuite } from '../suite/index.js';
@@ -18,7 +17,7 @@ export function submitCommand(): Command {
     .option('--campaign <name>', 'campaign name (default: SUITE-YYYYMMDD-HHMMSS); an existing one is resumed')
     .option('--cases-per-task <n>', 'cases run one after another by each array task', intOption, 1)
     .option('--each-node', 'node sweep: run the cases once on every node of the partition (one array per node)')
-    .option('--whole-node', 'each case on every GPU of a node, one worker (srun task) per GPU: per-GPU and per-node figures')
+    .option('--whole-node', 'each case on every GPU of a node, one worker (srun task) per GPU: per-GPU and per-node figures (with --each-node: on every node)')
     .option('--dry-run', 'print the job scripts; upload and submit nothing')
     .option('--sites-dir <dir>', 'folder of site profiles (default: $FEDBENCH_SITES or slurm/sites)')
     .option('--campaigns-dir <dir>', 'folder of campaign journals (default: $FEDBENCH_CAMPAIGNS or ./campaigns)')
@@ -28,7 +27,6 @@ export function submitCommand(): Command {
       const suite = loadSuite(opts.suite);
       const cases = selectCases(suite.cases, { ...(opts.bench ? { bench: opts.bench } : {}), ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}) });
       const sites = loadSites(opts.sites, opts.sitesDir);
-      if (opts.eachNode && opts.wholeNode) throw new InputError('--each-node and --whole-node cannot be combined yet');
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
       const campaign = checkCampaignName(opts.campaign ?? `${suite.name}-${stamp}`);
       const pool = new SitePool();

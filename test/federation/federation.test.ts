@@ -312,20 +312,30 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
     expect(records.map((r) => r.slurm!['node']).sort()).toEqual(['a100-01', 'a100-02']);
   });
 
-  it('whole node: one worker per GPU (srun tasks), per-GPU records and a per-node figure', async () => {
-    expect((await cli(['submit', '--suite', suite('tiny', [32], QUICK), '--sites', 'alpha', '--whole-node', '--campaign', 'whole'])).code).toBe(0);
+  it('whole nodes swept: one worker per GPU (srun tasks) on every node, per-GPU records and a per-node figure', async () => {
+    expect((await cli(['submit', '--suite', suite('tiny', [32], QUICK), '--sites', 'alpha', '--whole-node', '--each-node', '--campaign', 'whole'])).code).toBe(0);
     const c = await cli(['collect', 'whole', '--wait', '--interval', '1', '--timeout', '90', '--json']);
     expect(c.code, c.stderr).toBe(0);
-    const o = json<{ nodeFigures: Array<{ workers: number; total: number; unit: string }> }>(c.stdout);
+    const o = json<{ nodeFigures: Array<{ node: string; workers: number; total: number; unit: string }> }>(c.stdout);
     const { records } = await readRecords(resultsOf('whole'));
-    expect(records.map((r) => r.slurm!['gpuWorker']).sort()).toEqual([0, 1, 2, 3]);
-    expect(o.nodeFigures).toHaveLength(1);
-    expect(o.nodeFigures[0]).toMatchObject({ workers: 4, unit: 'GFLOP/s' });
-    expect(o.nodeFigures[0]!.total).toBeCloseTo(records.reduce((a, r) => a + r.stats!.median, 0), 6);
+    expect(records.map((r) => `${r.slurm!['node']}/gpu${r.slurm!['gpuWorker']}`).sort()).toEqual(['a100-01', 'a100-02'].flatMap((n) => [0, 1, 2, 3].map((g) => `${n}/gpu${g}`)));
+    expect(o.nodeFigures.map((f) => [f.node, f.workers, f.unit]).sort()).toEqual([
+      ['a100-01', 4, 'GFLOP/s'],
+      ['a100-02', 4, 'GFLOP/s'],
+    ]);
+    for (const f of o.nodeFigures) {
+      const ofNode = records.filter((r) => r.slurm!['node'] === f.node);
+      expect(f.total).toBeCloseTo(ofNode.reduce((a, r) => a + r.stats!.median, 0), 6);
+    }
     const j = await journalOf('whole');
-    const log = readdirSync(path.join(j.sites.alpha!.remoteDir!, 'logs')).map((f) => readFileSync(path.join(j.sites.alpha!.remoteDir!, 'logs', f), 'utf8')).join('');
-    for (const g of [0, 1, 2, 3]) expect(log).toContain(`fedbench worker ${g} on a100-0`);
-    expect(new Set([...log.matchAll(/CUDA_VISIBLE_DEVICES=(\d)/g)].map((m) => m[1])).size).toBe(4);
+    expect(j.sites.alpha!.jobs.map((x) => x.node).sort()).toEqual(['a100-01', 'a100-02']);
+    const logs = readdirSync(path.join(j.sites.alpha!.remoteDir!, 'logs')).map((f) => readFileSync(path.join(j.sites.alpha!.remoteDir!, 'logs', f), 'utf8'));
+    expect(logs).toHaveLength(2);
+    for (const log of logs) {
+      // each job's four workers on its one node, each with a different GPU
+      expect(new Set([...log.matchAll(/fedbench worker (\d) on (a100-0\d)/g)].map((m) => `${m[2]}/${m[1]}`)).size).toBe(4);
+      expect(new Set([...log.matchAll(/CUDA_VISIBLE_DEVICES=(\d)/g)].map((m) => m[1])).size).toBe(4);
+    }
   });
 
   it('deploy puts a runnable fedbench on a site, and jobs there use it', async () => {

@@ -72,6 +72,20 @@ describe('accept', () => {
     ]);
   });
 
+  it('judges each GPU of a whole-node run on its own: one slow card of four fails, and is the straggler', () => {
+    const gpu = (node: string, worker: number, median: number) => {
+      const r = syntheticRecord({ site: 's', node, median, gpu: 'NVIDIA A100-SXM4-40GB', seed: worker + 1 });
+      return { ...r, slurm: { ...r.slurm, gpuWorker: worker, workers: 4 } };
+    };
+    const recs = [0, 1, 2, 3].flatMap((w) => [gpu('n1', w, 15200), gpu('n2', w, w === 2 ? 12000 : 15200)]);
+    const rows = accept(recs, refs);
+    // pooled per node, n2's median would still be 15200 and pass
+    expect(rows.filter((r) => r.verdict === 'FAIL').map((r) => r.node)).toEqual(['n2/gpu2']);
+    expect(rows).toHaveLength(8);
+    const v = nodeVariability(aggregate(recs)[0]!.sites[0]!, 'higher')!;
+    expect(v.nodes.filter((n) => n.straggler).map((n) => n.node)).toEqual(['n2/gpu2']);
+  });
+
   it('fails a referenced case that did not run, and marks unreferenced ones', () => {
     const rows = accept([syntheticRecord({ site: 's', median: 0, status: 'timeout', error: 'TIMEOUT' }), syntheticRecord({ site: 's', benchmark: 'conv2d', node: 'x', median: 5 })], refs);
     expect(rows.find((r) => r.case.startsWith('gemm'))!.verdict).toBe('FAIL');
