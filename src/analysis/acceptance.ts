@@ -3,8 +3,8 @@
 // References follow ReFrame's idea: a value with tolerances, per GPU model or site.
 import type { RunRecord } from '../results/index.js';
 import type { Reference } from '../suite/index.js';
-import { deviceOf, groupBy, siteOf } from './aggregate.js';
-import { summarize } from '../measure/index.js';
+import { deviceOf, groupBy, pooledSamples, siteOf } from './aggregate.js';
+import { median as medianOf } from '../measure/index.js';
 import { num, range } from '../format.js';
 
 export type AcceptVerdict = 'PASS' | 'FAIL' | 'NO REFERENCE';
@@ -71,7 +71,7 @@ export function accept(records: readonly RunRecord[], refs: readonly Reference[]
     const first = recs[0]!;
     const ref = referenceFor(refs, first);
     const ok = recs.filter((r) => r.status === 'ok' && r.samples.length);
-    const median = ok.length ? summarize(ok.flatMap((r) => r.samples)).median : null;
+    const median = ok.length ? medianOf(pooledSamples(ok)) : null;
     const base = { case: caseId, site, node, median, unit: first.metric.unit, reference: ref };
     if (!ref) {
       rows.push({ ...base, verdict: 'NO REFERENCE', bounds: null, reason: 'no reference matches this case' });

@@ -21,6 +21,13 @@ export function deviceOf(r: RunRecord): string {
   return typeof worker === 'number' ? `${nodeOf(r)}/gpu${worker}` : nodeOf(r);
 }
 
+/** Every sample of the records, in order: one pooled array (flatMap is several times slower on 100k records). */
+export function pooledSamples(records: readonly RunRecord[]): number[] {
+  const out: number[] = [];
+  for (const r of records) for (const x of r.samples) out.push(x);
+  return out;
+}
+
 export function engineLabel(r: RunRecord): string {
   return `${r.engine.name}/${r.engine.backend ?? '—'}${r.engine.threads ? ` ×${r.engine.threads}` : ''}`;
 }
@@ -87,7 +94,7 @@ export function aggregate(records: readonly RunRecord[]): CaseSeries[] {
       const status = { ok: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0 } as Record<RunRecord['status'], number>;
       for (const r of recs) status[r.status] += 1;
       const byNode = groupBy(ok, deviceOf);
-      const samples = ok.flatMap((r) => r.samples);
+      const samples = pooledSamples(ok);
       seriesList.push({
         case: caseId,
         benchmark: recs[0]!.benchmark,
@@ -96,7 +103,7 @@ export function aggregate(records: readonly RunRecord[]): CaseSeries[] {
         engines: [...new Set(recs.map(engineLabel))],
         status,
         errors: [...new Set(recs.filter((r) => r.error).map((r) => `${r.status}: ${r.error}`))],
-        nodes: [...byNode].map(([node, rs]) => ({ node, records: rs.length, median: median(rs.flatMap((r) => r.samples)) })).sort((a, b) => a.node.localeCompare(b.node)),
+        nodes: [...byNode].map(([node, rs]) => ({ node, records: rs.length, median: median(pooledSamples(rs)) })).sort((a, b) => a.node.localeCompare(b.node)),
         samples,
         stats: samples.length ? summarize(samples) : null,
         energy: energyOf(ok),
@@ -146,11 +153,12 @@ export function compareEngines(records: readonly RunRecord[]): EngineComparison[
   const ok = records.filter((r) => r.status === 'ok' && r.samples.length);
   const out: EngineComparison[] = [];
   for (const group of groupBy(ok, (r) => JSON.stringify([siteOf(r), r.benchmark.id, r.benchmark.params])).values()) {
-    const byEngine = [...groupBy(group, engineLabel)].map(([engine, rs]) => {
-      const samples = rs.flatMap((r) => r.samples);
+    const engines = groupBy(group, engineLabel);
+    if (engines.size < 2) continue;
+    const byEngine = [...engines].map(([engine, rs]) => {
+      const samples = pooledSamples(rs);
       return { engine, samples, stats: summarize(samples) };
     });
-    if (byEngine.length < 2) continue;
     const first = group[0]!;
     const sign = first.metric.direction === 'higher' ? 1 : -1;
     const best = byEngine.reduce((a, b) => (sign * (b.stats.median - a.stats.median) > 0 ? b : a));

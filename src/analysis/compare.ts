@@ -2,7 +2,7 @@
 // A difference must be both statistically significant (Mann-Whitney U, two-sided) and at least
 // `minEffect` in size to count; "SAME" needs positive evidence that any difference is small.
 import * as ss from 'simple-statistics';
-import { summarize, type Stats } from '../measure/index.js';
+import { sortedSamples, summarize, type Stats } from '../measure/index.js';
 
 export type Verdict = 'SAME' | 'FASTER' | 'SLOWER' | 'UNCERTAIN';
 export type Direction = 'higher' | 'lower';
@@ -36,8 +36,8 @@ export function mannWhitneyP(a: readonly number[], b: readonly number[]): number
   const n1 = a.length;
   const n2 = b.length;
   if (n1 === 0 || n2 === 0) return 1;
-  const sa = Float64Array.from(a).sort();
-  const sb = Float64Array.from(b).sort();
+  const sa = sortedSamples(a);
+  const sb = sortedSamples(b);
   let i = 0;
   let j = 0;
   let rank = 0; // ranks assigned so far

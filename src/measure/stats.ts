@@ -90,10 +90,24 @@ export function findOutliers(
   return result;
 }
 
+// A report pools tens of thousands of samples per site and case, then summarizes and rank-tests the same
+// arrays; each is sorted once. Keyed weakly by the array: callers never mutate samples after measuring.
+const sortedCache = new WeakMap<readonly number[], Float64Array>();
+
+/** The samples in ascending order (a typed-array sort: numeric and native), cached per array. */
+export function sortedSamples(samples: readonly number[]): Float64Array {
+  let sorted = sortedCache.get(samples);
+  if (!sorted || sorted.length !== samples.length) {
+    sorted = new Float64Array(samples).sort(); // the constructor copies an array without the iterator protocol
+    sortedCache.set(samples, sorted);
+  }
+  return sorted;
+}
+
 /** Median of unsorted samples. */
 export function median(samples: readonly number[]): number {
   if (samples.length === 0) throw new Error('median: no samples');
-  return medianOfSorted(Float64Array.from(samples).sort());
+  return medianOfSorted(sortedSamples(samples));
 }
 
 /** Median of an ascending typed array. */
@@ -104,9 +118,7 @@ function medianOfSorted(sorted: Float64Array): number {
 
 export function summarize(samples: readonly number[]): Stats {
   if (samples.length === 0) throw new Error('summarize: no samples');
-  // Typed-array sort is numeric and native: many times faster than Array#sort with a comparator on
-  // the pooled sample sets of a large report.
-  const sortedTyped = Float64Array.from(samples).sort();
+  const sortedTyped = sortedSamples(samples);
   const sorted = sortedTyped as unknown as number[];
   const n = sorted.length;
   const median = medianOfSorted(sortedTyped);

@@ -160,6 +160,15 @@ export interface ReportModel {
 
 const uniq = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
 
+/** The distinct values `of` gives over the records (one or several per record), without building the
+ * per-record arrays that map/flatMap would: provenance and overview walk every record of a large report. */
+function distinct<T>(records: readonly RunRecord[], of: (r: RunRecord, add: (v: T) => void) => void): T[] {
+  const seen = new Set<T>();
+  const add = (v: T) => void seen.add(v);
+  for (const r of records) of(r, add);
+  return [...seen];
+}
+
 function emptyStatus(): Record<RunRecord['status'], number> {
   return { ok: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0 };
 }
@@ -173,12 +182,19 @@ function overview(records: readonly RunRecord[]): SiteOverview[] {
       const times = rs.map((r) => r.startedAt).sort();
       return {
         site,
-        nodes: uniq(rs.map(nodeOf)).sort(),
-        partitions: uniq(rs.map((r) => r.slurm?.['partition']).filter((p): p is string => typeof p === 'string')),
-        gpus: uniq(rs.flatMap((r) => r.system.gpus.map((g) => g.name))),
-        cpus: uniq(rs.map((r) => r.system.cpu.model)),
-        engines: uniq(rs.filter((r) => r.engine.backend).map(engineLabel)).sort(),
-        campaigns: uniq(rs.map((r) => r.campaign)),
+        nodes: distinct<string>(rs, (r, add) => add(nodeOf(r))).sort(),
+        partitions: distinct<string>(rs, (r, add) => {
+          const p = r.slurm?.['partition'];
+          if (typeof p === 'string') add(p);
+        }),
+        gpus: distinct<string>(rs, (r, add) => {
+          for (const g of r.system.gpus) add(g.name);
+        }),
+        cpus: distinct<string>(rs, (r, add) => add(r.system.cpu.model)),
+        engines: distinct<string>(rs, (r, add) => {
+          if (r.engine.backend) add(engineLabel(r));
+        }).sort(),
+        campaigns: distinct<string>(rs, (r, add) => add(r.campaign)),
         records: rs.length,
         status,
         firstAt: times[0] ?? '',
@@ -289,16 +305,23 @@ function inference(records: readonly RunRecord[]): InferenceRow[] {
 
 function provenance(records: readonly RunRecord[]): ProvenanceRow[] {
   const bySite = groupBy(records, siteOf);
+  const transient = /^SLURM_(JOB_ID|ARRAY|PROCID|LOCALID|STEP)/;
   return [...bySite]
     .map(([site, rs]) => ({
       site,
-      hosts: uniq(rs.map((r) => r.system.host)).sort(),
-      os: uniq(rs.map((r) => `${r.system.os.distro ?? r.system.os.platform} (kernel ${r.system.os.release}, ${r.system.os.arch})`)),
-      cpus: uniq(rs.map((r) => `${r.system.cpu.model}, ${r.system.cpu.availableParallelism}/${r.system.cpu.logicalCores} cores, ${r.system.cpu.flags.join(' ')}`)),
-      gpus: uniq(rs.flatMap((r) => r.system.gpus.map((g) => `${g.name}${g.memoryMiB ? `, ${g.memoryMiB} MiB` : ''}${g.driver ? `, driver ${g.driver}` : ''}`))),
-      node: uniq(rs.map((r) => r.system.node)),
-      packages: uniq(rs.flatMap((r) => Object.entries(r.system.packages).map(([k, v]) => `${k} ${v ?? '(not installed)'}`))).sort(),
-      env: uniq(rs.flatMap((r) => Object.entries(r.system.env).filter(([k]) => !/^SLURM_(JOB_ID|ARRAY|PROCID|LOCALID|STEP)/.test(k)).map(([k, v]) => `${k}=${v}`))).sort(),
+      hosts: distinct<string>(rs, (r, add) => add(r.system.host)).sort(),
+      os: distinct<string>(rs, (r, add) => add(`${r.system.os.distro ?? r.system.os.platform} (kernel ${r.system.os.release}, ${r.system.os.arch})`)),
+      cpus: distinct<string>(rs, (r, add) => add(`${r.system.cpu.model}, ${r.system.cpu.availableParallelism}/${r.system.cpu.logicalCores} cores, ${r.system.cpu.flags.join(' ')}`)),
+      gpus: distinct<string>(rs, (r, add) => {
+        for (const g of r.system.gpus) add(`${g.name}${g.memoryMiB ? `, ${g.memoryMiB} MiB` : ''}${g.driver ? `, driver ${g.driver}` : ''}`);
+      }),
+      node: distinct<string>(rs, (r, add) => add(r.system.node)),
+      packages: distinct<string>(rs, (r, add) => {
+        for (const k in r.system.packages) add(`${k} ${r.system.packages[k] ?? '(not installed)'}`);
+      }).sort(),
+      env: distinct<string>(rs, (r, add) => {
+        for (const k in r.system.env) if (!transient.test(k)) add(`${k}=${r.system.env[k]}`);
+      }).sort(),
     }))
     .sort((a, b) => a.site.localeCompare(b.site));
 }
