@@ -89,7 +89,8 @@ describe('BERT-style encoder builder', () => {
   it('returns layer-normalised hidden states of the configured size', async () => {
     const s = { layers: 2, hidden: 32, heads: 4, seq: 8, vocab: 50 };
     const ids = BigInt64Array.from({ length: 16 }, (_, i) => BigInt((i * 7) % 50));
-    const out = (await runOrt(buildOnnxModel(bertGraph(s, 1)), { input_ids: new ort.Tensor('int64', ids, [2, 8]) })).last_hidden_state!;
+    const mask = new ort.Tensor('int64', new BigInt64Array(16).fill(1n), [2, 8]);
+    const out = (await runOrt(buildOnnxModel(bertGraph(s, 1)), { input_ids: new ort.Tensor('int64', ids, [2, 8]), attention_mask: mask })).last_hidden_state!;
     expect(out.dims).toEqual([2, 8, 32]);
     const h = out.data as Float32Array;
     for (let t = 0; t < 16; t++) {
@@ -100,11 +101,29 @@ describe('BERT-style encoder builder', () => {
     }
   });
 
+  it('masks padding: real tokens ignore padded ones, and the mask changes what they see', async () => {
+    const s = { layers: 2, hidden: 32, heads: 4, seq: 8, vocab: 50 };
+    const model = buildOnnxModel(bertGraph(s, 1));
+    const first = [3, 14, 15, 9, 26, 5, 35, 8];
+    const second = [3, 14, 15, 9, 40, 41, 42, 43]; // the same 4 real tokens, other padding
+    const hidden = async (ids: number[][], mask: number[][]) =>
+      (await runOrt(model, { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.flat(), BigInt), [ids.length, 8]), attention_mask: new ort.Tensor('int64', BigInt64Array.from(mask.flat(), BigInt), [ids.length, 8]) })).last_hidden_state!.data as Float32Array;
+    const padded = [1, 1, 1, 1, 0, 0, 0, 0];
+    const h = await hidden([first, second], [padded, padded]);
+    const realOf = (row: number) => Array.from(h.subarray(row * 8 * 32, row * 8 * 32 + 4 * 32));
+    const a = realOf(0);
+    const b = realOf(1);
+    expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]!)))).toBeLessThan(1e-5);
+    const unmasked = Array.from((await hidden([first], [[1, 1, 1, 1, 1, 1, 1, 1]])).subarray(0, 4 * 32));
+    expect(Math.max(...a.map((x, i) => Math.abs(x - unmasked[i]!)))).toBeGreaterThan(1e-3);
+  });
+
   it('runs the SingleStream scenario through the workload with p50/p90/p99 figures', async () => {
     const o = await execute('infer-bert', { scenario: 'single-stream', layers: 1, hidden: 32, heads: 2, seq: 16, vocab: 100, queries: 20, seconds: 0.05 }, 'onnxruntime');
     expect(o.metric).toEqual({ name: 'p90 latency', unit: 'ms', direction: 'lower' });
     expect(o.verification?.passed).toBe(true);
     expect(o.details).toMatchObject({ scenario: 'single-stream', batch: 1 });
+    expect(o.verification?.params['checks']).toEqual(['layer-normalised token: mean 0, variance 1', 'the 8 real tokens ignore the 8 padded ones (attention_mask)']);
   });
 });
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { buildOnnxModel, type GraphSpec } from '../../engines/onnx-model.js';
 
 /** Bump when a builder changes what it writes, so stale cached files are not reused. */
-const BUILDER_VERSION = 1;
+const BUILDER_VERSION = 2; // 2: the BERT encoder takes an attention_mask
 
 export function modelCacheDir(): string {
   return path.resolve(process.env.FEDBENCH_CACHE ?? path.join('.cache', 'fedbench', 'models'));

@@ -3,8 +3,9 @@
 // Runtime). Each is checked before timing, then run in the MLPerf scenario its case names.
 import type * as TF from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { ort } from '../../engines/onnxruntime.js';
 import { loadTfjs, type TfjsBackend } from '../../engines/tfjs.js';
-import { uniform } from '../data.js';
+import { prng, uniform } from '../data.js';
 import { cnnModel, cnnWeights, type CnnShape } from '../training/cnn.js';
 import { mlpModel, mlpWeights, type MlpShape } from '../training/mlp.js';
 import type { TfModel } from '../training/model.js';
@@ -32,15 +33,18 @@ const base = {
   unsupported: () => null,
 };
 
-async function ortOpened(ctx: ExecuteContext<ScenarioParams>, file: string, feeds: (batch: number) => FeedSpec[], check: (run: (batch: number) => Promise<Float32Array[]>) => Promise<Verification>, details: Record<string, unknown>): Promise<OpenedModel> {
+type RunFeeds = (feeds: Record<string, ort.Tensor>) => Promise<Float32Array[]>;
+
+async function ortOpened(ctx: ExecuteContext<ScenarioParams>, file: string, feeds: (batch: number) => FeedSpec[], check: (run: (batch: number) => Promise<Float32Array[]>, runFeeds: RunFeeds) => Promise<Verification>, details: Record<string, unknown>): Promise<OpenedModel> {
   const s = await openOrt(file, ctx.engine);
   ctx.onEngine(s.engine);
   try {
-    const run = async (batch: number) => {
-      const out = await s.session.run(makeFeeds(feeds(batch), ctx.seed));
+    const runFeeds: RunFeeds = async (f) => {
+      const out = await s.session.run(f);
       return s.session.outputNames.map((n) => outputAsFloat32(out[n]!));
     };
-    const verification = await check(run);
+    const run = (batch: number) => runFeeds(makeFeeds(feeds(batch), ctx.seed));
+    const verification = await check(run, runFeeds);
     return { engine: s.engine, query: ortQuery(s.session, feeds(ctx.params.batch), ctx.seed), verification, details: { ...details, modelFile: file }, dispose: () => s.session.release() };
   } catch (err) {
     await s.session.release();
@@ -168,6 +172,24 @@ const bertParams = z
   .superRefine(checkScenario)
   .refine((p) => p.hidden % p.heads === 0, { message: 'hidden must be a multiple of heads', path: ['heads'] });
 
+/**
+ * The attention mask works: two sequences that differ only in their padded tokens (mask 0) give the same
+ * hidden states for the real tokens. A model that attended to padding would not.
+ */
+async function checkPaddingIgnored(runFeeds: RunFeeds, seq: number, hidden: number, vocab: number, seed: number): Promise<Verification> {
+  const real = Math.ceil(seq / 2);
+  const next = prng(seed);
+  const first = Array.from({ length: seq }, () => Math.floor(next() * vocab));
+  const second = first.map((id, t) => (t < real ? id : (id + 1 + Math.floor(next() * (vocab - 1))) % vocab));
+  const ids = new ort.Tensor('int64', BigInt64Array.from([...first, ...second], BigInt), [2, seq]);
+  const mask = new ort.Tensor('int64', BigInt64Array.from({ length: 2 * seq }, (_, i) => (i % seq < real ? 1n : 0n)), [2, seq]);
+  const [out] = await runFeeds({ input_ids: ids, attention_mask: mask });
+  const tolerance = { abs: 1e-4, rel: 0 };
+  const a = out!.subarray(0, real * hidden);
+  const b = out!.subarray(seq * hidden, seq * hidden + real * hidden);
+  return compareWithReference(a, b, tolerance, { batch: 2, check: `the ${real} real tokens ignore the ${seq - real} padded ones (attention_mask)` });
+}
+
 export const inferBert: CustomWorkload<z.infer<typeof bertParams>> = {
   ...base,
   id: 'infer-bert',
@@ -182,11 +204,18 @@ export const inferBert: CustomWorkload<z.infer<typeof bertParams>> = {
     const opened = await ortOpened(
       ctx,
       file,
-      (batch) => [{ name: 'input_ids', type: 'int64', dims: [batch, p.seq], intRange: p.vocab }],
-      async (run) => {
+      // Timed queries use full sequences (every token attended): the encoder's work does not depend on the mask.
+      (batch) => [
+        { name: 'input_ids', type: 'int64', dims: [batch, p.seq], intRange: p.vocab },
+        { name: 'attention_mask', type: 'int64', dims: [batch, p.seq], fill: 1 },
+      ],
+      async (run, runFeeds) => {
         const [hidden] = await run(2);
         if (hidden!.length !== 2 * p.seq * p.hidden) throw new Error(`encoder output has ${hidden!.length} values, expected 2 × ${p.seq} × ${p.hidden}`);
-        return checkRows(hidden!, p.hidden, 'layer-normalised token: mean 0, variance 1', tol, { batch: 2 }, layerNormRow(tol));
+        const rows = checkRows(hidden!, p.hidden, 'layer-normalised token: mean 0, variance 1', tol, { batch: 2 }, layerNormRow(tol));
+        const padding = await checkPaddingIgnored(runFeeds, p.seq, p.hidden, p.vocab, ctx.seed);
+        // both checks throw on failure; the record lists both
+        return { ...rows, params: { batch: 2, checks: [rows.params['check'], padding.params['check']] } };
       },
       { model: { architecture: 'bert-encoder', ...shape, ff: 4 * p.hidden } },
     );
