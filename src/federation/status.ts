@@ -1,6 +1,6 @@
 // Where every task of a campaign stands, from the scheduler: sacct (array tasks, finished ones included),
 // or squeue where the site has no accounting (then a task that left the queue has an unknown end).
-import { run, type Executor } from '../remote/index.js';
+import type { Executor } from '../remote/index.js';
 import { parseSacct, parseSqueue, SACCT_ARGS, SQUEUE_ARGS, type TaskState } from '../slurm/index.js';
 import { loadSite, type Site } from '../sites/index.js';
 import type { Journal, SiteEntry } from './journal.js';
@@ -20,8 +20,13 @@ export async function siteStates(ex: Executor, entry: SiteEntry): Promise<SiteSt
   if (!/accounting storage is disabled|slurmdbd/i.test(r.stderr)) {
     throw new Error(`${ex.where}: sacct failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
-  const q = await run(ex, ['squeue', ...SQUEUE_ARGS, '-j', ids.join(',')], { readOnly: true }).catch(() => '');
-  return { tasks: parseSqueue(q), accounting: false };
+  const q = await ex.exec(['squeue', ...SQUEUE_ARGS, '-j', ids.join(',')], { readOnly: true });
+  // squeue lists the ids still known and exits 1 only when none is ("Invalid job id specified"): then every
+  // task has ended. Any other failure (controller down) must not pass for "ended": nothing could be collected.
+  if (q.code !== 0 && !/invalid job id/i.test(q.stderr)) {
+    throw new Error(`${ex.where}: sacct is unavailable and squeue failed (exit ${q.code}): ${q.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  }
+  return { tasks: parseSqueue(q.code === 0 ? q.stdout : ''), accounting: false };
 }
 
 export interface TaskRef {
@@ -44,7 +49,7 @@ export interface SiteStatus {
   error: string | null;
   jobs: string[];
   tasks: number;
-  /** State → count (PENDING, RUNNING, COMPLETED, … ; COLLECTED once its records are home). */
+  /** State → count (PENDING, RUNNING, COMPLETED, …; ENDED where only squeue answers and the task left the queue). */
   states: Record<string, number>;
   collected: number;
 }

@@ -6,8 +6,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { collectCampaign, journalSites, readJournal, SitePool, type Journal } from '../../src/federation/index.js';
-import { HostKeyError, SshExecutor } from '../../src/remote/index.js';
+import { collectCampaign, journalSites, readJournal, siteStates, SitePool, summarise, type Journal, type SiteEntry } from '../../src/federation/index.js';
+import { HostKeyError, LocalExecutor, SshExecutor } from '../../src/remote/index.js';
 import { readRecords, type RunRecord } from '../../src/results/index.js';
 import { fedbench } from '../cli/run-cli.js';
 import { down, IN_CI, missingPrerequisite, sshdSessions, up, type TestEnv } from './testenv.js';
@@ -336,6 +336,46 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
       expect(new Set([...log.matchAll(/fedbench worker (\d) on (a100-0\d)/g)].map((m) => `${m[2]}/${m[1]}`)).size).toBe(4);
       expect(new Set([...log.matchAll(/CUDA_VISIBLE_DEVICES=(\d)/g)].map((m) => m[1])).size).toBe(4);
     }
+  });
+
+  it('a site without accounting: status falls back to squeue, and a campaign there is still collected', async () => {
+    // alpha's cluster seen through a configuration with accounting off: sacct refuses, squeue still answers
+    const conf = path.join(work, 'alpha-noacct.conf');
+    writeFileSync(conf, readFileSync(env.sites.alpha.slurmConf, 'utf8').replace(/^AccountingStorageType=.*$/m, 'AccountingStorageType=accounting_storage/none').replace(/^AccountingStorage(Host|Port|TRES)=.*\n/gm, ''));
+    const ex = new LocalExecutor({ env: { SLURM_CONF: conf } });
+    const sb = await ex.exec(['sbatch', '--parsable', '-p', 'gpu', '-a', '0-1', '-o', '/dev/null', '--wrap', 'if [ "$SLURM_ARRAY_TASK_ID" = 1 ]; then sleep 60; fi']);
+    expect(sb.code, sb.stderr).toBe(0);
+    const id = sb.stdout.trim();
+    try {
+      const job = { part: '0', name: 'x', script: '', node: null, wholeNode: false, offset: 0, count: 2, jobId: id, cluster: null, submittedAt: null };
+      const entry: SiteEntry = { profile: '', remoteDir: null, gpusPerNode: 4, jobs: [job], error: null, progress: {} };
+      let states = await siteStates(ex, entry);
+      for (let i = 0; i < 40 && !(states.tasks.get(`${id}_1`)?.state === 'RUNNING' && !states.tasks.has(`${id}_0`)); i++) {
+        await new Promise((res) => setTimeout(res, 500));
+        states = await siteStates(ex, entry);
+      }
+      expect(states.accounting).toBe(false);
+      expect([...states.tasks.keys()]).toEqual([`${id}_1`]);
+      expect(summarise('alpha-noacct', entry, states, null).states).toEqual({ RUNNING: 1, ENDED: 1 });
+      // ids the controller no longer knows: every task has ended (squeue's "Invalid job id specified")
+      const gone = await siteStates(ex, { ...entry, jobs: [{ ...job, jobId: '999999' }] });
+      expect(gone).toMatchObject({ accounting: false, tasks: new Map() });
+    } finally {
+      await ex.exec(['scancel', id]);
+    }
+
+    // the whole path through the CLI, with a profile that reaches the cluster from this machine
+    variant('alpha', 'alpha-noacct', (p) => {
+      delete p.ssh;
+      p.env = { ...p.env, SLURM_CONF: conf };
+    });
+    expect((await cli(['submit', '--suite', suite('tiny', [32], QUICK), '--sites', 'alpha-noacct', '--campaign', 'noacct'])).code).toBe(0);
+    const c = await cli(['collect', 'noacct', '--wait', '--interval', '1', '--timeout', '90']);
+    expect(c.code, c.stdout + c.stderr).toBe(0);
+    const { records } = await readRecords(resultsOf('noacct'));
+    expect(records.map((r) => [r.status, r.slurm!['state']])).toEqual([['ok', 'ENDED']]);
+    const st = json<{ sites: Array<{ states: Record<string, number>; collected: number }> }>((await cli(['status', 'noacct', '--json'])).stdout);
+    expect(st.sites[0]).toMatchObject({ states: { ENDED: 1 }, collected: 1 });
   });
 
   it('deploy puts a runnable fedbench on a site, and jobs there use it', async () => {
