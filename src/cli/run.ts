@@ -23,7 +23,7 @@ export function runCommand(): Command {
     .option('-s, --suite <name|file>', 'built-in suite name or path to a suite file', 'quick')
     .option('-b, --bench <id...>', 'only these benchmark ids')
     .option('-e, --engine <engine...>', 'only these engines, optionally pinning the backend (e.g. onnxruntime:cpu, tfjs:wasm)')
-    .option('-t, --threads <n>', 'threads for engines that take a count (default: all available CPUs)', intOption)
+    .option('-t, --threads <n>', 'threads for engines that take a count: ONNX Runtime intra-op, tfjs wasm (at most 8) (default: all available CPUs)', intOption)
     .option('-o, --out <dir>', 'folder for run records (default: results/<campaign>)')
     .option('--campaign <name>', 'campaign name recorded in every record')
     .option('--report [file]', 'then write an HTML report of this run (default: reports/<campaign>.html)')

@@ -187,8 +187,12 @@ export function installWasmTrainingKernels(tf: Tf): void {
 
   const replace = (kernelName: string, kernelFunc: KernelFunc) => {
     (kernelFunc as unknown as Record<symbol, unknown>)[OURS] = true;
-    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as never });
+    const stock = tf.getKernel(kernelName, 'wasm');
+    if (stock) tf.unregisterKernel(kernelName, 'wasm');
+    // Keep the stock setupFunc: it binds the package's wasm functions (which the original kernelFunc called
+    // from ours uses) to a backend's module, and tfjs runs it again whenever a wasm backend is started anew
+    // (e.g. by enableWasmThreads); without it they stay bound to the first, disposed, module and abort.
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as never, ...(stock?.setupFunc ? { setupFunc: stock.setupFunc } : {}), ...(stock?.disposeFunc ? { disposeFunc: stock.disposeFunc } : {}) });
   };
   // Resolve the originals before replacing anything.
   const batchMatMul = plainProduct('BatchMatMul');

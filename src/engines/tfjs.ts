@@ -1,8 +1,11 @@
 // TensorFlow.js with a backend chain: tfjs-node-gpu → tfjs-node → wasm → cpu. tfjs can fail setBackend and
 // carry on with its pure-JS 'cpu' backend without a word, so the backend recorded is the one tfjs reports
-// after setBackend, checked against the one asked for.
+// after setBackend, checked against the one asked for. The wasm backend runs tfjs's threaded SIMD build
+// (tfjs-wasm-threads.ts: off under Node as shipped) with the CPUs available, up to 8 threads.
 import type * as TF from '@tensorflow/tfjs';
+import os from 'node:os';
 import { installWasmTrainingKernels } from './tfjs-wasm-kernels.js';
+import { disableWasmThreads, enableWasmThreads, MAX_WASM_THREADS } from './tfjs-wasm-threads.js';
 import type { BackendStatus, EngineProbe, Fallback } from './types.js';
 
 export type Tf = typeof TF;
@@ -45,7 +48,37 @@ function message(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
 }
 
-async function tryBackend(backend: TfjsBackend, notes: string[]): Promise<Omit<TfjsHandle, 'fallbacks' | 'notes'>> {
+export interface TfjsOptions {
+  /** Threads for the wasm backend (its XNNPACK pool, at most 8); default: the CPUs available, up to 8. */
+  threads?: number;
+}
+
+/** What tryBackend found, plus a degraded start worth recording (threads asked by default, not given). */
+type Tried = Omit<TfjsHandle, 'fallbacks' | 'notes'> & { degraded?: Fallback };
+
+/**
+ * The wasm backend with `want` threads: the threaded build when want > 1, else the stock single-threaded one.
+ * A thread count the user asked for must be given or fail; the default may fall back to one thread, said so.
+ */
+async function startWasm(tf: Tf, want: number, asked: boolean): Promise<Fallback | undefined> {
+  let degraded: Fallback | undefined;
+  if (want > 1) {
+    try {
+      await enableWasmThreads(want);
+    } catch (err) {
+      if (asked) throw err;
+      degraded = { backend: `wasm ×${want} threads`, reason: `${message(err)}; running the single-threaded build` };
+      await disableWasmThreads();
+    }
+  } else {
+    await disableWasmThreads(); // a threaded backend from an earlier case goes back to the stock build
+  }
+  if (!(await tf.setBackend('wasm'))) throw new Error(`tf.setBackend('wasm') returned false (WebAssembly module failed to load)`);
+  await tf.ready();
+  return degraded;
+}
+
+async function tryBackend(backend: TfjsBackend, notes: string[], opts: TfjsOptions = {}): Promise<Tried> {
   return quietly(notes, async () => {
     if (backend === 'tensorflow-gpu' || backend === 'tensorflow') {
       const tf = (await import(PACKAGE[backend])) as Tf;
@@ -59,10 +92,11 @@ async function tryBackend(backend: TfjsBackend, notes: string[]): Promise<Omit<T
     }
     const tf = (await import('@tensorflow/tfjs')) as Tf;
     let threads: number | null = 1;
+    let degraded: Fallback | undefined;
     if (backend === 'wasm') {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      if (!(await tf.setBackend('wasm'))) throw new Error(`tf.setBackend('wasm') returned false (WebAssembly module failed to load)`);
-      await tf.ready();
+      const want = Math.min(MAX_WASM_THREADS, opts.threads ?? Math.max(1, os.availableParallelism()));
+      degraded = await startWasm(tf, want, opts.threads !== undefined);
       threads = wasm.getThreadsCount();
       // Training needs Conv2DBackpropFilter and fast transposed products, which the package lacks.
       installWasmTrainingKernels(tf);
@@ -71,7 +105,7 @@ async function tryBackend(backend: TfjsBackend, notes: string[]): Promise<Omit<T
       await tf.ready();
     }
     if (tf.getBackend() !== backend) throw new Error(`asked for '${backend}', tfjs is running on '${tf.getBackend()}'`);
-    return { tf, backend, package: PACKAGE[backend], version: tf.version_core, threads };
+    return { tf, backend, package: PACKAGE[backend], version: tf.version_core, threads, ...(degraded ? { degraded } : {}) };
   });
 }
 
@@ -81,16 +115,18 @@ const loaded = new Map<string, TfjsHandle>();
  * Loads tfjs on the first backend of the chain that works. tfjs keeps one global backend per process:
  * a later call with another chain switches it where tfjs can (wasm ↔ cpu).
  */
-export async function loadTfjs(chain: readonly TfjsBackend[] = TFJS_BACKENDS): Promise<TfjsHandle> {
-  const key = chain.join('>');
+export async function loadTfjs(chain: readonly TfjsBackend[] = TFJS_BACKENDS, opts: TfjsOptions = {}): Promise<TfjsHandle> {
+  const key = `${chain.join('>')}|${opts.threads ?? 'default'}`;
   const known = loaded.get(key);
-  // Reuse only while tfjs still runs on that backend (another chain may have switched it since).
-  if (known && known.tf.getBackend() === (known.backend.startsWith('tensorflow') ? 'tensorflow' : known.backend)) return known;
+  // Reuse only while tfjs still runs on that backend, with those threads (another case may have switched it since).
+  if (known && known.tf.getBackend() === (known.backend.startsWith('tensorflow') ? 'tensorflow' : known.backend) && (known.backend !== 'wasm' || (await wasmThreads()) === known.threads)) return known;
   const fallbacks: Fallback[] = [];
   const notes: string[] = [];
   for (const backend of chain) {
     try {
-      const handle: TfjsHandle = { ...(await tryBackend(backend, notes)), fallbacks, notes };
+      const { degraded, ...tried } = await tryBackend(backend, notes, opts);
+      if (degraded) fallbacks.push(degraded);
+      const handle: TfjsHandle = { ...tried, fallbacks, notes };
       loaded.set(key, handle);
       return handle;
     } catch (err) {
@@ -98,6 +134,10 @@ export async function loadTfjs(chain: readonly TfjsBackend[] = TFJS_BACKENDS): P
     }
   }
   throw new Error(`tfjs: no backend could be started (${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')})`);
+}
+
+async function wasmThreads(): Promise<number> {
+  return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
 }
 
 /** Which tfjs backends this machine can use. Loading a backend has global effects in tfjs, so this is for `fedbench info`. */
@@ -108,7 +148,7 @@ export async function probeTfjs(): Promise<EngineProbe> {
     try {
       const h = await tryBackend(backend, []);
       version = h.version;
-      backends.push({ name: backend, available: true, detail: `${h.package}${h.threads ? `, ${h.threads} thread(s)` : ''}` });
+      backends.push({ name: backend, available: true, detail: `${h.package}${h.threads ? `, ${h.threads} thread(s)` : ''}${h.degraded ? ` (${h.degraded.backend}: ${h.degraded.reason})` : ''}` });
     } catch (err) {
       backends.push({ name: backend, available: false, reason: message(err) });
     }

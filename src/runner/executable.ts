@@ -53,7 +53,7 @@ async function compileOrt(w: KernelWorkload, params: Record<string, unknown>, in
 }
 
 async function compileTfjs(w: KernelWorkload, params: Record<string, unknown>, inputs: Inputs, choice: EngineChoice): Promise<Executable> {
-  const h = await loadTfjs(choice.backend ? [choice.backend as TfjsBackend] : undefined);
+  const h = await loadTfjs(choice.backend ? [choice.backend as TfjsBackend] : undefined, choice.threads ? { threads: choice.threads } : {});
   const { tf } = h;
   const program = w.tfjs(tf, params);
   const tensors = program.prepare(inputs);

@@ -55,7 +55,7 @@ async function ortOpened(ctx: ExecuteContext<ScenarioParams>, file: string, feed
 /** A tfjs model in inference form; inputs come in the reference layout and are converted once, untimed. */
 async function tfjsOpened(ctx: ExecuteContext<ScenarioParams>, make: (tf: typeof TF) => TfModel, toEngineLayout: (tf: typeof TF, x: TF.Tensor) => TF.Tensor, input: (batch: number) => HostTensor, reference: (x: HostTensor) => Float32Array, details: Record<string, unknown>): Promise<OpenedModel> {
   const choice: EngineChoice = ctx.engine;
-  const h = await loadTfjs(choice.backend ? [choice.backend as TfjsBackend] : undefined);
+  const h = await loadTfjs(choice.backend ? [choice.backend as TfjsBackend] : undefined, choice.threads ? { threads: choice.threads } : {});
   const engine = { name: 'tfjs' as const, backend: h.backend, package: h.package, version: h.version, threads: h.threads, fallbacks: h.fallbacks };
   ctx.onEngine(engine);
   const { tf } = h;

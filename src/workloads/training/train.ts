@@ -50,7 +50,7 @@ function batches(tf: Tf, data: Dataset, batch: number): Array<{ x: TF.Tensor; y:
 
 export async function executeTraining(ctx: ExecuteContext<TrainingParams>, setup: TrainingSetup): Promise<Outcome> {
   const p = ctx.params;
-  const h = await loadTfjs(ctx.engine.backend ? [ctx.engine.backend as TfjsBackend] : undefined);
+  const h = await loadTfjs(ctx.engine.backend ? [ctx.engine.backend as TfjsBackend] : undefined, ctx.engine.threads ? { threads: ctx.engine.threads } : {});
   const engine = { name: 'tfjs' as const, backend: h.backend, package: h.package, version: h.version, threads: h.threads, fallbacks: h.fallbacks };
   ctx.onEngine(engine);
   // tfjs has no mixed precision on these backends: every kernel computes in fp32.
