@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { buildOnnxModel } from '../../src/engines/onnx-model.js';
 import { createOrtSession, ort, ortErrorText, probeOrt } from '../../src/engines/onnxruntime.js';
@@ -61,5 +62,18 @@ describe('tfjs', () => {
   it('switches between the portable backends on request', async () => {
     expect((await loadTfjs(['cpu'])).tf.getBackend()).toBe('cpu');
     expect((await loadTfjs(['wasm'])).tf.getBackend()).toBe('wasm');
+  });
+
+  it('runs wasm with the threads asked for, or by default the CPUs available (up to 8), and says so', async () => {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const one = await loadTfjs(['wasm'], { threads: 1 });
+    expect([one.threads, wasm.getThreadsCount()]).toEqual([1, 1]);
+    const byDefault = await loadTfjs(['wasm']);
+    const want = Math.min(8, os.availableParallelism());
+    expect([byDefault.threads, wasm.getThreadsCount()]).toEqual([want, want]);
+    expect(byDefault.fallbacks).toEqual([]);
+    // the handle asked for one thread is not reused while the backend runs with another count
+    expect((await loadTfjs(['wasm'], { threads: 1 })).threads).toBe(1);
+    expect(wasm.getThreadsCount()).toBe(1);
   });
 });
