@@ -5,3 +5,4 @@ export type { Reference } from '../suite/index.js';
 export { rankSites, parseWeights, CRITERIA, DEFAULT_WEIGHTS, type Ranking, type SiteScore, type SiteFacts, type Weights, type Criterion } from './ranking.js';
 export { nodeVariability, type Variability, type NodeFinding } from './variability.js';
 export { peaksForGpu, peakFor, isGpuBackend, type Peaks } from './peaks.js';
+export { wholeNodes, type WholeNodeCase, type NodeRun } from './whole-node.js';

@@ -128,6 +128,23 @@ function variability(m: ReportModel, charts: Charts): string {
   return `<section id="variability"><h2>Node variability</h2><p>A straggler is a node whose median is more than 5% worse than the median of the site's node medians.</p>${table(['case', 'site', 'nodes', 'spread (max−min)/median', 'stragglers'], rows)}${shown.join('')}</section>`;
 }
 
+function wholeNodeSection(m: ReportModel): string {
+  if (!m.wholeNodes.length) return '';
+  const rows = m.wholeNodes.flatMap((c) =>
+    c.runs.map((r) => [
+      esc(c.case),
+      esc(c.site),
+      esc(r.node),
+      `${r.ok} / ${r.gpus}`,
+      r.figure === null ? `<span class="bad">${esc(r.problem ?? 'no figure')}</span>` : `${num(r.figure)} ${esc(c.unit)} <span class="note">(${esc(c.figureName)})</span>`,
+      r.perGpu.length ? `${num(Math.min(...r.perGpu.map((g) => g.median)))} – ${num(Math.max(...r.perGpu.map((g) => g.median)))} ${esc(c.unit)}` : '—',
+      r.spread === null ? '—' : pct(r.spread),
+      c.typical === null || r.figure === null ? '—' : `${((r.figure / c.typical - 1) * 100).toFixed(1)}%`,
+    ]),
+  );
+  return `<section id="whole-nodes"><h2>Whole nodes</h2><p>Every GPU of a node ran the case at once (one worker each). A node's figure is the sum of its GPUs' medians for a rate, or its slowest GPU for a time; a node with a GPU missing gets none. "vs typical" compares it with the median node of its site.</p>${table(['case', 'site', 'node', 'GPUs with a result', 'node figure', 'per-GPU medians', 'GPU spread', 'vs typical'], rows)}</section>`;
+}
+
 function enginesSection(m: ReportModel): string {
   if (!m.engines.length) return '';
   const rows = m.engines.flatMap((g) =>
@@ -258,6 +275,7 @@ export function renderHtml(m: ReportModel): string {
     ['peaks', peaks(m, charts)],
     ['scaling', scaling(m, charts)],
     ['variability', variability(m, charts)],
+    ['whole-nodes', wholeNodeSection(m)],
     ['acceptance', acceptance(m)],
     ['recommendation', recommendation(m)],
     ['provenance', provenance(m)],

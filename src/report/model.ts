@@ -25,6 +25,8 @@ import {
   type Variability,
   type Verdict,
   type Weights,
+  type WholeNodeCase,
+  wholeNodes,
 } from '../analysis/index.js';
 import type { RunRecord } from '../results/index.js';
 
@@ -150,6 +152,8 @@ export interface ReportModel {
   energy: { rows: EnergyRow[]; unavailable: string[] };
   peaks: { rows: PeakRow[]; notes: string[] };
   variability: Variability[];
+  /** Whole-node runs: per-node figures from their per-GPU records. */
+  wholeNodes: WholeNodeCase[];
   training: TrainingRow[];
   inference: InferenceRow[];
   acceptance: { rows: AcceptanceRow[]; given: boolean };
@@ -348,6 +352,7 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     energy: energySection(cases, records),
     peaks: peakSection(cases, records),
     variability,
+    wholeNodes: wholeNodes(records),
     training: training(records),
     inference: inference(records),
     acceptance: { rows: opts.references ? accept(records, opts.references) : [], given: Boolean(opts.references) },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accept, aggregate, compareEngines, compareSamples, mannWhitneyP, nodeVariability, parseWeights, rankSites } from '../../src/analysis/index.js';
+import { accept, aggregate, compareEngines, compareSamples, mannWhitneyP, nodeVariability, parseWeights, rankSites, wholeNodes } from '../../src/analysis/index.js';
 import { referencesFileSchema } from '../../src/suite/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 
@@ -150,5 +150,33 @@ describe('energy per call', () => {
     if (r.energy.status === 'measured') r.energy.joulesPerCall = 0.123;
     const s = aggregate([r])[0]!.sites[0]!;
     expect(s.energy!.joulesPerCall).toBe(0.123);
+  });
+});
+
+describe('whole nodes', () => {
+  const gpu = (node: string, job: string, worker: number, median: number, extra: Partial<Parameters<typeof syntheticRecord>[0]> = {}) => {
+    const r = syntheticRecord({ site: 's', node, median, seed: worker + 1, ...extra });
+    return { ...r, slurm: { ...r.slurm, jobId: job, arrayTaskId: 0, gpuWorker: worker, workers: 4 } };
+  };
+
+  it('sums the GPUs of a node for a rate, and gives no figure for a node with a GPU missing', () => {
+    const recs = [0, 1, 2, 3].flatMap((w) => [gpu('n1', '7', w, 1000 + w), ...(w < 3 ? [gpu('n2', '8', w, 1000)] : [gpu('n2', '8', w, 0, { status: 'failed', error: 'CUDA error: an illegal memory access' })])]);
+    const [c] = wholeNodes(recs);
+    expect(c!.figureName).toBe('node total (sum over GPUs)');
+    const [n1, n2] = c!.runs;
+    expect(n1).toMatchObject({ node: 'n1', gpus: 4, ok: 4 });
+    expect(n1!.figure).toBeCloseTo(recs.filter((r) => r.slurm.jobId === '7').reduce((a, r) => a + r.stats!.median, 0), 9);
+    expect(n2).toMatchObject({ node: 'n2', gpus: 4, ok: 3, figure: null });
+    expect(n2!.problem).toBe('3 of 4 GPUs gave a result (failed: CUDA error: an illegal memory access): no node figure');
+    expect(c!.typical).toBe(n1!.figure);
+  });
+
+  it('takes the slowest GPU for a time, and ignores records that are not whole-node runs', () => {
+    const lower = { name: 'p99 latency', unit: 'ms', direction: 'lower' as const };
+    const recs = [0, 1, 2, 3].map((w) => ({ ...gpu('n1', '9', w, w === 2 ? 12 : 10), metric: lower }));
+    const [c] = wholeNodes([...recs, syntheticRecord({ site: 's', median: 5 })]);
+    expect(c!.figureName).toBe('slowest GPU');
+    expect(c!.runs[0]!.figure).toBeCloseTo(Math.max(...recs.map((r) => r.stats!.median)), 9);
+    expect(wholeNodes([syntheticRecord({ site: 's', median: 5 })])).toEqual([]);
   });
 });

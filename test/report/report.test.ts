@@ -37,6 +37,13 @@ function federation() {
           }),
         );
   records.push(syntheticRecord({ site: 'vega', node: 'vega-gpu01', params: { n: 8192, dtype: 'fp32' }, median: 0, status: 'failed', error: '</script><script>alert("error")</script>', gpu: 'NVIDIA A100-SXM4-40GB' }));
+  // whole-node runs at meluxina: four GPUs per node, one of node 02's failed with a hostile message
+  for (const [job, node] of [['101', 'mel-n01'], ['102', 'mel-n02']] as const)
+    for (const gpu of [0, 1, 2, 3]) {
+      const failed = node === 'mel-n02' && gpu === 3;
+      const r = syntheticRecord({ site: 'meluxina', benchmark: 'gemm-node', node, params: { n: 8192, dtype: 'fp32' }, median: failed ? 0 : 15000 + 100 * gpu, gpu: 'NVIDIA A100-SXM4-40GB', seed: seed++, ...(failed ? { status: 'failed' as const, error: '<img src=x onerror=alert("gpu")>' } : {}) });
+      records.push({ ...r, slurm: { ...r.slurm, jobId: job, arrayTaskId: 0, gpuWorker: gpu, workers: 4 } });
+    }
   return records;
 }
 
@@ -82,12 +89,14 @@ describe('HTML report in a real browser', () => {
       expect(c.width, c.id).toBeGreaterThan(100);
       expect(c.height, c.id).toBeGreaterThan(20);
     }
-    for (const heading of ['Overview', 'Benchmarks', 'Energy', 'Kernels against peak', 'Scaling', 'Node variability', 'Acceptance', 'Recommendation', 'Appendix: provenance', 'Method']) {
+    for (const heading of ['Overview', 'Benchmarks', 'Energy', 'Kernels against peak', 'Scaling', 'Node variability', 'Whole nodes', 'Acceptance', 'Recommendation', 'Appendix: provenance', 'Method']) {
       expect(check.text).toContain(heading);
     }
     expect(check.text).toContain(HOSTILE); // shown literally
     expect(check.text).toContain('</script><script>alert("error")</script>');
     expect(check.text).toMatch(/vega-gpu03 \(−\d+\.\d%\)/); // the straggler is named
+    expect(check.text).toMatch(/mel-n01\s+4 \/ 4\s+60[.,]?\d* ?k? ?GFLOP\/s/); // the node's total over its 4 GPUs
+    expect(check.text).toContain('3 of 4 GPUs gave a result (failed: <img src=x onerror=alert("gpu")>): no node figure');
     expect(check.text).toMatch(/PASS/);
     expect(check.text).toMatch(/FAIL/);
 

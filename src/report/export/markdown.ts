@@ -27,6 +27,15 @@ export function toMarkdown(m: ReportModel): string {
       m.benchmarks.flatMap((b) => b.rows.map((r) => [`${b.benchmark} ${paramsText(b.params)}`, r.site, r.engines.join(', '), r.n, num(r.median), r.ci95 ? `[${num(r.ci95[0])}, ${num(r.ci95[1])}]` : '—', b.metric.unit, r.verdict ?? '', r.reason])),
     ),
   );
+  if (m.wholeNodes.length) {
+    out.push('## Whole nodes', '');
+    out.push(
+      table(
+        ['case', 'site', 'node', 'GPUs with a result', 'node figure', 'unit', 'GPU spread', 'problem'],
+        m.wholeNodes.flatMap((c) => c.runs.map((r) => [c.case, c.site, r.node, `${r.ok} / ${r.gpus}`, r.figure === null ? '—' : `${num(r.figure)} (${c.figureName})`, c.unit, r.spread === null ? '—' : `${(r.spread * 100).toFixed(1)}%`, r.problem ?? ''])),
+      ),
+    );
+  }
   if (m.acceptance.given) {
     out.push('## Acceptance', '');
     out.push(table(['case', 'site', 'node', 'median', 'reference', 'verdict', 'why'], m.acceptance.rows.map((r) => [r.case, r.site, r.node, num(r.median), r.reference ? `${num(r.reference.value)} ${r.reference.unit}` : '—', r.verdict, r.reason])));
