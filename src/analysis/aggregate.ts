@@ -21,11 +21,14 @@ export function deviceOf(r: RunRecord): string {
   return typeof worker === 'number' ? `${nodeOf(r)}/gpu${worker}` : nodeOf(r);
 }
 
-/** Every sample of the records, in order: one pooled array (flatMap is several times slower on 100k records). */
-export function pooledSamples(records: readonly RunRecord[]): number[] {
+/**
+ * Every sample of the records, in order: one pooled array (flatMap is several times slower on 100k records),
+ * frozen, so the statistics sort it once however often it is summarized or compared (sortedSamples).
+ */
+export function pooledSamples(records: readonly RunRecord[]): readonly number[] {
   const out: number[] = [];
   for (const r of records) for (const x of r.samples) out.push(x);
-  return out;
+  return Object.freeze(out);
 }
 
 export function engineLabel(r: RunRecord): string {
@@ -51,7 +54,7 @@ export interface SiteSeries {
   errors: string[];
   nodes: NodeSeries[];
   /** Samples of every ok record, pooled. */
-  samples: number[];
+  samples: readonly number[];
   /** Statistics of the pooled samples; null when no record succeeded. */
   stats: Stats | null;
   /** Watts and joules per call where records measured energy (mean over records). */

@@ -46,7 +46,8 @@ export function wholeNodes(records: readonly RunRecord[]): WholeNodeCase[] {
     const higher = metric.direction === 'higher';
     const runs: NodeRun[] = [];
     for (const [job, ofJob] of groupBy(recs, (r) => `${String(r.slurm?.['jobId'] ?? '?')}_${String(r.slurm?.['arrayTaskId'] ?? '?')}`)) {
-      const gpus = Math.max(...ofJob.map((r) => (typeof r.slurm?.['workers'] === 'number' ? (r.slurm['workers'] as number) : 0)), ofJob.length);
+      // GPUs the job had: as its records say, or at least the distinct workers seen (a GPU may have several records)
+      const gpus = Math.max(...ofJob.map((r) => (typeof r.slurm?.['workers'] === 'number' ? (r.slurm['workers'] as number) : 0)), new Set(ofJob.map(workerOf)).size);
       const ok = ofJob.filter((r) => r.status === 'ok' && r.samples.length);
       const medians = [...groupBy(ok, (r) => String(workerOf(r)))].map(([gpu, rs]) => ({ gpu: Number(gpu), median: median(pooledSamples(rs)) })).sort((a, b) => a.gpu - b.gpu);
       const values = medians.map((m) => m.median);

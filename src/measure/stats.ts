@@ -91,14 +91,15 @@ export function findOutliers(
 }
 
 // A report pools tens of thousands of samples per site and case, then summarizes and rank-tests the same
-// arrays; each is sorted once. Keyed weakly by the array: callers never mutate samples after measuring.
+// arrays: a frozen array (analysis freezes what it pools) is sorted once and remembered; it cannot change.
 const sortedCache = new WeakMap<readonly number[], Float64Array>();
 
-/** The samples in ascending order (a typed-array sort: numeric and native), cached per array. */
+/** The samples in ascending order (a typed-array sort: numeric and native); cached for frozen arrays only. */
 export function sortedSamples(samples: readonly number[]): Float64Array {
+  if (!Object.isFrozen(samples)) return new Float64Array(samples).sort();
   let sorted = sortedCache.get(samples);
-  if (!sorted || sorted.length !== samples.length) {
-    sorted = new Float64Array(samples).sort(); // the constructor copies an array without the iterator protocol
+  if (!sorted) {
+    sorted = new Float64Array(samples).sort();
     sortedCache.set(samples, sorted);
   }
   return sorted;

@@ -105,7 +105,6 @@ export class SshExecutor implements Executor {
   private handshake(to: { host: string; port: number; user: string }, sock: Duplex | undefined, onClose: () => void): Promise<Client> {
     const cfg = this.config(to);
     if (sock) cfg.sock = sock;
-    const label = `${to.user}@${to.host}:${to.port}`;
     return new Promise((resolve, reject) => {
       const client = new Client();
       let hostKeyProblem: HostKeyError | null = null;
@@ -129,7 +128,7 @@ export class SshExecutor implements Executor {
       });
       client.on('close', () => {
         onClose();
-        if (!ready) reject(hostKeyProblem ?? new ConnectionError(`${label}: connection closed during the handshake`));
+        if (!ready) reject(hostKeyProblem ?? new ConnectionError('connection closed during the handshake'));
       });
       this.stats.connections++;
       client.connect(cfg);
@@ -153,9 +152,19 @@ export class SshExecutor implements Executor {
         conn.hops.push(via);
         sock = await new Promise<ClientChannel>((resolve, reject) => {
           const next = this.ep.jump![conn.hops.length] ?? this.ep;
-          via.forwardOut('127.0.0.1', 0, next.host, next.port, (err, ch) =>
-            err ? reject(new ConnectionError(`jump host ${hop.host}:${hop.port} cannot open a tunnel to ${next.host}:${next.port}: ${err.message}`)) : resolve(ch),
-          );
+          const what = `jump host ${hop.host}:${hop.port} cannot open a tunnel to ${next.host}:${next.port}`;
+          // the gateway's own connect to the next host is not covered by readyTimeout
+          const timer = setTimeout(() => {
+            close();
+            reject(new ConnectionError(`${what}: no answer within ${this.ep.connectTimeoutSeconds} s`));
+          }, this.ep.connectTimeoutSeconds * 1000);
+          via.forwardOut('127.0.0.1', 0, next.host, next.port, (err, ch) => {
+            clearTimeout(timer);
+            if (!err) return resolve(ch);
+            // a gateway that does not forward (AllowTcpForwarding no) will not change its mind: no retry
+            if (/prohibited/i.test(err.message)) reject(Object.assign(new InputError(`${what}: ${err.message} (the gateway does not allow TCP forwarding)`), { hop }));
+            else reject(new ConnectionError(`${what}: ${err.message}`));
+          });
         });
       }
       conn.client = await this.handshake(this.ep, sock, close);
@@ -175,7 +184,11 @@ export class SshExecutor implements Executor {
     }
     const p = withRetry(() => this.openOnce(), isTransient, this.ep.retry ?? DEFAULT_RETRY).catch((err: unknown) => {
       this.conn = null;
-      if (err instanceof HostKeyError || err instanceof InputError) throw err;
+      if (err instanceof HostKeyError || err instanceof InputError) {
+        // a gateway's problem still names the site it was on the way to
+        if ((err as { hop?: JumpHost }).hop) err.message = `${this.where}: ${err.message}`;
+        throw err;
+      }
       const e = err as Error & { level?: string };
       const hop = (err as { hop?: JumpHost }).hop;
       const key = `key ${this.ep.identityFile ?? 'from the agent'}`;

@@ -135,14 +135,24 @@ function wholeNodeSection(m: ReportModel): string {
       esc(c.case),
       esc(c.site),
       esc(r.node),
+      esc(r.job),
       `${r.ok} / ${r.gpus}`,
       r.figure === null ? `<span class="bad">${esc(r.problem ?? 'no figure')}</span>` : `${num(r.figure)} ${esc(c.unit)} <span class="note">(${esc(c.figureName)})</span>`,
       r.perGpu.length ? `${num(Math.min(...r.perGpu.map((g) => g.median)))} – ${num(Math.max(...r.perGpu.map((g) => g.median)))} ${esc(c.unit)}` : '—',
       r.spread === null ? '—' : pct(r.spread),
-      c.typical === null || r.figure === null ? '—' : `${((r.figure / c.typical - 1) * 100).toFixed(1)}%`,
+      versusTypical(r.figure, c.typical, c.direction),
     ]),
   );
-  return `<section id="whole-nodes"><h2>Whole nodes</h2><p>Every GPU of a node ran the case at once (one worker each). A node's figure is the sum of its GPUs' medians for a rate, or its slowest GPU for a time; a node with a GPU missing gets none. "vs typical" compares it with the median node of its site.</p>${table(['case', 'site', 'node', 'GPUs with a result', 'node figure', 'per-GPU medians', 'GPU spread', 'vs typical'], rows)}</section>`;
+  return `<section id="whole-nodes"><h2>Whole nodes</h2><p>Every GPU of a node ran the case at once (one worker each). A node's figure is the sum of its GPUs' medians for a rate, or its slowest GPU for a time; a node with a GPU missing gets none. "vs typical" compares it with the median node of its site.</p>${table(['case', 'site', 'node', 'job', 'GPUs with a result', 'node figure', 'per-GPU medians', 'GPU spread', 'vs typical'], rows)}</section>`;
+}
+
+/** "3.0% better" / "3.0% worse" than the site's typical node, in the metric's direction. */
+function versusTypical(figure: number | null, typical: number | null, direction: 'higher' | 'lower'): string {
+  if (figure === null || typical === null || typical === 0) return '—';
+  const rel = figure / typical - 1;
+  if (rel === 0) return 'typical';
+  const better = direction === 'higher' ? rel > 0 : rel < 0;
+  return better ? `${pct(Math.abs(rel))} better` : `<span class="bad">${pct(Math.abs(rel))} worse</span>`;
 }
 
 function enginesSection(m: ReportModel): string {

@@ -169,6 +169,9 @@ describe('whole nodes', () => {
     expect(n2).toMatchObject({ node: 'n2', gpus: 4, ok: 3, figure: null });
     expect(n2!.problem).toBe('3 of 4 GPUs gave a result (failed: CUDA error: an illegal memory access): no node figure');
     expect(c!.typical).toBe(n1!.figure);
+    // a GPU with two records (e.g. overlapping result folders) is still one GPU of four
+    const again = wholeNodes([...recs.filter((r) => r.slurm.jobId === '7'), gpu('n1', '7', 0, 1000)])[0]!.runs[0]!;
+    expect(again).toMatchObject({ gpus: 4, ok: 4, problem: null });
   });
 
   it('takes the slowest GPU for a time, and ignores records that are not whole-node runs', () => {

@@ -95,7 +95,7 @@ describe('HTML report in a real browser', () => {
     expect(check.text).toContain(HOSTILE); // shown literally
     expect(check.text).toContain('</script><script>alert("error")</script>');
     expect(check.text).toMatch(/vega-gpu03 \(−\d+\.\d%\)/); // the straggler is named
-    expect(check.text).toMatch(/mel-n01\s+4 \/ 4\s+60[.,]?\d* ?k? ?GFLOP\/s/); // the node's total over its 4 GPUs
+    expect(check.text).toMatch(/mel-n01\s+101_0\s+4 \/ 4\s+60[.,]?\d* ?k? ?GFLOP\/s/); // the node's total over its 4 GPUs
     expect(check.text).toContain('3 of 4 GPUs gave a result (failed: <img src=x onerror=alert("gpu")>): no node figure');
     expect(check.text).toMatch(/PASS/);
     expect(check.text).toMatch(/FAIL/);

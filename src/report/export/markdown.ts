@@ -31,8 +31,8 @@ export function toMarkdown(m: ReportModel): string {
     out.push('## Whole nodes', '');
     out.push(
       table(
-        ['case', 'site', 'node', 'GPUs with a result', 'node figure', 'unit', 'GPU spread', 'problem'],
-        m.wholeNodes.flatMap((c) => c.runs.map((r) => [c.case, c.site, r.node, `${r.ok} / ${r.gpus}`, r.figure === null ? '—' : `${num(r.figure)} (${c.figureName})`, c.unit, r.spread === null ? '—' : `${(r.spread * 100).toFixed(1)}%`, r.problem ?? ''])),
+        ['case', 'site', 'node', 'job', 'GPUs with a result', 'node figure', 'unit', 'GPU spread', 'problem'],
+        m.wholeNodes.flatMap((c) => c.runs.map((r) => [c.case, c.site, r.node, r.job, `${r.ok} / ${r.gpus}`, r.figure === null ? '—' : `${num(r.figure)} (${c.figureName})`, c.unit, r.spread === null ? '—' : `${(r.spread * 100).toFixed(1)}%`, r.problem ?? ''])),
       ),
     );
   }
