@@ -1,6 +1,6 @@
 // Groups records by case and place (site, node) and pools their samples. Knows nothing of how a
 // figure was measured: it reads records only.
-import { median, summarize, type Stats } from '../measure/index.js';
+import { median, settledSamples, summarize, type Stats } from '../measure/index.js';
 import type { RunRecord } from '../results/index.js';
 import { compareSamples, type Verdict } from './compare.js';
 
@@ -23,12 +23,12 @@ export function deviceOf(r: RunRecord): string {
 
 /**
  * Every sample of the records, in order: one pooled array (flatMap is several times slower on 100k records),
- * frozen, so the statistics sort it once however often it is summarized or compared (sortedSamples).
+ * settled (never changed after this), so the statistics sort it once however often it is summarized or compared.
  */
 export function pooledSamples(records: readonly RunRecord[]): readonly number[] {
   const out: number[] = [];
   for (const r of records) for (const x of r.samples) out.push(x);
-  return Object.freeze(out);
+  return settledSamples(out);
 }
 
 export function engineLabel(r: RunRecord): string {
