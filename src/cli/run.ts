@@ -55,19 +55,39 @@ export function runCommand(): Command {
           )
         : null;
       bar?.start(cases.length, 0, { case: '', samples: 0, elapsed: '0.0' });
+      // Ctrl-C, or Slurm's SIGTERM at a time limit: every finished case already has its record on disk (written
+      // atomically); say so, and which case had none, so a job log explains what is missing.
+      let current: string | null = null;
+      let kept = 0;
+      const stop = (signal: NodeJS.Signals, code: number) => () => {
+        bar?.stop();
+        process.stderr.write(`\nfedbench: ${signal}${current ? ` during ${current}` : ''}: ${kept} record(s) kept in ${out}; the case in progress has no record\n`);
+        process.exit(code);
+      };
+      const onInt = stop('SIGINT', 130);
+      const onTerm = stop('SIGTERM', 143);
+      process.once('SIGINT', onInt);
+      process.once('SIGTERM', onTerm);
       const records = await runCases(cases, {
         campaign,
         out,
         ...(opts.threads ? { threads: opts.threads } : {}),
         ...(opts.estimateTdp ? { energy: { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } } } : {}),
         events: {
-          caseStart: (c, i) => bar?.update(i, { case: c.id, samples: 0, elapsed: '0.0' }),
+          caseStart: (c, i) => {
+            current = c.id;
+            bar?.update(i, { case: c.id, samples: 0, elapsed: '0.0' });
+          },
           sample: (_c, n, t) => bar?.update({ samples: n, elapsed: t.toFixed(1) }),
           caseEnd: (r) => {
+            current = null;
+            kept++;
             if (!bar && !opts.json) process.stderr.write(`${r.status.padEnd(7)} ${r.case}\n`);
           },
         },
       });
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
       bar?.update(cases.length);
       bar?.stop();
       if (opts.json) {

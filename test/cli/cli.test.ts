@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runRecordSchema, type RunRecord } from '../../src/results/index.js';
 import { loadSuite } from '../../src/suite/index.js';
-import { fedbench } from './run-cli.js';
+import { spawn } from 'node:child_process';
+import { fedbench, ROOT } from './run-cli.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -144,4 +145,29 @@ describe('--estimate-tdp', () => {
       expect(rec.energy.status === 'measured' && rec.energy.method).not.toBe('estimate');
     }
   });
+});
+
+describe('fedbench run, interrupted', () => {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`on ${signal} keeps the finished cases' records, says which case had none, and exits ${code}`, async () => {
+      const suite = path.join(tmp, `interrupt-${signal}.yaml`);
+      const stop = { warmup: { minIterations: 1, minSeconds: 0, maxSeconds: 0.2 }, minSamples: 5, minSeconds: 0.05, maxSeconds: 0.5, targetNoise: 0.5 };
+      // the second case would sample for a minute: it is the one in progress when the signal comes
+      await writeFile(suite, JSON.stringify({ name: 'interrupt', engines: ['onnxruntime:cpu'], stop, benchmarks: [{ id: 'quick', workload: 'gemm', params: { n: 32 } }, { id: 'slow', workload: 'gemm', params: { n: 33 }, stop: { minSeconds: 60, maxSeconds: 90, targetNoise: 0.0001 } }] }));
+      const out = path.join(tmp, `interrupted-${signal}`);
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'run', '--suite', suite, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (/^ok\s+quick\//m.test(stderr) && !child.killed) setTimeout(() => child.kill(signal), 300);
+      });
+      const exit = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(exit, stderr).toBe(code);
+      expect(stderr).toContain(`fedbench: ${signal} during slow/onnxruntime:cpu/n=33`);
+      expect(stderr).toMatch(new RegExp(`1 record\\(s\\) kept in ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; the case in progress has no record`));
+      const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/^quick_onnxruntime_cpu_n=32/);
+    });
+  }
 });
