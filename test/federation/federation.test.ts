@@ -407,6 +407,8 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
     }
     expect(by('beta-short', 32)).toMatchObject({ status: 'timeout', slurm: { state: 'TIMEOUT' } });
     expect(by('beta-short', 32).error).toMatch(/ended TIMEOUT \(time limit reached/);
+    // Slurm's SIGTERM at the time limit reached fedbench, which said in the job log which case it cut short
+    expect(by('beta-short', 32).error).toMatch(/fedbench: SIGTERM during gemm\/onnxruntime:cpu\/n=32\S*: 0 record\(s\) kept/);
     expect(by('beta-short', 33)).toMatchObject({ status: 'cancelled', slurm: { state: 'CANCELLED' } });
     expect(by('beta-short', 33).error).toMatch(/ended CANCELLED \(cancelled/);
   }, 240_000);
