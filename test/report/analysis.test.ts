@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accept, aggregate, compareEngines, compareSamples, mannWhitneyP, nodeVariability, parseWeights, rankSites, wholeNodes } from '../../src/analysis/index.js';
+import { accept, aggregate, compareEngines, compareSamples, mannWhitneyP, nodeVariability, parseWeights, peakFor, peaksForGpu, rankSites, wholeNodes } from '../../src/analysis/index.js';
 import { referencesFileSchema } from '../../src/suite/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 
@@ -181,5 +181,21 @@ describe('whole nodes', () => {
     expect(c!.figureName).toBe('slowest GPU');
     expect(c!.runs[0]!.figure).toBeCloseTo(Math.max(...recs.map((r) => r.stats!.median)), 9);
     expect(wholeNodes([syntheticRecord({ site: 's', median: 5 })])).toEqual([]);
+  });
+});
+
+describe('datasheet peaks', () => {
+  it('know the A100, H100 and H200 variants by the names nvidia-smi gives, and no others', () => {
+    const label = (name: string) => peaksForGpu(name)?.label ?? null;
+    expect(label('NVIDIA A100-SXM4-40GB')).toBe('A100 40 GB');
+    expect(label('NVIDIA A100-SXM4-80GB')).toBe('A100 SXM 80 GB');
+    expect(label('NVIDIA H100 80GB HBM3')).toBe('H100 SXM 80 GB');
+    expect(label('NVIDIA H100 PCIe')).toBe('H100 PCIe 80 GB');
+    expect(label('NVIDIA H200')).toBe('H200 SXM 141 GB');
+    // variants with other figures are not given a wrong row
+    for (const other of ['NVIDIA H100 NVL', 'NVIDIA H200 NVL', 'NVIDIA GH200 480GB', 'NVIDIA L40S']) expect(label(other)).toBeNull();
+    const h100 = peaksForGpu('NVIDIA H100 80GB HBM3')!;
+    expect(peakFor('gemm', { dtype: 'fp16' }, 'GFLOP/s', h100)).toEqual({ value: 989_400, what: 'FP16 tensor-core peak' });
+    expect(peakFor('bandwidth', {}, 'GB/s', peaksForGpu('NVIDIA H200')!)).toEqual({ value: 4800, what: 'memory bandwidth' });
   });
 });
