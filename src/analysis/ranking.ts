@@ -2,6 +2,7 @@
 // A criterion without data for every site is left out (and said so): a partial column would favour
 // whichever site did not report.
 import type { CaseSeries, SiteSeries } from './aggregate.js';
+import type { Peaks } from './peaks.js';
 import { compareSamples, type Verdict } from './compare.js';
 
 export interface SiteFacts {
@@ -11,6 +12,8 @@ export interface SiteFacts {
   gpusPerNode?: number;
   /** Grid carbon intensity, gCO2e per kWh. */
   carbonGPerKWh?: number;
+  /** Datasheet peaks declared in the site profile (preferred over the ones fedbench knows by GPU name). */
+  peaks?: Peaks;
 }
 
 export const CRITERIA = ['time', 'energy', 'cost', 'co2'] as const;

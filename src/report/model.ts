@@ -231,7 +231,7 @@ function energySection(cases: CaseSeries[], records: readonly RunRecord[]): Repo
   return { rows, unavailable };
 }
 
-function peakSection(cases: CaseSeries[], records: readonly RunRecord[]): ReportModel['peaks'] {
+function peakSection(cases: CaseSeries[], records: readonly RunRecord[], facts: Record<string, SiteFacts>): ReportModel['peaks'] {
   const rows: PeakRow[] = [];
   const notes = new Set<string>();
   const byCaseSite = new Map<string, RunRecord>();
@@ -245,9 +245,10 @@ function peakSection(cases: CaseSeries[], records: readonly RunRecord[]): Report
         continue;
       }
       const gpu = r.system.gpus[0]?.name;
-      const peaks = gpu ? peaksForGpu(gpu) : null;
+      // the site profile's declared peaks first (the site knows its hardware), else the datasheet by GPU name
+      const peaks = facts[s.site]?.peaks ?? (gpu ? peaksForGpu(gpu) : null);
       if (!peaks) {
-        notes.add(`${s.site}: no datasheet peak known for ${gpu ?? 'an unnamed GPU'}`);
+        notes.add(`${s.site}: no datasheet peak known for ${gpu ?? 'an unnamed GPU'}, and no facts.peak in a site profile (report --sites-dir)`);
         continue;
       }
       const p = peakFor(c.benchmark.workload, c.benchmark.params, c.metric.unit, peaks);
@@ -350,7 +351,7 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     benchmarks: cases.map(benchmarkSection),
     engines: compareEngines(records),
     energy: energySection(cases, records),
-    peaks: peakSection(cases, records),
+    peaks: peakSection(cases, records, opts.facts ?? {}),
     variability,
     wholeNodes: wholeNodes(records),
     training: training(records),

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SiteFacts } from '../analysis/index.js';
+import type { Peaks, SiteFacts } from '../analysis/index.js';
 import { InputError, unknownName } from '../errors.js';
 import { LocalExecutor, SshExecutor, type Executor } from '../remote/index.js';
 import { loadYamlAs } from '../suite/index.js';
@@ -85,13 +85,26 @@ export function executorFor(site: Site): Executor {
 }
 
 /** What the ranking and the report need about a site. */
-export function siteFacts(site: Pick<SiteProfile, 'facts'>): SiteFacts {
+export function siteFacts(site: Pick<SiteProfile, 'facts'> & { name?: string }): SiteFacts {
   const f = site.facts;
   return {
     gpusPerNode: f.gpu.perNode,
     ...(f.nodeHourCost !== undefined ? { nodeHourCost: f.nodeHourCost } : {}),
     ...(f.currency !== undefined ? { currency: f.currency } : {}),
     ...(f.carbonGPerKWh !== undefined ? { carbonGPerKWh: f.carbonGPerKWh } : {}),
+    ...(profilePeaks(site) ? { peaks: profilePeaks(site)! } : {}),
+  };
+}
+
+/** The profile's declared peaks in the report's terms, or undefined when it declares no compute or bandwidth figure. */
+function profilePeaks(site: Pick<SiteProfile, 'facts'> & { name?: string }): Peaks | undefined {
+  const p = site.facts.peak;
+  if (p.fp32TFlops === undefined && p.fp16TensorTFlops === undefined && p.hbmGBs === undefined) return undefined;
+  return {
+    label: site.facts.gpu.model,
+    tflops: { ...(p.fp32TFlops !== undefined ? { fp32: p.fp32TFlops } : {}), ...(p.tf32TensorTFlops !== undefined ? { tf32: p.tf32TensorTFlops } : {}), ...(p.fp16TensorTFlops !== undefined ? { fp16: p.fp16TensorTFlops } : {}), ...(p.fp64TFlops !== undefined ? { fp64: p.fp64TFlops } : {}) },
+    ...(p.hbmGBs !== undefined ? { bandwidthGBs: p.hbmGBs } : {}),
+    source: `site profile${site.name ? ` ${site.name}` : ''} (facts.peak)`,
   };
 }
 

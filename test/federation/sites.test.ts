@@ -1,6 +1,8 @@
 // Site profiles: the shipped templates validate except for their marked placeholders, which are named by
 // file:line:col; facts reach the ranking's SiteFacts.
 import { describe, expect, it } from 'vitest';
+import { buildReportModel } from '../../src/report/index.js';
+import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { loadSite, loadSites, parseSite, siteFacts, siteNames } from '../../src/sites/index.js';
 
 describe('site profiles', () => {
@@ -21,6 +23,25 @@ describe('site profiles', () => {
       'k.yaml',
     );
     expect(siteFacts(filled)).toEqual({ gpusPerNode: 8, nodeHourCost: 2.5, currency: 'EUR', carbonGPerKWh: 400 });
+  });
+
+  it("gives the report the profile's declared peaks, which take precedence over the datasheet by GPU name", () => {
+    const site = parseSite(
+      `name: g\nscheduler: { partition: gpu }\nworkdir: ~/w\nfacts:\n  gpu: { model: NVIDIA L40S, perNode: 4 }\n  peak: { fp32TFlops: 91.6, fp16TensorTFlops: 362, hbmGBs: 864 }\n`,
+      'g.yaml',
+    );
+    const facts = siteFacts(site);
+    expect(facts.peaks).toEqual({ label: 'NVIDIA L40S', tflops: { fp32: 91.6, fp16: 362 }, bandwidthGBs: 864, source: 'site profile g (facts.peak)' });
+    const onGpu = (gpu: string, site: string) => {
+      const r = syntheticRecord({ site, median: 40_000, gpu, backend: 'cuda' });
+      return r;
+    };
+    const model = buildReportModel([onGpu('NVIDIA L40S', 'g'), onGpu('NVIDIA L40S', 'nofacts'), onGpu('NVIDIA A100-SXM4-40GB', 'a100')], { facts: { g: facts } });
+    expect(model.peaks.rows.map((r) => [r.site, r.device, r.peak, r.source])).toEqual([
+      ['a100', 'A100 40 GB', 19_500, 'NVIDIA A100 datasheet'],
+      ['g', 'NVIDIA L40S', 91_600, 'site profile g (facts.peak)'],
+    ]);
+    expect(model.peaks.notes).toEqual([expect.stringMatching(/^nofacts: no datasheet peak known for NVIDIA L40S, and no facts\.peak in a site profile/)]);
   });
 
   it('says which sites exist when a name is wrong, and refuses duplicates', () => {
