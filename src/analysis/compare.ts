@@ -60,7 +60,14 @@ export function mannWhitneyP(a: readonly number[], b: readonly number[]): number
   const variance = ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
   if (variance <= 0) return 1;
   const z = (Math.abs(u - mu) - 0.5) / Math.sqrt(variance);
-  return Math.min(1, 2 * (1 - ss.cumulativeStdNormalProbability(Math.max(0, z))));
+  // Two-sided normal tail 2·(1 − Φ(z)) = erfc(z/√2). (simple-statistics' cumulativeStdNormalProbability is a
+  // table to 2 decimals of z, which floors p at 0.002; its errorFunction is accurate to ~1e-7.)
+  return Math.min(1, Math.max(0, 1 - ss.errorFunction(Math.max(0, z) / Math.SQRT2)));
+}
+
+/** A p-value as people read it: two significant digits, or "p < 0.001" below that. */
+export function pText(p: number): string {
+  return p < 0.001 ? 'p < 0.001' : `p = ${p.toPrecision(2)}`;
 }
 
 /** Samples, with their statistics where the caller already has them. */
@@ -81,7 +88,7 @@ export function compareSamples(candidateSet: SampleSet, baselineSet: SampleSet, 
   const effect = Math.abs(ratio - 1);
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   if (pValue < opts.alpha && effect >= opts.minEffect) {
-    return { verdict: better ? 'FASTER' : 'SLOWER', ratio, ratioRange, pValue, reason: `${pct(effect)} ${better ? 'better' : 'worse'}, p = ${pValue.toPrecision(2)}` };
+    return { verdict: better ? 'FASTER' : 'SLOWER', ratio, ratioRange, pValue, reason: `${pct(effect)} ${better ? 'better' : 'worse'}, ${pText(pValue)}` };
   }
   const within = ratioRange[0] >= 1 - opts.minEffect && ratioRange[1] <= 1 + opts.minEffect;
   if (within || (pValue < opts.alpha && effect < opts.minEffect)) {
@@ -92,6 +99,6 @@ export function compareSamples(candidateSet: SampleSet, baselineSet: SampleSet, 
     ratio,
     ratioRange,
     pValue,
-    reason: c.n < 6 || b.n < 6 ? 'too few samples for a 95% interval' : `intervals too wide to decide (ratio ${ratioRange[0].toFixed(3)}–${ratioRange[1].toFixed(3)}, p = ${pValue.toPrecision(2)})`,
+    reason: c.n < 6 || b.n < 6 ? 'too few samples for a 95% interval' : `intervals too wide to decide (ratio ${ratioRange[0].toFixed(3)}–${ratioRange[1].toFixed(3)}, ${pText(pValue)})`,
   };
 }
