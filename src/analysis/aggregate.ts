@@ -58,7 +58,9 @@ export interface SiteSeries {
   /** Statistics of the pooled samples; null when no record succeeded. */
   stats: Stats | null;
   /** Watts and joules per call where records measured energy (mean over records). */
-  energy: { avgWatts: number; joulesPerCall: number; methods: string[] } | null;
+  /** Joules per call: per sample for training and Offline, per query for SingleStream and Server. Coverage is the
+   * least of the records' (the share of the window the readings cover); scope, the domains the totals include. */
+  energy: { avgWatts: number; joulesPerCall: number; methods: string[]; coverage: number; scope: string[] } | null;
   gpus: string[];
   cpus: string[];
 }
@@ -75,17 +77,23 @@ function energyOf(records: RunRecord[]): SiteSeries['energy'] {
   if (!measured.length) return null;
   let watts = 0;
   let jpc = 0;
+  let coverage = 1;
   const methods = new Set<string>();
+  const scope = new Set<string>();
   for (const r of measured) {
     const e = r.energy as Extract<RunRecord['energy'], { status: 'measured' }>;
     watts += e.avgWatts;
     // The meters' own count (joules over the calls in the window) when the record has it; a figure without
-    // it (a scheduler's whole-job energy) falls back to mean power × mean time per call.
+    // it (a scheduler's whole-job energy) falls back to mean power over the rate of samples or queries, or
+    // to mean power × mean time per call.
     const secondsPerCall = r.iterationSeconds.length ? r.iterationSeconds.reduce((a, b) => a + b, 0) / r.iterationSeconds.length : 0;
-    jpc += e.joulesPerCall ?? e.avgWatts * secondsPerCall;
+    const perItem = r.metric.unit === 'samples/s' || r.metric.unit === 'queries/s';
+    jpc += e.joulesPerCall ?? (perItem ? e.avgWatts / r.stats!.median : e.avgWatts * secondsPerCall);
+    coverage = Math.min(coverage, e.coverage);
+    for (const d of e.scope ?? []) scope.add(d);
     methods.add(`${e.source} (${e.method})`);
   }
-  return { avgWatts: watts / measured.length, joulesPerCall: jpc / measured.length, methods: [...methods] };
+  return { avgWatts: watts / measured.length, joulesPerCall: jpc / measured.length, methods: [...methods], coverage, scope: [...scope] };
 }
 
 export function aggregate(records: readonly RunRecord[]): CaseSeries[] {

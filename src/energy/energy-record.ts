@@ -13,6 +13,8 @@ export interface MeasuredWork {
   workPerCall?: number;
   /** The metric's unit, e.g. "GFLOP/s", "GB/s". */
   metricUnit?: string;
+  /** What one call is when the work has no other measure (a sample, a query): each call is one of them. */
+  callUnit?: { one: string; many: string };
 }
 
 export function unavailableEnergy(reason: string, sources: SourceUnavailable[] = []): EnergyReading {
@@ -46,6 +48,12 @@ export function energyRecord(meterReadings: readonly MeterReading[], givenUnavai
     const workUnit = work.metricUnit.replace(/\/s$/, '');
     efficiency.push({ name: 'throughput per watt', value: totalWork / joules, unit: `${work.metricUnit} per W` });
     efficiency.push({ name: 'energy per work', value: joules / totalWork, unit: `J per ${workUnit}` });
+  } else if (work.callUnit && work.calls > 0 && joules > 0) {
+    // Samples or queries: per watt only where the metric is their rate (a latency per watt means nothing).
+    const { one, many } = work.callUnit;
+    if (work.metricUnit === `${many}/s`) efficiency.push({ name: 'throughput per watt', value: work.calls / joules, unit: `${many}/s per W` });
+    efficiency.push({ name: `energy per ${one}`, value: joules / work.calls, unit: `J per ${one}` });
+    efficiency.push({ name: `${many} per kJ`, value: (1000 * work.calls) / joules, unit: `${many} per kJ` });
   }
   const energy: MeasuredEnergy = {
     status: 'measured',

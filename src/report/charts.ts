@@ -84,7 +84,9 @@ export function scalingChart(title: string, param: string, sections: BenchmarkSe
   };
 }
 
-export function energyChart(rows: EnergyRow[]): Spec | null {
+export function energyChart(all: EnergyRow[]): Spec | null {
+  // rates only: a latency plotted as a figure of merit against power would read upside down
+  const rows = all.filter((r) => r.perWatt !== null);
   if (!rows.length) return null;
   return {
     $schema: SCHEMA,

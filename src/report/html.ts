@@ -91,9 +91,19 @@ function benchmarks(m: ReportModel, charts: Charts): string {
 }
 
 function energy(m: ReportModel, charts: Charts): string {
-  const rows = m.energy.rows.map((r) => [esc(r.case), esc(r.site), `${num(r.median)} ${esc(r.unit)}`, num(r.avgWatts), num(r.joulesPerCall), `${num(r.perWatt)} ${esc(r.unit)}/W`, esc(r.methods.join(', '))]);
+  const rows = m.energy.rows.map((r) => [
+    esc(r.case),
+    esc(r.site),
+    `${num(r.median)} ${esc(r.unit)}`,
+    num(r.avgWatts),
+    `${num(r.joulesPerCall)} J per ${esc(r.per)}`,
+    r.perWatt === null ? '—' : `${num(r.perWatt)} ${esc(r.unit)}/W`,
+    r.coverage < 0.9 ? `<span class="bad">${pct(r.coverage, 0)}</span>` : pct(r.coverage, 0),
+    esc(r.scope.join(' + ') || '—'),
+    esc(r.methods.join(', ')),
+  ]);
   const none = m.energy.unavailable.length ? `<p>Energy not measured:</p><ul>${m.energy.unavailable.slice(0, 20).map((u) => `<li>${esc(u)}</li>`).join('')}</ul>` : '';
-  return `<section id="energy"><h2>Energy</h2>${rows.length ? charts.add(energyChart(m.energy.rows)) + table(['case', 'site', 'median', 'mean W', 'J per call', 'efficiency', 'method'], rows) : '<p>No record carries an energy measurement.</p>'}${none}</section>`;
+  return `<section id="energy"><h2>Energy</h2>${rows.length ? charts.add(energyChart(m.energy.rows)) + table(['case', 'site', 'median', 'mean W', 'energy', 'per watt', 'coverage', 'scope', 'method'], rows) : '<p>No record carries an energy measurement.</p>'}${none}</section>`;
 }
 
 function peaks(m: ReportModel, charts: Charts): string {

@@ -85,9 +85,13 @@ export interface EnergyRow {
   median: number;
   avgWatts: number;
   joulesPerCall: number;
-  /** Metric per watt (e.g. GFLOP/s per W). */
-  perWatt: number;
+  /** What a call is: 'call' (kernels), 'sample' (training, Offline) or 'query' (SingleStream, Server). */
+  per: string;
+  /** Metric per watt (e.g. GFLOP/s per W), for rates only: a latency per watt means nothing. */
+  perWatt: number | null;
   methods: string[];
+  coverage: number;
+  scope: string[];
 }
 
 export interface PeakRow {
@@ -226,7 +230,19 @@ function energySection(cases: CaseSeries[], records: readonly RunRecord[]): Repo
   for (const c of cases)
     for (const s of c.sites)
       if (s.energy && s.stats)
-        rows.push({ case: c.case, site: s.site, unit: c.metric.unit, median: s.stats.median, avgWatts: s.energy.avgWatts, joulesPerCall: s.energy.joulesPerCall, perWatt: s.stats.median / s.energy.avgWatts, methods: s.energy.methods });
+        rows.push({
+          case: c.case,
+          site: s.site,
+          unit: c.metric.unit,
+          median: s.stats.median,
+          avgWatts: s.energy.avgWatts,
+          joulesPerCall: s.energy.joulesPerCall,
+          per: c.benchmark.kind === 'kernel' ? 'call' : c.benchmark.kind === 'training' || c.benchmark.params['scenario'] === 'offline' ? 'sample' : 'query',
+          perWatt: c.metric.direction === 'higher' ? s.stats.median / s.energy.avgWatts : null,
+          methods: s.energy.methods,
+          coverage: s.energy.coverage,
+          scope: s.energy.scope,
+        });
   const unavailable = uniq(records.filter((r) => r.energy.status === 'unavailable').map((r) => `${siteOf(r)}: ${(r.energy as { reason: string }).reason}`));
   return { rows, unavailable };
 }

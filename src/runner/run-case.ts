@@ -88,7 +88,7 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     });
     engine = outcome.engine;
     const energy = measuredEnergy
-      ? energyRecord(measuredEnergy.readings, measuredEnergy.unavailable, { calls: outcome.calls, workPerCall: outcome.gigaWorkPerCall ?? undefined, metricUnit: outcome.metric.unit })
+      ? energyRecord(measuredEnergy.readings, measuredEnergy.unavailable, { calls: outcome.calls, workPerCall: outcome.gigaWorkPerCall ?? undefined, metricUnit: outcome.metric.unit, ...(outcome.callUnit ? { callUnit: outcome.callUnit } : {}) })
       : unavailableEnergy('energy meters were not started: the workload reported no measured window');
     return {
       ...base(),

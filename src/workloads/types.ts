@@ -86,6 +86,9 @@ export interface Outcome {
   calls: number;
   /** Work per call in units of 1e9 (GFLOP, GB), for efficiency figures; null when not meaningful. */
   gigaWorkPerCall: number | null;
+  /** What one of `calls` is when it is not a unit of work (training: a sample; inference: a sample or a query):
+   * energy figures are then per sample or per query. */
+  callUnit?: { one: string; many: string };
   /** Extra, kind-specific figures (loss trajectory, scenario details), stored in the record as they are. */
   details?: Record<string, unknown>;
 }

@@ -46,6 +46,22 @@ describe('energyRecord', () => {
     expect(mixed).toMatchObject({ method: 'sampled', coverage: 0.8, joules: 100, efficiency: [] });
   });
 
+  it('gives training and inference figures per sample or per query, and per watt only for a rate', () => {
+    const gpu = () => [reading('nvml', 'counter', [['gpu', 'gpu0', 500]])];
+    const training = energyRecord(gpu(), [], { calls: 2000, metricUnit: 'samples/s', callUnit: { one: 'sample', many: 'samples' } });
+    expect(training.status === 'measured' && training.efficiency).toEqual([
+      { name: 'throughput per watt', value: 4, unit: 'samples/s per W' },
+      { name: 'energy per sample', value: 0.25, unit: 'J per sample' },
+      { name: 'samples per kJ', value: 4000, unit: 'samples per kJ' },
+    ]);
+    // SingleStream's figure is a latency: J per query and queries per kJ, no "ms per W"
+    const latency = energyRecord(gpu(), [], { calls: 100, metricUnit: 'ms', callUnit: { one: 'query', many: 'queries' } });
+    expect(latency.status === 'measured' && latency.efficiency?.map((x) => [x.name, x.value, x.unit])).toEqual([
+      ['energy per query', 5, 'J per query'],
+      ['queries per kJ', 200, 'queries per kJ'],
+    ]);
+  });
+
   it('says unavailable with every reason when nothing measured — never 0 J', () => {
     const e = energyRecord([], [{ source: 'rapl', reason: '/sys/class/powercap absent' }], { calls: 10 });
     expect(e).toEqual({ status: 'unavailable', reason: 'no energy source measured this window (rapl: /sys/class/powercap absent)', sources: [{ source: 'rapl', reason: '/sys/class/powercap absent' }] });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { accept, aggregate, compareEngines, compareSamples, mannWhitneyP, nodeVariability, parseWeights, peakFor, peaksForGpu, rankSites, wholeNodes } from '../../src/analysis/index.js';
 import { referencesFileSchema } from '../../src/suite/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
+import { buildReportModel } from '../../src/report/index.js';
 
 const base = (median: number, seed: number, spread = 0.01) => Array.from({ length: 40 }, (_, i) => median * (1 + spread * Math.sin(i * 12.9898 + seed)));
 
@@ -157,6 +158,17 @@ describe('energy per call', () => {
     if (r.energy.status === 'measured') r.energy.joulesPerCall = 0.123;
     const s = aggregate([r])[0]!.sites[0]!;
     expect(s.energy!.joulesPerCall).toBe(0.123);
+  });
+
+  it('reports a latency per query and per kJ, never per watt, and shows coverage and scope', () => {
+    const latency = { ...syntheticRecord({ site: 'a', benchmark: 'infer-cnn', kind: 'inference', median: 4, watts: 200, params: { scenario: 'single-stream' } }), metric: { name: 'p90 latency', unit: 'ms', direction: 'lower' as const } };
+    const gemm = syntheticRecord({ site: 'a', median: 1000, watts: 250 });
+    const model = buildReportModel([latency, gemm]);
+    const rows = model.energy.rows.map((r) => [r.case.split('/')[0], r.per, r.perWatt === null ? null : Math.round(r.perWatt), r.coverage, r.scope]);
+    expect(rows).toEqual([
+      ['gemm', 'call', 4, 1, []],
+      ['infer-cnn', 'query', null, 1, []],
+    ]);
   });
 });
 

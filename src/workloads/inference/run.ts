@@ -43,6 +43,8 @@ export async function runScenario(ctx: ExecuteContext<ScenarioParams>, model: Op
       warnings: [...(model.warnings ?? []), ...r.warnings],
       calls: r.calls,
       gigaWorkPerCall: null,
+      // Offline counts samples; SingleStream and Server count queries
+      callUnit: p.scenario === 'offline' ? { one: 'sample', many: 'samples' } : { one: 'query', many: 'queries' },
       details: { ...model.details, ...r.details },
     };
   } finally {

@@ -96,6 +96,7 @@ export async function executeTraining(ctx: ExecuteContext<TrainingParams>, setup
       warnings: m.warnings,
       calls: measuredSteps * p.batch,
       gigaWorkPerCall: null,
+      callUnit: { one: 'sample', many: 'samples' },
       details: {
         model: setup.describe,
         parameters: model.parameterCount,
