@@ -12,6 +12,8 @@ export interface SiteFacts {
   gpusPerNode?: number;
   /** Grid carbon intensity, gCO2e per kWh. */
   carbonGPerKWh?: number;
+  /** Price of energy billed on top of node-hours, per kWh, in `currency`. */
+  energyPricePerKWh?: number;
   /** Datasheet peaks declared in the site profile (preferred over the ones fedbench knows by GPU name). */
   peaks?: Peaks;
 }
@@ -71,6 +73,23 @@ export function rankSites(c: CaseSeries, facts: Record<string, SiteFacts>, weigh
     const co2 = joules !== null && f.carbonGPerKWh !== undefined ? (joules / 3.6e6) * f.carbonGPerKWh : null;
     values.set(s.site, { time: t, energy: joules, cost, co2 });
   }
+  // Energy billed on top of node-hours joins the cost only where every site has both its price and a measured
+  // energy: a cost with the energy term at some sites and not at others would favour the ones without it.
+  const priced = sites.filter((s) => values.get(s.site)!.energy !== null && facts[s.site]?.energyPricePerKWh !== undefined);
+  const energyInCost = sites.length > 0 && priced.length === sites.length;
+  if (energyInCost) {
+    for (const s of sites) {
+      const v = values.get(s.site)!;
+      if (v.cost !== null) v.cost += (v.energy! / 3.6e6) * facts[s.site]!.energyPricePerKWh!;
+    }
+  }
+  const unpriced = sites.filter((s) => !priced.includes(s)).map((s) => s.site);
+  const costNote =
+    energyInCost
+      ? 'cost = node-hour share × time + energy × energy price'
+      : priced.length
+        ? `cost = node-hour share × time only: no energy price or energy figure for ${unpriced.join(', ')}`
+        : 'cost = node-hour share × time';
   const excluded: Ranking['excluded'] = [];
   const used: Partial<Weights> = {};
   for (const k of CRITERIA) {
@@ -99,7 +118,7 @@ export function rankSites(c: CaseSeries, facts: Record<string, SiteFacts>, weigh
     }
   }
   const note = total
-    ? `score = Σ weight × (best value / site value) over ${Object.keys(used).join(', ')}; weights normalised to sum to 1`
+    ? `score = Σ weight × (best value / site value) over ${Object.keys(used).join(', ')}; weights normalised to sum to 1${used.cost ? `; ${costNote}` : ''}`
     : 'no criterion has data for every site: no ranking';
   return { case: c.case, weightsUsed: Object.fromEntries(Object.entries(used).map(([k, w]) => [k, w / (total || 1)])), excluded, sites: scored, note };
 }

@@ -92,6 +92,7 @@ export function siteFacts(site: Pick<SiteProfile, 'facts'> & { name?: string }):
     ...(f.nodeHourCost !== undefined ? { nodeHourCost: f.nodeHourCost } : {}),
     ...(f.currency !== undefined ? { currency: f.currency } : {}),
     ...(f.carbonGPerKWh !== undefined ? { carbonGPerKWh: f.carbonGPerKWh } : {}),
+    ...(f.energyPricePerKWh !== undefined ? { energyPricePerKWh: f.energyPricePerKWh } : {}),
     ...(profilePeaks(site) ? { peaks: profilePeaks(site)! } : {}),
   };
 }

@@ -117,6 +117,23 @@ describe('rankSites', () => {
     expect(r.sites[1]!.values.energy! / r.sites[0]!.values.energy!).toBeCloseTo(1.5, 1);
   });
 
+  it("adds billed energy to the cost only when every site has its price and an energy figure, and says which", () => {
+    const recs = [syntheticRecord({ site: 'a', median: 1000, watts: 300, seed: 1 }), syntheticRecord({ site: 'b', median: 1000, watts: 300, seed: 2 })];
+    const [c] = aggregate(recs);
+    const work = 2 * 2048 ** 3;
+    const base = rankSites(c!, { a: { nodeHourCost: 4, gpusPerNode: 4 }, b: { nodeHourCost: 4, gpusPerNode: 4 } }, parseWeights('cost=1'), work);
+    const priced = rankSites(c!, { a: { nodeHourCost: 4, gpusPerNode: 4, energyPricePerKWh: 0.2 }, b: { nodeHourCost: 4, gpusPerNode: 4, energyPricePerKWh: 0.4 } }, parseWeights('cost=1'), work);
+    const cost = (r: typeof base, site: string) => r.sites.find((s) => s.site === site)!.values;
+    for (const [site, price] of [['a', 0.2], ['b', 0.4]] as const) {
+      const v = cost(priced, site);
+      expect(v.cost! - cost(base, site).cost!).toBeCloseTo((v.energy! / 3.6e6) * price, 15);
+    }
+    expect(priced.note).toMatch(/cost = node-hour share × time \+ energy × energy price/);
+    const half = rankSites(c!, { a: { nodeHourCost: 4, gpusPerNode: 4, energyPricePerKWh: 0.2 }, b: { nodeHourCost: 4, gpusPerNode: 4 } }, parseWeights('cost=1'), work);
+    expect(cost(half, 'a').cost).toBe(cost(base, 'a').cost);
+    expect(half.note).toMatch(/time only: no energy price or energy figure for b/);
+  });
+
   it('rejects unknown criteria', () => {
     expect(() => parseWeights('speed=1')).toThrow(/Valid criteria: time, energy, cost, co2/);
   });
