@@ -334,7 +334,11 @@ function provenance(records: readonly RunRecord[]): ProvenanceRow[] {
       os: distinct<string>(rs, (r, add) => add(`${r.system.os.distro ?? r.system.os.platform} (kernel ${r.system.os.release}, ${r.system.os.arch})`)),
       cpus: distinct<string>(rs, (r, add) => add(`${r.system.cpu.model}, ${r.system.cpu.availableParallelism}/${r.system.cpu.logicalCores} cores, ${r.system.cpu.flags.join(' ')}`)),
       gpus: distinct<string>(rs, (r, add) => {
-        for (const g of r.system.gpus) add(`${g.name}${g.memoryMiB ? `, ${g.memoryMiB} MiB` : ''}${g.driver ? `, driver ${g.driver}` : ''}`);
+        for (const g of r.system.gpus)
+          add(
+            `${g.name}${g.memoryMiB ? `, ${g.memoryMiB} MiB` : ''}${g.driver ? `, driver ${g.driver}` : ''}${g.cuda ? `, CUDA ${g.cuda}` : ''}` +
+              `${g.powerLimitW ? `, power limit ${g.powerLimitW} W` : ''}${g.mig ? `, MIG ${g.mig}` : ''}${g.ecc ? `, ECC ${g.ecc}` : ''}`,
+          );
       }),
       node: distinct<string>(rs, (r, add) => add(r.system.node)),
       packages: distinct<string>(rs, (r, add) => {

@@ -101,6 +101,10 @@ const gpu = z.object({
   uuid: z.string().optional(),
   memoryMiB: z.number().optional(),
   driver: z.string().optional(),
+  cuda: z.string().optional(),
+  powerLimitW: z.number().optional(),
+  mig: z.string().optional(),
+  ecc: z.string().optional(),
 });
 
 export const systemSchema = z.object({

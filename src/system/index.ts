@@ -34,33 +34,58 @@ export interface GpuRow {
   uuid?: string;
   memoryMiB?: number;
   driver?: string;
+  /** The CUDA version the driver supports (nvidia-smi's header). */
+  cuda?: string;
+  powerLimitW?: number;
+  /** 'Enabled' / 'Disabled' as nvidia-smi says; absent where the GPU has no such mode. */
+  mig?: string;
+  ecc?: string;
 }
 
-export const NVIDIA_SMI_QUERY = ['--query-gpu=index,name,uuid,memory.total,driver_version', '--format=csv,noheader,nounits'];
+const BASIC_FIELDS = 'index,name,uuid,memory.total,driver_version';
+const FIELDS = `${BASIC_FIELDS},power.limit,mig.mode.current,ecc.mode.current`;
+export const NVIDIA_SMI_QUERY = [`--query-gpu=${FIELDS}`, '--format=csv,noheader,nounits'];
 
-/** Parses `nvidia-smi --query-gpu=index,name,uuid,memory.total,driver_version --format=csv,noheader,nounits`. */
-export function parseNvidiaSmiGpus(csv: string): GpuRow[] {
+/** nvidia-smi's "[N/A]" / "[Not Supported]" is no value. */
+const value = (f: string | undefined): string | undefined => (f && !/^\[.*\]$/.test(f) ? f : undefined);
+
+/** Parses `nvidia-smi --query-gpu=<FIELDS> --format=csv,noheader,nounits` (or the five basic fields of older drivers). */
+export function parseNvidiaSmiGpus(csv: string, cuda?: string): GpuRow[] {
   return csv
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean)
     .map((line) => {
-      const [index, name, uuid, mem, driver] = line.split(',').map((f) => f.trim());
-      const memoryMiB = Number(mem);
+      const [index, name, uuid, mem, driver, power, mig, ecc] = line.split(',').map((f) => f.trim());
+      const memoryMiB = Number(value(mem));
+      const powerLimitW = Number(value(power));
       return {
         index: Number(index),
         name: name ?? 'unknown',
-        ...(uuid ? { uuid } : {}),
-        ...(Number.isFinite(memoryMiB) ? { memoryMiB } : {}),
-        ...(driver ? { driver } : {}),
+        ...(value(uuid) ? { uuid: uuid! } : {}),
+        ...(value(mem) && Number.isFinite(memoryMiB) ? { memoryMiB } : {}),
+        ...(value(driver) ? { driver: driver! } : {}),
+        ...(cuda ? { cuda } : {}),
+        ...(value(power) && Number.isFinite(powerLimitW) ? { powerLimitW } : {}),
+        ...(value(mig) ? { mig: mig! } : {}),
+        ...(value(ecc) ? { ecc: ecc! } : {}),
       };
     });
 }
 
+/** "CUDA Version: 12.4" from nvidia-smi's plain header, or undefined. */
+export function parseCudaVersion(header: string): string | undefined {
+  return /CUDA Version:\s*([\d.]+)/.exec(header)?.[1];
+}
+
 async function gpus(): Promise<{ gpus: GpuRow[]; source: string }> {
   try {
-    const { stdout } = await run('nvidia-smi', NVIDIA_SMI_QUERY, { timeout: 15_000 });
-    return { gpus: parseNvidiaSmiGpus(stdout), source: 'nvidia-smi' };
+    // Older drivers refuse the whole query over one field they lack (e.g. mig.mode.current): ask for the basics then.
+    const { stdout } = await run('nvidia-smi', NVIDIA_SMI_QUERY, { timeout: 15_000 }).catch((err: { stdout?: string; stderr?: string }) =>
+      /not a valid field/i.test(`${err.stdout ?? ''}${err.stderr ?? ''}`) ? run('nvidia-smi', [`--query-gpu=${BASIC_FIELDS}`, '--format=csv,noheader,nounits'], { timeout: 15_000 }) : Promise.reject(err),
+    );
+    const cuda = await run('nvidia-smi', [], { timeout: 15_000 }).then((r) => parseCudaVersion(r.stdout), () => undefined);
+    return { gpus: parseNvidiaSmiGpus(stdout, cuda), source: 'nvidia-smi' };
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') return { gpus: [], source: 'none: nvidia-smi not found on PATH' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseNvidiaSmiGpus, relevantEnv, systemInfo } from '../../src/system/index.js';
+import { parseCudaVersion, parseNvidiaSmiGpus, relevantEnv, systemInfo } from '../../src/system/index.js';
 
 describe('parseNvidiaSmiGpus', () => {
   it('reads the CSV of `nvidia-smi --query-gpu=index,name,uuid,memory.total,driver_version --format=csv,noheader,nounits`', () => {
@@ -8,6 +8,19 @@ describe('parseNvidiaSmiGpus', () => {
     const gpus = parseNvidiaSmiGpus(csv);
     expect(gpus).toHaveLength(4);
     expect(gpus[3]).toEqual({ index: 3, name: 'NVIDIA A100-SXM4-40GB', uuid: 'GPU-00000003-aaaa-bbbb-cccc-dddddddddddd', memoryMiB: 40960, driver: '535.104.05' });
+  });
+
+  it('adds the power limit, MIG and ECC modes and the CUDA version, leaving out what the GPU does not have', () => {
+    // Constructed in the documented layout of --query-gpu=index,name,uuid,memory.total,driver_version,power.limit,
+    // mig.mode.current,ecc.mode.current (not recorded from a GPU): an H100 with ECC on, and a GPU without MIG.
+    const csv = '0, NVIDIA H100 80GB HBM3, GPU-11111111-2222-3333-4444-555555555555, 81559, 580.159.04, 700.00, Disabled, Enabled\n1, NVIDIA L40S, GPU-66666666-7777-8888-9999-000000000000, 46068, 580.159.04, 350.00, [N/A], [N/A]\n';
+    const header = '| NVIDIA-SMI 580.159.04             Driver Version: 580.159.04     CUDA Version: 13.0     |';
+    const [h100, l40s] = parseNvidiaSmiGpus(csv, parseCudaVersion(header));
+    expect(h100).toEqual({ index: 0, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-11111111-2222-3333-4444-555555555555', memoryMiB: 81559, driver: '580.159.04', cuda: '13.0', powerLimitW: 700, mig: 'Disabled', ecc: 'Enabled' });
+    expect(l40s).not.toHaveProperty('mig');
+    expect(l40s).not.toHaveProperty('ecc');
+    expect(l40s!.powerLimitW).toBe(350);
+    expect(parseCudaVersion('no GPU header here')).toBeUndefined();
   });
 });
 
