@@ -63,7 +63,7 @@ export function scalingChart(title: string, param: string, sections: BenchmarkSe
       }),
   );
   const xs = new Set(values.map((v) => v.x as number));
-  if (xs.size < 3) return null;
+  if (xs.size < 2) return null; // two batch sizes already show a trend worth seeing
   const min = Math.min(...xs);
   const max = Math.max(...xs);
   const unit = sections[0]!.metric.unit;

@@ -123,7 +123,7 @@ function scaling(m: ReportModel, charts: Charts): string {
       if (div) out.push(div);
     }
   }
-  return `<section id="scaling"><h2>Scaling</h2>${out.length ? out.join('') : '<p>No benchmark was run at three or more values of a numeric parameter.</p>'}</section>`;
+  return `<section id="scaling"><h2>Scaling</h2>${out.length ? out.join('') : '<p>No benchmark was run at two or more values of a numeric parameter.</p>'}</section>`;
 }
 
 function variability(m: ReportModel, charts: Charts): string {

@@ -77,7 +77,9 @@ describe('HTML report in a real browser', () => {
     const records = federation();
     const references = referencesFileSchema.parse({ references: [{ benchmark: 'gemm', device: 'A100', value: 14000, unit: 'GFLOP/s', tolerance: { rel: 0.1 } }] }).references;
     const file = path.join(dir, 'federation.html');
-    const written = await writeReport(records, file, { title: `Federation <b>${HOSTILE}</b>`, references, workloads: ['gemm'] }, ['csv', 'json', 'md']);
+    // vega's profile declares its peaks (they take precedence); the other sites' come from the datasheet
+    const facts = { vega: { gpusPerNode: 4, peaks: { label: 'A100 (vega profile)', tflops: { fp32: 20 }, bandwidthGBs: 1555, source: 'site profile vega (facts.peak)' } } };
+    const written = await writeReport(records, file, { title: `Federation <b>${HOSTILE}</b>`, references, workloads: ['gemm'], facts }, ['csv', 'json', 'md']);
     const check = await openReport(browser, file, path.join(ARTIFACTS, 'report-federation.png'));
 
     expect(check.errors).toEqual([]);
@@ -92,6 +94,10 @@ describe('HTML report in a real browser', () => {
     for (const heading of ['Overview', 'Benchmarks', 'Energy', 'Kernels against peak', 'Scaling', 'Node variability', 'Whole nodes', 'Acceptance', 'Recommendation', 'Appendix: provenance', 'Method']) {
       expect(check.text).toContain(heading);
     }
+    // the sections have content, not only their headings
+    expect(check.text).toMatch(/meluxina\s+A100 40 GB\s+\S+ GFLOP\/s\s+19 ?500 \(FP32 \(non-tensor\) peak\)\s+\d+\.\d%\s+NVIDIA A100 datasheet/);
+    expect(check.text).toContain('site profile vega (facts.peak)');
+    expect(check.text).not.toContain('No benchmark was run at two or more values');
     expect(check.text).toContain(HOSTILE); // shown literally
     expect(check.text).toContain('</script><script>alert("error")</script>');
     expect(check.text).toMatch(/vega-gpu03 \(−\d+\.\d%\)/); // the straggler is named
