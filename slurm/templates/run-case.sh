@@ -1,1 +1,1 @@
-  "${fedbench[@]}" run --suite "$suite" --campaign {{campaignQuoted}} --out "$out" || status=$?
+  "${fedbench[@]}" run --suite "$suite" --campaign {{campaignQuoted}} --out "$out"{{estimate}} || status=$?

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
+import type { EnergySource } from '../energy/index.js';
 import { InputError } from '../errors.js';
 import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
@@ -17,6 +18,16 @@ function defaultCampaign(): string {
   return `local-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
 }
 
+/** Sources fedbench run can meter with (sacct is joined later by collect; the estimate has its own flag). */
+const METER_SOURCES = ['nvml', 'nvidia-smi', 'rapl', 'pm_counters'] as const;
+
+function excludedSources(names: string[]): EnergySource[] {
+  const list = names.map((n) => n.trim()).filter(Boolean);
+  const bad = list.filter((n) => !(METER_SOURCES as readonly string[]).includes(n));
+  if (bad.length) throw new InputError(`unknown energy source '${bad[0]}' in --exclude-energy / FEDBENCH_ENERGY_EXCLUDE. Valid sources: ${METER_SOURCES.join(', ')}`);
+  return list as EnergySource[];
+}
+
 export function runCommand(): Command {
   return new Command('run')
     .description('run a suite on this machine and write one run record per case')
@@ -30,6 +41,7 @@ export function runCommand(): Command {
     .option('--json', 'print the records as JSON on stdout (no progress, no table)')
     .option('--estimate-tdp <watts>', 'when no energy source measures, estimate energy as this declared power × time (labelled method: estimate)', positiveNumberOption)
     .option('--estimate-utilisation <fraction>', 'with --estimate-tdp: fraction of the declared power assumed drawn (default 1)', positiveNumberOption)
+    .option('--exclude-energy <source...>', `energy sources not to use: ${METER_SOURCES.join(', ')} (default: $FEDBENCH_ENERGY_EXCLUDE, comma-separated; for a source known to be wrong here)`)
     .option('--model <file.onnx>', 'benchmark this ONNX model on onnxruntime (instead of --suite)')
     .option('--input <name=dims...>', 'with --model: dimensions of an input, e.g. pixel_values=1x3x224x224 (repeat per input; NAME=scalar=VALUE fills a scalar)', collect, [] as string[])
     .option('--scenario <name>', 'with --model: offline | single-stream | server', 'offline')
@@ -37,10 +49,11 @@ export function runCommand(): Command {
     .option('--qps <rate>', 'with --model, server: target queries per second', positiveNumberOption)
     .option('--p99-bound <ms>', 'with --model, server: p99 latency bound in ms (default 100)', positiveNumberOption)
     .option('--find-max-qps', 'with --model, server: search for the highest rate whose p99 meets the bound')
-    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean; estimateTdp?: number; estimateUtilisation?: number }) => {
+    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean; estimateTdp?: number; estimateUtilisation?: number; excludeEnergy?: string[] }) => {
       if (opts.estimateUtilisation !== undefined && (opts.estimateTdp === undefined || opts.estimateUtilisation > 1)) {
         throw new InputError('--estimate-utilisation needs --estimate-tdp and must be at most 1');
       }
+      const exclude = excludedSources(opts.excludeEnergy ?? (process.env.FEDBENCH_ENERGY_EXCLUDE ? process.env.FEDBENCH_ENERGY_EXCLUDE.split(',') : []));
       const suite = opts.model
         ? await modelSuite({ model: opts.model, input: opts.input, scenario: opts.scenario, ...(opts.batch.length ? { batch: opts.batch } : {}), ...(opts.findMaxQps ? { findMaxQps: true } : {}), ...(opts.qps ? { targetQps: opts.qps } : {}), ...(opts.p99Bound ? { p99BoundMs: opts.p99Bound } : {}) })
         : loadSuite(opts.suite);
@@ -72,7 +85,7 @@ export function runCommand(): Command {
         campaign,
         out,
         ...(opts.threads ? { threads: opts.threads } : {}),
-        ...(opts.estimateTdp ? { energy: { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } } } : {}),
+        ...(opts.estimateTdp || exclude.length ? { energy: { ...(exclude.length ? { exclude } : {}), ...(opts.estimateTdp ? { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } } : {}) } } : {}),
         events: {
           caseStart: (c, i) => {
             current = c.id;

@@ -238,8 +238,10 @@ async function collectTask(
         continue;
       }
       const record: RunRecord = { ...verdict.record, site: site.name, slurm: slurmFields(entry, ref, st, worker) };
-      // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included)
-      if (record.energy.status === 'unavailable' && st.consumedEnergyJ !== null && expected.size === 1 && worker === null && st.elapsedSeconds) {
+      // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included);
+      // a measurement, it replaces nothing measured but does replace an estimate from declared power
+      const estimated = record.energy.status === 'measured' && record.energy.method === 'estimate';
+      if ((record.energy.status === 'unavailable' || estimated) && st.consumedEnergyJ !== null && expected.size === 1 && worker === null && st.elapsedSeconds) {
         record.energy = {
           status: 'measured',
           source: 'slurm sacct ConsumedEnergyRaw',
@@ -263,7 +265,7 @@ async function collectTask(
               note: 'the whole job as Slurm accounted it: start-up, verification and warm-up included, not only the measured window',
             },
           ],
-          unavailable: [{ source: 'fedbench meters', reason: verdict.record.energy.status === 'unavailable' ? verdict.record.energy.reason : '' }],
+          unavailable: [{ source: 'fedbench meters', reason: verdict.record.energy.status === 'unavailable' ? verdict.record.energy.reason : `only an estimate from declared power (${verdict.record.energy.joules.toFixed(1)} J), replaced by the scheduler's measurement` }],
         };
       }
       runRecordSchema.parse(record);

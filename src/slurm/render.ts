@@ -76,6 +76,15 @@ export function directives(site: Site, job: ArrayJob): string[] {
   return d;
 }
 
+/**
+ * ` --estimate-tdp W` from the profile's declared GPU TDP × the GPUs one run uses: a figure for cases no meter
+ * measures on the node (fedbench run uses it only then, labelled method: estimate). Empty without a TDP.
+ */
+export function estimateOption(site: Site, gpus: number): string {
+  const tdp = site.facts.peak.tdpWatts;
+  return tdp && gpus > 0 ? ` --estimate-tdp ${tdp * gpus}` : '';
+}
+
 export function renderArrayScript(site: Site, job: ArrayJob, dir = TEMPLATES_DIR): string {
   checkScriptPath(job.campaignDir, `working directory of site ${site.name}`);
   if (job.node !== undefined && !/^[A-Za-z0-9_.-]+$/.test(job.node)) throw new InputError(`bad node name '${job.node}'`);
@@ -84,9 +93,10 @@ export function renderArrayScript(site: Site, job: ArrayJob, dir = TEMPLATES_DIR
     ...Object.entries(site.env).map(([k, v]) => exportLine(k, v)),
   ].join('\n');
   const workers = site.facts.gpu.perNode;
+  const estimate = estimateOption(site, job.wholeNode ? 1 : site.scheduler.gpus.perJob);
   const runCase = job.wholeNode
-    ? fill(template('run-case-whole-node.sh', dir), { workers: String(workers), cpusPerWorker: String(site.scheduler.cpusPerGpu ?? 1), campaignQuoted: quoteWord(job.campaign) }, 'run-case-whole-node.sh')
-    : fill(template('run-case.sh', dir), { campaignQuoted: quoteWord(job.campaign) }, 'run-case.sh');
+    ? fill(template('run-case-whole-node.sh', dir), { workers: String(workers), cpusPerWorker: String(site.scheduler.cpusPerGpu ?? 1), campaignQuoted: quoteWord(job.campaign), estimate }, 'run-case-whole-node.sh')
+    : fill(template('run-case.sh', dir), { campaignQuoted: quoteWord(job.campaign), estimate }, 'run-case.sh');
   return fill(
     template('array.sbatch', dir),
     {

@@ -122,6 +122,15 @@ describe('numeric options', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/option '--qps <rate>' argument 'fast' is invalid. expected a positive number/);
   });
+
+  it('an unknown energy source to exclude is a usage error listing the valid ones, from the flag or the environment', async () => {
+    const r = await fedbench(['run', '--bench', 'gemm', '--exclude-energy', 'rapl', 'watts']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown energy source 'watts' in --exclude-energy / FEDBENCH_ENERGY_EXCLUDE. Valid sources: nvml, nvidia-smi, rapl, pm_counters");
+    const e = await fedbench(['run', '--bench', 'gemm'], { env: { FEDBENCH_ENERGY_EXCLUDE: 'rapl,sacct' } });
+    expect(e.code).toBe(2);
+    expect(e.stderr).toContain("unknown energy source 'sacct'");
+  });
 });
 
 describe('--estimate-tdp', () => {

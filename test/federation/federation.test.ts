@@ -245,6 +245,22 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
     expect(recordFiles(resultsOf('main')).map((f) => [f, statSync(path.join(resultsOf('main'), f)).mtimeMs])).toEqual(before);
   });
 
+  it("the scheduler's energy replaces an estimate: a job whose meters measured nothing gets sacct's ConsumedEnergyRaw", async () => {
+    // alpha's node meters are excluded for this profile, so the job has only the estimate from the profile's TDP;
+    // Slurm's pm_counters plugin still accounts the job (500 W written by this test)
+    variant('alpha', 'alpha-sacct', (p) => (p.env = { ...p.env, FEDBENCH_ENERGY_EXCLUDE: 'pm_counters' }));
+    expect((await cli(['submit', '--suite', suite('tiny', [32], QUICK), '--sites', 'alpha-sacct', '--campaign', 'sacct-energy'])).code).toBe(0);
+    const j = await journalOf('sacct-energy');
+    expect(readFileSync(j.sites['alpha-sacct']!.jobs[0]!.script, 'utf8')).toContain('--estimate-tdp 400');
+    const c = await cli(['collect', 'sacct-energy', '--wait', '--interval', '1', '--timeout', '90']);
+    expect(c.code, c.stdout + c.stderr).toBe(0);
+    const [r] = (await readRecords(resultsOf('sacct-energy'))).records;
+    expect(r!.energy).toMatchObject({ status: 'measured', method: 'scheduler', source: 'slurm sacct ConsumedEnergyRaw', scope: ['node'] });
+    const e = r!.energy as Extract<RunRecord['energy'], { status: 'measured' }>;
+    expect(e.joules).toBe(r!.slurm!['consumedEnergyJ']);
+    expect(e.unavailable?.[0]?.reason).toMatch(/^only an estimate from declared power \(\d+\.\d J\), replaced by the scheduler's measurement$/);
+  });
+
   it('collection resumes after fedbench dies at any point: nothing lost, nothing doubled', async () => {
     const s = suite('tiny', [8, 16, 24, 32], QUICK);
     expect((await cli(['submit', '--suite', s, '--sites', 'alpha,beta', '--campaign', 'resume'])).code).toBe(0);

@@ -91,6 +91,12 @@ describe('renderArrayScript', () => {
     expect(w).toContain('srun --ntasks=4');
     expect(renderArrayScript(site, { ...job, node: 'n17' })).toContain('#SBATCH --nodelist=n17');
   });
+  it("passes the profile's GPU TDP × the run's GPUs as the estimate for cases no meter measures", () => {
+    expect(renderArrayScript(site, job)).not.toContain('--estimate-tdp'); // no TDP declared
+    const t = parseSite(PROFILE.replace('gpu: { model: A100, perNode: 4 }', 'gpu: { model: A100, perNode: 4 }\n  peak: { tdpWatts: 400 }'), 's1.yaml');
+    expect(renderArrayScript(t, job)).toContain('--out "$out" --estimate-tdp 800 ||'); // 2 GPUs per job
+    expect(renderArrayScript(t, { ...job, wholeNode: true })).toMatch(/run --campaign c1 --estimate-tdp 400 \|\|/); // one GPU per worker
+  });
   it('refuses a working directory that cannot sit in an #SBATCH line', () => {
     expect(() => renderArrayScript(site, { ...job, campaignDir: '/work/u s/c1' })).toThrow(/absolute path/);
     expect(() => parseSite(PROFILE.replace('partition: gpu', 'partition: "gpu\\n#SBATCH --x"'), 'p.yaml')).toThrow(/p.yaml:3:\d+: scheduler.partition/);
