@@ -118,7 +118,7 @@ export function peakChart(rows: PeakRow[]): Spec | null {
       yOffset: { field: 'site', type: 'nominal' },
       x: { field: 'fraction', type: 'quantitative', axis: { format: '%' }, title: 'of peak' },
       color: { field: 'site', type: 'nominal' },
-      tooltip: [{ field: 'case' }, { field: 'site' }, { field: 'device' }, { field: 'what' }, { field: 'fraction', format: '.1%' }],
+      tooltip: [{ field: 'case' }, { field: 'site' }, { field: 'device' }, { field: 'what' }, { field: 'fraction', format: '.1%' }, { field: 'bound' }, { field: 'ofRoof', format: '.1%', title: 'of roof' }],
     },
   };
 }

@@ -107,9 +107,20 @@ function energy(m: ReportModel, charts: Charts): string {
 }
 
 function peaks(m: ReportModel, charts: Charts): string {
-  const rows = m.peaks.rows.map((r) => [esc(r.case), esc(r.site), esc(r.device), `${num(r.median)} ${esc(r.unit)}`, `${num(r.peak)} (${esc(r.what)})`, pct(r.fraction), esc(r.source)]);
+  const rows = m.peaks.rows.map((r) => [
+    esc(r.case),
+    esc(r.site),
+    esc(r.device),
+    `${num(r.median)} ${esc(r.unit)}`,
+    `${num(r.peak)} (${esc(r.what)})`,
+    pct(r.fraction),
+    r.intensity === null ? '—' : `${num(r.intensity)} FLOP/B`,
+    r.roof === null ? '—' : `${num(r.roof)} (${r.bound}-bound)`,
+    r.ofRoof === null ? '—' : pct(r.ofRoof),
+    esc(r.source),
+  ]);
   const notes = m.peaks.notes.length ? `<ul>${m.peaks.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
-  return `<section id="peaks"><h2>Kernels against peak</h2>${rows.length ? charts.add(peakChart(m.peaks.rows)) + table(['case', 'site', 'device', 'median', 'peak', 'fraction', 'source'], rows) : '<p>No GPU kernel result with a known peak.</p>'}${notes}</section>`;
+  return `<section id="peaks"><h2>Kernels against peak</h2>${rows.length ? charts.add(peakChart(m.peaks.rows)) + table(['case', 'site', 'device', 'median', 'peak', 'of peak', 'intensity', 'roof min(peak, intensity × bandwidth)', 'of roof', 'source'], rows) : '<p>No GPU kernel result with a known peak.</p>'}${notes}</section>`;
 }
 
 function scaling(m: ReportModel, charts: Charts): string {

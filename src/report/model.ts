@@ -104,6 +104,13 @@ export interface PeakRow {
   what: string;
   fraction: number;
   source: string;
+  /** Roofline, where the kernel's least memory traffic and the device's bandwidth are known: arithmetic
+   * intensity (FLOP per byte), the attainable min(peak, intensity × bandwidth), which bound it is, and the
+   * median as a fraction of it. */
+  intensity: number | null;
+  roof: number | null;
+  bound: 'compute' | 'memory' | null;
+  ofRoof: number | null;
 }
 
 export interface TrainingRow {
@@ -269,7 +276,25 @@ function peakSection(cases: CaseSeries[], records: readonly RunRecord[], facts: 
       }
       const p = peakFor(c.benchmark.workload, c.benchmark.params, c.metric.unit, peaks);
       if (!p) continue;
-      rows.push({ case: c.case, site: s.site, device: peaks.label, median: s.stats.median, unit: c.metric.unit, peak: p.value, what: p.what, fraction: s.stats.median / p.value, source: peaks.source });
+      const bytes = r.work?.bytesPerCall;
+      const intensity = bytes && r.work && c.metric.unit === 'GFLOP/s' ? r.work.perCall / bytes : null;
+      const memoryRoof = intensity !== null && peaks.bandwidthGBs ? intensity * peaks.bandwidthGBs : null; // GB/s × FLOP/B = GFLOP/s
+      const roof = memoryRoof !== null ? Math.min(p.value, memoryRoof) : null;
+      rows.push({
+        case: c.case,
+        site: s.site,
+        device: peaks.label,
+        median: s.stats.median,
+        unit: c.metric.unit,
+        peak: p.value,
+        what: p.what,
+        fraction: s.stats.median / p.value,
+        source: peaks.source,
+        intensity,
+        roof,
+        bound: roof === null ? null : roof < p.value ? 'memory' : 'compute',
+        ofRoof: roof ? s.stats.median / roof : null,
+      });
     }
   }
   return { rows, notes: [...notes] };

@@ -146,7 +146,8 @@ export const runRecordSchema = z.object({
     fallbacks: z.array(z.object({ backend: z.string(), reason: z.string() })),
   }),
   metric,
-  work: z.object({ perCall: z.number(), note: z.string() }).optional(),
+  /** bytesPerCall: least memory traffic of one call (kernels with a FLOP count), for the report's roofline. */
+  work: z.object({ perCall: z.number(), note: z.string(), bytesPerCall: z.number().optional() }).optional(),
   verification: z
     .object({ params: z.record(z.string(), z.unknown()), passed: z.boolean(), worstExcess: z.number().nullable(), tolerance: z.object({ abs: z.number(), rel: z.number() }) })
     .optional(),

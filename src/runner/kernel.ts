@@ -54,7 +54,7 @@ export async function executeKernel(w: KernelWorkload, ctx: ExecuteContext<Recor
       metric: w.metric,
       samples: m.iterationSeconds.map((s) => work / s / 1e9),
       iterationSeconds: m.iterationSeconds,
-      work: { perCall: work, note: w.workNote },
+      work: { perCall: work, note: w.workNote, ...(w.bytes && w.metric.unit === 'GFLOP/s' ? { bytesPerCall: w.bytes(p) } : {}) },
       verification,
       secondary: [{ name: 'time per call', unit: 's', direction: 'lower', stats: summarize(m.iterationSeconds) }],
       measurement: measurementSummary(m, ctx.rules),

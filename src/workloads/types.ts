@@ -154,6 +154,8 @@ export interface KernelWorkload<P extends Record<string, unknown> = Record<strin
   work(p: P): number;
   /** What `work` counts, stated in every record. */
   workNote: string;
+  /** Least memory traffic of one call in bytes (inputs read and outputs written once), for a roofline; omit if not meaningful. */
+  bytes?(p: P): number;
   /** A small case of the same shape of problem, checked against the reference before timing. */
   verifyParams(p: P): P;
   inputs(p: P, seed: number): Inputs;

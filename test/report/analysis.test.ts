@@ -234,4 +234,19 @@ describe('datasheet peaks', () => {
     expect(peakFor('gemm', { dtype: 'fp16' }, 'GFLOP/s', h100)).toEqual({ value: 989_400, what: 'FP16 tensor-core peak' });
     expect(peakFor('bandwidth', {}, 'GB/s', peaksForGpu('NVIDIA H200')!)).toEqual({ value: 4800, what: 'memory bandwidth' });
   });
+
+  it('put each kernel under its roof: min(peak, intensity × bandwidth), memory-bound for a small GEMM', () => {
+    const gemm = (n: number, median: number) => {
+      const r = syntheticRecord({ site: 's', params: { n, dtype: 'fp32' }, median, gpu: 'NVIDIA A100-SXM4-40GB' });
+      return { ...r, work: { perCall: 2 * n ** 3, note: '2·n³', bytesPerCall: 3 * n * n * 4 } };
+    };
+    const rows = buildReportModel([gemm(64, 8000), gemm(2048, 15000)]).peaks.rows;
+    const small = rows.find((r) => r.case.includes('n=64'))!;
+    const large = rows.find((r) => r.case.includes('n=2048'))!;
+    expect(small.intensity).toBeCloseTo(64 / 6, 9); // 2n³ FLOP over 3n² fp32 values
+    expect(small).toMatchObject({ bound: 'memory' });
+    expect(small.roof).toBeCloseTo((64 / 6) * 1555, 6); // below the 19.5 TFLOP/s peak
+    expect(small.ofRoof).toBeCloseTo(small.median / small.roof!, 12);
+    expect(large).toMatchObject({ bound: 'compute', roof: 19_500 });
+  });
 });

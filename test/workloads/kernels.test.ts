@@ -62,6 +62,7 @@ describe('runCase', () => {
     expect(r.verification?.passed).toBe(true);
     expect(r.samples.length).toBe(r.iterationSeconds.length);
     r.samples.forEach((g, i) => expect(g).toBeCloseTo((2 * 64 ** 3) / r.iterationSeconds[i]! / 1e9, 6));
+    expect(r.work).toMatchObject({ perCall: 2 * 64 ** 3, bytesPerCall: 3 * 64 * 64 * 4 }); // for the report's roofline
     expect(r.energy.status).toBe('unavailable');
   });
 

@@ -19,6 +19,7 @@ export const attention: KernelWorkload<AttentionParams> = {
   params,
   metric: { name: 'throughput', unit: 'GFLOP/s', direction: 'higher' },
   work: (p) => 4 * p.batch * p.heads * p.seq * p.seq * p.dhead,
+  bytes: (p) => 4 * 4 * p.batch * p.heads * p.seq * p.dhead, // Q, K, V read and the output written
   workNote: '4·B·H·S²·D FLOP per call: the two matrix products only (scaling and softmax not counted)',
   verifyParams: (p) => ({ batch: 1, heads: Math.min(p.heads, 2), seq: Math.min(p.seq, 7), dhead: Math.min(p.dhead, 5) }),
   inputs: (p, seed) => {

@@ -20,6 +20,7 @@ export const conv2d: KernelWorkload<Conv2dParams> = {
   params,
   metric: { name: 'throughput', unit: 'GFLOP/s', direction: 'higher' },
   work: (p) => 2 * p.batch * p.filters * p.size * p.size * p.channels * p.kernel * p.kernel,
+  bytes: (p) => 4 * (p.batch * p.channels * p.size * p.size + p.filters * p.channels * p.kernel * p.kernel + p.batch * p.filters * p.size * p.size),
   workNote: '2·N·K·H·W·C·R·S FLOP per call (direct-convolution count, padding included)',
   verifyParams: (p) => ({ batch: 1, channels: Math.min(p.channels, 3), size: Math.min(p.size, 9), filters: Math.min(p.filters, 4), kernel: p.kernel }),
   inputs: (p, seed) => ({

@@ -16,6 +16,7 @@ export const gemm: KernelWorkload<GemmParams> = {
   params,
   metric: { name: 'throughput', unit: 'GFLOP/s', direction: 'higher' },
   work: ({ n }) => 2 * n ** 3,
+  bytes: ({ n, dtype }) => 3 * n * n * (dtype === 'fp16' ? 2 : 4),
   workNote: '2·n³ FLOP per call (multiply-add counted as 2)',
   // 67 is odd and not a multiple of any tile size, so edge handling is exercised.
   verifyParams: (p) => ({ ...p, n: Math.min(p.n, 67) }),
