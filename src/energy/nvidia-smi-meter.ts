@@ -90,12 +90,7 @@ export class NvidiaSmiMeter implements EnergyMeter {
 
   /** Lists the visible GPUs and finds a power field they report; throws with the reason otherwise. */
   static async open(binary: string, intervalMs: number, visibleDevices: string | undefined): Promise<NvidiaSmiMeter> {
-    // A driver that lacks the default-clock field refuses the whole query: list without it (max clock as reference).
-    const { stdout } = await run(binary, [`--query-gpu=${LIST_FIELDS}`, '--format=csv,noheader,nounits'], { timeout: 15_000 }).catch((err: { stdout?: string; stderr?: string }) =>
-      /not a valid field/i.test(`${err.stdout ?? ''}${err.stderr ?? ''}`)
-        ? run(binary, [`--query-gpu=${LIST_FIELDS.replace(',clocks.default_applications.graphics', '')}`, '--format=csv,noheader,nounits'], { timeout: 15_000 })
-        : Promise.reject(err),
-    );
+    const { stdout } = await run(binary, [`--query-gpu=${LIST_FIELDS}`, '--format=csv,noheader,nounits'], { timeout: 15_000 });
     const listed = stdout
       .split('\n')
       .map((l) => l.split(',').map((x) => x.trim()))
