@@ -1,5 +1,5 @@
 // GPU state during the window (clocks, temperature, utilisation, throttling, other processes), summarised,
-// with the warnings that make a figure suspect: nvbench's rule (SM clock below 75% of the default clock, else of the maximum) and a
+// with the warnings that make a figure suspect: nvbench's rule (SM clock below 75% of the maximum) and a
 // GPU shared with other processes.
 import type { GpuTelemetry } from './types.js';
 
@@ -37,8 +37,6 @@ export interface GpuIdentity {
   name: string;
   uuid?: string;
   maxSmClockMHz: number | null;
-  /** The default applications clock (what the GPU runs at unless throttled or boosted); nvbench's reference. */
-  defaultSmClockMHz?: number | null;
   powerLimitWatts: number | null;
   otherProcesses: number | null;
 }
@@ -70,13 +68,11 @@ export function summariseGpu(id: GpuIdentity, samples: readonly GpuSample[]): { 
   };
   const warnings: string[] = [];
   const label = `GPU ${id.index} (${id.name})`;
-  // nvbench's rule: below 75% of the default clock; where the driver does not say it, of the maximum (stricter).
-  const reference = id.defaultSmClockMHz ? { mhz: id.defaultSmClockMHz, what: 'default' } : id.maxSmClockMHz ? { mhz: id.maxSmClockMHz, what: 'maximum' } : null;
-  if (telemetry.smClockMHz && reference) {
+  if (telemetry.smClockMHz && id.maxSmClockMHz) {
     const low = telemetry.smClockMHz.min;
-    if (low < THROTTLE_THRESHOLD * reference.mhz) {
+    if (low < THROTTLE_THRESHOLD * id.maxSmClockMHz) {
       const why = telemetry.throttleReasons.length ? `; throttle reasons: ${telemetry.throttleReasons.join(', ')}` : '';
-      warnings.push(`${label} throttled: SM clock fell to ${low} MHz, ${((low / reference.mhz) * 100).toFixed(0)}% of its ${reference.mhz} MHz ${reference.what} (below ${THROTTLE_THRESHOLD * 100}%)${why}`);
+      warnings.push(`${label} throttled: SM clock fell to ${low} MHz, ${((low / id.maxSmClockMHz) * 100).toFixed(0)}% of its ${id.maxSmClockMHz} MHz maximum (below ${THROTTLE_THRESHOLD * 100}%)${why}`);
     }
   }
   if (id.otherProcesses) warnings.push(`${label} was shared: ${id.otherProcesses} other compute process(es) ran on it during the measurement`);

@@ -16,7 +16,7 @@ import { selectVisible } from './visible-devices.js';
 const run = promisify(execFile);
 
 export const SAMPLE_FIELDS = ['timestamp', 'index', 'POWER', 'clocks.sm', 'clocks.mem', 'temperature.gpu', 'utilization.gpu', 'clocks_throttle_reasons.active'];
-const LIST_FIELDS = 'index,name,uuid,clocks.max.sm,power.limit,clocks.default_applications.graphics';
+const LIST_FIELDS = 'index,name,uuid,clocks.max.sm,power.limit';
 
 export interface SmiSample extends GpuSample {
   /** Wall-clock seconds since the epoch. */
@@ -97,7 +97,7 @@ export class NvidiaSmiMeter implements EnergyMeter {
       .filter((f) => f.length >= 5 && num(f[0]) !== undefined)
       .map((f): GpuIdentity => {
         const limit = num(f[4]);
-        return { index: num(f[0])!, name: f[1]!, uuid: f[2]!, maxSmClockMHz: num(f[3]) ?? null, defaultSmClockMHz: num(f[5]) ?? null, powerLimitWatts: limit ?? null, otherProcesses: null };
+        return { index: num(f[0])!, name: f[1]!, uuid: f[2]!, maxSmClockMHz: num(f[3]) ?? null, powerLimitWatts: limit ?? null, otherProcesses: null };
       });
     const gpus = selectVisible(listed, visibleDevices);
     if (!gpus.length) throw new Error(listed.length ? `none of the ${listed.length} GPU(s) is in CUDA_VISIBLE_DEVICES=${visibleDevices}` : 'nvidia-smi lists no GPU');

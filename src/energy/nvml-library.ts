@@ -54,11 +54,6 @@ export class NvmlLibrary {
       utilization: f('int nvmlDeviceGetUtilizationRates(nvmlDevice_t device, _Out_ nvmlUtilization_t *utilization)'),
       throttle: f('int nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t device, _Out_ unsigned long long *reasons)'),
     };
-    try {
-      this.fn.defaultClock = f('int nvmlDeviceGetDefaultApplicationsClock(nvmlDevice_t device, int type, _Out_ unsigned int *clock)');
-    } catch {
-      /* not in every NVML (nor in a stand-in): the maximum clock is the reference then */
-    }
     // _v3 since driver 510; older drivers only have _v2 (same record layout).
     for (const v of ['_v3', '_v2']) {
       try {
@@ -131,10 +126,6 @@ export class NvmlLibrary {
   }
   maxClockMHz(d: NvmlDevice, type: number): number {
     return Number(this.out('nvmlDeviceGetMaxClockInfo', 'maxClock', d, type));
-  }
-  defaultClockMHz(d: NvmlDevice, type: number): number {
-    if (!this.fn.defaultClock) throw new Error('nvmlDeviceGetDefaultApplicationsClock is not in this NVML');
-    return Number(this.out('nvmlDeviceGetDefaultApplicationsClock', 'defaultClock', d, type));
   }
   temperatureC(d: NvmlDevice): number {
     return Number(this.out('nvmlDeviceGetTemperature', 'temperature', d, NVML_TEMPERATURE_GPU));

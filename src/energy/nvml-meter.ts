@@ -60,7 +60,6 @@ export class NvmlMeter implements EnergyMeter {
             name: maybe(() => nvml.name(handle)) ?? 'unknown',
             ...(uuid ? { uuid } : {}),
             maxSmClockMHz: maybe(() => nvml.maxClockMHz(handle, NVML_CLOCK_SM)) ?? null,
-            defaultSmClockMHz: maybe(() => nvml.defaultClockMHz(handle, NVML_CLOCK_SM)) ?? null,
             powerLimitWatts: limit === undefined ? null : limit / 1000,
             otherProcesses: null,
           },
