@@ -1,5 +1,5 @@
 // GPU state during the window (clocks, temperature, utilisation, throttling, other processes), summarised,
-// with the warnings that make a figure suspect: nvbench's rule (SM clock below 75% of the maximum) and a
+// with the warnings that make a figure suspect: nvbench's rule (SM clock below 75% of the maximum; nvbench's "default" clock is cudaDeviceProp::clockRate, the maximum boost) and a
 // GPU shared with other processes.
 import type { GpuTelemetry } from './types.js';
 
