@@ -60,7 +60,7 @@ export interface SiteSeries {
   /** Watts and joules per call where records measured energy (mean over records). */
   /** Joules per call: per sample for training and Offline, per query for SingleStream and Server. Coverage is the
    * least of the records' (the share of the window the readings cover); scope, the domains the totals include. */
-  energy: { avgWatts: number; joulesPerCall: number; methods: string[]; coverage: number; scope: string[] } | null;
+  energy: { avgWatts: number; joulesPerCall: number; methods: string[]; coverage: number; scope: string[]; estimated: boolean } | null;
   gpus: string[];
   cpus: string[];
 }
@@ -80,6 +80,7 @@ function energyOf(records: RunRecord[]): SiteSeries['energy'] {
   let coverage = 1;
   const methods = new Set<string>();
   const scope = new Set<string>();
+  let estimated = false;
   for (const r of measured) {
     const e = r.energy as Extract<RunRecord['energy'], { status: 'measured' }>;
     watts += e.avgWatts;
@@ -92,8 +93,9 @@ function energyOf(records: RunRecord[]): SiteSeries['energy'] {
     coverage = Math.min(coverage, e.coverage);
     for (const d of e.scope ?? []) scope.add(d);
     methods.add(`${e.source} (${e.method})`);
+    estimated ||= e.method === 'estimate';
   }
-  return { avgWatts: watts / measured.length, joulesPerCall: jpc / measured.length, methods: [...methods], coverage, scope: [...scope] };
+  return { avgWatts: watts / measured.length, joulesPerCall: jpc / measured.length, methods: [...methods], coverage, scope: [...scope], estimated };
 }
 
 export function aggregate(records: readonly RunRecord[]): CaseSeries[] {

@@ -66,7 +66,8 @@ export function rankSites(c: CaseSeries, facts: Record<string, SiteFacts>, weigh
   for (const s of sites) {
     const t = secondsPerCall(s, workPerCall);
     const f = facts[s.site] ?? {};
-    const joules = s.energy?.joulesPerCall ?? null;
+    // an estimate from declared power is shown in the energy section, but not ranked against measurements
+    const joules = s.energy && !s.energy.estimated ? s.energy.joulesPerCall : null;
     // A single-device case pays one GPU's share of the node; a CPU-only site pays the whole node.
     const share = f.gpusPerNode ? f.nodeHourCost! / f.gpusPerNode : f.nodeHourCost!;
     const cost = t !== null && f.nodeHourCost !== undefined ? (t / 3600) * share : null;
@@ -95,7 +96,8 @@ export function rankSites(c: CaseSeries, facts: Record<string, SiteFacts>, weigh
   for (const k of CRITERIA) {
     if (weights[k] <= 0) continue;
     const missing = sites.filter((s) => values.get(s.site)![k] === null).map((s) => s.site);
-    if (missing.length) excluded.push({ criterion: k, reason: `no ${k} figure for ${missing.join(', ')}` });
+    const estimatedOnly = (k === 'energy' || k === 'co2') && missing.some((m) => sites.find((s) => s.site === m)?.energy?.estimated);
+    if (missing.length) excluded.push({ criterion: k, reason: `no ${k} figure for ${missing.join(', ')}${estimatedOnly ? ' (an energy estimate from declared power is not ranked against measurements)' : ''}` });
     else used[k] = weights[k];
   }
   const total = Object.values(used).reduce((a, b) => a + b, 0);

@@ -134,6 +134,19 @@ describe('rankSites', () => {
     expect(half.note).toMatch(/time only: no energy price or energy figure for b/);
   });
 
+  it('does not rank an energy estimate against measurements, and says so', () => {
+    const measured = syntheticRecord({ site: 'a', median: 1000, watts: 300, seed: 1 });
+    const estimated = syntheticRecord({ site: 'b', median: 1000, watts: 400, seed: 2 });
+    if (estimated.energy.status === 'measured') estimated.energy.method = 'estimate';
+    const [c] = aggregate([measured, estimated]);
+    const r = rankSites(c!, { a: { carbonGPerKWh: 100 }, b: { carbonGPerKWh: 100 } }, parseWeights('time=1,energy=1,co2=1'), 2 * 2048 ** 3);
+    expect(Object.keys(r.weightsUsed)).toEqual(['time']);
+    expect(r.excluded.map((e) => e.reason)).toEqual([
+      'no energy figure for b (an energy estimate from declared power is not ranked against measurements)',
+      'no co2 figure for b (an energy estimate from declared power is not ranked against measurements)',
+    ]);
+  });
+
   it('rejects unknown criteria', () => {
     expect(() => parseWeights('speed=1')).toThrow(/Valid criteria: time, energy, cost, co2/);
   });
