@@ -268,14 +268,22 @@ function peakSection(cases: CaseSeries[], records: readonly RunRecord[], facts: 
         continue;
       }
       const gpu = r.system.gpus[0]?.name;
-      // the site profile's declared peaks first (the site knows its hardware), else the datasheet by GPU name
-      const peaks = facts[s.site]?.peaks ?? (gpu ? peaksForGpu(gpu) : null);
+      // the site profile's declared peaks first (the site knows its hardware), the datasheet by GPU name for the rest
+      const declared = facts[s.site]?.peaks;
+      const sheet = gpu ? peaksForGpu(gpu) : null;
+      const peaks =
+        declared && sheet
+          ? { label: declared.label, tflops: { ...sheet.tflops, ...declared.tflops }, bandwidthGBs: declared.bandwidthGBs ?? sheet.bandwidthGBs, source: `${declared.source}; figures it does not declare from the ${sheet.source}` }
+          : (declared ?? sheet);
       if (!peaks) {
         notes.add(`${s.site}: no datasheet peak known for ${gpu ?? 'an unnamed GPU'}, and no facts.peak in a site profile (report --sites-dir)`);
         continue;
       }
       const p = peakFor(c.benchmark.workload, c.benchmark.params, c.metric.unit, peaks);
-      if (!p) continue;
+      if (!p) {
+        if (c.metric.unit === 'GFLOP/s' || c.metric.unit === 'GB/s') notes.add(`${s.site}: ${peaks.label} has no ${c.metric.unit === 'GB/s' ? 'memory bandwidth' : `${String(c.benchmark.params['dtype'] ?? 'fp32')} compute`} peak declared (${peaks.source})`);
+        continue;
+      }
       const bytes = r.work?.bytesPerCall;
       const intensity = bytes && r.work && c.metric.unit === 'GFLOP/s' ? r.work.perCall / bytes : null;
       const memoryRoof = intensity !== null && peaks.bandwidthGBs ? intensity * peaks.bandwidthGBs : null; // GB/s × FLOP/B = GFLOP/s

@@ -100,7 +100,7 @@ export function siteFacts(site: Pick<SiteProfile, 'facts'> & { name?: string }):
 /** The profile's declared peaks in the report's terms, or undefined when it declares no compute or bandwidth figure. */
 function profilePeaks(site: Pick<SiteProfile, 'facts'> & { name?: string }): Peaks | undefined {
   const p = site.facts.peak;
-  if (p.fp32TFlops === undefined && p.fp16TensorTFlops === undefined && p.hbmGBs === undefined) return undefined;
+  if (p.fp32TFlops === undefined && p.fp16TensorTFlops === undefined && p.tf32TensorTFlops === undefined && p.fp64TFlops === undefined && p.hbmGBs === undefined) return undefined;
   return {
     label: site.facts.gpu.model,
     tflops: { ...(p.fp32TFlops !== undefined ? { fp32: p.fp32TFlops } : {}), ...(p.tf32TensorTFlops !== undefined ? { tf32: p.tf32TensorTFlops } : {}), ...(p.fp16TensorTFlops !== undefined ? { fp16: p.fp16TensorTFlops } : {}), ...(p.fp64TFlops !== undefined ? { fp64: p.fp64TFlops } : {}) },
