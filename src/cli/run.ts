@@ -69,12 +69,22 @@ export function runCommand(): Command {
         : null;
       bar?.start(cases.length, 0, { case: '', samples: 0, elapsed: '0.0' });
       // Ctrl-C, or Slurm's SIGTERM at a time limit: every finished case already has its record on disk (written
-      // atomically); say so, and which case had none, so a job log explains what is missing.
+      // atomically; one being written is waited for); say so, and which case had none, so a job log explains what
+      // is missing. The handler runs when the event loop is free: a long blocking engine call delays it (Slurm's
+      // KillWait still ends the job).
       let current: string | null = null;
       let kept = 0;
-      const stop = (signal: NodeJS.Signals, code: number) => () => {
+      let writing: Promise<unknown> | null = null;
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals, code: number) => async () => {
+        stopping = true;
+        if (writing) {
+          const ok = await writing.then(() => true, () => false);
+          if (ok && current) kept++; // its record is on disk: the case is not "in progress" any more
+          if (ok) current = null;
+        }
         bar?.stop();
-        process.stderr.write(`\nfedbench: ${signal}${current ? ` during ${current}` : ''}: ${kept} record(s) kept in ${out}; the case in progress has no record\n`);
+        process.stderr.write(`\nfedbench: ${signal}${current ? ` during ${current}` : ''}: ${kept} record(s) kept in ${out}; ${current ? 'the case in progress has no record' : 'no case was in progress'}\n`);
         process.exit(code);
       };
       const onInt = stop('SIGINT', 130);
@@ -88,11 +98,17 @@ export function runCommand(): Command {
         ...(opts.estimateTdp || exclude.length ? { energy: { ...(exclude.length ? { exclude } : {}), ...(opts.estimateTdp ? { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } } : {}) } } : {}),
         events: {
           caseStart: (c, i) => {
+            if (stopping) return;
             current = c.id;
             bar?.update(i, { case: c.id, samples: 0, elapsed: '0.0' });
           },
           sample: (_c, n, t) => bar?.update({ samples: n, elapsed: t.toFixed(1) }),
+          writing: (_c, done) => {
+            writing = done;
+          },
           caseEnd: (r) => {
+            if (stopping) return;
+            writing = null;
             current = null;
             kept++;
             if (!bar && !opts.json) process.stderr.write(`${r.status.padEnd(7)} ${r.case}\n`);

@@ -11,6 +11,8 @@ export interface RunEvents {
   caseStart?(c: Case, index: number, total: number): void;
   sample?(c: Case, n: number, elapsedSeconds: number): void;
   caseEnd?(record: RunRecord, file: string | null): void;
+  /** A finished case's record is being written (so an interrupt can wait for it). */
+  writing?(c: Case, done: Promise<unknown>): void;
 }
 
 export interface RunOptions {
@@ -35,7 +37,9 @@ export async function runCases(cases: readonly Case[], opts: RunOptions): Promis
       ...(opts.energy ? { energy: opts.energy } : {}),
       onSample: (n, t) => opts.events?.sample?.(c, n, t),
     });
-    const file = opts.out ? await writeRecord(opts.out, record) : null;
+    const write = opts.out ? writeRecord(opts.out, record) : Promise.resolve(null);
+    opts.events?.writing?.(c, write);
+    const file = await write;
     records.push(record);
     opts.events?.caseEnd?.(record, file);
   }
