@@ -120,7 +120,7 @@ function peaks(m: ReportModel, charts: Charts): string {
     esc(r.source),
   ]);
   const notes = m.peaks.notes.length ? `<ul>${m.peaks.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
-  return `<section id="peaks"><h2>Kernels against peak</h2>${rows.length ? charts.add(peakChart(m.peaks.rows)) + table(['case', 'site', 'device', 'median', 'peak', 'of peak', 'intensity', 'roof min(peak, intensity × bandwidth)', 'of roof', 'source'], rows) : '<p>No GPU kernel result with a known peak.</p>'}${notes}</section>`;
+  return `<section id="peaks"><h2>Kernels against peak</h2>${rows.length ? charts.add(peakChart(m.peaks.rows)) + table(['case', 'site', 'device', 'median', 'peak', 'of peak', 'intensity (ideal: inputs and outputs moved once)', 'roof min(peak, intensity × bandwidth)', 'of roof', 'source'], rows) : '<p>No GPU kernel result with a known peak.</p>'}${notes}</section>`;
 }
 
 function scaling(m: ReportModel, charts: Charts): string {
