@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { fedbench } from '../cli/run-cli.js';
+import { fakeNvidiaSmi } from '../energy/helpers.js';
 import { parseCudaVersion, parseNvidiaSmiGpus, relevantEnv, systemInfo } from '../../src/system/index.js';
 
 describe('parseNvidiaSmiGpus', () => {
@@ -39,5 +41,29 @@ describe('systemInfo', () => {
     expect(s.node).toBe(process.version);
     expect(s.packages['onnxruntime-node']).toMatch(/^\d+\.\d+/);
     if (s.gpus.length === 0) expect(s.gpuSource).toMatch(/^none: /);
+  });
+});
+
+describe('GPU inventory through nvidia-smi', () => {
+  // fixtures/fake-nvidia-smi.mjs answers in nvidia-smi's documented formats (constructed, not recorded from a GPU)
+  const onPath = (env: Record<string, string> = {}) => {
+    const { dir } = fakeNvidiaSmi();
+    return { ...env, PATH: `${dir}:${process.env.PATH}`, FAKE_SMI_GPUS: 'NVIDIA H100 80GB HBM3|GPU-00000000-fake-0000|1980|700.00|250.00|1980|0x0000000000000000' };
+  };
+  const inventory = async (env: Record<string, string>) => {
+    const r = await fedbench(['info', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { system: { gpus: unknown[]; gpuSource: string } }).system;
+  };
+
+  it('lists each GPU with driver, CUDA version, power limit, MIG and ECC modes', async () => {
+    const s = await inventory(onPath());
+    expect(s.gpuSource).toBe('nvidia-smi');
+    expect(s.gpus).toEqual([{ index: 0, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-00000000-fake-0000', memoryMiB: 81559, driver: '580.159.04', cuda: '13.0', powerLimitW: 700, mig: 'Disabled', ecc: 'Enabled' }]);
+  });
+
+  it('still lists the GPUs on a driver that refuses a field of the query (the basic fields then)', async () => {
+    const s = await inventory(onPath({ FAKE_SMI_OLD_DRIVER: '1' }));
+    expect(s.gpus).toEqual([{ index: 0, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-00000000-fake-0000', memoryMiB: 81559, driver: '580.159.04', cuda: '13.0' }]);
   });
 });
