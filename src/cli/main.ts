@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// fedbench command line. Exit codes: 0 ok, 1 a check or a case failed, 2 bad input or usage.
+// fedbench command line. Exit codes: 0 ok, 1 a check or a case failed, 2 bad input or usage, 130/143 run interrupted.
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors.js';
 import { fedbenchVersion } from '../system/index.js';
