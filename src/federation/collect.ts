@@ -241,16 +241,19 @@ async function collectTask(
       // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included);
       // a measurement, it replaces nothing measured but does replace an estimate from declared power
       const estimated = record.energy.status === 'measured' && record.energy.method === 'estimate';
-      if ((record.energy.status === 'unavailable' || estimated) && st.consumedEnergyJ !== null && expected.size === 1 && worker === null && st.elapsedSeconds) {
+      if ((record.energy.status === 'unavailable' || estimated) && st.consumedEnergyJ !== null && expected.size === 1 && worker === null && st.elapsedSeconds !== null) {
+        // sacct counts whole seconds: a job under 1 s shows 0, and its mean power over 1 s is a lower bound
+        const seconds = Math.max(st.elapsedSeconds, 1);
+        const short = st.elapsedSeconds < 1 ? '; the job took under 1 s (sacct\'s resolution), so its mean power over 1 s is a lower bound' : '';
         record.energy = {
           status: 'measured',
           source: 'slurm sacct ConsumedEnergyRaw',
           method: 'scheduler',
           joules: st.consumedEnergyJ,
-          avgWatts: st.consumedEnergyJ / st.elapsedSeconds,
+          avgWatts: st.consumedEnergyJ / seconds,
           coverage: 1,
           scope: ['node'],
-          windowSeconds: st.elapsedSeconds,
+          windowSeconds: seconds,
           readings: [
             {
               source: 'slurm sacct ConsumedEnergyRaw',
@@ -258,11 +261,11 @@ async function collectTask(
               domain: 'node',
               device: st.node ?? 'job',
               joules: st.consumedEnergyJ,
-              meanWatts: st.consumedEnergyJ / st.elapsedSeconds,
+              meanWatts: st.consumedEnergyJ / seconds,
               peakWatts: null,
               samples: 1,
               coverage: 1,
-              note: 'the whole job as Slurm accounted it: start-up, verification and warm-up included, not only the measured window',
+              note: `the whole job as Slurm accounted it: start-up, verification and warm-up included, not only the measured window${short}`,
             },
           ],
           unavailable: [{ source: 'fedbench meters', reason: verdict.record.energy.status === 'unavailable' ? verdict.record.energy.reason : `only an estimate from declared power (${verdict.record.energy.joules.toFixed(1)} J), replaced by the scheduler's measurement` }],

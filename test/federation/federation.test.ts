@@ -249,7 +249,8 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
     // alpha's node meters are excluded for this profile, so the job has only the estimate from the profile's TDP;
     // Slurm's pm_counters plugin still accounts the job (500 W written by this test)
     variant('alpha', 'alpha-sacct', (p) => (p.env = { ...p.env, FEDBENCH_ENERGY_EXCLUDE: 'pm_counters' }));
-    expect((await cli(['submit', '--suite', suite('tiny', [32], QUICK), '--sites', 'alpha-sacct', '--campaign', 'sacct-energy'])).code).toBe(0);
+    // a case that samples for 2 s: sacct's elapsed (whole seconds) is then at least 2
+    expect((await cli(['submit', '--suite', suite('two-seconds', [32], { ...QUICK, minSeconds: 2, maxSeconds: 2.5, targetNoise: 0.0001 }), '--sites', 'alpha-sacct', '--campaign', 'sacct-energy'])).code).toBe(0);
     const j = await journalOf('sacct-energy');
     expect(readFileSync(j.sites['alpha-sacct']!.jobs[0]!.script, 'utf8')).toContain('--estimate-tdp 400');
     const c = await cli(['collect', 'sacct-energy', '--wait', '--interval', '1', '--timeout', '90']);
@@ -258,6 +259,8 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
     expect(r!.energy).toMatchObject({ status: 'measured', method: 'scheduler', source: 'slurm sacct ConsumedEnergyRaw', scope: ['node'] });
     const e = r!.energy as Extract<RunRecord['energy'], { status: 'measured' }>;
     expect(e.joules).toBe(r!.slurm!['consumedEnergyJ']);
+    expect(r!.slurm!['elapsed']).toBeGreaterThanOrEqual(2);
+    expect(e.avgWatts).toBeCloseTo(e.joules / (r!.slurm!['elapsed'] as number), 9);
     expect(e.unavailable?.[0]?.reason).toMatch(/^only an estimate from declared power \(\d+\.\d J\), replaced by the scheduler's measurement$/);
   });
 
