@@ -110,7 +110,10 @@ describe('HTML report in a real browser', () => {
     expect(csv.split('\n').length - 2).toBe(records.length);
     const model = JSON.parse(await readFile(written.exports.json!, 'utf8'));
     expect(model.rankings.rankings[0].sites[0].site).toBe('meluxina');
-    expect(await readFile(written.exports.md!, 'utf8')).toContain('&lt;script&gt;');
+    const md = await readFile(written.exports.md!, 'utf8');
+    expect(md).toContain('&lt;script&gt;');
+    for (const heading of ['## Benchmarks', '## Energy', '## Kernels against peak', '## Whole nodes', '## Acceptance', '## Recommendation']) expect(md).toContain(heading);
+    expect(md).toMatch(/\| vega \| A100 \(vega profile\) \| .* \| site profile vega \(facts\.peak\); figures it does not declare from the NVIDIA A100 datasheet \|/);
   });
 
   it('renders a report of a single local run', async () => {

@@ -27,6 +27,24 @@ export function toMarkdown(m: ReportModel): string {
       m.benchmarks.flatMap((b) => b.rows.map((r) => [`${b.benchmark} ${paramsText(b.params)}`, r.site, r.engines.join(', '), r.n, num(r.median), r.ci95 ? `[${num(r.ci95[0])}, ${num(r.ci95[1])}]` : '—', b.metric.unit, r.verdict ?? '', r.reason])),
     ),
   );
+  if (m.energy.rows.length) {
+    out.push('## Energy', '');
+    out.push(
+      table(
+        ['case', 'site', 'median', 'mean W', 'energy', 'per watt', 'coverage', 'scope', 'method'],
+        m.energy.rows.map((r) => [r.case, r.site, `${num(r.median)} ${r.unit}`, num(r.avgWatts), `${num(r.joulesPerCall)} J per ${r.per}`, r.perWatt === null ? '—' : `${num(r.perWatt)} ${r.unit}/W`, `${(r.coverage * 100).toFixed(0)}%`, r.scope.join(' + ') || '—', r.methods.join(', ')]),
+      ),
+    );
+  }
+  if (m.peaks.rows.length) {
+    out.push('## Kernels against peak', '');
+    out.push(
+      table(
+        ['case', 'site', 'device', 'median', 'peak', 'of peak', 'intensity', 'roof', 'of roof', 'source'],
+        m.peaks.rows.map((r) => [r.case, r.site, r.device, `${num(r.median)} ${r.unit}`, `${num(r.peak)} (${r.what})`, `${(r.fraction * 100).toFixed(1)}%`, r.intensity === null ? '—' : `${num(r.intensity)} FLOP/B`, r.roof === null ? '—' : `${num(r.roof)} (${r.bound}-bound)`, r.ofRoof === null ? '—' : `${(r.ofRoof * 100).toFixed(1)}%`, r.source]),
+      ),
+    );
+  }
   if (m.wholeNodes.length) {
     out.push('## Whole nodes', '');
     out.push(
