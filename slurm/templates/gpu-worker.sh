@@ -9,5 +9,7 @@ IFS=, read -ra gpus <<<"${CUDA_VISIBLE_DEVICES:-${SLURM_STEP_GPUS:-${SLURM_JOB_G
 local_id="${SLURM_LOCALID:-0}"
 if ((${#gpus[@]} > 1)); then export CUDA_VISIBLE_DEVICES="${gpus[$local_id]}"; fi
 export FEDBENCH_WORKER="$local_id"
+# node-wide energy counters are read by every worker at once: each record takes its share (see energy-record.ts)
+export FEDBENCH_WORKERS="${SLURM_STEP_NUM_TASKS:-${SLURM_NTASKS:-1}}"
 echo "fedbench worker $local_id on ${SLURMD_NODENAME:-?}: CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-}"
 exec "$@" --suite "$suite" --out "$out/gpu$local_id"

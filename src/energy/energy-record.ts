@@ -15,14 +15,26 @@ export interface MeasuredWork {
   metricUnit?: string;
   /** What one call is when the work has no other measure (a sample, a query): each call is one of them. */
   callUnit?: { one: string; many: string };
+  /** GPU workers of a whole-node run measuring at once: node-wide readings (RAPL, pm_counters) are shared. */
+  sharedBy?: number;
 }
+
+/** Sources whose readings cover the whole node rather than the GPUs visible to this process. */
+const NODE_WIDE = new Set(['rapl', 'pm_counters']);
 
 export function unavailableEnergy(reason: string, sources: SourceUnavailable[] = []): EnergyReading {
   return { status: 'unavailable', reason, ...(sources.length ? { sources } : {}) };
 }
 
 export function energyRecord(meterReadings: readonly MeterReading[], givenUnavailable: readonly SourceUnavailable[], work: MeasuredWork): EnergyReading {
-  const all = meterReadings.flatMap((m) => m.domains.map((d) => ({ source: m.source, method: m.method, seconds: m.seconds, ...d })));
+  const n = work.sharedBy && work.sharedBy > 1 ? work.sharedBy : 1;
+  // In a whole-node run every GPU worker reads the same node-wide counters over the same time: each takes 1/N,
+  // so the workers' records add up to the node once (NVML and nvidia-smi see only the worker's own GPU).
+  const share = <T extends { source: string; joules: number; meanWatts: number; peakWatts: number | null; note?: string }>(r: T): T =>
+    n > 1 && NODE_WIDE.has(r.source)
+      ? { ...r, joules: r.joules / n, meanWatts: r.meanWatts / n, peakWatts: r.peakWatts === null ? null : r.peakWatts / n, note: `${r.note ? `${r.note}; ` : ''}the node's reading divided among the ${n} GPU workers that ran at once (whole-node run)` }
+      : r;
+  const all = meterReadings.flatMap((m) => m.domains.map((d) => share({ source: m.source, method: m.method, seconds: m.seconds, ...d })));
   // A device under load never uses 0 J: a counter that did not move (or a plugin that reports 0) has no data.
   const unavailable = [
     ...givenUnavailable,

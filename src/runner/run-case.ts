@@ -29,6 +29,12 @@ function execute(c: Case, ctx: ExecuteContext<Record<string, unknown>>): Promise
   return w.execute(ctx);
 }
 
+/** GPU workers of a whole-node run on this node (set by slurm/templates/gpu-worker.sh), else 1. */
+function workersAtOnce(): number {
+  const n = Number(process.env.FEDBENCH_WORKERS);
+  return Number.isInteger(n) && n > 1 ? n : 1;
+}
+
 export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
   const startedAt = new Date().toISOString();
   const choice: EngineChoice = { engine: c.engine, backend: c.backend, ...(ctx.threads ? { threads: ctx.threads } : {}) };
@@ -88,7 +94,7 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     });
     engine = outcome.engine;
     const energy = measuredEnergy
-      ? energyRecord(measuredEnergy.readings, measuredEnergy.unavailable, { calls: outcome.calls, workPerCall: outcome.gigaWorkPerCall ?? undefined, metricUnit: outcome.metric.unit, ...(outcome.callUnit ? { callUnit: outcome.callUnit } : {}) })
+      ? energyRecord(measuredEnergy.readings, measuredEnergy.unavailable, { calls: outcome.calls, workPerCall: outcome.gigaWorkPerCall ?? undefined, metricUnit: outcome.metric.unit, ...(outcome.callUnit ? { callUnit: outcome.callUnit } : {}), ...(workersAtOnce() > 1 ? { sharedBy: workersAtOnce() } : {}) })
       : unavailableEnergy('energy meters were not started: the workload reported no measured window');
     return {
       ...base(),

@@ -62,6 +62,20 @@ describe('energyRecord', () => {
     ]);
   });
 
+  it("gives each GPU worker of a whole-node run its share of node-wide readings, and all of its own GPU's", () => {
+    const e = energyRecord([reading('nvml', 'counter', [['gpu', 'gpu2', 600]]), reading('rapl', 'counter', [['cpu', 'package-0', 400]])], [], { calls: 10, sharedBy: 4 });
+    if (e.status !== 'measured') throw new Error('expected a measurement');
+    expect(e.readings!.map((r) => [r.source, r.joules])).toEqual([
+      ['nvml', 600],
+      ['rapl', 100],
+    ]);
+    expect(e.joules).toBe(700);
+    expect(e.readings![1]!.note).toMatch(/divided among the 4 GPU workers that ran at once/);
+    // a node reading stands alone in the total: a quarter of it for this worker
+    const node = energyRecord([reading('pm_counters', 'counter', [['node', 'node', 2000]])], [], { calls: 10, sharedBy: 4 });
+    expect(node).toMatchObject({ joules: 500, avgWatts: 250 });
+  });
+
   it('says unavailable with every reason when nothing measured — never 0 J', () => {
     const e = energyRecord([], [{ source: 'rapl', reason: '/sys/class/powercap absent' }], { calls: 10 });
     expect(e).toEqual({ status: 'unavailable', reason: 'no energy source measured this window (rapl: /sys/class/powercap absent)', sources: [{ source: 'rapl', reason: '/sys/class/powercap absent' }] });

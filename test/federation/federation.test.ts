@@ -332,7 +332,8 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
   });
 
   it('whole nodes swept: one worker per GPU (srun tasks) on every node, per-GPU records and a per-node figure', async () => {
-    expect((await cli(['submit', '--suite', suite('tiny', [32], QUICK), '--sites', 'alpha', '--whole-node', '--each-node', '--campaign', 'whole'])).code).toBe(0);
+    // half a second of sampling: alpha's pm_counters (advanced by this test every 100 ms) move in every window
+    expect((await cli(['submit', '--suite', suite('half-second', [32], { ...QUICK, minSeconds: 0.5, maxSeconds: 0.8 }), '--sites', 'alpha', '--whole-node', '--each-node', '--campaign', 'whole'])).code).toBe(0);
     const c = await cli(['collect', 'whole', '--wait', '--interval', '1', '--timeout', '90', '--json']);
     expect(c.code, c.stderr).toBe(0);
     const o = json<{ nodeFigures: Array<{ node: string; workers: number; total: number; unit: string }> }>(c.stdout);
@@ -345,6 +346,11 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
     for (const f of o.nodeFigures) {
       const ofNode = records.filter((r) => r.slurm!['node'] === f.node);
       expect(f.total).toBeCloseTo(ofNode.reduce((a, r) => a + r.stats!.median, 0), 6);
+    }
+    // every worker read the node's pm_counters over the same time: each record holds a quarter of it
+    for (const r of records) {
+      const e = r.energy as Extract<RunRecord['energy'], { status: 'measured' }>;
+      expect(e.readings?.find((x) => x.source === 'pm_counters')?.note, JSON.stringify(r.energy)).toMatch(/divided among the 4 GPU workers that ran at once/);
     }
     const j = await journalOf('whole');
     expect(j.sites.alpha!.jobs.map((x) => x.node).sort()).toEqual(['a100-01', 'a100-02']);
