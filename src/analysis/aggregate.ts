@@ -17,8 +17,14 @@ export function nodeOf(r: RunRecord): string {
 /** The node, or one GPU of it when a whole-node run gave each GPU its own record ("a100-01/gpu2"):
  * acceptance and variability judge each card, so one slow GPU is not hidden in its node's pooled median. */
 export function deviceOf(r: RunRecord): string {
+  const worker = gpuWorkerOf(r);
+  return worker !== null ? `${nodeOf(r)}/gpu${worker}` : nodeOf(r);
+}
+
+/** The GPU worker (0…N-1) of a whole-node run's record, or null for any other record. */
+export function gpuWorkerOf(r: RunRecord): number | null {
   const worker = r.slurm?.['gpuWorker'];
-  return typeof worker === 'number' ? `${nodeOf(r)}/gpu${worker}` : nodeOf(r);
+  return typeof worker === 'number' ? worker : null;
 }
 
 /**

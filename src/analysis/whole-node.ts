@@ -4,7 +4,7 @@
 // with GPUs missing or failed gets no figure: a partial sum would pass for a slow node.
 import { median } from '../measure/index.js';
 import type { RunRecord } from '../results/index.js';
-import { groupBy, nodeOf, pooledSamples, siteOf } from './aggregate.js';
+import { gpuWorkerOf, groupBy, nodeOf, pooledSamples, siteOf } from './aggregate.js';
 
 export interface NodeRun {
   case: string;
@@ -35,10 +35,9 @@ export interface WholeNodeCase {
   typical: number | null;
 }
 
-const workerOf = (r: RunRecord): number | null => (typeof r.slurm?.['gpuWorker'] === 'number' ? (r.slurm['gpuWorker'] as number) : null);
 
 export function wholeNodes(records: readonly RunRecord[]): WholeNodeCase[] {
-  const perGpu = records.filter((r) => workerOf(r) !== null);
+  const perGpu = records.filter((r) => gpuWorkerOf(r) !== null);
   const out: WholeNodeCase[] = [];
   for (const [key, recs] of groupBy(perGpu, (r) => JSON.stringify([r.case, siteOf(r)]))) {
     const [caseId, site] = JSON.parse(key) as [string, string];
@@ -47,9 +46,9 @@ export function wholeNodes(records: readonly RunRecord[]): WholeNodeCase[] {
     const runs: NodeRun[] = [];
     for (const [job, ofJob] of groupBy(recs, (r) => `${String(r.slurm?.['jobId'] ?? '?')}_${String(r.slurm?.['arrayTaskId'] ?? '?')}`)) {
       // GPUs the job had: as its records say, or at least the distinct workers seen (a GPU may have several records)
-      const gpus = Math.max(...ofJob.map((r) => (typeof r.slurm?.['workers'] === 'number' ? (r.slurm['workers'] as number) : 0)), new Set(ofJob.map(workerOf)).size);
+      const gpus = Math.max(...ofJob.map((r) => (typeof r.slurm?.['workers'] === 'number' ? (r.slurm['workers'] as number) : 0)), new Set(ofJob.map(gpuWorkerOf)).size);
       const ok = ofJob.filter((r) => r.status === 'ok' && r.samples.length);
-      const medians = [...groupBy(ok, (r) => String(workerOf(r)))].map(([gpu, rs]) => ({ gpu: Number(gpu), median: median(pooledSamples(rs)) })).sort((a, b) => a.gpu - b.gpu);
+      const medians = [...groupBy(ok, (r) => String(gpuWorkerOf(r)))].map(([gpu, rs]) => ({ gpu: Number(gpu), median: median(pooledSamples(rs)) })).sort((a, b) => a.gpu - b.gpu);
       const values = medians.map((m) => m.median);
       const complete = medians.length === gpus;
       const figure = !complete || !values.length ? null : higher ? values.reduce((a, b) => a + b, 0) : Math.max(...values);

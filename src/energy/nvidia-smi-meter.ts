@@ -12,6 +12,7 @@ import { summariseGpu, type GpuIdentity, type GpuSample } from './gpu-telemetry.
 import { integratePower, type PowerSample } from './integrate.js';
 import { errorText, type DomainReading, type EnergyMeter, type GpuTelemetry, type MeterReading } from './types.js';
 import { selectVisible } from './visible-devices.js';
+import { smiNumber } from './smi-fields.js';
 
 const run = promisify(execFile);
 
@@ -25,11 +26,6 @@ export interface SmiSample extends GpuSample {
   watts?: number;
 }
 
-function num(field: string | undefined): number | undefined {
-  const v = Number(field?.trim());
-  // "[N/A]", "[Not Supported]", "" → no value, never 0.
-  return field !== undefined && /\d/.test(field) && Number.isFinite(v) ? v : undefined;
-}
 
 /** nvidia-smi prints local time as "YYYY/MM/DD HH:MM:SS.mmm"; this process shares its time zone. */
 export function parseSmiTimestamp(text: string): number {
@@ -46,10 +42,10 @@ export function parseSmiSamples(text: string): SmiSample[] {
     const f = line.split(',').map((x) => x.trim());
     if (f.length < SAMPLE_FIELDS.length) continue;
     const t = parseSmiTimestamp(f[0]!);
-    const index = num(f[1]);
+    const index = smiNumber(f[1]);
     if (!Number.isFinite(t) || index === undefined) continue;
     const s: SmiSample = { t, index };
-    const [watts, sm, mem, temp, util] = [num(f[2]), num(f[3]), num(f[4]), num(f[5]), num(f[6])];
+    const [watts, sm, mem, temp, util] = [smiNumber(f[2]), smiNumber(f[3]), smiNumber(f[4]), smiNumber(f[5]), smiNumber(f[6])];
     if (watts !== undefined) s.watts = watts;
     if (sm !== undefined) s.smMHz = sm;
     if (mem !== undefined) s.memMHz = mem;
@@ -94,17 +90,17 @@ export class NvidiaSmiMeter implements EnergyMeter {
     const listed = stdout
       .split('\n')
       .map((l) => l.split(',').map((x) => x.trim()))
-      .filter((f) => f.length >= 5 && num(f[0]) !== undefined)
+      .filter((f) => f.length >= 5 && smiNumber(f[0]) !== undefined)
       .map((f): GpuIdentity => {
-        const limit = num(f[4]);
-        return { index: num(f[0])!, name: f[1]!, uuid: f[2]!, maxSmClockMHz: num(f[3]) ?? null, powerLimitWatts: limit ?? null, otherProcesses: null };
+        const limit = smiNumber(f[4]);
+        return { index: smiNumber(f[0])!, name: f[1]!, uuid: f[2]!, maxSmClockMHz: smiNumber(f[3]) ?? null, powerLimitWatts: limit ?? null, otherProcesses: null };
       });
     const gpus = selectVisible(listed, visibleDevices);
     if (!gpus.length) throw new Error(listed.length ? `none of the ${listed.length} GPU(s) is in CUDA_VISIBLE_DEVICES=${visibleDevices}` : 'nvidia-smi lists no GPU');
     // power.draw.instant (driver 530+) is the instantaneous reading; power.draw may be a 1 s average.
     for (const field of ['power.draw.instant', 'power.draw']) {
       const probe = await run(binary, [`--query-gpu=${field}`, '--format=csv,noheader,nounits'], { timeout: 15_000 }).catch(() => null);
-      if (probe && probe.stdout.split('\n').some((l) => num(l) !== undefined)) return new NvidiaSmiMeter(binary, intervalMs, gpus, field);
+      if (probe && probe.stdout.split('\n').some((l) => smiNumber(l) !== undefined)) return new NvidiaSmiMeter(binary, intervalMs, gpus, field);
     }
     throw new Error('nvidia-smi reports no power reading (power.draw is [N/A]) for these GPUs');
   }

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { promisify } from 'node:util';
+import { smiNumber, smiText } from '../energy/smi-fields.js';
 import type { SystemInfo } from '../results/record.js';
 
 const run = promisify(execFile);
@@ -48,9 +49,6 @@ const BASIC_FIELDS = 'index,name,uuid,memory.total,driver_version';
 const FIELDS = `${BASIC_FIELDS},power.limit,mig.mode.current,ecc.mode.current`;
 export const NVIDIA_SMI_QUERY = [`--query-gpu=${FIELDS}`, '--format=csv,noheader,nounits'];
 
-/** nvidia-smi's "[N/A]" / "[Not Supported]" is no value. */
-const value = (f: string | undefined): string | undefined => (f && !/^\[.*\]$/.test(f) ? f : undefined);
-
 /** Parses `nvidia-smi --query-gpu=<FIELDS> --format=csv,noheader,nounits` (or the five basic fields of older drivers). */
 export function parseNvidiaSmiGpus(csv: string, cuda?: string): GpuRow[] {
   return csv
@@ -59,18 +57,19 @@ export function parseNvidiaSmiGpus(csv: string, cuda?: string): GpuRow[] {
     .filter(Boolean)
     .map((line) => {
       const [index, name, uuid, mem, driver, power, mig, ecc] = line.split(',').map((f) => f.trim());
-      const memoryMiB = Number(value(mem));
-      const powerLimitW = Number(value(power));
+      const text = { uuid: smiText(uuid), driver: smiText(driver), mig: smiText(mig), ecc: smiText(ecc) };
+      const memoryMiB = smiNumber(mem);
+      const powerLimitW = smiNumber(power);
       return {
         index: Number(index),
         name: name ?? 'unknown',
-        ...(value(uuid) ? { uuid: uuid! } : {}),
-        ...(value(mem) && Number.isFinite(memoryMiB) ? { memoryMiB } : {}),
-        ...(value(driver) ? { driver: driver! } : {}),
+        ...(text.uuid ? { uuid: text.uuid } : {}),
+        ...(memoryMiB !== undefined ? { memoryMiB } : {}),
+        ...(text.driver ? { driver: text.driver } : {}),
         ...(cuda ? { cuda } : {}),
-        ...(value(power) && Number.isFinite(powerLimitW) ? { powerLimitW } : {}),
-        ...(value(mig) ? { mig: mig! } : {}),
-        ...(value(ecc) ? { ecc: ecc! } : {}),
+        ...(powerLimitW !== undefined ? { powerLimitW } : {}),
+        ...(text.mig ? { mig: text.mig } : {}),
+        ...(text.ecc ? { ecc: text.ecc } : {}),
       };
     });
 }
