@@ -26,3 +26,14 @@ export function range([lo, hi]: [number, number]): string {
   if (lo === -Infinity) return `≤ ${num(hi)}`;
   return `[${num(lo)}, ${num(hi)}]`;
 }
+
+/** Seconds as `2 h 05 min`, `12 min`, `40 s`. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${String(m % 60).padStart(2, '0')} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}

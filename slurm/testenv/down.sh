@@ -17,6 +17,11 @@ stop_pids() { # pids...
   return 0
 }
 
+# SSH master connections the tests opened (FEDBENCH_SSH_DIR=$RUN/cm): closed through their sockets.
+for sock in "$RUN"/cm/*; do
+  [ -S "$sock" ] && ssh -o ControlPath="$sock" -O exit fedbench-testenv >/dev/null 2>&1
+done
+
 for ns in fb-alpha fb-beta; do
   [ -e "/run/netns/$ns" ] || continue
   mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)

@@ -2,7 +2,9 @@
 # Brings up the federation test environment on this machine (Debian 12, root), from Debian's packages:
 #   munge · MariaDB + slurmdbd (one accounting database for every cluster) · two Slurm sites, each in its own
 #   network namespace with its own sshd (port 22), slurmctld and slurmd(s), count-only A100 GPUs ·
-#   an sshd on loopback (127.0.0.1:2222) that reaches site alpha's cluster.
+#   an sshd on loopback (127.0.0.1:2222) that reaches site alpha's cluster. Each site also runs a certificate-only
+#   sshd on port 2022, as federated sites do: it trusts a test user CA (TrustedUserCAKeys, no authorized_keys at all)
+#   and presents a host certificate signed by a test host CA, which clients trust only through @cert-authority.
 # Site alpha: 2 nodes (a100-[01-02]), 4 GPUs each, Cray pm_counters energy plugin reading plain files that
 #   tests write ($RUN/alpha/pm_counters/{energy,power}). Site beta: 1 node (b100-01), 4 GPUs, no energy plugin.
 # Every daemon runs in the foreground of a process whose PID is kept in $RUN/pids; down.sh ends them by PID.
@@ -93,6 +95,39 @@ ssh-keygen -q -t ed25519 -N '' -C fedbench-test -f "$RUN/ssh/id_ed25519"
 cp "$RUN/ssh/id_ed25519.pub" "$RUN/ssh/authorized_keys"
 : >"$RUN/ssh/known_hosts"
 mkdir -p /run/sshd
+
+# ---------- certificate authorities: the platform's user CA and the sites' host CA; a user certificate for root
+CA="$RUN/ca"
+mkdir -p "$CA"
+ssh-keygen -q -t ed25519 -N '' -C fedbench-test-user-ca -f "$CA/user_ca"
+ssh-keygen -q -t ed25519 -N '' -C fedbench-test-host-ca -f "$CA/host_ca"
+ssh-keygen -q -t ed25519 -N '' -C fedbench-cert-user -f "$RUN/ssh/id_cert"
+ssh-keygen -q -s "$CA/user_ca" -I fedbench-test-user -n root -V -5m:+12h "$RUN/ssh/id_cert.pub"
+: >"$RUN/ssh/known_hosts_ca"
+
+cert_sshd_config() { # dir listen-address port slurm-conf
+  ssh-keygen -q -t ed25519 -N '' -f "$1/ssh_cert_host_key"
+  ssh-keygen -q -s "$CA/host_ca" -I "fedbench-test-host-$2" -h -n "$2" -V -5m:+2d "$1/ssh_cert_host_key.pub"
+  cat >"$1/sshd_cert_config" <<EOF
+ListenAddress $2
+Port $3
+HostKey $1/ssh_cert_host_key
+HostCertificate $1/ssh_cert_host_key-cert.pub
+PidFile $1/sshd-cert.pid
+TrustedUserCAKeys $CA/user_ca.pub
+AuthorizedKeysFile none
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+Subsystem sftp internal-sftp
+SetEnv SLURM_CONF=$4
+MaxSessions 64
+MaxStartups 64:30:128
+ClientAliveInterval 30
+EOF
+}
 
 sshd_config() { # dir listen-address port slurm-conf
   ssh-keygen -q -t ed25519 -N '' -f "$1/ssh_host_ed25519_key"
@@ -203,6 +238,10 @@ EOF
   sshd_config "$S" "10.200.$n.2" 22 "$S/slurm.conf"
   start "$site-sshd" "${NET[@]}" /usr/sbin/sshd -D -e -f "$S/sshd_config"
   echo "10.200.$n.2 $(cut -d' ' -f1,2 "$S/ssh_host_ed25519_key.pub")" >>"$RUN/ssh/known_hosts"
+
+  cert_sshd_config "$S" "10.200.$n.2" 2022 "$S/slurm.conf"
+  start "$site-sshd-cert" "${NET[@]}" /usr/sbin/sshd -D -E "$S/sshd-cert.log" -f "$S/sshd_cert_config"
+  echo "@cert-authority [10.200.$n.2]:2022 $(cut -d' ' -f1,2 "$CA/host_ca.pub")" >>"$RUN/ssh/known_hosts_ca"
 done
 
 mkdir -p "$RUN/loop"
@@ -216,6 +255,7 @@ for site in "${SITES[@]}"; do
   count=$(wc -w <<<"${NODES[$site]}")
   wait_for "site $site (nodes idle)" 60 bash -c "[ \"\$(SLURM_CONF=$RUN/$site/slurm.conf sinfo -h -N -t idle -o %N | sort -u | wc -l)\" = $count ]"
   wait_for "site $site sshd" 10 bash -c "exec 3<>/dev/tcp/10.200.$n.2/22"
+  wait_for "site $site certificate-only sshd" 10 bash -c "exec 3<>/dev/tcp/10.200.$n.2/2022"
 done
 wait_for "loopback sshd" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/2222"
 
@@ -262,11 +302,12 @@ node -e '
     key: `${run}/ssh/id_ed25519`,
     knownHosts: `${run}/ssh/known_hosts`,
     loopback: { host: "127.0.0.1", port: 2222, slurmConf: `${run}/alpha/slurm.conf` },
+    cert: { port: 2022, userCa: `${run}/ca/user_ca`, hostCa: `${run}/ca/host_ca`, key: `${run}/ssh/id_cert`, knownHosts: `${run}/ssh/known_hosts_ca` },
     sites: Object.fromEntries(["alpha", "beta"].map((s, i) => [s, {
       address: `10.200.${i + 1}.2`, dir: `${run}/${s}`, profile: `${run}/sites/${s}.yaml`, slurmConf: `${run}/${s}/slurm.conf`,
-      pmCounters: `${run}/${s}/pm_counters`, sshdPid: Number(require("fs").readFileSync(`${run}/pids/${s}-sshd.pid`, "utf8")),
+      pmCounters: `${run}/${s}/pm_counters`, certSshdLog: `${run}/${s}/sshd-cert.log`, sshdPid: Number(require("fs").readFileSync(`${run}/pids/${s}-sshd.pid`, "utf8")),
     }])),
   };
   require("fs").writeFileSync(`${run}/env.json`, JSON.stringify(env, null, 2));
 ' "$RUN" "$HOST"
-log "up: sites alpha (10.200.1.2) and beta (10.200.2.2), loopback sshd 127.0.0.1:2222; $RUN/env.json"
+log "up: sites alpha (10.200.1.2) and beta (10.200.2.2) (certificate-only sshd on :2022), loopback sshd 127.0.0.1:2222; $RUN/env.json"

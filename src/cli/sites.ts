@@ -1,10 +1,13 @@
 // fedbench sites: list the profiles; check each one for real (connect with the host key verified, the
 // partition and its GPUs as Slurm reports them, MaxArraySize, the working directory, fedbench itself).
 import { Command } from 'commander';
+import { InputError } from '../errors.js';
 import Table from 'cli-table3';
 import { parseMaxArraySize, SitePool, startCommand } from '../federation/index.js';
-import { printable, resolveHome, run } from '../remote/index.js';
-import { loadSite, loadSites, siteNames, sitesDir } from '../sites/index.js';
+import { describeCertificate, OpenSshExecutor, printable, resolveHome, run, validity, type AuthInfo, type Executor } from '../remote/index.js';
+import { executorFor, loadSite, loadSites, loginOf, siteNames, sitesDir, type Site } from '../sites/index.js';
+import { timeLimitSeconds } from '../slurm/index.js';
+import { duration } from '../format.js';
 
 export interface SiteCheck {
   site: string;
@@ -15,7 +18,26 @@ export interface SiteCheck {
   maxArraySize: number | null;
   workdir: string | null;
   fedbench: string | null;
+  /** How the connection authenticated (openssh transport): the key or certificate, its principals and validity. */
+  auth: AuthInfo | null;
   problems: string[];
+  /** Worth knowing, not a failure (a certificate that ends before a job could). */
+  warnings: string[];
+}
+
+/** A warning when the certificate that logged in ends before `seconds` from now (a job of the site's time limit). */
+export function certificateWarning(site: Site, auth: AuthInfo | null, seconds: number, what: string): string | null {
+  const c = auth?.certificate;
+  if (!c) return null;
+  const v = validity(c);
+  if (v.state !== 'valid' || v.secondsLeft === null || v.secondsLeft >= seconds) return null;
+  return `the certificate ${c.source} expires at ${c.validTo} (in ${duration(v.secondsLeft)}), before ${what} (${duration(seconds)}) would end: renew it first, or later status/collect will need a new certificate and \`fedbench sites login ${site.name}\``;
+}
+
+function openSsh(site: Site, ex?: Executor): OpenSshExecutor {
+  const e = ex ?? executorFor(site);
+  if (!(e instanceof OpenSshExecutor)) throw new InputError(`site '${site.name}' uses the ${site.ssh ? 'ssh2' : 'local'} transport, which keeps no login: set 'ssh: { transport: openssh }' in ${site.file} for certificates, MFA logins and ~/.ssh/config`);
+  return e;
 }
 
 export function sitesCommand(): Command {
@@ -29,7 +51,7 @@ export function sitesCommand(): Command {
       const sites = siteNames(opts.sitesDir).map((n) => {
         try {
           const s = loadSite(n, opts.sitesDir);
-          return { site: n, where: s.ssh ? `${s.ssh.user}@${s.ssh.host}:${s.ssh.port}${s.ssh.jump.length ? ` via ${s.ssh.jump.map((j) => `${j.user ?? s.ssh!.user}@${j.host}:${j.port}`).join(', ')}` : ''}` : 'local', partition: s.scheduler.partition, gpus: `${s.facts.gpu.perNode}× ${s.facts.gpu.model}`, problem: null as string | null };
+          return { site: n, where: loginOf(s), partition: s.scheduler.partition, gpus: `${s.facts.gpu.perNode}× ${s.facts.gpu.model}`, problem: null as string | null };
         } catch (err) {
           return { site: n, where: '', partition: '', gpus: '', problem: (err as Error).message };
         }
@@ -52,11 +74,16 @@ export function sitesCommand(): Command {
         const checks = await Promise.all(
           sites.map(async (site): Promise<SiteCheck> => {
             const ex = pool.get(site);
-            const c: SiteCheck = { site: site.name, where: ex.where, ok: false, connectMs: null, partition: null, maxArraySize: null, workdir: null, fedbench: null, problems: [] };
+            const c: SiteCheck = { site: site.name, where: ex.where, ok: false, connectMs: null, partition: null, maxArraySize: null, workdir: null, fedbench: null, auth: null, problems: [], warnings: [] };
             try {
               const t0 = performance.now();
               const sinfo = await run(ex, ['sinfo', '-h', '-o', '%P|%a|%D|%G'], { readOnly: true });
               c.connectMs = Math.round(performance.now() - t0);
+              if (ex instanceof OpenSshExecutor) {
+                c.auth = await ex.auth();
+                const w = certificateWarning(site, c.auth, timeLimitSeconds(site.scheduler.timeLimit), `a job of the site's time limit ${site.scheduler.timeLimit}`);
+                if (w) c.warnings.push(w);
+              }
               const rows = sinfo.split('\n').filter(Boolean).map((l) => l.split('|'));
               const p = rows.find((r) => r[0]?.replace(/\*$/, '') === site.scheduler.partition);
               if (!p) c.problems.push(`partition '${site.scheduler.partition}' not found; the site has: ${rows.map((r) => r[0]).join(', ') || 'none'}`);
@@ -88,11 +115,44 @@ export function sitesCommand(): Command {
           const t = new Table({ head: ['site', 'login', 'connect', 'partition', 'GPUs (gres)', 'MaxArraySize', 'fedbench', 'verdict'], style: { head: [], border: [] } });
           for (const c of checks) t.push([c.site, c.where, c.connectMs === null ? '—' : `${c.connectMs} ms`, c.partition ? `${c.partition.name} (${c.partition.state}, ${c.partition.nodes} nodes)` : '—', c.partition?.gres ?? '—', c.maxArraySize ?? '—', c.fedbench ?? '—', c.ok ? 'OK' : 'FAIL']);
           process.stdout.write(`${t.toString()}\n`);
-          for (const c of checks) for (const p of c.problems) process.stdout.write(`${c.site}: ${p}\n`);
+          for (const c of checks) {
+            if (c.auth) process.stdout.write(`${c.site}: authenticated by ${c.auth.method} with ${c.auth.certificate ? `certificate ${describeCertificate(c.auth.certificate)}` : `${c.auth.keyType ?? 'key'} ${c.auth.identity ?? ''}${c.auth.fromAgent ? ' (agent)' : ''}`}\n`);
+            for (const w of c.warnings) process.stdout.write(`${c.site}: warning: ${w}\n`);
+            for (const p of c.problems) process.stdout.write(`${c.site}: ${p}\n`);
+          }
         }
         if (checks.some((c) => !c.ok)) process.exitCode = 1;
       } finally {
         await pool.close();
+      }
+    });
+  cmd
+    .command('login')
+    .description('open the connection to a site on this terminal (passphrase, OTP, keyboard-interactive); later commands reuse it without prompting (openssh transport)')
+    .argument('<site>', 'site name or profile file')
+    .option('--sites-dir <dir>', 'folder of site profiles (default: $FEDBENCH_SITES or slurm/sites)')
+    .action(async (name: string, opts: { sitesDir?: string }) => {
+      const site = loadSite(name, opts.sitesDir);
+      const ex = openSsh(site);
+      try {
+        const opened = await ex.login();
+        const auth = await ex.auth();
+        const how = auth?.certificate ? `certificate ${describeCertificate(auth.certificate)}` : auth?.identity ? `${auth.keyType ?? 'key'} ${auth.identity}` : (auth?.method ?? 'ssh');
+        process.stdout.write(`${site.name}: ${opened ? 'logged in' : 'already logged in'} (${ex.where}, ${how}); the connection stays open until ${site.ssh!.persistMinutes} min pass with nothing running through it, or \`fedbench sites logout ${site.name}\`\n`);
+      } catch (err) {
+        process.stderr.write(`fedbench: ${printable((err as Error).message)}\n`);
+        process.exitCode = 1;
+      }
+    });
+  cmd
+    .command('logout')
+    .description('close the connection `sites login` (or a campaign) left open to a site (openssh transport)')
+    .argument('<sites...>', 'site names or profile files')
+    .option('--sites-dir <dir>', 'folder of site profiles (default: $FEDBENCH_SITES or slurm/sites)')
+    .action(async (names: string[], opts: { sitesDir?: string }) => {
+      for (const site of loadSites(names, opts.sitesDir)) {
+        const closed = await openSsh(site).logout();
+        process.stdout.write(`${site.name}: ${closed ? 'connection closed' : 'no open connection'}\n`);
       }
     });
   return cmd;

@@ -2,7 +2,11 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { campaignsDir, checkCampaignName, SitePool, submitCampaign } from '../federation/index.js';
-import { loadSites } from '../sites/index.js';
+import { OpenSshExecutor } from '../remote/index.js';
+import { loadSites, type Site } from '../sites/index.js';
+import { timeLimitSeconds } from '../slurm/index.js';
+import type { Journal } from '../federation/index.js';
+import { certificateWarning } from './sites.js';
 import { loadSuite } from '../suite/index.js';
 import { intOption } from './options.js';
 import { parseEngineFilter, selectCases } from './select.js';
@@ -56,10 +60,25 @@ export function submitCommand(): Command {
           process.stdout.write(`campaign ${campaign}: ${cases.length} case(s) in ${outcome.journal.tasks.length} task(s), ${n} job array(s) on ${sites.length - outcome.errors.length} of ${sites.length} site(s)\n`);
           process.stdout.write(`next: fedbench status ${campaign}   then   fedbench collect ${campaign} --wait\n`);
         }
+        if (!opts.dryRun) for (const w of await certificateWarnings(sites, pool, outcome.journal)) process.stderr.write(`fedbench: warning: ${w}\n`);
         for (const e of outcome.errors) process.stderr.write(`fedbench: ${e.message}\n`);
         if (outcome.errors.length) process.exitCode = 1;
       } finally {
         await pool.close();
       }
     });
+}
+
+/** Sites whose login certificate ends before the campaign could: time limit × the site's job arrays, run one after another. */
+async function certificateWarnings(sites: readonly Site[], pool: SitePool, journal: Journal): Promise<string[]> {
+  const out: string[] = [];
+  for (const site of sites) {
+    const ex = pool.get(site);
+    const arrays = journal.sites[site.name]?.jobs.filter((j) => j.jobId).length ?? 0;
+    if (!(ex instanceof OpenSshExecutor) || !arrays) continue;
+    const auth = await ex.auth().catch(() => null);
+    const w = certificateWarning(site, auth, timeLimitSeconds(site.scheduler.timeLimit) * arrays, `the campaign's expected end (time limit ${site.scheduler.timeLimit} × ${arrays} job array(s))`);
+    if (w) out.push(`${site.name}: ${w}`);
+  }
+  return out;
 }

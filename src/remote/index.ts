@@ -4,3 +4,5 @@ export { SshExecutor, ConnectionError, type SshEndpoint } from './ssh.js';
 export { HostKeyError, verifyHostKey, fingerprint, knownHostsName } from './known-hosts.js';
 export { quoteWord, shellCommand, exportLine, printable, type CommandOptions } from './quote.js';
 export { withRetry, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { OpenSshExecutor, AuthenticationError, controlDir, parseProxyJump, type OpenSshEndpoint, type AuthInfo } from './openssh.js';
+export { readCertificate, agentCertificates, validity, describeCertificate, parseCertificateListing, type CertificateInfo } from './certificate.js';

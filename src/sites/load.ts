@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Peaks, SiteFacts } from '../analysis/index.js';
 import { InputError, unknownName } from '../errors.js';
-import { LocalExecutor, SshExecutor, type Executor } from '../remote/index.js';
+import { LocalExecutor, OpenSshExecutor, SshExecutor, type Executor } from '../remote/index.js';
 import { loadYamlAs } from '../suite/index.js';
 import { siteSchema, type SiteProfile } from './schema.js';
 
@@ -65,23 +65,51 @@ export function localPath(p: string): string {
   return p === '~' ? homedir() : p.startsWith('~/') ? path.join(homedir(), p.slice(2)) : p;
 }
 
-/** The executor for a site: SSH when the profile has an endpoint, else this machine. */
+/** The executor for a site: SSH (ssh2 or the system's OpenSSH) when the profile has an endpoint, else this machine. */
 export function executorFor(site: Site): Executor {
   if (!site.ssh) return new LocalExecutor({ env: site.env });
   const s = site.ssh;
+  const retry = { attempts: s.retries, firstDelayMs: 300, maxDelayMs: 5000 };
+  const timeouts = { connectTimeoutSeconds: s.connectTimeoutSeconds, commandTimeoutSeconds: s.commandTimeoutSeconds, keepaliveSeconds: s.keepaliveSeconds };
+  if (s.transport === 'openssh')
+    return new OpenSshExecutor({
+      site: site.name,
+      host: s.host,
+      ...(s.port !== undefined ? { port: s.port } : {}),
+      ...(s.user !== undefined ? { user: s.user } : {}),
+      ...(s.identityFile ? { identityFile: localPath(s.identityFile) } : {}),
+      ...(s.certificateFile ? { certificateFile: localPath(s.certificateFile) } : {}),
+      ...(s.configFile ? { configFile: localPath(s.configFile) } : {}),
+      ...(s.jump.length ? { jump: s.jump } : {}),
+      agent: s.agent,
+      knownHosts: localPath(s.knownHosts),
+      persistMinutes: s.persistMinutes,
+      ...timeouts,
+      retry,
+    });
+  // the schema requires a user with ssh2
+  const user = s.user!;
   return new SshExecutor({
-    jump: s.jump.map((j) => ({ host: j.host, port: j.port, user: j.user ?? s.user })),
+    jump: s.jump.map((j) => ({ host: j.host, port: j.port, user: j.user ?? user })),
     host: s.host,
-    port: s.port,
-    user: s.user,
+    port: s.port ?? 22,
+    user,
     ...(s.identityFile ? { identityFile: localPath(s.identityFile) } : {}),
     agent: s.agent,
     knownHosts: localPath(s.knownHosts),
-    connectTimeoutSeconds: s.connectTimeoutSeconds,
-    commandTimeoutSeconds: s.commandTimeoutSeconds,
-    keepaliveSeconds: s.keepaliveSeconds,
-    retry: { attempts: s.retries, firstDelayMs: 300, maxDelayMs: 5000 },
+    ...timeouts,
+    retry,
   });
+}
+
+/** Where a site is reached, for tables: `user@host:port via gateways (transport)`. */
+export function loginOf(site: Site): string {
+  const s = site.ssh;
+  if (!s) return 'local';
+  const ssh2 = s.transport === 'ssh2';
+  const end = (h: { host: string; port?: number; user?: string }) => `${h.user ? `${h.user}@` : ''}${h.host}${h.port !== undefined ? `:${h.port}` : ssh2 ? ':22' : ''}`;
+  const via = s.jump.length ? ` via ${s.jump.map((j) => end({ ...j, user: j.user ?? s.user })).join(', ')}` : '';
+  return `${end(s)}${via}${ssh2 ? '' : ' (openssh)'}`;
 }
 
 /** What the ranking and the report need about a site. */

@@ -12,31 +12,56 @@ const placeholderFree = (what: string) =>
 
 const userName = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/, { message: 'expected a user name' });
 
-export const sshSchema = z.strictObject({
-  host: placeholderFree('login host').pipe(z.string().min(1)),
-  /** Gateways to pass through, in order (OpenSSH's ProxyJump); each host key is checked in knownHosts. */
-  jump: z
-    .array(
-      z.strictObject({
-        host: placeholderFree('jump host').pipe(z.string().min(1)),
-        port: z.number().int().min(1).max(65535).default(22),
-        /** Defaults to the site's user. */
-        user: placeholderFree('user name').pipe(userName).optional(),
-      }),
-    )
-    .max(4)
-    .default([]),
-  port: z.number().int().min(1).max(65535).default(22),
-  user: placeholderFree('user name').pipe(userName),
-  /** Private key; without it, the SSH agent ($SSH_AUTH_SOCK). `~/` is your home here. */
-  identityFile: z.string().optional(),
-  agent: z.boolean().default(false),
-  knownHosts: z.string().default('~/.ssh/known_hosts'),
-  connectTimeoutSeconds: z.number().positive().default(20),
-  commandTimeoutSeconds: z.number().positive().default(120),
-  keepaliveSeconds: z.number().positive().default(15),
-  retries: z.number().int().min(1).max(10).default(4),
-});
+/** A host name, address or ~/.ssh/config alias: never an option (a leading -), never whitespace or % (ssh's tokens). */
+const hostName = z.string().regex(/^[A-Za-z0-9_.[\]][A-Za-z0-9_.:[\]-]*$/, { message: 'expected a host name, address or ~/.ssh/config alias (letters, digits, _ . : - [ ]; not starting with -)' });
+
+export const sshSchema = z
+  .strictObject({
+    /**
+     * `ssh2` (default): pure JavaScript, plain keys from files or the agent. `openssh`: the system's `ssh`, with the user's
+     * ~/.ssh/config (aliases, ProxyJump, CertificateFile…), user certificates (files or agent), host certificates
+     * (@cert-authority), and one ControlMaster connection per site that `fedbench sites login` may open interactively (MFA).
+     */
+    transport: z.enum(['ssh2', 'openssh']).default('ssh2'),
+    /** Login host; with `openssh` also an alias from ~/.ssh/config. */
+    host: placeholderFree('login host').pipe(hostName),
+    /** Gateways to pass through, in order (OpenSSH's ProxyJump); each host key is checked in knownHosts. */
+    jump: z
+      .array(
+        z.strictObject({
+          host: placeholderFree('jump host').pipe(hostName),
+          port: z.number().int().min(1).max(65535).default(22),
+          /** Defaults to the site's user. */
+          user: placeholderFree('user name').pipe(userName).optional(),
+        }),
+      )
+      .max(4)
+      .default([]),
+    /** Default 22; with `openssh`, unset means what ~/.ssh/config says (profile fields override the config). */
+    port: z.number().int().min(1).max(65535).optional(),
+    /** Required with `ssh2`; with `openssh`, unset means what ~/.ssh/config says. */
+    user: placeholderFree('user name').pipe(userName).optional(),
+    /** Private key; without it, the SSH agent ($SSH_AUTH_SOCK) (and, with `openssh`, ~/.ssh/config's IdentityFile). `~/` is your home here. */
+    identityFile: z.string().optional(),
+    /** `openssh` only: the user certificate (default: IDENTITY-cert.pub beside the key, as ssh does). */
+    certificateFile: z.string().optional(),
+    /** `openssh` only: the ssh_config file to read (ssh's -F; default ~/.ssh/config). */
+    configFile: z.string().optional(),
+    agent: z.boolean().default(false),
+    knownHosts: z.string().default('~/.ssh/known_hosts'),
+    connectTimeoutSeconds: z.number().positive().default(20),
+    commandTimeoutSeconds: z.number().positive().default(120),
+    keepaliveSeconds: z.number().positive().default(15),
+    retries: z.number().int().min(1).max(10).default(4),
+    /** `openssh` only: how long the site's master connection stays open with nothing running through it (ControlPersist). */
+    persistMinutes: z.number().int().min(1).max(24 * 60).default(240),
+  })
+  .superRefine((s, ctx) => {
+    if (s.transport === 'ssh2' && !s.user) ctx.addIssue({ code: 'custom', path: ['user'], message: "a user name is required with the ssh2 transport (with 'transport: openssh' it may come from ~/.ssh/config)" });
+    if (s.transport === 'ssh2')
+      for (const k of ['certificateFile', 'configFile'] as const)
+        if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `${k} needs 'transport: openssh' (ssh2 cannot use OpenSSH certificates or ssh_config)` });
+  });
 
 export const schedulerSchema = z.strictObject({
   partition: placeholderFree('partition').pipe(slurmName),

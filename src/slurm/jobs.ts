@@ -143,3 +143,13 @@ export function describeEnd(t: TaskState): string {
     : s.toLowerCase();
   return `${s} (${why}${t.reason ? `; Slurm reason: ${t.reason}` : ''})${after}${where}`;
 }
+
+/** A Slurm time limit ([D-]HH:MM:SS, HH:MM:SS, MM:SS or minutes) in seconds. */
+export function timeLimitSeconds(limit: string): number {
+  const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(limit.trim());
+  if (!m) throw new Error(`not a Slurm time limit: ${limit}`);
+  const [days, a, b, c] = [Number(m[1] ?? 0), Number(m[2]), m[3] === undefined ? null : Number(m[3]), m[4] === undefined ? null : Number(m[4])];
+  // minutes alone; MM:SS; HH:MM:SS — with days, D-HH[:MM[:SS]]
+  const seconds = m[1] !== undefined ? a * 3600 + (b ?? 0) * 60 + (c ?? 0) : c !== null ? a * 3600 + b! * 60 + c : b !== null ? a * 60 + b : a * 60;
+  return days * 86400 + seconds;
+}

@@ -15,6 +15,8 @@ export interface SiteEnv {
   profile: string;
   slurmConf: string;
   pmCounters: string;
+  /** The certificate-only sshd's log (its "Accepted" lines count connections). */
+  certSshdLog: string;
   sshdPid: number;
 }
 
@@ -23,6 +25,8 @@ export interface TestEnv {
   key: string;
   knownHosts: string;
   loopback: { host: string; port: number; slurmConf: string };
+  /** Certificate-only sshds (port 2022 on each site): the CAs' private keys, a user key with its certificate, known_hosts with the host CA. */
+  cert: { port: number; userCa: string; hostCa: string; key: string; knownHosts: string };
   sites: { alpha: SiteEnv; beta: SiteEnv };
 }
 
