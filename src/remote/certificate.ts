@@ -2,7 +2,9 @@
 // Short-lived certificates are how federated HPC sites admit users, so their validity decides whether a campaign
 // can still be collected; fedbench reads it instead of guessing why a login failed.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 export interface CertificateInfo {
   /** Where it was read from: a file, or `agent` with the key's comment. */
@@ -26,6 +28,8 @@ export function runLocal(file: string, args: readonly string[], input?: string):
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr || (err && code === null ? err.message : '')) });
     });
+    // a program that does not read its input (ssh -O check) must not crash us with EPIPE
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 }
@@ -79,7 +83,11 @@ export async function agentCertificates(): Promise<CertificateInfo[]> {
   if (r.code !== 0) return [];
   const out: CertificateInfo[] = [];
   for (const line of r.stdout.split('\n').filter((l) => /-cert-v01@openssh\.com /.test(l))) {
-    const listed = await runLocal('ssh-keygen', ['-L', '-f', '/dev/stdin'], `${line}\n`);
+    // ssh-keygen reads a file (a pipe from Node is a socket it cannot open as /dev/stdin)
+    const dir = mkdtempSync(path.join(tmpdir(), 'fedbench-cert-'));
+    const file = path.join(dir, 'agent-cert.pub');
+    writeFileSync(file, `${line}\n`, { mode: 0o600 });
+    const listed = await runLocal('ssh-keygen', ['-L', '-f', file]).finally(() => rmSync(dir, { recursive: true, force: true }));
     const comment = line.split(' ').slice(2).join(' ');
     if (listed.code === 0) out.push(parseCertificateListing(listed.stdout, `agent${comment ? ` (${comment})` : ''}`));
   }

@@ -278,7 +278,11 @@ export class SshExecutor implements Executor {
       const size = await new Promise<number>((resolve, reject) => s.lstat(file, (err, st) => (err ? reject(err) : resolve(st.size))));
       if (size > maxBytes) throw new Error(`${this.where}:${file} is ${size} bytes, over the limit of ${maxBytes}`);
       return new Promise<Buffer>((resolve, reject) => s.readFile(file, (err, b) => (err ? reject(err) : resolve(b))));
-    }, true);
+    }, true).catch((err: unknown) => {
+      // SFTP's own words ("No such file") do not say which file
+      if (err instanceof Error && !err.message.includes(file)) err.message = `${this.where}:${file}: ${err.message}`;
+      throw err;
+    });
   }
 
   writeFile(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
