@@ -2,8 +2,8 @@
 // partition and its GPUs as Slurm reports them, MaxArraySize, the working directory, fedbench itself).
 import { Command } from 'commander';
 import Table from 'cli-table3';
-import { parseMaxArraySize, SitePool, startCommand } from '../federation/index.js';
-import { printable, resolveHome, run } from '../remote/index.js';
+import { failureReason, parseMaxArraySize, SitePool, startCommand } from '../federation/index.js';
+import { CommandError, printable, resolveHome } from '../remote/index.js';
 import { loadSite, loadSites, siteNames, sitesDir } from '../sites/index.js';
 
 export interface SiteCheck {
@@ -55,11 +55,14 @@ export function sitesCommand(): Command {
             const c: SiteCheck = { site: site.name, where: ex.where, ok: false, connectMs: null, partition: null, maxArraySize: null, workdir: null, fedbench: null, problems: [] };
             try {
               const t0 = performance.now();
-              const sinfo = await run(ex, ['sinfo', '-h', '-o', '%P|%a|%D|%G'], { readOnly: true });
+              const sinfoArgv = ['sinfo', '-h', '-o', '%P|%a|%D|%G'];
+              const sinfo = await ex.exec(sinfoArgv, { readOnly: true });
               c.connectMs = Math.round(performance.now() - t0);
-              const rows = sinfo.split('\n').filter(Boolean).map((l) => l.split('|'));
+              const rows = sinfo.stdout.split('\n').filter(Boolean).map((l) => l.split('|'));
               const p = rows.find((r) => r[0]?.replace(/\*$/, '') === site.scheduler.partition);
-              if (!p) c.problems.push(`partition '${site.scheduler.partition}' not found; the site has: ${rows.map((r) => r[0]).join(', ') || 'none'}`);
+              // Slurm not answering is one problem: the working directory and fedbench are still worth checking.
+              if (sinfo.code !== 0) c.problems.push(printable(new CommandError(ex.where, sinfoArgv, sinfo).message));
+              else if (!p) c.problems.push(`partition '${site.scheduler.partition}' not found; the site has: ${rows.map((r) => r[0]).join(', ') || 'none'}`);
               else {
                 c.partition = { name: site.scheduler.partition, state: p[1] ?? '', nodes: Number(p[2]), gres: p[3] ?? '' };
                 if (p[1] !== 'up') c.problems.push(`partition '${site.scheduler.partition}' is ${p[1]}`);
@@ -75,7 +78,7 @@ export function sitesCommand(): Command {
               else c.problems.push(`working directory ${workdir} cannot be created or written: ${w.stderr.trim()}`);
               const v = await ex.exec([...startCommand(site, workdir.replace(/\/+$/, '')), '--version'], { readOnly: true, env: site.env });
               c.fedbench = v.code === 0 ? v.stdout.trim() : null;
-              if (v.code !== 0) c.problems.push(`fedbench does not start on the login node (${printable((v.stderr || v.stdout).trim().split('\n').pop() ?? '')}): run 'fedbench deploy ${site.name}' or set fedbench.command in ${site.file}`);
+              if (v.code !== 0) c.problems.push(`fedbench does not start on the login node (${printable(failureReason(v.stderr || v.stdout))}): run 'fedbench deploy ${site.name}' or set fedbench.command in ${site.file}`);
             } catch (err) {
               c.problems.push(printable((err as Error).message));
             }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
 import { quoteWord, resolveHome, run, type Executor } from '../remote/index.js';
 import type { Site } from '../sites/index.js';
+import { failureReason } from './failure-reason.js';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -69,6 +70,6 @@ export async function deploy(site: Site, ex: Executor, opts: { dest?: string; lo
   // The check runs as a job would start fedbench: modules loaded, the profile's environment set.
   const setup = site.modules.map((m) => `module load ${quoteWord(m)} >/dev/null 2>&1`).join('; ');
   const v = await ex.exec(['bash', '-lc', `${setup ? `${setup}; ` : ''}exec "$@"`, 'fedbench-check', ...(site.fedbench.container ?? []), ...command, '--version'], { env: site.env });
-  if (v.code !== 0) throw new Error(`${ex.where}: fedbench was copied to ${dest} but does not start there: ${(v.stderr || v.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  if (v.code !== 0) throw new Error(`${ex.where}: fedbench was copied to ${dest} but does not start there: ${failureReason(v.stderr || v.stdout)}`);
   return { dest, bytes, seconds, version: v.stdout.trim(), command };
 }
