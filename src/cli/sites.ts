@@ -3,8 +3,8 @@
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { failureReason, parseMaxArraySize, SitePool, startCommand } from '../federation/index.js';
-import { CommandError, printable, resolveHome } from '../remote/index.js';
-import { loadSite, loadSites, siteNames, sitesDir } from '../sites/index.js';
+import { CommandError, printable } from '../remote/index.js';
+import { loadSite, loadSites, resolveWorkdir, siteNames, sitesDir } from '../sites/index.js';
 
 export interface SiteCheck {
   site: string;
@@ -72,11 +72,11 @@ export function sitesCommand(): Command {
               }
               const config = await ex.exec(['scontrol', 'show', 'config'], { readOnly: true });
               c.maxArraySize = config.code === 0 ? parseMaxArraySize(config.stdout) : null;
-              const workdir = await resolveHome(ex, site.workdir);
+              const workdir = await resolveWorkdir(ex, site);
               const w = await ex.exec(['sh', '-c', 'mkdir -p -- "$1" && test -w "$1"', 'check', workdir], { readOnly: true });
               if (w.code === 0) c.workdir = workdir;
               else c.problems.push(`working directory ${workdir} cannot be created or written: ${w.stderr.trim()}`);
-              const v = await ex.exec([...startCommand(site, workdir.replace(/\/+$/, '')), '--version'], { readOnly: true, env: site.env });
+              const v = await ex.exec([...startCommand(site, workdir), '--version'], { readOnly: true, env: site.env });
               c.fedbench = v.code === 0 ? v.stdout.trim() : null;
               if (v.code !== 0) c.problems.push(`fedbench does not start on the login node (${printable(failureReason(v.stderr || v.stdout))}): run 'fedbench deploy ${site.name}' or set fedbench.command in ${site.file}`);
             } catch (err) {

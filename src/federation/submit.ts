@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { CommandError, resolveHome, run, type Executor } from '../remote/index.js';
-import type { Site } from '../sites/index.js';
+import { CommandError, run, type Executor } from '../remote/index.js';
+import { resolveWorkdir, type Site } from '../sites/index.js';
 import { parseSbatch, renderArrayScript, template, TEMPLATES_DIR } from '../slurm/index.js';
 import type { Case, Suite } from '../suite/index.js';
 import { JOURNAL_SCHEMA, journalFile, journalSaver, lockCampaign, readJournal, type Journal, type JournalJob, type SiteEntry } from './journal.js';
@@ -67,7 +67,7 @@ function newJournal(req: SubmitRequest): Journal {
 }
 
 async function planSite(site: Site, ex: Executor, j: Journal): Promise<{ entry: SiteEntry; scripts: RenderedScript[]; remoteDir: string; workdir: string }> {
-  const workdir = (await resolveHome(ex, site.workdir)).replace(/\/+$/, '');
+  const workdir = await resolveWorkdir(ex, site);
   const remoteDir = `${workdir}/campaigns/${j.name}`;
   let maxArray = site.scheduler.maxArraySize ?? null;
   if (maxArray === null) {

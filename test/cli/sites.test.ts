@@ -42,6 +42,26 @@ describe('fedbench sites check (local site)', () => {
   });
 });
 
+describe('a working directory that cannot go into a job script', () => {
+  it('is refused by the profile schema, with the same file:line message for sites list, sites check and submit, before anything is created', async () => {
+    for (const [name, workdir] of [['spaced', path.join(tmp, 'my work')], ['quoted', `${tmp}/it's`]] as const) {
+      const dir = await localSite(name, [`workdir: "${workdir}"`]);
+      const file = path.join(dir, `${name}.yaml`);
+      const message = `${file}:3:10: workdir: expected an absolute path or ~/path of letters, digits and _ . / + @ - (it is written into #SBATCH lines)`;
+      const check = await fedbench(['sites', 'check', name, '--sites-dir', dir], { env });
+      expect(check.code, check.stdout).toBe(2);
+      expect(check.stderr).toBe(`fedbench: ${message}\n`);
+      const submit = await fedbench(['submit', '--suite', 'quick', '--bench', 'gemm', '--sites', name, '--sites-dir', dir, '--campaigns-dir', path.join(tmp, 'campaigns')], { env });
+      expect(submit.code, submit.stdout).toBe(2);
+      expect(submit.stderr).toBe(`fedbench: ${message}\n`);
+      expect(submit.stdout).toBe('');
+      const list = await fedbench(['sites', 'list', '--sites-dir', dir, '--json'], { env });
+      expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ site: name, problem: message })]);
+      expect(existsSync(workdir)).toBe(false);
+    }
+  });
+});
+
 describe('failureReason', () => {
   it("takes a Node.js crash's exception message, else the last line that says something", () => {
     const crash = "node:internal/modules/cjs/loader:1210\n  throw err;\n  ^\n\nError: Cannot find module '/x/main.js'\n    at Module._resolveFilename (node:internal/modules/cjs/loader:1207:15) {\n  code: 'MODULE_NOT_FOUND',\n  requireStack: []\n}\n\nNode.js v20.20.2\n";
