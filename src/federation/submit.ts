@@ -41,8 +41,8 @@ export interface RenderedScript {
 export interface SubmitOutcome {
   journal: Journal;
   scripts: RenderedScript[];
-  /** Sites that could not be submitted to, with the reason (also in the journal). */
-  errors: Array<{ site: string; message: string }>;
+  /** Sites that could not be submitted to, with the reason (also in the journal); badInput: the profile's fault (InputError). */
+  errors: Array<{ site: string; message: string; badInput: boolean }>;
 }
 
 /** The start command on a compute node: the profile's, or the copy `fedbench deploy` installs; container prefix first. */
@@ -78,7 +78,7 @@ async function planSite(site: Site, ex: Executor, j: Journal): Promise<{ entry: 
   if (j.options.eachNode) {
     const out = await run(ex, ['sinfo', '-h', '-N', '-p', site.scheduler.partition, '-o', '%N'], { readOnly: true });
     nodes = [...new Set(out.split('\n').map((l) => l.trim()).filter(Boolean))].sort();
-    if (!nodes.length) throw new InputError(`site ${site.name}: partition '${site.scheduler.partition}' lists no nodes (sinfo), nothing to sweep`);
+    if (!nodes.length) throw new InputError(`scheduler.partition '${site.scheduler.partition}' (${site.file}) lists no nodes (sinfo), nothing to sweep`);
   }
   const jobs: JournalJob[] = [];
   const scripts: RenderedScript[] = [];
@@ -174,7 +174,7 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
           }
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
-          errors.push({ site: site.name, message: `site ${site.name}: ${message}` });
+          errors.push({ site: site.name, message: `site ${site.name}: ${message}`, badInput: err instanceof InputError });
           if (!req.dryRun) {
             j.sites[site.name] ??= { profile: site.file, remoteDir: null, gpusPerNode: site.facts.gpu.perNode, jobs: [], error: null, progress: {} };
             j.sites[site.name]!.error = message;

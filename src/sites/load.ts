@@ -68,7 +68,7 @@ export function localPath(p: string): string {
 /** The profile's workdir on the site, `~/` resolved: the schema's rule checked again, since a home may hold any character. */
 export async function resolveWorkdir(ex: Executor, site: Site): Promise<string> {
   const dir = (await resolveHome(ex, site.workdir)).replace(/\/+$/, '') || '/';
-  if (!isScriptPath(dir)) throw new InputError(`site ${site.name}: workdir '${site.workdir}' (${site.file}) is '${dir}' on the site, not ${SCRIPT_PATH_RULE}`);
+  if (!isScriptPath(dir)) throw new InputError(`workdir '${site.workdir}' (${site.file}) is '${dir}' on the site, not ${SCRIPT_PATH_RULE}`);
   return dir;
 }
 

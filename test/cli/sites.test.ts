@@ -62,6 +62,21 @@ describe('a working directory that cannot go into a job script', () => {
   });
 });
 
+describe('fedbench submit, refused by a profile', () => {
+  it('queues nothing, suggests no next step, and exits 2 naming the site and the field', async () => {
+    // the workdir passes the schema, but the home it is under holds a space: known only once resolved on the site
+    const home = path.join(tmp, 'home dir');
+    await mkdir(home);
+    const dir = await localSite('homed', ['workdir: ~/work', 'fedbench: { command: [fedbench] }']);
+    const r = await fedbench(['submit', '--suite', 'quick', '--bench', 'gemm', '--sites', 'homed', '--sites-dir', dir, '--campaigns-dir', path.join(tmp, 'campaigns'), '--campaign', 'refused'], { env: { ...env, HOME: home } });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`fedbench: site homed: workdir '~/work' (${path.join(dir, 'homed.yaml')}) is '${home}/work' on the site, not an absolute path of letters, digits and _ . / + @ -`);
+    expect(r.stdout).toBe('campaign refused: nothing queued\n');
+    expect(r.stdout + r.stderr).not.toMatch(/next:|job array/);
+    expect(existsSync(path.join(home, 'work'))).toBe(false);
+  });
+});
+
 describe('failureReason', () => {
   it("takes a Node.js crash's exception message, else the last line that says something", () => {
     const crash = "node:internal/modules/cjs/loader:1210\n  throw err;\n  ^\n\nError: Cannot find module '/x/main.js'\n    at Module._resolveFilename (node:internal/modules/cjs/loader:1207:15) {\n  code: 'MODULE_NOT_FOUND',\n  requireStack: []\n}\n\nNode.js v20.20.2\n";
