@@ -1,16 +1,14 @@
 // compare, validate, recommend: terminal views of the analysis, for scripts and people.
 import { Command } from 'commander';
-import Table from 'cli-table3';
 import { accept, aggregate, compareSamples, rankSites, type CaseSeries } from '../analysis/index.js';
 import { unknownName } from '../errors.js';
 import { median } from '../measure/index.js';
 import { num } from '../report/index.js';
 import { allSiteFacts } from '../sites/index.js';
 import { loadReferences } from '../suite/index.js';
+import { caseLabels, caseTable, fitTable, terminalWidth, wrapText } from './format.js';
 import { weightsOption } from './report.js';
 import { loadRecords } from './results-input.js';
-
-const plainTable = (head: string[]) => new Table({ head, style: { head: [], border: [] } });
 
 export function compareCommand(): Command {
   return new Command('compare')
@@ -32,9 +30,8 @@ export function compareCommand(): Command {
           return { case: c.case, unit: c.metric.unit, a: median(sa), b: median(sb), ratio: cmp.ratio, verdict: cmp.verdict, reason: cmp.reason };
         });
       if (opts.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-      const t = plainTable(['case', 'A median', 'B median', 'unit', 'B/A', 'verdict', 'why']);
-      for (const r of rows) t.push([r.case, num(r.a), num(r.b), r.unit, r.ratio === null ? '—' : r.ratio.toFixed(3), r.verdict, r.reason]);
-      process.stdout.write(`${t.toString()}\n${rows.length} case(s) in both sets\n`);
+      const t = caseTable(['case', 'A median', 'B median', 'unit', 'B/A', 'verdict', 'why'], rows.map((r) => [r.case, num(r.a), num(r.b), r.unit, r.ratio === null ? '—' : r.ratio.toFixed(3), r.verdict, r.reason]));
+      process.stdout.write(`${t}\n${rows.length} case(s) in both sets\n`);
     });
 }
 
@@ -51,10 +48,9 @@ export function validateCommand(): Command {
       const failed = rows.filter((r) => r.verdict === 'FAIL' || (opts.strict && r.verdict === 'NO REFERENCE'));
       if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       else {
-        const t = plainTable(['case', 'site', 'node', 'median', 'reference', 'verdict', 'why']);
-        for (const r of rows) t.push([r.case, r.site, r.node, `${num(r.median)} ${r.unit}`, r.reference ? `${num(r.reference.value)} ${r.reference.unit}` : '—', r.verdict, r.reason]);
+        const t = caseTable(['case', 'site', 'node', 'median', 'reference', 'verdict', 'why'], rows.map((r) => [r.case, r.site, r.node, `${num(r.median)} ${r.unit}`, r.reference ? `${num(r.reference.value)} ${r.reference.unit}` : '—', r.verdict, r.reason]));
         const count = (v: string) => rows.filter((r) => r.verdict === v).length;
-        process.stdout.write(`${t.toString()}\n${count('PASS')} PASS, ${count('FAIL')} FAIL, ${count('NO REFERENCE')} NO REFERENCE\n`);
+        process.stdout.write(`${t}\n${count('PASS')} PASS, ${count('FAIL')} FAIL, ${count('NO REFERENCE')} NO REFERENCE\n`);
       }
       if (failed.length) process.exitCode = 1;
     });
@@ -77,11 +73,14 @@ export function recommendCommand(): Command {
       if (!chosen.length) throw unknownName('workload', opts.workload, [...new Set(cases.flatMap((c) => [c.benchmark.id]))]);
       const rankings = chosen.map((c) => rankSites(c, facts, weights, records.find((r) => r.case === c.case)?.work?.perCall ?? null));
       if (opts.json) return void process.stdout.write(JSON.stringify(rankings, null, 2) + '\n');
+      const width = terminalWidth();
+      const { label, shared } = caseLabels(rankings.map((r) => r.case));
+      for (const s of shared) process.stdout.write(`${wrapText(s, width, '  ')}\n`);
       for (const r of rankings) {
-        const t = plainTable(['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top']);
-        for (const s of r.sites) t.push([s.rank, s.site, num(s.score), num(s.values.time), num(s.values.energy), num(s.values.cost), num(s.values.co2), s.versusTop ?? '']);
+        const t = fitTable(['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top'], r.sites.map((s) => [s.rank, s.site, num(s.score), num(s.values.time), num(s.values.energy), num(s.values.cost), num(s.values.co2), s.versusTop ?? '']), width);
         const used = Object.entries(r.weightsUsed).map(([k, v]) => `${k} ${num(v)}`).join(', ') || 'none';
-        process.stdout.write(`${r.case}\nweights used: ${used}${r.excluded.length ? `; left out: ${r.excluded.map((e) => `${e.criterion} (${e.reason})`).join('; ')}` : ''}\n${t.toString()}\n`);
+        const heading = `${label(r.case)}\nweights used: ${used}${r.excluded.length ? `; left out: ${r.excluded.map((e) => `${e.criterion} (${e.reason})`).join('; ')}` : ''}`;
+        process.stdout.write(`${wrapText(heading, width, '  ')}\n${t}\n`);
       }
     });
 }

@@ -7,7 +7,7 @@ import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
 import { loadSuite } from '../suite/index.js';
 import { modelSuite } from '../workloads/inference/model-suite.js';
-import { summaryTable } from './format.js';
+import { runSummary } from './format.js';
 import { parseEngineFilter, selectCases } from './select.js';
 import { intOption, positiveNumberOption } from './options.js';
 
@@ -122,9 +122,7 @@ export function runCommand(): Command {
       if (opts.json) {
         process.stdout.write(JSON.stringify(records, null, 2) + '\n');
       } else {
-        process.stdout.write(`${summaryTable(records)}\n`);
-        const warned = records.filter((r) => r.warnings.length);
-        for (const r of warned) for (const w of r.warnings) process.stdout.write(`warning: ${r.case}: ${w}\n`);
+        process.stdout.write(`${runSummary(records)}\n`);
         process.stdout.write(`${records.length} record(s) in ${out}\n`);
       }
       if (opts.report) {

@@ -3,9 +3,9 @@
 import { Command } from 'commander';
 import { InputError } from '../errors.js';
 import Table from 'cli-table3';
-import { parseMaxArraySize, SitePool, startCommand } from '../federation/index.js';
-import { describeCertificate, OpenSshExecutor, printable, resolveHome, run, validity, type AuthInfo, type Executor } from '../remote/index.js';
-import { executorFor, loadSite, loadSites, loginOf, siteNames, sitesDir, type Site } from '../sites/index.js';
+import { failureReason, parseMaxArraySize, SitePool, startCommand } from '../federation/index.js';
+import { CommandError, describeCertificate, OpenSshExecutor, printable, validity, type AuthInfo, type Executor } from '../remote/index.js';
+import { executorFor, loadSite, loadSites, loginOf, resolveWorkdir, siteNames, sitesDir, type Site } from '../sites/index.js';
 import { timeLimitSeconds } from '../slurm/index.js';
 import { duration } from '../format.js';
 
@@ -77,16 +77,19 @@ export function sitesCommand(): Command {
             const c: SiteCheck = { site: site.name, where: ex.where, ok: false, connectMs: null, partition: null, maxArraySize: null, workdir: null, fedbench: null, auth: null, problems: [], warnings: [] };
             try {
               const t0 = performance.now();
-              const sinfo = await run(ex, ['sinfo', '-h', '-o', '%P|%a|%D|%G'], { readOnly: true });
+              const sinfoArgv = ['sinfo', '-h', '-o', '%P|%a|%D|%G'];
+              const sinfo = await ex.exec(sinfoArgv, { readOnly: true });
               c.connectMs = Math.round(performance.now() - t0);
               if (ex instanceof OpenSshExecutor) {
                 c.auth = await ex.auth();
                 const w = certificateWarning(site, c.auth, timeLimitSeconds(site.scheduler.timeLimit), `a job of the site's time limit ${site.scheduler.timeLimit}`);
                 if (w) c.warnings.push(w);
               }
-              const rows = sinfo.split('\n').filter(Boolean).map((l) => l.split('|'));
+              const rows = sinfo.stdout.split('\n').filter(Boolean).map((l) => l.split('|'));
               const p = rows.find((r) => r[0]?.replace(/\*$/, '') === site.scheduler.partition);
-              if (!p) c.problems.push(`partition '${site.scheduler.partition}' not found; the site has: ${rows.map((r) => r[0]).join(', ') || 'none'}`);
+              // Slurm not answering is one problem: the working directory and fedbench are still worth checking.
+              if (sinfo.code !== 0) c.problems.push(printable(new CommandError(ex.where, sinfoArgv, sinfo).message));
+              else if (!p) c.problems.push(`partition '${site.scheduler.partition}' not found; the site has: ${rows.map((r) => r[0]).join(', ') || 'none'}`);
               else {
                 c.partition = { name: site.scheduler.partition, state: p[1] ?? '', nodes: Number(p[2]), gres: p[3] ?? '' };
                 if (p[1] !== 'up') c.problems.push(`partition '${site.scheduler.partition}' is ${p[1]}`);
@@ -96,13 +99,13 @@ export function sitesCommand(): Command {
               }
               const config = await ex.exec(['scontrol', 'show', 'config'], { readOnly: true });
               c.maxArraySize = config.code === 0 ? parseMaxArraySize(config.stdout) : null;
-              const workdir = await resolveHome(ex, site.workdir);
+              const workdir = await resolveWorkdir(ex, site);
               const w = await ex.exec(['sh', '-c', 'mkdir -p -- "$1" && test -w "$1"', 'check', workdir], { readOnly: true });
               if (w.code === 0) c.workdir = workdir;
               else c.problems.push(`working directory ${workdir} cannot be created or written: ${w.stderr.trim()}`);
-              const v = await ex.exec([...startCommand(site, workdir.replace(/\/+$/, '')), '--version'], { readOnly: true, env: site.env });
+              const v = await ex.exec([...startCommand(site, workdir), '--version'], { readOnly: true, env: site.env });
               c.fedbench = v.code === 0 ? v.stdout.trim() : null;
-              if (v.code !== 0) c.problems.push(`fedbench does not start on the login node (${printable((v.stderr || v.stdout).trim().split('\n').pop() ?? '')}): run 'fedbench deploy ${site.name}' or set fedbench.command in ${site.file}`);
+              if (v.code !== 0) c.problems.push(`fedbench does not start on the login node (${printable(failureReason(v.stderr || v.stdout))}): run 'fedbench deploy ${site.name}' or set fedbench.command in ${site.file}`);
             } catch (err) {
               c.problems.push(printable((err as Error).message));
             }

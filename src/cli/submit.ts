@@ -57,12 +57,17 @@ export function submitCommand(): Command {
           process.stdout.write(JSON.stringify({ campaign, sites: Object.fromEntries(Object.entries(outcome.journal.sites).map(([k, e]) => [k, { jobs: e.jobs.map((x) => x.jobId), error: e.error }])), errors: outcome.errors, connections: pool.stats() }, null, 2) + '\n');
         } else {
           const n = Object.values(outcome.journal.sites).reduce((a, e) => a + e.jobs.filter((x) => x.jobId).length, 0);
-          process.stdout.write(`campaign ${campaign}: ${cases.length} case(s) in ${outcome.journal.tasks.length} task(s), ${n} job array(s) on ${sites.length - outcome.errors.length} of ${sites.length} site(s)\n`);
-          process.stdout.write(`next: fedbench status ${campaign}   then   fedbench collect ${campaign} --wait\n`);
+          // next steps only for jobs that exist
+          if (n === 0) process.stdout.write(`campaign ${campaign}: nothing queued\n`);
+          else {
+            process.stdout.write(`campaign ${campaign}: ${cases.length} case(s) in ${outcome.journal.tasks.length} task(s), ${n} job array(s) on ${sites.length - outcome.errors.length} of ${sites.length} site(s)\n`);
+            process.stdout.write(`next: fedbench status ${campaign}   then   fedbench collect ${campaign} --wait\n`);
+          }
         }
         if (!opts.dryRun) for (const w of await certificateWarnings(sites, pool, outcome.journal)) process.stderr.write(`fedbench: warning: ${w}\n`);
         for (const e of outcome.errors) process.stderr.write(`fedbench: ${e.message}\n`);
-        if (outcome.errors.length) process.exitCode = 1;
+        // a profile to fix is bad input (2); a site that failed otherwise is 1
+        if (outcome.errors.length) process.exitCode = outcome.errors.some((e) => e.badInput) ? 2 : 1;
       } finally {
         await pool.close();
       }

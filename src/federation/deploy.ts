@@ -9,7 +9,8 @@ import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
 import { quoteWord, resolveHome, run, type Executor } from '../remote/index.js';
-import type { Site } from '../sites/index.js';
+import { resolveWorkdir, type Site } from '../sites/index.js';
+import { failureReason } from './failure-reason.js';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -37,7 +38,7 @@ export interface DeployOutcome {
 export async function deploy(site: Site, ex: Executor, opts: { dest?: string; log?: (s: string) => void } = {}): Promise<DeployOutcome> {
   const log = opts.log ?? (() => undefined);
   if (!existsSync(path.join(PACKAGE_ROOT, 'dist/cli/main.js'))) throw new InputError(`no built fedbench in ${PACKAGE_ROOT}/dist: run 'npm run build' first`);
-  const workdir = (await resolveHome(ex, site.workdir)).replace(/\/+$/, '');
+  const workdir = await resolveWorkdir(ex, site);
   const dest = opts.dest ? await resolveHome(ex, opts.dest) : `${workdir}/fedbench`;
   const [os = '', arch = ''] = (await run(ex, ['uname', '-sm'], { readOnly: true })).trim().toLowerCase().split(/\s+/);
   const keepArch = arch === 'aarch64' ? 'arm64' : 'x64';
@@ -69,6 +70,6 @@ export async function deploy(site: Site, ex: Executor, opts: { dest?: string; lo
   // The check runs as a job would start fedbench: modules loaded, the profile's environment set.
   const setup = site.modules.map((m) => `module load ${quoteWord(m)} >/dev/null 2>&1`).join('; ');
   const v = await ex.exec(['bash', '-lc', `${setup ? `${setup}; ` : ''}exec "$@"`, 'fedbench-check', ...(site.fedbench.container ?? []), ...command, '--version'], { env: site.env });
-  if (v.code !== 0) throw new Error(`${ex.where}: fedbench was copied to ${dest} but does not start there: ${(v.stderr || v.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  if (v.code !== 0) throw new Error(`${ex.where}: fedbench was copied to ${dest} but does not start there: ${failureReason(v.stderr || v.stdout)}`);
   return { dest, bytes, seconds, version: v.stdout.trim(), command };
 }

@@ -5,3 +5,4 @@ export { campaignsDir, readJournal, saveJournal, latestCampaign, lockCampaign, c
 export { planCases, oneCaseSuite, chunkTasks, arrayRanges, parseMaxArraySize } from './plan.js';
 export { SitePool } from './pool.js';
 export { deploy, productionPackages, PACKAGE_ROOT, type DeployOutcome } from './deploy.js';
+export { failureReason } from './failure-reason.js';

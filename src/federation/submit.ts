@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { CommandError, resolveHome, run, type Executor } from '../remote/index.js';
-import type { Site } from '../sites/index.js';
+import { CommandError, run, type Executor } from '../remote/index.js';
+import { resolveWorkdir, type Site } from '../sites/index.js';
 import { parseSbatch, renderArrayScript, template, TEMPLATES_DIR } from '../slurm/index.js';
 import type { Case, Suite } from '../suite/index.js';
 import { JOURNAL_SCHEMA, journalFile, journalSaver, lockCampaign, readJournal, type Journal, type JournalJob, type SiteEntry } from './journal.js';
@@ -41,8 +41,8 @@ export interface RenderedScript {
 export interface SubmitOutcome {
   journal: Journal;
   scripts: RenderedScript[];
-  /** Sites that could not be submitted to, with the reason (also in the journal). */
-  errors: Array<{ site: string; message: string }>;
+  /** Sites that could not be submitted to, with the reason (also in the journal); badInput: the profile's fault (InputError). */
+  errors: Array<{ site: string; message: string; badInput: boolean }>;
 }
 
 /** The start command on a compute node: the profile's, or the copy `fedbench deploy` installs; container prefix first. */
@@ -67,7 +67,7 @@ function newJournal(req: SubmitRequest): Journal {
 }
 
 async function planSite(site: Site, ex: Executor, j: Journal): Promise<{ entry: SiteEntry; scripts: RenderedScript[]; remoteDir: string; workdir: string }> {
-  const workdir = (await resolveHome(ex, site.workdir)).replace(/\/+$/, '');
+  const workdir = await resolveWorkdir(ex, site);
   const remoteDir = `${workdir}/campaigns/${j.name}`;
   let maxArray = site.scheduler.maxArraySize ?? null;
   if (maxArray === null) {
@@ -78,7 +78,7 @@ async function planSite(site: Site, ex: Executor, j: Journal): Promise<{ entry: 
   if (j.options.eachNode) {
     const out = await run(ex, ['sinfo', '-h', '-N', '-p', site.scheduler.partition, '-o', '%N'], { readOnly: true });
     nodes = [...new Set(out.split('\n').map((l) => l.trim()).filter(Boolean))].sort();
-    if (!nodes.length) throw new InputError(`site ${site.name}: partition '${site.scheduler.partition}' lists no nodes (sinfo), nothing to sweep`);
+    if (!nodes.length) throw new InputError(`scheduler.partition '${site.scheduler.partition}' (${site.file}) lists no nodes (sinfo), nothing to sweep`);
   }
   const jobs: JournalJob[] = [];
   const scripts: RenderedScript[] = [];
@@ -174,7 +174,7 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
           }
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
-          errors.push({ site: site.name, message: `site ${site.name}: ${message}` });
+          errors.push({ site: site.name, message: `site ${site.name}: ${message}`, badInput: err instanceof InputError });
           if (!req.dryRun) {
             j.sites[site.name] ??= { profile: site.file, remoteDir: null, gpusPerNode: site.facts.gpu.perNode, jobs: [], error: null, progress: {} };
             j.sites[site.name]!.error = message;

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Peaks, SiteFacts } from '../analysis/index.js';
 import { InputError, unknownName } from '../errors.js';
-import { LocalExecutor, OpenSshExecutor, SshExecutor, type Executor } from '../remote/index.js';
+import { LocalExecutor, OpenSshExecutor, resolveHome, SshExecutor, type Executor } from '../remote/index.js';
 import { loadYamlAs } from '../suite/index.js';
-import { siteSchema, type SiteProfile } from './schema.js';
+import { isScriptPath, SCRIPT_PATH_RULE, siteSchema, type SiteProfile } from './schema.js';
 
 export const BUILTIN_SITES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../slurm/sites');
 
@@ -63,6 +63,13 @@ export function loadSites(names: readonly string[], dir?: string): Site[] {
 /** `~/x` on this machine. */
 export function localPath(p: string): string {
   return p === '~' ? homedir() : p.startsWith('~/') ? path.join(homedir(), p.slice(2)) : p;
+}
+
+/** The profile's workdir on the site, `~/` resolved: the schema's rule checked again, since a home may hold any character. */
+export async function resolveWorkdir(ex: Executor, site: Site): Promise<string> {
+  const dir = (await resolveHome(ex, site.workdir)).replace(/\/+$/, '') || '/';
+  if (!isScriptPath(dir)) throw new InputError(`workdir '${site.workdir}' (${site.file}) is '${dir}' on the site, not ${SCRIPT_PATH_RULE}`);
+  return dir;
 }
 
 /** The executor for a site: SSH (ssh2 or the system's OpenSSH) when the profile has an endpoint, else this machine. */

@@ -107,6 +107,12 @@ export const factsSchema = z.strictObject({
   sources: z.array(z.string()).default([]),
 });
 
+/** Paths written into #SBATCH lines, which no shell parses: only characters that need no quoting. */
+const SCRIPT_PATH = /^\/[A-Za-z0-9_./+@-]*$/;
+const SCRIPT_PATH_CHARS = 'letters, digits and _ . / + @ - (it is written into #SBATCH lines)';
+export const SCRIPT_PATH_RULE = `an absolute path of ${SCRIPT_PATH_CHARS}`;
+export const isScriptPath = (p: string): boolean => SCRIPT_PATH.test(p);
+
 export const siteSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'expected a lower-case site name (letters, digits, _ -)' }),
   description: z.string().optional(),
@@ -116,8 +122,10 @@ export const siteSchema = z.strictObject({
   /** `module load` lines, in order. */
   modules: z.array(z.string().regex(/^[A-Za-z0-9_.+/@-]+$/, { message: 'expected a module name' })).default([]),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }), z.string()).default({}),
-  /** Where campaigns live on the site (job scripts, records, logs); `~/` is the remote home. */
-  workdir: placeholderFree('working directory').pipe(z.string().min(1)),
+  /** Where campaigns live on the site (job scripts, records, logs); `~/` is the remote home (checked again once resolved: resolveWorkdir). */
+  workdir: placeholderFree('working directory').pipe(
+    z.string().refine((p) => isScriptPath(p.replace(/^~(?=\/|$)/, '/')), { message: `expected an absolute path or ~/path of ${SCRIPT_PATH_CHARS}` }),
+  ),
   /** How fedbench starts on a compute node. */
   fedbench: z
     .strictObject({

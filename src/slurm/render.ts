@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
 import { exportLine, quoteWord } from '../remote/index.js';
-import type { Site } from '../sites/index.js';
+import { isScriptPath, SCRIPT_PATH_RULE, type Site } from '../sites/index.js';
 
 export const TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../slurm/templates');
 
@@ -27,9 +27,9 @@ export function fill(text: string, vars: Record<string, string>, what: string): 
   return out;
 }
 
-/** Paths written into #SBATCH lines (not parsed by a shell): plain characters only. */
+/** Paths written into #SBATCH lines (not parsed by a shell): the site profile's rule for its workdir. */
 export function checkScriptPath(p: string, what: string): string {
-  if (!/^\/[A-Za-z0-9_./+@-]*$/.test(p)) throw new InputError(`${what} '${p}' must be an absolute path of letters, digits and _ . / + @ - (it is written into #SBATCH lines)`);
+  if (!isScriptPath(p)) throw new InputError(`${what} '${p}' must be ${SCRIPT_PATH_RULE}`);
   return p;
 }
 

@@ -90,6 +90,33 @@ describe('fedbench recommend', () => {
   });
 });
 
+describe('compare, validate and recommend on a terminal', () => {
+  it('fit their tables to the width, case ids with every parameter included; --json keeps the full ids', async () => {
+    // an inference case's id carries every parameter, defaults included: ~150 columns before any figure
+    const params = (batch: number) => ({ scenario: 'offline', batch, queries: 1000, seconds: 10, p99BoundMs: 100, findMaxQps: false, image: 224, channels: 64, blocks: 16, classes: 1000, precision: 'fp32', warmupQueries: 50 });
+    const [a, b] = [path.join(tmp, 'long-a'), path.join(tmp, 'long-b')];
+    let seed = 100;
+    for (const batch of [8, 32]) {
+      for (const node of ['a1', 'a2']) await writeRecord(a, syntheticRecord({ site: 'alpha', node, benchmark: 'infer-resnet50', params: params(batch), median: 1000, gpu: 'NVIDIA A100-SXM4-40GB', seed: seed++ }));
+      await writeRecord(b, syntheticRecord({ site: 'beta', node: 'b1', benchmark: 'infer-resnet50', params: params(batch), median: batch === 8 ? 1200 : 1001, gpu: 'NVIDIA A100-SXM4-40GB', seed: seed++ }));
+    }
+    const refs = path.join(tmp, 'long-refs.yaml');
+    await writeFile(refs, 'references:\n  - { benchmark: infer-resnet50, device: A100, value: 1100, unit: GFLOP/s, tolerance: { rel: 0.05 } }\n');
+    const commands = [['compare', a, b], ['validate', '--references', refs, '--results', a, b], ['recommend', '--workload', 'infer-resnet50', '--results', a, b]];
+    for (const columns of [80, 100]) {
+      for (const args of commands) {
+        const r = await fedbench(args, { env: { COLUMNS: String(columns) } });
+        expect(r.code === 0 || r.code === 1, r.stderr).toBe(true);
+        expect(r.stdout.split('\n').filter((l) => [...l].length > columns), `${args[0]} at ${columns} columns:\n${r.stdout}`).toEqual([]);
+        expect(r.stdout).toContain('every infer-resnet50 case below: scenario=offline, queries=1000,');
+        expect(r.stdout).toMatch(/batch=32/);
+      }
+    }
+    const json = await fedbench(['compare', a, b, '--json'], { env: { COLUMNS: '80' } });
+    expect((JSON.parse(json.stdout) as Array<{ case: string }>).map((x) => x.case)).toEqual([8, 32].map((n) => `infer-resnet50/onnxruntime/${Object.entries(params(n)).map(([k, v]) => `${k}=${String(v)}`).join(',')}`));
+  });
+});
+
 describe('fedbench report', () => {
   it('writes the HTML and the exports asked for', async () => {
     const out = path.join(tmp, 'rep', 'fed.html');

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,22 @@ describe('fedbench run --suite quick --json', () => {
     // one file per case on disk, identical to what was printed
     const files = await readdir(out);
     expect(files).toHaveLength(records.length);
+  });
+});
+
+describe('fedbench run --suite quick, on a terminal 100 columns wide', () => {
+  it('fits its summary to the width: shared parameters once above the table, full ids kept in the records', async () => {
+    const out = path.join(tmp, 'quick-100');
+    const r = await fedbench(['run', '--suite', 'quick', '--out', out], { env: { COLUMNS: '100' } });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.filter((l) => [...l].length > 100), r.stdout).toEqual([]);
+    expect(r.stdout).toContain('every infer-cnn case below: scenario=single-stream, batch=1,');
+    expect(r.stdout).toMatch(/^│ infer-cnn\/tfjs +│/m);
+    expect(lines.at(-1)).toBe(`13 record(s) in ${out}`);
+    const files = await readdir(out);
+    const ids = await Promise.all(files.map(async (f) => (JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunRecord).case));
+    expect(ids.sort()).toEqual(loadSuite('quick').cases.map((c) => c.id).sort());
   });
 });
 
