@@ -63,15 +63,20 @@ const safeName = (name: string) => {
   return clean === name ? clean : `${clean}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 };
 
-function slurmFields(entry: SiteEntry, ref: TaskRef, st: TaskState, worker: number | null): Record<string, unknown> {
+/**
+ * The record's `slurm` field. Without accounting, sacct says nothing after a job ends: cluster, partition and node then
+ * come from what squeue saw while the task ran, or from the job's own SLURM_* variables that its record kept.
+ */
+function slurmFields(entry: SiteEntry, ref: TaskRef, st: TaskState, worker: number | null, jobEnv: Record<string, string> = {}): Record<string, unknown> {
+  const seen = entry.seen?.[ref.key];
   return {
-    cluster: st.cluster ?? ref.job.cluster,
-    partition: st.partition,
+    cluster: st.cluster ?? ref.job.cluster ?? jobEnv['SLURM_CLUSTER_NAME'] ?? null,
+    partition: st.partition ?? seen?.partition ?? jobEnv['SLURM_JOB_PARTITION'] ?? null,
     jobId: ref.jobId,
     arrayTaskId: ref.arrayIndex,
     task: ref.task,
-    node: st.node,
-    state: st.state,
+    node: st.node ?? seen?.node ?? jobEnv['SLURMD_NODENAME'] ?? null,
+    state: st.state === 'ENDED' ? 'ENDED (no accounting)' : st.state,
     elapsed: st.elapsedSeconds,
     exitCode: st.exitCode,
     start: st.start,
@@ -166,6 +171,13 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
             st = { key: ref.key, arrayJobId: ref.jobId, arrayIndex: ref.arrayIndex, state: 'ENDED', exitCode: '', elapsedSeconds: null, start: null, end: null, node: null, reason: 'sacct unavailable: end state unknown', partition: null, cluster: null, consumedEnergyJ: null, energyNote: null };
           }
           if (!st || (!isTerminal(st.state) && st.state !== 'ENDED')) {
+            if (st && !states.accounting && (st.partition || st.node)) {
+              const was = entry.seen?.[ref.key];
+              if (was?.partition !== st.partition || was?.node !== st.node) {
+                entry.seen = { ...entry.seen, [ref.key]: { partition: st.partition, node: st.node } };
+                await save();
+              }
+            }
             out.pending[siteName] = (out.pending[siteName] ?? 0) + 1;
             out.complete = false;
             continue;
@@ -237,7 +249,7 @@ async function collectTask(
         await quarantine(sub, e.name, verdict.reason, data);
         continue;
       }
-      const record: RunRecord = { ...verdict.record, site: site.name, slurm: slurmFields(entry, ref, st, worker) };
+      const record: RunRecord = { ...verdict.record, site: site.name, slurm: slurmFields(entry, ref, st, worker, verdict.record.system.env) };
       // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included);
       // a measurement, it replaces nothing measured but does replace an estimate from declared power
       const estimated = record.energy.status === 'measured' && record.energy.method === 'estimate';

@@ -54,6 +54,8 @@ export const siteEntrySchema = z.object({
   error: z.string().nullable(),
   /** By `ARRAYJOB_INDEX`. */
   progress: z.record(z.string(), taskProgressSchema),
+  /** Where squeue saw each task run (kept for sites without accounting, where nothing tells it after the job ends). */
+  seen: z.record(z.string(), z.object({ partition: z.string().nullable(), node: z.string().nullable() })).optional(),
 });
 export type SiteEntry = z.infer<typeof siteEntrySchema>;
 

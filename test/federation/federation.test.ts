@@ -400,7 +400,9 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
     const c = await cli(['collect', 'noacct', '--wait', '--interval', '1', '--timeout', '90']);
     expect(c.code, c.stdout + c.stderr).toBe(0);
     const { records } = await readRecords(resultsOf('noacct'));
-    expect(records.map((r) => [r.status, r.slurm!['state']])).toEqual([['ok', 'ENDED']]);
+    expect(records.map((r) => [r.status, r.slurm!['state']])).toEqual([['ok', 'ENDED (no accounting)']]);
+    // what sacct would have said, kept from squeue while the task ran or from the job's own SLURM_* variables
+    expect(records[0]!.slurm).toMatchObject({ cluster: 'alpha', partition: 'gpu', node: expect.stringMatching(/^a100-0[12]$/) });
     const st = json<{ sites: Array<{ states: Record<string, number>; collected: number }> }>((await cli(['status', 'noacct', '--json'])).stdout);
     expect(st.sites[0]).toMatchObject({ states: { ENDED: 1 }, collected: 1 });
   });
