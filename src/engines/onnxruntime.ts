@@ -3,6 +3,7 @@
 // quietly run some nodes on the CPU fails instead and the chain moves on (with the reason kept).
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import koffi from 'koffi';
 import * as ort from 'onnxruntime-node';
 import { buildOnnxModel } from './onnx-model.js';
 import type { BackendStatus, EngineProbe, Fallback } from './types.js';
@@ -72,8 +73,28 @@ function tinyModel(): Uint8Array {
 // Whether a provider starts depends on the machine, not the model: ask once per process.
 const providerStart = new Map<OrtProvider, Promise<string | null>>();
 
+/**
+ * On Linux, onnxruntime's webgpu provider (Dawn) runs on Vulkan and, without the Vulkan loader, prints
+ * "Couldn't load Vulkan" on stderr whatever the log level: look for the loader first (a dlopen, as Dawn does),
+ * so the reason lands in the record and nothing reaches the terminal.
+ */
+function vulkanProblem(): string | null {
+  if (os.platform() !== 'linux') return null;
+  try {
+    koffi.load('libvulkan.so.1').unload();
+    return null;
+  } catch (err) {
+    return `the Vulkan loader (libvulkan.so.1) cannot be loaded, which webgpu needs on Linux: install libvulkan1 and a Vulkan driver (${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
 function providerProblem(provider: OrtProvider): Promise<string | null> {
   let known = providerStart.get(provider);
+  const noVulkan = provider === 'webgpu' && !known ? vulkanProblem() : null;
+  if (noVulkan) {
+    known = Promise.resolve(noVulkan);
+    providerStart.set(provider, known);
+  }
   if (!known) {
     known = ort.InferenceSession.create(tinyModel(), sessionOptions(provider, 1)).then(
       async (s) => {

@@ -121,6 +121,23 @@ describe('fedbench info --json', () => {
     for (const e of info.engines) for (const b of e.backends) if (!b.available) expect(b.reason, `${e.engine}:${b.name}`).toBeTruthy();
     expect(info.energy.length).toBeGreaterThan(0);
   });
+
+  it('prints nothing a user cannot act on: no npm config warning through npx, no Vulkan probe message from webgpu', async () => {
+    const viaNpx = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn('npx', ['--no-install', 'fedbench', '--version'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(viaNpx.code, viaNpx.stderr).toBe(0);
+    expect(viaNpx.stderr).toBe('');
+    const r = await fedbench(['run', '--suite', 'quick', '--bench', 'gemm', '--engine', 'onnxruntime', '--out', path.join(tmp, 'quiet'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/Vulkan|BackendVk|dawn/i);
+    // the reason is kept where it belongs: in the record's fallbacks (when webgpu could not start here)
+    const rec = (JSON.parse(r.stdout) as RunRecord[])[0]!;
+    if (rec.engine.backend !== 'webgpu') expect(rec.engine.fallbacks.map((f) => f.backend)).toContain('webgpu');
+  });
 });
 
 describe('fedbench list', () => {
