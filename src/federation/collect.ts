@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeJsonAtomic, runRecordSchema, RUN_SCHEMA, type RunRecord } from '../results/index.js';
-import { printable, type Executor } from '../remote/index.js';
+import { printable, type Executor, type TreeSnapshot } from '../remote/index.js';
 import { describeEnd, isTerminal, recordStatusFor, type TaskState } from '../slurm/index.js';
 import type { Site } from '../sites/index.js';
 import { journalSaver, type Journal, type PlannedCase, type SiteEntry } from './journal.js';
@@ -56,6 +56,8 @@ export interface CollectRequest {
   log?: (line: string) => void;
   /** Called after each task is collected (tests use it to drop connections or stop mid-way). */
   afterTask?: (site: string, key: string) => Promise<void> | void;
+  /** Ended tasks whose records are fetched together (one round trip on the openssh transport). Default 32. */
+  tasksPerFetch?: number;
 }
 
 const safeName = (name: string) => {
@@ -164,7 +166,21 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
         const refs = taskRefs(entry).filter((t) => !entry.progress[t.key]?.done);
         if (!refs.length) return;
         const states = await siteStates(ex, entry);
+        // the records of every task that has ended, fetched in one go (one session on the openssh transport)
+        const ended = refs.filter((ref) => {
+          const st = states.tasks.get(ref.key);
+          return st ? isTerminal(st.state) || st.state === 'ENDED' : !states.accounting;
+        });
+        const recordsDir = `${entry.remoteDir}/records`;
+        const perFetch = req.tasksPerFetch ?? 32;
+        let files: Pick<Executor, 'readDir' | 'readFile'> | null = null;
+        let fetched = new Set<string>();
         for (const ref of refs) {
+          if (!fetched.has(ref.key) && ended.some((r) => r.key === ref.key)) {
+            const keys = ended.slice(ended.findIndex((r) => r.key === ref.key)).slice(0, perFetch).map((r) => r.key);
+            files = snapshotReader(ex, recordsDir, keys, await ex.readTree(recordsDir, keys, MAX_RECORD_BYTES));
+            fetched = new Set(keys);
+          }
           let st = states.tasks.get(ref.key);
           if (!st && !states.accounting) {
             // no accounting: a task that left the queue has ended, how is unknown
@@ -182,7 +198,7 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
             out.complete = false;
             continue;
           }
-          const r = await collectTask(req, site, entry, ex, ref, st, quarantineDir, out);
+          const r = await collectTask(req, site, entry, files ?? ex, ref, st, quarantineDir, out);
           entry.progress[ref.key] = { state: st.state, done: true, ...r, at: new Date().toISOString() };
           await save();
           log(`${siteName}: ${ref.key} ${st.state}: ${r.records} record(s)${r.synthesized ? `, ${r.synthesized} for cases that did not run` : ''}${r.quarantined ? `, ${r.quarantined} quarantined` : ''}`);
@@ -197,11 +213,31 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
   return out;
 }
 
+/** readDir and readFile served from a snapshot of `dir`'s task folders; anything else from the site itself. */
+function snapshotReader(ex: Executor, dir: string, subdirs: readonly string[], snap: TreeSnapshot): Pick<Executor, 'readDir' | 'readFile'> {
+  const held = new Set(subdirs);
+  const inside = (p: string) => {
+    const rel = p.startsWith(`${dir}/`) ? p.slice(dir.length + 1) : null;
+    return rel !== null && held.has(rel.split('/')[0]!) ? rel : null;
+  };
+  return {
+    readDir: async (p) => {
+      const rel = inside(p);
+      return rel === null ? ex.readDir(p) : (snap.entries.get(rel) ?? []);
+    },
+    readFile: async (p, maxBytes) => {
+      const rel = inside(p);
+      const bytes = rel === null ? undefined : snap.contents.get(rel);
+      return bytes && bytes.length <= maxBytes ? bytes : ex.readFile(p, maxBytes);
+    },
+  };
+}
+
 async function collectTask(
   req: CollectRequest,
   site: Site,
   entry: SiteEntry,
-  ex: Executor,
+  ex: Pick<Executor, 'readDir' | 'readFile'>,
   ref: TaskRef,
   st: TaskState,
   quarantineDir: string,
@@ -320,7 +356,7 @@ async function writeBytesAtomic(file: string, data: Buffer): Promise<void> {
   await rename(tmp, file);
 }
 
-async function jobLogTail(ex: Executor, file: string): Promise<string> {
+async function jobLogTail(ex: Pick<Executor, 'readFile'>, file: string): Promise<string> {
   try {
     const lines = (await ex.readFile(file, 4 * 1024 * 1024)).toString('utf8').split('\n').filter((l) => l.trim()).slice(-40);
     // the first error line says most (a stack trace follows it), then how the log ends

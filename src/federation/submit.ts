@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { CommandError, run, type Executor } from '../remote/index.js';
+import { CommandError, run, type Executor, type FileToWrite } from '../remote/index.js';
 import { resolveWorkdir, type Site } from '../sites/index.js';
 import { parseSbatch, renderArrayScript, template, TEMPLATES_DIR } from '../slurm/index.js';
 import type { Case, Suite } from '../suite/index.js';
@@ -101,14 +101,13 @@ async function upload(ex: Executor, remoteDir: string, j: Journal, cases: readon
   await ex.exec(['mkdir', '-p', '--', `${remoteDir}/logs`, `${remoteDir}/records`, ...j.tasks.map((_, t) => `${remoteDir}/tasks/${t}`)], { readOnly: true }).then((r) => {
     if (r.code !== 0) throw new CommandError(ex.where, ['mkdir', '-p', remoteDir], r);
   });
-  const files: Array<[string, string, number]> = [];
+  const files: FileToWrite[] = [];
   j.tasks.forEach((caseIdx, t) => {
-    for (const i of caseIdx) files.push([`${remoteDir}/tasks/${t}/${String(i).padStart(5, '0')}.yaml`, oneCaseSuite(cases[i]!), 0o644]);
+    for (const i of caseIdx) files.push({ path: `${remoteDir}/tasks/${t}/${String(i).padStart(5, '0')}.yaml`, data: oneCaseSuite(cases[i]!), mode: 0o644 });
   });
-  if (j.options.wholeNode) files.push([`${remoteDir}/gpu-worker.sh`, template('gpu-worker.sh', TEMPLATES_DIR), 0o755]);
-  for (const s of scripts) files.push([s.path, s.text, 0o644]);
-  // a few transfers in flight at once over the one SFTP session
-  for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map(([p, text, mode]) => ex.writeFile(p, text, mode)));
+  if (j.options.wholeNode) files.push({ path: `${remoteDir}/gpu-worker.sh`, data: template('gpu-worker.sh', TEMPLATES_DIR), mode: 0o755 });
+  for (const s of scripts) files.push({ path: s.path, data: s.text, mode: 0o644 });
+  await ex.writeFiles(files);
 }
 
 /** A job with this name already queued (a submit killed after sbatch, before the journal write): adopt it. */

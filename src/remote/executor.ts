@@ -28,6 +28,41 @@ export interface DirEntry {
   kind: 'file' | 'dir' | 'other';
 }
 
+export interface FileToWrite {
+  path: string;
+  data: string | Buffer;
+  mode?: number;
+}
+
+export interface TreeSnapshot {
+  /** By folder path relative to the snapshot's `dir` (e.g. `123_0`, `123_0/gpu1`). */
+  entries: Map<string, DirEntry[]>;
+  /** By file path relative to `dir`. */
+  contents: Map<string, Buffer>;
+}
+
+/** readTree for transports where a file costs little: readDir and readFile one by one. */
+export async function readTreeFileByFile(ex: Pick<Executor, 'readDir' | 'readFile'>, dir: string, subdirs: readonly string[], maxBytes: number): Promise<TreeSnapshot> {
+  const snap: TreeSnapshot = { entries: new Map(), contents: new Map() };
+  const visit = async (rel: string, depth: number): Promise<void> => {
+    const list = await ex.readDir(`${dir}/${rel}`);
+    if (list.length) snap.entries.set(rel, list); // an empty folder and a missing one look alike, as they do remotely
+    for (const e of list) {
+      if (e.kind === 'dir' && depth < 2) await visit(`${rel}/${e.name}`, depth + 1);
+      else if (e.kind === 'file' && e.name.endsWith('.json') && e.size <= maxBytes) snap.contents.set(`${rel}/${e.name}`, await ex.readFile(`${dir}/${rel}/${e.name}`, maxBytes));
+    }
+  };
+  for (const sub of subdirs) await visit(sub, 1);
+  return snap;
+}
+
+/** writeFiles for transports where a file costs little: their folders made at once, then a few writeFile calls in flight at once. */
+export async function writeFilesEach(ex: Pick<Executor, 'writeFile' | 'exec' | 'where'>, files: readonly FileToWrite[]): Promise<void> {
+  const dirs = [...new Set(files.map((f) => f.path.replace(/\/[^/]*$/, '') || '/'))];
+  if (dirs.length) await run(ex as Executor, ['mkdir', '-p', '--', ...dirs], { readOnly: true });
+  for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map((f) => ex.writeFile(f.path, f.data, f.mode)));
+}
+
 export interface ExecutorStats {
   /** Connections opened (SSH); 0 for the local executor. */
   connections: number;
@@ -50,6 +85,13 @@ export interface Executor {
   writeFile(path: string, data: string | Buffer, mode?: number): Promise<void>;
   /** Entries of a folder without following links; [] when it does not exist. */
   readDir(path: string): Promise<DirEntry[]>;
+  /** Many files at once, each written atomically (a transport may move them in one transfer). */
+  writeFiles(files: readonly FileToWrite[]): Promise<void>;
+  /**
+   * A snapshot of some subfolders of `dir` (two levels deep): their entries, and the bytes of their regular `*.json`
+   * files of at most `maxBytes` — what collecting records needs, in as few round trips as the transport allows.
+   */
+  readTree(dir: string, subdirs: readonly string[], maxBytes: number): Promise<TreeSnapshot>;
   mkdirs(path: string): Promise<void>;
   close(): Promise<void>;
 }

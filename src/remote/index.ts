@@ -1,4 +1,4 @@
-export { type Executor, type ExecOptions, type ExecResult, type DirEntry, type ExecutorStats, CommandError, run, resolveHome } from './executor.js';
+export { type Executor, type ExecOptions, type ExecResult, type DirEntry, type ExecutorStats, type FileToWrite, type TreeSnapshot, CommandError, run, resolveHome } from './executor.js';
 export { LocalExecutor } from './local.js';
 export { SshExecutor, ConnectionError, type SshEndpoint } from './ssh.js';
 export { HostKeyError, verifyHostKey, fingerprint, knownHostsName } from './known-hosts.js';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, open, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { DirEntry, ExecOptions, ExecResult, Executor, ExecutorStats } from './executor.js';
+import { readTreeFileByFile, writeFilesEach, type DirEntry, type ExecOptions, type ExecResult, type Executor, type ExecutorStats, type FileToWrite, type TreeSnapshot } from './executor.js';
 
 export class LocalExecutor implements Executor {
   readonly where = 'local';
@@ -80,6 +80,14 @@ export class LocalExecutor implements Executor {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
+  }
+
+  writeFiles(files: readonly FileToWrite[]): Promise<void> {
+    return writeFilesEach(this, files);
+  }
+
+  readTree(dir: string, subdirs: readonly string[], maxBytes: number): Promise<TreeSnapshot> {
+    return readTreeFileByFile(this, dir, subdirs, maxBytes);
   }
 
   async mkdirs(dir: string): Promise<void> {

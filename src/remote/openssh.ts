@@ -8,9 +8,10 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import tar from 'tar-stream';
 import { InputError } from '../errors.js';
 import { agentCertificates, readCertificate, runLocal, validity, type CertificateInfo } from './certificate.js';
-import type { DirEntry, ExecOptions, ExecResult, Executor, ExecutorStats } from './executor.js';
+import type { DirEntry, ExecOptions, ExecResult, Executor, ExecutorStats, FileToWrite, TreeSnapshot } from './executor.js';
 import { HostKeyError } from './known-hosts.js';
 import { quoteWord, shellCommand } from './quote.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
@@ -438,6 +439,69 @@ export class OpenSshExecutor implements Executor {
       });
   }
 
+  /**
+   * Every file in one session: a tar archive unpacked into a private folder beside them, then each file renamed
+   * into place (atomic, as writeFile). A session costs the remote login shell's start-up (often 0.1 s or more on
+   * HPC login nodes, module systems included), so one per file would dominate a campaign's submit.
+   */
+  async writeFiles(files: readonly FileToWrite[]): Promise<void> {
+    if (!files.length) return;
+    if (files.length === 1) return this.writeFile(files[0]!.path, files[0]!.data, files[0]!.mode);
+    const base = commonFolder(files.map((f) => f.path));
+    const pack = tar.pack();
+    for (const f of files) pack.entry({ name: path.posix.relative(base, f.path), mode: f.mode ?? 0o644 }, typeof f.data === 'string' ? Buffer.from(f.data, 'utf8') : f.data);
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    this.stats.transfers += files.length;
+    const script = [
+      'mkdir -p -- "$1" && tmp=$(mktemp -d "$1/.fedbench-upload.XXXXXX") || exit 1',
+      `trap 'rm -rf -- "$tmp"' EXIT`,
+      'tar -x -f - -C "$tmp" --no-same-owner -p || exit 1',
+      `cd -- "$tmp" && find . -type f -exec sh -c 'for f; do mkdir -p -- "$0/\${f%/*}" && mv -f -- "$f" "$0/$f" || exit 1; done' "$1" {} +`,
+    ].join('\n');
+    const r = await this.execRaw(['sh', '-c', script, 'fedbench-write-files', base], { stdin: Buffer.concat(chunks), readOnly: true });
+    if (r.code !== 0) throw new Error(`${this.where}: cannot write ${files.length} files under ${base}: ${r.stderr.trim() || `exited with ${r.code}`}`);
+  }
+
+  /** The listing and the small *.json files of some subfolders, in one session: a NUL-separated listing, then a tar archive. */
+  async readTree(dir: string, subdirs: readonly string[], maxBytes: number): Promise<TreeSnapshot> {
+    const snap: TreeSnapshot = { entries: new Map(), contents: new Map() };
+    if (!subdirs.length) return snap;
+    const script = [
+      'cd -- "$1" 2>/dev/null || exit 0',
+      'max=$2; shift 2',
+      'list=$(mktemp) || exit 1',
+      `trap 'rm -f -- "$list"' EXIT`,
+      'find "$@" -mindepth 1 -maxdepth 2 -printf "%y %s %p\\0" 2>/dev/null >"$list"',
+      'wc -c <"$list" && cat -- "$list" || exit 1',
+      'find "$@" -mindepth 1 -maxdepth 2 -type f -name "*.json" -size -$((max + 1))c -print0 2>/dev/null | tar --null -T - -c -f -',
+    ].join('\n');
+    const r = await this.execRaw(['sh', '-c', script, 'fedbench-read-tree', dir, String(maxBytes), ...subdirs.map((d) => `./${d}`)], { readOnly: true });
+    if (r.code !== 0) throw new Error(`${this.where}: cannot read ${dir}: ${r.stderr.trim() || `exited with ${r.code}`}`);
+    if (!r.stdout.length) return snap; // no such folder
+    const nl = r.stdout.indexOf(0x0a);
+    const n = Number(r.stdout.subarray(0, nl).toString('latin1').trim());
+    const clean = (p: string) => p.replace(/^\.\//, '');
+    for (const item of r.stdout.subarray(nl + 1, nl + 1 + n).toString('utf8').split('\0').filter(Boolean)) {
+      const [type, size] = item.split(' ', 2) as [string, string];
+      const rel = clean(item.slice(type.length + size.length + 2));
+      const parent = path.posix.dirname(rel);
+      const list = snap.entries.get(parent) ?? [];
+      list.push({ name: path.posix.basename(rel), size: Number(size), kind: type === 'f' ? 'file' : type === 'd' ? 'dir' : 'other' });
+      snap.entries.set(parent, list);
+    }
+    const extract = tar.extract();
+    extract.end(r.stdout.subarray(nl + 1 + n));
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const c of entry) chunks.push(c as Buffer);
+      snap.contents.set(clean(entry.header.name), Buffer.concat(chunks));
+    }
+    this.stats.transfers += snap.contents.size;
+    return snap;
+  }
+
   async mkdirs(dir: string): Promise<void> {
     const r = await this.exec(['mkdir', '-p', '--', dir], { readOnly: true });
     if (r.code !== 0) throw new Error(`${this.where}: cannot create ${dir}: ${r.stderr.trim()}`);
@@ -445,6 +509,19 @@ export class OpenSshExecutor implements Executor {
 
   /** The master stays (ControlPersist): the next command, or the next fedbench, reuses it. */
   async close(): Promise<void> {}
+}
+
+/** The deepest folder that holds every one of these absolute paths. */
+function commonFolder(paths: readonly string[]): string {
+  const split = paths.map((p) => path.posix.dirname(p).split('/'));
+  const first = split[0]!;
+  let n = first.length;
+  for (const parts of split) {
+    let i = 0;
+    while (i < n && parts[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n).join('/') || '/';
 }
 
 function expandHome(p: string): string {

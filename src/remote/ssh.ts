@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { InputError } from '../errors.js';
-import type { DirEntry, ExecOptions, ExecResult, Executor, ExecutorStats } from './executor.js';
+import { readTreeFileByFile, writeFilesEach, type DirEntry, type ExecOptions, type ExecResult, type Executor, type ExecutorStats, type FileToWrite, type TreeSnapshot } from './executor.js';
 import { HostKeyError, verifyHostKey } from './known-hosts.js';
 import { shellCommand } from './quote.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
@@ -310,6 +310,14 @@ export class SshExecutor implements Executor {
         }),
       );
     }, true);
+  }
+
+  writeFiles(files: readonly FileToWrite[]): Promise<void> {
+    return writeFilesEach(this, files);
+  }
+
+  readTree(dir: string, subdirs: readonly string[], maxBytes: number): Promise<TreeSnapshot> {
+    return readTreeFileByFile(this, dir, subdirs, maxBytes);
   }
 
   async mkdirs(dir: string): Promise<void> {

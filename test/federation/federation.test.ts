@@ -308,6 +308,7 @@ describe.skipIf(missing !== null)(`federation across two Slurm sites over SSH${m
     let dropped = 0;
     const o = await collectCampaign({
       journal: j, campaignsDir: campaigns, sites: journalSites(j), pool,
+      tasksPerFetch: 1, // each task's records fetched on their own, so the drop falls between two fetches
       afterTask: async () => {
         if (dropped++) return;
         // the site's sshd loses our session, as when a network path drops

@@ -155,6 +155,27 @@ describe.skipIf(missing !== null)(`OpenSSH transport: certificate-only sites${mi
       expect((await ex.exec(['stat', '-c', '%a', `${dir}/text.json`])).stdout.trim()).toBe('644');
     });
 
+    it('writes many files at once (atomically, modes kept) and reads folders back as one snapshot of their small records', async () => {
+      const base = `${dir}/many`;
+      const files: Array<{ path: string; data: string; mode?: number }> = Array.from({ length: 12 }, (_, i) => ({ path: `${base}/t${i % 3}/f ${i}.json`, data: JSON.stringify({ i }), mode: i === 0 ? 0o755 : 0o644 }));
+      files.push({ path: `${base}/t0/gpu1/w.json`, data: '{"w":1}' }, { path: `${base}/t1/big.json`, data: 'x'.repeat(5000) }, { path: `${base}/t1/notes.txt`, data: 'n' });
+      await ex.writeFiles(files);
+      expect((await ex.exec(['stat', '-c', '%a', `${base}/t0/f 0.json`, `${base}/t1/f 1.json`])).stdout).toBe('755\n644\n');
+      expect((await ex.readDir(base)).map((e) => e.name).sort()).toEqual(['t0', 't1', 't2']); // nothing left over
+      await ex.exec(['ln', '-s', '/etc/passwd', `${base}/t0/link.json`]);
+      const snap = await ex.readTree(base, ['t0', 't1', 'missing', '-delete'], 1000);
+      expect([...snap.contents.keys()].sort()).toEqual(['t0/f 0.json', 't0/f 3.json', 't0/f 6.json', 't0/f 9.json', 't0/gpu1/w.json', 't1/f 1.json', 't1/f 10.json', 't1/f 4.json', 't1/f 7.json']);
+      expect(snap.contents.get('t0/gpu1/w.json')!.toString()).toBe('{"w":1}');
+      const t1 = Object.fromEntries(snap.entries.get('t1')!.map((e) => [e.name, [e.kind, e.size]]));
+      expect(t1['big.json']).toEqual(['file', 5000]); // listed, but over the limit: not read
+      expect(t1['notes.txt']).toEqual(['file', 1]);
+      expect(snap.entries.get('t0')!.find((e) => e.name === 'link.json')!.kind).toBe('other');
+      expect(snap.entries.get('t0')!.find((e) => e.name === 'gpu1')!.kind).toBe('dir');
+      expect(snap.entries.has('t2')).toBe(false); // not asked for
+      expect((await ex.readTree(`${dir}/nowhere`, ['a'], 100)).entries.size).toBe(0);
+      expect((await ex.readDir(base)).length).toBe(3);
+    });
+
     it('did all of it over one connection', () => {
       expect(ex.stats.connections).toBe(1);
       expect(ex.stats.commands).toBeGreaterThan(20);
