@@ -37,3 +37,9 @@ export function duration(seconds: number): string {
   if (h < 48) return `${h} h ${String(m % 60).padStart(2, '0')} min`;
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
+
+/** A sample's modes in a few words: `2 modes: 72% ≈ 36.2, 28% ≈ 135`. */
+export function modesText(s: { modes?: ReadonlyArray<{ median: number; share: number }> }): string {
+  const modes = s.modes ?? [];
+  return `${modes.length} modes: ${modes.map((m) => `${Math.round(m.share * 100)}% ≈ ${num(m.median)}`).join(', ')}`;
+}

@@ -2,6 +2,7 @@
 // A difference must be both statistically significant (Mann-Whitney U, two-sided) and at least
 // `minEffect` in size to count; "SAME" needs positive evidence that any difference is small.
 import * as ss from 'simple-statistics';
+import { modesText } from '../format.js';
 import { sortedSamples, summarize, type Stats } from '../measure/index.js';
 
 export type Verdict = 'SAME' | 'FASTER' | 'SLOWER' | 'UNCERTAIN';
@@ -87,6 +88,18 @@ export function compareSamples(candidateSet: SampleSet, baselineSet: SampleSet, 
   const better = direction === 'higher' ? ratio > 1 : ratio < 1;
   const effect = Math.abs(ratio - 1);
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  if (c.modes || b.modes) {
+    // A median between modes depends on which mode a run happened to sample: only a difference larger than the
+    // modes' spread on both sides (no overlap of [lowest mode, highest mode] and the intervals) is a difference.
+    const span = (x: Stats): [number, number] => [Math.min(x.ci95[0], ...(x.modes ?? []).map((m) => m.median)), Math.max(x.ci95[1], ...(x.modes ?? []).map((m) => m.median))];
+    const [cs, bs] = [span(c), span(b)];
+    const apart = cs[0] > bs[1] || cs[1] < bs[0];
+    const which = [c.modes ? `candidate: ${modesText(c)}` : '', b.modes ? `baseline: ${modesText(b)}` : ''].filter(Boolean).join('; ');
+    if (apart && pValue < opts.alpha && effect >= opts.minEffect) {
+      return { verdict: better ? 'FASTER' : 'SLOWER', ratio, ratioRange, pValue, reason: `${pct(effect)} ${better ? 'better' : 'worse'}, beyond the spread of the modes (${which}), ${pText(pValue)}` };
+    }
+    return { verdict: 'UNCERTAIN', ratio, ratioRange, pValue, reason: `multimodal samples (${which}): the difference does not exceed the modes' spread` };
+  }
   if (pValue < opts.alpha && effect >= opts.minEffect) {
     return { verdict: better ? 'FASTER' : 'SLOWER', ratio, ratioRange, pValue, reason: `${pct(effect)} ${better ? 'better' : 'worse'}, ${pText(pValue)}` };
   }

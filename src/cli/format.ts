@@ -135,7 +135,7 @@ export function runSummary(records: readonly RunRecord[], width = terminalWidth(
     const s = r.stats;
     const n = r.warnings.length;
     const status = r.status === 'ok' && n ? `ok, ${n} warning${n === 1 ? '' : 's'}` : r.status;
-    return [r.case, engineLabel(r), s ? num(s.median) : '—', s ? `[${num(s.ci95[0])}, ${num(s.ci95[1])}]` : '—', r.metric.unit, s ? String(s.n) : '—', status];
+    return [r.case, engineLabel(r), s ? `${num(s.median)}${s.modes ? `\n${s.modes.length} modes` : ''}` : '—', s ? `[${num(s.ci95[0])}, ${num(s.ci95[1])}]` : '—', r.metric.unit, s ? String(s.n) : '—', status];
   });
   const { label } = caseLabels(records.map((r) => r.case));
   const notes = [

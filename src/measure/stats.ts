@@ -19,8 +19,15 @@ export interface Stats {
   cv: number;
   /** 95% confidence interval of the median. */
   ci95: [number, number];
-  /** How ci95 was obtained: distribution-free order statistics, or none when n is too small. */
-  ciMethod: 'order-statistics' | 'none';
+  /**
+   * How ci95 was obtained: distribution-free order statistics; the same with ranks widened for samples that come in
+   * phases (autocorrelated: `effectiveN` independent samples' worth); or none when there are too few (effective) samples.
+   */
+  ciMethod: 'order-statistics' | 'order-statistics-autocorrelated' | 'none';
+  /** Independent samples' worth: n / the integrated autocorrelation time of the above/below-median sequence. */
+  effectiveN: number;
+  /** Present when the samples have more than one mode (clusters apart): each mode's median and share, low to high. */
+  modes?: Mode[];
   p5: number;
   p95: number;
   p99: number;
@@ -31,7 +38,172 @@ export interface Stats {
   outliers: Outliers;
 }
 
+export interface Mode {
+  median: number;
+  /** Fraction of the samples in this mode. */
+  share: number;
+  n: number;
+}
+
 const OUTLIER_THRESHOLD = 3.5;
+const Z95 = 1.959963984540054;
+/** A mode holds at least this share of the samples (and 5 of them), and mode medians differ by at least this ratio. */
+export const MODE_MIN_SHARE = 0.05;
+export const MODE_MIN_RATIO = 1.1;
+/** Samples between two modes (middle third) at most this fraction of those around the sparser mode (same width). */
+export const MODE_MAX_VALLEY = 0.35;
+/** Fewer samples than this are not searched for modes: small samples show spurious clusters. */
+export const MODE_MIN_SAMPLES = 50;
+
+/**
+ * Integrated autocorrelation time τ of the sequence "sample above the median" (Geyer's initial monotone sequence
+ * estimator), in sampling order: 1 for independent samples, large when slow and fast phases come in runs. The
+ * median's interval then rests on n/τ samples' worth of evidence. τ is taken as 1 unless the lag-1
+ * autocorrelation is significant (> 2/√n), so independent samples do not get intervals widened by noise in τ.
+ */
+export function autocorrelationTime(samples: readonly number[], median: number): number {
+  const n = samples.length;
+  if (n < 20) return 1;
+  const x = new Float64Array(n);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += x[i] = samples[i]! > median ? 1 : 0;
+  mean /= n;
+  let c0 = 0;
+  for (let i = 0; i < n; i++) {
+    x[i] = x[i]! - mean;
+    c0 += x[i]! * x[i]!;
+  }
+  if (c0 === 0) return 1;
+  const rho = (k: number) => {
+    let c = 0;
+    for (let i = 0; i + k < n; i++) c += x[i]! * x[i + k]!;
+    return c / c0;
+  };
+  const rho1 = rho(1);
+  if (rho1 <= 2 / Math.sqrt(n)) return 1;
+  const maxLag = Math.min(Math.floor(n / 3), 2000);
+  // τ = 1 + 2 Σ_{k≥1} ρ(k) = −1 + 2 Σ_{m≥0} Γ(m), Γ(m) = ρ(2m) + ρ(2m+1), summed while positive and non-increasing
+  let tau = -1;
+  let previous = Infinity;
+  for (let m = 0; 2 * m + 1 <= maxLag; m++) {
+    const g = Math.min((m === 0 ? 1 : rho(2 * m)) + (m === 0 ? rho1 : rho(2 * m + 1)), previous);
+    if (g <= 0) break;
+    tau += 2 * g;
+    previous = g;
+  }
+  return Math.max(1, tau);
+}
+
+/** How many of the ascending sorted[lo..hi) lie in [a, b]. */
+function countBetween(sorted: ArrayLike<number>, lo: number, hi: number, a: number, b: number): number {
+  const first = (x: number, strict: boolean) => {
+    let l = lo;
+    let h = hi;
+    while (l < h) {
+      const m = (l + h) >>> 1;
+      if (strict ? sorted[m]! <= x : sorted[m]! < x) l = m + 1;
+      else h = m;
+    }
+    return l;
+  };
+  return Math.max(0, first(b, true) - first(a, false));
+}
+
+/** Quantile of an ascending range sorted[lo..hi) by linear interpolation. */
+function rangeQuantile(sorted: ArrayLike<number>, lo: number, hi: number, q: number): number {
+  const pos = lo + (hi - lo - 1) * q;
+  const i = Math.floor(pos);
+  const f = pos - i;
+  return i + 1 < hi ? sorted[i]! * (1 - f) + sorted[i + 1]! * f : sorted[i]!;
+}
+
+/**
+ * Modes of the samples, from a kernel density estimate of the sorted values (on a log scale when all are positive,
+ * since rates and times spread multiplicatively): Gaussian kernel, Silverman's bandwidth, binned on 512 points.
+ * Neighbouring peaks merge unless the valley between them is below MODE_MAX_VALLEY of the lower peak, a mode holds at
+ * least MODE_MIN_SHARE of the samples (and 10), and neighbouring modes' medians differ by at least MODE_MIN_RATIO.
+ * Samples under MODE_MIN_SAMPLES are not searched (small samples show spurious clusters).
+ */
+export function findModes(sorted: Float64Array): Mode[] {
+  const n = sorted.length;
+  const one: Mode[] = n ? [{ median: medianOfSorted(sorted), share: 1, n }] : [];
+  if (n < MODE_MIN_SAMPLES) return one;
+  const positive = sorted[0]! > 0;
+  const v = positive ? sorted.map(Math.log) : sorted;
+  const lo = v[0]!;
+  const hi = v[n - 1]!;
+  if (!(hi > lo)) return one;
+  let sum = 0;
+  let sq = 0;
+  for (let i = 0; i < n; i++) (sum += v[i]!), (sq += v[i]! * v[i]!);
+  const sd = Math.sqrt(Math.max(0, (sq - (sum * sum) / n) / (n - 1)));
+  const iqr = (rangeQuantile(v, 0, n, 0.75) - rangeQuantile(v, 0, n, 0.25)) / 1.349;
+  const h = 0.9 * (iqr > 0 ? Math.min(sd, iqr) : sd) * n ** -0.2;
+  if (!(h > 0)) return one;
+  // density on a grid: samples binned linearly, then convolved with the kernel
+  const G = 512;
+  const from = lo - 3 * h;
+  const dx = (hi + 3 * h - from) / (G - 1);
+  const counts = new Float64Array(G);
+  for (let i = 0; i < n; i++) {
+    const pos = (v[i]! - from) / dx;
+    const j = Math.min(G - 2, Math.floor(pos));
+    const f = pos - j;
+    counts[j] = counts[j]! + 1 - f;
+    counts[j + 1] = counts[j + 1]! + f;
+  }
+  const reach = Math.min(G - 1, Math.ceil((4 * h) / dx));
+  const kernel = Array.from({ length: reach + 1 }, (_, k) => Math.exp(-0.5 * ((k * dx) / h) ** 2));
+  const density = new Float64Array(G);
+  for (let g = 0; g < G; g++) {
+    let d = 0;
+    for (let k = -reach; k <= reach; k++) {
+      const j = g + k;
+      if (j >= 0 && j < G) d += counts[j]! * kernel[Math.abs(k)]!;
+    }
+    density[g] = d;
+  }
+  // peaks, and the lowest point between neighbours
+  const peaks: number[] = [];
+  for (let g = 1; g < G - 1; g++) if (density[g]! > density[g - 1]! && density[g]! >= density[g + 1]!) peaks.push(g);
+  if (peaks.length < 2) return one;
+  const valleyBetween = (a: number, b: number) => {
+    let at = a;
+    for (let g = a; g <= b; g++) if (density[g]! < density[at]!) at = g;
+    return at;
+  };
+  // cut points (grid indices of valleys) between the modes kept so far
+  let modes = peaks.map((g) => ({ peak: g }));
+  const cutsOf = () => modes.slice(1).map((m, i) => valleyBetween(modes[i]!.peak, m.peak));
+  const rangesOf = (cuts: number[]) => {
+    const bounds = [0, ...cuts.map((c) => countBetween(v, 0, n, -Infinity, from + c * dx)), n];
+    return modes.map((_, i) => [bounds[i]!, bounds[i + 1]!] as [number, number]);
+  };
+  const minN = Math.max(10, Math.ceil(MODE_MIN_SHARE * n));
+  for (;;) {
+    if (modes.length < 2) return one;
+    const cuts = cutsOf();
+    const ranges = rangesOf(cuts);
+    // the weakest separation first: a shallow valley, a mode too small, or modes too close in value
+    let merge = -1;
+    let worst = -Infinity;
+    for (let i = 0; i < cuts.length; i++) {
+      const [a, b] = [modes[i]!, modes[i + 1]!];
+      const shallow = density[cuts[i]!]! / Math.min(density[a.peak]!, density[b.peak]!);
+      const [ra, rb] = [ranges[i]!, ranges[i + 1]!];
+      const small = ra[1] - ra[0] < minN || rb[1] - rb[0] < minN;
+      const close = positive && rangeQuantile(sorted, rb[0], rb[1], 0.5) / rangeQuantile(sorted, ra[0], ra[1], 0.5) < MODE_MIN_RATIO;
+      const badness = shallow >= MODE_MAX_VALLEY || close ? 2 + shallow : small ? 1 + shallow : -1;
+      if (badness > worst) (worst = badness), (merge = i);
+    }
+    if (worst < 0) {
+      return ranges.map(([a, b]) => ({ median: rangeQuantile(sorted, a, b, 0.5), share: (b - a) / n, n: b - a }));
+    }
+    // merged modes keep the higher peak
+    const [a, b] = [modes[merge]!, modes[merge + 1]!];
+    modes.splice(merge, 2, density[a.peak]! >= density[b.peak]! ? a : b);
+  }
+}
 
 /**
  * Ranks (1-based, inclusive) of the order statistics that bound a 95% interval for the median.
@@ -134,9 +306,18 @@ export function summarize(samples: readonly number[]): Stats {
   const median = medianOfSorted(sortedTyped);
   const mean = ss.mean(sorted);
   const stdev = n > 1 ? ss.sampleStandardDeviation(sorted) : 0;
-  const ranks = medianCiRanks(n);
+  const tau = autocorrelationTime(samples, median);
+  let ranks = medianCiRanks(n);
+  let ciMethod: Stats['ciMethod'] = ranks ? 'order-statistics' : 'none';
+  if (tau > 1) {
+    // the count of samples below the median varies τ times more than for independent samples: widen the ranks
+    const lo = Math.floor(n / 2 - (Z95 * Math.sqrt(n * tau)) / 2);
+    ranks = lo >= 1 ? [lo, n + 1 - lo] : null;
+    ciMethod = ranks ? 'order-statistics-autocorrelated' : 'none';
+  }
   const mad = medianOfSorted(sortedTyped.map((x) => Math.abs(x - median)).sort());
   const ci95: [number, number] = ranks ? [sorted[ranks[0] - 1]!, sorted[ranks[1] - 1]!] : [sorted[0]!, sorted[n - 1]!];
+  const modes = findModes(sortedTyped);
   return {
     n,
     median,
@@ -144,7 +325,9 @@ export function summarize(samples: readonly number[]): Stats {
     stdev,
     cv: mean !== 0 ? stdev / Math.abs(mean) : 0,
     ci95,
-    ciMethod: ranks ? 'order-statistics' : 'none',
+    ciMethod,
+    effectiveN: n / tau,
+    ...(modes.length > 1 ? { modes } : {}),
     p5: ss.quantileSorted(sorted, 0.05),
     p95: ss.quantileSorted(sorted, 0.95),
     p99: ss.quantileSorted(sorted, 0.99),

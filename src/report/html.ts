@@ -3,7 +3,7 @@
 import { chartLibraries, chartLibraryVersions } from './assets.js';
 import { benchmarkChart, energyChart, lossChart, peakChart, scalingChart, variabilityChart, type Spec } from './charts.js';
 import { esc, jsonForScript } from './escape.js';
-import { num, paramsText, pct, range } from '../format.js';
+import { modesText, num, paramsText, pct, range } from '../format.js';
 import type { BenchmarkSection, ReportModel } from './model.js';
 import { fedbenchVersion } from '../system/index.js';
 
@@ -73,8 +73,8 @@ function benchmarks(m: ReportModel, charts: Charts): string {
         esc(r.site),
         esc(r.engines.join(', ')),
         String(r.n || '—'),
-        num(r.median),
-        r.ci95 ? `[${num(r.ci95[0])}, ${num(r.ci95[1])}]` : '—',
+        `${num(r.median)}${r.modes ? `<br><small>${esc(modesText({ modes: r.modes }))}</small>` : ''}`,
+        `${r.ci95 ? `[${num(r.ci95[0])}, ${num(r.ci95[1])}]` : '—'}${r.effectiveN !== null ? `<br><small>phases: worth ${Math.round(r.effectiveN)} samples</small>` : ''}`,
         r.cv === null ? '—' : pct(r.cv),
         badge(r.verdict),
         esc(r.reason),
@@ -87,7 +87,7 @@ function benchmarks(m: ReportModel, charts: Charts): string {
       )}${table(['parameters', 'site', 'engine', 'n', 'median', '95% CI', 'cv', 'verdict', 'why', 'records'], rows)}</div>`,
     );
   }
-  return `<section id="benchmarks"><h2>Benchmarks</h2><p>Each site's median with its 95% confidence interval. The verdict compares each site with the best one for that case (Mann-Whitney U, α = 0.05, and a minimum effect of 2%): FASTER/SLOWER only when the difference is both significant and large enough, SAME when it is demonstrably small, UNCERTAIN otherwise.</p>${parts.join('')}</section>`;
+  return `<section id="benchmarks"><h2>Benchmarks</h2><p>Each site's median with its 95% confidence interval. The verdict compares each site with the best one for that case (Mann-Whitney U, α = 0.05, and a minimum effect of 2%): FASTER/SLOWER only when the difference is both significant and large enough, SAME when it is demonstrably small, UNCERTAIN otherwise. Samples with more than one mode (clusters apart) are marked with each mode's share and median; a comparison where either side has several modes is UNCERTAIN unless the difference exceeds the modes' spread. Samples that come in phases (autocorrelated) count for fewer independent samples, and their interval is widened to match.</p>${parts.join('')}</section>`;
 }
 
 function energy(m: ReportModel, charts: Charts): string {

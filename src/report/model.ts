@@ -63,6 +63,10 @@ export interface BenchmarkRow {
   median: number | null;
   ci95: [number, number] | null;
   cv: number | null;
+  /** More than one mode in the pooled samples: each mode's median and share. */
+  modes: Array<{ median: number; share: number; n: number }> | null;
+  /** Independent samples' worth, when phases made the samples count for less than n. */
+  effectiveN: number | null;
   verdict: Verdict | 'BEST' | null;
   reason: string;
   status: Record<RunRecord['status'], number>;
@@ -223,7 +227,7 @@ function overview(records: readonly RunRecord[]): SiteOverview[] {
 function benchmarkSection(c: CaseSeries): BenchmarkSection {
   const best = bestSite(c);
   const rows = c.sites.map((s): BenchmarkRow => {
-    const base = { site: s.site, engines: s.engines, n: s.stats?.n ?? 0, median: s.stats?.median ?? null, ci95: s.stats?.ci95 ?? null, cv: s.stats?.cv ?? null, status: s.status, errors: s.errors };
+    const base = { site: s.site, engines: s.engines, n: s.stats?.n ?? 0, median: s.stats?.median ?? null, ci95: s.stats?.ci95 ?? null, cv: s.stats?.cv ?? null, modes: s.stats?.modes ?? null, effectiveN: s.stats && s.stats.effectiveN < s.stats.n ? s.stats.effectiveN : null, status: s.status, errors: s.errors };
     if (!s.stats || !best) return { ...base, verdict: null, reason: s.errors[0] ?? 'no successful run' };
     if (s === best) return { ...base, verdict: c.sites.filter((x) => x.stats).length > 1 ? 'BEST' : null, reason: '' };
     const cmp = compareSamples({ samples: s.samples, stats: s.stats }, { samples: best.samples, stats: best.stats! }, c.metric.direction);

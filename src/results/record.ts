@@ -17,7 +17,10 @@ const stats = z.object({
   stdev: z.number(),
   cv: z.number(),
   ci95: z.tuple([z.number(), z.number()]),
-  ciMethod: z.enum(['order-statistics', 'none']),
+  ciMethod: z.enum(['order-statistics', 'order-statistics-autocorrelated', 'none']),
+  /** Absent in records written before autocorrelation was accounted for. */
+  effectiveN: z.number().optional(),
+  modes: z.array(z.object({ median: z.number(), share: z.number(), n: z.number().int() })).optional(),
   p5: z.number(),
   p95: z.number(),
   p99: z.number(),

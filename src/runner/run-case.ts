@@ -2,7 +2,8 @@
 // wrong numbers, still yields a record saying why. Energy meters frame the workload's measured window.
 import { randomUUID } from 'node:crypto';
 import { energyRecord, meterWindow, openMeters, unavailableEnergy, type EnergyOptions, type MeterWindow } from '../energy/index.js';
-import { summarize } from '../measure/index.js';
+import { modesText } from '../format.js';
+import { summarize, type Stats } from '../measure/index.js';
 import { RUN_SCHEMA, type RunRecord, type SystemInfo } from '../results/index.js';
 import type { Case } from '../suite/index.js';
 import { metricOf, SkipCase, WrongResults, type EngineChoice, type EngineUsed, type ExecuteContext, type Outcome, type Verification } from '../workloads/index.js';
@@ -96,6 +97,7 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     const energy = measuredEnergy
       ? energyRecord(measuredEnergy.readings, measuredEnergy.unavailable, { calls: outcome.calls, workPerCall: outcome.gigaWorkPerCall ?? undefined, metricUnit: outcome.metric.unit, ...(outcome.callUnit ? { callUnit: outcome.callUnit } : {}), ...(workersAtOnce() > 1 ? { sharedBy: workersAtOnce() } : {}) })
       : unavailableEnergy('energy meters were not started: the workload reported no measured window');
+    const stats = outcome.samples.length ? summarize(outcome.samples) : null;
     return {
       ...base(),
       metric: outcome.metric,
@@ -103,11 +105,11 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
       ...(outcome.verification ? { verification: outcome.verification } : {}),
       samples: outcome.samples,
       iterationSeconds: outcome.iterationSeconds,
-      ...(outcome.samples.length ? { stats: summarize(outcome.samples) } : {}),
+      ...(stats ? { stats } : {}),
       secondary: outcome.secondary,
       ...(outcome.measurement ? { measurement: outcome.measurement } : {}),
       ...(outcome.details ? { details: outcome.details } : {}),
-      warnings: [...outcome.warnings, ...(measuredEnergy?.warnings ?? [])],
+      warnings: [...outcome.warnings, ...(stats ? sampleShapeWarnings(stats, outcome.metric.unit) : []), ...(measuredEnergy?.warnings ?? [])],
       energy,
     };
   } catch (err) {
@@ -117,4 +119,13 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
   } finally {
     await (meters as MeterWindow | null)?.close();
   }
+}
+
+/** What the samples' shape says about the figure: more than one mode, or phases that make samples count for less. */
+function sampleShapeWarnings(stats: Stats, unit: string): string[] {
+  const out: string[] = [];
+  if (stats.modes) out.push(`multimodal samples (${modesText(stats)} ${unit}): the median depends on which mode the run sampled; compare such figures only by their modes`);
+  if (stats.effectiveN < stats.n / 2)
+    out.push(`samples come in phases (autocorrelated): ${stats.n} samples are worth ${Math.round(stats.effectiveN)} independent ones, and the 95% interval is widened to match`);
+  return out;
 }

@@ -52,6 +52,18 @@ describe('fedbench run --suite quick, on a terminal 100 columns wide', () => {
     const files = await readdir(out);
     const ids = await Promise.all(files.map(async (f) => (JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunRecord).case));
     expect(ids.sort()).toEqual(loadSuite('quick').cases.map((c) => c.id).sort());
+    // whatever phases or modes this machine showed, each record says so where a reader looks
+    for (const f of files) {
+      const rec = JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunRecord;
+      if (!rec.stats) continue;
+      const phased = rec.stats.effectiveN !== undefined && rec.stats.effectiveN < rec.stats.n;
+      expect(rec.stats.ciMethod === 'order-statistics-autocorrelated' || (rec.stats.ciMethod === 'none' && phased), rec.case).toBe(phased);
+      if (rec.stats.effectiveN! < rec.stats.n / 2) expect(rec.warnings.join('\n'), rec.case).toMatch(/samples come in phases/);
+      if (rec.stats.modes) {
+        expect(rec.warnings.join('\n'), rec.case).toMatch(/multimodal samples \(\d modes: /);
+        expect(r.stdout).toMatch(new RegExp(`${rec.stats.modes.length} modes`));
+      }
+    }
   });
 });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { drift, findOutliers, median, medianCiRanks, relativeCiHalfWidth, settledSamples, sortedSamples, summarize } from '../../src/measure/index.js';
+import { autocorrelationTime, drift, findModes, findOutliers, median, medianCiRanks, relativeCiHalfWidth, settledSamples, sortedSamples, summarize } from '../../src/measure/index.js';
+
+/** A seeded generator (an LCG) and normal deviates from it: the same samples on every machine. */
+function generator(seed: number) {
+  let state = seed;
+  const uniform = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const normal = () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
+  return { uniform, normal };
+}
 
 describe('summarize', () => {
   it('gives the textbook figures for a small sample', () => {
@@ -24,7 +32,8 @@ describe('summarize', () => {
   });
 
   it('brackets the median with order statistics', () => {
-    const xs = Array.from({ length: 101 }, (_, i) => i);
+    // 0…100 in a scrambled order: a climbing sequence would be one long phase, not independent samples
+    const xs = Array.from({ length: 101 }, (_, i) => (i * 37) % 101);
     const s = summarize(xs);
     expect(s.ciMethod).toBe('order-statistics');
     expect(s.ci95[0]).toBeLessThan(s.median);
@@ -87,5 +96,81 @@ describe('sorted samples', () => {
     const kept = settledSamples([5, 4, 6]);
     expect(sortedSamples(kept)).toBe(sortedSamples(kept)); // one sort, shared
     expect(Array.from(sortedSamples(kept))).toEqual([4, 5, 6]);
+  });
+});
+
+describe('samples that come in phases', () => {
+  it('keeps the exact order-statistics interval for independent samples', () => {
+    const g = generator(3);
+    const s = summarize(Array.from({ length: 500 }, () => 100 + 5 * g.normal()));
+    expect(s.ciMethod).toBe('order-statistics');
+    expect(s.effectiveN).toBe(500);
+  });
+
+  it('widens the interval for autocorrelated samples so that it still covers the true median about 95% of the time', () => {
+    // AR(1) around 0 with φ = 0.9: slow and fast stretches, true median 0; 200 runs of 400 samples
+    const g = generator(11);
+    let covered = 0;
+    let plainCovered = 0;
+    for (let run = 0; run < 200; run++) {
+      let x = g.normal() / Math.sqrt(1 - 0.81);
+      const xs = Array.from({ length: 400 }, () => (x = 0.9 * x + g.normal()));
+      const s = summarize(xs);
+      expect(s.ciMethod).toBe('order-statistics-autocorrelated');
+      if (s.ci95[0] <= 0 && 0 <= s.ci95[1]) covered++;
+      const sorted = [...xs].sort((a, b) => a - b);
+      const [lo, hi] = medianCiRanks(400)!;
+      if (sorted[lo - 1]! <= 0 && 0 <= sorted[hi - 1]!) plainCovered++;
+      expect(s.effectiveN).toBeLessThan(150);
+    }
+    expect(covered / 200).toBeGreaterThan(0.88);
+    expect(plainCovered / 200).toBeLessThan(0.75); // what the interval said before: far too sure
+  });
+
+  it('gives long phases a wide interval, and is blind to the direction of time', () => {
+    const phased = Array.from({ length: 600 }, (_, i) => (Math.floor(i / 100) % 2 ? 136 : 36) * (1 + 0.01 * Math.sin(i)));
+    expect(autocorrelationTime(phased, median(phased))).toBeGreaterThan(20);
+    const s = summarize(phased);
+    expect(s.ci95[1] / s.ci95[0]).toBeGreaterThan(2);
+    expect(summarize([...phased].reverse())).toEqual({ ...s, outliers: summarize([...phased].reverse()).outliers });
+  });
+});
+
+describe('findModes', () => {
+  const sortedOf = (xs: number[]) => new Float64Array(xs).sort();
+
+  it('finds two modes with their shares and medians (the bimodal ONNX Runtime runs on 2 vCPUs)', () => {
+    const g = generator(5);
+    const xs = Array.from({ length: 649 }, (_, i) => (i % 4 === 0 ? 136 : 36) * (1 + 0.05 * g.normal()));
+    const modes = findModes(sortedOf(xs));
+    expect(modes.map((m) => [Math.round(m.median), Math.round(m.share * 100) / 100])).toEqual([
+      [36, 0.75],
+      [136, 0.25],
+    ]);
+    expect(summarize(xs).modes).toEqual(modes);
+  });
+
+  it('finds three modes', () => {
+    const g = generator(8);
+    const xs = Array.from({ length: 900 }, (_, i) => [10, 30, 90][i % 3]! * (1 + 0.03 * g.normal()));
+    expect(findModes(sortedOf(xs)).map((m) => Math.round(m.median))).toEqual([10, 30, 90]);
+  });
+
+  it('sees one mode in one hump, however skewed or flat, and in small samples', () => {
+    const g = generator(9);
+    const shapes: Record<string, () => number> = {
+      normal: () => 100 + 5 * g.normal(),
+      lognormal: () => 100 * Math.exp(0.5 * g.normal()),
+      exponential: () => -Math.log(g.uniform() + 1e-12),
+      flat: () => 50 + 100 * g.uniform(),
+    };
+    for (const [name, draw] of Object.entries(shapes))
+      for (const n of [100, 1000, 20000]) expect(findModes(sortedOf(Array.from({ length: n }, draw))).length, `${name} n=${n}`).toBe(1);
+    // 40 samples of two clear clusters: too few to claim modes
+    expect(findModes(sortedOf(Array.from({ length: 40 }, (_, i) => (i % 2 ? 10 : 100))))).toHaveLength(1);
+    expect(summarize(Array.from({ length: 300 }, draw100)).modes).toBeUndefined();
+    function draw100() {
+      return 100 + g.normal();
+    }
   });
 });

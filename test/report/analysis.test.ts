@@ -37,6 +37,23 @@ describe('compareSamples', () => {
   });
 });
 
+describe('compareSamples with several modes', () => {
+  const bimodal = (low: number, high: number, shareHigh: number) => Array.from({ length: 400 }, (_, i) => (i % 100 < shareHigh * 100 ? high : low) * (1 + 0.02 * Math.sin(i * 1.7)));
+
+  it('is UNCERTAIN when either side has several modes and the difference stays within their spread', () => {
+    // the same two modes in other proportions: the medians differ a lot, the machines do not
+    const c = compareSamples(bimodal(36, 136, 0.4), bimodal(36, 136, 0.2), 'higher');
+    expect(c.verdict).toBe('UNCERTAIN');
+    expect(c.reason).toMatch(/multimodal samples \(candidate: 2 modes: 60% ≈ 3[56].*40% ≈ 13\d.*baseline: 2 modes: 80% ≈ 3[56].*\): the difference does not exceed the modes' spread/);
+  });
+
+  it('still decides when the difference exceeds the modes on both sides', () => {
+    const c = compareSamples(bimodal(360, 1360, 0.3), bimodal(36, 136, 0.3), 'higher');
+    expect(c.verdict).toBe('FASTER');
+    expect(c.reason).toMatch(/beyond the spread of the modes/);
+  });
+});
+
 describe('aggregate and node variability', () => {
   it('pools records per case and site and finds the straggler node', () => {
     const recs = [1, 2, 3, 4, 5].map((i) => syntheticRecord({ site: 'meluxina', node: `mel${i}`, median: i === 4 ? 800 : 1000, seed: i }));
