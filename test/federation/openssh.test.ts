@@ -229,6 +229,21 @@ describe.skipIf(missing !== null)(`OpenSSH transport: certificate-only sites${mi
     expect(b!.problems.join()).toMatch(new RegExp(`the certificate ${future}-cert\\.pub \\(key ID "id-id_future"\\) is not valid before 20\\d\\d-`));
   });
 
+  it('warns when the certificate ends before a job of the time limit, or the campaign, could', async () => {
+    const key = certKey('id_short', '-5m:+20m');
+    certSite('alpha', 'alpha-short-cert', { identityFile: key });
+    const p = parse(readFileSync(path.join(sitesDir, 'alpha-short-cert.yaml'), 'utf8')) as Record<string, any>;
+    p.scheduler.timeLimit = '01:00:00';
+    writeFileSync(path.join(sitesDir, 'alpha-short-cert.yaml'), stringify(p));
+    const check = await cli(['sites', 'check', 'alpha-short-cert']);
+    expect(check.code, check.stdout).toBe(0); // a warning, not a failure
+    expect(check.stdout).toMatch(new RegExp(`alpha-short-cert: warning: the certificate ${key}-cert\\.pub expires at 20\\S+ \\(in 1\\d min\\), before a job of the site's time limit 01:00:00 \\(1 h 00 min\\) would end`));
+    const sub = await cli(['submit', '--suite', suite('short', [8]), '--sites', 'alpha-short-cert', '--campaign', 'short-cert']);
+    expect(sub.code, sub.stderr).toBe(0);
+    expect(sub.stderr).toMatch(/warning: alpha-short-cert: the certificate .*before the campaign's expected end \(time limit 01:00:00 × 1 job array\(s\)\)/);
+    await cli(['sites', 'logout', 'alpha-short-cert']);
+  });
+
   it('a certificate renewed between submit and collect: collect fails clearly while it is expired, then resumes — nothing lost or doubled', async () => {
     const key = certKey('id_renew');
     certSite('alpha', 'alpha-renew', { identityFile: key });
