@@ -1,6 +1,6 @@
 // Groups records by case and place (site, node) and pools their samples. Knows nothing of how a
 // figure was measured: it reads records only.
-import { median, settledSamples, summarize, type Stats } from '../measure/index.js';
+import { median, settledSamples, summarize, summarizeRuns, type Stats } from '../measure/index.js';
 import type { RunRecord } from '../results/index.js';
 import { compareSamples, type Verdict } from './compare.js';
 
@@ -124,7 +124,8 @@ export function aggregate(records: readonly RunRecord[]): CaseSeries[] {
         errors: [...new Set(recs.filter((r) => r.error).map((r) => `${r.status}: ${r.error}`))],
         nodes: [...byNode].map(([node, rs]) => ({ node, records: rs.length, median: median(pooledSamples(rs)) })).sort((a, b) => a.node.localeCompare(b.node)),
         samples,
-        stats: samples.length ? summarize(samples) : null,
+        // records of separate runs (repetitions, campaigns, nodes): the interval covers the spread between them
+        stats: samples.length ? summarizeRuns(samples, ok.filter((r) => r.stats).map((r) => r.stats!.median)) : null,
         energy: energyOf(ok),
         gpus: [...new Set(recs.flatMap((r) => r.system.gpus.map((g) => g.name)))],
         cpus: [...new Set(recs.map((r) => r.system.cpu.model))],

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { Command } from 'commander';
+import { spawn } from 'node:child_process';
+import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { EnergySource } from '../energy/index.js';
 import { InputError } from '../errors.js';
@@ -7,7 +8,8 @@ import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
 import { loadSuite } from '../suite/index.js';
 import { modelSuite } from '../workloads/inference/model-suite.js';
-import { runSummary } from './format.js';
+import { repeatSummary, runSummary } from './format.js';
+import type { RunRecord } from '../results/index.js';
 import { parseEngineFilter, selectCases } from './select.js';
 import { intOption, positiveNumberOption } from './options.js';
 
@@ -49,7 +51,9 @@ export function runCommand(): Command {
     .option('--qps <rate>', 'with --model, server: target queries per second', positiveNumberOption)
     .option('--p99-bound <ms>', 'with --model, server: p99 latency bound in ms (default 100)', positiveNumberOption)
     .option('--find-max-qps', 'with --model, server: search for the highest rate whose p99 meets the bound')
-    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean; estimateTdp?: number; estimateUtilisation?: number; excludeEnergy?: string[] }) => {
+    .option('--repeat <k>', 'measure every case in K fresh processes, one after another, each with its own warm-up; the summary and report pool them, with intervals that cover the spread between processes', intOption, 1)
+    .addOption(new Option('--repetition <i/k>', 'internal: stamp records as repetition i of k').hideHelp())
+    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean; estimateTdp?: number; estimateUtilisation?: number; excludeEnergy?: string[]; repeat: number; repetition?: string }) => {
       if (opts.estimateUtilisation !== undefined && (opts.estimateTdp === undefined || opts.estimateUtilisation > 1)) {
         throw new InputError('--estimate-utilisation needs --estimate-tdp and must be at most 1');
       }
@@ -60,6 +64,21 @@ export function runCommand(): Command {
       const cases = selectCases(suite.cases, { ...(opts.bench ? { bench: opts.bench } : {}), ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}) });
       const campaign = opts.campaign ?? defaultCampaign();
       const out = path.resolve(opts.out ?? path.join('results', campaign));
+      const repetition = opts.repetition ? parseRepetition(opts.repetition) : undefined;
+      if (opts.repeat < 1) throw new InputError(`--repeat must be at least 1 (got ${opts.repeat})`);
+      if (opts.repeat > 1) {
+        const records = await repeatInFreshProcesses(opts, campaign, out);
+        if (records === null) return;
+        if (opts.json) process.stdout.write(JSON.stringify(records, null, 2) + '\n');
+        else process.stdout.write(`${repeatSummary(records)}\n${records.length} record(s) (${cases.length} case(s) × ${opts.repeat} processes) in ${out}\n`);
+        if (opts.report) {
+          const file = path.resolve(typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`));
+          const written = await writeReport(records, file, { title: `fedbench ${suite.name} — ${campaign} (${opts.repeat} processes per case)`, sources: [`suite ${suite.file}`, `records in ${out}`] });
+          process.stderr.write(`report: ${written.html}\n`);
+        }
+        if (records.some((r) => r.status === 'failed')) process.exitCode = 1;
+        return;
+      }
       const tty = !opts.json && process.stderr.isTTY;
       const bar = tty
         ? new cliProgress.SingleBar(
@@ -95,6 +114,7 @@ export function runCommand(): Command {
         campaign,
         out,
         ...(opts.threads ? { threads: opts.threads } : {}),
+        ...(repetition ? { repetition } : {}),
         ...(opts.estimateTdp || exclude.length ? { energy: { ...(exclude.length ? { exclude } : {}), ...(opts.estimateTdp ? { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } } : {}) } } : {}),
         events: {
           caseStart: (c, i) => {
@@ -136,4 +156,51 @@ export function runCommand(): Command {
         process.exitCode = 1;
       }
     });
+}
+
+function parseRepetition(text: string): { index: number; of: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]) || Number(m[2]) < 2) throw new InputError(`--repetition expects i/k with 1 ≤ i ≤ k and k ≥ 2, not '${text}'`);
+  return { index: Number(m[1]), of: Number(m[2]) };
+}
+
+type RunOpts = { suite: string; bench?: string[]; engine?: string[]; threads?: number; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean; estimateTdp?: number; estimateUtilisation?: number; excludeEnergy?: string[]; repeat: number; json?: boolean };
+
+/**
+ * `--repeat K`: the same selection run K times, each time by a fresh `fedbench run` (a new process: its own engine
+ * start, thread placement, memory layout and warm-up, as pyperf does), one after another. Records land in `out`,
+ * each stamped with its repetition. null when a repetition was interrupted (its exit code is kept).
+ */
+async function repeatInFreshProcesses(opts: RunOpts, campaign: string, out: string): Promise<RunRecord[] | null> {
+  const records: RunRecord[] = [];
+  const selection = [
+    ...(opts.model
+      ? ['--model', opts.model, '--scenario', opts.scenario, ...opts.input.flatMap((i) => ['--input', i]), ...(opts.batch.length ? ['--batch', ...opts.batch.map(String)] : []), ...(opts.qps ? ['--qps', String(opts.qps)] : []), ...(opts.p99Bound ? ['--p99-bound', String(opts.p99Bound)] : []), ...(opts.findMaxQps ? ['--find-max-qps'] : [])]
+      : ['--suite', opts.suite]),
+    ...(opts.bench ? ['--bench', ...opts.bench] : []),
+    ...(opts.engine ? ['--engine', ...opts.engine] : []),
+    ...(opts.threads ? ['--threads', String(opts.threads)] : []),
+    ...(opts.estimateTdp ? ['--estimate-tdp', String(opts.estimateTdp)] : []),
+    ...(opts.estimateUtilisation ? ['--estimate-utilisation', String(opts.estimateUtilisation)] : []),
+    ...(opts.excludeEnergy?.length ? ['--exclude-energy', ...opts.excludeEnergy] : []),
+  ];
+  for (let i = 1; i <= opts.repeat; i++) {
+    if (!opts.json) process.stderr.write(`repetition ${i}/${opts.repeat}: a fresh fedbench process\n`);
+    const args = [process.argv[1]!, 'run', ...selection, '--out', out, '--campaign', campaign, '--json', '--repetition', `${i}/${opts.repeat}`];
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString('utf8')));
+      child.on('error', reject);
+      child.on('close', (c) => resolve({ code: c, stdout: text }));
+    });
+    if (code === 130 || code === 143 || code === null) {
+      process.stderr.write(`fedbench: repetition ${i}/${opts.repeat} was interrupted: ${records.length} record(s) of earlier repetitions kept in ${out}\n`);
+      process.exitCode = code ?? 130;
+      return null;
+    }
+    if (code !== 0 && code !== 1) throw new Error(`repetition ${i}/${opts.repeat} ended with exit code ${code} (its message is above)`);
+    records.push(...(JSON.parse(stdout) as RunRecord[]));
+  }
+  return records;
 }

@@ -23,7 +23,9 @@ export interface Stats {
    * How ci95 was obtained: distribution-free order statistics; the same with ranks widened for samples that come in
    * phases (autocorrelated: `effectiveN` independent samples' worth); or none when there are too few (effective) samples.
    */
-  ciMethod: 'order-statistics' | 'order-statistics-autocorrelated' | 'none';
+  ciMethod: 'order-statistics' | 'order-statistics-autocorrelated' | 'between-runs' | 'none';
+  /** Separate runs pooled into these statistics (summarizeRuns), when more than one. */
+  runs?: number;
   /** Independent samples' worth: n / the integrated autocorrelation time of the above/below-median sequence. */
   effectiveN: number;
   /** Present when the samples have more than one mode (clusters apart): each mode's median and share, low to high. */
@@ -336,6 +338,36 @@ export function summarize(samples: readonly number[]): Stats {
     mad,
     outliers: findOutliers(samples, OUTLIER_THRESHOLD, { median, mad }),
   };
+}
+
+/** Student's t, two-sided 95%, by degrees of freedom 1…9 (for a few runs' medians). */
+const T95 = [Infinity, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262];
+
+/**
+ * Statistics of samples pooled from separate runs (processes, records), their interval widened to cover the spread
+ * between runs: a figure varies between processes more than within one (placement, phases, what else ran), so the
+ * median's interval must cover where other runs' medians fall. From the run medians: order statistics for six runs
+ * or more, else a t interval on their logarithms (rates and times spread multiplicatively).
+ */
+export function summarizeRuns(pooled: readonly number[], runMedians: readonly number[]): Stats {
+  const s = summarize(pooled);
+  const k = runMedians.length;
+  if (k < 2) return s;
+  const ranks = medianCiRanks(k);
+  let between: [number, number];
+  if (ranks) {
+    const sorted = [...runMedians].sort((a, b) => a - b);
+    between = [sorted[ranks[0] - 1]!, sorted[ranks[1] - 1]!];
+  } else {
+    const positive = runMedians.every((m) => m > 0);
+    const xs = positive ? runMedians.map(Math.log) : [...runMedians];
+    const mean = ss.mean(xs);
+    const half = ((T95[k - 1] ?? 1.96) * ss.sampleStandardDeviation(xs)) / Math.sqrt(k);
+    between = positive ? [Math.exp(mean - half), Math.exp(mean + half)] : [mean - half, mean + half];
+  }
+  const ci95: [number, number] = [Math.min(s.ci95[0], between[0]), Math.max(s.ci95[1], between[1])];
+  const widened = ci95[0] < s.ci95[0] || ci95[1] > s.ci95[1];
+  return { ...s, runs: k, ...(widened ? { ci95, ciMethod: 'between-runs' as const } : {}) };
 }
 
 /** Half-width of the median's 95% interval relative to the median; Infinity when it cannot be computed. */

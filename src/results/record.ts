@@ -17,7 +17,9 @@ const stats = z.object({
   stdev: z.number(),
   cv: z.number(),
   ci95: z.tuple([z.number(), z.number()]),
-  ciMethod: z.enum(['order-statistics', 'order-statistics-autocorrelated', 'none']),
+  ciMethod: z.enum(['order-statistics', 'order-statistics-autocorrelated', 'between-runs', 'none']),
+  /** Separate runs (processes, records) pooled into these statistics, when more than one. */
+  runs: z.number().int().optional(),
   /** Absent in records written before autocorrelation was accounted for. */
   effectiveN: z.number().optional(),
   modes: z.array(z.object({ median: z.number(), share: z.number(), n: z.number().int() })).optional(),
@@ -175,6 +177,8 @@ export const runRecordSchema = z.object({
   system: systemSchema,
   site: z.string().optional(),
   slurm: z.record(z.string(), z.unknown()).optional(),
+  /** `fedbench run --repeat K`: this record is repetition `index` of `of`, each measured in a fresh process. */
+  repetition: z.object({ index: z.number().int().min(1), of: z.number().int().min(2) }).optional(),
 });
 
 export type RunRecord = z.infer<typeof runRecordSchema>;

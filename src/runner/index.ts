@@ -23,6 +23,8 @@ export interface RunOptions {
   /** Energy sources to use or leave out, and a declared power for an estimate. */
   energy?: EnergyOptions;
   events?: RunEvents;
+  /** Stamped on every record: which of `--repeat K` fresh processes this is. */
+  repetition?: { index: number; of: number };
 }
 
 export async function runCases(cases: readonly Case[], opts: RunOptions): Promise<RunRecord[]> {
@@ -37,6 +39,7 @@ export async function runCases(cases: readonly Case[], opts: RunOptions): Promis
       ...(opts.energy ? { energy: opts.energy } : {}),
       onSample: (n, t) => opts.events?.sample?.(c, n, t),
     });
+    if (opts.repetition) record.repetition = opts.repetition;
     const write = opts.out ? writeRecord(opts.out, record) : Promise.resolve(null);
     opts.events?.writing?.(c, write);
     const file = await write;

@@ -67,6 +67,22 @@ describe('fedbench run --suite quick, on a terminal 100 columns wide', () => {
   });
 });
 
+describe('run --repeat', () => {
+  it('measures each case in fresh processes, one record per repetition, and pools them with the spread between processes', async () => {
+    const out = path.join(tmp, 'repeat');
+    const r = await fedbench(['run', '--suite', 'quick', '--bench', 'bandwidth', '--engine', 'onnxruntime:cpu', '--repeat', '3', '--out', out], { env: { COLUMNS: '120' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/repetition 1\/3: a fresh fedbench process\nrepetition 2\/3: a fresh fedbench process\nrepetition 3\/3/);
+    expect(r.stdout).toMatch(/│ bandwidth\/onnxruntime:cpu +│ onnxruntime\/cpu[^│]*│ [\d.]+ +│ \[[\d.]+, [\d.]+\] +│ GB\/s +│ [\d.]+–[\d.]+ +│ 3 ok +│/);
+    const files = await readdir(out);
+    const records = await Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunRecord));
+    expect(records.map((x) => x.repetition).sort((a, b) => a!.index - b!.index)).toEqual([1, 2, 3].map((index) => ({ index, of: 3 })));
+    for (const x of records) expect(runRecordSchema.safeParse(x).success).toBe(true);
+    expect(new Set(records.map((x) => x.startedAt)).size).toBe(3);
+    expect((await fedbench(['run', '--suite', 'quick', '--repeat', '0'])).code).toBe(2);
+  });
+});
+
 describe('bad input exits 2 with a message that names what and where', () => {
   it('unknown suite lists the valid ones', async () => {
     const r = await fedbench(['run', '--suite', 'nope']);

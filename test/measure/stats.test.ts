@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autocorrelationTime, drift, findModes, findOutliers, median, medianCiRanks, relativeCiHalfWidth, settledSamples, sortedSamples, summarize } from '../../src/measure/index.js';
+import { autocorrelationTime, summarizeRuns, drift, findModes, findOutliers, median, medianCiRanks, relativeCiHalfWidth, settledSamples, sortedSamples, summarize } from '../../src/measure/index.js';
 
 /** A seeded generator (an LCG) and normal deviates from it: the same samples on every machine. */
 function generator(seed: number) {
@@ -172,5 +172,32 @@ describe('findModes', () => {
     function draw100() {
       return 100 + g.normal();
     }
+  });
+});
+
+describe('summarizeRuns', () => {
+  it('widens the pooled interval to cover where separate runs put the median', () => {
+    const g = generator(21);
+    // three processes, each steady (cv 1%) but at its own level: 95, 100, 108
+    const runs = [95, 100, 108].map((level) => Array.from({ length: 200 }, () => level * (1 + 0.01 * g.normal())));
+    // interleaved, so the pooled sequence has no phases of its own: only the runs' levels differ
+    const pooled = runs[0]!.flatMap((_, i) => runs.map((r) => r[i]!));
+    const s = summarizeRuns(pooled, runs.map((r) => median(r)));
+    const plain = summarize(pooled);
+    expect(plain.ci95[1] - plain.ci95[0]).toBeLessThan(3); // 600 samples: sure of itself
+    expect(s.ciMethod).toBe('between-runs');
+    expect(s.runs).toBe(3);
+    expect(s.ci95[0]).toBeLessThan(95);
+    expect(s.ci95[1]).toBeGreaterThan(108);
+    expect(s.median).toBe(plain.median);
+  });
+
+  it('uses order statistics of the run medians from six runs on, and leaves agreeing runs alone', () => {
+    const medians = [10, 11, 12, 13, 14, 15, 16, 17];
+    const s = summarizeRuns(Array.from({ length: 50 }, (_, i) => medians.map((m) => m + (i % 5) * 0.001)).flat(), medians);
+    const [lo, hi] = medianCiRanks(8)!;
+    expect(s.ci95).toEqual([medians[lo - 1], medians[hi - 1]]);
+    const same = Array.from({ length: 300 }, (_, i) => 100 + Math.sin(i * 2.3));
+    expect(summarizeRuns(same, [100, 100, 100])).toMatchObject({ ciMethod: summarize(same).ciMethod, runs: 3, ci95: summarize(same).ci95 });
   });
 });
