@@ -1,7 +1,7 @@
 // Host keys are checked against an OpenSSH known_hosts file; an unknown host or a changed key is refused
 // with a message that says which, where, and what to do — never accepted silently.
 // Supports plain and hashed (|1|salt|hash) host fields, [host]:port, * and ? patterns, !negation, @revoked.
-// @cert-authority lines are not supported by ssh2 (host certificates) and are ignored, which the message says.
+// @cert-authority lines are not supported by ssh2 (host certificates) and are ignored; the message points to the openssh transport.
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -89,7 +89,7 @@ export function verifyHostKey(file: string, host: string, port: number, key: Buf
         `or something is in the middle. If the site announced a new key, verify its fingerprint and replace the line.`,
     );
   }
-  const ca = entries.some((e) => e.marker === '@cert-authority') ? ' (an @cert-authority line matches, but host certificates are not supported: add the host key itself)' : '';
+  const ca = entries.some((e) => e.marker === '@cert-authority') ? " (an @cert-authority line matches, but the ssh2 transport cannot check host certificates: set 'transport: openssh' in the profile, or add the host key itself)" : '';
   throw new HostKeyError(
     `unknown host ${name}: its key ${offered} is not in ${file}${ca}. Refusing to connect. Check the fingerprint against the ` +
       `site's documentation, then add it, e.g. ssh-keyscan${port === 22 ? '' : ` -p ${port}`} ${host} >> ${file}`,

@@ -197,7 +197,7 @@ export class SshExecutor implements Executor {
           ? e.message
           : hop
             ? `via jump host ${hop.host}:${hop.port}: authentication failed for user ${hop.user} (${key})`
-            : `authentication failed for user ${this.ep.user} (${key})`;
+            : `authentication failed for user ${this.ep.user} (${key}); a site that admits only OpenSSH certificates needs 'transport: openssh' in its profile (ssh2 cannot offer certificates)`;
       throw new ConnectionError(`${this.where}: cannot connect: ${why}`);
     });
     this.conn = p;

@@ -206,6 +206,17 @@ describe.skipIf(missing !== null)(`OpenSSH transport: certificate-only sites${mi
     expect(out.stdout).toBe('alpha-cert: connection closed\nbeta-cert: connection closed\n');
   });
 
+  it('ssh2 on a certificate-only site: refused, and the message says which transport can get in', async () => {
+    const ex = new SshExecutor({ host: env.sites.alpha.address, port: env.cert.port, user: 'root', identityFile: env.cert.key, knownHosts: env.cert.knownHosts, connectTimeoutSeconds: 5, commandTimeoutSeconds: 5, keepaliveSeconds: 5, retry: { attempts: 1, firstDelayMs: 0, maxDelayMs: 0 } });
+    // ssh2 cannot check the host certificate either: the @cert-authority line is named, with the way out
+    await expect(ex.exec(['true'])).rejects.toThrow(/an @cert-authority line matches, but the ssh2 transport cannot check host certificates: set 'transport: openssh'/);
+    const hostKey = readFileSync(path.join(env.sites.alpha.dir, 'ssh_cert_host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    const plainKnown = path.join(work, 'known_hosts.cert-site-plain');
+    writeFileSync(plainKnown, `[${env.sites.alpha.address}]:${env.cert.port} ${hostKey}\n`);
+    const keyOnly = new SshExecutor({ host: env.sites.alpha.address, port: env.cert.port, user: 'root', identityFile: env.cert.key, knownHosts: plainKnown, connectTimeoutSeconds: 5, commandTimeoutSeconds: 5, keepaliveSeconds: 5, retry: { attempts: 1, firstDelayMs: 0, maxDelayMs: 0 } });
+    await expect(keyOnly.exec(['true'])).rejects.toThrow(/authentication failed for user root .*needs 'transport: openssh'/);
+  });
+
   it('refuses a plain key on a certificate-only site, and says a login is needed — at once, without prompting', async () => {
     certSite('alpha', 'alpha-plainkey', { identityFile: env.key });
     const t0 = Date.now();
