@@ -278,7 +278,7 @@ describe.skipIf(missing !== null)(`OpenSSH transport: certificate-only sites${mi
     await cli(['sites', 'logout', 'alpha-renew']);
   });
 
-  it('refuses a host certificate from another CA, and a plain host key that is not in known_hosts', async () => {
+  it('refuses a host certificate from another CA, a plain host key that is not in known_hosts, and a changed key', async () => {
     const otherCa = path.join(work, 'other_host_ca');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherCa]);
     const foreign = path.join(work, 'known_hosts.foreign-ca');
@@ -286,9 +286,14 @@ describe.skipIf(missing !== null)(`OpenSSH transport: certificate-only sites${mi
     certSite('alpha', 'alpha-foreign-ca', { knownHosts: foreign });
     // the plain sshd on port 22 presents a plain host key; known_hosts_ca has only the CA line
     certSite('alpha', 'alpha-plainhost', { port: 22, identityFile: env.key });
-    const r = await cli(['sites', 'check', 'alpha-foreign-ca', 'alpha-plainhost', '--json']);
+    // a changed key: known_hosts lists another key for the site (the loopback sshd's)
+    const changed = path.join(work, 'known_hosts.changed');
+    writeFileSync(changed, `[${env.sites.alpha.address}]:${env.cert.port} ${readFileSync(path.join(env.run, 'loop/ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+    certSite('alpha', 'alpha-changed', { knownHosts: changed });
+    const r = await cli(['sites', 'check', 'alpha-foreign-ca', 'alpha-plainhost', 'alpha-changed', '--json']);
     expect(r.code).toBe(1);
-    const [foreignCa, plainHost] = json<Array<{ problems: string[] }>>(r.stdout);
+    const [foreignCa, plainHost, changedKey] = json<Array<{ problems: string[] }>>(r.stdout);
+    expect(changedKey!.problems.join()).toMatch(/HOST KEY MISMATCH: the host offered .* that does not match .*known_hosts\.changed\. Refusing to connect/);
     expect(foreignCa!.problems.join()).toMatch(/the host presented a certificate \(.*\) signed by a CA that .*known_hosts\.foreign-ca does not trust \(@cert-authority\).*Refusing to connect/);
     expect(plainHost!.problems.join()).toMatch(/unknown host \[10\.200\.1\.2\]:22|unknown host 10\.200\.1\.2/);
     expect(plainHost!.problems.join()).toMatch(/is not in .*known_hosts_ca/);
