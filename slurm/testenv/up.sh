@@ -105,49 +105,38 @@ ssh-keygen -q -t ed25519 -N '' -C fedbench-cert-user -f "$RUN/ssh/id_cert"
 ssh-keygen -q -s "$CA/user_ca" -I fedbench-test-user -n root -V -5m:+12h "$RUN/ssh/id_cert.pub"
 : >"$RUN/ssh/known_hosts_ca"
 
-cert_sshd_config() { # dir listen-address port slurm-conf
-  ssh-keygen -q -t ed25519 -N '' -f "$1/ssh_cert_host_key"
-  ssh-keygen -q -s "$CA/host_ca" -I "fedbench-test-host-$2" -h -n "$2" -V -5m:+2d "$1/ssh_cert_host_key.pub"
-  cat >"$1/sshd_cert_config" <<EOF
-ListenAddress $2
-Port $3
-HostKey $1/ssh_cert_host_key
-HostCertificate $1/ssh_cert_host_key-cert.pub
-PidFile $1/sshd-cert.pid
-TrustedUserCAKeys $CA/user_ca.pub
-AuthorizedKeysFile none
+# What every test sshd shares: where it listens, no passwords, SFTP, the site's Slurm, room for many sessions.
+sshd_common() { # listen-address port slurm-conf
+  cat <<EOF
+ListenAddress $1
+Port $2
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 Subsystem sftp internal-sftp
-SetEnv SLURM_CONF=$4
+SetEnv SLURM_CONF=$3
 MaxSessions 64
 MaxStartups 64:30:128
 ClientAliveInterval 30
 EOF
 }
 
+# Plain keys: the client key in authorized_keys, a plain host key.
 sshd_config() { # dir listen-address port slurm-conf
   ssh-keygen -q -t ed25519 -N '' -f "$1/ssh_host_ed25519_key"
-  cat >"$1/sshd_config" <<EOF
-ListenAddress $2
-Port $3
-HostKey $1/ssh_host_ed25519_key
-PidFile $1/sshd.pid
-AuthorizedKeysFile $RUN/ssh/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-Subsystem sftp internal-sftp
-SetEnv SLURM_CONF=$4
-MaxSessions 64
-MaxStartups 64:30:128
-ClientAliveInterval 30
-EOF
+  { printf 'HostKey %s\nPidFile %s\nAuthorizedKeysFile %s\n' "$1/ssh_host_ed25519_key" "$1/sshd.pid" "$RUN/ssh/authorized_keys"
+    sshd_common "$2" "$3" "$4"; } >"$1/sshd_config"
+}
+
+# Certificates only: users signed by the user CA (no authorized_keys at all), a host certificate from the host CA.
+cert_sshd_config() { # dir listen-address port slurm-conf
+  ssh-keygen -q -t ed25519 -N '' -f "$1/ssh_cert_host_key"
+  ssh-keygen -q -s "$CA/host_ca" -I "fedbench-test-host-$2" -h -n "$2" -V -5m:+2d "$1/ssh_cert_host_key.pub"
+  { printf 'HostKey %s\nHostCertificate %s\nPidFile %s\nTrustedUserCAKeys %s\nAuthorizedKeysFile none\n' \
+      "$1/ssh_cert_host_key" "$1/ssh_cert_host_key-cert.pub" "$1/sshd-cert.pid" "$CA/user_ca.pub"
+    sshd_common "$2" "$3" "$4"; } >"$1/sshd_cert_config"
 }
 
 # ---------- the two sites

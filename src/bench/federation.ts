@@ -13,7 +13,7 @@ import { collectCampaign, journalSites, PACKAGE_ROOT, siteStates, SitePool, subm
 import { readRecords } from '../results/index.js';
 import { isTerminal } from '../slurm/index.js';
 import { OpenSshExecutor } from '../remote/index.js';
-import { loadSite, type Site } from '../sites/index.js';
+import { executorFor, loadSite, type Site } from '../sites/index.js';
 import { loadSuite } from '../suite/index.js';
 
 const RUN = process.env.FEDBENCH_TESTENV ?? '/tmp/fedbench-testenv';
@@ -54,8 +54,8 @@ async function main(): Promise<void> {
       if (transport === 'openssh') {
         m.lines.push(`sshd "Accepted" lines (connections the sites saw): ${sites.map((s, i) => `${s.name} ${after[i]! - before[i]!}`).join('; ')}`);
         for (const s of sites) {
-          const ex = new OpenSshExecutor({ site: s.name, host: s.ssh!.host, port: 2022, user: s.ssh!.user!, identityFile: s.ssh!.identityFile!, knownHosts: s.ssh!.knownHosts, connectTimeoutSeconds: 10, commandTimeoutSeconds: 10, keepaliveSeconds: 15, persistMinutes: 10 });
-          await ex.logout();
+          const ex = executorFor(s);
+          if (ex instanceof OpenSshExecutor) await ex.logout();
         }
       }
       lines.push('', `— ${transport} —`, ...m.lines);

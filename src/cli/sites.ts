@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { InputError } from '../errors.js';
 import Table from 'cli-table3';
 import { failureReason, parseMaxArraySize, SitePool, startCommand } from '../federation/index.js';
-import { CommandError, describeCertificate, OpenSshExecutor, printable, validity, type AuthInfo, type Executor } from '../remote/index.js';
+import { CommandError, describeCertificate, OpenSshExecutor, printable, validity, type AuthInfo } from '../remote/index.js';
 import { executorFor, loadSite, loadSites, loginOf, resolveWorkdir, siteNames, sitesDir, type Site } from '../sites/index.js';
 import { timeLimitSeconds } from '../slurm/index.js';
 import { duration } from '../format.js';
@@ -34,8 +34,8 @@ export function certificateWarning(site: Site, auth: AuthInfo | null, seconds: n
   return `the certificate ${c.source} expires at ${c.validTo} (in ${duration(v.secondsLeft)}), before ${what} (${duration(seconds)}) would end: renew it first, or later status/collect will need a new certificate and \`fedbench sites login ${site.name}\``;
 }
 
-function openSsh(site: Site, ex?: Executor): OpenSshExecutor {
-  const e = ex ?? executorFor(site);
+function openSsh(site: Site): OpenSshExecutor {
+  const e = executorFor(site);
   if (!(e instanceof OpenSshExecutor)) throw new InputError(`site '${site.name}' uses the ${site.ssh ? 'ssh2' : 'local'} transport, which keeps no login: set 'ssh: { transport: openssh }' in ${site.file} for certificates, MFA logins and ~/.ssh/config`);
   return e;
 }

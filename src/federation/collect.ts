@@ -166,27 +166,27 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
         const refs = taskRefs(entry).filter((t) => !entry.progress[t.key]?.done);
         if (!refs.length) return;
         const states = await siteStates(ex, entry);
-        // the records of every task that has ended, fetched in one go (one session on the openssh transport)
-        const ended = refs.filter((ref) => {
-          const st = states.tasks.get(ref.key);
-          return st ? isTerminal(st.state) || st.state === 'ENDED' : !states.accounting;
-        });
-        const recordsDir = `${entry.remoteDir}/records`;
+        const stateOf = (ref: TaskRef): TaskState | undefined =>
+          states.tasks.get(ref.key) ??
+          // no accounting: a task that left the queue has ended, how is unknown
+          (states.accounting ? undefined : { key: ref.key, arrayJobId: ref.jobId, arrayIndex: ref.arrayIndex, state: 'ENDED', exitCode: '', elapsedSeconds: null, start: null, end: null, node: null, reason: 'sacct unavailable: end state unknown', partition: null, cluster: null, consumedEnergyJ: null, energyNote: null });
+        const hasEnded = (st: TaskState | undefined): boolean => st !== undefined && (isTerminal(st.state) || st.state === 'ENDED');
+        // ended tasks' records fetched in batches (one session each on the openssh transport), a batch when first needed
+        const ended = refs.filter((ref) => hasEnded(stateOf(ref))).map((r) => r.key);
         const perFetch = req.tasksPerFetch ?? 32;
-        let files: Pick<Executor, 'readDir' | 'readFile'> | null = null;
-        let fetched = new Set<string>();
+        const batchOf = new Map(ended.map((key, i) => [key, Math.floor(i / perFetch)]));
+        const recordsDir = `${entry.remoteDir}/records`;
+        let files: Pick<Executor, 'readDir' | 'readFile'> = ex;
+        let fetched = -1;
         for (const ref of refs) {
-          if (!fetched.has(ref.key) && ended.some((r) => r.key === ref.key)) {
-            const keys = ended.slice(ended.findIndex((r) => r.key === ref.key)).slice(0, perFetch).map((r) => r.key);
+          const st = stateOf(ref);
+          const batch = batchOf.get(ref.key);
+          if (batch !== undefined && batch !== fetched) {
+            const keys = ended.slice(batch * perFetch, (batch + 1) * perFetch);
             files = snapshotReader(ex, recordsDir, keys, await ex.readTree(recordsDir, keys, MAX_RECORD_BYTES));
-            fetched = new Set(keys);
+            fetched = batch;
           }
-          let st = states.tasks.get(ref.key);
-          if (!st && !states.accounting) {
-            // no accounting: a task that left the queue has ended, how is unknown
-            st = { key: ref.key, arrayJobId: ref.jobId, arrayIndex: ref.arrayIndex, state: 'ENDED', exitCode: '', elapsedSeconds: null, start: null, end: null, node: null, reason: 'sacct unavailable: end state unknown', partition: null, cluster: null, consumedEnergyJ: null, energyNote: null };
-          }
-          if (!st || (!isTerminal(st.state) && st.state !== 'ENDED')) {
+          if (!st || !hasEnded(st)) {
             if (st && !states.accounting && (st.partition || st.node)) {
               const was = entry.seen?.[ref.key];
               if (was?.partition !== st.partition || was?.node !== st.node) {
@@ -198,7 +198,7 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
             out.complete = false;
             continue;
           }
-          const r = await collectTask(req, site, entry, files ?? ex, ref, st, quarantineDir, out);
+          const r = await collectTask(req, site, entry, files, ref, st, quarantineDir, out);
           entry.progress[ref.key] = { state: st.state, done: true, ...r, at: new Date().toISOString() };
           await save();
           log(`${siteName}: ${ref.key} ${st.state}: ${r.records} record(s)${r.synthesized ? `, ${r.synthesized} for cases that did not run` : ''}${r.quarantined ? `, ${r.quarantined} quarantined` : ''}`);

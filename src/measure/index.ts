@@ -1,4 +1,4 @@
-export { summarize, summarizeRuns, median, sortedSamples, settledSamples, medianCiRanks, findOutliers, findModes, autocorrelationTime, relativeCiHalfWidth, drift, type Stats, type Outliers, type Mode } from './stats.js';
+export { summarize, summarizeRuns, medianInterval, median, sortedSamples, settledSamples, medianCiRanks, findOutliers, findModes, autocorrelationTime, relativeCiHalfWidth, drift, type Stats, type Outliers, type Mode } from './stats.js';
 export {
   DEFAULT_RULES, mergeRules, samplingDecision, warmupDecision,
   type StoppingRules, type WarmupRules, type PartialRules, type StopReason,

@@ -300,14 +300,20 @@ function medianOfSorted(sorted: Float64Array): number {
   return n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
 }
 
-export function summarize(samples: readonly number[]): Stats {
-  if (samples.length === 0) throw new Error('summarize: no samples');
-  const sortedTyped = sortedSamples(samples);
-  const sorted = sortedTyped as unknown as number[];
+type MedianInterval = Pick<Stats, 'median' | 'ci95' | 'ciMethod' | 'effectiveN'>;
+
+/**
+ * The median's 95% interval by order statistics, the ranks widened by the autocorrelation time for samples that
+ * come in phases. All the stopping rules need between samples: summarize adds the rest (percentiles, outliers, modes).
+ */
+export function medianInterval(samples: readonly number[]): MedianInterval {
+  if (samples.length === 0) throw new Error('medianInterval: no samples');
+  const sorted = sortedSamples(samples);
+  return medianIntervalOfSorted(samples, sorted, medianOfSorted(sorted));
+}
+
+function medianIntervalOfSorted(samples: readonly number[], sorted: Float64Array, median: number): MedianInterval {
   const n = sorted.length;
-  const median = medianOfSorted(sortedTyped);
-  const mean = ss.mean(sorted);
-  const stdev = n > 1 ? ss.sampleStandardDeviation(sorted) : 0;
   const tau = autocorrelationTime(samples, median);
   let ranks = medianCiRanks(n);
   let ciMethod: Stats['ciMethod'] = ranks ? 'order-statistics' : 'none';
@@ -317,8 +323,20 @@ export function summarize(samples: readonly number[]): Stats {
     ranks = lo >= 1 ? [lo, n + 1 - lo] : null;
     ciMethod = ranks ? 'order-statistics-autocorrelated' : 'none';
   }
-  const mad = medianOfSorted(sortedTyped.map((x) => Math.abs(x - median)).sort());
   const ci95: [number, number] = ranks ? [sorted[ranks[0] - 1]!, sorted[ranks[1] - 1]!] : [sorted[0]!, sorted[n - 1]!];
+  return { median, ci95, ciMethod, effectiveN: n / tau };
+}
+
+export function summarize(samples: readonly number[]): Stats {
+  if (samples.length === 0) throw new Error('summarize: no samples');
+  const sortedTyped = sortedSamples(samples);
+  const sorted = sortedTyped as unknown as number[];
+  const n = sorted.length;
+  const median = medianOfSorted(sortedTyped);
+  const mean = ss.mean(sorted);
+  const stdev = n > 1 ? ss.sampleStandardDeviation(sorted) : 0;
+  const { ci95, ciMethod, effectiveN } = medianIntervalOfSorted(samples, sortedTyped, median);
+  const mad = medianOfSorted(sortedTyped.map((x) => Math.abs(x - median)).sort());
   const modes = findModes(sortedTyped);
   return {
     n,
@@ -328,7 +346,7 @@ export function summarize(samples: readonly number[]): Stats {
     cv: mean !== 0 ? stdev / Math.abs(mean) : 0,
     ci95,
     ciMethod,
-    effectiveN: n / tau,
+    effectiveN,
     ...(modes.length > 1 ? { modes } : {}),
     p5: ss.quantileSorted(sorted, 0.05),
     p95: ss.quantileSorted(sorted, 0.95),

@@ -1,6 +1,6 @@
 // When to stop warming up and when to stop sampling. Plain data in, a decision out (nvbench's idea of
 // stopping criteria as small objects with named parameters).
-import { relativeCiHalfWidth, summarize } from './stats.js';
+import { medianInterval, relativeCiHalfWidth } from './stats.js';
 
 export interface WarmupRules {
   /** Always run at least this many warm-up iterations. */
@@ -51,7 +51,8 @@ export function samplingDecision(rules: StoppingRules, state: SamplingState): St
   if (n >= rules.maxSamples) return 'max-samples';
   if (state.elapsedSeconds >= rules.maxSeconds && n >= 1) return 'time-out';
   if (n < rules.minSamples || state.elapsedSeconds < rules.minSeconds) return null;
-  return relativeCiHalfWidth(summarize(state.samples)) <= rules.targetNoise ? 'converged' : null;
+  // only the interval: percentiles, outliers and modes wait for the end of the run
+  return relativeCiHalfWidth(medianInterval(state.samples)) <= rules.targetNoise ? 'converged' : null;
 }
 
 export type WarmupEnd = 'stable' | 'time-out';

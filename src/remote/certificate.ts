@@ -1,10 +1,11 @@
 // OpenSSH user certificates as `ssh-keygen -L` describes them: who signed, for whom, and when they are valid.
 // Short-lived certificates are how federated HPC sites admit users, so their validity decides whether a campaign
 // can still be collected; fedbench reads it instead of guessing why a login failed.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ExecResult } from './executor.js';
+import { LocalExecutor } from './local.js';
 
 export interface CertificateInfo {
   /** Where it was read from: a file, or `agent` with the key's comment. */
@@ -21,17 +22,11 @@ export interface CertificateInfo {
   validTo: string | null;
 }
 
-/** Runs a local program without a shell; resolves with its exit code and output. */
-export function runLocal(file: string, args: readonly string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(file, [...args], { timeout: 15_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr || (err && code === null ? err.message : '')) });
-    });
-    // a program that does not read its input (ssh -O check) must not crash us with EPIPE
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input ?? '');
-  });
+const here = new LocalExecutor({ timeoutMs: 15_000 });
+
+/** A local OpenSSH tool (ssh, ssh-keygen, ssh-add) through the local executor; a missing program is exit code null. */
+export function runLocal(file: string, args: readonly string[]): Promise<ExecResult> {
+  return here.exec([file, ...args]).catch((err: unknown) => ({ code: null, stdout: '', stderr: `cannot run ${file}: ${(err as Error).message}` }));
 }
 
 /** `Valid: from 2026-11-29T20:56:22 to 2026-11-29T21:11:22` (local time, as ssh-keygen prints it), or `forever`. */

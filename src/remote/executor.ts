@@ -59,7 +59,7 @@ export async function readTreeFileByFile(ex: Pick<Executor, 'readDir' | 'readFil
 /** writeFiles for transports where a file costs little: their folders made at once, then a few writeFile calls in flight at once. */
 export async function writeFilesEach(ex: Pick<Executor, 'writeFile' | 'exec' | 'where'>, files: readonly FileToWrite[]): Promise<void> {
   const dirs = [...new Set(files.map((f) => f.path.replace(/\/[^/]*$/, '') || '/'))];
-  if (dirs.length) await run(ex as Executor, ['mkdir', '-p', '--', ...dirs], { readOnly: true });
+  if (dirs.length) await run(ex, ['mkdir', '-p', '--', ...dirs], { readOnly: true });
   for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map((f) => ex.writeFile(f.path, f.data, f.mode)));
 }
 
@@ -110,7 +110,7 @@ export class CommandError extends Error {
 }
 
 /** Runs and returns stdout; throws CommandError on a non-zero exit. */
-export async function run(ex: Executor, argv: readonly string[], opts?: ExecOptions): Promise<string> {
+export async function run(ex: Pick<Executor, 'exec' | 'where'>, argv: readonly string[], opts?: ExecOptions): Promise<string> {
   const r = await ex.exec(argv, opts);
   if (r.code !== 0) throw new CommandError(ex.where, argv, r);
   return r.stdout;

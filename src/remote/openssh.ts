@@ -123,8 +123,11 @@ export class OpenSshExecutor implements Executor {
       .slice(0, 16);
   }
 
+  private socketPath: string | null = null;
+  /** The master's socket (its folder made and checked once). */
   private get socket(): string {
-    return path.join(controlDir(), this.id);
+    this.socketPath ??= path.join(controlDir(), this.id);
+    return this.socketPath;
   }
 
   private get policy(): RetryPolicy {
@@ -209,11 +212,14 @@ export class OpenSshExecutor implements Executor {
     ];
   }
 
-  /** Whether this site's master connection is up (no network traffic: asks the local socket). */
+  /** `ssh -O check|exit`: asks the master through its socket (no network traffic). */
+  private control(op: 'check' | 'exit') {
+    return runLocal('ssh', [...(this.ep.configFile ? ['-F', this.ep.configFile] : []), '-o', `ControlPath=${pct(this.socket)}`, '-O', op, '--', this.ep.host]);
+  }
+
+  /** Whether this site's master connection is up. */
   async isOpen(): Promise<boolean> {
-    if (!existsSync(this.socket)) return false;
-    const r = await runLocal('ssh', [...(this.ep.configFile ? ['-F', this.ep.configFile] : []), '-o', `ControlPath=${pct(this.socket)}`, '-O', 'check', '--', this.ep.host]);
-    return r.code === 0;
+    return existsSync(this.socket) && (await this.control('check')).code === 0;
   }
 
   /** Opens the master: in batch mode for commands, or on the user's terminal for `sites login`. */
@@ -333,7 +339,7 @@ export class OpenSshExecutor implements Executor {
   /** Closes the master; false if none was open. */
   async logout(): Promise<boolean> {
     if (!(await this.isOpen())) return false;
-    await runLocal('ssh', [...(this.ep.configFile ? ['-F', this.ep.configFile] : []), '-o', `ControlPath=${pct(this.socket)}`, '-O', 'exit', '--', this.ep.host]);
+    await this.control('exit');
     this.masterUp = null;
     return true;
   }
