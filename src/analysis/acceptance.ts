@@ -79,15 +79,27 @@ export function accept(records: readonly RunRecord[], refs: readonly Reference[]
     }
     const b = bounds(ref, first.metric.direction);
     if (ref.unit !== first.metric.unit) {
-      rows.push({ ...base, verdict: 'FAIL', bounds: b, reason: `reference unit ${ref.unit} differs from the metric's ${first.metric.unit}` });
+      rows.push({
+        ...base,
+        verdict: 'FAIL',
+        bounds: b,
+        reason: `reference unit ${ref.unit} differs from the metric's ${first.metric.unit}`,
+      });
     } else if (median === null) {
       const why = recs.find((r) => r.error)?.error ?? 'no successful run';
-      rows.push({ ...base, verdict: 'FAIL', bounds: b, reason: `no result: ${recs.map((r) => r.status).join(', ')} (${why})` });
+      rows.push({
+        ...base,
+        verdict: 'FAIL',
+        bounds: b,
+        reason: `no result: ${recs.map((r) => r.status).join(', ')} (${why})`,
+      });
     } else if (median < b[0] || median > b[1]) {
       rows.push({ ...base, verdict: 'FAIL', bounds: b, reason: `median ${num(median)} outside ${range(b)}` });
     } else {
       rows.push({ ...base, verdict: 'PASS', bounds: b, reason: `median ${num(median)} within ${range(b)}` });
     }
   }
-  return rows.sort((a, b) => a.case.localeCompare(b.case) || a.site.localeCompare(b.site) || a.node.localeCompare(b.node));
+  return rows.sort(
+    (a, b) => a.case.localeCompare(b.case) || a.site.localeCompare(b.site) || a.node.localeCompare(b.node),
+  );
 }

@@ -66,7 +66,14 @@ export interface SiteSeries {
   /** Watts and joules per call where records measured energy (mean over records). */
   /** Joules per call: per sample for training and Offline, per query for SingleStream and Server. Coverage is the
    * least of the records' (the share of the window the readings cover); scope, the domains the totals include. */
-  energy: { avgWatts: number; joulesPerCall: number; methods: string[]; coverage: number; scope: string[]; estimated: boolean } | null;
+  energy: {
+    avgWatts: number;
+    joulesPerCall: number;
+    methods: string[];
+    coverage: number;
+    scope: string[];
+    estimated: boolean;
+  } | null;
   gpus: string[];
   cpus: string[];
 }
@@ -93,7 +100,9 @@ function energyOf(records: RunRecord[]): SiteSeries['energy'] {
     // The meters' own count (joules over the calls in the window) when the record has it; a figure without
     // it (a scheduler's whole-job energy) falls back to mean power over the rate of samples or queries, or
     // to mean power × mean time per call.
-    const secondsPerCall = r.iterationSeconds.length ? r.iterationSeconds.reduce((a, b) => a + b, 0) / r.iterationSeconds.length : 0;
+    const secondsPerCall = r.iterationSeconds.length
+      ? r.iterationSeconds.reduce((a, b) => a + b, 0) / r.iterationSeconds.length
+      : 0;
     const perItem = r.metric.unit === 'samples/s' || r.metric.unit === 'queries/s';
     jpc += e.joulesPerCall ?? (perItem ? e.avgWatts / r.stats!.median : e.avgWatts * secondsPerCall);
     coverage = Math.min(coverage, e.coverage);
@@ -101,7 +110,14 @@ function energyOf(records: RunRecord[]): SiteSeries['energy'] {
     methods.add(`${e.source} (${e.method})`);
     estimated ||= e.method === 'estimate';
   }
-  return { avgWatts: watts / measured.length, joulesPerCall: jpc / measured.length, methods: [...methods], coverage, scope: [...scope], estimated };
+  return {
+    avgWatts: watts / measured.length,
+    joulesPerCall: jpc / measured.length,
+    methods: [...methods],
+    coverage,
+    scope: [...scope],
+    estimated,
+  };
 }
 
 export function aggregate(records: readonly RunRecord[]): CaseSeries[] {
@@ -122,10 +138,17 @@ export function aggregate(records: readonly RunRecord[]): CaseSeries[] {
         engines: [...new Set(recs.map(engineLabel))],
         status,
         errors: [...new Set(recs.filter((r) => r.error).map((r) => `${r.status}: ${r.error}`))],
-        nodes: [...byNode].map(([node, rs]) => ({ node, records: rs.length, median: median(pooledSamples(rs)) })).sort((a, b) => a.node.localeCompare(b.node)),
+        nodes: [...byNode]
+          .map(([node, rs]) => ({ node, records: rs.length, median: median(pooledSamples(rs)) }))
+          .sort((a, b) => a.node.localeCompare(b.node)),
         samples,
         // records of separate runs (repetitions, campaigns, nodes): the interval covers the spread between them
-        stats: samples.length ? summarizeRuns(samples, ok.filter((r) => r.stats).map((r) => r.stats!.median)) : null,
+        stats: samples.length
+          ? summarizeRuns(
+              samples,
+              ok.filter((r) => r.stats).map((r) => r.stats!.median),
+            )
+          : null,
         energy: energyOf(ok),
         gpus: [...new Set(recs.flatMap((r) => r.system.gpus.map((g) => g.name)))],
         cpus: [...new Set(recs.map((r) => r.system.cpu.model))],
@@ -188,9 +211,16 @@ export function compareEngines(records: readonly RunRecord[]): EngineComparison[
       params: first.benchmark.params,
       metric: first.metric,
       engines: byEngine.map((e) => {
-        if (e === best) return { engine: e.engine, median: e.stats.median, n: e.stats.n, verdict: 'BEST' as const, reason: '' };
+        if (e === best)
+          return { engine: e.engine, median: e.stats.median, n: e.stats.n, verdict: 'BEST' as const, reason: '' };
         const c = compareSamples(e, best, first.metric.direction);
-        return { engine: e.engine, median: e.stats.median, n: e.stats.n, verdict: c.verdict, reason: `ratio ${c.ratio.toFixed(3)} to ${best.engine}; ${c.reason}` };
+        return {
+          engine: e.engine,
+          median: e.stats.median,
+          n: e.stats.n,
+          verdict: c.verdict,
+          reason: `ratio ${c.ratio.toFixed(3)} to ${best.engine}; ${c.reason}`,
+        };
       }),
     });
   }

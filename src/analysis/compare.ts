@@ -48,8 +48,8 @@ export function mannWhitneyP(a: readonly number[], b: readonly number[]): number
     const v = j >= n2 || (i < n1 && sa[i]! <= sb[j]!) ? sa[i]! : sb[j]!;
     let ca = 0;
     let cb = 0;
-    while (i < n1 && sa[i] === v) (i++, ca++);
-    while (j < n2 && sb[j] === v) (j++, cb++);
+    for (; i < n1 && sa[i] === v; i++) ca++;
+    for (; j < n2 && sb[j] === v; j++) cb++;
     const t = ca + cb;
     r1 += ca * (rank + (t + 1) / 2); // tied values share the mean of their ranks
     rank += t;
@@ -79,7 +79,12 @@ function unpack(s: SampleSet): { samples: readonly number[]; stats: Stats } {
 }
 
 /** Compares a candidate against a baseline; "FASTER" means better in the metric's direction. */
-export function compareSamples(candidateSet: SampleSet, baselineSet: SampleSet, direction: Direction, opts: CompareOptions = DEFAULT_COMPARE): Comparison {
+export function compareSamples(
+  candidateSet: SampleSet,
+  baselineSet: SampleSet,
+  direction: Direction,
+  opts: CompareOptions = DEFAULT_COMPARE,
+): Comparison {
   const { samples: candidate, stats: c } = unpack(candidateSet);
   const { samples: baseline, stats: b } = unpack(baselineSet);
   const ratio = c.median / b.median;
@@ -91,27 +96,59 @@ export function compareSamples(candidateSet: SampleSet, baselineSet: SampleSet, 
   if (c.modes || b.modes) {
     // A median between modes depends on which mode a run happened to sample: only a difference larger than the
     // modes' spread on both sides (no overlap of [lowest mode, highest mode] and the intervals) is a difference.
-    const span = (x: Stats): [number, number] => [Math.min(x.ci95[0], ...(x.modes ?? []).map((m) => m.median)), Math.max(x.ci95[1], ...(x.modes ?? []).map((m) => m.median))];
+    const span = (x: Stats): [number, number] => [
+      Math.min(x.ci95[0], ...(x.modes ?? []).map((m) => m.median)),
+      Math.max(x.ci95[1], ...(x.modes ?? []).map((m) => m.median)),
+    ];
     const [cs, bs] = [span(c), span(b)];
     const apart = cs[0] > bs[1] || cs[1] < bs[0];
-    const which = [c.modes ? `candidate: ${modesText(c)}` : '', b.modes ? `baseline: ${modesText(b)}` : ''].filter(Boolean).join('; ');
+    const which = [c.modes ? `candidate: ${modesText(c)}` : '', b.modes ? `baseline: ${modesText(b)}` : '']
+      .filter(Boolean)
+      .join('; ');
     if (apart && pValue < opts.alpha && effect >= opts.minEffect) {
-      return { verdict: better ? 'FASTER' : 'SLOWER', ratio, ratioRange, pValue, reason: `${pct(effect)} ${better ? 'better' : 'worse'}, beyond the spread of the modes (${which}), ${pText(pValue)}` };
+      return {
+        verdict: better ? 'FASTER' : 'SLOWER',
+        ratio,
+        ratioRange,
+        pValue,
+        reason: `${pct(effect)} ${better ? 'better' : 'worse'}, beyond the spread of the modes (${which}), ${pText(pValue)}`,
+      };
     }
-    return { verdict: 'UNCERTAIN', ratio, ratioRange, pValue, reason: `multimodal samples (${which}): the difference does not exceed the modes' spread` };
+    return {
+      verdict: 'UNCERTAIN',
+      ratio,
+      ratioRange,
+      pValue,
+      reason: `multimodal samples (${which}): the difference does not exceed the modes' spread`,
+    };
   }
   if (pValue < opts.alpha && effect >= opts.minEffect) {
-    return { verdict: better ? 'FASTER' : 'SLOWER', ratio, ratioRange, pValue, reason: `${pct(effect)} ${better ? 'better' : 'worse'}, ${pText(pValue)}` };
+    return {
+      verdict: better ? 'FASTER' : 'SLOWER',
+      ratio,
+      ratioRange,
+      pValue,
+      reason: `${pct(effect)} ${better ? 'better' : 'worse'}, ${pText(pValue)}`,
+    };
   }
   const within = ratioRange[0] >= 1 - opts.minEffect && ratioRange[1] <= 1 + opts.minEffect;
   if (within || (pValue < opts.alpha && effect < opts.minEffect)) {
-    return { verdict: 'SAME', ratio, ratioRange, pValue, reason: `difference ${pct(effect)} below the ${pct(opts.minEffect)} that matters` };
+    return {
+      verdict: 'SAME',
+      ratio,
+      ratioRange,
+      pValue,
+      reason: `difference ${pct(effect)} below the ${pct(opts.minEffect)} that matters`,
+    };
   }
   return {
     verdict: 'UNCERTAIN',
     ratio,
     ratioRange,
     pValue,
-    reason: c.n < 6 || b.n < 6 ? 'too few samples for a 95% interval' : `intervals too wide to decide (ratio ${ratioRange[0].toFixed(3)}–${ratioRange[1].toFixed(3)}, ${pText(pValue)})`,
+    reason:
+      c.n < 6 || b.n < 6
+        ? 'too few samples for a 95% interval'
+        : `intervals too wide to decide (ratio ${ratioRange[0].toFixed(3)}–${ratioRange[1].toFixed(3)}, ${pText(pValue)})`,
   };
 }

@@ -1,8 +1,38 @@
-export { aggregate, bestSite, compareEngines, type EngineComparison, groupBy, siteOf, nodeOf, deviceOf, engineLabel, type CaseSeries, type SiteSeries, type NodeSeries } from './aggregate.js';
-export { compareSamples, mannWhitneyP, DEFAULT_COMPARE, type Comparison, type Verdict, type CompareOptions } from './compare.js';
+export {
+  aggregate,
+  bestSite,
+  compareEngines,
+  type EngineComparison,
+  groupBy,
+  siteOf,
+  nodeOf,
+  deviceOf,
+  engineLabel,
+  type CaseSeries,
+  type SiteSeries,
+  type NodeSeries,
+} from './aggregate.js';
+export {
+  compareSamples,
+  mannWhitneyP,
+  DEFAULT_COMPARE,
+  type Comparison,
+  type Verdict,
+  type CompareOptions,
+} from './compare.js';
 export { accept, referenceFor, bounds, type AcceptanceRow, type AcceptVerdict } from './acceptance.js';
 export type { Reference } from '../suite/index.js';
-export { rankSites, parseWeights, CRITERIA, DEFAULT_WEIGHTS, type Ranking, type SiteScore, type SiteFacts, type Weights, type Criterion } from './ranking.js';
+export {
+  rankSites,
+  parseWeights,
+  CRITERIA,
+  DEFAULT_WEIGHTS,
+  type Ranking,
+  type SiteScore,
+  type SiteFacts,
+  type Weights,
+  type Criterion,
+} from './ranking.js';
 export { nodeVariability, type Variability, type NodeFinding } from './variability.js';
 export { peaksForGpu, peakFor, isGpuBackend, type Peaks } from './peaks.js';
 export { wholeNodes, type WholeNodeCase, type NodeRun } from './whole-node.js';

@@ -45,7 +45,8 @@ export function parseWeights(text: string): Weights {
   const w: Weights = { time: 0, energy: 0, cost: 0, co2: 0 };
   for (const part of text.split(',')) {
     const [k, v] = part.split('=').map((x) => x.trim());
-    if (!CRITERIA.includes(k as Criterion)) throw new Error(`unknown criterion '${k}'. Valid criteria: ${CRITERIA.join(', ')}`);
+    if (!CRITERIA.includes(k as Criterion))
+      throw new Error(`unknown criterion '${k}'. Valid criteria: ${CRITERIA.join(', ')}`);
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0) throw new Error(`weight of ${k} must be a number ≥ 0, got '${v}'`);
     w[k as Criterion] = n;
@@ -56,11 +57,17 @@ export function parseWeights(text: string): Weights {
 /** Seconds per call: the metric is a rate of work (higher) or a time (lower, in seconds). */
 function secondsPerCall(s: SiteSeries, workPerCall: number | null): number | null {
   if (!s.stats) return null;
-  if (s.metric.direction === 'lower') return s.metric.unit === 's' ? s.stats.median : s.metric.unit === 'ms' ? s.stats.median / 1000 : null;
+  if (s.metric.direction === 'lower')
+    return s.metric.unit === 's' ? s.stats.median : s.metric.unit === 'ms' ? s.stats.median / 1000 : null;
   return workPerCall ? workPerCall / (s.stats.median * 1e9) : 1 / s.stats.median;
 }
 
-export function rankSites(c: CaseSeries, facts: Record<string, SiteFacts>, weights: Weights, workPerCall: number | null): Ranking {
+export function rankSites(
+  c: CaseSeries,
+  facts: Record<string, SiteFacts>,
+  weights: Weights,
+  workPerCall: number | null,
+): Ranking {
   const sites = c.sites.filter((s) => s.stats);
   const values = new Map<string, Record<Criterion, number | null>>();
   for (const s of sites) {
@@ -76,7 +83,9 @@ export function rankSites(c: CaseSeries, facts: Record<string, SiteFacts>, weigh
   }
   // Energy billed on top of node-hours joins the cost only where every site has both its price and a measured
   // energy: a cost with the energy term at some sites and not at others would favour the ones without it.
-  const priced = sites.filter((s) => values.get(s.site)!.energy !== null && facts[s.site]?.energyPricePerKWh !== undefined);
+  const priced = sites.filter(
+    (s) => values.get(s.site)!.energy !== null && facts[s.site]?.energyPricePerKWh !== undefined,
+  );
   const energyInCost = sites.length > 0 && priced.length === sites.length;
   if (energyInCost) {
     for (const s of sites) {
@@ -85,19 +94,23 @@ export function rankSites(c: CaseSeries, facts: Record<string, SiteFacts>, weigh
     }
   }
   const unpriced = sites.filter((s) => !priced.includes(s)).map((s) => s.site);
-  const costNote =
-    energyInCost
-      ? 'cost = node-hour share × time + energy × energy price'
-      : priced.length
-        ? `cost = node-hour share × time only: no energy price or energy figure for ${unpriced.join(', ')}`
-        : 'cost = node-hour share × time';
+  const costNote = energyInCost
+    ? 'cost = node-hour share × time + energy × energy price'
+    : priced.length
+      ? `cost = node-hour share × time only: no energy price or energy figure for ${unpriced.join(', ')}`
+      : 'cost = node-hour share × time';
   const excluded: Ranking['excluded'] = [];
   const used: Partial<Weights> = {};
   for (const k of CRITERIA) {
     if (weights[k] <= 0) continue;
     const missing = sites.filter((s) => values.get(s.site)![k] === null).map((s) => s.site);
-    const estimatedOnly = (k === 'energy' || k === 'co2') && missing.some((m) => sites.find((s) => s.site === m)?.energy?.estimated);
-    if (missing.length) excluded.push({ criterion: k, reason: `no ${k} figure for ${missing.join(', ')}${estimatedOnly ? ' (an energy estimate from declared power is not ranked against measurements)' : ''}` });
+    const estimatedOnly =
+      (k === 'energy' || k === 'co2') && missing.some((m) => sites.find((s) => s.site === m)?.energy?.estimated);
+    if (missing.length)
+      excluded.push({
+        criterion: k,
+        reason: `no ${k} figure for ${missing.join(', ')}${estimatedOnly ? ' (an energy estimate from declared power is not ranked against measurements)' : ''}`,
+      });
     else used[k] = weights[k];
   }
   const total = Object.values(used).reduce((a, b) => a + b, 0);
@@ -107,20 +120,37 @@ export function rankSites(c: CaseSeries, facts: Record<string, SiteFacts>, weigh
       const best = Math.min(...sites.map((x) => values.get(x.site)![k]!));
       score += (w / total) * (best / values.get(s.site)![k]!);
     }
-    return { site: s.site, score: total ? score : 0, values: values.get(s.site)!, rank: 0, versusTop: null as Verdict | null };
+    return {
+      site: s.site,
+      score: total ? score : 0,
+      values: values.get(s.site)!,
+      rank: 0,
+      versusTop: null as Verdict | null,
+    };
   });
   scored.sort((a, b) => b.score - a.score);
-  scored.forEach((s, i) => (s.rank = i + 1));
+  for (const [i, s] of scored.entries()) s.rank = i + 1;
   const top = scored[0];
   if (top) {
     for (const s of scored.slice(1)) {
       const a = sites.find((x) => x.site === s.site)!;
       const b = sites.find((x) => x.site === top.site)!;
-      if (a.stats && b.stats) s.versusTop = compareSamples({ samples: a.samples, stats: a.stats }, { samples: b.samples, stats: b.stats }, c.metric.direction).verdict;
+      if (a.stats && b.stats)
+        s.versusTop = compareSamples(
+          { samples: a.samples, stats: a.stats },
+          { samples: b.samples, stats: b.stats },
+          c.metric.direction,
+        ).verdict;
     }
   }
   const note = total
     ? `score = Σ weight × (best value / site value) over ${Object.keys(used).join(', ')}; weights normalised to sum to 1${used.cost ? `; ${costNote}` : ''}`
     : 'no criterion has data for every site: no ranking';
-  return { case: c.case, weightsUsed: Object.fromEntries(Object.entries(used).map(([k, w]) => [k, w / (total || 1)])), excluded, sites: scored, note };
+  return {
+    case: c.case,
+    weightsUsed: Object.fromEntries(Object.entries(used).map(([k, w]) => [k, w / (total || 1)])),
+    excluded,
+    sites: scored,
+    note,
+  };
 }

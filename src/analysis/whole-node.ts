@@ -35,7 +35,6 @@ export interface WholeNodeCase {
   typical: number | null;
 }
 
-
 export function wholeNodes(records: readonly RunRecord[]): WholeNodeCase[] {
   const perGpu = records.filter((r) => gpuWorkerOf(r) !== null);
   const out: WholeNodeCase[] = [];
@@ -44,14 +43,23 @@ export function wholeNodes(records: readonly RunRecord[]): WholeNodeCase[] {
     const { metric } = recs[0]!;
     const higher = metric.direction === 'higher';
     const runs: NodeRun[] = [];
-    for (const [job, ofJob] of groupBy(recs, (r) => `${String(r.slurm?.['jobId'] ?? '?')}_${String(r.slurm?.['arrayTaskId'] ?? '?')}`)) {
+    for (const [job, ofJob] of groupBy(
+      recs,
+      (r) => `${String(r.slurm?.['jobId'] ?? '?')}_${String(r.slurm?.['arrayTaskId'] ?? '?')}`,
+    )) {
       // GPUs the job had: as its records say, or at least the distinct workers seen (a GPU may have several records)
-      const gpus = Math.max(...ofJob.map((r) => (typeof r.slurm?.['workers'] === 'number' ? (r.slurm['workers'] as number) : 0)), new Set(ofJob.map(gpuWorkerOf)).size);
+      const gpus = Math.max(
+        ...ofJob.map((r) => (typeof r.slurm?.['workers'] === 'number' ? (r.slurm['workers'] as number) : 0)),
+        new Set(ofJob.map(gpuWorkerOf)).size,
+      );
       const ok = ofJob.filter((r) => r.status === 'ok' && r.samples.length);
-      const medians = [...groupBy(ok, (r) => String(gpuWorkerOf(r)))].map(([gpu, rs]) => ({ gpu: Number(gpu), median: median(pooledSamples(rs)) })).sort((a, b) => a.gpu - b.gpu);
+      const medians = [...groupBy(ok, (r) => String(gpuWorkerOf(r)))]
+        .map(([gpu, rs]) => ({ gpu: Number(gpu), median: median(pooledSamples(rs)) }))
+        .sort((a, b) => a.gpu - b.gpu);
       const values = medians.map((m) => m.median);
       const complete = medians.length === gpus;
-      const figure = !complete || !values.length ? null : higher ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
+      const figure =
+        !complete || !values.length ? null : higher ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
       const failed = ofJob.filter((r) => r.status !== 'ok');
       runs.push({
         case: caseId,
@@ -63,12 +71,22 @@ export function wholeNodes(records: readonly RunRecord[]): WholeNodeCase[] {
         perGpu: medians,
         figure,
         spread: values.length > 1 ? (Math.max(...values) - Math.min(...values)) / median(values) : null,
-        problem: complete ? null : `${medians.length} of ${gpus} GPUs gave a result${failed.length ? ` (${[...new Set(failed.map((r) => `${r.status}${r.error ? `: ${r.error}` : ''}`))].join('; ')})` : ''}: no node figure`,
+        problem: complete
+          ? null
+          : `${medians.length} of ${gpus} GPUs gave a result${failed.length ? ` (${[...new Set(failed.map((r) => `${r.status}${r.error ? `: ${r.error}` : ''}`))].join('; ')})` : ''}: no node figure`,
       });
     }
     runs.sort((a, b) => a.node.localeCompare(b.node) || a.job.localeCompare(b.job));
     const figures = runs.map((r) => r.figure).filter((x): x is number => x !== null);
-    out.push({ case: caseId, site, unit: metric.unit, direction: metric.direction, figureName: higher ? 'node total (sum over GPUs)' : 'slowest GPU', runs, typical: figures.length ? median(figures) : null });
+    out.push({
+      case: caseId,
+      site,
+      unit: metric.unit,
+      direction: metric.direction,
+      figureName: higher ? 'node total (sum over GPUs)' : 'slowest GPU',
+      runs,
+      typical: figures.length ? median(figures) : null,
+    });
   }
   return out.sort((a, b) => a.case.localeCompare(b.case) || a.site.localeCompare(b.site));
 }

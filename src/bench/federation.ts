@@ -9,7 +9,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { collectCampaign, journalSites, PACKAGE_ROOT, siteStates, SitePool, submitCampaign } from '../federation/index.js';
+import {
+  collectCampaign,
+  journalSites,
+  PACKAGE_ROOT,
+  siteStates,
+  SitePool,
+  submitCampaign,
+} from '../federation/index.js';
 import { readRecords } from '../results/index.js';
 import { isTerminal } from '../slurm/index.js';
 import { OpenSshExecutor } from '../remote/index.js';
@@ -21,7 +28,11 @@ const CASES = 32;
 
 async function main(): Promise<void> {
   const broughtUp = !existsSync(path.join(RUN, 'env.json'));
-  if (broughtUp) execFileSync('bash', [path.join(PACKAGE_ROOT, 'slurm/testenv/up.sh')], { stdio: 'inherit', env: { ...process.env, FEDBENCH_TESTENV: RUN } });
+  if (broughtUp)
+    execFileSync('bash', [path.join(PACKAGE_ROOT, 'slurm/testenv/up.sh')], {
+      stdio: 'inherit',
+      env: { ...process.env, FEDBENCH_TESTENV: RUN },
+    });
   try {
     const work = mkdtempSync(path.join(tmpdir(), 'fedbench-bench-'));
     const suiteFile = path.join(work, 'bench32.yaml');
@@ -30,8 +41,20 @@ async function main(): Promise<void> {
       stringify({
         name: 'bench32',
         engines: ['onnxruntime:cpu'],
-        stop: { warmup: { minIterations: 1, minSeconds: 0, maxSeconds: 0.2 }, minSamples: 5, minSeconds: 0.05, maxSeconds: 0.3, targetNoise: 0.2 },
-        benchmarks: [{ id: 'gemm', workload: 'gemm', params: { n: Array.from({ length: CASES }, (_, i) => 8 + i), dtype: 'fp32' } }],
+        stop: {
+          warmup: { minIterations: 1, minSeconds: 0, maxSeconds: 0.2 },
+          minSamples: 5,
+          minSeconds: 0.05,
+          maxSeconds: 0.3,
+          targetNoise: 0.2,
+        },
+        benchmarks: [
+          {
+            id: 'gemm',
+            workload: 'gemm',
+            params: { n: Array.from({ length: CASES }, (_, i) => 8 + i), dtype: 'fp32' },
+          },
+        ],
       }),
     );
     const suite = loadSuite(suiteFile);
@@ -42,17 +65,34 @@ async function main(): Promise<void> {
     const certified: Site[] = plain.map((s) => ({
       ...s,
       name: `${s.name}-cert`,
-      ssh: { ...s.ssh!, transport: 'openssh', port: 2022, identityFile: path.join(RUN, 'ssh/id_cert'), knownHosts: path.join(RUN, 'ssh/known_hosts_ca'), persistMinutes: 10 },
+      ssh: {
+        ...s.ssh!,
+        transport: 'openssh',
+        port: 2022,
+        identityFile: path.join(RUN, 'ssh/id_cert'),
+        knownHosts: path.join(RUN, 'ssh/known_hosts_ca'),
+        persistMinutes: 10,
+      },
     }));
-    const accepted = () => ['alpha', 'beta'].map((s) => (readFileSync(path.join(RUN, s, 'sshd-cert.log'), 'utf8').match(/Accepted publickey/g) ?? []).length);
-    const lines = [`fedbench federation benchmark: 2 sites × ${CASES} cases (GEMM n=8…39, onnxruntime cpu), one array task per case, per SSH transport`];
+    const accepted = () =>
+      ['alpha', 'beta'].map(
+        (s) => (readFileSync(path.join(RUN, s, 'sshd-cert.log'), 'utf8').match(/Accepted publickey/g) ?? []).length,
+      );
+    const lines = [
+      `fedbench federation benchmark: 2 sites × ${CASES} cases (GEMM n=8…39, onnxruntime cpu), one array task per case, per SSH transport`,
+    ];
     const results: Record<string, unknown> = {};
-    for (const [transport, sites] of [['ssh2', plain], ['openssh', certified]] as const) {
+    for (const [transport, sites] of [
+      ['ssh2', plain],
+      ['openssh', certified],
+    ] as const) {
       const before = accepted();
       const m = await campaign(work, transport, suite, sites);
       const after = accepted();
       if (transport === 'openssh') {
-        m.lines.push(`sshd "Accepted" lines (connections the sites saw): ${sites.map((s, i) => `${s.name} ${after[i]! - before[i]!}`).join('; ')}`);
+        m.lines.push(
+          `sshd "Accepted" lines (connections the sites saw): ${sites.map((s, i) => `${s.name} ${after[i]! - before[i]!}`).join('; ')}`,
+        );
         for (const s of sites) {
           const ex = executorFor(s);
           if (ex instanceof OpenSshExecutor) await ex.logout();
@@ -61,69 +101,95 @@ async function main(): Promise<void> {
       lines.push('', `— ${transport} —`, ...m.lines);
       results[transport] = m.data;
     }
-    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write(`${lines.join('\n')}\n`);
     writeFileSync(path.join(work, 'bench.json'), JSON.stringify(results, null, 2));
   } finally {
-    if (broughtUp) execFileSync('bash', [path.join(PACKAGE_ROOT, 'slurm/testenv/down.sh')], { stdio: 'inherit', env: { ...process.env, FEDBENCH_TESTENV: RUN } });
+    if (broughtUp)
+      execFileSync('bash', [path.join(PACKAGE_ROOT, 'slurm/testenv/down.sh')], {
+        stdio: 'inherit',
+        env: { ...process.env, FEDBENCH_TESTENV: RUN },
+      });
   }
 }
 
-async function campaign(work: string, name: string, suite: ReturnType<typeof loadSuite>, sites: Site[]): Promise<{ lines: string[]; data: unknown }> {
-    const campaignsDir = path.join(work, `campaigns-${name}`);
-    const resultsDir = path.join(work, `results-${name}`);
-    const pool = new SitePool();
-    const t = { submit: 0, status: 0, statusCalls: 0, collect: 0, recollect: 0 };
+async function campaign(
+  work: string,
+  name: string,
+  suite: ReturnType<typeof loadSuite>,
+  sites: Site[],
+): Promise<{ lines: string[]; data: unknown }> {
+  const campaignsDir = path.join(work, `campaigns-${name}`);
+  const resultsDir = path.join(work, `results-${name}`);
+  const pool = new SitePool();
+  const t = { submit: 0, status: 0, statusCalls: 0, collect: 0, recollect: 0 };
 
-    const wall0 = performance.now();
-    let t0 = performance.now();
-    const sub = await submitCampaign({ campaign: 'bench', suite, cases: suite.cases, sites, campaignsDir, resultsDir, pool });
-    t.submit = performance.now() - t0;
-    if (sub.errors.length) throw new Error(sub.errors.map((e) => e.message).join('\n'));
-    const j = sub.journal;
+  const wall0 = performance.now();
+  let t0 = performance.now();
+  const sub = await submitCampaign({
+    campaign: 'bench',
+    suite,
+    cases: suite.cases,
+    sites,
+    campaignsDir,
+    resultsDir,
+    pool,
+  });
+  t.submit = performance.now() - t0;
+  if (sub.errors.length) throw new Error(sub.errors.map((e) => e.message).join('\n'));
+  const j = sub.journal;
 
-    for (;;) {
-      t0 = performance.now();
-      const states = await Promise.all(Object.entries(j.sites).map(([s, e]) => siteStates(pool.get(sites.find((x) => x.name === s)!), e)));
-      t.status += performance.now() - t0;
-      t.statusCalls++;
-      const ended = states.every((st, i) => {
-        const e = Object.values(j.sites)[i]!;
-        return e.jobs.every((job) => Array.from({ length: job.count }, (_, k) => st.tasks.get(`${job.jobId}_${k}`)).every((x) => x && isTerminal(x.state)));
-      });
-      if (ended) break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    const wallJobs = (performance.now() - wall0) / 1000;
-
-    // collect with the sites as the journal names them (profiles in memory here, not on disk)
-    const byName = new Map(sites.map((s) => [s.name, s]));
-    const journalled = new Map([...journalSites(j)].map(([n, s]) => [n, byName.get(n) ?? s]));
+  for (;;) {
     t0 = performance.now();
-    const o = await collectCampaign({ journal: j, campaignsDir, sites: journalled, pool });
-    t.collect = performance.now() - t0;
-    t0 = performance.now();
-    await collectCampaign({ journal: j, campaignsDir, sites: journalled, pool });
-    t.recollect = performance.now() - t0;
-    const stats = pool.stats();
-    await pool.close();
+    const states = await Promise.all(
+      Object.entries(j.sites).map(([s, e]) => siteStates(pool.get(sites.find((x) => x.name === s)!), e)),
+    );
+    t.status += performance.now() - t0;
+    t.statusCalls++;
+    const ended = states.every((st, i) => {
+      const e = Object.values(j.sites)[i]!;
+      return e.jobs.every((job) =>
+        Array.from({ length: job.count }, (_, k) => st.tasks.get(`${job.jobId}_${k}`)).every(
+          (x) => x && isTerminal(x.state),
+        ),
+      );
+    });
+    if (ended) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const wallJobs = (performance.now() - wall0) / 1000;
 
-    const { records } = await readRecords(resultsDir);
-    const elapsed = new Map<string, number>();
-    for (const r of records) elapsed.set(`${r.site}/${r.slurm?.['jobId']}_${r.slurm?.['arrayTaskId']}`, Number(r.slurm?.['elapsed'] ?? 0));
-    const jobSeconds = [...elapsed.values()].reduce((a, b) => a + b, 0);
-    const sbatches = Object.values(j.sites).reduce((a, e) => a + e.jobs.length, 0);
-    const own = (t.submit + t.status / t.statusCalls + t.collect) / 1000;
-    const lines = [
-      `records collected: ${o.landed} (expected ${2 * CASES}), synthesized ${o.synthesized}, quarantined ${o.quarantined.length}`,
-      `fedbench submit:   ${(t.submit / 1000).toFixed(2)} s  (plan, ${2 * CASES} case files + ${sbatches} scripts, ${sbatches} sbatch: arrays chunked to MaxArraySize 20)`,
-      `fedbench status:   ${(t.status / t.statusCalls / 1000).toFixed(3)} s per call (sacct on both sites, ${t.statusCalls} polls)`,
-      `fedbench collect:  ${(t.collect / 1000).toFixed(2)} s  (sacct, ${2 * CASES} task folders listed, ${o.landed} records downloaded, validated, written)`,
-      `collect again:     ${(t.recollect / 1000).toFixed(3)} s  (nothing left to do)`,
-      `fedbench's own time (submit + one status + collect): ${own.toFixed(2)} s`,
-      `jobs' own run time: ${jobSeconds.toFixed(0)} s summed over ${elapsed.size} array tasks (sacct Elapsed, 1 s resolution); campaign wall time from submit to last job end: ${wallJobs.toFixed(1)} s`,
-      `connections opened per site: ${Object.entries(stats).map(([s, x]) => `${s} ${x.connections} (${x.commands} commands, ${x.transfers} file transfers)`).join('; ')}`,
-    ];
-    return { lines, data: { t, own, jobSeconds, wallJobs, stats, landed: o.landed } };
+  // collect with the sites as the journal names them (profiles in memory here, not on disk)
+  const byName = new Map(sites.map((s) => [s.name, s]));
+  const journalled = new Map([...journalSites(j)].map(([n, s]) => [n, byName.get(n) ?? s]));
+  t0 = performance.now();
+  const o = await collectCampaign({ journal: j, campaignsDir, sites: journalled, pool });
+  t.collect = performance.now() - t0;
+  t0 = performance.now();
+  await collectCampaign({ journal: j, campaignsDir, sites: journalled, pool });
+  t.recollect = performance.now() - t0;
+  const stats = pool.stats();
+  await pool.close();
+
+  const { records } = await readRecords(resultsDir);
+  const elapsed = new Map<string, number>();
+  for (const r of records)
+    elapsed.set(`${r.site}/${r.slurm?.['jobId']}_${r.slurm?.['arrayTaskId']}`, Number(r.slurm?.['elapsed'] ?? 0));
+  const jobSeconds = [...elapsed.values()].reduce((a, b) => a + b, 0);
+  const sbatches = Object.values(j.sites).reduce((a, e) => a + e.jobs.length, 0);
+  const own = (t.submit + t.status / t.statusCalls + t.collect) / 1000;
+  const lines = [
+    `records collected: ${o.landed} (expected ${2 * CASES}), synthesized ${o.synthesized}, quarantined ${o.quarantined.length}`,
+    `fedbench submit:   ${(t.submit / 1000).toFixed(2)} s  (plan, ${2 * CASES} case files + ${sbatches} scripts, ${sbatches} sbatch: arrays chunked to MaxArraySize 20)`,
+    `fedbench status:   ${(t.status / t.statusCalls / 1000).toFixed(3)} s per call (sacct on both sites, ${t.statusCalls} polls)`,
+    `fedbench collect:  ${(t.collect / 1000).toFixed(2)} s  (sacct, ${2 * CASES} task folders listed, ${o.landed} records downloaded, validated, written)`,
+    `collect again:     ${(t.recollect / 1000).toFixed(3)} s  (nothing left to do)`,
+    `fedbench's own time (submit + one status + collect): ${own.toFixed(2)} s`,
+    `jobs' own run time: ${jobSeconds.toFixed(0)} s summed over ${elapsed.size} array tasks (sacct Elapsed, 1 s resolution); campaign wall time from submit to last job end: ${wallJobs.toFixed(1)} s`,
+    `connections opened per site: ${Object.entries(stats)
+      .map(([s, x]) => `${s} ${x.connections} (${x.commands} commands, ${x.transfers} file transfers)`)
+      .join('; ')}`,
+  ];
+  return { lines, data: { t, own, jobSeconds, wallJobs, stats, landed: o.landed } };
 }
 
 await main();

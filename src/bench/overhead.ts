@@ -23,7 +23,10 @@ async function bareLoop(): Promise<number[]> {
   const p = { n: N, dtype: 'fp32' };
   const s = await createOrtSession(buildOnnxModel(gemm.onnx(p)), { providers: ['cpu'], threads });
   const inputs = gemm.inputs(p, 42);
-  const feeds = { A: new ort.Tensor('float32', inputs.A!.data, [N, N]), B: new ort.Tensor('float32', inputs.B!.data, [N, N]) };
+  const feeds = {
+    A: new ort.Tensor('float32', inputs.A!.data, [N, N]),
+    B: new ort.Tensor('float32', inputs.B!.data, [N, N]),
+  };
   for (let i = 0; i < 3; i++) await s.session.run(feeds);
   const gflops: number[] = [];
   for (let i = 0; i < CALLS; i++) {
@@ -39,7 +42,13 @@ async function fedbenchLoop(): Promise<number[]> {
   const gemm = KERNELS.gemm!;
   const p = { n: N, dtype: 'fp32' };
   const exe = await compile(gemm, p, gemm.inputs(p, 42), { engine: 'onnxruntime', backend: 'cpu', threads });
-  const rules = mergeRules(DEFAULT_RULES, { minSamples: CALLS, maxSamples: CALLS, minSeconds: 0, maxSeconds: 60, warmup: { minIterations: 3, minSeconds: 0, window: 3, stableCv: 0.1, maxSeconds: 5 } });
+  const rules = mergeRules(DEFAULT_RULES, {
+    minSamples: CALLS,
+    maxSamples: CALLS,
+    minSeconds: 0,
+    maxSeconds: 60,
+    warmup: { minIterations: 3, minSeconds: 0, window: 3, stableCv: 0.1, maxSeconds: 5 },
+  });
   const m = await measure(exe.call, { rules });
   await exe.dispose();
   return m.iterationSeconds.map((t) => flop / t / 1e9);
@@ -83,9 +92,14 @@ async function numpy(unsetCoretype: boolean): Promise<NumpyRun | string> {
     delete env.OPENBLAS_L2_SIZE;
   }
   try {
-    const { stdout } = await promisify(execFile)('python3', ['-c', NUMPY, String(N), String(CALLS)], { env, timeout: 300_000 });
+    const { stdout } = await promisify(execFile)('python3', ['-c', NUMPY, String(N), String(CALLS)], {
+      env,
+      timeout: 300_000,
+    });
     const r = JSON.parse(stdout) as { numpy: string; gflops: number[]; kernel: string };
-    const label = unsetCoretype ? 'OPENBLAS_CORETYPE unset' : `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(not set)'}`;
+    const label = unsetCoretype
+      ? 'OPENBLAS_CORETYPE unset'
+      : `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(not set)'}`;
     return { env: label, numpy: r.numpy, median: ss.median(r.gflops), kernel: r.kernel };
   } catch (err) {
     return `numpy not measured: ${(err as Error).message.split('\n')[0]}`;
@@ -95,7 +109,9 @@ async function numpy(unsetCoretype: boolean): Promise<NumpyRun | string> {
 const fmt = (x: number) => x.toFixed(1);
 
 async function main(): Promise<void> {
-  console.log(`GEMM n=${N} fp32, onnxruntime CPU, ${threads} thread(s); ${ROUNDS} alternating rounds of ${CALLS} calls`);
+  console.log(
+    `GEMM n=${N} fp32, onnxruntime CPU, ${threads} thread(s); ${ROUNDS} alternating rounds of ${CALLS} calls`,
+  );
   const bare: number[] = [];
   const fed: number[] = [];
   const ratios: number[] = [];
@@ -108,7 +124,9 @@ async function main(): Promise<void> {
     console.log(`  round ${r + 1}: bare ${fmt(b)} GFLOP/s, fedbench ${fmt(f)} GFLOP/s, ratio ${(f / b).toFixed(4)}`);
   }
   const fedMedian = ss.median(fed);
-  console.log(`fedbench / bare onnxruntime loop: median ratio ${ss.median(ratios).toFixed(4)} (range ${Math.min(...ratios).toFixed(4)}–${Math.max(...ratios).toFixed(4)}); target ≥ 0.98`);
+  console.log(
+    `fedbench / bare onnxruntime loop: median ratio ${ss.median(ratios).toFixed(4)} (range ${Math.min(...ratios).toFixed(4)}–${Math.max(...ratios).toFixed(4)}); target ≥ 0.98`,
+  );
 
   for (const unset of [false, true]) {
     const np = await numpy(unset);
@@ -116,9 +134,13 @@ async function main(): Promise<void> {
       console.log(np);
       break;
     }
-    console.log(`numpy ${np.numpy} (${np.env}, OpenBLAS kernel ${np.kernel}, OPENBLAS_NUM_THREADS=${threads}): ${fmt(np.median)} GFLOP/s; fedbench/numpy ${(fedMedian / np.median).toFixed(3)}`);
+    console.log(
+      `numpy ${np.numpy} (${np.env}, OpenBLAS kernel ${np.kernel}, OPENBLAS_NUM_THREADS=${threads}): ${fmt(np.median)} GFLOP/s; fedbench/numpy ${(fedMedian / np.median).toFixed(3)}`,
+    );
   }
-  console.log('target: ≥ 0.85 of numpy with its AVX-512 kernel (OPENBLAS_CORETYPE unset). OPENBLAS_CORETYPE, where set on a machine, slows numpy: compare against the unset figure.');
+  console.log(
+    'target: ≥ 0.85 of numpy with its AVX-512 kernel (OPENBLAS_CORETYPE unset). OPENBLAS_CORETYPE, where set on a machine, slows numpy: compare against the unset figure.',
+  );
 }
 
 await main();

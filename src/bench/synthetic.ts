@@ -27,7 +27,10 @@ export interface SyntheticSpec {
 export function syntheticRecord(s: SyntheticSpec): RunRecord {
   const next = prng(s.seed ?? 1);
   const n = s.n ?? 30;
-  const samples = s.status && s.status !== 'ok' ? [] : Array.from({ length: n }, () => s.median * (1 + (s.spread ?? 0.01) * (next() * 2 - 1)));
+  const samples =
+    s.status && s.status !== 'ok'
+      ? []
+      : Array.from({ length: n }, () => s.median * (1 + (s.spread ?? 0.01) * (next() * 2 - 1)));
   const params = s.params ?? { n: 2048, dtype: 'fp32' };
   const benchmark = s.benchmark ?? 'gemm';
   const work = 2 * 2048 ** 3;
@@ -38,13 +41,25 @@ export function syntheticRecord(s: SyntheticSpec): RunRecord {
     id: `synthetic-${Math.floor(next() * 1e12).toString(16)}`,
     campaign: 'synthetic-test',
     suite: 'synthetic',
-    case: s.case ?? `${benchmark}/onnxruntime/${Object.entries(params).map(([k, v]) => `${k}=${String(v)}`).join(',')}`,
+    case:
+      s.case ??
+      `${benchmark}/onnxruntime/${Object.entries(params)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(',')}`,
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:00:10.000Z',
     status: s.status ?? 'ok',
     ...(s.error ? { error: s.error } : {}),
     benchmark: { id: benchmark, kind: s.kind ?? 'kernel', workload: benchmark, params },
-    engine: { name: 'onnxruntime', backend: s.backend ?? 'cuda', package: 'onnxruntime-node', version: '1.30.0', threads: 1, requested: [], fallbacks: [] },
+    engine: {
+      name: 'onnxruntime',
+      backend: s.backend ?? 'cuda',
+      package: 'onnxruntime-node',
+      version: '1.30.0',
+      threads: 1,
+      requested: [],
+      fallbacks: [],
+    },
     metric: { name: 'throughput', unit: 'GFLOP/s', direction: 'higher' },
     work: { perCall: work, note: '2·n³' },
     samples,
@@ -52,7 +67,16 @@ export function syntheticRecord(s: SyntheticSpec): RunRecord {
     ...(samples.length ? { stats: summarize(samples) } : {}),
     secondary: [],
     warnings: [],
-    energy: s.watts ? { status: 'measured', source: 'synthetic', method: 'counter', joules: s.watts * 10, avgWatts: s.watts, coverage: 1 } : { status: 'unavailable', reason: 'synthetic record' },
+    energy: s.watts
+      ? {
+          status: 'measured',
+          source: 'synthetic',
+          method: 'counter',
+          joules: s.watts * 10,
+          avgWatts: s.watts,
+          coverage: 1,
+        }
+      : { status: 'unavailable', reason: 'synthetic record' },
     system: {
       host: node,
       os: { platform: 'linux', release: '5.14', distro: 'Synthetic Linux', arch: 'x64' },

@@ -12,7 +12,12 @@ import { KERNELS } from '../workloads/index.js';
 const ROUNDS = Number(process.env.FEDBENCH_BENCH_ROUNDS ?? 5);
 const SIZES = [1024, 256];
 const many = Math.min(MAX_WASM_THREADS, os.availableParallelism());
-const rules = mergeRules(DEFAULT_RULES, { minSamples: 20, minSeconds: 0.5, maxSeconds: 5, warmup: { minIterations: 3, minSeconds: 0.1, maxSeconds: 3 } });
+const rules = mergeRules(DEFAULT_RULES, {
+  minSamples: 20,
+  minSeconds: 0.5,
+  maxSeconds: 5,
+  warmup: { minIterations: 3, minSeconds: 0.1, maxSeconds: 3 },
+});
 
 async function gflops(n: number, threads: number): Promise<{ gflops: number; threads: number | null }> {
   const gemm = KERNELS.gemm!;
@@ -28,7 +33,9 @@ async function gflops(n: number, threads: number): Promise<{ gflops: number; thr
 
 async function main(): Promise<void> {
   if (many < 2) {
-    console.log(`only ${os.availableParallelism()} CPU available: nothing to compare (the threaded build needs 2 or more)`);
+    console.log(
+      `only ${os.availableParallelism()} CPU available: nothing to compare (the threaded build needs 2 or more)`,
+    );
     process.exitCode = 2;
     return;
   }
@@ -38,11 +45,16 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       const one = await gflops(n, 1);
       const more = await gflops(n, many);
-      if (one.threads !== 1 || more.threads !== many) throw new Error(`asked for 1 and ${many} threads, tfjs-wasm ran ${one.threads} and ${more.threads}`);
+      if (one.threads !== 1 || more.threads !== many)
+        throw new Error(`asked for 1 and ${many} threads, tfjs-wasm ran ${one.threads} and ${more.threads}`);
       ratios.push(more.gflops / one.gflops);
-      console.log(`  n=${n} round ${r + 1}: 1 thread ${one.gflops.toFixed(1)} GFLOP/s, ${many} threads ${more.gflops.toFixed(1)} GFLOP/s, ratio ${(more.gflops / one.gflops).toFixed(2)}`);
+      console.log(
+        `  n=${n} round ${r + 1}: 1 thread ${one.gflops.toFixed(1)} GFLOP/s, ${many} threads ${more.gflops.toFixed(1)} GFLOP/s, ratio ${(more.gflops / one.gflops).toFixed(2)}`,
+      );
     }
-    console.log(`n=${n}: ${many} threads / 1 thread: median ratio ${ss.median(ratios).toFixed(2)} (range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+    console.log(
+      `n=${n}: ${many} threads / 1 thread: median ratio ${ss.median(ratios).toFixed(2)} (range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+    );
   }
 }
 

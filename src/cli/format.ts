@@ -20,7 +20,10 @@ export function terminalWidth(): number {
 
 /** Text in lines of at most `width` columns, broken at spaces or after / and , (a longer piece is cut); later lines indented. */
 export function wrapText(text: string, width: number, indent = ''): string {
-  return text.split('\n').map((p) => wrapParagraph(p, width, indent)).join('\n');
+  return text
+    .split('\n')
+    .map((p) => wrapParagraph(p, width, indent))
+    .join('\n');
 }
 
 /** Where a line may break inside a word: after a / or a , (a path, a case id, a list). */
@@ -73,7 +76,11 @@ export function fitTable(head: readonly string[], rows: readonly (readonly Cell[
   let cap = Math.max(...natural);
   while (cap > 0 && sum(widths(cap)) > room) cap--;
   const colWidths = widths(cap);
-  const table = new Table({ head: head.map((h, i) => wrapText(h, colWidths[i]! - 2)), colWidths, style: { head: [], border: [] } });
+  const table = new Table({
+    head: head.map((h, i) => wrapText(h, colWidths[i]! - 2)),
+    colWidths,
+    style: { head: [], border: [] },
+  });
   for (const r of cells.slice(1)) table.push(r.map((c, i) => wrapText(c, colWidths[i]! - 2)));
   return table.toString();
 }
@@ -89,7 +96,11 @@ function parseCaseId(id: string): ParsedId | null {
   const m = /^([^/]+)\/([^/]+)(?:\/(.*))?$/.exec(id);
   if (!m) return null;
   // a comma starts a parameter only before `name=`, so a value may hold a comma
-  const params = m[3] ? m[3].split(/,(?=[A-Za-z_][\w.-]*=)/).map((p): [string, string] => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]) : [];
+  const params = m[3]
+    ? m[3]
+        .split(/,(?=[A-Za-z_][\w.-]*=)/)
+        .map((p): [string, string] => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])
+    : [];
   return params.every(([k]) => k) ? { benchmark: m[1]!, engine: m[2]!, params } : null;
 }
 
@@ -107,7 +118,10 @@ export function caseLabels(ids: readonly string[]): CaseLabels {
   for (const p of parsed.values()) {
     if (!p) continue;
     const have = common.get(p.benchmark);
-    common.set(p.benchmark, have ? have.filter(([k, v]) => p.params.some(([k2, v2]) => k2 === k && v2 === v)) : p.params);
+    common.set(
+      p.benchmark,
+      have ? have.filter(([k, v]) => p.params.some(([k2, v2]) => k2 === k && v2 === v)) : p.params,
+    );
   }
   const text = (params: Array<[string, string]>) => params.map(([k, v]) => `${k}=${v}`).join(', ');
   return {
@@ -118,15 +132,28 @@ export function caseLabels(ids: readonly string[]): CaseLabels {
       const own = p.params.filter(([k]) => !shared.some(([k2]) => k2 === k));
       return `${p.benchmark}/${p.engine}${own.length ? `/${text(own)}` : ''}`;
     },
-    shared: [...common].filter(([, params]) => params.length).map(([b, params]) => `every ${b} case below: ${text(params)}`),
+    shared: [...common]
+      .filter(([, params]) => params.length)
+      .map(([b, params]) => `every ${b} case below: ${text(params)}`),
   };
 }
 
 /** A table whose first column is a case: the shared parameters above it, then the table. */
-export function caseTable(head: readonly string[], rows: ReadonlyArray<readonly [string, ...Cell[]]>, width = terminalWidth()): string {
+export function caseTable(
+  head: readonly string[],
+  rows: ReadonlyArray<readonly [string, ...Cell[]]>,
+  width = terminalWidth(),
+): string {
   const { label, shared } = caseLabels(rows.map((r) => r[0]));
   const above = shared.map((s) => `${wrapText(s, width, '  ')}\n`).join('');
-  return above + fitTable(head, rows.map(([id, ...rest]) => [label(id), ...rest]), width);
+  return (
+    above +
+    fitTable(
+      head,
+      rows.map(([id, ...rest]) => [label(id), ...rest]),
+      width,
+    )
+  );
 }
 
 /** The run's summary: the table of records, then why each case failed or was skipped, and each warning. */
@@ -135,14 +162,27 @@ export function runSummary(records: readonly RunRecord[], width = terminalWidth(
     const s = r.stats;
     const n = r.warnings.length;
     const status = r.status === 'ok' && n ? `ok, ${n} warning${n === 1 ? '' : 's'}` : r.status;
-    return [r.case, engineLabel(r), s ? `${num(s.median)}${s.modes ? `\n${s.modes.length} modes` : ''}` : '—', s ? `[${num(s.ci95[0])}, ${num(s.ci95[1])}]` : '—', r.metric.unit, s ? String(s.n) : '—', status];
+    return [
+      r.case,
+      engineLabel(r),
+      s ? `${num(s.median)}${s.modes ? `\n${s.modes.length} modes` : ''}` : '—',
+      s ? `[${num(s.ci95[0])}, ${num(s.ci95[1])}]` : '—',
+      r.metric.unit,
+      s ? String(s.n) : '—',
+      status,
+    ];
   });
   const { label } = caseLabels(records.map((r) => r.case));
   const notes = [
-    ...records.filter((r) => r.status !== 'ok').map((r) => `${r.status}: ${label(r.case)}: ${shorten(r.error ?? 'no reason recorded', 300)}`),
+    ...records
+      .filter((r) => r.status !== 'ok')
+      .map((r) => `${r.status}: ${label(r.case)}: ${shorten(r.error ?? 'no reason recorded', 300)}`),
     ...records.flatMap((r) => r.warnings.map((w) => `warning: ${label(r.case)}: ${w}`)),
   ];
-  return [caseTable(['case', 'engine/backend', 'median', '95% CI', 'unit', 'n', 'status'], rows, width), ...notes.map((l) => wrapText(l, width, '  '))].join('\n');
+  return [
+    caseTable(['case', 'engine/backend', 'median', '95% CI', 'unit', 'n', 'status'], rows, width),
+    ...notes.map((l) => wrapText(l, width, '  ')),
+  ].join('\n');
 }
 
 function shorten(text: string, max: number): string {
@@ -157,9 +197,14 @@ function shorten(text: string, max: number): string {
 export function repeatSummary(records: readonly RunRecord[], width = terminalWidth()): string {
   const rows = aggregate(records).flatMap((c) =>
     c.sites.map((s): [string, ...string[]] => {
-      const medians = records.filter((r) => r.case === c.case && r.status === 'ok' && r.stats).map((r) => r.stats!.median);
+      const medians = records
+        .filter((r) => r.case === c.case && r.status === 'ok' && r.stats)
+        .map((r) => r.stats!.median);
       const st = s.stats;
-      const status = Object.entries(s.status).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ');
+      const status = Object.entries(s.status)
+        .filter(([, n]) => n)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ');
       return [
         c.case,
         s.engines.join(', '),
@@ -173,8 +218,16 @@ export function repeatSummary(records: readonly RunRecord[], width = terminalWid
   );
   const { label } = caseLabels(records.map((r) => r.case));
   const notes = [
-    ...records.filter((r) => r.status !== 'ok').map((r) => `${r.status} (repetition ${r.repetition?.index ?? '?'}): ${label(r.case)}: ${shorten(r.error ?? 'no reason recorded', 300)}`),
+    ...records
+      .filter((r) => r.status !== 'ok')
+      .map(
+        (r) =>
+          `${r.status} (repetition ${r.repetition?.index ?? '?'}): ${label(r.case)}: ${shorten(r.error ?? 'no reason recorded', 300)}`,
+      ),
     ...[...new Set(records.flatMap((r) => r.warnings.map((w) => `warning: ${label(r.case)}: ${w}`)))],
   ];
-  return [caseTable(['case', 'engine/backend', 'median', '95% CI (all runs)', 'unit', 'run medians', 'runs'], rows, width), ...notes.map((l) => wrapText(l, width, '  '))].join('\n');
+  return [
+    caseTable(['case', 'engine/backend', 'median', '95% CI (all runs)', 'unit', 'run medians', 'runs'], rows, width),
+    ...notes.map((l) => wrapText(l, width, '  ')),
+  ].join('\n');
 }

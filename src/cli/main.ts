@@ -20,7 +20,21 @@ export function program(): Command {
     .version(fedbenchVersion() ?? 'unknown')
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [runCommand(), listCommand(), infoCommand(), reportCommand(), compareCommand(), validateCommand(), recommendCommand(), sitesCommand(), submitCommand(), statusCommand(), collectCommand(), deployCommand()]) p.addCommand(cmd.exitOverride());
+  for (const cmd of [
+    runCommand(),
+    listCommand(),
+    infoCommand(),
+    reportCommand(),
+    compareCommand(),
+    validateCommand(),
+    recommendCommand(),
+    sitesCommand(),
+    submitCommand(),
+    statusCommand(),
+    collectCommand(),
+    deployCommand(),
+  ])
+    p.addCommand(cmd.exitOverride());
   return p;
 }
 

@@ -8,8 +8,13 @@ import { loadReferences } from '../suite/index.js';
 import { loadRecords } from './results-input.js';
 
 export function parseExports(text: string): ExportFormat[] {
-  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const f of list) if (!EXPORT_FORMATS.includes(f as ExportFormat)) throw new InputError(`unknown export format '${f}'. Valid export formats: ${EXPORT_FORMATS.join(', ')}`);
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const f of list)
+    if (!EXPORT_FORMATS.includes(f as ExportFormat))
+      throw new InputError(`unknown export format '${f}'. Valid export formats: ${EXPORT_FORMATS.join(', ')}`);
   return list as ExportFormat[];
 }
 
@@ -29,24 +34,65 @@ export function reportCommand(): Command {
     .option('-o, --out <file>', 'HTML file to write', path.join('reports', 'report.html'))
     .option('--title <text>', 'report title', 'fedbench report')
     .option('--references <file>', 'references file for the acceptance section')
-    .option('--workload <id...>', 'benchmark or case ids to rank sites for (default: every case run at two or more sites)')
-    .option('--weights <list>', `ranking weights, e.g. time=1,energy=0.5 (default ${Object.entries(DEFAULT_WEIGHTS).map(([k, v]) => `${k}=${v}`).join(',')})`)
+    .option(
+      '--workload <id...>',
+      'benchmark or case ids to rank sites for (default: every case run at two or more sites)',
+    )
+    .option(
+      '--weights <list>',
+      `ranking weights, e.g. time=1,energy=0.5 (default ${Object.entries(DEFAULT_WEIGHTS)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')})`,
+    )
     .option('--sites-dir <dir>', 'site profiles whose facts (cost, GPUs per node, grid carbon) feed the ranking')
     .option('--export <formats>', `also write ${EXPORT_FORMATS.join(', ')} beside the HTML (comma-separated)`, '')
     .option('--json', 'print where files were written, as JSON')
-    .action(async (opts: { results: string[]; out: string; title: string; references?: string; workload?: string[]; weights?: string; sitesDir?: string; export: string; json?: boolean }) => {
-      const exports = parseExports(opts.export);
-      const weights = weightsOption(opts.weights);
-      const references = opts.references ? loadReferences(opts.references) : undefined;
-      const facts = opts.sitesDir ? allSiteFacts(opts.sitesDir) : undefined;
-      const records = await loadRecords(opts.results);
-      const written = await writeReport(
-        records,
-        path.resolve(opts.out),
-        { title: opts.title, weights, ...(references ? { references } : {}), ...(facts ? { facts } : {}), ...(opts.workload ? { workloads: opts.workload } : {}), sources: [`records read from ${opts.results.join(', ')}`] },
-        exports,
-      );
-      if (opts.json) process.stdout.write(JSON.stringify({ html: written.html, exports: written.exports, bytes: written.bytes, records: records.length }, null, 2) + '\n');
-      else process.stdout.write(`report: ${written.html} (${records.length} records, ${(written.bytes / 1024).toFixed(0)} KiB)\n${Object.values(written.exports).map((f) => `export: ${f}\n`).join('')}`);
-    });
+    .action(
+      async (opts: {
+        results: string[];
+        out: string;
+        title: string;
+        references?: string;
+        workload?: string[];
+        weights?: string;
+        sitesDir?: string;
+        export: string;
+        json?: boolean;
+      }) => {
+        const exports = parseExports(opts.export);
+        const weights = weightsOption(opts.weights);
+        const references = opts.references ? loadReferences(opts.references) : undefined;
+        const facts = opts.sitesDir ? allSiteFacts(opts.sitesDir) : undefined;
+        const records = await loadRecords(opts.results);
+        const written = await writeReport(
+          records,
+          path.resolve(opts.out),
+          {
+            title: opts.title,
+            weights,
+            ...(references ? { references } : {}),
+            ...(facts ? { facts } : {}),
+            ...(opts.workload ? { workloads: opts.workload } : {}),
+            sources: [`records read from ${opts.results.join(', ')}`],
+          },
+          exports,
+        );
+        if (opts.json)
+          process.stdout.write(
+            `${JSON.stringify(
+              { html: written.html, exports: written.exports, bytes: written.bytes, records: records.length },
+              null,
+              2,
+            )}\n`,
+          );
+        else
+          process.stdout.write(
+            `report: ${written.html} (${records.length} records, ${(written.bytes / 1024).toFixed(0)} KiB)\n${Object.values(
+              written.exports,
+            )
+              .map((f) => `export: ${f}\n`)
+              .join('')}`,
+          );
+      },
+    );
 }

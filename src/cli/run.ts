@@ -26,7 +26,10 @@ const METER_SOURCES = ['nvml', 'nvidia-smi', 'rapl', 'pm_counters'] as const;
 function excludedSources(names: string[]): EnergySource[] {
   const list = names.map((n) => n.trim()).filter(Boolean);
   const bad = list.filter((n) => !(METER_SOURCES as readonly string[]).includes(n));
-  if (bad.length) throw new InputError(`unknown energy source '${bad[0]}' in --exclude-energy / FEDBENCH_ENERGY_EXCLUDE. Valid sources: ${METER_SOURCES.join(', ')}`);
+  if (bad.length)
+    throw new InputError(
+      `unknown energy source '${bad[0]}' in --exclude-energy / FEDBENCH_ENERGY_EXCLUDE. Valid sources: ${METER_SOURCES.join(', ')}`,
+    );
   return list as EnergySource[];
 }
 
@@ -35,136 +38,261 @@ export function runCommand(): Command {
     .description('run a suite on this machine and write one run record per case')
     .option('-s, --suite <name|file>', 'built-in suite name or path to a suite file', 'quick')
     .option('-b, --bench <id...>', 'only these benchmark ids')
-    .option('-e, --engine <engine...>', 'only these engines, optionally pinning the backend (e.g. onnxruntime:cpu, tfjs:wasm)')
-    .option('-t, --threads <n>', 'threads for engines that take a count: ONNX Runtime intra-op, tfjs wasm (at most 8) (default: all available CPUs)', intOption)
+    .option(
+      '-e, --engine <engine...>',
+      'only these engines, optionally pinning the backend (e.g. onnxruntime:cpu, tfjs:wasm)',
+    )
+    .option(
+      '-t, --threads <n>',
+      'threads for engines that take a count: ONNX Runtime intra-op, tfjs wasm (at most 8) (default: all available CPUs)',
+      intOption,
+    )
     .option('-o, --out <dir>', 'folder for run records (default: results/<campaign>)')
     .option('--campaign <name>', 'campaign name recorded in every record')
     .option('--report [file]', 'then write an HTML report of this run (default: reports/<campaign>.html)')
     .option('--json', 'print the records as JSON on stdout (no progress, no table)')
-    .option('--estimate-tdp <watts>', 'when no energy source measures, estimate energy as this declared power × time (labelled method: estimate)', positiveNumberOption)
-    .option('--estimate-utilisation <fraction>', 'with --estimate-tdp: fraction of the declared power assumed drawn (default 1)', positiveNumberOption)
-    .option('--exclude-energy <source...>', `energy sources not to use: ${METER_SOURCES.join(', ')} (default: $FEDBENCH_ENERGY_EXCLUDE, comma-separated; for a source known to be wrong here)`)
+    .option(
+      '--estimate-tdp <watts>',
+      'when no energy source measures, estimate energy as this declared power × time (labelled method: estimate)',
+      positiveNumberOption,
+    )
+    .option(
+      '--estimate-utilisation <fraction>',
+      'with --estimate-tdp: fraction of the declared power assumed drawn (default 1)',
+      positiveNumberOption,
+    )
+    .option(
+      '--exclude-energy <source...>',
+      `energy sources not to use: ${METER_SOURCES.join(', ')} (default: $FEDBENCH_ENERGY_EXCLUDE, comma-separated; for a source known to be wrong here)`,
+    )
     .option('--model <file.onnx>', 'benchmark this ONNX model on onnxruntime (instead of --suite)')
-    .option('--input <name=dims...>', 'with --model: dimensions of an input, e.g. pixel_values=1x3x224x224 (repeat per input; NAME=scalar=VALUE fills a scalar)', collect, [] as string[])
+    .option(
+      '--input <name=dims...>',
+      'with --model: dimensions of an input, e.g. pixel_values=1x3x224x224 (repeat per input; NAME=scalar=VALUE fills a scalar)',
+      collect,
+      [] as string[],
+    )
     .option('--scenario <name>', 'with --model: offline | single-stream | server', 'offline')
-    .option('--batch <n...>', 'with --model, offline: batch sizes to sweep (replace the model\'s dynamic batch dimension)', collectInt, [] as number[])
+    .option(
+      '--batch <n...>',
+      "with --model, offline: batch sizes to sweep (replace the model's dynamic batch dimension)",
+      collectInt,
+      [] as number[],
+    )
     .option('--qps <rate>', 'with --model, server: target queries per second', positiveNumberOption)
     .option('--p99-bound <ms>', 'with --model, server: p99 latency bound in ms (default 100)', positiveNumberOption)
     .option('--find-max-qps', 'with --model, server: search for the highest rate whose p99 meets the bound')
-    .option('--repeat <k>', 'measure every case in K fresh processes, one after another, each with its own warm-up; the summary and report pool them, with intervals that cover the spread between processes', intOption, 1)
+    .option(
+      '--repeat <k>',
+      'measure every case in K fresh processes, one after another, each with its own warm-up; the summary and report pool them, with intervals that cover the spread between processes',
+      intOption,
+      1,
+    )
     .addOption(new Option('--repetition <i/k>', 'internal: stamp records as repetition i of k').hideHelp())
-    .action(async (opts: { suite: string; bench?: string[]; engine?: string[]; threads?: number; out?: string; campaign?: string; report?: string | boolean; json?: boolean; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean; estimateTdp?: number; estimateUtilisation?: number; excludeEnergy?: string[]; repeat: number; repetition?: string }) => {
-      if (opts.estimateUtilisation !== undefined && (opts.estimateTdp === undefined || opts.estimateUtilisation > 1)) {
-        throw new InputError('--estimate-utilisation needs --estimate-tdp and must be at most 1');
-      }
-      const exclude = excludedSources(opts.excludeEnergy ?? (process.env.FEDBENCH_ENERGY_EXCLUDE ? process.env.FEDBENCH_ENERGY_EXCLUDE.split(',') : []));
-      const suite = opts.model
-        ? await modelSuite({ model: opts.model, input: opts.input, scenario: opts.scenario, ...(opts.batch.length ? { batch: opts.batch } : {}), ...(opts.findMaxQps ? { findMaxQps: true } : {}), ...(opts.qps ? { targetQps: opts.qps } : {}), ...(opts.p99Bound ? { p99BoundMs: opts.p99Bound } : {}) })
-        : loadSuite(opts.suite);
-      const cases = selectCases(suite.cases, { ...(opts.bench ? { bench: opts.bench } : {}), ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}) });
-      const campaign = opts.campaign ?? defaultCampaign();
-      const out = path.resolve(opts.out ?? path.join('results', campaign));
-      const repetition = opts.repetition ? parseRepetition(opts.repetition) : undefined;
-      if (opts.repeat < 1) throw new InputError(`--repeat must be at least 1 (got ${opts.repeat})`);
-      if (opts.repeat > 1) {
-        const records = await repeatInFreshProcesses(opts, campaign, out);
-        if (records === null) return;
-        if (opts.json) process.stdout.write(JSON.stringify(records, null, 2) + '\n');
-        else process.stdout.write(`${repeatSummary(records)}\n${records.length} record(s) (${cases.length} case(s) × ${opts.repeat} processes) in ${out}\n`);
+    .action(
+      async (opts: {
+        suite: string;
+        bench?: string[];
+        engine?: string[];
+        threads?: number;
+        out?: string;
+        campaign?: string;
+        report?: string | boolean;
+        json?: boolean;
+        model?: string;
+        input: string[];
+        scenario: string;
+        batch: number[];
+        qps?: number;
+        p99Bound?: number;
+        findMaxQps?: boolean;
+        estimateTdp?: number;
+        estimateUtilisation?: number;
+        excludeEnergy?: string[];
+        repeat: number;
+        repetition?: string;
+      }) => {
+        if (
+          opts.estimateUtilisation !== undefined &&
+          (opts.estimateTdp === undefined || opts.estimateUtilisation > 1)
+        ) {
+          throw new InputError('--estimate-utilisation needs --estimate-tdp and must be at most 1');
+        }
+        const exclude = excludedSources(
+          opts.excludeEnergy ??
+            (process.env.FEDBENCH_ENERGY_EXCLUDE ? process.env.FEDBENCH_ENERGY_EXCLUDE.split(',') : []),
+        );
+        const suite = opts.model
+          ? await modelSuite({
+              model: opts.model,
+              input: opts.input,
+              scenario: opts.scenario,
+              ...(opts.batch.length ? { batch: opts.batch } : {}),
+              ...(opts.findMaxQps ? { findMaxQps: true } : {}),
+              ...(opts.qps ? { targetQps: opts.qps } : {}),
+              ...(opts.p99Bound ? { p99BoundMs: opts.p99Bound } : {}),
+            })
+          : loadSuite(opts.suite);
+        const cases = selectCases(suite.cases, {
+          ...(opts.bench ? { bench: opts.bench } : {}),
+          ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}),
+        });
+        const campaign = opts.campaign ?? defaultCampaign();
+        const out = path.resolve(opts.out ?? path.join('results', campaign));
+        const repetition = opts.repetition ? parseRepetition(opts.repetition) : undefined;
+        if (opts.repeat < 1) throw new InputError(`--repeat must be at least 1 (got ${opts.repeat})`);
+        if (opts.repeat > 1) {
+          const records = await repeatInFreshProcesses(opts, campaign, out);
+          if (records === null) return;
+          if (opts.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+          else
+            process.stdout.write(
+              `${repeatSummary(records)}\n${records.length} record(s) (${cases.length} case(s) × ${opts.repeat} processes) in ${out}\n`,
+            );
+          if (opts.report) {
+            const file = path.resolve(
+              typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`),
+            );
+            const written = await writeReport(records, file, {
+              title: `fedbench ${suite.name} — ${campaign} (${opts.repeat} processes per case)`,
+              sources: [`suite ${suite.file}`, `records in ${out}`],
+            });
+            process.stderr.write(`report: ${written.html}\n`);
+          }
+          if (records.some((r) => r.status === 'failed')) process.exitCode = 1;
+          return;
+        }
+        const tty = !opts.json && process.stderr.isTTY;
+        const bar = tty
+          ? new cliProgress.SingleBar(
+              {
+                format: '{bar} {value}/{total} cases | {case} | {samples} samples, {elapsed}s',
+                stream: process.stderr,
+                hideCursor: true,
+                clearOnComplete: true,
+              },
+              cliProgress.Presets.shades_classic,
+            )
+          : null;
+        bar?.start(cases.length, 0, { case: '', samples: 0, elapsed: '0.0' });
+        // Ctrl-C, or Slurm's SIGTERM at a time limit: every finished case already has its record on disk (written
+        // atomically; one being written is waited for); say so, and which case had none, so a job log explains what
+        // is missing. The handler runs when the event loop is free: a long blocking engine call delays it (Slurm's
+        // KillWait still ends the job).
+        let current: string | null = null;
+        let kept = 0;
+        let writing: Promise<unknown> | null = null;
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals, code: number) => async () => {
+          stopping = true;
+          if (writing) {
+            const ok = await writing.then(
+              () => true,
+              () => false,
+            );
+            if (ok && current) kept++; // its record is on disk: the case is not "in progress" any more
+            if (ok) current = null;
+          }
+          bar?.stop();
+          process.stderr.write(
+            `\nfedbench: ${signal}${current ? ` during ${current}` : ''}: ${kept} record(s) kept in ${out}; ${current ? 'the case in progress has no record' : 'no case was in progress'}\n`,
+          );
+          process.exit(code);
+        };
+        const onInt = stop('SIGINT', 130);
+        const onTerm = stop('SIGTERM', 143);
+        process.once('SIGINT', onInt);
+        process.once('SIGTERM', onTerm);
+        const records = await runCases(cases, {
+          campaign,
+          out,
+          ...(opts.threads ? { threads: opts.threads } : {}),
+          ...(repetition ? { repetition } : {}),
+          ...(opts.estimateTdp || exclude.length
+            ? {
+                energy: {
+                  ...(exclude.length ? { exclude } : {}),
+                  ...(opts.estimateTdp
+                    ? { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } }
+                    : {}),
+                },
+              }
+            : {}),
+          events: {
+            caseStart: (c, i) => {
+              if (stopping) return;
+              current = c.id;
+              bar?.update(i, { case: c.id, samples: 0, elapsed: '0.0' });
+            },
+            sample: (_c, n, t) => bar?.update({ samples: n, elapsed: t.toFixed(1) }),
+            writing: (_c, done) => {
+              writing = done;
+            },
+            caseEnd: (r) => {
+              if (stopping) return;
+              writing = null;
+              current = null;
+              kept++;
+              if (!bar && !opts.json) process.stderr.write(`${r.status.padEnd(7)} ${r.case}\n`);
+            },
+          },
+        });
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        bar?.update(cases.length);
+        bar?.stop();
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        } else {
+          process.stdout.write(`${runSummary(records)}\n`);
+          process.stdout.write(`${records.length} record(s) in ${out}\n`);
+        }
         if (opts.report) {
-          const file = path.resolve(typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`));
-          const written = await writeReport(records, file, { title: `fedbench ${suite.name} — ${campaign} (${opts.repeat} processes per case)`, sources: [`suite ${suite.file}`, `records in ${out}`] });
+          const file = path.resolve(
+            typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`),
+          );
+          const written = await writeReport(records, file, {
+            title: `fedbench ${suite.name} — ${campaign}`,
+            sources: [`suite ${suite.file}`, `records in ${out}`],
+          });
           process.stderr.write(`report: ${written.html}\n`);
         }
-        if (records.some((r) => r.status === 'failed')) process.exitCode = 1;
-        return;
-      }
-      const tty = !opts.json && process.stderr.isTTY;
-      const bar = tty
-        ? new cliProgress.SingleBar(
-            { format: '{bar} {value}/{total} cases | {case} | {samples} samples, {elapsed}s', stream: process.stderr, hideCursor: true, clearOnComplete: true },
-            cliProgress.Presets.shades_classic,
-          )
-        : null;
-      bar?.start(cases.length, 0, { case: '', samples: 0, elapsed: '0.0' });
-      // Ctrl-C, or Slurm's SIGTERM at a time limit: every finished case already has its record on disk (written
-      // atomically; one being written is waited for); say so, and which case had none, so a job log explains what
-      // is missing. The handler runs when the event loop is free: a long blocking engine call delays it (Slurm's
-      // KillWait still ends the job).
-      let current: string | null = null;
-      let kept = 0;
-      let writing: Promise<unknown> | null = null;
-      let stopping = false;
-      const stop = (signal: NodeJS.Signals, code: number) => async () => {
-        stopping = true;
-        if (writing) {
-          const ok = await writing.then(() => true, () => false);
-          if (ok && current) kept++; // its record is on disk: the case is not "in progress" any more
-          if (ok) current = null;
+        const failed = records.filter((r) => r.status === 'failed');
+        if (failed.length) {
+          process.stderr.write(
+            `${failed.length} case(s) failed:\n${failed.map((r) => `  ${r.case}: ${r.error}`).join('\n')}\n`,
+          );
+          process.exitCode = 1;
         }
-        bar?.stop();
-        process.stderr.write(`\nfedbench: ${signal}${current ? ` during ${current}` : ''}: ${kept} record(s) kept in ${out}; ${current ? 'the case in progress has no record' : 'no case was in progress'}\n`);
-        process.exit(code);
-      };
-      const onInt = stop('SIGINT', 130);
-      const onTerm = stop('SIGTERM', 143);
-      process.once('SIGINT', onInt);
-      process.once('SIGTERM', onTerm);
-      const records = await runCases(cases, {
-        campaign,
-        out,
-        ...(opts.threads ? { threads: opts.threads } : {}),
-        ...(repetition ? { repetition } : {}),
-        ...(opts.estimateTdp || exclude.length ? { energy: { ...(exclude.length ? { exclude } : {}), ...(opts.estimateTdp ? { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } } : {}) } } : {}),
-        events: {
-          caseStart: (c, i) => {
-            if (stopping) return;
-            current = c.id;
-            bar?.update(i, { case: c.id, samples: 0, elapsed: '0.0' });
-          },
-          sample: (_c, n, t) => bar?.update({ samples: n, elapsed: t.toFixed(1) }),
-          writing: (_c, done) => {
-            writing = done;
-          },
-          caseEnd: (r) => {
-            if (stopping) return;
-            writing = null;
-            current = null;
-            kept++;
-            if (!bar && !opts.json) process.stderr.write(`${r.status.padEnd(7)} ${r.case}\n`);
-          },
-        },
-      });
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      bar?.update(cases.length);
-      bar?.stop();
-      if (opts.json) {
-        process.stdout.write(JSON.stringify(records, null, 2) + '\n');
-      } else {
-        process.stdout.write(`${runSummary(records)}\n`);
-        process.stdout.write(`${records.length} record(s) in ${out}\n`);
-      }
-      if (opts.report) {
-        const file = path.resolve(typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`));
-        const written = await writeReport(records, file, { title: `fedbench ${suite.name} — ${campaign}`, sources: [`suite ${suite.file}`, `records in ${out}`] });
-        process.stderr.write(`report: ${written.html}\n`);
-      }
-      const failed = records.filter((r) => r.status === 'failed');
-      if (failed.length) {
-        process.stderr.write(`${failed.length} case(s) failed:\n${failed.map((r) => `  ${r.case}: ${r.error}`).join('\n')}\n`);
-        process.exitCode = 1;
-      }
-    });
+      },
+    );
 }
 
 function parseRepetition(text: string): { index: number; of: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text);
-  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]) || Number(m[2]) < 2) throw new InputError(`--repetition expects i/k with 1 ≤ i ≤ k and k ≥ 2, not '${text}'`);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]) || Number(m[2]) < 2)
+    throw new InputError(`--repetition expects i/k with 1 ≤ i ≤ k and k ≥ 2, not '${text}'`);
   return { index: Number(m[1]), of: Number(m[2]) };
 }
 
-type RunOpts = { suite: string; bench?: string[]; engine?: string[]; threads?: number; model?: string; input: string[]; scenario: string; batch: number[]; qps?: number; p99Bound?: number; findMaxQps?: boolean; estimateTdp?: number; estimateUtilisation?: number; excludeEnergy?: string[]; repeat: number; json?: boolean };
+type RunOpts = {
+  suite: string;
+  bench?: string[];
+  engine?: string[];
+  threads?: number;
+  model?: string;
+  input: string[];
+  scenario: string;
+  batch: number[];
+  qps?: number;
+  p99Bound?: number;
+  findMaxQps?: boolean;
+  estimateTdp?: number;
+  estimateUtilisation?: number;
+  excludeEnergy?: string[];
+  repeat: number;
+  json?: boolean;
+};
 
 /**
  * `--repeat K`: the same selection run K times, each time by a fresh `fedbench run` (a new process: its own engine
@@ -175,7 +303,17 @@ async function repeatInFreshProcesses(opts: RunOpts, campaign: string, out: stri
   const records: RunRecord[] = [];
   const selection = [
     ...(opts.model
-      ? ['--model', opts.model, '--scenario', opts.scenario, ...opts.input.flatMap((i) => ['--input', i]), ...(opts.batch.length ? ['--batch', ...opts.batch.map(String)] : []), ...(opts.qps ? ['--qps', String(opts.qps)] : []), ...(opts.p99Bound ? ['--p99-bound', String(opts.p99Bound)] : []), ...(opts.findMaxQps ? ['--find-max-qps'] : [])]
+      ? [
+          '--model',
+          opts.model,
+          '--scenario',
+          opts.scenario,
+          ...opts.input.flatMap((i) => ['--input', i]),
+          ...(opts.batch.length ? ['--batch', ...opts.batch.map(String)] : []),
+          ...(opts.qps ? ['--qps', String(opts.qps)] : []),
+          ...(opts.p99Bound ? ['--p99-bound', String(opts.p99Bound)] : []),
+          ...(opts.findMaxQps ? ['--find-max-qps'] : []),
+        ]
       : ['--suite', opts.suite]),
     ...(opts.bench ? ['--bench', ...opts.bench] : []),
     ...(opts.engine ? ['--engine', ...opts.engine] : []),
@@ -186,7 +324,18 @@ async function repeatInFreshProcesses(opts: RunOpts, campaign: string, out: stri
   ];
   for (let i = 1; i <= opts.repeat; i++) {
     if (!opts.json) process.stderr.write(`repetition ${i}/${opts.repeat}: a fresh fedbench process\n`);
-    const args = [process.argv[1]!, 'run', ...selection, '--out', out, '--campaign', campaign, '--json', '--repetition', `${i}/${opts.repeat}`];
+    const args = [
+      process.argv[1]!,
+      'run',
+      ...selection,
+      '--out',
+      out,
+      '--campaign',
+      campaign,
+      '--json',
+      '--repetition',
+      `${i}/${opts.repeat}`,
+    ];
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
       let text = '';
@@ -195,11 +344,14 @@ async function repeatInFreshProcesses(opts: RunOpts, campaign: string, out: stri
       child.on('close', (c) => resolve({ code: c, stdout: text }));
     });
     if (code === 130 || code === 143 || code === null) {
-      process.stderr.write(`fedbench: repetition ${i}/${opts.repeat} was interrupted: ${records.length} record(s) of earlier repetitions kept in ${out}\n`);
+      process.stderr.write(
+        `fedbench: repetition ${i}/${opts.repeat} was interrupted: ${records.length} record(s) of earlier repetitions kept in ${out}\n`,
+      );
       process.exitCode = code ?? 130;
       return null;
     }
-    if (code !== 0 && code !== 1) throw new Error(`repetition ${i}/${opts.repeat} ended with exit code ${code} (its message is above)`);
+    if (code !== 0 && code !== 1)
+      throw new Error(`repetition ${i}/${opts.repeat} ended with exit code ${code} (its message is above)`);
     records.push(...(JSON.parse(stdout) as RunRecord[]));
   }
   return records;

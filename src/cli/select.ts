@@ -18,7 +18,8 @@ export function parseEngineFilter(text: string): EngineFilter {
   if (extra !== undefined || !name) throw new InputError(`bad engine '${text}': expected ENGINE or ENGINE:BACKEND`);
   if (!ENGINE_NAMES.includes(name as EngineName)) throw unknownName('engine', name, ENGINE_NAMES);
   const engine = name as EngineName;
-  if (backend !== undefined && !BACKENDS[engine].includes(backend)) throw unknownName(`${engine} backend`, backend, BACKENDS[engine]);
+  if (backend !== undefined && !BACKENDS[engine].includes(backend))
+    throw unknownName(`${engine} backend`, backend, BACKENDS[engine]);
   return { engine, backend: backend ?? null };
 }
 

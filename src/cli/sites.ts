@@ -4,8 +4,24 @@ import { Command } from 'commander';
 import { InputError } from '../errors.js';
 import Table from 'cli-table3';
 import { failureReason, parseMaxArraySize, SitePool, startCommand } from '../federation/index.js';
-import { CommandError, describeCertificate, OpenSshExecutor, printable, validity, type AuthInfo } from '../remote/index.js';
-import { executorFor, loadSite, loadSites, loginOf, resolveWorkdir, siteNames, sitesDir, type Site } from '../sites/index.js';
+import {
+  CommandError,
+  describeCertificate,
+  OpenSshExecutor,
+  printable,
+  validity,
+  type AuthInfo,
+} from '../remote/index.js';
+import {
+  executorFor,
+  loadSite,
+  loadSites,
+  loginOf,
+  resolveWorkdir,
+  siteNames,
+  sitesDir,
+  type Site,
+} from '../sites/index.js';
 import { timeLimitSeconds } from '../slurm/index.js';
 import { duration } from '../format.js';
 
@@ -36,12 +52,17 @@ export function certificateWarning(site: Site, auth: AuthInfo | null, seconds: n
 
 function openSsh(site: Site): OpenSshExecutor {
   const e = executorFor(site);
-  if (!(e instanceof OpenSshExecutor)) throw new InputError(`site '${site.name}' uses the ${site.ssh ? 'ssh2' : 'local'} transport, which keeps no login: set 'ssh: { transport: openssh }' in ${site.file} for certificates, MFA logins and ~/.ssh/config`);
+  if (!(e instanceof OpenSshExecutor))
+    throw new InputError(
+      `site '${site.name}' uses the ${site.ssh ? 'ssh2' : 'local'} transport, which keeps no login: set 'ssh: { transport: openssh }' in ${site.file} for certificates, MFA logins and ~/.ssh/config`,
+    );
   return e;
 }
 
 export function sitesCommand(): Command {
-  const cmd = new Command('sites').description('site profiles (slurm/sites/*.yaml): list them, or check them for real').exitOverride();
+  const cmd = new Command('sites')
+    .description('site profiles (slurm/sites/*.yaml): list them, or check them for real')
+    .exitOverride();
   cmd
     .command('list', { isDefault: true })
     .description('the site profiles and their facts')
@@ -51,19 +72,31 @@ export function sitesCommand(): Command {
       const sites = siteNames(opts.sitesDir).map((n) => {
         try {
           const s = loadSite(n, opts.sitesDir);
-          return { site: n, where: loginOf(s), partition: s.scheduler.partition, gpus: `${s.facts.gpu.perNode}× ${s.facts.gpu.model}`, problem: null as string | null };
+          return {
+            site: n,
+            where: loginOf(s),
+            partition: s.scheduler.partition,
+            gpus: `${s.facts.gpu.perNode}× ${s.facts.gpu.model}`,
+            problem: null as string | null,
+          };
         } catch (err) {
           return { site: n, where: '', partition: '', gpus: '', problem: (err as Error).message };
         }
       });
-      if (opts.json) return void process.stdout.write(JSON.stringify(sites, null, 2) + '\n');
-      const t = new Table({ head: ['site', 'login', 'partition', 'GPUs per node', 'profile'], style: { head: [], border: [] } });
-      for (const s of sites) t.push([s.site, s.where, s.partition, s.gpus, s.problem ? `invalid:\n${s.problem}` : 'ok']);
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(sites, null, 2)}\n`);
+      const t = new Table({
+        head: ['site', 'login', 'partition', 'GPUs per node', 'profile'],
+        style: { head: [], border: [] },
+      });
+      for (const s of sites)
+        t.push([s.site, s.where, s.partition, s.gpus, s.problem ? `invalid:\n${s.problem}` : 'ok']);
       process.stdout.write(`${t.toString()}\n${sites.length} profile(s) in ${sitesDir(opts.sitesDir)}\n`);
     });
   cmd
     .command('check')
-    .description('connect to each site (host key verified) and check partition, GPUs, MaxArraySize, working directory and fedbench; exit 1 if any fails')
+    .description(
+      'connect to each site (host key verified) and check partition, GPUs, MaxArraySize, working directory and fedbench; exit 1 if any fails',
+    )
     .argument('[sites...]', 'site names or profile files (default: every profile)')
     .option('--sites-dir <dir>', 'folder of site profiles (default: $FEDBENCH_SITES or slurm/sites)')
     .option('--json', 'machine-readable output')
@@ -74,7 +107,19 @@ export function sitesCommand(): Command {
         const checks = await Promise.all(
           sites.map(async (site): Promise<SiteCheck> => {
             const ex = pool.get(site);
-            const c: SiteCheck = { site: site.name, where: ex.where, ok: false, connectMs: null, partition: null, maxArraySize: null, workdir: null, fedbench: null, auth: null, problems: [], warnings: [] };
+            const c: SiteCheck = {
+              site: site.name,
+              where: ex.where,
+              ok: false,
+              connectMs: null,
+              partition: null,
+              maxArraySize: null,
+              workdir: null,
+              fedbench: null,
+              auth: null,
+              problems: [],
+              warnings: [],
+            };
             try {
               const t0 = performance.now();
               const sinfoArgv = ['sinfo', '-h', '-o', '%P|%a|%D|%G'];
@@ -82,30 +127,55 @@ export function sitesCommand(): Command {
               c.connectMs = Math.round(performance.now() - t0);
               if (ex instanceof OpenSshExecutor) {
                 c.auth = await ex.auth();
-                const w = certificateWarning(site, c.auth, timeLimitSeconds(site.scheduler.timeLimit), `a job of the site's time limit ${site.scheduler.timeLimit}`);
+                const w = certificateWarning(
+                  site,
+                  c.auth,
+                  timeLimitSeconds(site.scheduler.timeLimit),
+                  `a job of the site's time limit ${site.scheduler.timeLimit}`,
+                );
                 if (w) c.warnings.push(w);
               }
-              const rows = sinfo.stdout.split('\n').filter(Boolean).map((l) => l.split('|'));
+              const rows = sinfo.stdout
+                .split('\n')
+                .filter(Boolean)
+                .map((l) => l.split('|'));
               const p = rows.find((r) => r[0]?.replace(/\*$/, '') === site.scheduler.partition);
               // Slurm not answering is one problem: the working directory and fedbench are still worth checking.
               if (sinfo.code !== 0) c.problems.push(printable(new CommandError(ex.where, sinfoArgv, sinfo).message));
-              else if (!p) c.problems.push(`partition '${site.scheduler.partition}' not found; the site has: ${rows.map((r) => r[0]).join(', ') || 'none'}`);
+              else if (!p)
+                c.problems.push(
+                  `partition '${site.scheduler.partition}' not found; the site has: ${rows.map((r) => r[0]).join(', ') || 'none'}`,
+                );
               else {
-                c.partition = { name: site.scheduler.partition, state: p[1] ?? '', nodes: Number(p[2]), gres: p[3] ?? '' };
+                c.partition = {
+                  name: site.scheduler.partition,
+                  state: p[1] ?? '',
+                  nodes: Number(p[2]),
+                  gres: p[3] ?? '',
+                };
                 if (p[1] !== 'up') c.problems.push(`partition '${site.scheduler.partition}' is ${p[1]}`);
                 const type = site.scheduler.gpus.type;
-                if (!/gpu/.test(p[3] ?? '')) c.problems.push(`partition '${site.scheduler.partition}' shows no GPUs (gres: ${p[3] || 'none'})`);
-                else if (type && !(p[3] ?? '').includes(`gpu:${type}`)) c.problems.push(`partition '${site.scheduler.partition}' has no GPU of type '${type}' (gres: ${p[3]})`);
+                if (!/gpu/.test(p[3] ?? ''))
+                  c.problems.push(`partition '${site.scheduler.partition}' shows no GPUs (gres: ${p[3] || 'none'})`);
+                else if (type && !(p[3] ?? '').includes(`gpu:${type}`))
+                  c.problems.push(
+                    `partition '${site.scheduler.partition}' has no GPU of type '${type}' (gres: ${p[3]})`,
+                  );
               }
               const config = await ex.exec(['scontrol', 'show', 'config'], { readOnly: true });
               c.maxArraySize = config.code === 0 ? parseMaxArraySize(config.stdout) : null;
               const workdir = await resolveWorkdir(ex, site);
-              const w = await ex.exec(['sh', '-c', 'mkdir -p -- "$1" && test -w "$1"', 'check', workdir], { readOnly: true });
+              const w = await ex.exec(['sh', '-c', 'mkdir -p -- "$1" && test -w "$1"', 'check', workdir], {
+                readOnly: true,
+              });
               if (w.code === 0) c.workdir = workdir;
               else c.problems.push(`working directory ${workdir} cannot be created or written: ${w.stderr.trim()}`);
               const v = await ex.exec([...startCommand(site, workdir), '--version'], { readOnly: true, env: site.env });
               c.fedbench = v.code === 0 ? v.stdout.trim() : null;
-              if (v.code !== 0) c.problems.push(`fedbench does not start on the login node (${printable(failureReason(v.stderr || v.stdout))}): run 'fedbench deploy ${site.name}' or set fedbench.command in ${site.file}`);
+              if (v.code !== 0)
+                c.problems.push(
+                  `fedbench does not start on the login node (${printable(failureReason(v.stderr || v.stdout))}): run 'fedbench deploy ${site.name}' or set fedbench.command in ${site.file}`,
+                );
             } catch (err) {
               c.problems.push(printable((err as Error).message));
             }
@@ -113,13 +183,29 @@ export function sitesCommand(): Command {
             return c;
           }),
         );
-        if (opts.json) process.stdout.write(JSON.stringify(checks, null, 2) + '\n');
+        if (opts.json) process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
         else {
-          const t = new Table({ head: ['site', 'login', 'connect', 'partition', 'GPUs (gres)', 'MaxArraySize', 'fedbench', 'verdict'], style: { head: [], border: [] } });
-          for (const c of checks) t.push([c.site, c.where, c.connectMs === null ? '—' : `${c.connectMs} ms`, c.partition ? `${c.partition.name} (${c.partition.state}, ${c.partition.nodes} nodes)` : '—', c.partition?.gres ?? '—', c.maxArraySize ?? '—', c.fedbench ?? '—', c.ok ? 'OK' : 'FAIL']);
+          const t = new Table({
+            head: ['site', 'login', 'connect', 'partition', 'GPUs (gres)', 'MaxArraySize', 'fedbench', 'verdict'],
+            style: { head: [], border: [] },
+          });
+          for (const c of checks)
+            t.push([
+              c.site,
+              c.where,
+              c.connectMs === null ? '—' : `${c.connectMs} ms`,
+              c.partition ? `${c.partition.name} (${c.partition.state}, ${c.partition.nodes} nodes)` : '—',
+              c.partition?.gres ?? '—',
+              c.maxArraySize ?? '—',
+              c.fedbench ?? '—',
+              c.ok ? 'OK' : 'FAIL',
+            ]);
           process.stdout.write(`${t.toString()}\n`);
           for (const c of checks) {
-            if (c.auth) process.stdout.write(`${c.site}: authenticated by ${c.auth.method} with ${c.auth.certificate ? `certificate ${describeCertificate(c.auth.certificate)}` : `${c.auth.keyType ?? 'key'} ${c.auth.identity ?? ''}${c.auth.fromAgent ? ' (agent)' : ''}`}\n`);
+            if (c.auth)
+              process.stdout.write(
+                `${c.site}: authenticated by ${c.auth.method} with ${c.auth.certificate ? `certificate ${describeCertificate(c.auth.certificate)}` : `${c.auth.keyType ?? 'key'} ${c.auth.identity ?? ''}${c.auth.fromAgent ? ' (agent)' : ''}`}\n`,
+              );
             for (const w of c.warnings) process.stdout.write(`${c.site}: warning: ${w}\n`);
             for (const p of c.problems) process.stdout.write(`${c.site}: ${p}\n`);
           }
@@ -131,7 +217,9 @@ export function sitesCommand(): Command {
     });
   cmd
     .command('login')
-    .description('open the connection to a site on this terminal (passphrase, OTP, keyboard-interactive); later commands reuse it without prompting (openssh transport)')
+    .description(
+      'open the connection to a site on this terminal (passphrase, OTP, keyboard-interactive); later commands reuse it without prompting (openssh transport)',
+    )
     .argument('<site>', 'site name or profile file')
     .option('--sites-dir <dir>', 'folder of site profiles (default: $FEDBENCH_SITES or slurm/sites)')
     .action(async (name: string, opts: { sitesDir?: string }) => {
@@ -140,8 +228,14 @@ export function sitesCommand(): Command {
       try {
         const opened = await ex.login();
         const auth = await ex.auth();
-        const how = auth?.certificate ? `certificate ${describeCertificate(auth.certificate)}` : auth?.identity ? `${auth.keyType ?? 'key'} ${auth.identity}` : (auth?.method ?? 'ssh');
-        process.stdout.write(`${site.name}: ${opened ? 'logged in' : 'already logged in'} (${ex.where}, ${how}); the connection stays open until ${site.ssh!.persistMinutes} min pass with nothing running through it, or \`fedbench sites logout ${site.name}\`\n`);
+        const how = auth?.certificate
+          ? `certificate ${describeCertificate(auth.certificate)}`
+          : auth?.identity
+            ? `${auth.keyType ?? 'key'} ${auth.identity}`
+            : (auth?.method ?? 'ssh');
+        process.stdout.write(
+          `${site.name}: ${opened ? 'logged in' : 'already logged in'} (${ex.where}, ${how}); the connection stays open until ${site.ssh!.persistMinutes} min pass with nothing running through it, or \`fedbench sites logout ${site.name}\`\n`,
+        );
       } catch (err) {
         process.stderr.write(`fedbench: ${printable((err as Error).message)}\n`);
         process.exitCode = 1;

@@ -1,7 +1,16 @@
 // fedbench status: where every task of a campaign stands, per site, from squeue/sacct.
 import { Command } from 'commander';
 import Table from 'cli-table3';
-import { campaignsDir, journalSites, latestCampaign, readJournal, siteStates, SitePool, summarise, type SiteStatus } from '../federation/index.js';
+import {
+  campaignsDir,
+  journalSites,
+  latestCampaign,
+  readJournal,
+  siteStates,
+  SitePool,
+  summarise,
+  type SiteStatus,
+} from '../federation/index.js';
 import { printable } from '../remote/index.js';
 
 export function statusCommand(): Command {
@@ -21,19 +30,35 @@ export function statusCommand(): Command {
           Object.entries(j.sites)
             .sort(([a], [b]) => a.localeCompare(b))
             .map(async ([s, entry]) => {
-            try {
-              const states = entry.jobs.some((x) => x.jobId) ? await siteStates(pool.get(sites.get(s)!), entry) : null;
-              return summarise(s, entry, states, null);
-            } catch (err) {
-              return summarise(s, entry, null, (err as Error).message);
-            }
-          }),
+              try {
+                const states = entry.jobs.some((x) => x.jobId)
+                  ? await siteStates(pool.get(sites.get(s)!), entry)
+                  : null;
+                return summarise(s, entry, states, null);
+              } catch (err) {
+                return summarise(s, entry, null, (err as Error).message);
+              }
+            }),
         );
-        if (opts.json) process.stdout.write(JSON.stringify({ campaign: j.name, sites: rows }, null, 2) + '\n');
+        if (opts.json) process.stdout.write(`${JSON.stringify({ campaign: j.name, sites: rows }, null, 2)}\n`);
         else {
-          const t = new Table({ head: ['site', 'jobs', 'tasks', 'states', 'collected'], style: { head: [], border: [] } });
-          for (const r of rows) t.push([r.site, r.jobs.join(', ') || '—', r.tasks, Object.entries(r.states).map(([k, v]) => `${v} ${k}`).join(', ') || '—', `${r.collected}/${r.tasks}`]);
-          process.stdout.write(`campaign ${j.name} (suite ${j.suite.name}, ${j.cases.length} cases)\n${t.toString()}\n`);
+          const t = new Table({
+            head: ['site', 'jobs', 'tasks', 'states', 'collected'],
+            style: { head: [], border: [] },
+          });
+          for (const r of rows)
+            t.push([
+              r.site,
+              r.jobs.join(', ') || '—',
+              r.tasks,
+              Object.entries(r.states)
+                .map(([k, v]) => `${v} ${k}`)
+                .join(', ') || '—',
+              `${r.collected}/${r.tasks}`,
+            ]);
+          process.stdout.write(
+            `campaign ${j.name} (suite ${j.suite.name}, ${j.cases.length} cases)\n${t.toString()}\n`,
+          );
           for (const r of rows) if (r.error) process.stdout.write(`${r.site}: ${printable(r.error)}\n`);
         }
         if (rows.some((r) => r.error)) process.exitCode = 1;

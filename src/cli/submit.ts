@@ -13,65 +13,115 @@ import { parseEngineFilter, selectCases } from './select.js';
 
 export function submitCommand(): Command {
   return new Command('submit')
-    .description('submit a suite as Slurm job arrays to several sites (a campaign); records stay on the sites until `collect`')
+    .description(
+      'submit a suite as Slurm job arrays to several sites (a campaign); records stay on the sites until `collect`',
+    )
     .requiredOption('-s, --suite <name|file>', 'built-in suite name or path to a suite file')
-    .requiredOption('--sites <names...>', 'site names (slurm/sites/NAME.yaml) or profile files, comma- or space-separated')
+    .requiredOption(
+      '--sites <names...>',
+      'site names (slurm/sites/NAME.yaml) or profile files, comma- or space-separated',
+    )
     .option('-b, --bench <id...>', 'only these benchmark ids')
     .option('-e, --engine <engine...>', 'only these engines (e.g. onnxruntime:cuda)')
     .option('--campaign <name>', 'campaign name (default: SUITE-YYYYMMDD-HHMMSS); an existing one is resumed')
     .option('--cases-per-task <n>', 'cases run one after another by each array task', intOption, 1)
     .option('--each-node', 'node sweep: run the cases once on every node of the partition (one array per node)')
-    .option('--whole-node', 'each case on every GPU of a node, one worker (srun task) per GPU: per-GPU and per-node figures (with --each-node: on every node)')
+    .option(
+      '--whole-node',
+      'each case on every GPU of a node, one worker (srun task) per GPU: per-GPU and per-node figures (with --each-node: on every node)',
+    )
     .option('--dry-run', 'print the job scripts; upload and submit nothing')
     .option('--sites-dir <dir>', 'folder of site profiles (default: $FEDBENCH_SITES or slurm/sites)')
     .option('--campaigns-dir <dir>', 'folder of campaign journals (default: $FEDBENCH_CAMPAIGNS or ./campaigns)')
     .option('-o, --out <dir>', 'where `collect` puts records (default: results/<campaign>)')
     .option('--json', 'print the outcome as JSON')
-    .action(async (opts: { suite: string; sites: string[]; bench?: string[]; engine?: string[]; campaign?: string; casesPerTask: number; eachNode?: boolean; wholeNode?: boolean; dryRun?: boolean; sitesDir?: string; campaignsDir?: string; out?: string; json?: boolean }) => {
-      const suite = loadSuite(opts.suite);
-      const cases = selectCases(suite.cases, { ...(opts.bench ? { bench: opts.bench } : {}), ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}) });
-      const sites = loadSites(opts.sites, opts.sitesDir);
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-      const campaign = checkCampaignName(opts.campaign ?? `${suite.name}-${stamp}`);
-      const pool = new SitePool();
-      const log = (s: string) => void (opts.json ? undefined : process.stderr.write(`${s}\n`));
-      try {
-        const outcome = await submitCampaign({
-          campaign,
-          suite,
-          cases,
-          sites,
-          campaignsDir: campaignsDir(opts.campaignsDir),
-          resultsDir: path.resolve(opts.out ?? path.join('results', campaign)),
-          eachNode: Boolean(opts.eachNode),
-          wholeNode: Boolean(opts.wholeNode),
-          casesPerTask: opts.casesPerTask,
-          dryRun: Boolean(opts.dryRun),
-          pool,
-          log,
+    .action(
+      async (opts: {
+        suite: string;
+        sites: string[];
+        bench?: string[];
+        engine?: string[];
+        campaign?: string;
+        casesPerTask: number;
+        eachNode?: boolean;
+        wholeNode?: boolean;
+        dryRun?: boolean;
+        sitesDir?: string;
+        campaignsDir?: string;
+        out?: string;
+        json?: boolean;
+      }) => {
+        const suite = loadSuite(opts.suite);
+        const cases = selectCases(suite.cases, {
+          ...(opts.bench ? { bench: opts.bench } : {}),
+          ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}),
         });
-        if (opts.dryRun) {
-          if (opts.json) process.stdout.write(JSON.stringify(outcome.scripts, null, 2) + '\n');
-          else for (const s of outcome.scripts) process.stdout.write(`# ---- ${s.site}: ${s.path}\n${s.text}\n`);
-        } else if (opts.json) {
-          process.stdout.write(JSON.stringify({ campaign, sites: Object.fromEntries(Object.entries(outcome.journal.sites).map(([k, e]) => [k, { jobs: e.jobs.map((x) => x.jobId), error: e.error }])), errors: outcome.errors, connections: pool.stats() }, null, 2) + '\n');
-        } else {
-          const n = Object.values(outcome.journal.sites).reduce((a, e) => a + e.jobs.filter((x) => x.jobId).length, 0);
-          // next steps only for jobs that exist
-          if (n === 0) process.stdout.write(`campaign ${campaign}: nothing queued\n`);
-          else {
-            process.stdout.write(`campaign ${campaign}: ${cases.length} case(s) in ${outcome.journal.tasks.length} task(s), ${n} job array(s) on ${sites.length - outcome.errors.length} of ${sites.length} site(s)\n`);
-            process.stdout.write(`next: fedbench status ${campaign}   then   fedbench collect ${campaign} --wait\n`);
+        const sites = loadSites(opts.sites, opts.sitesDir);
+        const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+        const campaign = checkCampaignName(opts.campaign ?? `${suite.name}-${stamp}`);
+        const pool = new SitePool();
+        const log = (s: string) => void (opts.json ? undefined : process.stderr.write(`${s}\n`));
+        try {
+          const outcome = await submitCampaign({
+            campaign,
+            suite,
+            cases,
+            sites,
+            campaignsDir: campaignsDir(opts.campaignsDir),
+            resultsDir: path.resolve(opts.out ?? path.join('results', campaign)),
+            eachNode: Boolean(opts.eachNode),
+            wholeNode: Boolean(opts.wholeNode),
+            casesPerTask: opts.casesPerTask,
+            dryRun: Boolean(opts.dryRun),
+            pool,
+            log,
+          });
+          if (opts.dryRun) {
+            if (opts.json) process.stdout.write(`${JSON.stringify(outcome.scripts, null, 2)}\n`);
+            else for (const s of outcome.scripts) process.stdout.write(`# ---- ${s.site}: ${s.path}\n${s.text}\n`);
+          } else if (opts.json) {
+            process.stdout.write(
+              `${JSON.stringify(
+                {
+                  campaign,
+                  sites: Object.fromEntries(
+                    Object.entries(outcome.journal.sites).map(([k, e]) => [
+                      k,
+                      { jobs: e.jobs.map((x) => x.jobId), error: e.error },
+                    ]),
+                  ),
+                  errors: outcome.errors,
+                  connections: pool.stats(),
+                },
+                null,
+                2,
+              )}\n`,
+            );
+          } else {
+            const n = Object.values(outcome.journal.sites).reduce(
+              (a, e) => a + e.jobs.filter((x) => x.jobId).length,
+              0,
+            );
+            // next steps only for jobs that exist
+            if (n === 0) process.stdout.write(`campaign ${campaign}: nothing queued\n`);
+            else {
+              process.stdout.write(
+                `campaign ${campaign}: ${cases.length} case(s) in ${outcome.journal.tasks.length} task(s), ${n} job array(s) on ${sites.length - outcome.errors.length} of ${sites.length} site(s)\n`,
+              );
+              process.stdout.write(`next: fedbench status ${campaign}   then   fedbench collect ${campaign} --wait\n`);
+            }
           }
+          if (!opts.dryRun)
+            for (const w of await certificateWarnings(sites, pool, outcome.journal))
+              process.stderr.write(`fedbench: warning: ${w}\n`);
+          for (const e of outcome.errors) process.stderr.write(`fedbench: ${e.message}\n`);
+          // a profile to fix is bad input (2); a site that failed otherwise is 1
+          if (outcome.errors.length) process.exitCode = outcome.errors.some((e) => e.badInput) ? 2 : 1;
+        } finally {
+          await pool.close();
         }
-        if (!opts.dryRun) for (const w of await certificateWarnings(sites, pool, outcome.journal)) process.stderr.write(`fedbench: warning: ${w}\n`);
-        for (const e of outcome.errors) process.stderr.write(`fedbench: ${e.message}\n`);
-        // a profile to fix is bad input (2); a site that failed otherwise is 1
-        if (outcome.errors.length) process.exitCode = outcome.errors.some((e) => e.badInput) ? 2 : 1;
-      } finally {
-        await pool.close();
-      }
-    });
+      },
+    );
 }
 
 /** Sites whose login certificate ends before the campaign could: time limit × the site's job arrays, run one after another. */
@@ -82,7 +132,12 @@ async function certificateWarnings(sites: readonly Site[], pool: SitePool, journ
     const arrays = journal.sites[site.name]?.jobs.filter((j) => j.jobId).length ?? 0;
     if (!(ex instanceof OpenSshExecutor) || !arrays) continue;
     const auth = await ex.auth().catch(() => null);
-    const w = certificateWarning(site, auth, timeLimitSeconds(site.scheduler.timeLimit) * arrays, `the campaign's expected end (time limit ${site.scheduler.timeLimit} × ${arrays} job array(s))`);
+    const w = certificateWarning(
+      site,
+      auth,
+      timeLimitSeconds(site.scheduler.timeLimit) * arrays,
+      `the campaign's expected end (time limit ${site.scheduler.timeLimit} × ${arrays} job array(s))`,
+    );
     if (w) out.push(`${site.name}: ${w}`);
   }
   return out;

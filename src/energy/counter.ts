@@ -13,7 +13,10 @@ export class CounterAccumulator {
 
   /** @param wrapAt counter range (same unit as the values) after which it restarts at 0; null if it never wraps.
    *  @param toJoules factor from counter units to joules. */
-  constructor(private readonly wrapAt: number | null, private readonly toJoules: number) {}
+  constructor(
+    private readonly wrapAt: number | null,
+    private readonly toJoules: number,
+  ) {}
 
   add(value: number, t = now()): void {
     this.reads++;
@@ -21,7 +24,8 @@ export class CounterAccumulator {
       let delta = value - this.last.value;
       if (delta < 0) {
         // A counter that went backwards wrapped once (reads are frequent enough for at most one wrap).
-        if (this.wrapAt === null) throw new Error(`energy counter went backwards (${this.last.value} → ${value}) and does not wrap`);
+        if (this.wrapAt === null)
+          throw new Error(`energy counter went backwards (${this.last.value} → ${value}) and does not wrap`);
         delta += this.wrapAt;
         this.wraps++;
       }

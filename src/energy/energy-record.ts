@@ -26,21 +26,40 @@ export function unavailableEnergy(reason: string, sources: SourceUnavailable[] =
   return { status: 'unavailable', reason, ...(sources.length ? { sources } : {}) };
 }
 
-export function energyRecord(meterReadings: readonly MeterReading[], givenUnavailable: readonly SourceUnavailable[], work: MeasuredWork): EnergyReading {
+export function energyRecord(
+  meterReadings: readonly MeterReading[],
+  givenUnavailable: readonly SourceUnavailable[],
+  work: MeasuredWork,
+): EnergyReading {
   const n = work.sharedBy && work.sharedBy > 1 ? work.sharedBy : 1;
   // In a whole-node run every GPU worker reads the same node-wide counters over the same time: each takes 1/N,
   // so the workers' records add up to the node once (NVML and nvidia-smi see only the worker's own GPU).
-  const share = <T extends { source: string; joules: number; meanWatts: number; peakWatts: number | null; note?: string }>(r: T): T =>
+  const share = <
+    T extends { source: string; joules: number; meanWatts: number; peakWatts: number | null; note?: string },
+  >(
+    r: T,
+  ): T =>
     n > 1 && NODE_WIDE.has(r.source)
-      ? { ...r, joules: r.joules / n, meanWatts: r.meanWatts / n, peakWatts: r.peakWatts === null ? null : r.peakWatts / n, note: `${r.note ? `${r.note}; ` : ''}the node's reading divided among the ${n} GPU workers that ran at once (whole-node run)` }
+      ? {
+          ...r,
+          joules: r.joules / n,
+          meanWatts: r.meanWatts / n,
+          peakWatts: r.peakWatts === null ? null : r.peakWatts / n,
+          note: `${r.note ? `${r.note}; ` : ''}the node's reading divided among the ${n} GPU workers that ran at once (whole-node run)`,
+        }
       : r;
-  const all = meterReadings.flatMap((m) => m.domains.map((d) => share({ source: m.source, method: m.method, seconds: m.seconds, ...d })));
+  const all = meterReadings.flatMap((m) =>
+    m.domains.map((d) => share({ source: m.source, method: m.method, seconds: m.seconds, ...d })),
+  );
   // A device under load never uses 0 J: a counter that did not move (or a plugin that reports 0) has no data.
   const unavailable = [
     ...givenUnavailable,
     ...all
       .filter((r) => !(r.joules > 0))
-      .map((r) => ({ source: r.source, reason: `${r.device}: ${r.joules} J over the ${r.seconds.toFixed(2)} s window — the ${r.method === 'counter' ? 'counter did not advance' : 'power readings were 0'}, so no data (not 0 J)` })),
+      .map((r) => ({
+        source: r.source,
+        reason: `${r.device}: ${r.joules} J over the ${r.seconds.toFixed(2)} s window — the ${r.method === 'counter' ? 'counter did not advance' : 'power readings were 0'}, so no data (not 0 J)`,
+      })),
   ];
   const readings = all.filter((r) => r.joules > 0).map(({ seconds: _seconds, ...r }) => r);
   if (!readings.length) {
@@ -63,7 +82,8 @@ export function energyRecord(meterReadings: readonly MeterReading[], givenUnavai
   } else if (work.callUnit && work.calls > 0 && joules > 0) {
     // Samples or queries: per watt only where the metric is their rate (a latency per watt means nothing).
     const { one, many } = work.callUnit;
-    if (work.metricUnit === `${many}/s`) efficiency.push({ name: 'throughput per watt', value: work.calls / joules, unit: `${many}/s per W` });
+    if (work.metricUnit === `${many}/s`)
+      efficiency.push({ name: 'throughput per watt', value: work.calls / joules, unit: `${many}/s per W` });
     efficiency.push({ name: `energy per ${one}`, value: joules / work.calls, unit: `J per ${one}` });
     efficiency.push({ name: `${many} per kJ`, value: (1000 * work.calls) / joules, unit: `${many} per kJ` });
   }

@@ -11,8 +11,10 @@ export interface EstimateDeclaration {
 }
 
 export function checkDeclaration(d: EstimateDeclaration): void {
-  if (!(d.tdpWatts > 0) || !Number.isFinite(d.tdpWatts)) throw new Error(`estimate needs a positive TDP in watts, got ${d.tdpWatts}`);
-  if (!(d.utilisation > 0 && d.utilisation <= 1)) throw new Error(`estimate needs a utilisation in (0, 1], got ${d.utilisation}`);
+  if (!(d.tdpWatts > 0) || !Number.isFinite(d.tdpWatts))
+    throw new Error(`estimate needs a positive TDP in watts, got ${d.tdpWatts}`);
+  if (!(d.utilisation > 0 && d.utilisation <= 1))
+    throw new Error(`estimate needs a utilisation in (0, 1], got ${d.utilisation}`);
 }
 
 export class EstimateMeter implements EnergyMeter {

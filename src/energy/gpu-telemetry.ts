@@ -41,10 +41,14 @@ export interface GpuIdentity {
   otherProcesses: number | null;
 }
 
-const finite = (xs: (number | undefined)[]): number[] => xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+const finite = (xs: (number | undefined)[]): number[] =>
+  xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-export function summariseGpu(id: GpuIdentity, samples: readonly GpuSample[]): { telemetry: GpuTelemetry; warnings: string[] } {
+export function summariseGpu(
+  id: GpuIdentity,
+  samples: readonly GpuSample[],
+): { telemetry: GpuTelemetry; warnings: string[] } {
   // Samples taken while the GPU idled (between calls, host-side work) say nothing about clocks under load.
   const busy = samples.filter((s) => s.throttleMask === undefined || (s.throttleMask & GPU_IDLE) === 0n);
   const sm = finite(busy.map((s) => s.smMHz));
@@ -72,9 +76,14 @@ export function summariseGpu(id: GpuIdentity, samples: readonly GpuSample[]): { 
     const low = telemetry.smClockMHz.min;
     if (low < THROTTLE_THRESHOLD * id.maxSmClockMHz) {
       const why = telemetry.throttleReasons.length ? `; throttle reasons: ${telemetry.throttleReasons.join(', ')}` : '';
-      warnings.push(`${label} throttled: SM clock fell to ${low} MHz, ${((low / id.maxSmClockMHz) * 100).toFixed(0)}% of its ${id.maxSmClockMHz} MHz maximum (below ${THROTTLE_THRESHOLD * 100}%)${why}`);
+      warnings.push(
+        `${label} throttled: SM clock fell to ${low} MHz, ${((low / id.maxSmClockMHz) * 100).toFixed(0)}% of its ${id.maxSmClockMHz} MHz maximum (below ${THROTTLE_THRESHOLD * 100}%)${why}`,
+      );
     }
   }
-  if (id.otherProcesses) warnings.push(`${label} was shared: ${id.otherProcesses} other compute process(es) ran on it during the measurement`);
+  if (id.otherProcesses)
+    warnings.push(
+      `${label} was shared: ${id.otherProcesses} other compute process(es) ran on it during the measurement`,
+    );
   return { telemetry, warnings };
 }

@@ -25,7 +25,12 @@ export interface IntegratedPower {
  * Samples just outside the window are used to interpolate the power at its edges.
  * Returns null when nothing of the window is covered — there is then no figure, not a zero.
  */
-export function integratePower(samples: readonly PowerSample[], t0: number, t1: number, maxGap: number): IntegratedPower | null {
+export function integratePower(
+  samples: readonly PowerSample[],
+  t0: number,
+  t1: number,
+  maxGap: number,
+): IntegratedPower | null {
   const window = t1 - t0;
   if (!(window > 0)) return null;
   const sorted = samples.filter((s) => Number.isFinite(s.t) && Number.isFinite(s.watts)).sort((a, b) => a.t - b.t);
@@ -51,5 +56,11 @@ export function integratePower(samples: readonly PowerSample[], t0: number, t1: 
   const inside = sorted.filter((s) => s.t >= t0 && s.t <= t1);
   for (const s of inside) peak = Math.max(peak, s.watts);
   const coverage = Math.min(1, covered / window);
-  return { joules: (area * window) / Math.min(covered, window), meanWatts: area / covered, peakWatts: peak, samples: inside.length, coverage };
+  return {
+    joules: (area * window) / Math.min(covered, window),
+    meanWatts: area / covered,
+    peakWatts: peak,
+    samples: inside.length,
+    coverage,
+  };
 }

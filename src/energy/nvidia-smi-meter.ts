@@ -16,7 +16,16 @@ import { smiNumber } from './smi-fields.js';
 
 const run = promisify(execFile);
 
-export const SAMPLE_FIELDS = ['timestamp', 'index', 'POWER', 'clocks.sm', 'clocks.mem', 'temperature.gpu', 'utilization.gpu', 'clocks_throttle_reasons.active'];
+export const SAMPLE_FIELDS = [
+  'timestamp',
+  'index',
+  'POWER',
+  'clocks.sm',
+  'clocks.mem',
+  'temperature.gpu',
+  'utilization.gpu',
+  'clocks_throttle_reasons.active',
+];
 const LIST_FIELDS = 'index,name,uuid,clocks.max.sm,power.limit';
 
 export interface SmiSample extends GpuSample {
@@ -25,7 +34,6 @@ export interface SmiSample extends GpuSample {
   index: number;
   watts?: number;
 }
-
 
 /** nvidia-smi prints local time as "YYYY/MM/DD HH:MM:SS.mmm"; this process shares its time zone. */
 export function parseSmiTimestamp(text: string): number {
@@ -45,7 +53,13 @@ export function parseSmiSamples(text: string): SmiSample[] {
     const index = smiNumber(f[1]);
     if (!Number.isFinite(t) || index === undefined) continue;
     const s: SmiSample = { t, index };
-    const [watts, sm, mem, temp, util] = [smiNumber(f[2]), smiNumber(f[3]), smiNumber(f[4]), smiNumber(f[5]), smiNumber(f[6])];
+    const [watts, sm, mem, temp, util] = [
+      smiNumber(f[2]),
+      smiNumber(f[3]),
+      smiNumber(f[4]),
+      smiNumber(f[5]),
+      smiNumber(f[6]),
+    ];
     if (watts !== undefined) s.watts = watts;
     if (sm !== undefined) s.smMHz = sm;
     if (mem !== undefined) s.memMHz = mem;
@@ -86,28 +100,47 @@ export class NvidiaSmiMeter implements EnergyMeter {
 
   /** Lists the visible GPUs and finds a power field they report; throws with the reason otherwise. */
   static async open(binary: string, intervalMs: number, visibleDevices: string | undefined): Promise<NvidiaSmiMeter> {
-    const { stdout } = await run(binary, [`--query-gpu=${LIST_FIELDS}`, '--format=csv,noheader,nounits'], { timeout: 15_000 });
+    const { stdout } = await run(binary, [`--query-gpu=${LIST_FIELDS}`, '--format=csv,noheader,nounits'], {
+      timeout: 15_000,
+    });
     const listed = stdout
       .split('\n')
       .map((l) => l.split(',').map((x) => x.trim()))
       .filter((f) => f.length >= 5 && smiNumber(f[0]) !== undefined)
       .map((f): GpuIdentity => {
         const limit = smiNumber(f[4]);
-        return { index: smiNumber(f[0])!, name: f[1]!, uuid: f[2]!, maxSmClockMHz: smiNumber(f[3]) ?? null, powerLimitWatts: limit ?? null, otherProcesses: null };
+        return {
+          index: smiNumber(f[0])!,
+          name: f[1]!,
+          uuid: f[2]!,
+          maxSmClockMHz: smiNumber(f[3]) ?? null,
+          powerLimitWatts: limit ?? null,
+          otherProcesses: null,
+        };
       });
     const gpus = selectVisible(listed, visibleDevices);
-    if (!gpus.length) throw new Error(listed.length ? `none of the ${listed.length} GPU(s) is in CUDA_VISIBLE_DEVICES=${visibleDevices}` : 'nvidia-smi lists no GPU');
+    if (!gpus.length)
+      throw new Error(
+        listed.length
+          ? `none of the ${listed.length} GPU(s) is in CUDA_VISIBLE_DEVICES=${visibleDevices}`
+          : 'nvidia-smi lists no GPU',
+      );
     // power.draw.instant (driver 530+) is the instantaneous reading; power.draw may be a 1 s average.
     for (const field of ['power.draw.instant', 'power.draw']) {
-      const probe = await run(binary, [`--query-gpu=${field}`, '--format=csv,noheader,nounits'], { timeout: 15_000 }).catch(() => null);
-      if (probe && probe.stdout.split('\n').some((l) => smiNumber(l) !== undefined)) return new NvidiaSmiMeter(binary, intervalMs, gpus, field);
+      const probe = await run(binary, [`--query-gpu=${field}`, '--format=csv,noheader,nounits'], {
+        timeout: 15_000,
+      }).catch(() => null);
+      if (probe?.stdout.split('\n').some((l) => smiNumber(l) !== undefined))
+        return new NvidiaSmiMeter(binary, intervalMs, gpus, field);
     }
     throw new Error('nvidia-smi reports no power reading (power.draw is [N/A]) for these GPUs');
   }
 
   private async computeApps(): Promise<void> {
     try {
-      const { stdout } = await run(this.binary, ['--query-compute-apps=pid,gpu_uuid', '--format=csv,noheader'], { timeout: 15_000 });
+      const { stdout } = await run(this.binary, ['--query-compute-apps=pid,gpu_uuid', '--format=csv,noheader'], {
+        timeout: 15_000,
+      });
       for (const app of parseComputeApps(stdout)) {
         const gpu = this.gpus.find((g) => g.uuid === app.uuid);
         if (gpu && app.pid !== process.pid) this.otherPids.get(gpu.index)?.add(app.pid);
@@ -134,7 +167,8 @@ export class NvidiaSmiMeter implements EnergyMeter {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const samples = this.read();
-      if (this.gpus.every((g) => samples.some((s) => s.index === g.index && s.t > t && s.watts !== undefined))) return true;
+      if (this.gpus.every((g) => samples.some((s) => s.index === g.index && s.t > t && s.watts !== undefined)))
+        return true;
       if (!this.child || this.child.exited() || Date.now() > deadline) return false;
       await sleep(Math.min(20, this.intervalMs));
     }
@@ -149,7 +183,19 @@ export class NvidiaSmiMeter implements EnergyMeter {
     const err = openSync(join(this.dir, 'stderr.txt'), 'w');
     const fields = SAMPLE_FIELDS.map((f) => (f === 'POWER' ? this.powerField : f)).join(',');
     try {
-      this.child = await startSampler(this.binary, [`--query-gpu=${fields}`, '--format=csv,noheader,nounits', '-lms', String(this.intervalMs), '-i', this.gpus.map((g) => g.index).join(',')], out, err);
+      this.child = await startSampler(
+        this.binary,
+        [
+          `--query-gpu=${fields}`,
+          '--format=csv,noheader,nounits',
+          '-lms',
+          String(this.intervalMs),
+          '-i',
+          this.gpus.map((g) => g.index).join(','),
+        ],
+        out,
+        err,
+      );
     } finally {
       closeSync(out);
       closeSync(err);
@@ -181,11 +227,16 @@ export class NvidiaSmiMeter implements EnergyMeter {
       const integrated = integratePower(power, this.t0, t1, maxGap);
       const device = `gpu${g.index} ${g.name}${g.uuid ? ` (${g.uuid})` : ''}`;
       const pids = this.otherPids.get(g.index);
-      const summary = summariseGpu({ ...g, otherProcesses: pids ? pids.size : null }, mine.filter((s) => s.t >= this.t0 && s.t <= t1));
+      const summary = summariseGpu(
+        { ...g, otherProcesses: pids ? pids.size : null },
+        mine.filter((s) => s.t >= this.t0 && s.t <= t1),
+      );
       telemetry.push(summary.telemetry);
       warnings.push(...summary.warnings);
       if (!integrated) {
-        warnings.push(`nvidia-smi: no power samples covered the window on ${device}; its energy is missing from the totals`);
+        warnings.push(
+          `nvidia-smi: no power samples covered the window on ${device}; its energy is missing from the totals`,
+        );
         continue;
       }
       domains.push({

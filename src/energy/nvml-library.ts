@@ -13,7 +13,11 @@ const NVML_TEMPERATURE_GPU = 0;
 const PROCESS_INFO_BYTES = 24;
 
 export class NvmlError extends Error {
-  constructor(readonly call: string, readonly code: number, text: string) {
+  constructor(
+    readonly call: string,
+    readonly code: number,
+    text: string,
+  ) {
     super(`${call} failed: ${text} (NVML error ${code})`);
   }
 }
@@ -34,7 +38,10 @@ export class NvmlLibrary {
   private readonly fn: Record<string, KoffiFunction>;
   private initialised = false;
 
-  private constructor(private readonly lib: LibraryHandle, readonly path: string) {
+  private constructor(
+    private readonly lib: LibraryHandle,
+    readonly path: string,
+  ) {
     nvmlTypes();
     const f = (decl: string): KoffiFunction => lib.func(decl);
     this.fn = {
@@ -52,12 +59,16 @@ export class NvmlLibrary {
       maxClock: f('int nvmlDeviceGetMaxClockInfo(nvmlDevice_t device, int type, _Out_ unsigned int *clock)'),
       temperature: f('int nvmlDeviceGetTemperature(nvmlDevice_t device, int sensor, _Out_ unsigned int *temp)'),
       utilization: f('int nvmlDeviceGetUtilizationRates(nvmlDevice_t device, _Out_ nvmlUtilization_t *utilization)'),
-      throttle: f('int nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t device, _Out_ unsigned long long *reasons)'),
+      throttle: f(
+        'int nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t device, _Out_ unsigned long long *reasons)',
+      ),
     };
     // _v3 since driver 510; older drivers only have _v2 (same record layout).
     for (const v of ['_v3', '_v2']) {
       try {
-        this.fn.processes = f(`int nvmlDeviceGetComputeRunningProcesses${v}(nvmlDevice_t device, _Inout_ unsigned int *count, void *infos)`);
+        this.fn.processes = f(
+          `int nvmlDeviceGetComputeRunningProcesses${v}(nvmlDevice_t device, _Inout_ unsigned int *count, void *infos)`,
+        );
         break;
       } catch {
         /* try the older name */

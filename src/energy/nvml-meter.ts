@@ -34,7 +34,10 @@ export class NvmlMeter implements EnergyMeter {
   private t0 = 0;
   readonly poll: () => void;
 
-  private constructor(private readonly nvml: NvmlLibrary, private readonly gpus: MeteredGpu[]) {
+  private constructor(
+    private readonly nvml: NvmlLibrary,
+    private readonly gpus: MeteredGpu[],
+  ) {
     this.poll = throttled(0.1, () => {
       for (const g of this.gpus) this.sample(g, false);
     });
@@ -49,7 +52,12 @@ export class NvmlMeter implements EnergyMeter {
         return { index, handle, uuid: maybe(() => nvml.uuid(handle)) };
       });
       const visible = selectVisible(listed, visibleDevices);
-      if (!visible.length) throw new Error(listed.length ? `none of the ${listed.length} GPU(s) NVML lists is in CUDA_VISIBLE_DEVICES=${visibleDevices}` : 'NVML lists no GPU');
+      if (!visible.length)
+        throw new Error(
+          listed.length
+            ? `none of the ${listed.length} GPU(s) NVML lists is in CUDA_VISIBLE_DEVICES=${visibleDevices}`
+            : 'NVML lists no GPU',
+        );
       const gpus = visible.map(({ index, handle, uuid }): MeteredGpu => {
         nvml.totalEnergyMj(handle); // NOT_SUPPORTED before Volta: fail at open so the fallback takes over
         const limit = maybe(() => nvml.powerLimitMw(handle));
@@ -142,7 +150,10 @@ export class NvmlMeter implements EnergyMeter {
         note: `NVML total-energy counter; peak of ${g.power.length} power readings taken between samples`,
       });
     }
-    if (seconds < SHORT_WINDOW_SECONDS) warnings.push(`energy window of ${seconds.toFixed(3)} s is short for NVML's energy counter (updated every 20–100 ms): expect an error of several percent`);
+    if (seconds < SHORT_WINDOW_SECONDS)
+      warnings.push(
+        `energy window of ${seconds.toFixed(3)} s is short for NVML's energy counter (updated every 20–100 ms): expect an error of several percent`,
+      );
     return { source: this.source, method: this.method, seconds, domains, telemetry, warnings };
   }
 
@@ -156,6 +167,7 @@ export class NvmlMeter implements EnergyMeter {
 
 export function nvmlUnavailableReason(libraryPath: string, err: unknown): string {
   const text = errorText(err);
-  if (/cannot open shared object|Failed to load shared library|not found/i.test(text)) return `${libraryPath} cannot be loaded (no NVIDIA driver on this machine): ${text.split('\n')[0]}`;
+  if (/cannot open shared object|Failed to load shared library|not found/i.test(text))
+    return `${libraryPath} cannot be loaded (no NVIDIA driver on this machine): ${text.split('\n')[0]}`;
   return `NVML (${libraryPath}): ${text.split('\n')[0]}`;
 }

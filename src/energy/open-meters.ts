@@ -5,7 +5,15 @@ import { NvidiaSmiMeter, nvidiaSmiUnavailableReason } from './nvidia-smi-meter.j
 import { NvmlMeter, nvmlUnavailableReason } from './nvml-meter.js';
 import { PmCountersMeter, findPmCounters } from './pm-counters.js';
 import { RaplMeter, findRaplZones } from './rapl.js';
-import { DEFAULT_PATHS, errorText, type EnergyDomain, type EnergyMeter, type EnergyOptions, type EnergySource, type SourceUnavailable } from './types.js';
+import {
+  DEFAULT_PATHS,
+  errorText,
+  type EnergyDomain,
+  type EnergyMeter,
+  type EnergyOptions,
+  type EnergySource,
+  type SourceUnavailable,
+} from './types.js';
 
 export interface OpenedMeters {
   meters: EnergyMeter[];
@@ -52,7 +60,7 @@ export async function openMeters(options: EnergyOptions = {}): Promise<OpenedMet
     if (rapl.zones.length) {
       const meter = new RaplMeter(rapl.zones);
       meters.push(meter);
-      meter.domains.forEach((d) => covered.add(d));
+      for (const d of meter.domains) covered.add(d);
     }
     if (rapl.problems.length) unavailable.push({ source: 'rapl', reason: rapl.problems.join('; ') });
   }
@@ -64,7 +72,7 @@ export async function openMeters(options: EnergyOptions = {}): Promise<OpenedMet
     if (channels.length) {
       const meter = new PmCountersMeter(channels);
       meters.push(meter);
-      meter.domains.forEach((d) => covered.add(d));
+      for (const d of meter.domains) covered.add(d);
     }
     if (pm.problems.length) unavailable.push({ source: 'pm_counters', reason: pm.problems.join('; ') });
   }
@@ -143,7 +151,12 @@ export async function energySources(options: EnergyOptions = {}): Promise<Energy
   list.push(
     used.has('estimate')
       ? { source: 'estimate', present: true, used: true, detail: 'declared TDP × utilisation (not a measurement)' }
-      : { source: 'estimate', present: Boolean(options.estimate), used: false, detail: options.estimate ? 'declared, not needed: a source measures' : 'no TDP declared' },
+      : {
+          source: 'estimate',
+          present: Boolean(options.estimate),
+          used: false,
+          detail: options.estimate ? 'declared, not needed: a source measures' : 'no TDP declared',
+        },
   );
   return list;
 }

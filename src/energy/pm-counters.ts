@@ -125,7 +125,10 @@ export class PmCountersMeter implements EnergyMeter {
     });
     const warnings = domains
       .filter((d) => d.joules < 10)
-      .map((d) => `pm_counters ${d.device} moved only ${d.joules} J over the window: at 1 J resolution (updated ~10 times a second) this figure is uncertain; lengthen the run`);
+      .map(
+        (d) =>
+          `pm_counters ${d.device} moved only ${d.joules} J over the window: at 1 J resolution (updated ~10 times a second) this figure is uncertain; lengthen the run`,
+      );
     return { source: this.source, method: this.method, seconds, domains, telemetry: [], warnings };
   }
 

@@ -28,7 +28,8 @@ export function findRaplZones(root: string): { zones: RaplZone[]; problems: stri
   } catch {
     return { zones: [], problems: [`${root} absent (no powercap on this machine)`] };
   }
-  if (!entries.length) return { zones: [], problems: [`${root} has no intel-rapl zones (no RAPL on this CPU or driver not loaded)`] };
+  if (!entries.length)
+    return { zones: [], problems: [`${root} has no intel-rapl zones (no RAPL on this CPU or driver not loaded)`] };
   const zones: RaplZone[] = [];
   const problems: string[] = [];
   // Subzones appear both nested (intel-rapl:0/intel-rapl:0:0) and as top-level links; the top level is enough.
@@ -46,7 +47,11 @@ export function findRaplZones(root: string): { zones: RaplZone[]; problems: stri
       zones.push({ path: join(dir, 'energy_uj'), domain, device, maxUj: readNumber(join(dir, 'max_energy_range_uj')) });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      problems.push(e.code === 'EACCES' ? `${join(dir, 'energy_uj')} not readable (root-only since Linux 5.10; ask for read access or use Slurm's energy accounting)` : `${dir}: ${errorText(err)}`);
+      problems.push(
+        e.code === 'EACCES'
+          ? `${join(dir, 'energy_uj')} not readable (root-only since Linux 5.10; ask for read access or use Slurm's energy accounting)`
+          : `${dir}: ${errorText(err)}`,
+      );
     }
   }
   if (!zones.length && !problems.length) problems.push(`${root}: no package or dram RAPL zone`);
@@ -69,7 +74,7 @@ export class RaplMeter implements EnergyMeter {
 
   private readAll(): void {
     const t = now();
-    this.zones.forEach((z, i) => this.counters[i]?.add(readNumber(z.path), t));
+    for (const [i, z] of this.zones.entries()) this.counters[i]?.add(readNumber(z.path), t);
   }
 
   async start(): Promise<void> {

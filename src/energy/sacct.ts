@@ -14,7 +14,14 @@ export interface SacctStep {
 }
 
 export type SacctEnergy =
-  | { status: 'measured'; step: string; joules: number; elapsedSeconds: number | null; meanWatts: number | null; state: string }
+  | {
+      status: 'measured';
+      step: string;
+      joules: number;
+      elapsedSeconds: number | null;
+      meanWatts: number | null;
+      state: string;
+    }
   | { status: 'unavailable'; reason: string };
 
 /** Slurm durations: [D-]HH:MM:SS, MM:SS, MM:SS.mmm. */
@@ -45,7 +52,8 @@ export function parseSacctSteps(output: string): SacctStep[] {
 /** The job's energy from its `.batch` step (or, failing that, the one step with a figure). */
 export function sacctEnergy(output: string, jobId?: string): SacctEnergy {
   const steps = parseSacctSteps(output).filter((s) => !jobId || s.jobId === jobId || s.jobId.startsWith(`${jobId}.`));
-  if (!steps.length) return { status: 'unavailable', reason: jobId ? `sacct lists no step of job ${jobId}` : 'sacct printed no job' };
+  if (!steps.length)
+    return { status: 'unavailable', reason: jobId ? `sacct lists no step of job ${jobId}` : 'sacct printed no job' };
   const batch = steps.find((s) => s.jobId.endsWith('.batch') && s.joules !== null);
   const withEnergy = steps.filter((s) => s.joules !== null);
   const step = batch ?? (withEnergy.length === 1 ? withEnergy[0] : undefined);
@@ -58,5 +66,12 @@ export function sacctEnergy(output: string, jobId?: string): SacctEnergy {
     };
   }
   const e = step.elapsedSeconds;
-  return { status: 'measured', step: step.jobId, joules: step.joules!, elapsedSeconds: e, meanWatts: e && e > 0 ? step.joules! / e : null, state: step.state };
+  return {
+    status: 'measured',
+    step: step.jobId,
+    joules: step.joules!,
+    elapsedSeconds: e,
+    meanWatts: e && e > 0 ? step.joules! / e : null,
+    state: step.state,
+  };
 }

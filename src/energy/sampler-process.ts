@@ -39,7 +39,12 @@ export interface SamplerProcess {
 }
 
 /** Starts `command args…` with stdout and stderr going to the given file descriptors. */
-export async function startSampler(command: string, args: string[], stdoutFd: number, stderrFd: number): Promise<SamplerProcess> {
+export async function startSampler(
+  command: string,
+  args: string[],
+  stdoutFd: number,
+  stderrFd: number,
+): Promise<SamplerProcess> {
   const child = spawn('/bin/sh', ['-c', WATCHDOG, 'fedbench-sampler', command, ...args], {
     stdio: ['pipe', stdoutFd, stderrFd],
     detached: true, // own process group: one kill reaches the watchdog and the sampler

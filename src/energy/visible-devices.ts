@@ -12,7 +12,11 @@ export function selectVisible<T extends ListedGpu>(gpus: readonly T[], visible: 
   const chosen: T[] = [];
   // CUDA stops at the first entry it cannot parse; so do we.
   for (const entry of visible.split(',').map((e) => e.trim())) {
-    const gpu = /^\d+$/.test(entry) ? gpus.find((g) => g.index === Number(entry)) : entry.startsWith('GPU-') ? gpus.find((g) => g.uuid?.startsWith(entry)) : undefined;
+    const gpu = /^\d+$/.test(entry)
+      ? gpus.find((g) => g.index === Number(entry))
+      : entry.startsWith('GPU-')
+        ? gpus.find((g) => g.uuid?.startsWith(entry))
+        : undefined;
     if (!gpu) break;
     if (!chosen.includes(gpu)) chosen.push(gpu);
   }

@@ -103,7 +103,10 @@ function providerProblem(provider: OrtProvider): Promise<string | null> {
       },
       (err: unknown) => {
         const bundled = ort.listSupportedBackends().find((b) => b.name === provider)?.bundled;
-        const note = bundled === false ? ' (provider library not bundled: install with ONNXRUNTIME_NODE_INSTALL=cuda12 on GPU sites)' : '';
+        const note =
+          bundled === false
+            ? ' (provider library not bundled: install with ONNXRUNTIME_NODE_INSTALL=cuda12 on GPU sites)'
+            : '';
         return ortErrorText(err) + note;
       },
     );
@@ -133,7 +136,9 @@ export async function createOrtSession(model: Uint8Array | string, options: OrtO
       fallbacks.push({ backend: provider, reason: ortErrorText(err) });
     }
   }
-  throw new Error(`onnxruntime: no execution provider could run the model (${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')})`);
+  throw new Error(
+    `onnxruntime: no execution provider could run the model (${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')})`,
+  );
 }
 
 /** Which providers this machine can use, each checked by creating a real session on a one-node model. */
@@ -141,9 +146,17 @@ export async function probeOrt(): Promise<EngineProbe> {
   const backends: BackendStatus[] = [];
   for (const provider of ORT_PROVIDERS) {
     const problem = await providerProblem(provider);
-    backends.push(problem ? { name: provider, available: false, reason: problem } : { name: provider, available: true });
+    backends.push(
+      problem ? { name: provider, available: false, reason: problem } : { name: provider, available: true },
+    );
   }
-  return { engine: 'onnxruntime', package: 'onnxruntime-node', version: ortVersion(), available: backends.some((b) => b.available), backends };
+  return {
+    engine: 'onnxruntime',
+    package: 'onnxruntime-node',
+    version: ortVersion(),
+    available: backends.some((b) => b.available),
+    backends,
+  };
 }
 
 export { ort };

@@ -23,10 +23,19 @@ interface TensorInfo {
 interface WasmBackend {
   disposeData(dataId: object): boolean;
 }
-type KernelFunc = (args: { inputs: Record<string, TensorInfo | undefined>; backend: WasmBackend; attrs: Record<string, unknown> }) => TensorInfo;
+type KernelFunc = (args: {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: WasmBackend;
+  attrs: Record<string, unknown>;
+}) => TensorInfo;
 
 /** Names of the kernels replaced or added, for records and `fedbench info`. */
-export const WASM_TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput (as a convolution)', 'BatchMatMul (transposed operands, one product per matrix)', '_FusedMatMul (transposed operands)'] as const;
+export const WASM_TRAINING_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput (as a convolution)',
+  'BatchMatMul (transposed operands, one product per matrix)',
+  '_FusedMatMul (transposed operands)',
+] as const;
 
 // Marks our kernel functions: the registry is global to tfjs-core, so install once however often asked.
 const OURS = Symbol.for('fedbench.wasmTrainingKernel');
@@ -39,7 +48,8 @@ function kernel(tf: Tf, name: string): KernelFunc {
 
 /** Installs the kernels (once per process); call after `setBackend('wasm')` and `ready()`. */
 export function installWasmTrainingKernels(tf: Tf): void {
-  if ((tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc as unknown as Record<symbol, unknown> | undefined)?.[OURS]) return;
+  if ((tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc as unknown as Record<symbol, unknown> | undefined)?.[OURS])
+    return;
   const transpose = kernel(tf, 'Transpose');
   const conv2d = kernel(tf, 'Conv2D');
   const slice = kernel(tf, 'Slice');
@@ -63,27 +73,47 @@ export function installWasmTrainingKernels(tf: Tf): void {
    * a [...batchA, M, K] × b [...batchB, K, N], no transposes: one plain product per matrix of the
    * (broadcast) batch, concatenated. Falls back to the original kernel for one matrix or small ones.
    */
-  const perMatrix = (original: KernelFunc, a: TensorInfo, b: TensorInfo, backend: WasmBackend, attrs: Record<string, unknown>): TensorInfo => {
+  const perMatrix = (
+    original: KernelFunc,
+    a: TensorInfo,
+    b: TensorInfo,
+    backend: WasmBackend,
+    attrs: Record<string, unknown>,
+  ): TensorInfo => {
     const [M, K] = a.shape.slice(-2) as [number, number];
     const N = b.shape.at(-1)!;
     const batchA = a.shape.slice(0, -2);
     const batchB = b.shape.slice(0, -2);
     const [ba, bb] = [size(batchA), size(batchB)];
     const batch = Math.max(ba, bb);
-    if (batch <= 1 || M * K * N < SPLIT_MIN_MKN || (ba !== bb && ba !== 1 && bb !== 1)) return original({ inputs: { a, b }, backend, attrs });
+    if (batch <= 1 || M * K * N < SPLIT_MIN_MKN || (ba !== bb && ba !== 1 && bb !== 1))
+      return original({ inputs: { a, b }, backend, attrs });
     const outBatch = tf.backend_util.assertAndGetBroadcastShape(batchA, batchB);
     const temps: TensorInfo[] = [];
-    const keep = <T extends TensorInfo>(x: T): T => (temps.push(x), x);
+    const keep = <T extends TensorInfo>(x: T): T => {
+      temps.push(x);
+      return x;
+    };
     try {
       const a3 = keep(reshape({ inputs: { x: a }, backend, attrs: { shape: [ba, M, K] } }));
       const b3 = keep(reshape({ inputs: { x: b }, backend, attrs: { shape: [bb, K, N] } }));
       const parts: TensorInfo[] = [];
       for (let i = 0; i < batch; i++) {
-        const ai = keep(slice({ inputs: { x: a3 }, backend, attrs: { begin: [ba === 1 ? 0 : i, 0, 0], size: [1, M, K] } }));
-        const bi = keep(slice({ inputs: { x: b3 }, backend, attrs: { begin: [bb === 1 ? 0 : i, 0, 0], size: [1, K, N] } }));
-        parts.push(keep(original({ inputs: { a: ai, b: bi }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } })));
+        const ai = keep(
+          slice({ inputs: { x: a3 }, backend, attrs: { begin: [ba === 1 ? 0 : i, 0, 0], size: [1, M, K] } }),
+        );
+        const bi = keep(
+          slice({ inputs: { x: b3 }, backend, attrs: { begin: [bb === 1 ? 0 : i, 0, 0], size: [1, K, N] } }),
+        );
+        parts.push(
+          keep(
+            original({ inputs: { a: ai, b: bi }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }),
+          ),
+        );
       }
-      const joined = keep(concat({ inputs: parts as unknown as Record<string, TensorInfo>, backend, attrs: { axis: 0 } }));
+      const joined = keep(
+        concat({ inputs: parts as unknown as Record<string, TensorInfo>, backend, attrs: { axis: 0 } }),
+      );
       return reshape({ inputs: { x: joined }, backend, attrs: { shape: [...outBatch, M, N] } });
     } finally {
       for (const t of temps) backend.disposeData(t.dataId);
@@ -94,8 +124,12 @@ export function installWasmTrainingKernels(tf: Tf): void {
     const original = kernel(tf, name);
     return ({ inputs, backend, attrs }) => {
       const temps: TensorInfo[] = [];
-      const a = attrs.transposeA ? (temps[temps.length] = swapLast(inputs.a!, backend)) : inputs.a!;
-      const b = attrs.transposeB ? (temps[temps.length] = swapLast(inputs.b!, backend)) : inputs.b!;
+      const keep = (x: TensorInfo): TensorInfo => {
+        temps.push(x);
+        return x;
+      };
+      const a = attrs.transposeA ? keep(swapLast(inputs.a!, backend)) : inputs.a!;
+      const b = attrs.transposeB ? keep(swapLast(inputs.b!, backend)) : inputs.b!;
       const plain = { ...attrs, transposeA: false, transposeB: false };
       try {
         // The fused kernel also adds a bias and an activation: only plain BatchMatMul is split per matrix.
@@ -110,9 +144,23 @@ export function installWasmTrainingKernels(tf: Tf): void {
   const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     const x = inputs.x!;
     const dy = inputs.dy!;
-    const { strides, pad, dimRoundingMode, filterShape } = attrs as { strides: number | [number, number]; pad: unknown; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number]; dataFormat?: string };
-    if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm: only NHWC is implemented, got ${String(attrs.dataFormat)}`);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad as 'same', dimRoundingMode);
+    const { strides, pad, dimRoundingMode, filterShape } = attrs as {
+      strides: number | [number, number];
+      pad: unknown;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterShape: [number, number, number, number];
+      dataFormat?: string;
+    };
+    if (attrs.dataFormat && attrs.dataFormat !== 'NHWC')
+      throw new Error(`Conv2DBackpropFilter on wasm: only NHWC is implemented, got ${String(attrs.dataFormat)}`);
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filterShape,
+      strides,
+      1,
+      pad as 'same',
+      dimRoundingMode,
+    );
     const [R, S] = [info.filterHeight, info.filterWidth];
     const [sh, sw] = [info.strideHeight, info.strideWidth];
     const [H, W] = [x.shape[1]!, x.shape[2]!];
@@ -122,23 +170,40 @@ export function installWasmTrainingKernels(tf: Tf): void {
     let bottom = R + (OH - 1) * sh - H - top;
     let right = S + (OW - 1) * sw - W - left;
     const temps: TensorInfo[] = [];
+    const keep = (t: TensorInfo): TensorInfo => {
+      temps.push(t);
+      return t;
+    };
     let xin = x;
     // A negative pad means rows of x that no output reads (e.g. 'valid' with a stride that does not divide): crop them.
     if (bottom < 0 || right < 0) {
       const size = [x.shape[0]!, H + Math.min(0, bottom), W + Math.min(0, right), x.shape[3]!];
-      xin = temps[temps.length] = slice({ inputs: { x }, backend, attrs: { begin: [0, 0, 0, 0], size } });
+      xin = keep(slice({ inputs: { x }, backend, attrs: { begin: [0, 0, 0, 0], size } }));
       bottom = Math.max(0, bottom);
       right = Math.max(0, right);
     }
     try {
-      const xT = (temps[temps.length] = transpose({ inputs: { x: xin }, backend, attrs: { perm: [3, 1, 2, 0] } })); // [C, H, W, N]
-      const dyT = (temps[temps.length] = transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } })); // [OH, OW, N, K]
-      const dwT = (temps[temps.length] = conv2d({
-        inputs: { x: xT, filter: dyT },
-        backend,
-        attrs: { strides: [1, 1], dilations: [sh, sw], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC' },
-      })); // [C, R, S, K]
-      if (dwT.shape[1] !== R || dwT.shape[2] !== S) throw new Error(`Conv2DBackpropFilter on wasm: internal shape ${dwT.shape} for a ${R}×${S} filter`);
+      const xT = keep(transpose({ inputs: { x: xin }, backend, attrs: { perm: [3, 1, 2, 0] } })); // [C, H, W, N]
+      const dyT = keep(transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } })); // [OH, OW, N, K]
+      const dwT = keep(
+        conv2d({
+          inputs: { x: xT, filter: dyT },
+          backend,
+          attrs: {
+            strides: [1, 1],
+            dilations: [sh, sw],
+            pad: [
+              [0, 0],
+              [top, bottom],
+              [left, right],
+              [0, 0],
+            ],
+            dataFormat: 'NHWC',
+          },
+        }),
+      ); // [C, R, S, K]
+      if (dwT.shape[1] !== R || dwT.shape[2] !== S)
+        throw new Error(`Conv2DBackpropFilter on wasm: internal shape ${dwT.shape} for a ${R}×${S} filter`);
       return transpose({ inputs: { x: dwT }, backend, attrs: { perm: [1, 2, 0, 3] } }); // [R, S, C, K]
     } finally {
       for (const t of temps) backend.disposeData(t.dataId);
@@ -148,9 +213,22 @@ export function installWasmTrainingKernels(tf: Tf): void {
   const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const dy = inputs.dy!;
     const filter = inputs.filter!;
-    const { strides, pad, dimRoundingMode, inputShape } = attrs as { strides: number | [number, number]; pad: unknown; dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: [number, number, number, number] };
-    if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput on wasm: only NHWC is implemented, got ${String(attrs.dataFormat)}`);
-    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad as 'same', dimRoundingMode);
+    const { strides, pad, dimRoundingMode, inputShape } = attrs as {
+      strides: number | [number, number];
+      pad: unknown;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      inputShape: [number, number, number, number];
+    };
+    if (attrs.dataFormat && attrs.dataFormat !== 'NHWC')
+      throw new Error(`Conv2DBackpropInput on wasm: only NHWC is implemented, got ${String(attrs.dataFormat)}`);
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad as 'same',
+      dimRoundingMode,
+    );
     const [R, S] = [info.filterHeight, info.filterWidth];
     const [sh, sw] = [info.strideHeight, info.strideWidth];
     const [N, OH, OW, K] = dy.shape as [number, number, number, number];
@@ -163,14 +241,39 @@ export function installWasmTrainingKernels(tf: Tf): void {
       let up = dy;
       if (sh > 1 || sw > 1) {
         const r6 = keep(reshape({ inputs: { x: dy }, backend, attrs: { shape: [N, OH, 1, OW, 1, K] } }));
-        const padded = keep(padV2({ inputs: { x: r6 }, backend, attrs: { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 } }));
+        const padded = keep(
+          padV2({
+            inputs: { x: r6 },
+            backend,
+            attrs: {
+              paddings: [
+                [0, 0],
+                [0, 0],
+                [0, sh - 1],
+                [0, 0],
+                [0, sw - 1],
+                [0, 0],
+              ],
+              constantValue: 0,
+            },
+          }),
+        );
         up = keep(reshape({ inputs: { x: padded }, backend, attrs: { shape: [N, OH * sh, OW * sw, K] } }));
       }
       const before = [R - 1 - top, S - 1 - left];
       let after = [H + top - OH * sh, W + left - OW * sw];
       // Trailing rows that no output reads (negative padding): crop them.
       if (after[0]! < 0 || after[1]! < 0) {
-        up = keep(slice({ inputs: { x: up }, backend, attrs: { begin: [0, 0, 0, 0], size: [N, OH * sh + Math.min(0, after[0]!), OW * sw + Math.min(0, after[1]!), K] } }));
+        up = keep(
+          slice({
+            inputs: { x: up },
+            backend,
+            attrs: {
+              begin: [0, 0, 0, 0],
+              size: [N, OH * sh + Math.min(0, after[0]!), OW * sw + Math.min(0, after[1]!), K],
+            },
+          }),
+        );
         after = after.map((a) => Math.max(0, a));
       }
       const flipped = keep(reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
@@ -178,7 +281,17 @@ export function installWasmTrainingKernels(tf: Tf): void {
       return conv2d({
         inputs: { x: up, filter: w },
         backend,
-        attrs: { strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]], dataFormat: 'NHWC' },
+        attrs: {
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: [
+            [0, 0],
+            [before[0], after[0]],
+            [before[1], after[1]],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+        },
       });
     } finally {
       for (const t of temps) backend.disposeData(t.dataId);
@@ -192,7 +305,13 @@ export function installWasmTrainingKernels(tf: Tf): void {
     // Keep the stock setupFunc: it binds the package's wasm functions (which the original kernelFunc called
     // from ours uses) to a backend's module, and tfjs runs it again whenever a wasm backend is started anew
     // (e.g. by enableWasmThreads); without it they stay bound to the first, disposed, module and abort.
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as never, ...(stock?.setupFunc ? { setupFunc: stock.setupFunc } : {}), ...(stock?.disposeFunc ? { disposeFunc: stock.disposeFunc } : {}) });
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: kernelFunc as never,
+      ...(stock?.setupFunc ? { setupFunc: stock.setupFunc } : {}),
+      ...(stock?.disposeFunc ? { disposeFunc: stock.disposeFunc } : {}),
+    });
   };
   // Resolve the originals before replacing anything.
   const batchMatMul = plainProduct('BatchMatMul');

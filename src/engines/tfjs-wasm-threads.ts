@@ -74,7 +74,8 @@ function packageFiles() {
   const mainScript = path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
   const workerModule = path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js');
   const { wasmWorkerContents } = require(workerModule) as { wasmWorkerContents?: string };
-  if (typeof wasmWorkerContents !== 'string') throw new Error(`${workerModule} does not export wasmWorkerContents (unexpected ${WASM_PKG} ${version} layout)`);
+  if (typeof wasmWorkerContents !== 'string')
+    throw new Error(`${workerModule} does not export wasmWorkerContents (unexpected ${WASM_PKG} ${version} layout)`);
   // backend_wasm.js escapes newlines the same way before it makes its Blob (a "\n" inside a string literal).
   const workerText = wasmWorkerContents.replace(/\n/g, '\\n');
   return { version, mainScript, workerText };
@@ -127,9 +128,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  * `tf.removeBackend('wasm')`) ends them. Caveat: while the backend starts, os.cpus() and URL.createObjectURL
  * are patched process-wide (see startThreaded); code running concurrently in that window sees the patches.
  */
-export async function enableWasmThreads(threads: number, options: EnableWasmThreadsOptions = {}): Promise<WasmThreadsInfo> {
+export async function enableWasmThreads(
+  threads: number,
+  options: EnableWasmThreadsOptions = {},
+): Promise<WasmThreadsInfo> {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
-    throw new Error(`enableWasmThreads: threads must be an integer from 1 to ${MAX_WASM_THREADS} (tfjs-backend-wasm's XNNPACK limit), got ${threads}`);
+    throw new Error(
+      `enableWasmThreads: threads must be an integer from 1 to ${MAX_WASM_THREADS} (tfjs-backend-wasm's XNNPACK limit), got ${threads}`,
+    );
   }
   const tf = (await import('@tensorflow/tfjs')) as Tf;
   const wasmPkg = (await import(WASM_PKG)) as WasmPackage;
@@ -150,7 +156,15 @@ export async function enableWasmThreads(threads: number, options: EnableWasmThre
   let failure: unknown = null;
   const factory: Wrapped = async () => {
     try {
-      return await startThreaded(tf, wasmPkg, original, threads, workerScript, workerText, options.initTimeoutMs ?? 60_000);
+      return await startThreaded(
+        tf,
+        wasmPkg,
+        original,
+        threads,
+        workerScript,
+        workerText,
+        options.initTimeoutMs ?? 60_000,
+      );
     } catch (err) {
       failure = err;
       throw err;
@@ -179,7 +193,12 @@ export async function enableWasmThreads(threads: number, options: EnableWasmThre
   }
   if (!ok || tf.getBackend() !== 'wasm') {
     restoreStock();
-    const why = failure instanceof Error ? failure.message : failure != null ? String((failure as { message?: unknown }).message ?? failure) : `tfjs is on '${tf.getBackend()}'`;
+    const why =
+      failure instanceof Error
+        ? failure.message
+        : failure != null
+          ? String((failure as { message?: unknown }).message ?? failure)
+          : `tfjs is on '${tf.getBackend()}'`;
     throw new Error(`tfjs-backend-wasm with ${threads} thread(s) could not be started: ${why}`);
   }
   return info;
@@ -200,7 +219,15 @@ export async function disableWasmThreads(): Promise<void> {
 }
 
 /** The wrapped factory's work: runs the stock factory with the three patches in place, then checks the result. */
-async function startThreaded(tf: Tf, wasmPkg: WasmPackage, original: BackendFactory, threads: number, workerScript: string, workerText: string, timeoutMs: number): Promise<TF.KernelBackend> {
+async function startThreaded(
+  tf: Tf,
+  wasmPkg: WasmPackage,
+  original: BackendFactory,
+  threads: number,
+  workerScript: string,
+  workerText: string,
+  timeoutMs: number,
+): Promise<TF.KernelBackend> {
   const env = tf.env();
   const savedFlag = await env.getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   const savedCreate = URL.createObjectURL;

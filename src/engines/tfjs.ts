@@ -73,7 +73,8 @@ async function startWasm(tf: Tf, want: number, asked: boolean): Promise<Fallback
   } else {
     await disableWasmThreads(); // a threaded backend from an earlier case goes back to the stock build
   }
-  if (!(await tf.setBackend('wasm'))) throw new Error(`tf.setBackend('wasm') returned false (WebAssembly module failed to load)`);
+  if (!(await tf.setBackend('wasm')))
+    throw new Error(`tf.setBackend('wasm') returned false (WebAssembly module failed to load)`);
   await tf.ready();
   return degraded;
 }
@@ -86,7 +87,9 @@ async function tryBackend(backend: TfjsBackend, notes: string[], opts: TfjsOptio
       await tf.ready();
       const b = tf.backend() as { isUsingGpuDevice?: boolean };
       if (backend === 'tensorflow-gpu' && b.isUsingGpuDevice === false) {
-        throw new Error('tfjs-node-gpu loaded, but TensorFlow found no usable GPU (check CUDA/cuDNN libraries and CUDA_VISIBLE_DEVICES)');
+        throw new Error(
+          'tfjs-node-gpu loaded, but TensorFlow found no usable GPU (check CUDA/cuDNN libraries and CUDA_VISIBLE_DEVICES)',
+        );
       }
       return { tf, backend, package: PACKAGE[backend], version: tf.version.tfjs ?? tf.version_core, threads: null };
     }
@@ -105,7 +108,14 @@ async function tryBackend(backend: TfjsBackend, notes: string[], opts: TfjsOptio
       await tf.ready();
     }
     if (tf.getBackend() !== backend) throw new Error(`asked for '${backend}', tfjs is running on '${tf.getBackend()}'`);
-    return { tf, backend, package: PACKAGE[backend], version: tf.version_core, threads, ...(degraded ? { degraded } : {}) };
+    return {
+      tf,
+      backend,
+      package: PACKAGE[backend],
+      version: tf.version_core,
+      threads,
+      ...(degraded ? { degraded } : {}),
+    };
   });
 }
 
@@ -115,11 +125,19 @@ const loaded = new Map<string, TfjsHandle>();
  * Loads tfjs on the first backend of the chain that works. tfjs keeps one global backend per process:
  * a later call with another chain switches it where tfjs can (wasm ↔ cpu).
  */
-export async function loadTfjs(chain: readonly TfjsBackend[] = TFJS_BACKENDS, opts: TfjsOptions = {}): Promise<TfjsHandle> {
+export async function loadTfjs(
+  chain: readonly TfjsBackend[] = TFJS_BACKENDS,
+  opts: TfjsOptions = {},
+): Promise<TfjsHandle> {
   const key = `${chain.join('>')}|${opts.threads ?? 'default'}`;
   const known = loaded.get(key);
   // Reuse only while tfjs still runs on that backend, with those threads (another case may have switched it since).
-  if (known && known.tf.getBackend() === (known.backend.startsWith('tensorflow') ? 'tensorflow' : known.backend) && (known.backend !== 'wasm' || (await wasmThreads()) === known.threads)) return known;
+  if (
+    known &&
+    known.tf.getBackend() === (known.backend.startsWith('tensorflow') ? 'tensorflow' : known.backend) &&
+    (known.backend !== 'wasm' || (await wasmThreads()) === known.threads)
+  )
+    return known;
   const fallbacks: Fallback[] = [];
   const notes: string[] = [];
   for (const backend of chain) {
@@ -133,7 +151,9 @@ export async function loadTfjs(chain: readonly TfjsBackend[] = TFJS_BACKENDS, op
       fallbacks.push({ backend, reason: message(err) });
     }
   }
-  throw new Error(`tfjs: no backend could be started (${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')})`);
+  throw new Error(
+    `tfjs: no backend could be started (${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')})`,
+  );
 }
 
 async function wasmThreads(): Promise<number> {
@@ -148,10 +168,20 @@ export async function probeTfjs(): Promise<EngineProbe> {
     try {
       const h = await tryBackend(backend, []);
       version = h.version;
-      backends.push({ name: backend, available: true, detail: `${h.package}${h.threads ? `, ${h.threads} thread(s)` : ''}${h.degraded ? ` (${h.degraded.backend}: ${h.degraded.reason})` : ''}` });
+      backends.push({
+        name: backend,
+        available: true,
+        detail: `${h.package}${h.threads ? `, ${h.threads} thread(s)` : ''}${h.degraded ? ` (${h.degraded.backend}: ${h.degraded.reason})` : ''}`,
+      });
     } catch (err) {
       backends.push({ name: backend, available: false, reason: message(err) });
     }
   }
-  return { engine: 'tfjs', package: '@tensorflow/tfjs', version, available: backends.some((b) => b.available), backends };
+  return {
+    engine: 'tfjs',
+    package: '@tensorflow/tfjs',
+    version,
+    available: backends.some((b) => b.available),
+    backends,
+  };
 }

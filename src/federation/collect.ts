@@ -61,7 +61,10 @@ export interface CollectRequest {
 }
 
 const safeName = (name: string) => {
-  const clean = name.replace(/[^A-Za-z0-9._=-]/g, '_').replace(/^\.+/, '_').slice(0, 150);
+  const clean = name
+    .replace(/[^A-Za-z0-9._=-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 150);
   return clean === name ? clean : `${clean}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 };
 
@@ -69,7 +72,13 @@ const safeName = (name: string) => {
  * The record's `slurm` field. Without accounting, sacct says nothing after a job ends: cluster, partition and node then
  * come from what squeue saw while the task ran, or from the job's own SLURM_* variables that its record kept.
  */
-function slurmFields(entry: SiteEntry, ref: TaskRef, st: TaskState, worker: number | null, jobEnv: Record<string, string> = {}): Record<string, unknown> {
+function slurmFields(
+  entry: SiteEntry,
+  ref: TaskRef,
+  st: TaskState,
+  worker: number | null,
+  jobEnv: Record<string, string> = {},
+): Record<string, unknown> {
   const seen = entry.seen?.[ref.key];
   return {
     cluster: st.cluster ?? ref.job.cluster ?? jobEnv['SLURM_CLUSTER_NAME'] ?? null,
@@ -91,9 +100,21 @@ function slurmFields(entry: SiteEntry, ref: TaskRef, st: TaskState, worker: numb
 }
 
 /** A record for a case that never wrote one: the job ended first. */
-function missingRecord(j: Journal, site: string, c: PlannedCase, ref: TaskRef, st: TaskState, worker: number | null, logTail: string, entry: SiteEntry): RunRecord {
+function missingRecord(
+  j: Journal,
+  site: string,
+  c: PlannedCase,
+  ref: TaskRef,
+  st: TaskState,
+  worker: number | null,
+  logTail: string,
+  entry: SiteEntry,
+): RunRecord {
   const status = st.state === 'COMPLETED' ? 'failed' : recordStatusFor(st.state);
-  const why = st.state === 'COMPLETED' ? 'the job completed but wrote no record for this case' : `the job ended ${describeEnd(st)} before this case wrote a record`;
+  const why =
+    st.state === 'COMPLETED'
+      ? 'the job completed but wrote no record for this case'
+      : `the job ended ${describeEnd(st)} before this case wrote a record`;
   const at = st.end ?? st.start ?? new Date().toISOString();
   return {
     schema: RUN_SCHEMA,
@@ -106,7 +127,15 @@ function missingRecord(j: Journal, site: string, c: PlannedCase, ref: TaskRef, s
     status,
     error: `Slurm job ${ref.key} at site ${site}: ${why}.${logTail ? ` Job log (last lines): ${logTail}` : ''}`,
     benchmark: { id: c.benchmark.id, kind: c.benchmark.kind, workload: c.benchmark.workload, params: c.params },
-    engine: { name: c.engine, backend: null, package: null, version: null, threads: null, requested: c.backend ? [c.backend] : [], fallbacks: [] },
+    engine: {
+      name: c.engine,
+      backend: null,
+      package: null,
+      version: null,
+      threads: null,
+      requested: c.backend ? [c.backend] : [],
+      fallbacks: [],
+    },
     metric: c.metric,
     samples: [],
     iterationSeconds: [],
@@ -130,7 +159,11 @@ function missingRecord(j: Journal, site: string, c: PlannedCase, ref: TaskRef, s
 }
 
 /** Why a downloaded file is not a record of this task, or null if it is one. */
-function rejectReason(j: Journal, expected: Map<string, PlannedCase>, data: Buffer): { reason: string } | { record: RunRecord } {
+function rejectReason(
+  j: Journal,
+  expected: Map<string, PlannedCase>,
+  data: Buffer,
+): { reason: string } | { record: RunRecord } {
   let json: unknown;
   try {
     json = JSON.parse(data.toString('utf8'));
@@ -138,7 +171,13 @@ function rejectReason(j: Journal, expected: Map<string, PlannedCase>, data: Buff
     return { reason: `not JSON: ${(err as Error).message}` };
   }
   const parsed = runRecordSchema.safeParse(json);
-  if (!parsed.success) return { reason: `not a ${RUN_SCHEMA} record: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
+  if (!parsed.success)
+    return {
+      reason: `not a ${RUN_SCHEMA} record: ${parsed.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ')}`,
+    };
   const r = parsed.data;
   if (r.campaign !== j.name) return { reason: `belongs to campaign '${r.campaign}', not '${j.name}'` };
   const c = expected.get(r.case);
@@ -151,14 +190,23 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
   const j = req.journal;
   const log = req.log ?? (() => undefined);
   const save = journalSaver(req.campaignsDir, j);
-  const out: CollectOutcome = { landed: 0, synthesized: 0, quarantined: [], pending: {}, errors: [], nodeFigures: [], complete: true };
+  const out: CollectOutcome = {
+    landed: 0,
+    synthesized: 0,
+    quarantined: [],
+    pending: {},
+    errors: [],
+    nodeFigures: [],
+    complete: true,
+  };
   const quarantineDir = path.join(req.campaignsDir, `${j.name}.quarantine`);
 
   await Promise.all(
     Object.entries(j.sites).map(async ([siteName, entry]) => {
       const site = req.sites.get(siteName);
       if (!site || !entry.remoteDir || !entry.jobs.some((x) => x.jobId)) {
-        if (entry.error) out.errors.push({ site: siteName, message: `site ${siteName} was not submitted to: ${entry.error}` });
+        if (entry.error)
+          out.errors.push({ site: siteName, message: `site ${siteName} was not submitted to: ${entry.error}` });
         return;
       }
       const ex = req.pool.get(site);
@@ -169,8 +217,26 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
         const stateOf = (ref: TaskRef): TaskState | undefined =>
           states.tasks.get(ref.key) ??
           // no accounting: a task that left the queue has ended, how is unknown
-          (states.accounting ? undefined : { key: ref.key, arrayJobId: ref.jobId, arrayIndex: ref.arrayIndex, state: 'ENDED', exitCode: '', elapsedSeconds: null, start: null, end: null, node: null, reason: 'sacct unavailable: end state unknown', partition: null, cluster: null, consumedEnergyJ: null, energyNote: null });
-        const hasEnded = (st: TaskState | undefined): boolean => st !== undefined && (isTerminal(st.state) || st.state === 'ENDED');
+          (states.accounting
+            ? undefined
+            : {
+                key: ref.key,
+                arrayJobId: ref.jobId,
+                arrayIndex: ref.arrayIndex,
+                state: 'ENDED',
+                exitCode: '',
+                elapsedSeconds: null,
+                start: null,
+                end: null,
+                node: null,
+                reason: 'sacct unavailable: end state unknown',
+                partition: null,
+                cluster: null,
+                consumedEnergyJ: null,
+                energyNote: null,
+              });
+        const hasEnded = (st: TaskState | undefined): boolean =>
+          st !== undefined && (isTerminal(st.state) || st.state === 'ENDED');
         // ended tasks' records fetched in batches (one session each on the openssh transport), a batch when first needed
         const ended = refs.filter((ref) => hasEnded(stateOf(ref))).map((r) => r.key);
         const perFetch = req.tasksPerFetch ?? 32;
@@ -201,12 +267,17 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
           const r = await collectTask(req, site, entry, files, ref, st, quarantineDir, out);
           entry.progress[ref.key] = { state: st.state, done: true, ...r, at: new Date().toISOString() };
           await save();
-          log(`${siteName}: ${ref.key} ${st.state}: ${r.records} record(s)${r.synthesized ? `, ${r.synthesized} for cases that did not run` : ''}${r.quarantined ? `, ${r.quarantined} quarantined` : ''}`);
+          log(
+            `${siteName}: ${ref.key} ${st.state}: ${r.records} record(s)${r.synthesized ? `, ${r.synthesized} for cases that did not run` : ''}${r.quarantined ? `, ${r.quarantined} quarantined` : ''}`,
+          );
           await req.afterTask?.(siteName, ref.key);
         }
       } catch (err) {
         out.complete = false;
-        out.errors.push({ site: siteName, message: `site ${siteName}: ${err instanceof Error ? err.message : String(err)}` });
+        out.errors.push({
+          site: siteName,
+          message: `site ${siteName}: ${err instanceof Error ? err.message : String(err)}`,
+        });
       }
     }),
   );
@@ -214,7 +285,12 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
 }
 
 /** readDir and readFile served from a snapshot of `dir`'s task folders; anything else from the site itself. */
-function snapshotReader(ex: Executor, dir: string, subdirs: readonly string[], snap: TreeSnapshot): Pick<Executor, 'readDir' | 'readFile'> {
+function snapshotReader(
+  ex: Executor,
+  dir: string,
+  subdirs: readonly string[],
+  snap: TreeSnapshot,
+): Pick<Executor, 'readDir' | 'readFile'> {
   const held = new Set(subdirs);
   const inside = (p: string) => {
     const rel = p.startsWith(`${dir}/`) ? p.slice(dir.length + 1) : null;
@@ -255,9 +331,19 @@ async function collectTask(
   const quarantine = async (sub: string, name: string, reason: string, data: Buffer | null) => {
     const dir = path.join(quarantineDir, site.name, ref.key, sub);
     const base = `${safeName(name)}.rejected`;
-    await writeJsonAtomic(path.join(dir, `${base}.why.json`), { site: site.name, task: ref.key, remote: `${remote}/${sub ? `${sub}/` : ''}${name}`, reason });
+    await writeJsonAtomic(path.join(dir, `${base}.why.json`), {
+      site: site.name,
+      task: ref.key,
+      remote: `${remote}/${sub ? `${sub}/` : ''}${name}`,
+      reason,
+    });
     if (data) await writeBytesAtomic(path.join(dir, base), data);
-    out.quarantined.push({ site: site.name, task: ref.key, file: `${sub ? `${sub}/` : ''}${name}`, reason: printable(reason) });
+    out.quarantined.push({
+      site: site.name,
+      task: ref.key,
+      file: `${sub ? `${sub}/` : ''}${name}`,
+      reason: printable(reason),
+    });
     counts.quarantined++;
   };
 
@@ -268,7 +354,12 @@ async function collectTask(
       if (e.name.endsWith('.tmp')) continue; // an atomic write the job did not finish
       if (worker === null && e.kind === 'dir' && /^gpu\d+$/.test(e.name)) continue;
       if (e.kind !== 'file') {
-        await quarantine(sub, e.name, `not a regular file (${e.kind === 'dir' ? 'a folder' : 'a link or special file'}): not read`, null);
+        await quarantine(
+          sub,
+          e.name,
+          `not a regular file (${e.kind === 'dir' ? 'a folder' : 'a link or special file'}): not read`,
+          null,
+        );
         continue;
       }
       if (!e.name.endsWith('.json')) {
@@ -276,7 +367,12 @@ async function collectTask(
         continue;
       }
       if (e.size > MAX_RECORD_BYTES) {
-        await quarantine(sub, e.name, `${e.size} bytes, over the ${MAX_RECORD_BYTES}-byte limit for a record: not read`, null);
+        await quarantine(
+          sub,
+          e.name,
+          `${e.size} bytes, over the ${MAX_RECORD_BYTES}-byte limit for a record: not read`,
+          null,
+        );
         continue;
       }
       const data = await ex.readFile(`${dir}/${e.name}`, MAX_RECORD_BYTES);
@@ -285,14 +381,27 @@ async function collectTask(
         await quarantine(sub, e.name, verdict.reason, data);
         continue;
       }
-      const record: RunRecord = { ...verdict.record, site: site.name, slurm: slurmFields(entry, ref, st, worker, verdict.record.system.env) };
+      const record: RunRecord = {
+        ...verdict.record,
+        site: site.name,
+        slurm: slurmFields(entry, ref, st, worker, verdict.record.system.env),
+      };
       // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included);
       // a measurement, it replaces nothing measured but does replace an estimate from declared power
       const estimated = record.energy.status === 'measured' && record.energy.method === 'estimate';
-      if ((record.energy.status === 'unavailable' || estimated) && st.consumedEnergyJ !== null && expected.size === 1 && worker === null && st.elapsedSeconds !== null) {
+      if (
+        (record.energy.status === 'unavailable' || estimated) &&
+        st.consumedEnergyJ !== null &&
+        expected.size === 1 &&
+        worker === null &&
+        st.elapsedSeconds !== null
+      ) {
         // sacct counts whole seconds: a job under 1 s shows 0, and its mean power over 1 s is a lower bound
         const seconds = Math.max(st.elapsedSeconds, 1);
-        const short = st.elapsedSeconds < 1 ? '; the job took under 1 s (sacct\'s resolution), so its mean power over 1 s is a lower bound' : '';
+        const short =
+          st.elapsedSeconds < 1
+            ? "; the job took under 1 s (sacct's resolution), so its mean power over 1 s is a lower bound"
+            : '';
         record.energy = {
           status: 'measured',
           source: 'slurm sacct ConsumedEnergyRaw',
@@ -316,7 +425,15 @@ async function collectTask(
               note: `the whole job as Slurm accounted it: start-up, verification and warm-up included, not only the measured window${short}`,
             },
           ],
-          unavailable: [{ source: 'fedbench meters', reason: verdict.record.energy.status === 'unavailable' ? verdict.record.energy.reason : `only an estimate from declared power (${verdict.record.energy.joules.toFixed(1)} J), replaced by the scheduler's measurement` }],
+          unavailable: [
+            {
+              source: 'fedbench meters',
+              reason:
+                verdict.record.energy.status === 'unavailable'
+                  ? verdict.record.energy.reason
+                  : `only an estimate from declared power (${verdict.record.energy.joules.toFixed(1)} J), replaced by the scheduler's measurement`,
+            },
+          ],
         };
       }
       runRecordSchema.parse(record);
@@ -345,7 +462,15 @@ async function collectTask(
       out.synthesized++;
     }
   }
-  for (const [caseId, f] of figures) out.nodeFigures.push({ site: site.name, node: st.node ?? '?', case: caseId, workers: f.n, total: f.total, unit: f.unit });
+  for (const [caseId, f] of figures)
+    out.nodeFigures.push({
+      site: site.name,
+      node: st.node ?? '?',
+      case: caseId,
+      workers: f.n,
+      total: f.total,
+      unit: f.unit,
+    });
   return counts;
 }
 
@@ -358,7 +483,11 @@ async function writeBytesAtomic(file: string, data: Buffer): Promise<void> {
 
 async function jobLogTail(ex: Pick<Executor, 'readFile'>, file: string): Promise<string> {
   try {
-    const lines = (await ex.readFile(file, 4 * 1024 * 1024)).toString('utf8').split('\n').filter((l) => l.trim()).slice(-40);
+    const lines = (await ex.readFile(file, 4 * 1024 * 1024))
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-40);
     // the first error line says most (a stack trace follows it), then how the log ends
     const firstError = lines.find((l) => /\berror\b/i.test(l));
     const tail = lines.slice(-4);

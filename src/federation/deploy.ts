@@ -16,9 +16,14 @@ export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 /** Top-level production packages from package-lock.json (dev-only ones left out). */
 export function productionPackages(root = PACKAGE_ROOT): string[] {
-  const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
   return Object.entries(lock.packages)
-    .filter(([k, v]) => k.startsWith('node_modules/') && !v.dev && !k.slice('node_modules/'.length).includes('/node_modules/'))
+    .filter(
+      ([k, v]) =>
+        k.startsWith('node_modules/') && !v.dev && !k.slice('node_modules/'.length).includes('/node_modules/'),
+    )
     .map(([k]) => k)
     .filter((k) => existsSync(path.join(root, k)));
 }
@@ -35,18 +40,32 @@ export interface DeployOutcome {
   command: string[];
 }
 
-export async function deploy(site: Site, ex: Executor, opts: { dest?: string; log?: (s: string) => void } = {}): Promise<DeployOutcome> {
+export async function deploy(
+  site: Site,
+  ex: Executor,
+  opts: { dest?: string; log?: (s: string) => void } = {},
+): Promise<DeployOutcome> {
   const log = opts.log ?? (() => undefined);
-  if (!existsSync(path.join(PACKAGE_ROOT, 'dist/cli/main.js'))) throw new InputError(`no built fedbench in ${PACKAGE_ROOT}/dist: run 'npm run build' first`);
+  if (!existsSync(path.join(PACKAGE_ROOT, 'dist/cli/main.js')))
+    throw new InputError(`no built fedbench in ${PACKAGE_ROOT}/dist: run 'npm run build' first`);
   const workdir = await resolveWorkdir(ex, site);
   const dest = opts.dest ? await resolveHome(ex, opts.dest) : `${workdir}/fedbench`;
   const [os = '', arch = ''] = (await run(ex, ['uname', '-sm'], { readOnly: true })).trim().toLowerCase().split(/\s+/);
   const keepArch = arch === 'aarch64' ? 'arm64' : 'x64';
-  const excludes = ['*.map', ...['darwin', 'win32', 'linux'].flatMap((p) => (p === os ? [`${p}/${keepArch === 'x64' ? 'arm64' : 'x64'}`] : [p])).map((p) => `node_modules/onnxruntime-node/bin/napi-v*/${p}`)];
+  const excludes = [
+    '*.map',
+    ...['darwin', 'win32', 'linux']
+      .flatMap((p) => (p === os ? [`${p}/${keepArch === 'x64' ? 'arm64' : 'x64'}`] : [p]))
+      .map((p) => `node_modules/onnxruntime-node/bin/napi-v*/${p}`),
+  ];
   const entries = ['dist', 'benchmarks', 'package.json', 'package-lock.json', ...productionPackages()];
   log(`${site.name}: sending fedbench (${entries.length - 4} packages) to ${ex.where}:${dest}`);
   const t0 = performance.now();
-  const tar = spawn('tar', ['-c', '-f', '-', '-C', PACKAGE_ROOT, ...excludes.map((e) => `--exclude=${e}`), '--', ...entries], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tar = spawn(
+    'tar',
+    ['-c', '-f', '-', '-C', PACKAGE_ROOT, ...excludes.map((e) => `--exclude=${e}`), '--', ...entries],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   // counted on the way through; the stream stays paused until the remote side reads it (a 'data' listener
   // here would start it flowing before the SSH channel is open, and the archive's start would be lost)
   let bytes = 0;
@@ -69,7 +88,21 @@ export async function deploy(site: Site, ex: Executor, opts: { dest?: string; lo
   const command = [site.fedbench.node, `${dest}/dist/cli/main.js`];
   // The check runs as a job would start fedbench: modules loaded, the profile's environment set.
   const setup = site.modules.map((m) => `module load ${quoteWord(m)} >/dev/null 2>&1`).join('; ');
-  const v = await ex.exec(['bash', '-lc', `${setup ? `${setup}; ` : ''}exec "$@"`, 'fedbench-check', ...(site.fedbench.container ?? []), ...command, '--version'], { env: site.env });
-  if (v.code !== 0) throw new Error(`${ex.where}: fedbench was copied to ${dest} but does not start there: ${failureReason(v.stderr || v.stdout)}`);
+  const v = await ex.exec(
+    [
+      'bash',
+      '-lc',
+      `${setup ? `${setup}; ` : ''}exec "$@"`,
+      'fedbench-check',
+      ...(site.fedbench.container ?? []),
+      ...command,
+      '--version',
+    ],
+    { env: site.env },
+  );
+  if (v.code !== 0)
+    throw new Error(
+      `${ex.where}: fedbench was copied to ${dest} but does not start there: ${failureReason(v.stderr || v.stdout)}`,
+    );
   return { dest, bytes, seconds, version: v.stdout.trim(), command };
 }

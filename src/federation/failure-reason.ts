@@ -13,7 +13,15 @@ export function failureReason(output: string): string {
   const head = lines.findIndex((l) => EXCEPTION.test(l));
   if (head >= 0) {
     const end = lines.findIndex((l, i) => i > head && (!l.trim() || STACK_FRAME.test(l)));
-    return lines.slice(head, end < 0 ? undefined : end).slice(0, 3).join(' ');
+    return lines
+      .slice(head, end < 0 ? undefined : end)
+      .slice(0, 3)
+      .join(' ');
   }
-  return lines.filter((l) => l.trim() && !NOISE.some((re) => re.test(l))).at(-1)?.trim() ?? '';
+  return (
+    lines
+      .filter((l) => l.trim() && !NOISE.some((re) => re.test(l)))
+      .at(-1)
+      ?.trim() ?? ''
+  );
 }

@@ -1,7 +1,42 @@
-export { submitCampaign, startCommand, profileOf, type SubmitRequest, type SubmitOutcome, type RenderedScript } from './submit.js';
-export { collectCampaign, MAX_RECORD_BYTES, type CollectRequest, type CollectOutcome, type Quarantined, type NodeFigure } from './collect.js';
-export { siteStates, summarise, taskRefs, journalSites, type SiteStatus, type SiteStates, type TaskRef } from './status.js';
-export { campaignsDir, readJournal, saveJournal, latestCampaign, lockCampaign, checkCampaignName, journalFile, journalSchema, JOURNAL_SCHEMA, type Journal, type PlannedCase, type SiteEntry } from './journal.js';
+export {
+  submitCampaign,
+  startCommand,
+  profileOf,
+  type SubmitRequest,
+  type SubmitOutcome,
+  type RenderedScript,
+} from './submit.js';
+export {
+  collectCampaign,
+  MAX_RECORD_BYTES,
+  type CollectRequest,
+  type CollectOutcome,
+  type Quarantined,
+  type NodeFigure,
+} from './collect.js';
+export {
+  siteStates,
+  summarise,
+  taskRefs,
+  journalSites,
+  type SiteStatus,
+  type SiteStates,
+  type TaskRef,
+} from './status.js';
+export {
+  campaignsDir,
+  readJournal,
+  saveJournal,
+  latestCampaign,
+  lockCampaign,
+  checkCampaignName,
+  journalFile,
+  journalSchema,
+  JOURNAL_SCHEMA,
+  type Journal,
+  type PlannedCase,
+  type SiteEntry,
+} from './journal.js';
 export { planCases, oneCaseSuite, chunkTasks, arrayRanges, parseMaxArraySize } from './plan.js';
 export { SitePool } from './pool.js';
 export { deploy, productionPackages, PACKAGE_ROOT, type DeployOutcome } from './deploy.js';

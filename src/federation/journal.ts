@@ -77,7 +77,10 @@ export type Journal = z.infer<typeof journalSchema>;
 export const CAMPAIGN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
 export function checkCampaignName(name: string): string {
-  if (!CAMPAIGN_NAME.test(name)) throw new InputError(`bad campaign name '${name}': letters, digits and . _ - (up to 80, starting with a letter or digit)`);
+  if (!CAMPAIGN_NAME.test(name))
+    throw new InputError(
+      `bad campaign name '${name}': letters, digits and . _ - (up to 80, starting with a letter or digit)`,
+    );
   return name;
 }
 
@@ -94,7 +97,10 @@ export function readJournal(dir: string, name: string): Journal {
   const file = journalFile(dir, name);
   if (!existsSync(file)) throw new InputError(`no campaign '${name}' in ${dir} (no ${path.basename(file)})`);
   const parsed = journalSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new InputError(`${file}: not a campaign journal: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new InputError(
+      `${file}: not a campaign journal: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
@@ -111,7 +117,8 @@ export function journalSaver(dir: string, j: Journal): () => Promise<void> {
 /** The newest campaign in the folder, for commands given none. */
 export function latestCampaign(dir: string): string {
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
-  if (!files.length) throw new InputError(`no campaign in ${dir}: submit one first (fedbench submit --suite S --sites A,B)`);
+  if (!files.length)
+    throw new InputError(`no campaign in ${dir}: submit one first (fedbench submit --suite S --sites A,B)`);
   const newest = files.map((f) => ({ f, t: statSync(path.join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t)[0]!;
   return newest.f.slice(0, -'.json'.length);
 }
@@ -142,7 +149,10 @@ export function lockCampaign(dir: string, name: string): () => void {
       } catch {
         alive = false;
       }
-      if (alive) throw new InputError(`campaign '${name}' is being worked on by fedbench process ${pid} (${file}); wait for it or stop it`);
+      if (alive)
+        throw new InputError(
+          `campaign '${name}' is being worked on by fedbench process ${pid} (${file}); wait for it or stop it`,
+        );
       unlinkSync(file);
     }
   }

@@ -9,11 +9,22 @@ import type { PlannedCase } from './journal.js';
 /** The metric and kind of a case's workload (kernels today; training and inference as they land). */
 function workloadFacts(c: Case): Pick<PlannedCase, 'metric' | 'benchmark'> {
   const w = c.workload as unknown as { kind?: PlannedCase['benchmark']['kind']; metric: PlannedCase['metric'] };
-  return { metric: { name: w.metric.name, unit: w.metric.unit, direction: w.metric.direction }, benchmark: { id: c.benchmark.id, workload: c.benchmark.workload, kind: w.kind ?? 'kernel' } };
+  return {
+    metric: { name: w.metric.name, unit: w.metric.unit, direction: w.metric.direction },
+    benchmark: { id: c.benchmark.id, workload: c.benchmark.workload, kind: w.kind ?? 'kernel' },
+  };
 }
 
 export function planCases(cases: readonly Case[]): PlannedCase[] {
-  return cases.map((c, index) => ({ index, id: c.id, suite: c.suite, engine: c.engine, backend: c.backend, params: c.params, ...workloadFacts(c) }));
+  return cases.map((c, index) => ({
+    index,
+    id: c.id,
+    suite: c.suite,
+    engine: c.engine,
+    backend: c.backend,
+    params: c.params,
+    ...workloadFacts(c),
+  }));
 }
 
 /** A suite file holding exactly this case; checked by parsing it back. */
@@ -34,21 +45,25 @@ export function oneCaseSuite(c: Case): string {
   });
   const back = parseSuite(text, `case ${c.id}`);
   if (back.cases.length !== 1 || back.cases[0]!.id !== c.id) {
-    throw new InputError(`case ${c.id} cannot be written as a one-case suite (it reads back as ${back.cases.map((x) => x.id).join(', ') || 'nothing'})`);
+    throw new InputError(
+      `case ${c.id} cannot be written as a one-case suite (it reads back as ${back.cases.map((x) => x.id).join(', ') || 'nothing'})`,
+    );
   }
   return text;
 }
 
 export function chunkTasks(caseCount: number, casesPerTask: number): number[][] {
   const tasks: number[][] = [];
-  for (let i = 0; i < caseCount; i += casesPerTask) tasks.push(Array.from({ length: Math.min(casesPerTask, caseCount - i) }, (_, k) => i + k));
+  for (let i = 0; i < caseCount; i += casesPerTask)
+    tasks.push(Array.from({ length: Math.min(casesPerTask, caseCount - i) }, (_, k) => i + k));
   return tasks;
 }
 
 /** [offset, count] ranges of at most maxArraySize tasks (array indices 0..MaxArraySize-1). */
 export function arrayRanges(taskCount: number, maxArraySize: number): Array<{ offset: number; count: number }> {
   const out: Array<{ offset: number; count: number }> = [];
-  for (let o = 0; o < taskCount; o += maxArraySize) out.push({ offset: o, count: Math.min(maxArraySize, taskCount - o) });
+  for (let o = 0; o < taskCount; o += maxArraySize)
+    out.push({ offset: o, count: Math.min(maxArraySize, taskCount - o) });
   return out;
 }
 

@@ -24,7 +24,9 @@ export async function siteStates(ex: Executor, entry: SiteEntry): Promise<SiteSt
   // squeue lists the ids still known and exits 1 only when none is ("Invalid job id specified"): then every
   // task has ended. Any other failure (controller down) must not pass for "ended": nothing could be collected.
   if (q.code !== 0 && !/invalid job id/i.test(q.stderr)) {
-    throw new Error(`${ex.where}: sacct is unavailable and squeue failed (exit ${q.code}): ${q.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    throw new Error(
+      `${ex.where}: sacct is unavailable and squeue failed (exit ${q.code}): ${q.stderr.trim().split('\n').slice(-3).join(' ')}`,
+    );
   }
   return { tasks: parseSqueue(q.code === 0 ? q.stdout : ''), accounting: false };
 }
@@ -40,7 +42,15 @@ export interface TaskRef {
 /** Every submitted array task of a site. */
 export function taskRefs(entry: SiteEntry): TaskRef[] {
   return entry.jobs.flatMap((job) =>
-    job.jobId ? Array.from({ length: job.count }, (_, i) => ({ key: `${job.jobId}_${i}`, jobId: job.jobId!, arrayIndex: i, task: job.offset + i, job })) : [],
+    job.jobId
+      ? Array.from({ length: job.count }, (_, i) => ({
+          key: `${job.jobId}_${i}`,
+          jobId: job.jobId!,
+          arrayIndex: i,
+          task: job.offset + i,
+          job,
+        }))
+      : [],
   );
 }
 
@@ -64,7 +74,14 @@ export function summarise(site: string, entry: SiteEntry, states: SiteStates | n
     const s = states?.tasks.get(t.key)?.state ?? p?.state ?? (states && !states.accounting ? 'ENDED' : 'SUBMITTED');
     counts[s] = (counts[s] ?? 0) + 1;
   }
-  return { site, error: error ?? entry.error, jobs: entry.jobs.map((x) => x.jobId ?? `(not submitted: ${x.part})`), tasks: refs.length, states: counts, collected };
+  return {
+    site,
+    error: error ?? entry.error,
+    jobs: entry.jobs.map((x) => x.jobId ?? `(not submitted: ${x.part})`),
+    tasks: refs.length,
+    states: counts,
+    collected,
+  };
 }
 
 /** The profiles a campaign's sites were submitted with (by name). */

@@ -8,7 +8,16 @@ import { CommandError, run, type Executor, type FileToWrite } from '../remote/in
 import { resolveWorkdir, type Site } from '../sites/index.js';
 import { parseSbatch, renderArrayScript, template, TEMPLATES_DIR } from '../slurm/index.js';
 import type { Case, Suite } from '../suite/index.js';
-import { JOURNAL_SCHEMA, journalFile, journalSaver, lockCampaign, readJournal, type Journal, type JournalJob, type SiteEntry } from './journal.js';
+import {
+  JOURNAL_SCHEMA,
+  journalFile,
+  journalSaver,
+  lockCampaign,
+  readJournal,
+  type Journal,
+  type JournalJob,
+  type SiteEntry,
+} from './journal.js';
 import { arrayRanges, chunkTasks, oneCaseSuite, parseMaxArraySize, planCases } from './plan.js';
 import type { SitePool } from './pool.js';
 
@@ -66,7 +75,11 @@ function newJournal(req: SubmitRequest): Journal {
   };
 }
 
-async function planSite(site: Site, ex: Executor, j: Journal): Promise<{ entry: SiteEntry; scripts: RenderedScript[]; remoteDir: string; workdir: string }> {
+async function planSite(
+  site: Site,
+  ex: Executor,
+  j: Journal,
+): Promise<{ entry: SiteEntry; scripts: RenderedScript[]; remoteDir: string; workdir: string }> {
   const workdir = await resolveWorkdir(ex, site);
   const remoteDir = `${workdir}/campaigns/${j.name}`;
   let maxArray = site.scheduler.maxArraySize ?? null;
@@ -77,8 +90,18 @@ async function planSite(site: Site, ex: Executor, j: Journal): Promise<{ entry: 
   let nodes: Array<string | null> = [null];
   if (j.options.eachNode) {
     const out = await run(ex, ['sinfo', '-h', '-N', '-p', site.scheduler.partition, '-o', '%N'], { readOnly: true });
-    nodes = [...new Set(out.split('\n').map((l) => l.trim()).filter(Boolean))].sort();
-    if (!nodes.length) throw new InputError(`scheduler.partition '${site.scheduler.partition}' (${site.file}) lists no nodes (sinfo), nothing to sweep`);
+    nodes = [
+      ...new Set(
+        out
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      ),
+    ].sort();
+    if (!nodes.length)
+      throw new InputError(
+        `scheduler.partition '${site.scheduler.partition}' (${site.file}) lists no nodes (sinfo), nothing to sweep`,
+      );
   }
   const jobs: JournalJob[] = [];
   const scripts: RenderedScript[] = [];
@@ -88,24 +111,74 @@ async function planSite(site: Site, ex: Executor, j: Journal): Promise<{ entry: 
       const part = `${node ? `${node}-` : ''}${i}`;
       const name = `fb-${j.name}-${site.name}-${part}`.slice(0, 120);
       const script = `${remoteDir}/job-${part}.sbatch`;
-      const text = renderArrayScript(site, { campaign: j.name, part, jobName: name, campaignDir: remoteDir, count, offset, ...(node ? { node } : {}), wholeNode: j.options.wholeNode, fedbench });
-      jobs.push({ part, name, script, node, wholeNode: j.options.wholeNode, offset, count, jobId: null, cluster: null, submittedAt: null });
+      const text = renderArrayScript(site, {
+        campaign: j.name,
+        part,
+        jobName: name,
+        campaignDir: remoteDir,
+        count,
+        offset,
+        ...(node ? { node } : {}),
+        wholeNode: j.options.wholeNode,
+        fedbench,
+      });
+      jobs.push({
+        part,
+        name,
+        script,
+        node,
+        wholeNode: j.options.wholeNode,
+        offset,
+        count,
+        jobId: null,
+        cluster: null,
+        submittedAt: null,
+      });
       scripts.push({ site: site.name, part, path: script, text });
     });
   }
-  return { entry: { profile: site.file, remoteDir, gpusPerNode: site.facts.gpu.perNode, jobs, error: null, progress: {} }, scripts, remoteDir, workdir };
+  return {
+    entry: { profile: site.file, remoteDir, gpusPerNode: site.facts.gpu.perNode, jobs, error: null, progress: {} },
+    scripts,
+    remoteDir,
+    workdir,
+  };
 }
 
 /** Puts the campaign's files on the site: one suite file per case, task folders, the GPU worker, the scripts. */
-async function upload(ex: Executor, remoteDir: string, j: Journal, cases: readonly Case[], scripts: RenderedScript[]): Promise<void> {
-  await ex.exec(['mkdir', '-p', '--', `${remoteDir}/logs`, `${remoteDir}/records`, ...j.tasks.map((_, t) => `${remoteDir}/tasks/${t}`)], { readOnly: true }).then((r) => {
-    if (r.code !== 0) throw new CommandError(ex.where, ['mkdir', '-p', remoteDir], r);
-  });
+async function upload(
+  ex: Executor,
+  remoteDir: string,
+  j: Journal,
+  cases: readonly Case[],
+  scripts: RenderedScript[],
+): Promise<void> {
+  await ex
+    .exec(
+      [
+        'mkdir',
+        '-p',
+        '--',
+        `${remoteDir}/logs`,
+        `${remoteDir}/records`,
+        ...j.tasks.map((_, t) => `${remoteDir}/tasks/${t}`),
+      ],
+      { readOnly: true },
+    )
+    .then((r) => {
+      if (r.code !== 0) throw new CommandError(ex.where, ['mkdir', '-p', remoteDir], r);
+    });
   const files: FileToWrite[] = [];
   j.tasks.forEach((caseIdx, t) => {
-    for (const i of caseIdx) files.push({ path: `${remoteDir}/tasks/${t}/${String(i).padStart(5, '0')}.yaml`, data: oneCaseSuite(cases[i]!), mode: 0o644 });
+    for (const i of caseIdx)
+      files.push({
+        path: `${remoteDir}/tasks/${t}/${String(i).padStart(5, '0')}.yaml`,
+        data: oneCaseSuite(cases[i]!),
+        mode: 0o644,
+      });
   });
-  if (j.options.wholeNode) files.push({ path: `${remoteDir}/gpu-worker.sh`, data: template('gpu-worker.sh', TEMPLATES_DIR), mode: 0o755 });
+  if (j.options.wholeNode)
+    files.push({ path: `${remoteDir}/gpu-worker.sh`, data: template('gpu-worker.sh', TEMPLATES_DIR), mode: 0o755 });
   for (const s of scripts) files.push({ path: s.path, data: s.text, mode: 0o644 });
   await ex.writeFiles(files);
 }
@@ -113,7 +186,13 @@ async function upload(ex: Executor, remoteDir: string, j: Journal, cases: readon
 /** A job with this name already queued (a submit killed after sbatch, before the journal write): adopt it. */
 async function queuedJobId(ex: Executor, name: string): Promise<string | null> {
   const r = await ex.exec(['squeue', '-h', `--name=${name}`, '-o', '%F'], { readOnly: true });
-  const id = r.code === 0 ? r.stdout.split('\n').map((l) => l.trim()).find((l) => /^\d+$/.test(l)) : undefined;
+  const id =
+    r.code === 0
+      ? r.stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .find((l) => /^\d+$/.test(l))
+      : undefined;
   return id ?? null;
 }
 
@@ -126,7 +205,9 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
     if (resuming) {
       const want = req.cases.map((c) => c.id).join('\n');
       if (j.cases.map((c) => c.id).join('\n') !== want || j.suite.name !== req.suite.name) {
-        throw new InputError(`campaign '${req.campaign}' exists with other cases (suite ${j.suite.name}, ${j.cases.length} cases): choose another --campaign name`);
+        throw new InputError(
+          `campaign '${req.campaign}' exists with other cases (suite ${j.suite.name}, ${j.cases.length} cases): choose another --campaign name`,
+        );
       }
     }
     const save = journalSaver(req.campaignsDir, j);
@@ -137,14 +218,14 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
         const ex = req.pool.get(site);
         try {
           let entry = j.sites[site.name];
-          if (entry && entry.jobs.length && entry.jobs.every((x) => x.jobId)) {
+          if (entry?.jobs.length && entry.jobs.every((x) => x.jobId)) {
             log(`${site.name}: already submitted (${entry.jobs.map((x) => x.jobId).join(', ')})`);
             return;
           }
           const planned = await planSite(site, ex, j);
           scripts.push(...planned.scripts);
           if (req.dryRun) return;
-          if (!entry || !entry.jobs.length) {
+          if (!entry?.jobs.length) {
             await upload(ex, planned.remoteDir, j, req.cases, planned.scripts);
             entry = planned.entry;
             j.sites[site.name] = entry;
@@ -160,7 +241,10 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
               const r = await ex.exec(['sbatch', '--parsable', job.script], { cwd: entry.remoteDir! });
               const parsed = r.code === 0 ? parseSbatch(r.stdout) : null;
               if (!parsed) {
-                const said = (r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`).split('\n').slice(-4).join('\n  ');
+                const said = (r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`)
+                  .split('\n')
+                  .slice(-4)
+                  .join('\n  ');
                 throw new Error(`sbatch refused ${job.script} (profile ${site.file}):\n  ${said}`);
               }
               ({ jobId, cluster } = parsed);
@@ -169,13 +253,26 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
             job.cluster = cluster;
             job.submittedAt = new Date().toISOString();
             await save();
-            log(`${site.name}: ${adopted ? 'adopted queued' : 'submitted'} job ${jobId} (${job.count} task(s)${job.node ? ` on ${job.node}` : ''})`);
+            log(
+              `${site.name}: ${adopted ? 'adopted queued' : 'submitted'} job ${jobId} (${job.count} task(s)${job.node ? ` on ${job.node}` : ''})`,
+            );
           }
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
-          errors.push({ site: site.name, message: `site ${site.name}: ${message}`, badInput: err instanceof InputError });
+          errors.push({
+            site: site.name,
+            message: `site ${site.name}: ${message}`,
+            badInput: err instanceof InputError,
+          });
           if (!req.dryRun) {
-            j.sites[site.name] ??= { profile: site.file, remoteDir: null, gpusPerNode: site.facts.gpu.perNode, jobs: [], error: null, progress: {} };
+            j.sites[site.name] ??= {
+              profile: site.file,
+              remoteDir: null,
+              gpusPerNode: site.facts.gpu.perNode,
+              jobs: [],
+              error: null,
+              progress: {},
+            };
             j.sites[site.name]!.error = message;
             await save();
           }
@@ -192,7 +289,9 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
 /** For `status` and `collect`: the profile a journal's site was submitted with. */
 export function profileOf(j: Journal, site: string): string {
   const e = j.sites[site];
-  if (!e) throw new InputError(`campaign '${j.name}' has no site '${site}'. Its sites: ${Object.keys(j.sites).join(', ')}`);
-  if (!existsSync(e.profile)) throw new InputError(`site profile ${e.profile} (used to submit campaign '${j.name}') is gone`);
+  if (!e)
+    throw new InputError(`campaign '${j.name}' has no site '${site}'. Its sites: ${Object.keys(j.sites).join(', ')}`);
+  if (!existsSync(e.profile))
+    throw new InputError(`site profile ${e.profile} (used to submit campaign '${j.name}') is gone`);
   return e.profile;
 }

@@ -1,6 +1,35 @@
-export { summarize, summarizeRuns, medianInterval, median, sortedSamples, settledSamples, medianCiRanks, findOutliers, findModes, autocorrelationTime, relativeCiHalfWidth, drift, type Stats, type Outliers, type Mode } from './stats.js';
 export {
-  DEFAULT_RULES, mergeRules, samplingDecision, warmupDecision,
-  type StoppingRules, type WarmupRules, type PartialRules, type StopReason,
+  summarize,
+  summarizeRuns,
+  medianInterval,
+  median,
+  sortedSamples,
+  settledSamples,
+  medianCiRanks,
+  findOutliers,
+  findModes,
+  autocorrelationTime,
+  relativeCiHalfWidth,
+  drift,
+  type Stats,
+  type Outliers,
+  type Mode,
+} from './stats.js';
+export {
+  DEFAULT_RULES,
+  mergeRules,
+  samplingDecision,
+  warmupDecision,
+  type StoppingRules,
+  type WarmupRules,
+  type PartialRules,
+  type StopReason,
 } from './stopping.js';
-export { measure, measureHarnessCost, measurementSummary, type Measurement, type HarnessCost, type Workload } from './loop.js';
+export {
+  measure,
+  measureHarnessCost,
+  measurementSummary,
+  type Measurement,
+  type HarnessCost,
+  type Workload,
+} from './loop.js';

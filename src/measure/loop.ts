@@ -43,7 +43,10 @@ function isThenable(x: unknown): boolean {
   return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }
 
-export async function measureHarnessCost(isAsync: boolean, calls = 20_000): Promise<Omit<HarnessCost, 'fractionOfMedian'>> {
+export async function measureHarnessCost(
+  isAsync: boolean,
+  calls = 20_000,
+): Promise<Omit<HarnessCost, 'fractionOfMedian'>> {
   let sink = 0;
   const clockReads = 10_000;
   const t0 = now();
@@ -68,7 +71,10 @@ export interface MeasureOptions {
   onSamplingEnd?: () => unknown;
 }
 
-export async function measure(fn: Workload, { rules, onSample, onSamplingStart, onSamplingEnd }: MeasureOptions): Promise<Measurement> {
+export async function measure(
+  fn: Workload,
+  { rules, onSample, onSamplingStart, onSamplingEnd }: MeasureOptions,
+): Promise<Measurement> {
   const warnings: string[] = [];
   // First call tells whether the workload is async and gives a first time estimate.
   let t0 = now();
@@ -80,16 +86,22 @@ export async function measure(fn: Workload, { rules, onSample, onSamplingStart, 
   // Warm-up: single calls until their times are stable.
   const warmTimes: number[] = [firstSeconds];
   const warmStart = t0;
-  let warmEnd: WarmupEnd | null = null;
-  while (!(warmEnd = warmupDecision(rules.warmup, warmTimes, now() - warmStart))) {
+  let warmEnd: WarmupEnd | null = warmupDecision(rules.warmup, warmTimes, 0);
+  while (!warmEnd) {
     warmTimes.push(await timeCalls(fn, 1, isAsync));
+    warmEnd = warmupDecision(rules.warmup, warmTimes, now() - warmStart);
   }
   const warmSeconds = now() - warmStart;
-  if (warmEnd === 'time-out') warnings.push(`warm-up did not stabilise within ${rules.warmup.maxSeconds} s (cv of last ${rules.warmup.window} calls above ${rules.warmup.stableCv})`);
+  if (warmEnd === 'time-out')
+    warnings.push(
+      `warm-up did not stabilise within ${rules.warmup.maxSeconds} s (cv of last ${rules.warmup.window} calls above ${rules.warmup.stableCv})`,
+    );
   const sortedWarm = [...warmTimes.slice(-rules.warmup.window)].sort((a, b) => a - b);
   const typicalCall = sortedWarm[Math.floor(sortedWarm.length / 2)] ?? firstSeconds;
   if (warmTimes.length > 1 && firstSeconds > 10 * typicalCall) {
-    warnings.push(`first call took ${(firstSeconds / typicalCall).toFixed(0)}x the steady-state time (one-off initialisation; excluded by warm-up)`);
+    warnings.push(
+      `first call took ${(firstSeconds / typicalCall).toFixed(0)}x the steady-state time (one-off initialisation; excluded by warm-up)`,
+    );
   }
 
   // Short calls are grouped so that one sample lasts at least minSampleSeconds.
@@ -122,16 +134,24 @@ export async function measure(fn: Workload, { rules, onSample, onSamplingStart, 
 
   const noise = relativeCiHalfWidth(stats);
   if (stopReason !== 'converged') {
-    warnings.push(`noise target not met: median 95% CI ±${fmtPct(noise)} > ±${fmtPct(rules.targetNoise)} after ${perCall.length} samples (${stopReason})`);
+    warnings.push(
+      `noise target not met: median 95% CI ±${fmtPct(noise)} > ±${fmtPct(rules.targetNoise)} after ${perCall.length} samples (${stopReason})`,
+    );
   }
   if (stats.cv > 0.1) warnings.push(`noisy run: coefficient of variation ${fmtPct(stats.cv)} (> 10%)`);
   const outliers = stats.outliers.indices.length;
-  if (outliers > 0.05 * stats.n) warnings.push(`${outliers} of ${stats.n} samples are outliers (modified z-score > ${stats.outliers.threshold})`);
+  if (outliers > 0.05 * stats.n)
+    warnings.push(`${outliers} of ${stats.n} samples are outliers (modified z-score > ${stats.outliers.threshold})`);
   const d = drift(perCall);
   if (d && Math.abs(d.correlation) > 0.5 && Math.abs(d.relativeChange) > 0.02) {
-    warnings.push(`drifting run: sample times ${d.relativeChange > 0 ? 'rose' : 'fell'} by ${fmtPct(Math.abs(d.relativeChange))} over the run (r = ${d.correlation.toFixed(2)})`);
+    warnings.push(
+      `drifting run: sample times ${d.relativeChange > 0 ? 'rose' : 'fell'} by ${fmtPct(Math.abs(d.relativeChange))} over the run (r = ${d.correlation.toFixed(2)})`,
+    );
   }
-  if (harness.fractionOfMedian > 0.01) warnings.push(`harness overhead is ${fmtPct(harness.fractionOfMedian)} of a call: the workload is too short to time precisely`);
+  if (harness.fractionOfMedian > 0.01)
+    warnings.push(
+      `harness overhead is ${fmtPct(harness.fractionOfMedian)} of a call: the workload is too short to time precisely`,
+    );
 
   return {
     iterationSeconds: perCall,

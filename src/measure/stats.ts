@@ -137,7 +137,10 @@ export function findModes(sorted: Float64Array): Mode[] {
   if (!(hi > lo)) return one;
   let sum = 0;
   let sq = 0;
-  for (let i = 0; i < n; i++) (sum += v[i]!), (sq += v[i]! * v[i]!);
+  for (const x of v) {
+    sum += x;
+    sq += x * x;
+  }
   const sd = Math.sqrt(Math.max(0, (sq - (sum * sum) / n) / (n - 1)));
   const iqr = (rangeQuantile(v, 0, n, 0.75) - rangeQuantile(v, 0, n, 0.25)) / 1.349;
   const h = 0.9 * (iqr > 0 ? Math.min(sd, iqr) : sd) * n ** -0.2;
@@ -175,7 +178,7 @@ export function findModes(sorted: Float64Array): Mode[] {
     return at;
   };
   // cut points (grid indices of valleys) between the modes kept so far
-  let modes = peaks.map((g) => ({ peak: g }));
+  const modes = peaks.map((g) => ({ peak: g }));
   const cutsOf = () => modes.slice(1).map((m, i) => valleyBetween(modes[i]!.peak, m.peak));
   const rangesOf = (cuts: number[]) => {
     const bounds = [0, ...cuts.map((c) => countBetween(v, 0, n, -Infinity, from + c * dx)), n];
@@ -194,9 +197,14 @@ export function findModes(sorted: Float64Array): Mode[] {
       const shallow = density[cuts[i]!]! / Math.min(density[a.peak]!, density[b.peak]!);
       const [ra, rb] = [ranges[i]!, ranges[i + 1]!];
       const small = ra[1] - ra[0] < minN || rb[1] - rb[0] < minN;
-      const close = positive && rangeQuantile(sorted, rb[0], rb[1], 0.5) / rangeQuantile(sorted, ra[0], ra[1], 0.5) < MODE_MIN_RATIO;
+      const close =
+        positive &&
+        rangeQuantile(sorted, rb[0], rb[1], 0.5) / rangeQuantile(sorted, ra[0], ra[1], 0.5) < MODE_MIN_RATIO;
       const badness = shallow >= MODE_MAX_VALLEY || close ? 2 + shallow : small ? 1 + shallow : -1;
-      if (badness > worst) (worst = badness), (merge = i);
+      if (badness > worst) {
+        worst = badness;
+        merge = i;
+      }
     }
     if (worst < 0) {
       return ranges.map(([a, b]) => ({ median: rangeQuantile(sorted, a, b, 0.5), share: (b - a) / n, n: b - a }));

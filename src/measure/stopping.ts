@@ -58,9 +58,14 @@ export function samplingDecision(rules: StoppingRules, state: SamplingState): St
 export type WarmupEnd = 'stable' | 'time-out';
 
 /** Decides after each warm-up iteration whether warm-up may end; null means go on. */
-export function warmupDecision(rules: WarmupRules, iterationSeconds: readonly number[], elapsedSeconds: number): WarmupEnd | null {
+export function warmupDecision(
+  rules: WarmupRules,
+  iterationSeconds: readonly number[],
+  elapsedSeconds: number,
+): WarmupEnd | null {
   if (iterationSeconds.length >= rules.minIterations && elapsedSeconds >= rules.maxSeconds) return 'time-out';
-  if (iterationSeconds.length < Math.max(rules.minIterations, rules.window) || elapsedSeconds < rules.minSeconds) return null;
+  if (iterationSeconds.length < Math.max(rules.minIterations, rules.window) || elapsedSeconds < rules.minSeconds)
+    return null;
   const last = iterationSeconds.slice(-rules.window);
   const mean = last.reduce((a, b) => a + b, 0) / last.length;
   const variance = last.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, last.length - 1);

@@ -26,7 +26,9 @@ const here = new LocalExecutor({ timeoutMs: 15_000 });
 
 /** A local OpenSSH tool (ssh, ssh-keygen, ssh-add) through the local executor; a missing program is exit code null. */
 export function runLocal(file: string, args: readonly string[]): Promise<ExecResult> {
-  return here.exec([file, ...args]).catch((err: unknown) => ({ code: null, stdout: '', stderr: `cannot run ${file}: ${(err as Error).message}` }));
+  return here
+    .exec([file, ...args])
+    .catch((err: unknown) => ({ code: null, stdout: '', stderr: `cannot run ${file}: ${(err as Error).message}` }));
 }
 
 /** `Valid: from 2026-11-29T20:56:22 to 2026-11-29T21:11:22` (local time, as ssh-keygen prints it), or `forever`. */
@@ -82,14 +84,19 @@ export async function agentCertificates(): Promise<CertificateInfo[]> {
     const dir = mkdtempSync(path.join(tmpdir(), 'fedbench-cert-'));
     const file = path.join(dir, 'agent-cert.pub');
     writeFileSync(file, `${line}\n`, { mode: 0o600 });
-    const listed = await runLocal('ssh-keygen', ['-L', '-f', file]).finally(() => rmSync(dir, { recursive: true, force: true }));
+    const listed = await runLocal('ssh-keygen', ['-L', '-f', file]).finally(() =>
+      rmSync(dir, { recursive: true, force: true }),
+    );
     const comment = line.split(' ').slice(2).join(' ');
     if (listed.code === 0) out.push(parseCertificateListing(listed.stdout, `agent${comment ? ` (${comment})` : ''}`));
   }
   return out;
 }
 
-export type Validity = { state: 'valid'; secondsLeft: number | null } | { state: 'expired'; at: string } | { state: 'not-yet-valid'; from: string };
+export type Validity =
+  | { state: 'valid'; secondsLeft: number | null }
+  | { state: 'expired'; at: string }
+  | { state: 'not-yet-valid'; from: string };
 
 export function validity(c: CertificateInfo, now = Date.now()): Validity {
   if (c.validFrom && Date.parse(c.validFrom) > now) return { state: 'not-yet-valid', from: c.validFrom };

@@ -42,14 +42,20 @@ export interface TreeSnapshot {
 }
 
 /** readTree for transports where a file costs little: readDir and readFile one by one. */
-export async function readTreeFileByFile(ex: Pick<Executor, 'readDir' | 'readFile'>, dir: string, subdirs: readonly string[], maxBytes: number): Promise<TreeSnapshot> {
+export async function readTreeFileByFile(
+  ex: Pick<Executor, 'readDir' | 'readFile'>,
+  dir: string,
+  subdirs: readonly string[],
+  maxBytes: number,
+): Promise<TreeSnapshot> {
   const snap: TreeSnapshot = { entries: new Map(), contents: new Map() };
   const visit = async (rel: string, depth: number): Promise<void> => {
     const list = await ex.readDir(`${dir}/${rel}`);
     if (list.length) snap.entries.set(rel, list); // an empty folder and a missing one look alike, as they do remotely
     for (const e of list) {
       if (e.kind === 'dir' && depth < 2) await visit(`${rel}/${e.name}`, depth + 1);
-      else if (e.kind === 'file' && e.name.endsWith('.json') && e.size <= maxBytes) snap.contents.set(`${rel}/${e.name}`, await ex.readFile(`${dir}/${rel}/${e.name}`, maxBytes));
+      else if (e.kind === 'file' && e.name.endsWith('.json') && e.size <= maxBytes)
+        snap.contents.set(`${rel}/${e.name}`, await ex.readFile(`${dir}/${rel}/${e.name}`, maxBytes));
     }
   };
   for (const sub of subdirs) await visit(sub, 1);
@@ -57,10 +63,14 @@ export async function readTreeFileByFile(ex: Pick<Executor, 'readDir' | 'readFil
 }
 
 /** writeFiles for transports where a file costs little: their folders made at once, then a few writeFile calls in flight at once. */
-export async function writeFilesEach(ex: Pick<Executor, 'writeFile' | 'exec' | 'where'>, files: readonly FileToWrite[]): Promise<void> {
+export async function writeFilesEach(
+  ex: Pick<Executor, 'writeFile' | 'exec' | 'where'>,
+  files: readonly FileToWrite[],
+): Promise<void> {
   const dirs = [...new Set(files.map((f) => f.path.replace(/\/[^/]*$/, '') || '/'))];
   if (dirs.length) await run(ex, ['mkdir', '-p', '--', ...dirs], { readOnly: true });
-  for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map((f) => ex.writeFile(f.path, f.data, f.mode)));
+  for (let i = 0; i < files.length; i += 8)
+    await Promise.all(files.slice(i, i + 8).map((f) => ex.writeFile(f.path, f.data, f.mode)));
 }
 
 export interface ExecutorStats {
@@ -105,12 +115,18 @@ export class CommandError extends Error {
     readonly result: ExecResult,
   ) {
     const said = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-6).join('\n');
-    super(`${where}: '${argv.join(' ')}' ${result.code === null ? 'was stopped' : `exited with ${result.code}`}${said ? `:\n${said}` : ''}`);
+    super(
+      `${where}: '${argv.join(' ')}' ${result.code === null ? 'was stopped' : `exited with ${result.code}`}${said ? `:\n${said}` : ''}`,
+    );
   }
 }
 
 /** Runs and returns stdout; throws CommandError on a non-zero exit. */
-export async function run(ex: Pick<Executor, 'exec' | 'where'>, argv: readonly string[], opts?: ExecOptions): Promise<string> {
+export async function run(
+  ex: Pick<Executor, 'exec' | 'where'>,
+  argv: readonly string[],
+  opts?: ExecOptions,
+): Promise<string> {
   const r = await ex.exec(argv, opts);
   if (r.code !== 0) throw new CommandError(ex.where, argv, r);
   return r.stdout;

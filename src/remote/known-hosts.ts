@@ -34,7 +34,8 @@ function parse(text: string): Entry[] {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
     const parts = line.split(/\s+/);
-    const marker = parts[0] === '@revoked' || parts[0] === '@cert-authority' ? (parts.shift() as Entry['marker']) : null;
+    const marker =
+      parts[0] === '@revoked' || parts[0] === '@cert-authority' ? (parts.shift() as Entry['marker']) : null;
     const [hosts, keyType, key] = parts;
     if (!hosts || !keyType || !key) return;
     out.push({ line: i + 1, marker, hosts, keyType, key: Buffer.from(key, 'base64') });
@@ -43,7 +44,13 @@ function parse(text: string): Entry[] {
 }
 
 function glob(pattern: string, text: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(text);
 }
 
@@ -75,11 +82,16 @@ export function verifyHostKey(file: string, host: string, port: number, key: Buf
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new HostKeyError(`cannot read known_hosts file ${file} (${(err as Error).message}): refusing to connect to ${name} without checking its host key`);
+    throw new HostKeyError(
+      `cannot read known_hosts file ${file} (${(err as Error).message}): refusing to connect to ${name} without checking its host key`,
+    );
   }
   const entries = parse(text).filter((e) => hostMatches(e.hosts, name));
   const revoked = entries.find((e) => e.marker === '@revoked' && e.key.equals(key));
-  if (revoked) throw new HostKeyError(`host key of ${name} (${offered}) is marked @revoked in ${file} line ${revoked.line}: refusing to connect`);
+  if (revoked)
+    throw new HostKeyError(
+      `host key of ${name} (${offered}) is marked @revoked in ${file} line ${revoked.line}: refusing to connect`,
+    );
   const plain = entries.filter((e) => e.marker === null);
   if (plain.some((e) => e.key.equals(key))) return;
   if (plain.length) {
@@ -89,7 +101,9 @@ export function verifyHostKey(file: string, host: string, port: number, key: Buf
         `or something is in the middle. If the site announced a new key, verify its fingerprint and replace the line.`,
     );
   }
-  const ca = entries.some((e) => e.marker === '@cert-authority') ? " (an @cert-authority line matches, but the ssh2 transport cannot check host certificates: set 'transport: openssh' in the profile, or add the host key itself)" : '';
+  const ca = entries.some((e) => e.marker === '@cert-authority')
+    ? " (an @cert-authority line matches, but the ssh2 transport cannot check host certificates: set 'transport: openssh' in the profile, or add the host key itself)"
+    : '';
   throw new HostKeyError(
     `unknown host ${name}: its key ${offered} is not in ${file}${ca}. Refusing to connect. Check the fingerprint against the ` +
       `site's documentation, then add it, e.g. ssh-keyscan${port === 22 ? '' : ` -p ${port}`} ${host} >> ${file}`,

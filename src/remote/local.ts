@@ -4,15 +4,23 @@ import { randomBytes } from 'node:crypto';
 import { lstat, open, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { readTreeFileByFile, writeFilesEach, type DirEntry, type ExecOptions, type ExecResult, type Executor, type ExecutorStats, type FileToWrite, type TreeSnapshot } from './executor.js';
+import {
+  readTreeFileByFile,
+  writeFilesEach,
+  type DirEntry,
+  type ExecOptions,
+  type ExecResult,
+  type Executor,
+  type ExecutorStats,
+  type FileToWrite,
+  type TreeSnapshot,
+} from './executor.js';
 
 export class LocalExecutor implements Executor {
   readonly where = 'local';
   readonly stats: ExecutorStats = { connections: 0, commands: 0, transfers: 0, retries: 0 };
 
-  constructor(
-    private readonly defaults: { env?: Record<string, string>; timeoutMs?: number } = {},
-  ) {}
+  constructor(private readonly defaults: { env?: Record<string, string>; timeoutMs?: number } = {}) {}
 
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     this.stats.commands++;
@@ -31,7 +39,9 @@ export class LocalExecutor implements Executor {
       child.stdout.on('data', (b: Buffer) => out.push(b));
       child.stderr.on('data', (b: Buffer) => err.push(b));
       child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+      child.on('close', (code) =>
+        resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+      );
       child.stdin.on('error', () => undefined); // a command that does not read its input
       if (opts.stdin && typeof opts.stdin === 'object' && 'pipe' in opts.stdin) opts.stdin.pipe(child.stdin);
       else child.stdin.end(opts.stdin ?? '');

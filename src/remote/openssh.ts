@@ -11,7 +11,15 @@ import path from 'node:path';
 import tar from 'tar-stream';
 import { InputError } from '../errors.js';
 import { agentCertificates, readCertificate, runLocal, validity, type CertificateInfo } from './certificate.js';
-import type { DirEntry, ExecOptions, ExecResult, Executor, ExecutorStats, FileToWrite, TreeSnapshot } from './executor.js';
+import type {
+  DirEntry,
+  ExecOptions,
+  ExecResult,
+  Executor,
+  ExecutorStats,
+  FileToWrite,
+  TreeSnapshot,
+} from './executor.js';
 import { HostKeyError } from './known-hosts.js';
 import { quoteWord, shellCommand } from './quote.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
@@ -66,21 +74,44 @@ const pct = (s: string) => s.replace(/%/g, '%%');
  */
 export function controlDir(): string {
   const uid = process.getuid?.() ?? 0;
-  const dir = process.env.FEDBENCH_SSH_DIR ?? (process.env.XDG_RUNTIME_DIR ? path.join(process.env.XDG_RUNTIME_DIR, 'fedbench-ssh') : `/tmp/fedbench-ssh-${uid}`);
+  const dir =
+    process.env.FEDBENCH_SSH_DIR ??
+    (process.env.XDG_RUNTIME_DIR ? path.join(process.env.XDG_RUNTIME_DIR, 'fedbench-ssh') : `/tmp/fedbench-ssh-${uid}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = lstatSync(dir);
-  if (!st.isDirectory() || st.isSymbolicLink()) throw new InputError(`${dir} is not a folder: fedbench keeps its SSH master sockets there (set FEDBENCH_SSH_DIR to another folder)`);
+  if (!st.isDirectory() || st.isSymbolicLink())
+    throw new InputError(
+      `${dir} is not a folder: fedbench keeps its SSH master sockets there (set FEDBENCH_SSH_DIR to another folder)`,
+    );
   if (st.uid !== uid || (st.mode & 0o077) !== 0)
-    throw new InputError(`${dir} is not private (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}): another user could use your SSH connections through it. Run 'chmod 700 ${dir}' or set FEDBENCH_SSH_DIR`);
-  if (dir.length > 80) throw new InputError(`${dir} is too long for SSH control sockets (${dir.length} characters, at most 80): set FEDBENCH_SSH_DIR to a shorter folder`);
+    throw new InputError(
+      `${dir} is not private (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}): another user could use your SSH connections through it. Run 'chmod 700 ${dir}' or set FEDBENCH_SSH_DIR`,
+    );
+  if (dir.length > 80)
+    throw new InputError(
+      `${dir} is too long for SSH control sockets (${dir.length} characters, at most 80): set FEDBENCH_SSH_DIR to a shorter folder`,
+    );
   return dir;
 }
 
 /** `ssh -G`: the effective configuration for a host (aliases resolved), as ssh itself would use it. */
-async function effectiveConfig(host: string, opts: { configFile?: string; port?: number; user?: string }): Promise<Map<string, string[]>> {
-  const args = [...(opts.configFile ? ['-F', opts.configFile] : []), ...(opts.port ? ['-p', String(opts.port)] : []), ...(opts.user ? ['-l', opts.user] : []), '-G', '--', host];
+async function effectiveConfig(
+  host: string,
+  opts: { configFile?: string; port?: number; user?: string },
+): Promise<Map<string, string[]>> {
+  const args = [
+    ...(opts.configFile ? ['-F', opts.configFile] : []),
+    ...(opts.port ? ['-p', String(opts.port)] : []),
+    ...(opts.user ? ['-l', opts.user] : []),
+    '-G',
+    '--',
+    host,
+  ];
   const r = await runLocal('ssh', args);
-  if (r.code !== 0) throw new InputError(`ssh -G ${host}${opts.configFile ? ` (config ${opts.configFile})` : ''}: ${r.stderr.trim() || `exited with ${r.code}`}`);
+  if (r.code !== 0)
+    throw new InputError(
+      `ssh -G ${host}${opts.configFile ? ` (config ${opts.configFile})` : ''}: ${r.stderr.trim() || `exited with ${r.code}`}`,
+    );
   const out = new Map<string, string[]>();
   for (const line of r.stdout.split('\n')) {
     const m = /^(\S+)\s+(.*)$/.exec(line);
@@ -96,13 +127,20 @@ export function parseProxyJump(spec: string): Array<{ host: string; port?: numbe
     const s = raw.trim().replace(/^ssh:\/\//, '');
     const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(s);
     if (!m) throw new InputError(`cannot read ProxyJump '${spec}'`);
-    return { host: m[2]!.replace(/^\[|\]$/g, ''), ...(m[3] ? { port: Number(m[3]) } : {}), ...(m[1] ? { user: m[1] } : {}) };
+    return {
+      host: m[2]!.replace(/^\[|\]$/g, ''),
+      ...(m[3] ? { port: Number(m[3]) } : {}),
+      ...(m[1] ? { user: m[1] } : {}),
+    };
   });
 }
 
 /** The first lines of ssh's log that say what went wrong (not its debug chatter). */
 function sshSaid(log: string): string {
-  const lines = log.split('\n').map((l) => l.trim()).filter((l) => l && !/^debug\d:/.test(l) && !/^OpenSSH_/.test(l) && !/^Transferred:/.test(l));
+  const lines = log
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^debug\d:/.test(l) && !/^OpenSSH_/.test(l) && !/^Transferred:/.test(l));
   return lines.slice(-4).join(' | ');
 }
 
@@ -118,7 +156,19 @@ export class OpenSshExecutor implements Executor {
     this.where = `${ep.user ? `${ep.user}@` : ''}${ep.host}${ep.port ? `:${ep.port}` : ''}`;
     // one master per profile identity: the same host reached with another key or certificate gets its own
     this.id = createHash('sha256')
-      .update(JSON.stringify([ep.host, ep.port, ep.user, ep.identityFile, ep.certificateFile, ep.agent, ep.configFile, ep.jump, ep.knownHosts]))
+      .update(
+        JSON.stringify([
+          ep.host,
+          ep.port,
+          ep.user,
+          ep.identityFile,
+          ep.certificateFile,
+          ep.agent,
+          ep.configFile,
+          ep.jump,
+          ep.knownHosts,
+        ]),
+      )
       .digest('hex')
       .slice(0, 16);
   }
@@ -137,13 +187,19 @@ export class OpenSshExecutor implements Executor {
   private strictOptions(batch: boolean): string[] {
     return [
       ...(this.ep.configFile ? ['-F', this.ep.configFile] : []),
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${pct(this.ep.knownHosts)}`,
-      '-o', 'UpdateHostKeys=no',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${pct(this.ep.knownHosts)}`,
+      '-o',
+      'UpdateHostKeys=no',
       ...(batch ? ['-o', 'BatchMode=yes'] : []),
-      '-o', `ConnectTimeout=${Math.ceil(this.ep.connectTimeoutSeconds)}`,
-      '-o', `ServerAliveInterval=${Math.ceil(this.ep.keepaliveSeconds)}`,
-      '-o', 'ServerAliveCountMax=3',
+      '-o',
+      `ConnectTimeout=${Math.ceil(this.ep.connectTimeoutSeconds)}`,
+      '-o',
+      `ServerAliveInterval=${Math.ceil(this.ep.keepaliveSeconds)}`,
+      '-o',
+      'ServerAliveCountMax=3',
     ];
   }
 
@@ -165,12 +221,17 @@ export class OpenSshExecutor implements Executor {
       const ep = this.ep;
       // the profile's gateways authenticate with the site's key (as with ssh2); the config's with what the config says
       const fromProfile = Boolean(ep.jump?.length);
-      const hops = fromProfile ? ep.jump!.map((j) => ({ ...j, user: j.user ?? ep.user })) : parseProxyJump((await effectiveConfig(ep.host, ep)).get('proxyjump')?.[0] ?? '');
+      const hops = fromProfile
+        ? ep.jump!.map((j) => ({ ...j, user: j.user ?? ep.user }))
+        : parseProxyJump((await effectiveConfig(ep.host, ep)).get('proxyjump')?.[0] ?? '');
       if (!hops.length) return null;
       // where each hop must forward to: the next hop, then the site, as the config resolves them
       const targets: string[] = [];
       for (const t of [...hops.slice(1), { host: ep.host, port: ep.port, user: ep.user }]) {
-        const c = await effectiveConfig(t.host, { ...(ep.configFile ? { configFile: ep.configFile } : {}), ...(t.port ? { port: t.port } : {}) });
+        const c = await effectiveConfig(t.host, {
+          ...(ep.configFile ? { configFile: ep.configFile } : {}),
+          ...(t.port ? { port: t.port } : {}),
+        });
         targets.push(`[${c.get('hostname')?.[0] ?? t.host}]:${c.get('port')?.[0] ?? t.port ?? 22}`);
       }
       let command: string | null = null;
@@ -178,14 +239,18 @@ export class OpenSshExecutor implements Executor {
         const argv = [
           'ssh',
           ...this.strictOptions(batch),
-          '-o', 'ControlMaster=no',
-          '-o', 'ControlPath=none',
+          '-o',
+          'ControlMaster=no',
+          '-o',
+          'ControlPath=none',
           ...(command ? ['-o', `ProxyCommand=${pct(command)}`] : ['-o', 'ProxyJump=none']),
           ...(hop.port ? ['-p', String(hop.port)] : []),
           ...(hop.user ? ['-l', hop.user] : []),
           ...(fromProfile ? this.identityOptions() : []),
-          '-W', targets[i]!,
-          '--', hop.host,
+          '-W',
+          targets[i]!,
+          '--',
+          hop.host,
         ];
         command = `${argv.map(quoteWord).join(' ')} 2>>${quoteWord(`${this.socket}.hops.log`)}`;
       });
@@ -199,22 +264,36 @@ export class OpenSshExecutor implements Executor {
     const proxy = await this.proxyCommand(batch);
     return [
       ...this.strictOptions(batch),
-      '-o', `ControlPath=${pct(this.socket)}`,
-      '-o', `ControlPersist=${ep.persistMinutes * 60}`,
+      '-o',
+      `ControlPath=${pct(this.socket)}`,
+      '-o',
+      `ControlPersist=${ep.persistMinutes * 60}`,
       ...(ep.port ? ['-p', String(ep.port)] : []),
       ...(ep.user ? ['-l', ep.user] : []),
       ...this.identityOptions(),
       ...(proxy ? ['-o', `ProxyCommand=${pct(proxy)}`] : []),
-      '-o', 'ClearAllForwardings=yes',
-      '-o', 'ForwardAgent=no',
-      '-o', 'ForwardX11=no',
-      '-o', 'PermitLocalCommand=no',
+      '-o',
+      'ClearAllForwardings=yes',
+      '-o',
+      'ForwardAgent=no',
+      '-o',
+      'ForwardX11=no',
+      '-o',
+      'PermitLocalCommand=no',
     ];
   }
 
   /** `ssh -O check|exit`: asks the master through its socket (no network traffic). */
   private control(op: 'check' | 'exit') {
-    return runLocal('ssh', [...(this.ep.configFile ? ['-F', this.ep.configFile] : []), '-o', `ControlPath=${pct(this.socket)}`, '-O', op, '--', this.ep.host]);
+    return runLocal('ssh', [
+      ...(this.ep.configFile ? ['-F', this.ep.configFile] : []),
+      '-o',
+      `ControlPath=${pct(this.socket)}`,
+      '-O',
+      op,
+      '--',
+      this.ep.host,
+    ]);
   }
 
   /** Whether this site's master connection is up. */
@@ -229,11 +308,24 @@ export class OpenSshExecutor implements Executor {
     writeFileSync(`${this.socket}.hops.log`, '', { mode: 0o600 });
     // -v -E: ssh's account of the handshake (which key, which certificate) goes to a file, never to our pipes,
     // which the detached master would otherwise hold open
-    const args = [...(await this.options(!interactive)), '-v', '-E', log, '-o', 'ControlMaster=yes', '-T', '--', this.ep.host, 'true'];
+    const args = [
+      ...(await this.options(!interactive)),
+      '-v',
+      '-E',
+      log,
+      '-o',
+      'ControlMaster=yes',
+      '-T',
+      '--',
+      this.ep.host,
+      'true',
+    ];
     this.stats.connections++;
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn('ssh', args, { stdio: interactive ? 'inherit' : ['ignore', 'ignore', 'ignore'] });
-      child.on('error', (err) => reject(new InputError(`cannot run ssh (the openssh transport needs OpenSSH's client): ${err.message}`)));
+      child.on('error', (err) =>
+        reject(new InputError(`cannot run ssh (the openssh transport needs OpenSSH's client): ${err.message}`)),
+      );
       child.on('close', resolve);
     });
     const text = readFileSync(log, 'utf8');
@@ -268,8 +360,14 @@ export class OpenSshExecutor implements Executor {
   /** The certificates this site would offer from files: the profile's, the config's, and KEY-cert.pub beside each key. */
   private async certificateFiles(identity: string | null = null): Promise<CertificateInfo[]> {
     const cfg = await effectiveConfig(this.ep.host, this.ep).catch(() => new Map<string, string[]>());
-    const keys = [this.ep.identityFile, identity, ...(cfg.get('identityfile') ?? [])].filter((k): k is string => Boolean(k));
-    const files = new Set([this.ep.certificateFile, ...(cfg.get('certificatefile') ?? []), ...keys.map((k) => `${k}-cert.pub`)].filter((f): f is string => Boolean(f)).map(expandHome));
+    const keys = [this.ep.identityFile, identity, ...(cfg.get('identityfile') ?? [])].filter((k): k is string =>
+      Boolean(k),
+    );
+    const files = new Set(
+      [this.ep.certificateFile, ...(cfg.get('certificatefile') ?? []), ...keys.map((k) => `${k}-cert.pub`)]
+        .filter((f): f is string => Boolean(f))
+        .map(expandHome),
+    );
     const out: CertificateInfo[] = [];
     for (const f of files) {
       const c = await readCertificate(f);
@@ -286,9 +384,13 @@ export class OpenSshExecutor implements Executor {
     const offered = /Server host (?:key|certificate): (\S+ SHA256:\S+)/.exec(all)?.[1];
     if (/Host key verification failed|HOST IDENTIFICATION HAS CHANGED|host key for .* has changed/i.test(all)) {
       if (/IDENTIFICATION HAS CHANGED|has changed/i.test(all))
-        return new HostKeyError(`${where}: HOST KEY MISMATCH: the host offered ${offered ?? 'a key'} that does not match ${this.ep.knownHosts}. Refusing to connect: the host key changed or something is in the middle. If the site announced a new key, verify its fingerprint and replace the line.`);
+        return new HostKeyError(
+          `${where}: HOST KEY MISMATCH: the host offered ${offered ?? 'a key'} that does not match ${this.ep.knownHosts}. Refusing to connect: the host key changed or something is in the middle. If the site announced a new key, verify its fingerprint and replace the line.`,
+        );
       if (/No matching CA found|certificate .* (signed by|not signed)|Certificate invalid/i.test(all))
-        return new HostKeyError(`${where}: the host presented a certificate (${offered ?? 'unknown key'}) signed by a CA that ${this.ep.knownHosts} does not trust (@cert-authority), and its plain key is not listed either. Refusing to connect.`);
+        return new HostKeyError(
+          `${where}: the host presented a certificate (${offered ?? 'unknown key'}) signed by a CA that ${this.ep.knownHosts} does not trust (@cert-authority), and its plain key is not listed either. Refusing to connect.`,
+        );
       const unknown = /No (\S+) host key is known for (\S+)/.exec(all);
       return new HostKeyError(
         `${where}: unknown host ${unknown?.[2] ?? this.ep.host}: its key ${offered ?? ''} is not in ${this.ep.knownHosts} (nor a matching @cert-authority line). Refusing to connect. ` +
@@ -296,18 +398,28 @@ export class OpenSshExecutor implements Executor {
       );
     }
     if (/Permission denied|Too many authentication failures|No more authentication methods/i.test(all)) {
-      const certs = [...(await this.certificateFiles()), ...(this.ep.agent || !this.ep.identityFile ? await agentCertificates() : [])];
+      const certs = [
+        ...(await this.certificateFiles()),
+        ...(this.ep.agent || !this.ep.identityFile ? await agentCertificates() : []),
+      ];
       const usable = certs.filter((c) => validity(c).state === 'valid');
       if (certs.length && !usable.length) {
         const c = certs[0]!;
         const v = validity(c);
-        const when = v.state === 'expired' ? `expired at ${v.at}` : v.state === 'not-yet-valid' ? `is not valid before ${v.from}` : '';
+        const when =
+          v.state === 'expired'
+            ? `expired at ${v.at}`
+            : v.state === 'not-yet-valid'
+              ? `is not valid before ${v.from}`
+              : '';
         return new AuthenticationError(
           `${where}: the certificate ${c.source} (key ID "${c.keyId}") ${when}, so the site refuses it. Get a new certificate ` +
             `(your platform's or site's SSH certificate service), then run the command again: nothing measured or collected is lost.`,
         );
       }
-      return new AuthenticationError(`${where}: ${this.ep.site} needs a login: run \`fedbench sites login ${this.ep.site}\` (ssh said: ${said})`);
+      return new AuthenticationError(
+        `${where}: ${this.ep.site} needs a login: run \`fedbench sites login ${this.ep.site}\` (ssh said: ${said})`,
+      );
     }
     if (/Could not resolve hostname/i.test(all)) return new InputError(`${where}: ${said}`);
     return new ConnectionError(`${where}: cannot connect: ${said}`);
@@ -355,8 +467,14 @@ export class OpenSshExecutor implements Executor {
   }
 
   /** One command through the master, raw bytes out. */
-  private async execRaw(argv: readonly string[], opts: ExecOptions): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-    const line = shellCommand(argv, { ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  private async execRaw(
+    argv: readonly string[],
+    opts: ExecOptions,
+  ): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+    const line = shellCommand(argv, {
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+    });
     const timeoutMs = opts.timeoutMs ?? this.ep.commandTimeoutSeconds * 1000;
     const args = [...(await this.options(true)), '-o', 'ControlMaster=auto', '-T', '--', this.ep.host, line];
     return withRetry(
@@ -390,7 +508,10 @@ export class OpenSshExecutor implements Executor {
           else child.stdin.end(opts.stdin ?? '');
         });
         // 255 is ssh's own failure — unless the master is fine, and then it is the remote command's exit code
-        if (r.code === 255 && !(await this.isOpen())) throw new ConnectionError(`${this.where}: connection lost (${sshSaid(r.stderr) || 'the master connection ended'})`);
+        if (r.code === 255 && !(await this.isOpen()))
+          throw new ConnectionError(
+            `${this.where}: connection lost (${sshSaid(r.stderr) || 'the master connection ended'})`,
+          );
         return r;
       },
       (err) => opts.readOnly === true && err instanceof ConnectionError && !(err instanceof AuthenticationError),
@@ -425,9 +546,14 @@ export class OpenSshExecutor implements Executor {
     this.stats.transfers++;
     const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
     // the bytes go to a temporary name, then one rename: a reader never sees half a file
-    const script = 'umask 077; if cat > "$1" && chmod "$3" "$1" && mv -f -- "$1" "$2"; then exit 0; fi; rm -f -- "$1"; exit 1';
-    const r = await this.execRaw(['sh', '-c', script, 'fedbench-write', tmp, file, mode.toString(8)], { stdin: data, readOnly: true });
-    if (r.code !== 0) throw new Error(`${this.where}: cannot write ${file}: ${r.stderr.trim() || `exited with ${r.code}`}`);
+    const script =
+      'umask 077; if cat > "$1" && chmod "$3" "$1" && mv -f -- "$1" "$2"; then exit 0; fi; rm -f -- "$1"; exit 1';
+    const r = await this.execRaw(['sh', '-c', script, 'fedbench-write', tmp, file, mode.toString(8)], {
+      stdin: data,
+      readOnly: true,
+    });
+    if (r.code !== 0)
+      throw new Error(`${this.where}: cannot write ${file}: ${r.stderr.trim() || `exited with ${r.code}`}`);
   }
 
   async readDir(dir: string): Promise<DirEntry[]> {
@@ -455,7 +581,11 @@ export class OpenSshExecutor implements Executor {
     if (files.length === 1) return this.writeFile(files[0]!.path, files[0]!.data, files[0]!.mode);
     const base = commonFolder(files.map((f) => f.path));
     const pack = tar.pack();
-    for (const f of files) pack.entry({ name: path.posix.relative(base, f.path), mode: f.mode ?? 0o644 }, typeof f.data === 'string' ? Buffer.from(f.data, 'utf8') : f.data);
+    for (const f of files)
+      pack.entry(
+        { name: path.posix.relative(base, f.path), mode: f.mode ?? 0o644 },
+        typeof f.data === 'string' ? Buffer.from(f.data, 'utf8') : f.data,
+      );
     pack.finalize();
     const chunks: Buffer[] = [];
     for await (const c of pack) chunks.push(c as Buffer);
@@ -466,8 +596,14 @@ export class OpenSshExecutor implements Executor {
       'tar -x -f - -C "$tmp" --no-same-owner -p || exit 1',
       `cd -- "$tmp" && find . -type f -exec sh -c 'for f; do mkdir -p -- "$0/\${f%/*}" && mv -f -- "$f" "$0/$f" || exit 1; done' "$1" {} +`,
     ].join('\n');
-    const r = await this.execRaw(['sh', '-c', script, 'fedbench-write-files', base], { stdin: Buffer.concat(chunks), readOnly: true });
-    if (r.code !== 0) throw new Error(`${this.where}: cannot write ${files.length} files under ${base}: ${r.stderr.trim() || `exited with ${r.code}`}`);
+    const r = await this.execRaw(['sh', '-c', script, 'fedbench-write-files', base], {
+      stdin: Buffer.concat(chunks),
+      readOnly: true,
+    });
+    if (r.code !== 0)
+      throw new Error(
+        `${this.where}: cannot write ${files.length} files under ${base}: ${r.stderr.trim() || `exited with ${r.code}`}`,
+      );
   }
 
   /** The listing and the small *.json files of some subfolders, in one session: a NUL-separated listing, then a tar archive. */
@@ -483,18 +619,30 @@ export class OpenSshExecutor implements Executor {
       'wc -c <"$list" && cat -- "$list" || exit 1',
       'find "$@" -mindepth 1 -maxdepth 2 -type f -name "*.json" -size -$((max + 1))c -print0 2>/dev/null | tar --null -T - -c -f -',
     ].join('\n');
-    const r = await this.execRaw(['sh', '-c', script, 'fedbench-read-tree', dir, String(maxBytes), ...subdirs.map((d) => `./${d}`)], { readOnly: true });
-    if (r.code !== 0) throw new Error(`${this.where}: cannot read ${dir}: ${r.stderr.trim() || `exited with ${r.code}`}`);
+    const r = await this.execRaw(
+      ['sh', '-c', script, 'fedbench-read-tree', dir, String(maxBytes), ...subdirs.map((d) => `./${d}`)],
+      { readOnly: true },
+    );
+    if (r.code !== 0)
+      throw new Error(`${this.where}: cannot read ${dir}: ${r.stderr.trim() || `exited with ${r.code}`}`);
     if (!r.stdout.length) return snap; // no such folder
     const nl = r.stdout.indexOf(0x0a);
     const n = Number(r.stdout.subarray(0, nl).toString('latin1').trim());
     const clean = (p: string) => p.replace(/^\.\//, '');
-    for (const item of r.stdout.subarray(nl + 1, nl + 1 + n).toString('utf8').split('\0').filter(Boolean)) {
+    for (const item of r.stdout
+      .subarray(nl + 1, nl + 1 + n)
+      .toString('utf8')
+      .split('\0')
+      .filter(Boolean)) {
       const [type, size] = item.split(' ', 2) as [string, string];
       const rel = clean(item.slice(type.length + size.length + 2));
       const parent = path.posix.dirname(rel);
       const list = snap.entries.get(parent) ?? [];
-      list.push({ name: path.posix.basename(rel), size: Number(size), kind: type === 'f' ? 'file' : type === 'd' ? 'dir' : 'other' });
+      list.push({
+        name: path.posix.basename(rel),
+        size: Number(size),
+        kind: type === 'f' ? 'file' : type === 'd' ? 'dir' : 'other',
+      });
       snap.entries.set(parent, list);
     }
     const extract = tar.extract();

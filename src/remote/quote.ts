@@ -29,7 +29,8 @@ export function shellCommand(argv: readonly string[], opts: CommandOptions = {})
   if (!argv.length) throw new InputError('empty command');
   const words: string[] = [];
   const env = Object.entries(opts.env ?? {});
-  for (const [k] of env) if (!ENV_NAME.test(k)) throw new InputError(`bad environment variable name ${JSON.stringify(k)}`);
+  for (const [k] of env)
+    if (!ENV_NAME.test(k)) throw new InputError(`bad environment variable name ${JSON.stringify(k)}`);
   if (env.length) words.push('env', ...env.map(([k, v]) => quoteWord(`${k}=${v}`)));
   // A bare NAME=value in command position would be an assignment, not a command: quote it.
   words.push(...argv.map((w, i) => (i === 0 && w.includes('=') ? singleQuoted(w) : quoteWord(w))));
@@ -45,6 +46,6 @@ export function exportLine(name: string, value: string): string {
 
 /** Removes terminal control characters from text that came from elsewhere before it is printed. */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '�');
 }

@@ -8,7 +8,11 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, firstDelayMs: 300, maxDelayMs: 5_000 };
 
-export async function withRetry<T>(what: (attempt: number) => Promise<T>, retryable: (err: unknown) => boolean, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+export async function withRetry<T>(
+  what: (attempt: number) => Promise<T>,
+  retryable: (err: unknown) => boolean,
+  policy: RetryPolicy = DEFAULT_RETRY,
+): Promise<T> {
   let delay = policy.firstDelayMs;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -7,7 +7,17 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { InputError } from '../errors.js';
-import { readTreeFileByFile, writeFilesEach, type DirEntry, type ExecOptions, type ExecResult, type Executor, type ExecutorStats, type FileToWrite, type TreeSnapshot } from './executor.js';
+import {
+  readTreeFileByFile,
+  writeFilesEach,
+  type DirEntry,
+  type ExecOptions,
+  type ExecResult,
+  type Executor,
+  type ExecutorStats,
+  type FileToWrite,
+  type TreeSnapshot,
+} from './executor.js';
 import { HostKeyError, verifyHostKey } from './known-hosts.js';
 import { shellCommand } from './quote.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
@@ -40,14 +50,28 @@ export class ConnectionError extends Error {
   override name = 'ConnectionError';
 }
 
-const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
+const TRANSIENT = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ECONNABORTED',
+]);
 
 function isTransient(err: unknown): boolean {
   if (err instanceof HostKeyError || err instanceof InputError) return false;
   if (err instanceof ConnectionError) return true;
   const e = err as { code?: string; level?: string; message?: string };
   if (e.level === 'client-authentication') return false;
-  return (e.code !== undefined && TRANSIENT.has(e.code)) || e.level === 'client-timeout' || /Timed out while waiting for handshake|No response from server|Not connected|Channel open failure|connection lost/i.test(e.message ?? '');
+  return (
+    (e.code !== undefined && TRANSIENT.has(e.code)) ||
+    e.level === 'client-timeout' ||
+    /Timed out while waiting for handshake|No response from server|Not connected|Channel open failure|connection lost/i.test(
+      e.message ?? '',
+    )
+  );
 }
 
 interface Connection {
@@ -90,19 +114,28 @@ export class SshExecutor implements Executor {
       try {
         cfg.privateKey = readFileSync(this.ep.identityFile);
       } catch (err) {
-        throw new InputError(`${this.where}: cannot read identity file ${this.ep.identityFile}: ${(err as Error).message}`);
+        throw new InputError(
+          `${this.where}: cannot read identity file ${this.ep.identityFile}: ${(err as Error).message}`,
+        );
       }
       if (process.env.FEDBENCH_SSH_PASSPHRASE) cfg.passphrase = process.env.FEDBENCH_SSH_PASSPHRASE;
     }
     if (this.ep.agent || !this.ep.identityFile) {
-      if (!process.env.SSH_AUTH_SOCK) throw new InputError(`${this.where}: no identityFile in the profile and no SSH agent ($SSH_AUTH_SOCK is not set)`);
+      if (!process.env.SSH_AUTH_SOCK)
+        throw new InputError(
+          `${this.where}: no identityFile in the profile and no SSH agent ($SSH_AUTH_SOCK is not set)`,
+        );
       cfg.agent = process.env.SSH_AUTH_SOCK;
     }
     return cfg;
   }
 
   /** One authenticated SSH client to `to`, over `sock` when tunnelled; the host key is checked first. */
-  private handshake(to: { host: string; port: number; user: string }, sock: Duplex | undefined, onClose: () => void): Promise<Client> {
+  private handshake(
+    to: { host: string; port: number; user: string },
+    sock: Duplex | undefined,
+    onClose: () => void,
+  ): Promise<Client> {
     const cfg = this.config(to);
     if (sock) cfg.sock = sock;
     return new Promise((resolve, reject) => {
@@ -162,7 +195,12 @@ export class SshExecutor implements Executor {
             clearTimeout(timer);
             if (!err) return resolve(ch);
             // a gateway that does not forward (AllowTcpForwarding no) will not change its mind: no retry
-            if (/prohibited/i.test(err.message)) reject(Object.assign(new InputError(`${what}: ${err.message} (the gateway does not allow TCP forwarding)`), { hop }));
+            if (/prohibited/i.test(err.message))
+              reject(
+                Object.assign(new InputError(`${what}: ${err.message} (the gateway does not allow TCP forwarding)`), {
+                  hop,
+                }),
+              );
             else reject(new ConnectionError(`${what}: ${err.message}`));
           });
         });
@@ -225,7 +263,10 @@ export class SshExecutor implements Executor {
   }
 
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const line = shellCommand(argv, { ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}) });
+    const line = shellCommand(argv, {
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+    });
     const timeoutMs = opts.timeoutMs ?? this.ep.commandTimeoutSeconds * 1000;
     return this.withConnection(
       (c) =>
@@ -247,8 +288,13 @@ export class SshExecutor implements Executor {
             });
             ch.on('close', () => {
               clearTimeout(timer);
-              if (c.closed && code === null) return reject(new ConnectionError('connection dropped while the command ran'));
-              resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+              if (c.closed && code === null)
+                return reject(new ConnectionError('connection dropped while the command ran'));
+              resolve({
+                code,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(errOut).toString('utf8'),
+              });
             });
             if (opts.stdin && typeof opts.stdin === 'object' && 'pipe' in opts.stdin) opts.stdin.pipe(ch);
             else ch.end(opts.stdin ?? '');
@@ -275,7 +321,9 @@ export class SshExecutor implements Executor {
     return this.withConnection(async (c) => {
       const s = await this.sftp(c);
       this.stats.transfers++;
-      const size = await new Promise<number>((resolve, reject) => s.lstat(file, (err, st) => (err ? reject(err) : resolve(st.size))));
+      const size = await new Promise<number>((resolve, reject) =>
+        s.lstat(file, (err, st) => (err ? reject(err) : resolve(st.size))),
+      );
       if (size > maxBytes) throw new Error(`${this.where}:${file} is ${size} bytes, over the limit of ${maxBytes}`);
       return new Promise<Buffer>((resolve, reject) => s.readFile(file, (err, b) => (err ? reject(err) : resolve(b))));
     }, true).catch((err: unknown) => {
@@ -290,9 +338,13 @@ export class SshExecutor implements Executor {
     return this.withConnection(async (c) => {
       const s = await this.sftp(c);
       this.stats.transfers++;
-      await new Promise<void>((resolve, reject) => s.writeFile(tmp, data, { mode }, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        s.writeFile(tmp, data, { mode }, (err) => (err ? reject(err) : resolve())),
+      );
       // posix-rename replaces an existing file atomically (plain SFTP rename refuses to).
-      await new Promise<void>((resolve, reject) => s.ext_openssh_rename(tmp, file, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        s.ext_openssh_rename(tmp, file, (err) => (err ? reject(err) : resolve())),
+      );
     }, true);
   }
 
@@ -305,7 +357,11 @@ export class SshExecutor implements Executor {
           resolve(
             list
               .filter((e) => e.filename !== '.' && e.filename !== '..')
-              .map((e) => ({ name: e.filename, size: e.attrs.size, kind: e.attrs.isFile() ? 'file' : e.attrs.isDirectory() ? 'dir' : 'other' })),
+              .map((e) => ({
+                name: e.filename,
+                size: e.attrs.size,
+                kind: e.attrs.isFile() ? 'file' : e.attrs.isDirectory() ? 'dir' : 'other',
+              })),
           );
         }),
       );

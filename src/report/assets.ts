@@ -22,10 +22,17 @@ let cached: string | null = null;
 
 /** vega, vega-lite and vega-embed browser builds, as one script body. */
 export function chartLibraries(): string {
-  cached ??= BUILDS.map(([pkg, file]) => readFileSync(path.join(packageDir(pkg), file), 'utf8').replace(/<\/script/gi, '<\\/script')).join('\n;\n');
+  cached ??= BUILDS.map(([pkg, file]) =>
+    readFileSync(path.join(packageDir(pkg), file), 'utf8').replace(/<\/script/gi, '<\\/script'),
+  ).join('\n;\n');
   return cached;
 }
 
 export function chartLibraryVersions(): Record<string, string> {
-  return Object.fromEntries(BUILDS.map(([pkg]) => [pkg, (JSON.parse(readFileSync(path.join(packageDir(pkg), 'package.json'), 'utf8')) as { version: string }).version]));
+  return Object.fromEntries(
+    BUILDS.map(([pkg]) => [
+      pkg,
+      (JSON.parse(readFileSync(path.join(packageDir(pkg), 'package.json'), 'utf8')) as { version: string }).version,
+    ]),
+  );
 }

@@ -17,7 +17,15 @@ function paramsLabel(params: Record<string, unknown>): string {
 /** Each site's median with its 95% interval, one row per case of a benchmark. */
 export function benchmarkChart(title: string, sections: BenchmarkSection[]): Spec | null {
   const values = sections.flatMap((s) =>
-    s.rows.filter((r) => r.median !== null && r.ci95).map((r) => ({ case: `${paramsLabel(s.params)} · ${r.engines.join(', ')}`, site: r.site, median: r.median, lo: r.ci95![0], hi: r.ci95![1] })),
+    s.rows
+      .filter((r) => r.median !== null && r.ci95)
+      .map((r) => ({
+        case: `${paramsLabel(s.params)} · ${r.engines.join(', ')}`,
+        site: r.site,
+        median: r.median,
+        lo: r.ci95![0],
+        hi: r.ci95![1],
+      })),
   );
   if (!values.length) return null;
   const unit = sections[0]!.metric.unit;
@@ -34,7 +42,13 @@ export function benchmarkChart(title: string, sections: BenchmarkSection[]): Spe
       color: { field: 'site', type: 'nominal', title: 'site' },
     },
     layer: [
-      { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { field: 'lo', type: 'quantitative', title: unit, scale: { zero: false } }, x2: { field: 'hi' } } },
+      {
+        mark: { type: 'rule', strokeWidth: 2 },
+        encoding: {
+          x: { field: 'lo', type: 'quantitative', title: unit, scale: { zero: false } },
+          x2: { field: 'hi' },
+        },
+      },
       {
         mark: { type: 'point', filled: true, size: 50 },
         encoding: {
@@ -59,7 +73,13 @@ export function scalingChart(title: string, param: string, sections: BenchmarkSe
       .filter((r) => r.median !== null && r.ci95 && typeof s.params[param] === 'number')
       .map((r) => {
         const others = Object.entries(s.params).filter(([k]) => k !== param);
-        return { x: s.params[param], series: `${r.site} · ${r.engines.join(', ')}${others.length ? ` · ${others.map(([k, v]) => `${k}=${String(v)}`).join(' ')}` : ''}`, median: r.median, lo: r.ci95![0], hi: r.ci95![1] };
+        return {
+          x: s.params[param],
+          series: `${r.site} · ${r.engines.join(', ')}${others.length ? ` · ${others.map(([k, v]) => `${k}=${String(v)}`).join(' ')}` : ''}`,
+          median: r.median,
+          lo: r.ci95![0],
+          hi: r.ci95![1],
+        };
       }),
   );
   const xs = new Set(values.map((v) => v.x as number));
@@ -74,7 +94,12 @@ export function scalingChart(title: string, param: string, sections: BenchmarkSe
     height: 260,
     data: { values },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: param, scale: min > 0 && max / min >= 8 ? { type: 'log', base: 2 } : { zero: false } },
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: param,
+        scale: min > 0 && max / min >= 8 ? { type: 'log', base: 2 } : { zero: false },
+      },
       color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1 } },
     },
     layer: [
@@ -90,7 +115,10 @@ export function energyChart(all: EnergyRow[]): Spec | null {
   if (!rows.length) return null;
   return {
     $schema: SCHEMA,
-    title: { text: 'Throughput against power', subtitle: 'each point: one case at one site (mean power over the measured window)' },
+    title: {
+      text: 'Throughput against power',
+      subtitle: 'each point: one case at one site (mean power over the measured window)',
+    },
     width: WIDTH,
     height: 300,
     data: { values: rows.map((r) => ({ ...r, methods: r.methods.join(', ') })) },
@@ -99,7 +127,13 @@ export function energyChart(all: EnergyRow[]): Spec | null {
       x: { field: 'avgWatts', type: 'quantitative', title: 'mean power (W)' },
       y: { field: 'median', type: 'quantitative', title: 'figure of merit (its own unit)', scale: { type: 'log' } },
       color: { field: 'site', type: 'nominal' },
-      tooltip: [{ field: 'case' }, { field: 'site' }, { field: 'perWatt', format: '.4~g', title: 'per watt' }, { field: 'joulesPerCall', format: '.4~g', title: 'J per call' }, { field: 'methods' }],
+      tooltip: [
+        { field: 'case' },
+        { field: 'site' },
+        { field: 'perWatt', format: '.4~g', title: 'per watt' },
+        { field: 'joulesPerCall', format: '.4~g', title: 'J per call' },
+        { field: 'methods' },
+      ],
     },
   };
 }
@@ -118,7 +152,15 @@ export function peakChart(rows: PeakRow[]): Spec | null {
       yOffset: { field: 'site', type: 'nominal' },
       x: { field: 'fraction', type: 'quantitative', axis: { format: '%' }, title: 'of peak' },
       color: { field: 'site', type: 'nominal' },
-      tooltip: [{ field: 'case' }, { field: 'site' }, { field: 'device' }, { field: 'what' }, { field: 'fraction', format: '.1%' }, { field: 'bound' }, { field: 'ofRoof', format: '.1%', title: 'of roof' }],
+      tooltip: [
+        { field: 'case' },
+        { field: 'site' },
+        { field: 'device' },
+        { field: 'what' },
+        { field: 'fraction', format: '.1%' },
+        { field: 'bound' },
+        { field: 'ofRoof', format: '.1%', title: 'of roof' },
+      ],
     },
   };
 }
@@ -134,15 +176,26 @@ export function variabilityChart(v: Variability, unit: string): Spec {
     encoding: {
       y: { field: 'node', type: 'nominal', sort: { field: 'median', order: 'ascending' }, title: null },
       x: { field: 'median', type: 'quantitative', scale: { zero: false }, title: unit },
-      color: { field: 'kind', type: 'nominal', scale: { domain: ['typical', 'straggler'], range: ['#4c78a8', '#e45756'] }, title: null },
-      tooltip: [{ field: 'node' }, { field: 'median', format: '.4~g' }, { field: 'deficit', format: '.1%', title: 'below typical' }],
+      color: {
+        field: 'kind',
+        type: 'nominal',
+        scale: { domain: ['typical', 'straggler'], range: ['#4c78a8', '#e45756'] },
+        title: null,
+      },
+      tooltip: [
+        { field: 'node' },
+        { field: 'median', format: '.4~g' },
+        { field: 'deficit', format: '.1%', title: 'below typical' },
+      ],
     },
   };
 }
 
 /** Loss against step for each training run: the sanity check behind every training figure, made visible. */
 export function lossChart(rows: TrainingRow[]): Spec | null {
-  const values = rows.flatMap((r) => r.trajectory.map(([step, loss]) => ({ step, loss, run: `${r.site} · ${r.engine} · ${r.case}` })));
+  const values = rows.flatMap((r) =>
+    r.trajectory.map(([step, loss]) => ({ step, loss, run: `${r.site} · ${r.engine} · ${r.case}` })),
+  );
   if (!values.length) return null;
   return {
     $schema: SCHEMA,

@@ -1,7 +1,15 @@
 // The HTML report: one self-contained file (chart libraries inlined, no network), readable on screen and
 // printable. Every string from records or configs goes through esc() or jsonForScript().
 import { chartLibraries, chartLibraryVersions } from './assets.js';
-import { benchmarkChart, energyChart, lossChart, peakChart, scalingChart, variabilityChart, type Spec } from './charts.js';
+import {
+  benchmarkChart,
+  energyChart,
+  lossChart,
+  peakChart,
+  scalingChart,
+  variabilityChart,
+  type Spec,
+} from './charts.js';
 import { esc, jsonForScript } from './escape.js';
 import { modesText, num, paramsText, pct, range } from '../format.js';
 import type { BenchmarkSection, ReportModel } from './model.js';
@@ -19,7 +27,9 @@ class Charts {
     return `<div class="chart" data-spec="${id}"></div>`;
   }
   scripts(): string {
-    return this.specs.map(([id, spec]) => `<script type="application/json" id="${id}">${jsonForScript(spec)}</script>`).join('\n');
+    return this.specs
+      .map(([id, spec]) => `<script type="application/json" id="${id}">${jsonForScript(spec)}</script>`)
+      .join('\n');
   }
 }
 
@@ -56,7 +66,18 @@ function overview(m: ReportModel): string {
     `${num(s.measuredSeconds)} s`,
   ]);
   return `<section id="overview"><h2>Overview</h2><p>${m.records} run record(s) from ${m.overview.length} site(s).</p>${table(
-    ['site', 'nodes', 'partitions', 'GPUs', 'CPU', 'engines (backend × threads)', 'campaigns', 'records', 'period (UTC)', 'time sampled'],
+    [
+      'site',
+      'nodes',
+      'partitions',
+      'GPUs',
+      'CPU',
+      'engines (backend × threads)',
+      'campaigns',
+      'records',
+      'period (UTC)',
+      'time sampled',
+    ],
     rows,
   )}</section>`;
 }
@@ -102,7 +123,12 @@ function energy(m: ReportModel, charts: Charts): string {
     esc(r.scope.join(' + ') || '—'),
     esc(r.methods.join(', ')),
   ]);
-  const none = m.energy.unavailable.length ? `<p>Energy not measured:</p><ul>${m.energy.unavailable.slice(0, 20).map((u) => `<li>${esc(u)}</li>`).join('')}</ul>` : '';
+  const none = m.energy.unavailable.length
+    ? `<p>Energy not measured:</p><ul>${m.energy.unavailable
+        .slice(0, 20)
+        .map((u) => `<li>${esc(u)}</li>`)
+        .join('')}</ul>`
+    : '';
   return `<section id="energy"><h2>Energy</h2>${rows.length ? charts.add(energyChart(m.energy.rows)) + table(['case', 'site', 'median', 'mean W', 'energy', 'per watt', 'coverage', 'scope', 'method'], rows) : '<p>No record carries an energy measurement.</p>'}${none}</section>`;
 }
 
@@ -128,7 +154,9 @@ function scaling(m: ReportModel, charts: Charts): string {
   for (const b of m.benchmarks) byBench.set(b.benchmark, [...(byBench.get(b.benchmark) ?? []), b]);
   const out: string[] = [];
   for (const [bench, sections] of byBench) {
-    const numeric = Object.keys(sections[0]!.params).filter((k) => sections.every((s) => typeof s.params[k] === 'number'));
+    const numeric = Object.keys(sections[0]!.params).filter((k) =>
+      sections.every((s) => typeof s.params[k] === 'number'),
+    );
     for (const p of numeric) {
       const div = charts.add(scalingChart(`${bench} against ${p}`, p, sections));
       if (div) out.push(div);
@@ -138,14 +166,23 @@ function scaling(m: ReportModel, charts: Charts): string {
 }
 
 function variability(m: ReportModel, charts: Charts): string {
-  if (!m.variability.length) return `<section id="variability"><h2>Node variability</h2><p>No case was measured on two or more nodes of a site (use a node sweep).</p></section>`;
+  if (!m.variability.length)
+    return `<section id="variability"><h2>Node variability</h2><p>No case was measured on two or more nodes of a site (use a node sweep).</p></section>`;
   const units = new Map(m.benchmarks.map((b) => [b.case, b.metric.unit]));
   const sorted = [...m.variability].sort((a, b) => b.spread - a.spread);
   const rows = sorted.map((v) => {
     const s = v.nodes.filter((n) => n.straggler);
-    return [esc(v.case), esc(v.site), String(v.nodes.length), pct(v.spread), s.length ? `<span class="bad">${esc(s.map((n) => `${n.node} (−${pct(n.deficit)})`).join(', '))}</span>` : 'none'];
+    return [
+      esc(v.case),
+      esc(v.site),
+      String(v.nodes.length),
+      pct(v.spread),
+      s.length ? `<span class="bad">${esc(s.map((n) => `${n.node} (−${pct(n.deficit)})`).join(', '))}</span>` : 'none',
+    ];
   });
-  const shown = sorted.slice(0, MAX_VARIABILITY_CHARTS).map((v) => charts.add(variabilityChart(v, units.get(v.case) ?? '')));
+  const shown = sorted
+    .slice(0, MAX_VARIABILITY_CHARTS)
+    .map((v) => charts.add(variabilityChart(v, units.get(v.case) ?? '')));
   return `<section id="variability"><h2>Node variability</h2><p>A straggler is a node whose median is more than 5% worse than the median of the site's node medians.</p>${table(['case', 'site', 'nodes', 'spread (max−min)/median', 'stragglers'], rows)}${shown.join('')}</section>`;
 }
 
@@ -158,8 +195,12 @@ function wholeNodeSection(m: ReportModel): string {
       esc(r.node),
       esc(r.job),
       `${r.ok} / ${r.gpus}`,
-      r.figure === null ? `<span class="bad">${esc(r.problem ?? 'no figure')}</span>` : `${num(r.figure)} ${esc(c.unit)} <span class="note">(${esc(c.figureName)})</span>`,
-      r.perGpu.length ? `${num(Math.min(...r.perGpu.map((g) => g.median)))} – ${num(Math.max(...r.perGpu.map((g) => g.median)))} ${esc(c.unit)}` : '—',
+      r.figure === null
+        ? `<span class="bad">${esc(r.problem ?? 'no figure')}</span>`
+        : `${num(r.figure)} ${esc(c.unit)} <span class="note">(${esc(c.figureName)})</span>`,
+      r.perGpu.length
+        ? `${num(Math.min(...r.perGpu.map((g) => g.median)))} – ${num(Math.max(...r.perGpu.map((g) => g.median)))} ${esc(c.unit)}`
+        : '—',
       r.spread === null ? '—' : pct(r.spread),
       versusTypical(r.figure, c.typical, c.direction),
     ]),
@@ -179,14 +220,30 @@ function versusTypical(figure: number | null, typical: number | null, direction:
 function enginesSection(m: ReportModel): string {
   if (!m.engines.length) return '';
   const rows = m.engines.flatMap((g) =>
-    g.engines.map((e) => [esc(g.benchmark), esc(paramsText(g.params)), esc(g.site), esc(e.engine), String(e.n), `${num(e.median)} ${esc(g.metric.unit)}`, badge(e.verdict), esc(e.reason)]),
+    g.engines.map((e) => [
+      esc(g.benchmark),
+      esc(paramsText(g.params)),
+      esc(g.site),
+      esc(e.engine),
+      String(e.n),
+      `${num(e.median)} ${esc(g.metric.unit)}`,
+      badge(e.verdict),
+      esc(e.reason),
+    ]),
   );
   return `<section id="engines"><h2>Engines compared</h2><p>The same benchmark and parameters on several engines at one site, each against the best (same test as between sites).</p>${table(['benchmark', 'parameters', 'site', 'engine', 'n', 'median', 'verdict', 'why'], rows)}</section>`;
 }
 
 function trainingSection(m: ReportModel, charts: Charts): string {
   if (!m.training.length) return '';
-  const rows = m.training.map((t) => [esc(t.case), esc(t.site), esc(t.engine), `${num(t.median)} ${esc(t.unit)}`, t.epochSeconds === null ? '—' : `${num(t.epochSeconds)} s`, `${num(t.lossFirst)} → ${num(t.lossLast)}`]);
+  const rows = m.training.map((t) => [
+    esc(t.case),
+    esc(t.site),
+    esc(t.engine),
+    `${num(t.median)} ${esc(t.unit)}`,
+    t.epochSeconds === null ? '—' : `${num(t.epochSeconds)} s`,
+    `${num(t.lossFirst)} → ${num(t.lossLast)}`,
+  ]);
   return `<section id="training"><h2>Training</h2><p>Throughput over steady-state steps; a run whose loss did not fall is failed and has no figure.</p>${charts.add(lossChart(m.training))}${table(['case', 'site', 'engine', 'median', 'epoch', 'loss first → last'], rows)}</section>`;
 }
 
@@ -201,13 +258,16 @@ function inferenceSection(m: ReportModel): string {
     num(r.p50Ms),
     num(r.p90Ms),
     num(r.p99Ms),
-    r.targetQps === null ? '—' : `${num(r.targetQps)} QPS, p99 ≤ ${num(r.boundMs)} ms: ${r.boundMet === null ? '?' : r.boundMet ? 'met' : '<span class="bad">missed</span>'}`,
+    r.targetQps === null
+      ? '—'
+      : `${num(r.targetQps)} QPS, p99 ≤ ${num(r.boundMs)} ms: ${r.boundMet === null ? '?' : r.boundMet ? 'met' : '<span class="bad">missed</span>'}`,
   ]);
   return `<section id="inference"><h2>Inference scenarios</h2><p>After MLPerf: Offline (throughput), SingleStream (p90 latency), Server (Poisson arrivals; latency counted from the scheduled arrival, so queueing is included).</p>${table(['case', 'site', 'engine', 'scenario', 'figure', 'p50 ms', 'p90 ms', 'p99 ms', 'server target'], rows)}</section>`;
 }
 
 function acceptance(m: ReportModel): string {
-  if (!m.acceptance.given) return `<section id="acceptance"><h2>Acceptance</h2><p>No references file was given (<code>--references FILE</code>).</p></section>`;
+  if (!m.acceptance.given)
+    return `<section id="acceptance"><h2>Acceptance</h2><p>No references file was given (<code>--references FILE</code>).</p></section>`;
   const counts = { PASS: 0, FAIL: 0, 'NO REFERENCE': 0 } as Record<string, number>;
   for (const r of m.acceptance.rows) counts[r.verdict]! += 1;
   const rows = m.acceptance.rows.map((r) => [
@@ -227,11 +287,27 @@ function recommendation(m: ReportModel): string {
   const w = Object.entries(m.rankings.weights)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  if (!m.rankings.rankings.length) return `<section id="recommendation"><h2>Recommendation</h2><p>Nothing to rank: no case was measured at two or more sites. Requested weights: ${esc(w)}.</p></section>`;
+  if (!m.rankings.rankings.length)
+    return `<section id="recommendation"><h2>Recommendation</h2><p>Nothing to rank: no case was measured at two or more sites. Requested weights: ${esc(w)}.</p></section>`;
   const parts = m.rankings.rankings.map((r) => {
-    const rows = r.sites.map((s) => [String(s.rank), esc(s.site), num(s.score), num(s.values.time), num(s.values.energy), num(s.values.cost), num(s.values.co2), badge(s.versusTop)]);
-    const excluded = r.excluded.length ? `<p class="note">Left out: ${esc(r.excluded.map((e) => `${e.criterion} (${e.reason})`).join('; '))}.</p>` : '';
-    return `<h3>${esc(r.case)}</h3><p class="note">Weights used: ${esc(Object.entries(r.weightsUsed).map(([k, v]) => `${k} ${num(v)}`).join(', ') || 'none')}. ${esc(r.note)}.</p>${excluded}${table(['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top'], rows)}`;
+    const rows = r.sites.map((s) => [
+      String(s.rank),
+      esc(s.site),
+      num(s.score),
+      num(s.values.time),
+      num(s.values.energy),
+      num(s.values.cost),
+      num(s.values.co2),
+      badge(s.versusTop),
+    ]);
+    const excluded = r.excluded.length
+      ? `<p class="note">Left out: ${esc(r.excluded.map((e) => `${e.criterion} (${e.reason})`).join('; '))}.</p>`
+      : '';
+    return `<h3>${esc(r.case)}</h3><p class="note">Weights used: ${esc(
+      Object.entries(r.weightsUsed)
+        .map(([k, v]) => `${k} ${num(v)}`)
+        .join(', ') || 'none',
+    )}. ${esc(r.note)}.</p>${excluded}${table(['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top'], rows)}`;
   });
   return `<section id="recommendation"><h2>Recommendation</h2><p>Requested weights: ${esc(w)} (${esc(m.rankings.note)}).</p>${parts.join('')}</section>`;
 }

@@ -18,7 +18,12 @@ export interface WrittenReport {
 }
 
 /** Writes NAME.html and, for each export, NAME.csv / NAME.json / NAME.md beside it. */
-export async function writeReport(records: readonly RunRecord[], out: string, opts: ReportOptions = {}, exports: readonly ExportFormat[] = []): Promise<WrittenReport> {
+export async function writeReport(
+  records: readonly RunRecord[],
+  out: string,
+  opts: ReportOptions = {},
+  exports: readonly ExportFormat[] = [],
+): Promise<WrittenReport> {
   const model = buildReportModel(records, opts);
   const html = renderHtml(model);
   await mkdir(path.dirname(out), { recursive: true });
@@ -27,7 +32,7 @@ export async function writeReport(records: readonly RunRecord[], out: string, op
   const written: WrittenReport['exports'] = {};
   for (const f of exports) {
     const file = `${base}.${f}`;
-    const text = f === 'csv' ? toCsv(records) : f === 'md' ? toMarkdown(model) : JSON.stringify(model, null, 2) + '\n';
+    const text = f === 'csv' ? toCsv(records) : f === 'md' ? toMarkdown(model) : `${JSON.stringify(model, null, 2)}\n`;
     await writeFile(file, text);
     written[f] = file;
   }

@@ -217,7 +217,11 @@ function overview(records: readonly RunRecord[]): SiteOverview[] {
         records: rs.length,
         status,
         firstAt: times[0] ?? '',
-        lastAt: rs.map((r) => r.finishedAt).sort().at(-1) ?? '',
+        lastAt:
+          rs
+            .map((r) => r.finishedAt)
+            .sort()
+            .at(-1) ?? '',
         measuredSeconds: rs.reduce((a, r) => a + (r.measurement?.samplingSeconds ?? 0), 0),
       };
     })
@@ -227,13 +231,35 @@ function overview(records: readonly RunRecord[]): SiteOverview[] {
 function benchmarkSection(c: CaseSeries): BenchmarkSection {
   const best = bestSite(c);
   const rows = c.sites.map((s): BenchmarkRow => {
-    const base = { site: s.site, engines: s.engines, n: s.stats?.n ?? 0, median: s.stats?.median ?? null, ci95: s.stats?.ci95 ?? null, cv: s.stats?.cv ?? null, modes: s.stats?.modes ?? null, effectiveN: s.stats && s.stats.effectiveN < s.stats.n ? s.stats.effectiveN : null, status: s.status, errors: s.errors };
+    const base = {
+      site: s.site,
+      engines: s.engines,
+      n: s.stats?.n ?? 0,
+      median: s.stats?.median ?? null,
+      ci95: s.stats?.ci95 ?? null,
+      cv: s.stats?.cv ?? null,
+      modes: s.stats?.modes ?? null,
+      effectiveN: s.stats && s.stats.effectiveN < s.stats.n ? s.stats.effectiveN : null,
+      status: s.status,
+      errors: s.errors,
+    };
     if (!s.stats || !best) return { ...base, verdict: null, reason: s.errors[0] ?? 'no successful run' };
     if (s === best) return { ...base, verdict: c.sites.filter((x) => x.stats).length > 1 ? 'BEST' : null, reason: '' };
-    const cmp = compareSamples({ samples: s.samples, stats: s.stats }, { samples: best.samples, stats: best.stats! }, c.metric.direction);
+    const cmp = compareSamples(
+      { samples: s.samples, stats: s.stats },
+      { samples: best.samples, stats: best.stats! },
+      c.metric.direction,
+    );
     return { ...base, verdict: cmp.verdict, reason: `vs ${best.site}: ratio ${cmp.ratio.toFixed(3)}; ${cmp.reason}` };
   });
-  return { case: c.case, benchmark: c.benchmark.id, workload: c.benchmark.workload, params: c.benchmark.params, metric: c.metric, rows };
+  return {
+    case: c.case,
+    benchmark: c.benchmark.id,
+    workload: c.benchmark.workload,
+    params: c.benchmark.params,
+    metric: c.metric,
+    rows,
+  };
 }
 
 function energySection(cases: CaseSeries[], records: readonly RunRecord[]): ReportModel['energy'] {
@@ -248,17 +274,30 @@ function energySection(cases: CaseSeries[], records: readonly RunRecord[]): Repo
           median: s.stats.median,
           avgWatts: s.energy.avgWatts,
           joulesPerCall: s.energy.joulesPerCall,
-          per: c.benchmark.kind === 'kernel' ? 'call' : c.benchmark.kind === 'training' || c.benchmark.params['scenario'] === 'offline' ? 'sample' : 'query',
+          per:
+            c.benchmark.kind === 'kernel'
+              ? 'call'
+              : c.benchmark.kind === 'training' || c.benchmark.params['scenario'] === 'offline'
+                ? 'sample'
+                : 'query',
           perWatt: c.metric.direction === 'higher' ? s.stats.median / s.energy.avgWatts : null,
           methods: s.energy.methods,
           coverage: s.energy.coverage,
           scope: s.energy.scope,
         });
-  const unavailable = uniq(records.filter((r) => r.energy.status === 'unavailable').map((r) => `${siteOf(r)}: ${(r.energy as { reason: string }).reason}`));
+  const unavailable = uniq(
+    records
+      .filter((r) => r.energy.status === 'unavailable')
+      .map((r) => `${siteOf(r)}: ${(r.energy as { reason: string }).reason}`),
+  );
   return { rows, unavailable };
 }
 
-function peakSection(cases: CaseSeries[], records: readonly RunRecord[], facts: Record<string, SiteFacts>): ReportModel['peaks'] {
+function peakSection(
+  cases: CaseSeries[],
+  records: readonly RunRecord[],
+  facts: Record<string, SiteFacts>,
+): ReportModel['peaks'] {
   const rows: PeakRow[] = [];
   const notes = new Set<string>();
   const byCaseSite = new Map<string, RunRecord>();
@@ -268,7 +307,9 @@ function peakSection(cases: CaseSeries[], records: readonly RunRecord[], facts: 
       const r = byCaseSite.get(`${c.case}\u0000${s.site}`);
       if (!r || !s.stats) continue;
       if (!isGpuBackend(r.engine.backend)) {
-        notes.add(`${s.site}: ${engineLabel(r)} runs on the CPU (${r.system.cpu.model}); no CPU peak is declared, so CPU cases are not shown against a peak`);
+        notes.add(
+          `${s.site}: ${engineLabel(r)} runs on the CPU (${r.system.cpu.model}); no CPU peak is declared, so CPU cases are not shown against a peak`,
+        );
         continue;
       }
       const gpu = r.system.gpus[0]?.name;
@@ -277,15 +318,25 @@ function peakSection(cases: CaseSeries[], records: readonly RunRecord[], facts: 
       const sheet = gpu ? peaksForGpu(gpu) : null;
       const peaks =
         declared && sheet
-          ? { label: declared.label, tflops: { ...sheet.tflops, ...declared.tflops }, bandwidthGBs: declared.bandwidthGBs ?? sheet.bandwidthGBs, source: `${declared.source}; figures it does not declare from the ${sheet.source}` }
+          ? {
+              label: declared.label,
+              tflops: { ...sheet.tflops, ...declared.tflops },
+              bandwidthGBs: declared.bandwidthGBs ?? sheet.bandwidthGBs,
+              source: `${declared.source}; figures it does not declare from the ${sheet.source}`,
+            }
           : (declared ?? sheet);
       if (!peaks) {
-        notes.add(`${s.site}: no datasheet peak known for ${gpu ?? 'an unnamed GPU'}, and no facts.peak in a site profile (report --sites-dir)`);
+        notes.add(
+          `${s.site}: no datasheet peak known for ${gpu ?? 'an unnamed GPU'}, and no facts.peak in a site profile (report --sites-dir)`,
+        );
         continue;
       }
       const p = peakFor(c.benchmark.workload, c.benchmark.params, c.metric.unit, peaks);
       if (!p) {
-        if (c.metric.unit === 'GFLOP/s' || c.metric.unit === 'GB/s') notes.add(`${s.site}: ${peaks.label} has no ${c.metric.unit === 'GB/s' ? 'memory bandwidth' : `${String(c.benchmark.params['dtype'] ?? 'fp32')} compute`} peak declared (${peaks.source})`);
+        if (c.metric.unit === 'GFLOP/s' || c.metric.unit === 'GB/s')
+          notes.add(
+            `${s.site}: ${peaks.label} has no ${c.metric.unit === 'GB/s' ? 'memory bandwidth' : `${String(c.benchmark.params['dtype'] ?? 'fp32')} compute`} peak declared (${peaks.source})`,
+          );
         continue;
       }
       const bytes = r.work?.bytesPerCall;
@@ -368,8 +419,14 @@ function provenance(records: readonly RunRecord[]): ProvenanceRow[] {
     .map(([site, rs]) => ({
       site,
       hosts: distinct<string>(rs, (r, add) => add(r.system.host)).sort(),
-      os: distinct<string>(rs, (r, add) => add(`${r.system.os.distro ?? r.system.os.platform} (kernel ${r.system.os.release}, ${r.system.os.arch})`)),
-      cpus: distinct<string>(rs, (r, add) => add(`${r.system.cpu.model}, ${r.system.cpu.availableParallelism}/${r.system.cpu.logicalCores} cores, ${r.system.cpu.flags.join(' ')}`)),
+      os: distinct<string>(rs, (r, add) =>
+        add(`${r.system.os.distro ?? r.system.os.platform} (kernel ${r.system.os.release}, ${r.system.os.arch})`),
+      ),
+      cpus: distinct<string>(rs, (r, add) =>
+        add(
+          `${r.system.cpu.model}, ${r.system.cpu.availableParallelism}/${r.system.cpu.logicalCores} cores, ${r.system.cpu.flags.join(' ')}`,
+        ),
+      ),
       gpus: distinct<string>(rs, (r, add) => {
         for (const g of r.system.gpus)
           add(
@@ -393,13 +450,16 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
   const weights = opts.weights ?? DEFAULT_WEIGHTS;
   const wanted = opts.workloads;
   const succeeded = (c: CaseSeries) => c.sites.filter((s) => s.stats).length;
-  const rankable = cases.filter((c) => (wanted ? (wanted.includes(c.case) || wanted.includes(c.benchmark.id)) && succeeded(c) >= 1 : succeeded(c) >= 2));
+  const rankable = cases.filter((c) =>
+    wanted ? (wanted.includes(c.case) || wanted.includes(c.benchmark.id)) && succeeded(c) >= 1 : succeeded(c) >= 2,
+  );
   const workByCase = new Map(records.map((r) => [r.case, r.work?.perCall ?? null]));
   const variability: Variability[] = [];
-  for (const c of cases) for (const s of c.sites) {
-    const v = nodeVariability(s, c.metric.direction);
-    if (v) variability.push(v);
-  }
+  for (const c of cases)
+    for (const s of c.sites) {
+      const v = nodeVariability(s, c.metric.direction);
+      if (v) variability.push(v);
+    }
   return {
     title: opts.title ?? 'fedbench report',
     generatedAt: new Date().toISOString(),

@@ -29,7 +29,12 @@ const stats = z.object({
   min: z.number(),
   max: z.number(),
   mad: z.number(),
-  outliers: z.object({ threshold: z.number(), low: z.number().int(), high: z.number().int(), indices: z.array(z.number().int()) }),
+  outliers: z.object({
+    threshold: z.number(),
+    low: z.number().int(),
+    high: z.number().int(),
+    indices: z.array(z.number().int()),
+  }),
 });
 
 const secondary = metric.extend({ stats });
@@ -115,7 +120,12 @@ const gpu = z.object({
 export const systemSchema = z.object({
   host: z.string(),
   os: z.object({ platform: z.string(), release: z.string(), distro: z.string().nullable(), arch: z.string() }),
-  cpu: z.object({ model: z.string(), logicalCores: z.number().int(), availableParallelism: z.number().int(), flags: z.array(z.string()) }),
+  cpu: z.object({
+    model: z.string(),
+    logicalCores: z.number().int(),
+    availableParallelism: z.number().int(),
+    flags: z.array(z.string()),
+  }),
   memoryBytes: z.number(),
   gpus: z.array(gpu),
   gpuSource: z.string(),
@@ -154,7 +164,12 @@ export const runRecordSchema = z.object({
   /** bytesPerCall: least memory traffic of one call (kernels with a FLOP count), for the report's roofline. */
   work: z.object({ perCall: z.number(), note: z.string(), bytesPerCall: z.number().optional() }).optional(),
   verification: z
-    .object({ params: z.record(z.string(), z.unknown()), passed: z.boolean(), worstExcess: z.number().nullable(), tolerance: z.object({ abs: z.number(), rel: z.number() }) })
+    .object({
+      params: z.record(z.string(), z.unknown()),
+      passed: z.boolean(),
+      worstExcess: z.number().nullable(),
+      tolerance: z.object({ abs: z.number(), rel: z.number() }),
+    })
     .optional(),
   samples: z.array(z.number()),
   iterationSeconds: z.array(z.number()),

@@ -16,14 +16,20 @@ let compiled: ValidateFunction | null = null;
  * is asked only for the message when a record is rejected.
  */
 export function checkRecord(value: unknown): { record: RunRecord } | { error: string } {
-  compiled ??= new Ajv2020({ strict: false }).compile(z.toJSONSchema(runRecordSchema, { io: 'input', unrepresentable: 'any' }));
+  compiled ??= new Ajv2020({ strict: false }).compile(
+    z.toJSONSchema(runRecordSchema, { io: 'input', unrepresentable: 'any' }),
+  );
   if (compiled(value)) return { record: value as RunRecord };
   const parsed = runRecordSchema.safeParse(value);
   if (parsed.success) return { record: parsed.data };
   return { error: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
 }
 
-const safe = (text: string, max: number) => text.replace(/[^A-Za-z0-9._=-]+/g, '_').replace(/^[._-]+/, '').slice(0, max);
+const safe = (text: string, max: number) =>
+  text
+    .replace(/[^A-Za-z0-9._=-]+/g, '_')
+    .replace(/^[._-]+/, '')
+    .slice(0, max);
 
 /** File-system-safe, unique name: the case id for people, the record id for uniqueness. */
 export function recordFileName(record: Pick<RunRecord, 'case' | 'id'>): string {
@@ -34,7 +40,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', { flag: 'wx' });
+    await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { flag: 'wx' });
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });

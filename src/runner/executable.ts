@@ -25,7 +25,12 @@ function toFloat32(data: unknown, type: string): Float32Array {
   return Float32Array.from(data as ArrayLike<number>);
 }
 
-async function compileOrt(w: KernelWorkload, params: Record<string, unknown>, inputs: Inputs, choice: EngineChoice): Promise<Executable> {
+async function compileOrt(
+  w: KernelWorkload,
+  params: Record<string, unknown>,
+  inputs: Inputs,
+  choice: EngineChoice,
+): Promise<Executable> {
   const graph = w.onnx(params);
   const s = await createOrtSession(buildOnnxModel(graph), {
     ...(choice.backend ? { providers: [choice.backend as OrtProvider] } : {}),
@@ -42,7 +47,14 @@ async function compileOrt(w: KernelWorkload, params: Record<string, unknown>, in
   }
   const outName = graph.outputs[0]!.name;
   return {
-    engine: { name: 'onnxruntime', backend: s.provider, package: 'onnxruntime-node', version: s.version, threads: s.threads, fallbacks: s.fallbacks },
+    engine: {
+      name: 'onnxruntime',
+      backend: s.provider,
+      package: 'onnxruntime-node',
+      version: s.version,
+      threads: s.threads,
+      fallbacks: s.fallbacks,
+    },
     call: () => s.session.run(feeds),
     output: async () => {
       const out = (await s.session.run(feeds))[outName]!;
@@ -52,8 +64,16 @@ async function compileOrt(w: KernelWorkload, params: Record<string, unknown>, in
   };
 }
 
-async function compileTfjs(w: KernelWorkload, params: Record<string, unknown>, inputs: Inputs, choice: EngineChoice): Promise<Executable> {
-  const h = await loadTfjs(choice.backend ? [choice.backend as TfjsBackend] : undefined, choice.threads ? { threads: choice.threads } : {});
+async function compileTfjs(
+  w: KernelWorkload,
+  params: Record<string, unknown>,
+  inputs: Inputs,
+  choice: EngineChoice,
+): Promise<Executable> {
+  const h = await loadTfjs(
+    choice.backend ? [choice.backend as TfjsBackend] : undefined,
+    choice.threads ? { threads: choice.threads } : {},
+  );
   const { tf } = h;
   const program = w.tfjs(tf, params);
   const tensors = program.prepare(inputs);
@@ -66,7 +86,14 @@ async function compileTfjs(w: KernelWorkload, params: Record<string, unknown>, i
     y.dispose();
   };
   return {
-    engine: { name: 'tfjs', backend: h.backend, package: h.package, version: h.version, threads: h.threads, fallbacks: h.fallbacks },
+    engine: {
+      name: 'tfjs',
+      backend: h.backend,
+      package: h.package,
+      version: h.version,
+      threads: h.threads,
+      fallbacks: h.fallbacks,
+    },
     call,
     output: async () => {
       const y = program.run(tensors);
@@ -79,6 +106,13 @@ async function compileTfjs(w: KernelWorkload, params: Record<string, unknown>, i
   };
 }
 
-export function compile(w: KernelWorkload, params: Record<string, unknown>, inputs: Inputs, choice: EngineChoice): Promise<Executable> {
-  return choice.engine === 'onnxruntime' ? compileOrt(w, params, inputs, choice) : compileTfjs(w, params, inputs, choice);
+export function compile(
+  w: KernelWorkload,
+  params: Record<string, unknown>,
+  inputs: Inputs,
+  choice: EngineChoice,
+): Promise<Executable> {
+  return choice.engine === 'onnxruntime'
+    ? compileOrt(w, params, inputs, choice)
+    : compileTfjs(w, params, inputs, choice);
 }

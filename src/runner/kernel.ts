@@ -1,7 +1,14 @@
 // Matrix kernels: check the numbers at a small size against the workload's JavaScript reference, then
 // time the real size. Everything except the work itself is set up by `compile`, outside the timed region.
 import { measure, measurementSummary, summarize } from '../measure/index.js';
-import { SkipCase, WrongResults, worstError, type ExecuteContext, type KernelWorkload, type Outcome } from '../workloads/index.js';
+import {
+  SkipCase,
+  WrongResults,
+  worstError,
+  type ExecuteContext,
+  type KernelWorkload,
+  type Outcome,
+} from '../workloads/index.js';
 import { compile, type Executable } from './executable.js';
 
 /** Engines say "not implemented" in their own words; such a case is skipped, not failed. */
@@ -35,7 +42,12 @@ export async function executeKernel(w: KernelWorkload, ctx: ExecuteContext<Recor
   }
   const tol = w.tolerance(vp);
   const worst = worstError(got, w.reference(vin, vp), tol);
-  const verification = { params: vp, passed: !worst || worst.excess <= 0, worstExcess: worst ? worst.excess : null, tolerance: tol };
+  const verification = {
+    params: vp,
+    passed: !worst || worst.excess <= 0,
+    worstExcess: worst ? worst.excess : null,
+    tolerance: tol,
+  };
   if (worst && worst.excess > 0) {
     throw new WrongResults(
       `wrong results at verification size ${JSON.stringify(vp)}: element ${worst.index} is ${worst.got}, reference ${worst.want} (tolerance abs ${tol.abs} + rel ${tol.rel})`,
@@ -54,7 +66,11 @@ export async function executeKernel(w: KernelWorkload, ctx: ExecuteContext<Recor
       metric: w.metric,
       samples: m.iterationSeconds.map((s) => work / s / 1e9),
       iterationSeconds: m.iterationSeconds,
-      work: { perCall: work, note: w.workNote, ...(w.bytes && w.metric.unit === 'GFLOP/s' ? { bytesPerCall: w.bytes(p) } : {}) },
+      work: {
+        perCall: work,
+        note: w.workNote,
+        ...(w.bytes && w.metric.unit === 'GFLOP/s' ? { bytesPerCall: w.bytes(p) } : {}),
+      },
       verification,
       secondary: [{ name: 'time per call', unit: 's', direction: 'lower', stats: summarize(m.iterationSeconds) }],
       measurement: measurementSummary(m, ctx.rules),

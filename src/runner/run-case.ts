@@ -1,12 +1,28 @@
 // One case from start to record, whatever its kind. Never throws: a case that cannot run, or computes
 // wrong numbers, still yields a record saying why. Energy meters frame the workload's measured window.
 import { randomUUID } from 'node:crypto';
-import { energyRecord, meterWindow, openMeters, unavailableEnergy, type EnergyOptions, type MeterWindow } from '../energy/index.js';
+import {
+  energyRecord,
+  meterWindow,
+  openMeters,
+  unavailableEnergy,
+  type EnergyOptions,
+  type MeterWindow,
+} from '../energy/index.js';
 import { modesText } from '../format.js';
 import { summarize, type Stats } from '../measure/index.js';
 import { RUN_SCHEMA, type RunRecord, type SystemInfo } from '../results/index.js';
 import type { Case } from '../suite/index.js';
-import { metricOf, SkipCase, WrongResults, type EngineChoice, type EngineUsed, type ExecuteContext, type Outcome, type Verification } from '../workloads/index.js';
+import {
+  metricOf,
+  SkipCase,
+  WrongResults,
+  type EngineChoice,
+  type EngineUsed,
+  type ExecuteContext,
+  type Outcome,
+  type Verification,
+} from '../workloads/index.js';
 import { executeKernel } from './kernel.js';
 
 export interface RunContext {
@@ -25,7 +41,9 @@ function errorText(err: unknown): string {
 function execute(c: Case, ctx: ExecuteContext<Record<string, unknown>>): Promise<Outcome> {
   const w = c.workload;
   if (w.kind === 'kernel') return executeKernel(w, ctx);
-  const unsupported = w.engines.includes(c.engine) ? w.unsupported(c.engine, c.params) : `${w.id} exists on ${w.engines.join(', ')}, not on ${c.engine}`;
+  const unsupported = w.engines.includes(c.engine)
+    ? w.unsupported(c.engine, c.params)
+    : `${w.id} exists on ${w.engines.join(', ')}, not on ${c.engine}`;
   if (unsupported) return Promise.reject(new SkipCase(unsupported));
   return w.execute(ctx);
 }
@@ -38,7 +56,11 @@ function workersAtOnce(): number {
 
 export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
   const startedAt = new Date().toISOString();
-  const choice: EngineChoice = { engine: c.engine, backend: c.backend, ...(ctx.threads ? { threads: ctx.threads } : {}) };
+  const choice: EngineChoice = {
+    engine: c.engine,
+    backend: c.backend,
+    ...(ctx.threads ? { threads: ctx.threads } : {}),
+  };
   let engine: EngineUsed | null = null;
   const base = (): RunRecord => ({
     schema: RUN_SCHEMA,
@@ -60,7 +82,9 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
       fallbacks: engine?.fallbacks ?? [],
     },
     metric: metricOf(c.workload, c.params),
-    ...(c.workload.kind === 'kernel' ? { work: { perCall: c.workload.work(c.params), note: c.workload.workNote } } : {}),
+    ...(c.workload.kind === 'kernel'
+      ? { work: { perCall: c.workload.work(c.params), note: c.workload.workNote } }
+      : {}),
     samples: [],
     iterationSeconds: [],
     secondary: [],
@@ -95,7 +119,13 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     });
     engine = outcome.engine;
     const energy = measuredEnergy
-      ? energyRecord(measuredEnergy.readings, measuredEnergy.unavailable, { calls: outcome.calls, workPerCall: outcome.gigaWorkPerCall ?? undefined, metricUnit: outcome.metric.unit, ...(outcome.callUnit ? { callUnit: outcome.callUnit } : {}), ...(workersAtOnce() > 1 ? { sharedBy: workersAtOnce() } : {}) })
+      ? energyRecord(measuredEnergy.readings, measuredEnergy.unavailable, {
+          calls: outcome.calls,
+          workPerCall: outcome.gigaWorkPerCall ?? undefined,
+          metricUnit: outcome.metric.unit,
+          ...(outcome.callUnit ? { callUnit: outcome.callUnit } : {}),
+          ...(workersAtOnce() > 1 ? { sharedBy: workersAtOnce() } : {}),
+        })
       : unavailableEnergy('energy meters were not started: the workload reported no measured window');
     const stats = outcome.samples.length ? summarize(outcome.samples) : null;
     return {
@@ -109,7 +139,11 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
       secondary: outcome.secondary,
       ...(outcome.measurement ? { measurement: outcome.measurement } : {}),
       ...(outcome.details ? { details: outcome.details } : {}),
-      warnings: [...outcome.warnings, ...(stats ? sampleShapeWarnings(stats, outcome.metric.unit) : []), ...(measuredEnergy?.warnings ?? [])],
+      warnings: [
+        ...outcome.warnings,
+        ...(stats ? sampleShapeWarnings(stats, outcome.metric.unit) : []),
+        ...(measuredEnergy?.warnings ?? []),
+      ],
       energy,
     };
   } catch (err) {
@@ -124,8 +158,13 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
 /** What the samples' shape says about the figure: more than one mode, or phases that make samples count for less. */
 function sampleShapeWarnings(stats: Stats, unit: string): string[] {
   const out: string[] = [];
-  if (stats.modes) out.push(`multimodal samples (${modesText(stats)} ${unit}): the median depends on which mode the run sampled; compare such figures only by their modes`);
+  if (stats.modes)
+    out.push(
+      `multimodal samples (${modesText(stats)} ${unit}): the median depends on which mode the run sampled; compare such figures only by their modes`,
+    );
   if (stats.effectiveN < stats.n / 2)
-    out.push(`samples come in phases (autocorrelated): ${stats.n} samples are worth ${Math.round(stats.effectiveN)} independent ones, and the 95% interval is widened to match`);
+    out.push(
+      `samples come in phases (autocorrelated): ${stats.n} samples are worth ${Math.round(stats.effectiveN)} independent ones, and the 95% interval is widened to match`,
+    );
   return out;
 }

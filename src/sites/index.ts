@@ -1,2 +1,25 @@
-export { siteSchema, sshSchema, schedulerSchema, factsSchema, isScriptPath, SCRIPT_PATH_RULE, type SiteProfile, type SiteFactsSpec } from './schema.js';
-export { loadSite, loadSites, parseSite, siteNames, sitesDir, siteFacts, allSiteFacts, executorFor, loginOf, localPath, resolveWorkdir, BUILTIN_SITES_DIR, type Site } from './load.js';
+export {
+  siteSchema,
+  sshSchema,
+  schedulerSchema,
+  factsSchema,
+  isScriptPath,
+  SCRIPT_PATH_RULE,
+  type SiteProfile,
+  type SiteFactsSpec,
+} from './schema.js';
+export {
+  loadSite,
+  loadSites,
+  parseSite,
+  siteNames,
+  sitesDir,
+  siteFacts,
+  allSiteFacts,
+  executorFor,
+  loginOf,
+  localPath,
+  resolveWorkdir,
+  BUILTIN_SITES_DIR,
+  type Site,
+} from './load.js';

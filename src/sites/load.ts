@@ -43,13 +43,17 @@ export function loadSite(nameOrFile: string, dir?: string): Site {
     throw unknownName('site', nameOrFile, siteNames(dir));
   }
   const site = parseSite(readFileSync(file, 'utf8'), file);
-  if (!isPath && site.name !== nameOrFile) throw new InputError(`${file}: name '${site.name}' does not match the file name '${nameOrFile}'`);
+  if (!isPath && site.name !== nameOrFile)
+    throw new InputError(`${file}: name '${site.name}' does not match the file name '${nameOrFile}'`);
   return site;
 }
 
 /** `a,b` or repeated names; duplicates are an error. */
 export function loadSites(names: readonly string[], dir?: string): Site[] {
-  const list = names.flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
+  const list = names
+    .flatMap((n) => n.split(','))
+    .map((n) => n.trim())
+    .filter(Boolean);
   if (!list.length) throw new InputError(`no site given. Sites: ${siteNames(dir).join(', ') || '(none)'}`);
   const sites = list.map((n) => loadSite(n, dir));
   const seen = new Set<string>();
@@ -68,7 +72,8 @@ export function localPath(p: string): string {
 /** The profile's workdir on the site, `~/` resolved: the schema's rule checked again, since a home may hold any character. */
 export async function resolveWorkdir(ex: Executor, site: Site): Promise<string> {
   const dir = (await resolveHome(ex, site.workdir)).replace(/\/+$/, '') || '/';
-  if (!isScriptPath(dir)) throw new InputError(`workdir '${site.workdir}' (${site.file}) is '${dir}' on the site, not ${SCRIPT_PATH_RULE}`);
+  if (!isScriptPath(dir))
+    throw new InputError(`workdir '${site.workdir}' (${site.file}) is '${dir}' on the site, not ${SCRIPT_PATH_RULE}`);
   return dir;
 }
 
@@ -77,7 +82,11 @@ export function executorFor(site: Site): Executor {
   if (!site.ssh) return new LocalExecutor({ env: site.env });
   const s = site.ssh;
   const retry = { attempts: s.retries, firstDelayMs: 300, maxDelayMs: 5000 };
-  const timeouts = { connectTimeoutSeconds: s.connectTimeoutSeconds, commandTimeoutSeconds: s.commandTimeoutSeconds, keepaliveSeconds: s.keepaliveSeconds };
+  const timeouts = {
+    connectTimeoutSeconds: s.connectTimeoutSeconds,
+    commandTimeoutSeconds: s.commandTimeoutSeconds,
+    keepaliveSeconds: s.keepaliveSeconds,
+  };
   if (s.transport === 'openssh')
     return new OpenSshExecutor({
       site: site.name,
@@ -114,7 +123,8 @@ export function loginOf(site: Site): string {
   const s = site.ssh;
   if (!s) return 'local';
   const ssh2 = s.transport === 'ssh2';
-  const end = (h: { host: string; port?: number; user?: string }) => `${h.user ? `${h.user}@` : ''}${h.host}${h.port !== undefined ? `:${h.port}` : ssh2 ? ':22' : ''}`;
+  const end = (h: { host: string; port?: number; user?: string }) =>
+    `${h.user ? `${h.user}@` : ''}${h.host}${h.port !== undefined ? `:${h.port}` : ssh2 ? ':22' : ''}`;
   const via = s.jump.length ? ` via ${s.jump.map((j) => end({ ...j, user: j.user ?? s.user })).join(', ')}` : '';
   return `${end(s)}${via}${ssh2 ? '' : ' (openssh)'}`;
 }
@@ -135,10 +145,22 @@ export function siteFacts(site: Pick<SiteProfile, 'facts'> & { name?: string }):
 /** The profile's declared peaks in the report's terms, or undefined when it declares no compute or bandwidth figure. */
 function profilePeaks(site: Pick<SiteProfile, 'facts'> & { name?: string }): Peaks | undefined {
   const p = site.facts.peak;
-  if (p.fp32TFlops === undefined && p.fp16TensorTFlops === undefined && p.tf32TensorTFlops === undefined && p.fp64TFlops === undefined && p.hbmGBs === undefined) return undefined;
+  if (
+    p.fp32TFlops === undefined &&
+    p.fp16TensorTFlops === undefined &&
+    p.tf32TensorTFlops === undefined &&
+    p.fp64TFlops === undefined &&
+    p.hbmGBs === undefined
+  )
+    return undefined;
   return {
     label: site.facts.gpu.model,
-    tflops: { ...(p.fp32TFlops !== undefined ? { fp32: p.fp32TFlops } : {}), ...(p.tf32TensorTFlops !== undefined ? { tf32: p.tf32TensorTFlops } : {}), ...(p.fp16TensorTFlops !== undefined ? { fp16: p.fp16TensorTFlops } : {}), ...(p.fp64TFlops !== undefined ? { fp64: p.fp64TFlops } : {}) },
+    tflops: {
+      ...(p.fp32TFlops !== undefined ? { fp32: p.fp32TFlops } : {}),
+      ...(p.tf32TensorTFlops !== undefined ? { tf32: p.tf32TensorTFlops } : {}),
+      ...(p.fp16TensorTFlops !== undefined ? { fp16: p.fp16TensorTFlops } : {}),
+      ...(p.fp64TFlops !== undefined ? { fp64: p.fp64TFlops } : {}),
+    },
     ...(p.hbmGBs !== undefined ? { bandwidthGBs: p.hbmGBs } : {}),
     source: `site profile${site.name ? ` ${site.name}` : ''} (facts.peak)`,
   };

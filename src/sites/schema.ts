@@ -3,17 +3,25 @@
 import { z } from 'zod';
 
 /** Partition, account, QoS, GPU type, node names: Slurm's own names. */
-const slurmName = z.string().regex(/^[A-Za-z0-9_.:+@-]+$/, { message: 'expected a Slurm name (letters, digits, _ . : + @ -)' });
+const slurmName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:+@-]+$/, { message: 'expected a Slurm name (letters, digits, _ . : + @ -)' });
 /** [D-]HH:MM:SS, MM:SS, or minutes. */
-const timeLimit = z.string().regex(/^(\d+-)?\d+(:\d{2}){0,2}$/, { message: "expected a Slurm time limit, e.g. '01:00:00' or '1-00:00:00'" });
+const timeLimit = z
+  .string()
+  .regex(/^(\d+-)?\d+(:\d{2}){0,2}$/, { message: "expected a Slurm time limit, e.g. '01:00:00' or '1-00:00:00'" });
 const memory = z.string().regex(/^\d+[KMGT]?$/, { message: "expected a Slurm memory size, e.g. '64G' or '0' (all)" });
 const placeholderFree = (what: string) =>
-  z.string().refine((s) => !/<[A-Z_ ]+>/.test(s), { message: `still a placeholder: fill in the ${what} (see the comment in the profile)` });
+  z.string().refine((s) => !/<[A-Z_ ]+>/.test(s), {
+    message: `still a placeholder: fill in the ${what} (see the comment in the profile)`,
+  });
 
 const userName = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/, { message: 'expected a user name' });
 
 /** A host name, address or ~/.ssh/config alias: never an option (a leading -), never whitespace or % (ssh's tokens). */
-const hostName = z.string().regex(/^[A-Za-z0-9_.[\]][A-Za-z0-9_.:[\]-]*$/, { message: 'expected a host name, address or ~/.ssh/config alias (letters, digits, _ . : - [ ]; not starting with -)' });
+const hostName = z.string().regex(/^[A-Za-z0-9_.[\]][A-Za-z0-9_.:[\]-]*$/, {
+  message: 'expected a host name, address or ~/.ssh/config alias (letters, digits, _ . : - [ ]; not starting with -)',
+});
 
 export const sshSchema = z
   .strictObject({
@@ -54,13 +62,29 @@ export const sshSchema = z
     keepaliveSeconds: z.number().positive().default(15),
     retries: z.number().int().min(1).max(10).default(4),
     /** `openssh` only: how long the site's master connection stays open with nothing running through it (ControlPersist). */
-    persistMinutes: z.number().int().min(1).max(24 * 60).default(240),
+    persistMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(240),
   })
   .superRefine((s, ctx) => {
-    if (s.transport === 'ssh2' && !s.user) ctx.addIssue({ code: 'custom', path: ['user'], message: "a user name is required with the ssh2 transport (with 'transport: openssh' it may come from ~/.ssh/config)" });
+    if (s.transport === 'ssh2' && !s.user)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['user'],
+        message:
+          "a user name is required with the ssh2 transport (with 'transport: openssh' it may come from ~/.ssh/config)",
+      });
     if (s.transport === 'ssh2')
       for (const k of ['certificateFile', 'configFile'] as const)
-        if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `${k} needs 'transport: openssh' (ssh2 cannot use OpenSSH certificates or ssh_config)` });
+        if (s[k] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: `${k} needs 'transport: openssh' (ssh2 cannot use OpenSSH certificates or ssh_config)`,
+          });
   });
 
 export const schedulerSchema = z.strictObject({
@@ -82,11 +106,21 @@ export const schedulerSchema = z.strictObject({
   /** The site's MaxArraySize, if known; else read from `scontrol show config` at submit. */
   maxArraySize: z.number().int().min(1).optional(),
   /** More sbatch options, each one `--name=value` (checked like the rest). */
-  extra: z.array(z.string().regex(/^--[a-z][a-z-]*(=[A-Za-z0-9_.,:=+@%/-]+)?$/, { message: "expected one sbatch option '--name=value'" })).default([]),
+  extra: z
+    .array(
+      z
+        .string()
+        .regex(/^--[a-z][a-z-]*(=[A-Za-z0-9_.,:=+@%/-]+)?$/, { message: "expected one sbatch option '--name=value'" }),
+    )
+    .default([]),
 });
 
 export const factsSchema = z.strictObject({
-  gpu: z.strictObject({ model: z.string(), perNode: z.number().int().min(1), memoryGiB: z.number().positive().optional() }),
+  gpu: z.strictObject({
+    model: z.string(),
+    perNode: z.number().int().min(1),
+    memoryGiB: z.number().positive().optional(),
+  }),
   /** Datasheet peaks, for reports (fraction of peak). */
   peak: z
     .strictObject({
@@ -114,17 +148,26 @@ export const SCRIPT_PATH_RULE = `an absolute path of ${SCRIPT_PATH_CHARS}`;
 export const isScriptPath = (p: string): boolean => SCRIPT_PATH.test(p);
 
 export const siteSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'expected a lower-case site name (letters, digits, _ -)' }),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'expected a lower-case site name (letters, digits, _ -)' }),
   description: z.string().optional(),
   /** Absent: this machine (the local executor). */
   ssh: sshSchema.optional(),
   scheduler: schedulerSchema,
   /** `module load` lines, in order. */
   modules: z.array(z.string().regex(/^[A-Za-z0-9_.+/@-]+$/, { message: 'expected a module name' })).default([]),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }), z.string()).default({}),
+  env: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }),
+      z.string(),
+    )
+    .default({}),
   /** Where campaigns live on the site (job scripts, records, logs); `~/` is the remote home (checked again once resolved: resolveWorkdir). */
   workdir: placeholderFree('working directory').pipe(
-    z.string().refine((p) => isScriptPath(p.replace(/^~(?=\/|$)/, '/')), { message: `expected an absolute path or ~/path of ${SCRIPT_PATH_CHARS}` }),
+    z.string().refine((p) => isScriptPath(p.replace(/^~(?=\/|$)/, '/')), {
+      message: `expected an absolute path or ~/path of ${SCRIPT_PATH_CHARS}`,
+    }),
   ),
   /** How fedbench starts on a compute node. */
   fedbench: z

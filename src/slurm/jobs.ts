@@ -1,10 +1,33 @@
 // Job states from sacct (and squeue where accounting is off), and sbatch's answer: pure parsers.
 import { parseSlurmElapsed, sacctEnergy } from '../energy/sacct.js';
 
-export const SACCT_FIELDS = ['JobID', 'JobIDRaw', 'State', 'ExitCode', 'Elapsed', 'Start', 'End', 'NodeList', 'Reason', 'ConsumedEnergyRaw', 'Partition', 'Cluster'] as const;
+export const SACCT_FIELDS = [
+  'JobID',
+  'JobIDRaw',
+  'State',
+  'ExitCode',
+  'Elapsed',
+  'Start',
+  'End',
+  'NodeList',
+  'Reason',
+  'ConsumedEnergyRaw',
+  'Partition',
+  'Cluster',
+] as const;
 export const SACCT_ARGS = ['-P', '-n', `--format=${SACCT_FIELDS.join(',')}`];
 
-const TERMINAL = ['COMPLETED', 'FAILED', 'TIMEOUT', 'CANCELLED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE'] as const;
+const TERMINAL = [
+  'COMPLETED',
+  'FAILED',
+  'TIMEOUT',
+  'CANCELLED',
+  'NODE_FAIL',
+  'OUT_OF_MEMORY',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+] as const;
 export type TerminalState = (typeof TERMINAL)[number];
 
 /** `CANCELLED by 0` → CANCELLED. */
@@ -59,11 +82,27 @@ const dateOrNull = (s: string | undefined) => (s && s !== 'Unknown' && s !== 'No
 
 /** Every array task (and plain job) in `sacct -P -n --format=<SACCT_FIELDS>` output, by `job_index`. */
 export function parseSacct(output: string): Map<string, TaskState> {
-  const rows = output.split('\n').filter((l) => l.trim()).map((l) => l.split('|'));
+  const rows = output
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => l.split('|'));
   const byKey = new Map<string, TaskState>();
   const stepLines = new Map<string, string[]>();
   for (const r of rows) {
-    const [jobId = '', jobIdRaw = '', state = '', exitCode = '', elapsed = '', start, end, nodes = '', reason = '', energy = '', partition = '', cluster = ''] = r;
+    const [
+      jobId = '',
+      jobIdRaw = '',
+      state = '',
+      exitCode = '',
+      elapsed = '',
+      start,
+      end,
+      nodes = '',
+      reason = '',
+      energy = '',
+      partition = '',
+      cluster = '',
+    ] = r;
     const [head, step] = jobId.split('.', 2) as [string, string | undefined];
     // energy lines are fed to the shared sacct energy parser (JobID|State|Elapsed|ConsumedEnergyRaw)
     const list = stepLines.get(head) ?? [];
@@ -114,9 +153,20 @@ export function parseSqueue(output: string): Map<string, TaskState> {
     const m = /^(\d+)(?:_(\d+))?$/.exec(id.trim());
     if (!m) continue;
     out.set(id.trim(), {
-      key: id.trim(), arrayJobId: m[1]!, arrayIndex: m[2] === undefined ? null : Number(m[2]), state: baseState(state), exitCode: '',
-      elapsedSeconds: parseSlurmElapsed(elapsed), start: null, end: null, node: node || null, reason: reason && reason !== 'None' ? reason : null,
-      partition: partition || null, cluster: null, consumedEnergyJ: null, energyNote: null,
+      key: id.trim(),
+      arrayJobId: m[1]!,
+      arrayIndex: m[2] === undefined ? null : Number(m[2]),
+      state: baseState(state),
+      exitCode: '',
+      elapsedSeconds: parseSlurmElapsed(elapsed),
+      start: null,
+      end: null,
+      node: node || null,
+      reason: reason && reason !== 'None' ? reason : null,
+      partition: partition || null,
+      cluster: null,
+      consumedEnergyJ: null,
+      energyNote: null,
     });
   }
   return out;
@@ -134,13 +184,19 @@ export function describeEnd(t: TaskState): string {
   const after = t.elapsedSeconds !== null ? ` after ${t.elapsedSeconds} s` : '';
   const where = t.node ? ` on ${t.node}` : '';
   const why =
-    s === 'TIMEOUT' ? 'time limit reached'
-    : s === 'CANCELLED' ? 'cancelled'
-    : s === 'NODE_FAIL' ? 'node failure'
-    : s === 'OUT_OF_MEMORY' ? 'out of memory'
-    : s === 'PREEMPTED' ? 'preempted'
-    : s === 'FAILED' ? `job script failed, exit code ${t.exitCode}`
-    : s.toLowerCase();
+    s === 'TIMEOUT'
+      ? 'time limit reached'
+      : s === 'CANCELLED'
+        ? 'cancelled'
+        : s === 'NODE_FAIL'
+          ? 'node failure'
+          : s === 'OUT_OF_MEMORY'
+            ? 'out of memory'
+            : s === 'PREEMPTED'
+              ? 'preempted'
+              : s === 'FAILED'
+                ? `job script failed, exit code ${t.exitCode}`
+                : s.toLowerCase();
   return `${s} (${why}${t.reason ? `; Slurm reason: ${t.reason}` : ''})${after}${where}`;
 }
 
@@ -148,8 +204,20 @@ export function describeEnd(t: TaskState): string {
 export function timeLimitSeconds(limit: string): number {
   const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(limit.trim());
   if (!m) throw new Error(`not a Slurm time limit: ${limit}`);
-  const [days, a, b, c] = [Number(m[1] ?? 0), Number(m[2]), m[3] === undefined ? null : Number(m[3]), m[4] === undefined ? null : Number(m[4])];
+  const [days, a, b, c] = [
+    Number(m[1] ?? 0),
+    Number(m[2]),
+    m[3] === undefined ? null : Number(m[3]),
+    m[4] === undefined ? null : Number(m[4]),
+  ];
   // minutes alone; MM:SS; HH:MM:SS — with days, D-HH[:MM[:SS]]
-  const seconds = m[1] !== undefined ? a * 3600 + (b ?? 0) * 60 + (c ?? 0) : c !== null ? a * 3600 + b! * 60 + c : b !== null ? a * 60 + b : a * 60;
+  const seconds =
+    m[1] !== undefined
+      ? a * 3600 + (b ?? 0) * 60 + (c ?? 0)
+      : c !== null
+        ? a * 3600 + b! * 60 + c
+        : b !== null
+          ? a * 60 + b
+          : a * 60;
   return days * 86400 + seconds;
 }

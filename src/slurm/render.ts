@@ -37,7 +37,9 @@ export function checkScriptPath(p: string, what: string): string {
 export function gpuDirective(site: Site, count: number): string | null {
   if (count <= 0) return null;
   const g = site.scheduler.gpus;
-  return g.style === 'gres' ? `--gres=gpu:${g.type ? `${g.type}:` : ''}${count}` : `--gpus=${g.type ? `${g.type}:` : ''}${count}`;
+  return g.style === 'gres'
+    ? `--gres=gpu:${g.type ? `${g.type}:` : ''}${count}`
+    : `--gpus=${g.type ? `${g.type}:` : ''}${count}`;
 }
 
 export interface ArrayJob {
@@ -68,7 +70,8 @@ export function directives(site: Site, job: ArrayJob): string[] {
   const g = gpuDirective(site, gpus);
   if (g) d.push(g);
   if (job.wholeNode) d.push(`--ntasks-per-node=${gpusPerNode}`);
-  if (s.cpusPerGpu && gpus > 0) d.push(job.wholeNode ? `--cpus-per-task=${s.cpusPerGpu}` : `--cpus-per-task=${s.cpusPerGpu * gpus}`);
+  if (s.cpusPerGpu && gpus > 0)
+    d.push(job.wholeNode ? `--cpus-per-task=${s.cpusPerGpu}` : `--cpus-per-task=${s.cpusPerGpu * gpus}`);
   if (s.memory) d.push(`--mem=${s.memory}`);
   if (job.node) d.push(`--nodelist=${job.node}`);
   if (job.wholeNode || job.node) d.push('--exclusive');
@@ -87,7 +90,8 @@ export function estimateOption(site: Site, gpus: number): string {
 
 export function renderArrayScript(site: Site, job: ArrayJob, dir = TEMPLATES_DIR): string {
   checkScriptPath(job.campaignDir, `working directory of site ${site.name}`);
-  if (job.node !== undefined && !/^[A-Za-z0-9_.-]+$/.test(job.node)) throw new InputError(`bad node name '${job.node}'`);
+  if (job.node !== undefined && !/^[A-Za-z0-9_.-]+$/.test(job.node))
+    throw new InputError(`bad node name '${job.node}'`);
   const setup = [
     ...site.modules.map((m) => `module load ${quoteWord(m)}`),
     ...Object.entries(site.env).map(([k, v]) => exportLine(k, v)),
@@ -95,7 +99,16 @@ export function renderArrayScript(site: Site, job: ArrayJob, dir = TEMPLATES_DIR
   const workers = site.facts.gpu.perNode;
   const estimate = estimateOption(site, job.wholeNode ? 1 : site.scheduler.gpus.perJob);
   const runCase = job.wholeNode
-    ? fill(template('run-case-whole-node.sh', dir), { workers: String(workers), cpusPerWorker: String(site.scheduler.cpusPerGpu ?? 1), campaignQuoted: quoteWord(job.campaign), estimate }, 'run-case-whole-node.sh')
+    ? fill(
+        template('run-case-whole-node.sh', dir),
+        {
+          workers: String(workers),
+          cpusPerWorker: String(site.scheduler.cpusPerGpu ?? 1),
+          campaignQuoted: quoteWord(job.campaign),
+          estimate,
+        },
+        'run-case-whole-node.sh',
+      )
     : fill(template('run-case.sh', dir), { campaignQuoted: quoteWord(job.campaign), estimate }, 'run-case.sh');
   return fill(
     template('array.sbatch', dir),
@@ -106,7 +119,9 @@ export function renderArrayScript(site: Site, job: ArrayJob, dir = TEMPLATES_DIR
       jobName: job.jobName,
       array: job.count === 1 ? '0' : `0-${job.count - 1}`,
       campaignDir: job.campaignDir,
-      directives: directives(site, job).map((x) => `#SBATCH ${x}`).join('\n'),
+      directives: directives(site, job)
+        .map((x) => `#SBATCH ${x}`)
+        .join('\n'),
       setup: setup || '# (no modules or environment in the site profile)',
       campaignDirQuoted: quoteWord(job.campaignDir),
       offset: String(job.offset),

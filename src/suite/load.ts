@@ -47,7 +47,12 @@ function parseEngineRef(ref: string): { engine: EngineName; backend: string | nu
   return { engine, backend: backend ?? null };
 }
 
-export function caseId(benchmarkId: string, engine: string, backend: string | null, params: Record<string, unknown>): string {
+export function caseId(
+  benchmarkId: string,
+  engine: string,
+  backend: string | null,
+  params: Record<string, unknown>,
+): string {
   const p = Object.entries(params)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(',');
@@ -66,12 +71,20 @@ export function parseSuite(text: string, file: string): Suite {
     seen.add(b.id);
     const workload = WORKLOADS[b.workload];
     if (!workload) {
-      problems.push(problemAt(located, [...at, 'workload'], unknownName('workload', b.workload, Object.keys(WORKLOADS)).message));
+      problems.push(
+        problemAt(located, [...at, 'workload'], unknownName('workload', b.workload, Object.keys(WORKLOADS)).message),
+      );
       return;
     }
     const rules = mergeRules(DEFAULT_RULES, suite.stop, b.stop);
     if (rules.minSamples > rules.maxSamples || rules.minSeconds > rules.maxSeconds) {
-      problems.push(problemAt(located, [...at, 'stop'], `minimum exceeds maximum (samples ${rules.minSamples}/${rules.maxSamples}, seconds ${rules.minSeconds}/${rules.maxSeconds})`));
+      problems.push(
+        problemAt(
+          located,
+          [...at, 'stop'],
+          `minimum exceeds maximum (samples ${rules.minSamples}/${rules.maxSamples}, seconds ${rules.minSeconds}/${rules.maxSeconds})`,
+        ),
+      );
     }
     const engines = (b.engines ?? suite.engines ?? [...ENGINE_NAMES]).map(parseEngineRef);
     for (const combo of cartesian(b.params)) {
@@ -117,5 +130,8 @@ export function loadSuite(nameOrFile: string, dir = BUILTIN_SUITES_DIR): Suite {
     if (looksLikePath) throw new InputError(`suite file not found: ${file}`);
     throw unknownName('suite', nameOrFile, builtinSuites(dir));
   }
-  return parseSuite(readFileSync(file, 'utf8'), looksLikePath ? nameOrFile : path.relative(process.cwd(), file) || file);
+  return parseSuite(
+    readFileSync(file, 'utf8'),
+    looksLikePath ? nameOrFile : path.relative(process.cwd(), file) || file,
+  );
 }

@@ -24,7 +24,6 @@ export const referenceSchema = z.strictObject({
 export const referencesFileSchema = z.strictObject({ references: z.array(referenceSchema).min(1) });
 export type Reference = z.infer<typeof referenceSchema>;
 
-
 export function loadReferences(file: string): Reference[] {
   if (!existsSync(file)) throw new InputError(`references file not found: ${file}`);
   return loadYamlAs(readFileSync(file, 'utf8'), file, referencesFileSchema).data.references;

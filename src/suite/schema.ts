@@ -30,7 +30,9 @@ export const engineRef = z.string().regex(new RegExp(`^(${ENGINE_NAMES.join('|')
 });
 
 export const benchmarkSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { message: 'expected lower-case letters, digits, . _ - (starting with a letter or digit)' }),
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, {
+    message: 'expected lower-case letters, digits, . _ - (starting with a letter or digit)',
+  }),
   workload: z.string(),
   description: z.string().optional(),
   engines: z.array(engineRef).min(1).optional(),

@@ -40,7 +40,12 @@ export function locate(d: LocatedDocument, at: FieldPath): string {
 }
 
 export function fieldPath(p: FieldPath): string {
-  return p.length ? p.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').replace(/^\./, '') : '(top level)';
+  return p.length
+    ? p
+        .map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`))
+        .join('')
+        .replace(/^\./, '')
+    : '(top level)';
 }
 
 /** `file:line:col: path: message` for a problem at a path of the document. */
@@ -53,7 +58,11 @@ export function issuesText(d: LocatedDocument, issues: z.core.$ZodIssue[], prefi
 }
 
 /** Parses and validates in one step; throws InputError naming every problem. */
-export function loadYamlAs<S extends z.ZodType>(text: string, file: string, schema: S): { data: z.infer<S>; located: LocatedDocument } {
+export function loadYamlAs<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+): { data: z.infer<S>; located: LocatedDocument } {
   const located = parseYaml(text, file);
   const parsed = schema.safeParse(located.doc.toJS());
   if (!parsed.success) throw new InputError(issuesText(located, parsed.error.issues));

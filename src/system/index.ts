@@ -11,17 +11,47 @@ const run = promisify(execFile);
 
 /** Environment variables that change what a benchmark measures. */
 export const RELEVANT_ENV = [
-  'OMP_NUM_THREADS', 'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS',
-  'CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'ONNXRUNTIME_NODE_INSTALL', 'TF_CPP_MIN_LOG_LEVEL', 'UV_THREADPOOL_SIZE',
+  'OMP_NUM_THREADS',
+  'OPENBLAS_CORETYPE',
+  'OPENBLAS_L2_SIZE',
+  'OPENBLAS_NUM_THREADS',
+  'MKL_NUM_THREADS',
+  'CUDA_VISIBLE_DEVICES',
+  'NVIDIA_VISIBLE_DEVICES',
+  'ONNXRUNTIME_NODE_INSTALL',
+  'TF_CPP_MIN_LOG_LEVEL',
+  'UV_THREADPOOL_SIZE',
   // fedbench's own: a whole-node worker's index and count (energy shares), sources left out
-  'FEDBENCH_WORKER', 'FEDBENCH_WORKERS', 'FEDBENCH_ENERGY_EXCLUDE',
+  'FEDBENCH_WORKER',
+  'FEDBENCH_WORKERS',
+  'FEDBENCH_ENERGY_EXCLUDE',
 ];
-const SLURM_ENV = /^(SLURM_(JOB_ID|JOB_NAME|CLUSTER_NAME|JOB_PARTITION|JOB_NODELIST|JOB_GPUS|GPUS_ON_NODE|ARRAY_JOB_ID|ARRAY_TASK_ID|NTASKS|PROCID|LOCALID|CPUS_PER_TASK|STEP_ID)|SLURMD_NODENAME)$/;
+const SLURM_ENV =
+  /^(SLURM_(JOB_ID|JOB_NAME|CLUSTER_NAME|JOB_PARTITION|JOB_NODELIST|JOB_GPUS|GPUS_ON_NODE|ARRAY_JOB_ID|ARRAY_TASK_ID|NTASKS|PROCID|LOCALID|CPUS_PER_TASK|STEP_ID)|SLURMD_NODENAME)$/;
 
 /** CPU features that decide which kernels the engines can use. */
-const CPU_FLAGS = ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'asimd', 'sve'];
+const CPU_FLAGS = [
+  'sse4_2',
+  'avx',
+  'avx2',
+  'fma',
+  'avx512f',
+  'avx512bw',
+  'avx512vl',
+  'avx512_vnni',
+  'avx512_bf16',
+  'amx_tile',
+  'asimd',
+  'sve',
+];
 
-export const PACKAGES = ['onnxruntime-node', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+export const PACKAGES = [
+  'onnxruntime-node',
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+];
 
 export function packageVersion(name: string): string | null {
   try {
@@ -82,10 +112,16 @@ export function parseCudaVersion(header: string): string | undefined {
 async function gpus(): Promise<{ gpus: GpuRow[]; source: string }> {
   try {
     // Older drivers refuse the whole query over one field they lack (e.g. mig.mode.current): ask for the basics then.
-    const { stdout } = await run('nvidia-smi', NVIDIA_SMI_QUERY, { timeout: 15_000 }).catch((err: { stdout?: string; stderr?: string }) =>
-      /not a valid field/i.test(`${err.stdout ?? ''}${err.stderr ?? ''}`) ? run('nvidia-smi', [`--query-gpu=${BASIC_FIELDS}`, '--format=csv,noheader,nounits'], { timeout: 15_000 }) : Promise.reject(err),
+    const { stdout } = await run('nvidia-smi', NVIDIA_SMI_QUERY, { timeout: 15_000 }).catch(
+      (err: { stdout?: string; stderr?: string }) =>
+        /not a valid field/i.test(`${err.stdout ?? ''}${err.stderr ?? ''}`)
+          ? run('nvidia-smi', [`--query-gpu=${BASIC_FIELDS}`, '--format=csv,noheader,nounits'], { timeout: 15_000 })
+          : Promise.reject(err),
     );
-    const cuda = await run('nvidia-smi', [], { timeout: 15_000 }).then((r) => parseCudaVersion(r.stdout), () => undefined);
+    const cuda = await run('nvidia-smi', [], { timeout: 15_000 }).then(
+      (r) => parseCudaVersion(r.stdout),
+      () => undefined,
+    );
     return { gpus: parseNvidiaSmiGpus(stdout, cuda), source: 'nvidia-smi' };
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
@@ -114,7 +150,9 @@ async function cpuFlags(): Promise<string[]> {
 }
 
 export function relevantEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && (RELEVANT_ENV.includes(k) || SLURM_ENV.test(k)))) as Record<string, string>;
+  return Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => v !== undefined && (RELEVANT_ENV.includes(k) || SLURM_ENV.test(k))),
+  ) as Record<string, string>;
 }
 
 let cached: Promise<SystemInfo> | null = null;
@@ -125,7 +163,12 @@ export function systemInfo(): Promise<SystemInfo> {
     return {
       host: os.hostname(),
       os: { platform: os.platform(), release: os.release(), distro: d, arch: os.arch() },
-      cpu: { model: os.cpus()[0]?.model.trim() ?? 'unknown', logicalCores: os.cpus().length, availableParallelism: os.availableParallelism(), flags },
+      cpu: {
+        model: os.cpus()[0]?.model.trim() ?? 'unknown',
+        logicalCores: os.cpus().length,
+        availableParallelism: os.availableParallelism(),
+        flags,
+      },
       memoryBytes: os.totalmem(),
       gpus: g.gpus,
       gpuSource: g.source,

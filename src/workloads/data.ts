@@ -22,7 +22,11 @@ export function uniform(shape: number[], seed: number): { data: Float32Array; sh
 }
 
 /** Largest violation of |got - want| <= abs + rel*|want|; <= 0 means every element is within tolerance. */
-export function worstError(got: ArrayLike<number>, want: ArrayLike<number>, tol: { abs: number; rel: number }): { index: number; got: number; want: number; excess: number } | null {
+export function worstError(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tol: { abs: number; rel: number },
+): { index: number; got: number; want: number; excess: number } | null {
   if (got.length !== want.length) throw new Error(`output has ${got.length} elements, reference has ${want.length}`);
   let worst: { index: number; got: number; want: number; excess: number } | null = null;
   for (let i = 0; i < want.length; i++) {

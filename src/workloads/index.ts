@@ -13,7 +13,16 @@ export const KERNELS: Record<string, KernelWorkload> = Object.fromEntries(
 );
 
 /** Training and inference workloads: each runs itself (see CustomWorkload). */
-const CUSTOM: CustomWorkload[] = [trainMlp, trainCnn, trainTransformer, inferMlp, inferCnn, inferResnet50, inferBert, onnxModel].map((w) => w as unknown as CustomWorkload);
+const CUSTOM: CustomWorkload[] = [
+  trainMlp,
+  trainCnn,
+  trainTransformer,
+  inferMlp,
+  inferCnn,
+  inferResnet50,
+  inferBert,
+  onnxModel,
+].map((w) => w as unknown as CustomWorkload);
 
 export const WORKLOADS: Record<string, Workload> = { ...KERNELS, ...Object.fromEntries(CUSTOM.map((w) => [w.id, w])) };
 
@@ -30,6 +39,21 @@ export function metricOf(w: Workload, params: Record<string, unknown>) {
 export { worstError } from './data.js';
 export { SkipCase, WrongResults } from './types.js';
 export type {
-  KernelWorkload, CustomWorkload, Workload, Metric, Inputs, HostTensor, BenchmarkKind, Tolerance, TfjsProgram,
-  EngineChoice, EngineUsed, ExecuteContext, Outcome, MeasureHooks, Verification, SecondaryMetric, MeasurementSummary,
+  KernelWorkload,
+  CustomWorkload,
+  Workload,
+  Metric,
+  Inputs,
+  HostTensor,
+  BenchmarkKind,
+  Tolerance,
+  TfjsProgram,
+  EngineChoice,
+  EngineUsed,
+  ExecuteContext,
+  Outcome,
+  MeasureHooks,
+  Verification,
+  SecondaryMetric,
+  MeasurementSummary,
 } from './types.js';

@@ -45,20 +45,33 @@ describe('fedbench run --suite quick, on a terminal 100 columns wide', () => {
     const r = await fedbench(['run', '--suite', 'quick', '--out', out], { env: { COLUMNS: '100' } });
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines.filter((l) => [...l].length > 100), r.stdout).toEqual([]);
+    expect(
+      lines.filter((l) => [...l].length > 100),
+      r.stdout,
+    ).toEqual([]);
     expect(r.stdout).toContain('every infer-cnn case below: scenario=single-stream, batch=1,');
     expect(r.stdout).toMatch(/^│ infer-cnn\/tfjs +│/m);
     expect(lines.at(-1)).toBe(`13 record(s) in ${out}`);
     const files = await readdir(out);
-    const ids = await Promise.all(files.map(async (f) => (JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunRecord).case));
-    expect(ids.sort()).toEqual(loadSuite('quick').cases.map((c) => c.id).sort());
+    const ids = await Promise.all(
+      files.map(async (f) => (JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunRecord).case),
+    );
+    expect(ids.sort()).toEqual(
+      loadSuite('quick')
+        .cases.map((c) => c.id)
+        .sort(),
+    );
     // whatever phases or modes this machine showed, each record says so where a reader looks
     for (const f of files) {
       const rec = JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunRecord;
       if (!rec.stats) continue;
       const phased = rec.stats.effectiveN !== undefined && rec.stats.effectiveN < rec.stats.n;
-      expect(rec.stats.ciMethod === 'order-statistics-autocorrelated' || (rec.stats.ciMethod === 'none' && phased), rec.case).toBe(phased);
-      if (rec.stats.effectiveN! < rec.stats.n / 2) expect(rec.warnings.join('\n'), rec.case).toMatch(/samples come in phases/);
+      expect(
+        rec.stats.ciMethod === 'order-statistics-autocorrelated' || (rec.stats.ciMethod === 'none' && phased),
+        rec.case,
+      ).toBe(phased);
+      if (rec.stats.effectiveN! < rec.stats.n / 2)
+        expect(rec.warnings.join('\n'), rec.case).toMatch(/samples come in phases/);
       if (rec.stats.modes) {
         expect(rec.warnings.join('\n'), rec.case).toMatch(/multimodal samples \(\d modes: /);
         expect(r.stdout).toMatch(new RegExp(`${rec.stats.modes.length} modes`));
@@ -70,13 +83,24 @@ describe('fedbench run --suite quick, on a terminal 100 columns wide', () => {
 describe('run --repeat', () => {
   it('measures each case in fresh processes, one record per repetition, and pools them with the spread between processes', async () => {
     const out = path.join(tmp, 'repeat');
-    const r = await fedbench(['run', '--suite', 'quick', '--bench', 'bandwidth', '--engine', 'onnxruntime:cpu', '--repeat', '3', '--out', out], { env: { COLUMNS: '120' } });
+    const r = await fedbench(
+      ['run', '--suite', 'quick', '--bench', 'bandwidth', '--engine', 'onnxruntime:cpu', '--repeat', '3', '--out', out],
+      { env: { COLUMNS: '120' } },
+    );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/repetition 1\/3: a fresh fedbench process\nrepetition 2\/3: a fresh fedbench process\nrepetition 3\/3/);
-    expect(r.stdout).toMatch(/│ bandwidth\/onnxruntime:cpu +│ onnxruntime\/cpu[^│]*│ [\d.]+ +│ \[[\d.]+, [\d.]+\] +│ GB\/s +│ [\d.]+–[\d.]+ +│ 3 ok +│/);
+    expect(r.stderr).toMatch(
+      /repetition 1\/3: a fresh fedbench process\nrepetition 2\/3: a fresh fedbench process\nrepetition 3\/3/,
+    );
+    expect(r.stdout).toMatch(
+      /│ bandwidth\/onnxruntime:cpu +│ onnxruntime\/cpu[^│]*│ [\d.]+ +│ \[[\d.]+, [\d.]+\] +│ GB\/s +│ [\d.]+–[\d.]+ +│ 3 ok +│/,
+    );
     const files = await readdir(out);
-    const records = await Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunRecord));
-    expect(records.map((x) => x.repetition).sort((a, b) => a!.index - b!.index)).toEqual([1, 2, 3].map((index) => ({ index, of: 3 })));
+    const records = await Promise.all(
+      files.map(async (f) => JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunRecord),
+    );
+    expect(records.map((x) => x.repetition).sort((a, b) => a!.index - b!.index)).toEqual(
+      [1, 2, 3].map((index) => ({ index, of: 3 })),
+    );
     for (const x of records) expect(runRecordSchema.safeParse(x).success).toBe(true);
     expect(new Set(records.map((x) => x.startedAt)).size).toBe(3);
     expect((await fedbench(['run', '--suite', 'quick', '--repeat', '0'])).code).toBe(2);
@@ -126,7 +150,10 @@ describe('bad input exits 2 with a message that names what and where', () => {
 describe('a case that fails', () => {
   it('still gets a record with its reason, and the run exits 1', async () => {
     const file = path.join(tmp, 'cuda.yaml');
-    await writeFile(file, 'name: cuda-only\nengines: ["onnxruntime:cuda"]\nbenchmarks:\n  - { id: g, workload: gemm, params: { n: 32 } }\n');
+    await writeFile(
+      file,
+      'name: cuda-only\nengines: ["onnxruntime:cuda"]\nbenchmarks:\n  - { id: g, workload: gemm, params: { n: 32 } }\n',
+    );
     const out = path.join(tmp, 'cuda');
     const r = await fedbench(['run', '--suite', file, '--out', out, '--json']);
     // No CUDA provider on machines without a GPU: the record says so.
@@ -142,24 +169,50 @@ describe('fedbench info --json', () => {
   it('lists every engine backend as available or not, with the reason', async () => {
     const r = await fedbench(['info', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const info = JSON.parse(r.stdout) as { engines: Array<{ engine: string; backends: Array<{ name: string; available: boolean; reason?: string }> }>; energy: unknown[] };
+    const info = JSON.parse(r.stdout) as {
+      engines: Array<{ engine: string; backends: Array<{ name: string; available: boolean; reason?: string }> }>;
+      energy: unknown[];
+    };
     expect(info.engines.map((e) => e.engine)).toEqual(['onnxruntime', 'tfjs']);
     const all = info.engines.flatMap((e) => e.backends.map((b) => `${e.engine}:${b.name}`));
-    expect(all).toEqual(['onnxruntime:cuda', 'onnxruntime:webgpu', 'onnxruntime:cpu', 'tfjs:tensorflow-gpu', 'tfjs:tensorflow', 'tfjs:wasm', 'tfjs:cpu']);
-    for (const e of info.engines) for (const b of e.backends) if (!b.available) expect(b.reason, `${e.engine}:${b.name}`).toBeTruthy();
+    expect(all).toEqual([
+      'onnxruntime:cuda',
+      'onnxruntime:webgpu',
+      'onnxruntime:cpu',
+      'tfjs:tensorflow-gpu',
+      'tfjs:tensorflow',
+      'tfjs:wasm',
+      'tfjs:cpu',
+    ]);
+    for (const e of info.engines)
+      for (const b of e.backends) if (!b.available) expect(b.reason, `${e.engine}:${b.name}`).toBeTruthy();
     expect(info.energy.length).toBeGreaterThan(0);
   });
 
   it('prints nothing a user cannot act on: no npm config warning through npx, no Vulkan probe message from webgpu', async () => {
     const viaNpx = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn('npx', ['--no-install', 'fedbench', '--version'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('npx', ['--no-install', 'fedbench', '--version'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       child.on('close', (code) => resolve({ code, stderr }));
     });
     expect(viaNpx.code, viaNpx.stderr).toBe(0);
     expect(viaNpx.stderr).toBe('');
-    const r = await fedbench(['run', '--suite', 'quick', '--bench', 'gemm', '--engine', 'onnxruntime', '--out', path.join(tmp, 'quiet'), '--json']);
+    const r = await fedbench([
+      'run',
+      '--suite',
+      'quick',
+      '--bench',
+      'gemm',
+      '--engine',
+      'onnxruntime',
+      '--out',
+      path.join(tmp, 'quiet'),
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/Vulkan|BackendVk|dawn/i);
     // the reason is kept where it belongs: in the record's fallbacks (when webgpu could not start here)
@@ -187,7 +240,9 @@ describe('numeric options', () => {
   it('an unknown energy source to exclude is a usage error listing the valid ones, from the flag or the environment', async () => {
     const r = await fedbench(['run', '--bench', 'gemm', '--exclude-energy', 'rapl', 'watts']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown energy source 'watts' in --exclude-energy / FEDBENCH_ENERGY_EXCLUDE. Valid sources: nvml, nvidia-smi, rapl, pm_counters");
+    expect(r.stderr).toContain(
+      "unknown energy source 'watts' in --exclude-energy / FEDBENCH_ENERGY_EXCLUDE. Valid sources: nvml, nvidia-smi, rapl, pm_counters",
+    );
     const e = await fedbench(['run', '--bench', 'gemm'], { env: { FEDBENCH_ENERGY_EXCLUDE: 'rapl,sacct' } });
     expect(e.code).toBe(2);
     expect(e.stderr).toContain("unknown energy source 'sacct'");
@@ -200,10 +255,27 @@ describe('--estimate-tdp', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--estimate-utilisation needs --estimate-tdp/);
 
-    const info = JSON.parse((await fedbench(['info', '--json'])).stdout) as { energy: Array<{ present: boolean; source: string }> };
+    const info = JSON.parse((await fedbench(['info', '--json'])).stdout) as {
+      energy: Array<{ present: boolean; source: string }>;
+    };
     const measuring = info.energy.filter((s) => s.present && s.source !== 'estimate');
     const out = path.join(tmp, 'estimate');
-    const r = await fedbench(['run', '--suite', 'quick', '--bench', 'gemm', '--engine', 'onnxruntime', '--estimate-tdp', '100', '--estimate-utilisation', '0.5', '--out', out, '--json']);
+    const r = await fedbench([
+      'run',
+      '--suite',
+      'quick',
+      '--bench',
+      'gemm',
+      '--engine',
+      'onnxruntime',
+      '--estimate-tdp',
+      '100',
+      '--estimate-utilisation',
+      '0.5',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const rec = (JSON.parse(r.stdout) as RunRecord[]).find((x) => x.status === 'ok')!;
     if (measuring.length === 0) {
@@ -218,14 +290,43 @@ describe('--estimate-tdp', () => {
 });
 
 describe('fedbench run, interrupted', () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`on ${signal} keeps the finished cases' records, says which case had none, and exits ${code}`, async () => {
       const suite = path.join(tmp, `interrupt-${signal}.yaml`);
-      const stop = { warmup: { minIterations: 1, minSeconds: 0, maxSeconds: 0.2 }, minSamples: 5, minSeconds: 0.05, maxSeconds: 0.5, targetNoise: 0.5 };
+      const stop = {
+        warmup: { minIterations: 1, minSeconds: 0, maxSeconds: 0.2 },
+        minSamples: 5,
+        minSeconds: 0.05,
+        maxSeconds: 0.5,
+        targetNoise: 0.5,
+      };
       // the second case would sample for a minute: it is the one in progress when the signal comes
-      await writeFile(suite, JSON.stringify({ name: 'interrupt', engines: ['onnxruntime:cpu'], stop, benchmarks: [{ id: 'quick', workload: 'gemm', params: { n: 32 } }, { id: 'slow', workload: 'gemm', params: { n: 33 }, stop: { minSeconds: 60, maxSeconds: 90, targetNoise: 0.0001 } }] }));
+      await writeFile(
+        suite,
+        JSON.stringify({
+          name: 'interrupt',
+          engines: ['onnxruntime:cpu'],
+          stop,
+          benchmarks: [
+            { id: 'quick', workload: 'gemm', params: { n: 32 } },
+            {
+              id: 'slow',
+              workload: 'gemm',
+              params: { n: 33 },
+              stop: { minSeconds: 60, maxSeconds: 90, targetNoise: 0.0001 },
+            },
+          ],
+        }),
+      );
       const out = path.join(tmp, `interrupted-${signal}`);
-      const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'run', '--suite', suite, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [path.join(ROOT, 'dist/cli/main.js'), 'run', '--suite', suite, '--out', out],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let stderr = '';
       child.stderr.on('data', (d) => {
         stderr += d;
@@ -234,7 +335,11 @@ describe('fedbench run, interrupted', () => {
       const exit = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(exit, stderr).toBe(code);
       expect(stderr).toContain(`fedbench: ${signal} during slow/onnxruntime:cpu/n=33`);
-      expect(stderr).toMatch(new RegExp(`1 record\\(s\\) kept in ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; the case in progress has no record`));
+      expect(stderr).toMatch(
+        new RegExp(
+          `1 record\\(s\\) kept in ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; the case in progress has no record`,
+        ),
+      );
       const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
       expect(files).toHaveLength(1);
       expect(files[0]).toMatch(/^quick_onnxruntime_cpu_n=32/);

@@ -15,7 +15,22 @@ beforeAll(async () => {
 
 describe('fedbench run --model', () => {
   it('benchmarks Silero VAD (dims: batch, sequence; a scalar sample rate) in the SingleStream scenario', async () => {
-    const r = await fedbench(['run', '--model', SILERO, '--input', 'input=1x512', '--input', 'state=2x1x128', '--input', 'sr=scalar=16000', '--scenario', 'single-stream', '--json', '--out', path.join(tmp, 'ss')]);
+    const r = await fedbench([
+      'run',
+      '--model',
+      SILERO,
+      '--input',
+      'input=1x512',
+      '--input',
+      'state=2x1x128',
+      '--input',
+      'sr=scalar=16000',
+      '--scenario',
+      'single-stream',
+      '--json',
+      '--out',
+      path.join(tmp, 'ss'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const [rec] = (JSON.parse(r.stdout) as unknown[]).map((x) => runRecordSchema.parse(x));
     expect(rec!.status, rec!.error).toBe('ok');
@@ -23,15 +38,42 @@ describe('fedbench run --model', () => {
     expect(rec!.metric).toEqual({ name: 'p90 latency', unit: 'ms', direction: 'lower' });
     expect(rec!.engine.backend).toBe('cpu');
     expect(rec!.secondary.map((s) => s.name)).toEqual(['p50 latency', 'p99 latency', 'query latency']);
-    expect(rec!.details).toMatchObject({ model: { inputs: [{ name: 'input', dims: [1, 512] }, { name: 'state', dims: [2, 1, 128] }, { name: 'sr', type: 'int64', dims: [], value: 16000 }] } });
+    expect(rec!.details).toMatchObject({
+      model: {
+        inputs: [
+          { name: 'input', dims: [1, 512] },
+          { name: 'state', dims: [2, 1, 128] },
+          { name: 'sr', type: 'int64', dims: [], value: 16000 },
+        ],
+      },
+    });
   });
 
   it('sweeps the batch in Offline, applying it to every dimension named like the batch', async () => {
-    const r = await fedbench(['run', '--model', SILERO, '--input', 'input=1x512', '--input', 'state=2x1x128', '--input', 'sr=scalar=16000', '--batch', '1', '--batch', '4', '--json', '--out', path.join(tmp, 'off')]);
+    const r = await fedbench([
+      'run',
+      '--model',
+      SILERO,
+      '--input',
+      'input=1x512',
+      '--input',
+      'state=2x1x128',
+      '--input',
+      'sr=scalar=16000',
+      '--batch',
+      '1',
+      '--batch',
+      '4',
+      '--json',
+      '--out',
+      path.join(tmp, 'off'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const recs = (JSON.parse(r.stdout) as unknown[]).map((x) => runRecordSchema.parse(x));
     expect(recs.map((x) => x.status)).toEqual(['ok', 'ok']);
-    expect(recs[1]!.details).toMatchObject({ model: { inputs: [{ dims: [4, 512] }, { dims: [2, 4, 128] }, { dims: [] }] } });
+    expect(recs[1]!.details).toMatchObject({
+      model: { inputs: [{ dims: [4, 512] }, { dims: [2, 4, 128] }, { dims: [] }] },
+    });
     expect(recs[1]!.metric.unit).toBe('samples/s');
   });
 
@@ -43,10 +85,12 @@ describe('fedbench run --model', () => {
     // the batch dimension is filled from the scenario; any other dynamic dimension must be given
     const none = await fedbench(['run', '--model', SILERO]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain("input 'input' expects shape [batch, sequence] (rank 2, float32): it has dynamic dimensions: give them with --input input=DIMS");
+    expect(none.stderr).toContain(
+      "input 'input' expects shape [batch, sequence] (rank 2, float32): it has dynamic dimensions: give them with --input input=DIMS",
+    );
   });
 
-  it('a corrupt model is a failed case with a record and the engine\'s message; a missing file is a usage error', async () => {
+  it("a corrupt model is a failed case with a record and the engine's message; a missing file is a usage error", async () => {
     const bad = path.join(tmp, 'bad.onnx');
     await writeFile(bad, 'garbage');
     const out = path.join(tmp, 'bad-model');

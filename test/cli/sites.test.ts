@@ -15,7 +15,10 @@ beforeAll(async () => {
   const bin = path.join(tmp, 'bin');
   await mkdir(bin);
   for (const cmd of ['sinfo', 'scontrol', 'sbatch', 'squeue']) {
-    await writeFile(path.join(bin, cmd), `#!/bin/sh\necho "${cmd}: error: Unable to contact slurm controller (connect failure)" >&2\nexit 1\n`);
+    await writeFile(
+      path.join(bin, cmd),
+      `#!/bin/sh\necho "${cmd}: error: Unable to contact slurm controller (connect failure)" >&2\nexit 1\n`,
+    );
     await chmod(path.join(bin, cmd), 0o755);
   }
   env = { PATH: `${bin}:${process.env.PATH}` };
@@ -25,33 +28,66 @@ beforeAll(async () => {
 async function localSite(name: string, lines: string[]): Promise<string> {
   const dir = path.join(tmp, `sites-${name}`);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, `${name}.yaml`), [`name: ${name}`, 'scheduler: { partition: gpu }', ...lines, 'facts:', '  gpu: { model: NVIDIA A100, perNode: 4 }', ''].join('\n'));
+  await writeFile(
+    path.join(dir, `${name}.yaml`),
+    [
+      `name: ${name}`,
+      'scheduler: { partition: gpu }',
+      ...lines,
+      'facts:',
+      '  gpu: { model: NVIDIA A100, perNode: 4 }',
+      '',
+    ].join('\n'),
+  );
   return dir;
 }
 
 describe('fedbench sites check (local site)', () => {
   it("quotes why fedbench does not start: the exception's message, not Node's version footer", async () => {
-    const dir = await localSite('broken', [`workdir: ${path.join(tmp, 'work')}`, `fedbench: { command: [${JSON.stringify(process.execPath)}, /nonexistent/main.js] }`]);
+    const dir = await localSite('broken', [
+      `workdir: ${path.join(tmp, 'work')}`,
+      `fedbench: { command: [${JSON.stringify(process.execPath)}, /nonexistent/main.js] }`,
+    ]);
     const r = await fedbench(['sites', 'check', 'broken', '--sites-dir', dir], { env });
     expect(r.code, r.stderr).toBe(1);
     // Slurm not answering is one problem; the other checks still run
-    expect(r.stdout).toMatch(/^broken: local: 'sinfo .*' exited with 1:\nsinfo: error: Unable to contact slurm controller/m);
+    expect(r.stdout).toMatch(
+      /^broken: local: 'sinfo .*' exited with 1:\nsinfo: error: Unable to contact slurm controller/m,
+    );
     const line = r.stdout.split('\n').find((l) => l.startsWith('broken: fedbench does not start'));
     expect(line, r.stdout).toContain("Error: Cannot find module '/nonexistent/main.js'");
-    expect(line).not.toMatch(/Node\.js v\d|    at /);
+    expect(line).not.toMatch(/Node\.js v\d| {4}at /);
   });
 });
 
 describe('a working directory that cannot go into a job script', () => {
   it('is refused by the profile schema, with the same file:line message for sites list, sites check and submit, before anything is created', async () => {
-    for (const [name, workdir] of [['spaced', path.join(tmp, 'my work')], ['quoted', `${tmp}/it's`]] as const) {
+    for (const [name, workdir] of [
+      ['spaced', path.join(tmp, 'my work')],
+      ['quoted', `${tmp}/it's`],
+    ] as const) {
       const dir = await localSite(name, [`workdir: "${workdir}"`]);
       const file = path.join(dir, `${name}.yaml`);
       const message = `${file}:3:10: workdir: expected an absolute path or ~/path of letters, digits and _ . / + @ - (it is written into #SBATCH lines)`;
       const check = await fedbench(['sites', 'check', name, '--sites-dir', dir], { env });
       expect(check.code, check.stdout).toBe(2);
       expect(check.stderr).toBe(`fedbench: ${message}\n`);
-      const submit = await fedbench(['submit', '--suite', 'quick', '--bench', 'gemm', '--sites', name, '--sites-dir', dir, '--campaigns-dir', path.join(tmp, 'campaigns')], { env });
+      const submit = await fedbench(
+        [
+          'submit',
+          '--suite',
+          'quick',
+          '--bench',
+          'gemm',
+          '--sites',
+          name,
+          '--sites-dir',
+          dir,
+          '--campaigns-dir',
+          path.join(tmp, 'campaigns'),
+        ],
+        { env },
+      );
       expect(submit.code, submit.stdout).toBe(2);
       expect(submit.stderr).toBe(`fedbench: ${message}\n`);
       expect(submit.stdout).toBe('');
@@ -68,9 +104,28 @@ describe('fedbench submit, refused by a profile', () => {
     const home = path.join(tmp, 'home dir');
     await mkdir(home);
     const dir = await localSite('homed', ['workdir: ~/work', 'fedbench: { command: [fedbench] }']);
-    const r = await fedbench(['submit', '--suite', 'quick', '--bench', 'gemm', '--sites', 'homed', '--sites-dir', dir, '--campaigns-dir', path.join(tmp, 'campaigns'), '--campaign', 'refused'], { env: { ...env, HOME: home } });
+    const r = await fedbench(
+      [
+        'submit',
+        '--suite',
+        'quick',
+        '--bench',
+        'gemm',
+        '--sites',
+        'homed',
+        '--sites-dir',
+        dir,
+        '--campaigns-dir',
+        path.join(tmp, 'campaigns'),
+        '--campaign',
+        'refused',
+      ],
+      { env: { ...env, HOME: home } },
+    );
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain(`fedbench: site homed: workdir '~/work' (${path.join(dir, 'homed.yaml')}) is '${home}/work' on the site, not an absolute path of letters, digits and _ . / + @ -`);
+    expect(r.stderr).toContain(
+      `fedbench: site homed: workdir '~/work' (${path.join(dir, 'homed.yaml')}) is '${home}/work' on the site, not an absolute path of letters, digits and _ . / + @ -`,
+    );
     expect(r.stdout).toBe('campaign refused: nothing queued\n');
     expect(r.stdout + r.stderr).not.toMatch(/next:|job array/);
     expect(existsSync(path.join(home, 'work'))).toBe(false);
@@ -79,10 +134,19 @@ describe('fedbench submit, refused by a profile', () => {
 
 describe('failureReason', () => {
   it("takes a Node.js crash's exception message, else the last line that says something", () => {
-    const crash = "node:internal/modules/cjs/loader:1210\n  throw err;\n  ^\n\nError: Cannot find module '/x/main.js'\n    at Module._resolveFilename (node:internal/modules/cjs/loader:1207:15) {\n  code: 'MODULE_NOT_FOUND',\n  requireStack: []\n}\n\nNode.js v20.20.2\n";
+    const crash =
+      "node:internal/modules/cjs/loader:1210\n  throw err;\n  ^\n\nError: Cannot find module '/x/main.js'\n    at Module._resolveFilename (node:internal/modules/cjs/loader:1207:15) {\n  code: 'MODULE_NOT_FOUND',\n  requireStack: []\n}\n\nNode.js v20.20.2\n";
     expect(failureReason(crash)).toBe("Error: Cannot find module '/x/main.js'");
-    expect(failureReason('[eval]:1\nthrow e\n^\n\nError [ERR_MODULE_NOT_FOUND]: Cannot find package \'yaml\'\n    at f (x:1:1)\n\nNode.js v20.20.2\n')).toBe("Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'yaml'");
-    expect(failureReason('[eval]:1\nthrow "a string"\n^\na string\n(Use `node --trace-uncaught ...` to show where the exception was thrown)\n\nNode.js v20.20.2\n')).toBe('a string');
+    expect(
+      failureReason(
+        "[eval]:1\nthrow e\n^\n\nError [ERR_MODULE_NOT_FOUND]: Cannot find package 'yaml'\n    at f (x:1:1)\n\nNode.js v20.20.2\n",
+      ),
+    ).toBe("Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'yaml'");
+    expect(
+      failureReason(
+        '[eval]:1\nthrow "a string"\n^\na string\n(Use `node --trace-uncaught ...` to show where the exception was thrown)\n\nNode.js v20.20.2\n',
+      ),
+    ).toBe('a string');
     expect(failureReason('bash: line 1: npx: command not found\n')).toBe('bash: line 1: npx: command not found');
   });
 });

@@ -5,25 +5,59 @@ import { EstimateMeter } from '../../src/energy/estimate.js';
 import type { MeterReading } from '../../src/energy/types.js';
 import { runRecordSchema } from '../../src/results/index.js';
 
-const reading = (source: MeterReading['source'], method: MeterReading['method'], domains: [MeterReading['domains'][number]['domain'], string, number, number?][]): MeterReading => ({
+const reading = (
+  source: MeterReading['source'],
+  method: MeterReading['method'],
+  domains: [MeterReading['domains'][number]['domain'], string, number, number?][],
+): MeterReading => ({
   source,
   method,
   seconds: 2,
-  domains: domains.map(([domain, device, joules, coverage]) => ({ domain, device, joules, meanWatts: joules / 2, peakWatts: null, samples: 2, coverage: coverage ?? 1 })),
+  domains: domains.map(([domain, device, joules, coverage]) => ({
+    domain,
+    device,
+    joules,
+    meanWatts: joules / 2,
+    peakWatts: null,
+    samples: 2,
+    coverage: coverage ?? 1,
+  })),
   telemetry: [],
   warnings: [],
 });
 
-const nowhere = { nvmlLibrary: '/nonexistent/libnvidia-ml.so.1', nvidiaSmi: '/nonexistent/nvidia-smi', powercapRoot: '/nonexistent/powercap', pmCountersRoot: '/nonexistent/pm_counters', visibleDevices: undefined };
+const nowhere = {
+  nvmlLibrary: '/nonexistent/libnvidia-ml.so.1',
+  nvidiaSmi: '/nonexistent/nvidia-smi',
+  powercapRoot: '/nonexistent/powercap',
+  pmCountersRoot: '/nonexistent/pm_counters',
+  visibleDevices: undefined,
+};
 
 describe('energyRecord', () => {
   it('adds GPU and CPU domains, derives J per call and efficiency in the metric unit', () => {
     const e = energyRecord(
-      [reading('nvml', 'counter', [['gpu', 'gpu0', 600], ['gpu', 'gpu1', 400]]), reading('nvidia-smi', 'sampled', []), reading('rapl', 'counter', [['cpu', 'package-0', 100]])],
+      [
+        reading('nvml', 'counter', [
+          ['gpu', 'gpu0', 600],
+          ['gpu', 'gpu1', 400],
+        ]),
+        reading('nvidia-smi', 'sampled', []),
+        reading('rapl', 'counter', [['cpu', 'package-0', 100]]),
+      ],
       [{ source: 'pm_counters', reason: 'absent' }],
       { calls: 50, workPerCall: 2.2, metricUnit: 'GFLOP/s' },
     );
-    expect(e).toMatchObject({ status: 'measured', source: 'nvml + rapl', method: 'counter', joules: 1100, avgWatts: 550, coverage: 1, scope: ['gpu', 'cpu'], joulesPerCall: 22 });
+    expect(e).toMatchObject({
+      status: 'measured',
+      source: 'nvml + rapl',
+      method: 'counter',
+      joules: 1100,
+      avgWatts: 550,
+      coverage: 1,
+      scope: ['gpu', 'cpu'],
+      joulesPerCall: 22,
+    });
     const eff = e.status === 'measured' ? e.efficiency! : [];
     expect(eff.map((x) => [x.name, x.unit])).toEqual([
       ['throughput per watt', 'GFLOP/s per W'],
@@ -35,27 +69,46 @@ describe('energyRecord', () => {
 
   it('uses a node reading alone for the total (it contains CPU and GPUs), with the weakest method and coverage', () => {
     const e = energyRecord(
-      [reading('pm_counters', 'counter', [['node', 'node', 2000]]), reading('nvidia-smi', 'sampled', [['gpu', 'gpu0', 900, 0.8]])],
+      [
+        reading('pm_counters', 'counter', [['node', 'node', 2000]]),
+        reading('nvidia-smi', 'sampled', [['gpu', 'gpu0', 900, 0.8]]),
+      ],
       [],
       { calls: 10, workPerCall: 1, metricUnit: 'GB/s' },
     );
     expect(e).toMatchObject({ joules: 2000, scope: ['node'], method: 'counter', coverage: 1 });
     expect(e.status === 'measured' && e.readings?.length).toBe(2);
-    expect(e.status === 'measured' && e.efficiency?.[1]).toEqual({ name: 'energy per work', value: 200, unit: 'J per GB' });
-    const mixed = energyRecord([reading('rapl', 'counter', [['cpu', 'p0', 10]]), reading('nvidia-smi', 'sampled', [['gpu', 'g0', 90, 0.8]])], [], { calls: 1 });
+    expect(e.status === 'measured' && e.efficiency?.[1]).toEqual({
+      name: 'energy per work',
+      value: 200,
+      unit: 'J per GB',
+    });
+    const mixed = energyRecord(
+      [reading('rapl', 'counter', [['cpu', 'p0', 10]]), reading('nvidia-smi', 'sampled', [['gpu', 'g0', 90, 0.8]])],
+      [],
+      { calls: 1 },
+    );
     expect(mixed).toMatchObject({ method: 'sampled', coverage: 0.8, joules: 100, efficiency: [] });
   });
 
   it('gives training and inference figures per sample or per query, and per watt only for a rate', () => {
     const gpu = () => [reading('nvml', 'counter', [['gpu', 'gpu0', 500]])];
-    const training = energyRecord(gpu(), [], { calls: 2000, metricUnit: 'samples/s', callUnit: { one: 'sample', many: 'samples' } });
+    const training = energyRecord(gpu(), [], {
+      calls: 2000,
+      metricUnit: 'samples/s',
+      callUnit: { one: 'sample', many: 'samples' },
+    });
     expect(training.status === 'measured' && training.efficiency).toEqual([
       { name: 'throughput per watt', value: 4, unit: 'samples/s per W' },
       { name: 'energy per sample', value: 0.25, unit: 'J per sample' },
       { name: 'samples per kJ', value: 4000, unit: 'samples per kJ' },
     ]);
     // SingleStream's figure is a latency: J per query and queries per kJ, no "ms per W"
-    const latency = energyRecord(gpu(), [], { calls: 100, metricUnit: 'ms', callUnit: { one: 'query', many: 'queries' } });
+    const latency = energyRecord(gpu(), [], {
+      calls: 100,
+      metricUnit: 'ms',
+      callUnit: { one: 'query', many: 'queries' },
+    });
     expect(latency.status === 'measured' && latency.efficiency?.map((x) => [x.name, x.value, x.unit])).toEqual([
       ['energy per query', 5, 'J per query'],
       ['queries per kJ', 200, 'queries per kJ'],
@@ -63,7 +116,11 @@ describe('energyRecord', () => {
   });
 
   it("gives each GPU worker of a whole-node run its share of node-wide readings, and all of its own GPU's", () => {
-    const e = energyRecord([reading('nvml', 'counter', [['gpu', 'gpu2', 600]]), reading('rapl', 'counter', [['cpu', 'package-0', 400]])], [], { calls: 10, sharedBy: 4 });
+    const e = energyRecord(
+      [reading('nvml', 'counter', [['gpu', 'gpu2', 600]]), reading('rapl', 'counter', [['cpu', 'package-0', 400]])],
+      [],
+      { calls: 10, sharedBy: 4 },
+    );
     if (e.status !== 'measured') throw new Error('expected a measurement');
     expect(e.readings!.map((r) => [r.source, r.joules])).toEqual([
       ['nvml', 600],
@@ -72,17 +129,28 @@ describe('energyRecord', () => {
     expect(e.joules).toBe(700);
     expect(e.readings![1]!.note).toMatch(/divided among the 4 GPU workers that ran at once/);
     // a node reading stands alone in the total: a quarter of it for this worker
-    const node = energyRecord([reading('pm_counters', 'counter', [['node', 'node', 2000]])], [], { calls: 10, sharedBy: 4 });
+    const node = energyRecord([reading('pm_counters', 'counter', [['node', 'node', 2000]])], [], {
+      calls: 10,
+      sharedBy: 4,
+    });
     expect(node).toMatchObject({ joules: 500, avgWatts: 250 });
   });
 
   it('says unavailable with every reason when nothing measured — never 0 J', () => {
     const e = energyRecord([], [{ source: 'rapl', reason: '/sys/class/powercap absent' }], { calls: 10 });
-    expect(e).toEqual({ status: 'unavailable', reason: 'no energy source measured this window (rapl: /sys/class/powercap absent)', sources: [{ source: 'rapl', reason: '/sys/class/powercap absent' }] });
+    expect(e).toEqual({
+      status: 'unavailable',
+      reason: 'no energy source measured this window (rapl: /sys/class/powercap absent)',
+      sources: [{ source: 'rapl', reason: '/sys/class/powercap absent' }],
+    });
   });
 
   it('produces a field the run-record schema accepts', () => {
-    const e = energyRecord([reading('rapl', 'counter', [['cpu', 'package-0', 100]])], [], { calls: 5, workPerCall: 1, metricUnit: 'GFLOP/s' });
+    const e = energyRecord([reading('rapl', 'counter', [['cpu', 'package-0', 100]])], [], {
+      calls: 5,
+      workPerCall: 1,
+      metricUnit: 'GFLOP/s',
+    });
     const energySchema = runRecordSchema.shape.energy;
     expect(energySchema.safeParse(e).success).toBe(true);
   });
@@ -102,7 +170,10 @@ describe('openMeters on a machine with no source', () => {
   });
 
   it('falls back to a declared TDP, labelled as an estimate', async () => {
-    const { meters } = await openMeters({ ...nowhere, estimate: { tdpWatts: 400, utilisation: 0.5, device: 'A100 (declared)' } });
+    const { meters } = await openMeters({
+      ...nowhere,
+      estimate: { tdpWatts: 400, utilisation: 0.5, device: 'A100 (declared)' },
+    });
     expect(meters.map((m) => [m.source, m.method])).toEqual([['estimate', 'estimate']]);
     await meters[0]!.start();
     const r = await meters[0]!.stop();
@@ -125,7 +196,16 @@ describe('a reading of 0 J', () => {
     if (stuck.status === 'unavailable') {
       expect(stuck.reason).toMatch(/counter did not advance, so no data \(not 0 J\)/);
     }
-    const mixed = energyRecord([reading('rapl', 'counter', [['cpu', 'p0', 12], ['memory', 'dram', 0]])], [], { calls: 1 });
+    const mixed = energyRecord(
+      [
+        reading('rapl', 'counter', [
+          ['cpu', 'p0', 12],
+          ['memory', 'dram', 0],
+        ]),
+      ],
+      [],
+      { calls: 1 },
+    );
     expect(mixed.status).toBe('measured');
     if (mixed.status === 'measured') {
       expect(mixed.joules).toBe(12);

@@ -16,7 +16,11 @@ describe('GPU telemetry', () => {
     ]);
     expect(telemetry.smClockMHz).toEqual({ min: 1400, mean: 1690, max: 1980 });
     expect(telemetry.throttleReasons).toEqual(['sw_thermal_slowdown']);
-    expect(warnings).toEqual([expect.stringMatching(/GPU 0 \(NVIDIA H100\) throttled: SM clock fell to 1400 MHz, 71% of its 1980 MHz maximum .*sw_thermal_slowdown/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /GPU 0 \(NVIDIA H100\) throttled: SM clock fell to 1400 MHz, 71% of its 1980 MHz maximum .*sw_thermal_slowdown/,
+      ),
+    ]);
   });
 
   it('does not count idle samples (low clock while waiting between calls) as throttling', () => {
@@ -31,11 +35,19 @@ describe('GPU telemetry', () => {
 
   it('keeps a clock at 75% or above quiet, and reports a shared GPU', () => {
     const { warnings } = summariseGpu({ ...h100, otherProcesses: 2 }, [{ smMHz: 1485 }]);
-    expect(warnings).toEqual(['GPU 0 (NVIDIA H100) was shared: 2 other compute process(es) ran on it during the measurement']);
+    expect(warnings).toEqual([
+      'GPU 0 (NVIDIA H100) was shared: 2 other compute process(es) ran on it during the measurement',
+    ]);
   });
 
   it('gives null, not zero, for figures the source did not report', () => {
     const { telemetry } = summariseGpu({ ...h100, maxSmClockMHz: null, otherProcesses: null }, [{}]);
-    expect(telemetry).toMatchObject({ smClockMHz: null, memClockMHz: null, temperatureC: null, utilisationPercent: null, otherProcesses: null });
+    expect(telemetry).toMatchObject({
+      smClockMHz: null,
+      memClockMHz: null,
+      temperatureC: null,
+      utilisationPercent: null,
+      otherProcesses: null,
+    });
   });
 });

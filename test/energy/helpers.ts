@@ -32,7 +32,15 @@ export function fakeNvidiaSmi(): { dir: string; binary: string } {
 /** Compiles fixtures/fake-nvml.c into a shared library with NVML's C API. */
 export function fakeNvml(defines: string[] = []): string {
   const out = join(tempDir('fedbench-fake-nvml-'), 'libnvidia-ml.so.1');
-  execFileSync('cc', ['-shared', '-fPIC', '-O1', ...defines.map((d) => `-D${d}`), '-o', out, join(FIXTURES, 'fake-nvml.c')]);
+  execFileSync('cc', [
+    '-shared',
+    '-fPIC',
+    '-O1',
+    ...defines.map((d) => `-D${d}`),
+    '-o',
+    out,
+    join(FIXTURES, 'fake-nvml.c'),
+  ]);
   return out;
 }
 
@@ -63,10 +71,13 @@ export async function waitFor(cond: () => boolean, what: string, limitMs = 20_00
 /** "PID PGRP" lines the fake nvidia-smi writes when it starts sampling. */
 export function samplersIn(file: string): { pid: number; pgrp: number }[] {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => {
-      const [pid, pgrp] = l.split(' ').map(Number);
-      return { pid: pid!, pgrp: pgrp! };
-    });
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [pid, pgrp] = l.split(' ').map(Number);
+        return { pid: pid!, pgrp: pgrp! };
+      });
   } catch {
     return [];
   }

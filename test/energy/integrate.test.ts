@@ -2,11 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { integratePower } from '../../src/energy/integrate.js';
 
 const every = (step: number, from: number, to: number, watts: (t: number) => number) =>
-  Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => ({ t: from + i * step, watts: watts(from + i * step) }));
+  Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => ({
+    t: from + i * step,
+    watts: watts(from + i * step),
+  }));
 
 describe('integratePower (trapezoid rule with coverage)', () => {
   it('integrates constant power exactly over the window', () => {
-    const r = integratePower(every(0.1, 0, 2, () => 250), 0, 2, 0.5)!;
+    const r = integratePower(
+      every(0.1, 0, 2, () => 250),
+      0,
+      2,
+      0.5,
+    )!;
     expect(r.joules).toBeCloseTo(500, 9);
     expect(r.meanWatts).toBeCloseTo(250, 9);
     expect(r.peakWatts).toBe(250);
@@ -16,7 +24,12 @@ describe('integratePower (trapezoid rule with coverage)', () => {
 
   it('is exact for a linear ramp, interpolating at window edges between samples', () => {
     // P(t) = 100 + 50 t sampled every 0.3 s; window [0.25, 1.45]: ∫ = 100·1.2 + 25·(1.45² − 0.25²)
-    const r = integratePower(every(0.3, 0, 1.8, (t) => 100 + 50 * t), 0.25, 1.45, 0.5)!;
+    const r = integratePower(
+      every(0.3, 0, 1.8, (t) => 100 + 50 * t),
+      0.25,
+      1.45,
+      0.5,
+    )!;
     expect(r.joules).toBeCloseTo(100 * 1.2 + 25 * (1.45 ** 2 - 0.25 ** 2), 9);
     expect(r.coverage).toBeCloseTo(1, 12);
     expect(r.peakWatts).toBeCloseTo(100 + 50 * 1.45, 9);
@@ -33,7 +46,21 @@ describe('integratePower (trapezoid rule with coverage)', () => {
   it('gives no figure, not zero, when nothing covers the window', () => {
     expect(integratePower([], 0, 1, 0.5)).toBeNull();
     expect(integratePower([{ t: 0.5, watts: 100 }], 0, 1, 0.5)).toBeNull();
-    expect(integratePower(every(0.1, 5, 6, () => 100), 0, 1, 0.5)).toBeNull();
-    expect(integratePower(every(0.1, 0, 1, () => 100), 1, 1, 0.5)).toBeNull();
+    expect(
+      integratePower(
+        every(0.1, 5, 6, () => 100),
+        0,
+        1,
+        0.5,
+      ),
+    ).toBeNull();
+    expect(
+      integratePower(
+        every(0.1, 0, 1, () => 100),
+        1,
+        1,
+        0.5,
+      ),
+    ).toBeNull();
   });
 });

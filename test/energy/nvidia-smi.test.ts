@@ -3,7 +3,12 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NvidiaSmiMeter, parseComputeApps, parseSmiSamples, parseSmiTimestamp } from '../../src/energy/nvidia-smi-meter.js';
+import {
+  NvidiaSmiMeter,
+  parseComputeApps,
+  parseSmiSamples,
+  parseSmiTimestamp,
+} from '../../src/energy/nvidia-smi-meter.js';
 import { liveSamplerPids } from '../../src/energy/sampler-process.js';
 import { openMeters } from '../../src/energy/index.js';
 import { FIXTURES, fakeNvidiaSmi, liveInGroup, samplersIn, tempDir, transpiledEnergy, waitFor } from './helpers.js';
@@ -33,7 +38,15 @@ describe('nvidia-smi output parsing', () => {
     ].join('\n');
     const s = parseSmiSamples(text);
     expect(s).toHaveLength(2);
-    expect(s[0]).toMatchObject({ index: 0, watts: 251.37, smMHz: 1980, memMHz: 2619, temperatureC: 45, utilisationPercent: 99, throttleMask: 0n });
+    expect(s[0]).toMatchObject({
+      index: 0,
+      watts: 251.37,
+      smMHz: 1980,
+      memMHz: 2619,
+      temperatureC: 45,
+      utilisationPercent: 99,
+      throttleMask: 0n,
+    });
     expect(s[1]!.watts).toBeUndefined();
     expect(s[1]!.throttleMask).toBe(4n);
     expect(s[1]!.t - s[0]!.t).toBeCloseTo(0.1, 6);
@@ -42,7 +55,9 @@ describe('nvidia-smi output parsing', () => {
   });
 
   it('reads compute processes', () => {
-    expect(parseComputeApps('4242, GPU-00000000-fake-0001\nNo running processes found\n')).toEqual([{ pid: 4242, uuid: 'GPU-00000000-fake-0001' }]);
+    expect(parseComputeApps('4242, GPU-00000000-fake-0001\nNo running processes found\n')).toEqual([
+      { pid: 4242, uuid: 'GPU-00000000-fake-0001' },
+    ]);
   });
 });
 
@@ -59,7 +74,12 @@ describe('NvidiaSmiMeter (fake nvidia-smi)', () => {
     expect(r).toMatchObject({ source: 'nvidia-smi', method: 'sampled' });
     const [g0, g1] = r.domains;
     // Constant power: the trapezoid gives exactly watts × window, whatever the coverage.
-    expect(g0).toMatchObject({ domain: 'gpu', device: 'gpu0 NVIDIA H100 80GB HBM3 (GPU-00000000-fake-0000)', meanWatts: 250, peakWatts: 250 });
+    expect(g0).toMatchObject({
+      domain: 'gpu',
+      device: 'gpu0 NVIDIA H100 80GB HBM3 (GPU-00000000-fake-0000)',
+      meanWatts: 250,
+      peakWatts: 250,
+    });
     expect(g0!.joules).toBeCloseTo(250 * r.seconds, 9);
     expect(g1!.joules).toBeCloseTo(100 * r.seconds, 9);
     expect(g0!.samples).toBeGreaterThan(0);
@@ -72,7 +92,9 @@ describe('NvidiaSmiMeter (fake nvidia-smi)', () => {
       [1, 900, ['sw_power_cap'], 1],
     ]);
     expect(r.warnings).toEqual([
-      expect.stringMatching(/^GPU 1 .* throttled: SM clock fell to 900 MHz, 45% of its 1980 MHz maximum .*sw_power_cap/),
+      expect.stringMatching(
+        /^GPU 1 .* throttled: SM clock fell to 900 MHz, 45% of its 1980 MHz maximum .*sw_power_cap/,
+      ),
       'GPU 1 (NVIDIA H100 80GB HBM3) was shared: 1 other compute process(es) ran on it during the measurement',
     ]);
     // The sampler and its watchdog are gone once stop() returns.
@@ -90,7 +112,9 @@ describe('NvidiaSmiMeter (fake nvidia-smi)', () => {
     const r = await meter.stop();
     expect(r.domains.map((d) => d.device)).toEqual(['gpu1 NVIDIA H100 80GB HBM3 (GPU-00000000-fake-0001)']);
     expect(r.domains[0]!.note).toMatch(/nvidia-smi power\.draw every/);
-    await expect(NvidiaSmiMeter.open(binary, 50, '7')).rejects.toThrow(/none of the 2 GPU\(s\) is in CUDA_VISIBLE_DEVICES=7/);
+    await expect(NvidiaSmiMeter.open(binary, 50, '7')).rejects.toThrow(
+      /none of the 2 GPU\(s\) is in CUDA_VISIBLE_DEVICES=7/,
+    );
   });
 
   it('kills the sampler on close() after start() without stop() (an exception inside the window)', async () => {
@@ -105,7 +129,13 @@ describe('NvidiaSmiMeter (fake nvidia-smi)', () => {
 
   it('is chosen by openMeters when NVML is absent', async () => {
     const { binary } = fakeNvidiaSmi();
-    const { meters, unavailable } = await openMeters({ nvmlLibrary: '/nonexistent/libnvidia-ml.so.1', nvidiaSmi: binary, powercapRoot: '/nonexistent', pmCountersRoot: '/nonexistent', visibleDevices: undefined });
+    const { meters, unavailable } = await openMeters({
+      nvmlLibrary: '/nonexistent/libnvidia-ml.so.1',
+      nvidiaSmi: binary,
+      powercapRoot: '/nonexistent',
+      pmCountersRoot: '/nonexistent',
+      visibleDevices: undefined,
+    });
     expect(meters.map((m) => m.source)).toEqual(['nvidia-smi']);
     expect(unavailable.map((u) => u.source)).toEqual(['nvml', 'rapl', 'pm_counters']);
     await Promise.all(meters.map((m) => m.close()));
@@ -117,12 +147,17 @@ describe('no sampler outlives its parent process', () => {
 
   async function parentThatEnds(how: 'idle' | 'block' | 'throw', end?: NodeJS.Signals) {
     const { binary } = fakeNvidiaSmi();
-    const parent = spawn(process.execPath, [join(FIXTURES, 'sampler-parent.mjs'), energyJs, binary, how], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const parent = spawn(process.execPath, [join(FIXTURES, 'sampler-parent.mjs'), energyJs, binary, how], {
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     parent.stdout.on('data', (d) => (out += d));
     parent.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<NodeJS.Signals | number | null>((r) => parent.once('exit', (code, signal) => r(signal ?? code)));
+    const exited = new Promise<NodeJS.Signals | number | null>((r) =>
+      parent.once('exit', (code, signal) => r(signal ?? code)),
+    );
     if (how !== 'throw') {
       await waitFor(() => out.includes('started') || parent.exitCode !== null, 'the parent to start its sampler');
       expect(out, err).toContain('started');

@@ -6,7 +6,12 @@ import { NvmlLibrary } from '../../src/energy/nvml-library.js';
 import { NvmlMeter } from '../../src/energy/nvml-meter.js';
 import { fakeNvidiaSmi, fakeNvml } from './helpers.js';
 
-const nothingElse = { powercapRoot: '/nonexistent', pmCountersRoot: '/nonexistent', nvidiaSmi: '/nonexistent/nvidia-smi', visibleDevices: undefined };
+const nothingElse = {
+  powercapRoot: '/nonexistent',
+  pmCountersRoot: '/nonexistent',
+  nvidiaSmi: '/nonexistent/nvidia-smi',
+  visibleDevices: undefined,
+};
 
 describe('NVML through koffi (stand-in library)', () => {
   const lib = fakeNvml();
@@ -43,7 +48,16 @@ describe('NVML through koffi (stand-in library)', () => {
       ['gpu1 Fake GPU B (GPU-fake-0001)', 1, 2, 1, 100],
     ]);
     expect(r.domains[0]!.meanWatts).toBeCloseTo(1 / r.seconds, 6);
-    expect(r.telemetry[1]).toMatchObject({ index: 1, name: 'Fake GPU B', smClockMHz: { min: 900, max: 900 }, maxSmClockMHz: 1980, temperatureC: { max: 83 }, powerLimitWatts: 700, throttleReasons: ['sw_power_cap'], otherProcesses: 1 });
+    expect(r.telemetry[1]).toMatchObject({
+      index: 1,
+      name: 'Fake GPU B',
+      smClockMHz: { min: 900, max: 900 },
+      maxSmClockMHz: 1980,
+      temperatureC: { max: 83 },
+      powerLimitWatts: 700,
+      throttleReasons: ['sw_power_cap'],
+      otherProcesses: 1,
+    });
     expect(r.telemetry[0]).toMatchObject({ otherProcesses: 0, throttleReasons: [] });
     expect(r.warnings).toEqual([
       expect.stringMatching(/^GPU 1 \(Fake GPU B\) throttled: SM clock fell to 900 MHz, 45% of its 1980 MHz maximum/),
@@ -68,8 +82,15 @@ describe('NVML through koffi (stand-in library)', () => {
     await Promise.all(meters.map((m) => m.close()));
     const sources = await energySources({ ...nothingElse, nvmlLibrary: lib, nvidiaSmi: binary });
     expect(sources.find((s) => s.source === 'nvml')).toMatchObject({ present: true, used: true });
-    expect(sources.find((s) => s.source === 'nvidia-smi')).toMatchObject({ present: true, used: false, detail: expect.stringMatching(/works; not used/) });
-    expect(sources.find((s) => s.source === 'rapl')).toMatchObject({ present: false, detail: '/nonexistent absent (no powercap on this machine)' });
+    expect(sources.find((s) => s.source === 'nvidia-smi')).toMatchObject({
+      present: true,
+      used: false,
+      detail: expect.stringMatching(/works; not used/),
+    });
+    expect(sources.find((s) => s.source === 'rapl')).toMatchObject({
+      present: false,
+      detail: '/nonexistent absent (no powercap on this machine)',
+    });
   });
 
   it('falls back to nvidia-smi when the GPU has no energy counter (pre-Volta: NOT_SUPPORTED)', async () => {
@@ -77,7 +98,9 @@ describe('NVML through koffi (stand-in library)', () => {
     const { binary } = fakeNvidiaSmi();
     const { meters, unavailable } = await openMeters({ ...nothingElse, nvmlLibrary: old, nvidiaSmi: binary });
     expect(meters.map((m) => m.source)).toEqual(['nvidia-smi']);
-    expect(unavailable.find((u) => u.source === 'nvml')?.reason).toMatch(/nvmlDeviceGetTotalEnergyConsumption failed: Not Supported \(NVML error 3\)/);
+    expect(unavailable.find((u) => u.source === 'nvml')?.reason).toMatch(
+      /nvmlDeviceGetTotalEnergyConsumption failed: Not Supported \(NVML error 3\)/,
+    );
     await Promise.all(meters.map((m) => m.close()));
   });
 });

@@ -8,7 +8,11 @@ import { tempDir, writeTree } from './helpers.js';
 describe('parsePmCounter', () => {
   it('reads the plain form and the form with a timestamp', () => {
     expect(parsePmCounter('123456 J\n')).toEqual({ value: 123456, unit: 'J', timestampUs: null });
-    expect(parsePmCounter('215 W 1712345678901234 us\n')).toEqual({ value: 215, unit: 'W', timestampUs: 1712345678901234 });
+    expect(parsePmCounter('215 W 1712345678901234 us\n')).toEqual({
+      value: 215,
+      unit: 'W',
+      timestampUs: 1712345678901234,
+    });
   });
   it('rejects anything else', () => {
     expect(() => parsePmCounter('N/A\n')).toThrow(/not a pm_counters value/);
@@ -75,6 +79,8 @@ describe('PmCountersMeter', () => {
   });
 
   it('says why on a machine that is not a Cray node', () => {
-    expect(findPmCounters('/nonexistent/pm_counters').problems).toEqual(['/nonexistent/pm_counters absent (not an HPE/Cray node)']);
+    expect(findPmCounters('/nonexistent/pm_counters').problems).toEqual([
+      '/nonexistent/pm_counters absent (not an HPE/Cray node)',
+    ]);
   });
 });

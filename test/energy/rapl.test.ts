@@ -13,7 +13,11 @@ function findRaplZonesAs(user: string, root: string): ReturnType<typeof findRapl
   chmodSync(root, 0o755); // mkdtemp makes it 0700; the temp folder above is world-traversable
   const mod = new URL('../../dist/energy/rapl.js', import.meta.url).pathname;
   const script = `import { findRaplZones } from ${JSON.stringify(mod)}; console.log(JSON.stringify(findRaplZones(${JSON.stringify(root)})));`;
-  return JSON.parse(execFileSync('runuser', ['-u', user, '--', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' }));
+  return JSON.parse(
+    execFileSync('runuser', ['-u', user, '--', process.execPath, '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    }),
+  );
 }
 
 function powercap(): string {

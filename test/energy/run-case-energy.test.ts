@@ -10,7 +10,12 @@ import type { Case } from '../../src/suite/index.js';
 import { WORKLOADS } from '../../src/workloads/index.js';
 import { fakeNvidiaSmi, fakeNvml, liveInGroup, samplersIn, tempDir } from './helpers.js';
 
-const rules = mergeRules(DEFAULT_RULES, { minSamples: 5, minSeconds: 0.3, maxSeconds: 0.6, warmup: { minSeconds: 0.01, maxSeconds: 0.1 } });
+const rules = mergeRules(DEFAULT_RULES, {
+  minSamples: 5,
+  minSeconds: 0.3,
+  maxSeconds: 0.6,
+  warmup: { minSeconds: 0.01, maxSeconds: 0.1 },
+});
 const gemm = WORKLOADS.gemm!;
 const gemmCase: Case = {
   id: 'gemm/onnxruntime:cpu/energy',
@@ -50,7 +55,12 @@ describe('measure: sampling-window hooks', () => {
 
 describe('runCase with energy meters', () => {
   it('records NVML counter energy over the measured window, with per-call and efficiency figures', async () => {
-    const r = await runCase(gemmCase, { campaign: 't', system: await systemInfo(), threads: 1, energy: { ...elsewhere, nvmlLibrary: fakeNvml(), nvidiaSmi: '/nonexistent' } });
+    const r = await runCase(gemmCase, {
+      campaign: 't',
+      system: await systemInfo(),
+      threads: 1,
+      energy: { ...elsewhere, nvmlLibrary: fakeNvml(), nvidiaSmi: '/nonexistent' },
+    });
     expect(r.status, r.error).toBe('ok');
     expect(() => runRecordSchema.parse(r)).not.toThrow();
     const e = r.energy;
@@ -67,7 +77,12 @@ describe('runCase with energy meters', () => {
     // Meters start before the first timed sample and stop after the last one: never a shorter window.
     expect(e.windowSeconds).toBeGreaterThanOrEqual(r.measurement!.samplingSeconds);
     expect(e.telemetry?.map((t) => t.index)).toEqual([0, 1]);
-    expect(r.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/GPU 1 \(Fake GPU B\) throttled/), expect.stringMatching(/GPU 1 \(Fake GPU B\) was shared/)]));
+    expect(r.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/GPU 1 \(Fake GPU B\) throttled/),
+        expect.stringMatching(/GPU 1 \(Fake GPU B\) was shared/),
+      ]),
+    );
     expect(e.unavailable?.map((u) => u.source)).toEqual(['rapl', 'pm_counters', 'nvidia-smi']);
   });
 
@@ -75,7 +90,12 @@ describe('runCase with energy meters', () => {
     const pidFile = join(tempDir(), 'samplers');
     process.env.FAKE_SMI_PIDFILE = pidFile;
     const { binary } = fakeNvidiaSmi();
-    const r = await runCase(gemmCase, { campaign: 't', system: await systemInfo(), threads: 1, energy: { ...elsewhere, nvmlLibrary: '/nonexistent/libnvidia-ml.so.1', nvidiaSmi: binary } });
+    const r = await runCase(gemmCase, {
+      campaign: 't',
+      system: await systemInfo(),
+      threads: 1,
+      energy: { ...elsewhere, nvmlLibrary: '/nonexistent/libnvidia-ml.so.1', nvidiaSmi: binary },
+    });
     expect(r.status, r.error).toBe('ok');
     const e = r.energy;
     if (e.status !== 'measured') throw new Error(`expected measured energy, got: ${e.reason}`);
@@ -87,8 +107,18 @@ describe('runCase with energy meters', () => {
   });
 
   it('says unavailable, with the reasons, on a machine with no source', async () => {
-    const r = await runCase(gemmCase, { campaign: 't', system: await systemInfo(), threads: 1, energy: { ...elsewhere, nvmlLibrary: '/nonexistent/libnvidia-ml.so.1', nvidiaSmi: '/nonexistent/nvidia-smi' } });
+    const r = await runCase(gemmCase, {
+      campaign: 't',
+      system: await systemInfo(),
+      threads: 1,
+      energy: { ...elsewhere, nvmlLibrary: '/nonexistent/libnvidia-ml.so.1', nvidiaSmi: '/nonexistent/nvidia-smi' },
+    });
     expect(r.status).toBe('ok');
-    expect(r.energy).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/^no energy source measured this window \(nvml: .*; rapl: .*; pm_counters: .*; nvidia-smi: .*; estimate: no TDP declared\)$/) });
+    expect(r.energy).toMatchObject({
+      status: 'unavailable',
+      reason: expect.stringMatching(
+        /^no energy source measured this window \(nvml: .*; rapl: .*; pm_counters: .*; nvidia-smi: .*; estimate: no TDP declared\)$/,
+      ),
+    });
   });
 });

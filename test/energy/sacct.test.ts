@@ -5,8 +5,20 @@ import { parseSacctSteps, parseSlurmElapsed, sacctEnergy } from '../../src/energ
 
 describe('sacct energy', () => {
   it('takes the energy from the .batch step, not the allocation line', () => {
-    const out = ['1234|COMPLETED|00:01:40|', '1234.batch|COMPLETED|00:01:40|25000', '1234.extern|COMPLETED|00:01:40|0', ''].join('\n');
-    expect(sacctEnergy(out, '1234')).toEqual({ status: 'measured', step: '1234.batch', joules: 25000, elapsedSeconds: 100, meanWatts: 250, state: 'COMPLETED' });
+    const out = [
+      '1234|COMPLETED|00:01:40|',
+      '1234.batch|COMPLETED|00:01:40|25000',
+      '1234.extern|COMPLETED|00:01:40|0',
+      '',
+    ].join('\n');
+    expect(sacctEnergy(out, '1234')).toEqual({
+      status: 'measured',
+      step: '1234.batch',
+      joules: 25000,
+      elapsedSeconds: 100,
+      meanWatts: 250,
+      state: 'COMPLETED',
+    });
   });
 
   it('treats 0 and empty as no data, never 0 J', () => {
@@ -18,7 +30,11 @@ describe('sacct energy', () => {
   });
 
   it('uses the one step with energy when there is no .batch line (srun steps)', () => {
-    expect(sacctEnergy('9|COMPLETED|1-00:00:00|\n9.0|COMPLETED|1-00:00:00|8640000\n', '9')).toMatchObject({ status: 'measured', step: '9.0', meanWatts: 100 });
+    expect(sacctEnergy('9|COMPLETED|1-00:00:00|\n9.0|COMPLETED|1-00:00:00|8640000\n', '9')).toMatchObject({
+      status: 'measured',
+      step: '9.0',
+      meanWatts: 100,
+    });
   });
 
   it('refuses to guess between several steps with energy', () => {

@@ -31,7 +31,9 @@ describe('onnxruntime', () => {
   });
 
   it('fails with a clear message on a file that is not an ONNX model', async () => {
-    await expect(createOrtSession(new TextEncoder().encode('this is not protobuf'), { providers: ['cpu'] })).rejects.toThrow(/no execution provider could run the model \(cpu: .+\)/);
+    await expect(
+      createOrtSession(new TextEncoder().encode('this is not protobuf'), { providers: ['cpu'] }),
+    ).rejects.toThrow(/no execution provider could run the model \(cpu: .+\)/);
   });
 
   it('probes every provider, explaining the missing ones', async () => {
@@ -42,9 +44,13 @@ describe('onnxruntime', () => {
   });
 
   it('keeps the useful part of an ORT error', () => {
-    expect(ortErrorText(new Error('/onnxruntime_src/x/y.cc:136 f() cond was false. Failed to get a WebGPU adapter: No supported adapters\nmore'))).toBe(
-      'Failed to get a WebGPU adapter: No supported adapters',
-    );
+    expect(
+      ortErrorText(
+        new Error(
+          '/onnxruntime_src/x/y.cc:136 f() cond was false. Failed to get a WebGPU adapter: No supported adapters\nmore',
+        ),
+      ),
+    ).toBe('Failed to get a WebGPU adapter: No supported adapters');
   });
 });
 

@@ -12,7 +12,11 @@ async function on(backend: 'wasm' | 'cpu', fn: (tf: Tf) => Array<{ dataSync(): A
   return tf.tidy(() => fn(tf).map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) })));
 }
 
-function expectClose(got: { shape: number[]; data: number[] }[], want: { shape: number[]; data: number[] }[], tol = 1e-4) {
+function expectClose(
+  got: { shape: number[]; data: number[] }[],
+  want: { shape: number[]; data: number[] }[],
+  tol = 1e-4,
+) {
   expect(got.length).toBe(want.length);
   got.forEach((g, i) => {
     expect(g.shape).toEqual(want[i]!.shape);
@@ -26,7 +30,13 @@ const t = (tf: Tf, shape: number[], seed: number) => tf.tensor(uniform(shape, se
 describe('wasm training kernels, checked against the cpu backend', () => {
   const convCases = [
     { name: '3x3 same stride 1', x: [2, 8, 8, 3], w: [3, 3, 3, 4], strides: 1, pad: 'same' as const },
-    { name: '3x3 same stride 2 (asymmetric padding)', x: [2, 9, 9, 3], w: [3, 3, 3, 5], strides: 2, pad: 'same' as const },
+    {
+      name: '3x3 same stride 2 (asymmetric padding)',
+      x: [2, 9, 9, 3],
+      w: [3, 3, 3, 5],
+      strides: 2,
+      pad: 'same' as const,
+    },
     { name: '1x1 stride 2 projection', x: [3, 8, 8, 4], w: [1, 1, 4, 6], strides: 2, pad: 'valid' as const },
     { name: '3x3 valid stride 2 (cropped rows)', x: [1, 8, 8, 2], w: [3, 3, 2, 3], strides: 2, pad: 'valid' as const },
   ];
@@ -47,8 +57,18 @@ describe('wasm training kernels, checked against the cpu backend', () => {
       const a = t(tf, [4, 5, 7], 3);
       const b = t(tf, [4, 6, 5], 4);
       const m = [tf.matMul(a, b, true, true), tf.matMul(tf.reshape(a, [20, 7]), tf.reshape(a, [20, 7]), true, false)];
-      const g = tf.grads((x: TF.Tensor, y: TF.Tensor) => tf.sum(tf.square(tf.matMul(x, y, false, true))))([t(tf, [8, 3], 5), t(tf, [6, 3], 6)]);
-      const fused = tf.fused.matMul({ a: t(tf, [3, 8], 7), b: t(tf, [5, 3], 8), transposeA: true, transposeB: true, bias: t(tf, [5], 9), activation: 'relu' });
+      const g = tf.grads((x: TF.Tensor, y: TF.Tensor) => tf.sum(tf.square(tf.matMul(x, y, false, true))))([
+        t(tf, [8, 3], 5),
+        t(tf, [6, 3], 6),
+      ]);
+      const fused = tf.fused.matMul({
+        a: t(tf, [3, 8], 7),
+        b: t(tf, [5, 3], 8),
+        transposeA: true,
+        transposeB: true,
+        bias: t(tf, [5], 9),
+        activation: 'relu',
+      });
       return [...m, ...g, fused];
     };
     expectClose(await on('wasm', run), await on('cpu', run));
@@ -61,7 +81,10 @@ describe('wasm training kernels, checked against the cpu backend', () => {
       const small = tf.matMul(t(tf, [4, 5, 7], 18), t(tf, [4, 7, 6], 19));
       const rank4 = tf.matMul(t(tf, [2, 2, 96, 64], 12), t(tf, [2, 2, 64, 96], 13));
       const broadcast = tf.matMul(t(tf, [3, 96, 64], 14), t(tf, [1, 64, 96], 15));
-      const g = tf.grads((x: TF.Tensor, y: TF.Tensor) => tf.sum(tf.matMul(x, y)))([t(tf, [2, 96, 64], 16), t(tf, [2, 64, 96], 17)]);
+      const g = tf.grads((x: TF.Tensor, y: TF.Tensor) => tf.sum(tf.matMul(x, y)))([
+        t(tf, [2, 96, 64], 16),
+        t(tf, [2, 64, 96], 17),
+      ]);
       return [plain, small, rank4, broadcast, ...g];
     };
     expectClose(await on('wasm', run), await on('cpu', run));

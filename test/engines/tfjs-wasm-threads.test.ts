@@ -85,11 +85,19 @@ describe('tfjs-backend-wasm with threads under Node', () => {
   it("fedbench's wasm training kernels work on the threaded backend, also after it is started anew", async () => {
     const run = () =>
       tf.tidy(() => {
-        const g = tf.grads((a: TF.Tensor, b: TF.Tensor) => tf.sum(tf.square(tf.matMul(a, b, false, true))))([t([64, 48], 6), t([80, 48], 7)]);
+        const g = tf.grads((a: TF.Tensor, b: TF.Tensor) => tf.sum(tf.square(tf.matMul(a, b, false, true))))([
+          t([64, 48], 6),
+          t([80, 48], 7),
+        ]);
         const x = t([2, 12, 12, 4], 8) as TF.Tensor4D;
         const w = t([3, 3, 4, 6], 9) as TF.Tensor4D;
-        const cg = tf.grads((a: TF.Tensor, b: TF.Tensor) => tf.sum(tf.square(tf.conv2d(a as TF.Tensor4D, b as TF.Tensor4D, 2, 'same'))))([x, w]);
-        return [tf.matMul(t([4, 64, 32], 10), t([4, 48, 64], 11), true, true), ...g, ...cg].map((o) => ({ shape: o.shape, data: Array.from(o.dataSync()) }));
+        const cg = tf.grads((a: TF.Tensor, b: TF.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(a as TF.Tensor4D, b as TF.Tensor4D, 2, 'same'))),
+        )([x, w]);
+        return [tf.matMul(t([4, 64, 32], 10), t([4, 48, 64], 11), true, true), ...g, ...cg].map((o) => ({
+          shape: o.shape,
+          data: Array.from(o.dataSync()),
+        }));
       });
     await enableWasmThreads(2);
     installWasmTrainingKernels(tf);
@@ -109,7 +117,7 @@ describe('tfjs-backend-wasm with threads under Node', () => {
     expect(registry['wasm']).toBeUndefined(); // removed, not yet started again
     expect(await tf.setBackend('wasm')).toBe(true);
     expect(wasm.getThreadsCount()).toBe(1);
-    expect(((tf.backend() as unknown as { wasm: Record<string, unknown> }).wasm)['PThread']).toBeUndefined();
+    expect((tf.backend() as unknown as { wasm: Record<string, unknown> }).wasm['PThread']).toBeUndefined();
     expectClose(compute(), await onCpu());
     await enableWasmThreads(2); // and threads can be asked for again
     expect(wasm.getThreadsCount()).toBe(2);

@@ -31,31 +31,58 @@ describe('site profiles', () => {
       'g.yaml',
     );
     const facts = siteFacts(site);
-    expect(facts.peaks).toEqual({ label: 'NVIDIA L40S', tflops: { fp32: 91.6, fp16: 362 }, bandwidthGBs: 864, source: 'site profile g (facts.peak)' });
+    expect(facts.peaks).toEqual({
+      label: 'NVIDIA L40S',
+      tflops: { fp32: 91.6, fp16: 362 },
+      bandwidthGBs: 864,
+      source: 'site profile g (facts.peak)',
+    });
     const onGpu = (gpu: string, site: string) => {
       const r = syntheticRecord({ site, median: 40_000, gpu, backend: 'cuda' });
       return r;
     };
-    const model = buildReportModel([onGpu('NVIDIA L40S', 'g'), onGpu('NVIDIA L40S', 'nofacts'), onGpu('NVIDIA A100-SXM4-40GB', 'a100')], { facts: { g: facts } });
+    const model = buildReportModel(
+      [onGpu('NVIDIA L40S', 'g'), onGpu('NVIDIA L40S', 'nofacts'), onGpu('NVIDIA A100-SXM4-40GB', 'a100')],
+      { facts: { g: facts } },
+    );
     expect(model.peaks.rows.map((r) => [r.site, r.device, r.peak, r.source])).toEqual([
       ['a100', 'A100 40 GB', 19_500, 'NVIDIA A100 datasheet'],
       ['g', 'NVIDIA L40S', 91_600, 'site profile g (facts.peak)'],
     ]);
-    expect(model.peaks.notes).toEqual([expect.stringMatching(/^nofacts: no datasheet peak known for NVIDIA L40S, and no facts\.peak in a site profile/)]);
+    expect(model.peaks.notes).toEqual([
+      expect.stringMatching(/^nofacts: no datasheet peak known for NVIDIA L40S, and no facts\.peak in a site profile/),
+    ]);
 
     // a profile that declares only some figures keeps the datasheet's others (here the A100's fp16 peak)
-    const partial = siteFacts(parseSite(`name: p\nscheduler: { partition: gpu }\nworkdir: ~/w\nfacts:\n  gpu: { model: A100, perNode: 4 }\n  peak: { fp32TFlops: 19 }\n`, 'p.yaml'));
-    const fp16 = { ...syntheticRecord({ site: 'p', median: 200_000, gpu: 'NVIDIA A100-SXM4-40GB', backend: 'cuda', params: { n: 2048, dtype: 'fp16' } }) };
+    const partial = siteFacts(
+      parseSite(
+        `name: p\nscheduler: { partition: gpu }\nworkdir: ~/w\nfacts:\n  gpu: { model: A100, perNode: 4 }\n  peak: { fp32TFlops: 19 }\n`,
+        'p.yaml',
+      ),
+    );
+    const fp16 = {
+      ...syntheticRecord({
+        site: 'p',
+        median: 200_000,
+        gpu: 'NVIDIA A100-SXM4-40GB',
+        backend: 'cuda',
+        params: { n: 2048, dtype: 'fp16' },
+      }),
+    };
     const rows = buildReportModel([onGpu('NVIDIA A100-SXM4-40GB', 'p'), fp16], { facts: { p: partial } }).peaks.rows;
     expect(rows.map((r) => [r.case.includes('fp16') ? 'fp16' : 'fp32', r.peak])).toEqual([
       ['fp16', 312_000],
       ['fp32', 19_000],
     ]);
-    expect(rows[0]!.source).toBe('site profile p (facts.peak); figures it does not declare from the NVIDIA A100 datasheet');
+    expect(rows[0]!.source).toBe(
+      'site profile p (facts.peak); figures it does not declare from the NVIDIA A100 datasheet',
+    );
   });
 
   it('says which sites exist when a name is wrong, and refuses duplicates', () => {
-    expect(() => loadSite('nowhere')).toThrow(/unknown site 'nowhere'. Valid sites: karolina, leonardo, local, meluxina, vega/);
+    expect(() => loadSite('nowhere')).toThrow(
+      /unknown site 'nowhere'. Valid sites: karolina, leonardo, local, meluxina, vega/,
+    );
     expect(() => loadSites(['local,local'])).toThrow(/given twice/);
   });
 });

@@ -33,7 +33,15 @@ export interface TestEnv {
 /** Why the environment cannot come up here, or null. */
 export function missingPrerequisite(): string | null {
   if (process.getuid?.() !== 0) return 'the federation tests need root (network namespaces, daemons)';
-  for (const b of ['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/slurmdbd', '/usr/sbin/munged', '/usr/sbin/mariadbd', '/usr/sbin/sshd', '/usr/bin/sbatch']) {
+  for (const b of [
+    '/usr/sbin/slurmctld',
+    '/usr/sbin/slurmd',
+    '/usr/sbin/slurmdbd',
+    '/usr/sbin/munged',
+    '/usr/sbin/mariadbd',
+    '/usr/sbin/sshd',
+    '/usr/bin/sbatch',
+  ]) {
     if (!existsSync(b)) return `${b} is not installed: run 'bash test/setup.sh'`;
   }
   if (!existsSync(path.join(ROOT, 'dist/cli/main.js'))) return "no built CLI (dist/cli/main.js): run 'npm run build'";
@@ -43,12 +51,20 @@ export function missingPrerequisite(): string | null {
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 
 export function up(): TestEnv {
-  execFileSync('bash', [path.join(ROOT, 'slurm/testenv/up.sh')], { env: { ...process.env, FEDBENCH_TESTENV: TESTENV_DIR }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+  execFileSync('bash', [path.join(ROOT, 'slurm/testenv/up.sh')], {
+    env: { ...process.env, FEDBENCH_TESTENV: TESTENV_DIR },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 120_000,
+  });
   return JSON.parse(readFileSync(path.join(TESTENV_DIR, 'env.json'), 'utf8')) as TestEnv;
 }
 
 export function down(): void {
-  execFileSync('bash', [path.join(ROOT, 'slurm/testenv/down.sh')], { env: { ...process.env, FEDBENCH_TESTENV: TESTENV_DIR }, stdio: 'ignore', timeout: 60_000 });
+  execFileSync('bash', [path.join(ROOT, 'slurm/testenv/down.sh')], {
+    env: { ...process.env, FEDBENCH_TESTENV: TESTENV_DIR },
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
 }
 
 /** PIDs of the per-connection processes an sshd listener has forked (its children). */

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { parseDims, parseInputOption, resolveFeeds, type ModelInput } from '../../src/workloads/inference/input-spec.js';
+import {
+  parseDims,
+  parseInputOption,
+  resolveFeeds,
+  type ModelInput,
+} from '../../src/workloads/inference/input-spec.js';
 
 const vad: ModelInput[] = [
   { name: 'input', type: 'float32', shape: ['batch', 'sequence'] },
@@ -38,18 +43,26 @@ describe('input dimensions', () => {
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toContain('models/vad.onnx');
     expect(err.message).toContain("input 'input' expects shape [batch, sequence] (rank 2, float32): got 1x3x512");
-    expect(err.message).toContain("input 'state' expects shape [2, batch, 128] (rank 3, float32): it has dynamic dimensions: give them with --input state=DIMS");
+    expect(err.message).toContain(
+      "input 'state' expects shape [2, batch, 128] (rank 3, float32): it has dynamic dimensions: give them with --input state=DIMS",
+    );
   });
 
   it('rejects fixed dimensions that differ, unknown names and a batch on a fixed-batch model', () => {
     const fixed: ModelInput[] = [{ name: 'x', type: 'float32', shape: [1, 3, 8, 8] }];
-    expect(() => resolveFeeds('m.onnx', fixed, { x: '1x3x9x9' }, null)).toThrow(/input 'x' expects shape \[1, 3, 8, 8\]/);
-    expect(() => resolveFeeds('m.onnx', fixed, { y: '1' }, null)).toThrow(/no input named 'y'. Its inputs: x \[1, 3, 8, 8\] float32/);
+    expect(() => resolveFeeds('m.onnx', fixed, { x: '1x3x9x9' }, null)).toThrow(
+      /input 'x' expects shape \[1, 3, 8, 8\]/,
+    );
+    expect(() => resolveFeeds('m.onnx', fixed, { y: '1' }, null)).toThrow(
+      /no input named 'y'. Its inputs: x \[1, 3, 8, 8\] float32/,
+    );
     expect(() => resolveFeeds('m.onnx', fixed, {}, 8)).toThrow(/no dynamic batch dimension/);
     expect(resolveFeeds('m.onnx', fixed, {}, null)).toEqual([{ name: 'x', type: 'float32', dims: [1, 3, 8, 8] }]);
   });
 
   it('refuses input types it cannot feed, naming them', () => {
-    expect(() => resolveFeeds('m.onnx', [{ name: 's', type: 'string', shape: [1] }], {}, null)).toThrow(/input 's' is of type string: fedbench can feed float32, float16, int64, int32, bool/);
+    expect(() => resolveFeeds('m.onnx', [{ name: 's', type: 'string', shape: [1] }], {}, null)).toThrow(
+      /input 's' is of type string: fedbench can feed float32, float16, int64, int32, bool/,
+    );
   });
 });

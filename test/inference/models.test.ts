@@ -20,16 +20,34 @@ import { cnnReference } from '../../src/workloads/inference/reference.js';
 import { cnnModel, cnnWeights } from '../../src/workloads/training/cnn.js';
 import { WORKLOADS, type CustomWorkload } from '../../src/workloads/index.js';
 
-const rules = mergeRules(DEFAULT_RULES, { warmup: { minIterations: 2, minSeconds: 0, maxSeconds: 1 }, minSamples: 5, minSeconds: 0, maxSeconds: 1, targetNoise: 0.5 });
+const rules = mergeRules(DEFAULT_RULES, {
+  warmup: { minIterations: 2, minSeconds: 0, maxSeconds: 1 },
+  minSamples: 5,
+  minSeconds: 0,
+  maxSeconds: 1,
+  targetNoise: 0.5,
+});
 let tmp: string;
 beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'fb-infer-'));
   process.env.FEDBENCH_CACHE = path.join(tmp, 'cache');
 });
 
-function execute(id: string, params: Record<string, unknown>, engine: 'onnxruntime' | 'tfjs', backend: string | null = null) {
+function execute(
+  id: string,
+  params: Record<string, unknown>,
+  engine: 'onnxruntime' | 'tfjs',
+  backend: string | null = null,
+) {
   const w = WORKLOADS[id] as CustomWorkload;
-  return w.execute({ params: w.params.parse(params), engine: { engine, backend, threads: 1 }, seed: 7, rules, hooks: {}, onEngine: () => undefined });
+  return w.execute({
+    params: w.params.parse(params),
+    engine: { engine, backend, threads: 1 },
+    seed: 7,
+    rules,
+    hooks: {},
+    onEngine: () => undefined,
+  });
 }
 
 async function runOrt(model: Uint8Array | string, feeds: Record<string, ort.Tensor>) {
@@ -47,8 +65,10 @@ describe('the CNN on both engines', () => {
     const w = cnnWeights(shape, 3);
     const x = uniform([2, 3, 10, 10], 9);
     const want = cnnReference(w, x);
-    const ortOut = (await runOrt(buildOnnxModel(cnnGraph(w)), { x: new ort.Tensor('float32', x.data, x.shape) })).logits!.data as Float32Array;
-    const close = (got: ArrayLike<number>) => Array.from(got).forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-4 + 1e-4 * Math.abs(want[i]!)));
+    const ortOut = (await runOrt(buildOnnxModel(cnnGraph(w)), { x: new ort.Tensor('float32', x.data, x.shape) }))
+      .logits!.data as Float32Array;
+    const close = (got: ArrayLike<number>) =>
+      Array.from(got).forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-4 + 1e-4 * Math.abs(want[i]!)));
     close(ortOut);
     for (const backend of ['wasm', 'cpu'] as const) {
       const { tf } = await loadTfjs([backend]);
@@ -64,10 +84,13 @@ describe('ResNet-50 builder', () => {
     const g = resnet50Graph(1, 64);
     expect(g.nodes.filter((n) => n.op === 'Conv')).toHaveLength(53);
     expect(g.nodes.filter((n) => n.op === 'Add' && !n.outputs.includes('logits'))).toHaveLength(16);
-    const params = g.initializers!.filter((t) => t.dims.length === 4 || t.dims.length === 2).reduce((n, t) => n + t.data.length, 0);
+    const params = g
+      .initializers!.filter((t) => t.dims.length === 4 || t.dims.length === 2)
+      .reduce((n, t) => n + t.data.length, 0);
     expect(params).toBeGreaterThan(25.4e6); // 25.5 M weights in convolutions and the dense layer
     const x = uniform([2, 3, 64, 64], 1);
-    const out = (await runOrt(buildOnnxModel(g), { pixel_values: new ort.Tensor('float32', x.data, x.shape) })).probabilities!;
+    const out = (await runOrt(buildOnnxModel(g), { pixel_values: new ort.Tensor('float32', x.data, x.shape) }))
+      .probabilities!;
     expect(out.dims).toEqual([2, 1000]);
     const p = out.data as Float32Array;
     for (const row of [p.subarray(0, 1000), p.subarray(1000)]) {
@@ -90,7 +113,12 @@ describe('BERT-style encoder builder', () => {
     const s = { layers: 2, hidden: 32, heads: 4, seq: 8, vocab: 50 };
     const ids = BigInt64Array.from({ length: 16 }, (_, i) => BigInt((i * 7) % 50));
     const mask = new ort.Tensor('int64', new BigInt64Array(16).fill(1n), [2, 8]);
-    const out = (await runOrt(buildOnnxModel(bertGraph(s, 1)), { input_ids: new ort.Tensor('int64', ids, [2, 8]), attention_mask: mask })).last_hidden_state!;
+    const out = (
+      await runOrt(buildOnnxModel(bertGraph(s, 1)), {
+        input_ids: new ort.Tensor('int64', ids, [2, 8]),
+        attention_mask: mask,
+      })
+    ).last_hidden_state!;
     expect(out.dims).toEqual([2, 8, 32]);
     const h = out.data as Float32Array;
     for (let t = 0; t < 16; t++) {
@@ -107,7 +135,12 @@ describe('BERT-style encoder builder', () => {
     const first = [3, 14, 15, 9, 26, 5, 35, 8];
     const second = [3, 14, 15, 9, 40, 41, 42, 43]; // the same 4 real tokens, other padding
     const hidden = async (ids: number[][], mask: number[][]) =>
-      (await runOrt(model, { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.flat(), BigInt), [ids.length, 8]), attention_mask: new ort.Tensor('int64', BigInt64Array.from(mask.flat(), BigInt), [ids.length, 8]) })).last_hidden_state!.data as Float32Array;
+      (
+        await runOrt(model, {
+          input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.flat(), BigInt), [ids.length, 8]),
+          attention_mask: new ort.Tensor('int64', BigInt64Array.from(mask.flat(), BigInt), [ids.length, 8]),
+        })
+      ).last_hidden_state!.data as Float32Array;
     const padded = [1, 1, 1, 1, 0, 0, 0, 0];
     const h = await hidden([first, second], [padded, padded]);
     const realOf = (row: number) => Array.from(h.subarray(row * 8 * 32, row * 8 * 32 + 4 * 32));
@@ -119,18 +152,34 @@ describe('BERT-style encoder builder', () => {
   });
 
   it('runs the SingleStream scenario through the workload with p50/p90/p99 figures', async () => {
-    const o = await execute('infer-bert', { scenario: 'single-stream', layers: 1, hidden: 32, heads: 2, seq: 16, vocab: 100, queries: 20, seconds: 0.05 }, 'onnxruntime');
+    const o = await execute(
+      'infer-bert',
+      { scenario: 'single-stream', layers: 1, hidden: 32, heads: 2, seq: 16, vocab: 100, queries: 20, seconds: 0.05 },
+      'onnxruntime',
+    );
     expect(o.metric).toEqual({ name: 'p90 latency', unit: 'ms', direction: 'lower' });
     expect(o.verification?.passed).toBe(true);
     expect(o.details).toMatchObject({ scenario: 'single-stream', batch: 1 });
-    expect(o.verification?.params['checks']).toEqual(['layer-normalised token: mean 0, variance 1', 'the 8 real tokens ignore the 8 padded ones (attention_mask)']);
+    expect(o.verification?.params['checks']).toEqual([
+      'layer-normalised token: mean 0, variance 1',
+      'the 8 real tokens ignore the 8 padded ones (attention_mask)',
+    ]);
   });
 });
 
 describe('MLP on both engines', () => {
-  for (const [engine, backend] of [['onnxruntime', 'cpu'], ['tfjs', 'wasm'], ['tfjs', 'cpu']] as const) {
+  for (const [engine, backend] of [
+    ['onnxruntime', 'cpu'],
+    ['tfjs', 'wasm'],
+    ['tfjs', 'cpu'],
+  ] as const) {
     it(`is checked against the JS reference on ${engine}:${backend} before its Offline figure`, async () => {
-      const o = await execute('infer-mlp', { scenario: 'offline', batch: 4, features: 16, hidden: 32, layers: 2 }, engine, backend);
+      const o = await execute(
+        'infer-mlp',
+        { scenario: 'offline', batch: 4, features: 16, hidden: 32, layers: 2 },
+        engine,
+        backend,
+      );
       expect(o.engine.backend).toBe(backend);
       expect(o.verification?.passed).toBe(true);
       expect(o.calls % 4).toBe(0);
@@ -155,17 +204,39 @@ describe('model cache', () => {
 
 describe('onnx-model (a user-supplied file)', () => {
   const caseOf = (params: Record<string, unknown>) =>
-    parseSuite(JSON.stringify({ name: 't', engines: ['onnxruntime'], stop: { minSamples: 5, minSeconds: 0, maxSeconds: 0.5, warmup: { minIterations: 1, minSeconds: 0, maxSeconds: 0.5 } }, benchmarks: [{ id: 'm', workload: 'onnx-model', params }] }), 't.yaml').cases[0]!;
+    parseSuite(
+      JSON.stringify({
+        name: 't',
+        engines: ['onnxruntime'],
+        stop: {
+          minSamples: 5,
+          minSeconds: 0,
+          maxSeconds: 0.5,
+          warmup: { minIterations: 1, minSeconds: 0, maxSeconds: 0.5 },
+        },
+        benchmarks: [{ id: 'm', workload: 'onnx-model', params }],
+      }),
+      't.yaml',
+    ).cases[0]!;
 
   it('feeds fp16 inputs, replacing the dynamic batch dimension', async () => {
     const file = path.join(tmp, 'half.onnx');
-    writeFileSync(file, buildOnnxModel({
-      name: 'half',
-      inputs: [{ name: 'h', dtype: 'float16', shape: ['n', 4] }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: ['n', 4] }],
-      nodes: [{ op: 'Cast', inputs: ['h'], outputs: ['c'], attributes: { to: { i: 1 } } }, { op: 'Relu', inputs: ['c'], outputs: ['y'] }],
-    }));
-    const r = await runCase(caseOf({ model: file, inputs: 'h=1x4', batch: 3 }), { campaign: 't', system: await systemInfo() });
+    writeFileSync(
+      file,
+      buildOnnxModel({
+        name: 'half',
+        inputs: [{ name: 'h', dtype: 'float16', shape: ['n', 4] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: ['n', 4] }],
+        nodes: [
+          { op: 'Cast', inputs: ['h'], outputs: ['c'], attributes: { to: { i: 1 } } },
+          { op: 'Relu', inputs: ['c'], outputs: ['y'] },
+        ],
+      }),
+    );
+    const r = await runCase(caseOf({ model: file, inputs: 'h=1x4', batch: 3 }), {
+      campaign: 't',
+      system: await systemInfo(),
+    });
     expect(r.status, r.error).toBe('ok');
     expect(r.details).toMatchObject({ model: { inputs: [{ name: 'h', type: 'float16', dims: [3, 4] }] } });
   });
@@ -180,9 +251,19 @@ describe('onnx-model (a user-supplied file)', () => {
 
   it('a missing dynamic dimension gives a failed record naming the input and its shape', async () => {
     const file = path.join(tmp, 'dyn.onnx');
-    writeFileSync(file, buildOnnxModel({ name: 'dyn', inputs: [{ name: 'tokens', dtype: 'float32', shape: ['batch', 'seq'] }], outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 'seq'] }], nodes: [{ op: 'Relu', inputs: ['tokens'], outputs: ['y'] }] }));
+    writeFileSync(
+      file,
+      buildOnnxModel({
+        name: 'dyn',
+        inputs: [{ name: 'tokens', dtype: 'float32', shape: ['batch', 'seq'] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 'seq'] }],
+        nodes: [{ op: 'Relu', inputs: ['tokens'], outputs: ['y'] }],
+      }),
+    );
     const r = await runCase(caseOf({ model: file }), { campaign: 't', system: await systemInfo() });
     expect(r.status).toBe('failed');
-    expect(r.error).toContain("input 'tokens' expects shape [batch, seq] (rank 2, float32): it has dynamic dimensions: give them with --input tokens=DIMS");
+    expect(r.error).toContain(
+      "input 'tokens' expects shape [batch, seq] (rank 2, float32): it has dynamic dimensions: give them with --input tokens=DIMS",
+    );
   });
 });

@@ -6,7 +6,13 @@ import { runServer } from '../../src/workloads/inference/scenarios/server.js';
 import { runSingleStream } from '../../src/workloads/inference/scenarios/single-stream.js';
 import { runOffline } from '../../src/workloads/inference/scenarios/offline.js';
 
-const rules = mergeRules(DEFAULT_RULES, { warmup: { minIterations: 2, minSeconds: 0, maxSeconds: 1 }, minSamples: 5, minSeconds: 0, maxSeconds: 2, targetNoise: 0.5 });
+const rules = mergeRules(DEFAULT_RULES, {
+  warmup: { minIterations: 2, minSeconds: 0, maxSeconds: 1 },
+  minSamples: 5,
+  minSeconds: 0,
+  maxSeconds: 2,
+  targetNoise: 0.5,
+});
 /** A query that keeps the CPU busy for `ms`, as a blocking engine call does. */
 const busy = (ms: number) => () => {
   const end = performance.now() + ms;
@@ -38,8 +44,19 @@ describe('Poisson arrivals', () => {
 
 describe('scenarios', () => {
   it('Server counts queueing: when arrivals outpace the engine, latency from the scheduled arrival grows far beyond the service time', async () => {
-    const r = await runServer(busy(2), { targetQps: 2000, p99BoundMs: 10, queries: 60, seconds: 0.01, findMaxQps: false, seed: 1 }, rules, {});
-    const d = r.details as { p99Ms: number; meetsBound: boolean; achievedQps: number; targetQps: number; latencyFrom: string };
+    const r = await runServer(
+      busy(2),
+      { targetQps: 2000, p99BoundMs: 10, queries: 60, seconds: 0.01, findMaxQps: false, seed: 1 },
+      rules,
+      {},
+    );
+    const d = r.details as {
+      p99Ms: number;
+      meetsBound: boolean;
+      achievedQps: number;
+      targetQps: number;
+      latencyFrom: string;
+    };
     expect(d.p99Ms).toBeGreaterThan(20 * 2);
     expect(d.meetsBound).toBe(false);
     expect(d.achievedQps).toBeLessThan(d.targetQps);
@@ -48,8 +65,17 @@ describe('scenarios', () => {
   });
 
   it('Server with find-max-qps reports a rate that meets the bound, below the engine capacity', async () => {
-    const r = await runServer(busy(2), { p99BoundMs: 50, queries: 30, seconds: 0.2, findMaxQps: true, seed: 2 }, rules, {});
-    const d = r.details as { findMaxQps: { searchedQps: number; maxQps: number | null; trials: unknown[] }; targetQps: number; meetsBound: boolean };
+    const r = await runServer(
+      busy(2),
+      { p99BoundMs: 50, queries: 30, seconds: 0.2, findMaxQps: true, seed: 2 },
+      rules,
+      {},
+    );
+    const d = r.details as {
+      findMaxQps: { searchedQps: number; maxQps: number | null; trials: unknown[] };
+      targetQps: number;
+      meetsBound: boolean;
+    };
     expect(d.findMaxQps.trials.length).toBe(7);
     expect(d.findMaxQps.searchedQps).toBeGreaterThan(0);
     expect(d.findMaxQps.searchedQps).toBeLessThan(1100 / 2);
@@ -60,7 +86,10 @@ describe('scenarios', () => {
 
   it('SingleStream reports p90 per window with p50/p99 secondary, and frames the energy window', async () => {
     const events: string[] = [];
-    const r = await runSingleStream(busy(0.2), { queries: 50, seconds: 0 }, rules, { onSamplingStart: () => events.push('start'), onSamplingEnd: () => events.push('end') });
+    const r = await runSingleStream(busy(0.2), { queries: 50, seconds: 0 }, rules, {
+      onSamplingStart: () => events.push('start'),
+      onSamplingEnd: () => events.push('end'),
+    });
     expect(events).toEqual(['start', 'end']);
     expect(r.metric.name).toBe('p90 latency');
     expect(r.secondary.map((s) => s.name)).toEqual(['p50 latency', 'p99 latency', 'query latency']);

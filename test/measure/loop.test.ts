@@ -6,7 +6,12 @@ function spin(seconds: number): void {
   while (process.hrtime.bigint() < end);
 }
 
-const fast = mergeRules(DEFAULT_RULES, { minSeconds: 0.05, maxSeconds: 0.5, minSamples: 10, warmup: { minSeconds: 0.01, maxSeconds: 0.2 } });
+const fast = mergeRules(DEFAULT_RULES, {
+  minSeconds: 0.05,
+  maxSeconds: 0.5,
+  minSamples: 10,
+  warmup: { minSeconds: 0.01, maxSeconds: 0.2 },
+});
 
 describe('measure', () => {
   it('groups calls too short to time alone, and reports per-call times', async () => {
@@ -37,7 +42,9 @@ describe('measure', () => {
 
   it('records a time-out and a warning when the noise target is never met', async () => {
     let i = 0;
-    const m = await measure(() => spin(i++ % 2 ? 0.0015 : 0.003), { rules: mergeRules(fast, { targetNoise: 0.0001, maxSeconds: 0.3 }) });
+    const m = await measure(() => spin(i++ % 2 ? 0.0015 : 0.003), {
+      rules: mergeRules(fast, { targetNoise: 0.0001, maxSeconds: 0.3 }),
+    });
     expect(m.stopReason).toBe('time-out');
     expect(m.warnings.some((w) => w.startsWith('noise target not met'))).toBe(true);
   });

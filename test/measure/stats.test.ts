@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { autocorrelationTime, summarizeRuns, drift, findModes, findOutliers, median, medianCiRanks, relativeCiHalfWidth, settledSamples, sortedSamples, summarize } from '../../src/measure/index.js';
+import {
+  autocorrelationTime,
+  summarizeRuns,
+  drift,
+  findModes,
+  findOutliers,
+  median,
+  medianCiRanks,
+  relativeCiHalfWidth,
+  settledSamples,
+  sortedSamples,
+  summarize,
+} from '../../src/measure/index.js';
 
 /** A seeded generator (an LCG) and normal deviates from it: the same samples on every machine. */
 function generator(seed: number) {
@@ -128,7 +140,10 @@ describe('samples that come in phases', () => {
   });
 
   it('gives long phases a wide interval, and is blind to the direction of time', () => {
-    const phased = Array.from({ length: 600 }, (_, i) => (Math.floor(i / 100) % 2 ? 136 : 36) * (1 + 0.01 * Math.sin(i)));
+    const phased = Array.from(
+      { length: 600 },
+      (_, i) => (Math.floor(i / 100) % 2 ? 136 : 36) * (1 + 0.01 * Math.sin(i)),
+    );
     expect(autocorrelationTime(phased, median(phased))).toBeGreaterThan(20);
     const s = summarize(phased);
     expect(s.ci95[1] / s.ci95[0]).toBeGreaterThan(2);
@@ -165,7 +180,8 @@ describe('findModes', () => {
       flat: () => 50 + 100 * g.uniform(),
     };
     for (const [name, draw] of Object.entries(shapes))
-      for (const n of [100, 1000, 20000]) expect(findModes(sortedOf(Array.from({ length: n }, draw))).length, `${name} n=${n}`).toBe(1);
+      for (const n of [100, 1000, 20000])
+        expect(findModes(sortedOf(Array.from({ length: n }, draw))).length, `${name} n=${n}`).toBe(1);
     // 40 samples of two clear clusters: too few to claim modes
     expect(findModes(sortedOf(Array.from({ length: 40 }, (_, i) => (i % 2 ? 10 : 100))))).toHaveLength(1);
     expect(summarize(Array.from({ length: 300 }, draw100)).modes).toBeUndefined();
@@ -182,7 +198,10 @@ describe('summarizeRuns', () => {
     const runs = [95, 100, 108].map((level) => Array.from({ length: 200 }, () => level * (1 + 0.01 * g.normal())));
     // interleaved, so the pooled sequence has no phases of its own: only the runs' levels differ
     const pooled = runs[0]!.flatMap((_, i) => runs.map((r) => r[i]!));
-    const s = summarizeRuns(pooled, runs.map((r) => median(r)));
+    const s = summarizeRuns(
+      pooled,
+      runs.map((r) => median(r)),
+    );
     const plain = summarize(pooled);
     expect(plain.ci95[1] - plain.ci95[0]).toBeLessThan(3); // 600 samples: sure of itself
     expect(s.ciMethod).toBe('between-runs');
@@ -194,10 +213,17 @@ describe('summarizeRuns', () => {
 
   it('uses order statistics of the run medians from six runs on, and leaves agreeing runs alone', () => {
     const medians = [10, 11, 12, 13, 14, 15, 16, 17];
-    const s = summarizeRuns(Array.from({ length: 50 }, (_, i) => medians.map((m) => m + (i % 5) * 0.001)).flat(), medians);
+    const s = summarizeRuns(
+      Array.from({ length: 50 }, (_, i) => medians.map((m) => m + (i % 5) * 0.001)).flat(),
+      medians,
+    );
     const [lo, hi] = medianCiRanks(8)!;
     expect(s.ci95).toEqual([medians[lo - 1], medians[hi - 1]]);
     const same = Array.from({ length: 300 }, (_, i) => 100 + Math.sin(i * 2.3));
-    expect(summarizeRuns(same, [100, 100, 100])).toMatchObject({ ciMethod: summarize(same).ciMethod, runs: 3, ci95: summarize(same).ci95 });
+    expect(summarizeRuns(same, [100, 100, 100])).toMatchObject({
+      ciMethod: summarize(same).ciMethod,
+      runs: 3,
+      ci95: summarize(same).ci95,
+    });
   });
 });

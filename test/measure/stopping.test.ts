@@ -37,7 +37,11 @@ describe('warmupDecision', () => {
 
 describe('mergeRules', () => {
   it('applies suite defaults then per-benchmark overrides, field by field', () => {
-    const r = mergeRules(DEFAULT_RULES, { maxSeconds: 3, warmup: { maxSeconds: 1 } }, { maxSeconds: 9, warmup: { window: 8 } });
+    const r = mergeRules(
+      DEFAULT_RULES,
+      { maxSeconds: 3, warmup: { maxSeconds: 1 } },
+      { maxSeconds: 9, warmup: { window: 8 } },
+    );
     expect(r.maxSeconds).toBe(9);
     expect(r.warmup).toEqual({ ...DEFAULT_RULES.warmup, maxSeconds: 1, window: 8 });
     expect(r.minSamples).toBe(DEFAULT_RULES.minSamples);

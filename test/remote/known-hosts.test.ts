@@ -16,7 +16,7 @@ function blob(): Buffer {
 
 function file(lines: string[]): string {
   const f = path.join(mkdtempSync(path.join(tmpdir(), 'kh-')), 'known_hosts');
-  writeFileSync(f, lines.join('\n') + '\n');
+  writeFileSync(f, `${lines.join('\n')}\n`);
   return f;
 }
 
@@ -37,13 +37,21 @@ describe('verifyHostKey', () => {
   it('refuses an unknown host, naming the fingerprint and what to do', () => {
     const f = file([line('elsewhere.org')]);
     expect(() => verifyHostKey(f, 'login.example.org', 22, key)).toThrow(HostKeyError);
-    expect(() => verifyHostKey(f, 'login.example.org', 22, key)).toThrow(new RegExp(`unknown host login.example.org.*${fingerprint(key).replace(/[+/]/g, '.')}.*ssh-keyscan`));
-    expect(() => verifyHostKey(file([line('*.example.org,!login.example.org')]), 'login.example.org', 22, key)).toThrow(/unknown host/);
+    expect(() => verifyHostKey(f, 'login.example.org', 22, key)).toThrow(
+      new RegExp(`unknown host login.example.org.*${fingerprint(key).replace(/[+/]/g, '.')}.*ssh-keyscan`),
+    );
+    expect(() => verifyHostKey(file([line('*.example.org,!login.example.org')]), 'login.example.org', 22, key)).toThrow(
+      /unknown host/,
+    );
   });
 
   it('refuses a changed key (mismatch), and a port the entry is not for', () => {
-    expect(() => verifyHostKey(file([line('login.example.org', other)]), 'login.example.org', 22, key)).toThrow(/HOST KEY MISMATCH.*line 1/);
-    expect(() => verifyHostKey(file([line('login.example.org')]), 'login.example.org', 2222, key)).toThrow(/unknown host \[login.example.org\]:2222/);
+    expect(() => verifyHostKey(file([line('login.example.org', other)]), 'login.example.org', 22, key)).toThrow(
+      /HOST KEY MISMATCH.*line 1/,
+    );
+    expect(() => verifyHostKey(file([line('login.example.org')]), 'login.example.org', 2222, key)).toThrow(
+      /unknown host \[login.example.org\]:2222/,
+    );
   });
 
   it('refuses a revoked key and a missing file', () => {

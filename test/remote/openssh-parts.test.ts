@@ -5,7 +5,13 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { controlDir, parseCertificateListing, parseProxyJump, readCertificate, validity } from '../../src/remote/index.js';
+import {
+  controlDir,
+  parseCertificateListing,
+  parseProxyJump,
+  readCertificate,
+  validity,
+} from '../../src/remote/index.js';
 import { parseSite } from '../../src/sites/index.js';
 import { timeLimitSeconds } from '../../src/slurm/index.js';
 
@@ -25,7 +31,8 @@ const LISTING = `/home/u/.ssh/id_ed25519-cert.pub:
                 permit-pty
 `;
 
-const profile = (ssh: string) => `name: s\nssh: ${ssh}\nscheduler: { partition: gpu }\nworkdir: ~/w\nfacts:\n  gpu: { model: A100, perNode: 4 }\n`;
+const profile = (ssh: string) =>
+  `name: s\nssh: ${ssh}\nscheduler: { partition: gpu }\nworkdir: ~/w\nfacts:\n  gpu: { model: A100, perNode: 4 }\n`;
 
 describe('OpenSSH transport parts', () => {
   const saved = process.env.FEDBENCH_SSH_DIR;
@@ -36,7 +43,11 @@ describe('OpenSSH transport parts', () => {
 
   it('reads a certificate listing: key ID, principals, CA and validity window', () => {
     const c = parseCertificateListing(LISTING, 'id-cert.pub');
-    expect(c).toMatchObject({ keyId: 'alice@myaccessid', principals: ['alice', 'hpc-users'], publicKey: 'ED25519-CERT SHA256:6fL6+ptYz9SfdX9+0Kddy6BQn68k+o7DRFGfAfX3P0E' });
+    expect(c).toMatchObject({
+      keyId: 'alice@myaccessid',
+      principals: ['alice', 'hpc-users'],
+      publicKey: 'ED25519-CERT SHA256:6fL6+ptYz9SfdX9+0Kddy6BQn68k+o7DRFGfAfX3P0E',
+    });
     expect(c.signingCa).toMatch(/^ED25519 SHA256:nPB/);
     expect(Date.parse(c.validTo!) - Date.parse(c.validFrom!)).toBe(15 * 60 * 1000);
     expect(validity(c, Date.parse(c.validFrom!) - 1000).state).toBe('not-yet-valid');
@@ -48,7 +59,18 @@ describe('OpenSSH transport parts', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fedbench-cert-'));
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${dir}/ca`]);
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${dir}/id`]);
-    execFileSync('ssh-keygen', ['-q', '-s', `${dir}/ca`, '-I', 'test-user', '-n', 'root,alice', '-V', '-1h:+1h', `${dir}/id.pub`]);
+    execFileSync('ssh-keygen', [
+      '-q',
+      '-s',
+      `${dir}/ca`,
+      '-I',
+      'test-user',
+      '-n',
+      'root,alice',
+      '-V',
+      '-1h:+1h',
+      `${dir}/id.pub`,
+    ]);
     const c = (await readCertificate(`${dir}/id-cert.pub`))!;
     expect(c).toMatchObject({ source: `${dir}/id-cert.pub`, keyId: 'test-user', principals: ['root', 'alice'] });
     expect(validity(c).state).toBe('valid');
@@ -65,20 +87,40 @@ describe('OpenSSH transport parts', () => {
     expect(parseProxyJump('none')).toEqual([]);
   });
 
-  it("reads Slurm time limits (minutes, MM:SS, HH:MM:SS, D-HH[:MM[:SS]])", () => {
-    expect(['30', '10:00', '01:00:00', '1-00:00:00', '2-06', '0-00:01:30'].map(timeLimitSeconds)).toEqual([1800, 600, 3600, 86400, 2 * 86400 + 6 * 3600, 90]);
+  it('reads Slurm time limits (minutes, MM:SS, HH:MM:SS, D-HH[:MM[:SS]])', () => {
+    expect(['30', '10:00', '01:00:00', '1-00:00:00', '2-06', '0-00:01:30'].map(timeLimitSeconds)).toEqual([
+      1800,
+      600,
+      3600,
+      86400,
+      2 * 86400 + 6 * 3600,
+      90,
+    ]);
   });
 
   it('profiles: openssh may leave user and port to ~/.ssh/config; ssh2 needs a user; no host or user can be an option', () => {
-    const ok = parseSite(profile('{ transport: openssh, host: leonardo, certificateFile: ~/.ssh/id-cert.pub }'), 's.yaml');
+    const ok = parseSite(
+      profile('{ transport: openssh, host: leonardo, certificateFile: ~/.ssh/id-cert.pub }'),
+      's.yaml',
+    );
     expect(ok.ssh).toMatchObject({ transport: 'openssh', host: 'leonardo', persistMinutes: 240 });
     expect(ok.ssh!.user).toBeUndefined();
     expect(ok.ssh!.port).toBeUndefined();
-    expect(() => parseSite(profile('{ host: login.example.eu }'), 's.yaml')).toThrow(/s\.yaml:2:\d+: ssh\.user: a user name is required with the ssh2 transport/);
-    expect(() => parseSite(profile('{ host: h, user: u, certificateFile: c }'), 's.yaml')).toThrow(/ssh\.certificateFile: certificateFile needs 'transport: openssh'/);
-    expect(() => parseSite(profile("{ transport: openssh, host: '-oProxyCommand=touch /tmp/x' }"), 's.yaml')).toThrow(/ssh\.host: expected a host name.*not starting with -/);
-    expect(() => parseSite(profile("{ transport: openssh, host: h, user: '-oProxyCommand=x' }"), 's.yaml')).toThrow(/ssh\.user: expected a user name/);
-    expect(() => parseSite(profile("{ transport: openssh, host: h, jump: [{ host: '-J' }] }"), 's.yaml')).toThrow(/ssh\.jump\[0\]\.host: expected a host name/);
+    expect(() => parseSite(profile('{ host: login.example.eu }'), 's.yaml')).toThrow(
+      /s\.yaml:2:\d+: ssh\.user: a user name is required with the ssh2 transport/,
+    );
+    expect(() => parseSite(profile('{ host: h, user: u, certificateFile: c }'), 's.yaml')).toThrow(
+      /ssh\.certificateFile: certificateFile needs 'transport: openssh'/,
+    );
+    expect(() => parseSite(profile("{ transport: openssh, host: '-oProxyCommand=touch /tmp/x' }"), 's.yaml')).toThrow(
+      /ssh\.host: expected a host name.*not starting with -/,
+    );
+    expect(() => parseSite(profile("{ transport: openssh, host: h, user: '-oProxyCommand=x' }"), 's.yaml')).toThrow(
+      /ssh\.user: expected a user name/,
+    );
+    expect(() => parseSite(profile("{ transport: openssh, host: h, jump: [{ host: '-J' }] }"), 's.yaml')).toThrow(
+      /ssh\.jump\[0\]\.host: expected a host name/,
+    );
   });
 
   it('keeps master sockets only in a private folder', () => {

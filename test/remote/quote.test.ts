@@ -7,7 +7,29 @@ import { quoteWord, shellCommand } from '../../src/remote/index.js';
 const hostile = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replace(/\0/g, '')),
-  fc.constantFrom("'", '"', '`id`', '$(id)', '${HOME}', '; rm -rf /', '&& echo pwned', '|cat', '\n', '\\', "'\\''", '*', '~', '-n', '--', '!', '#x', '$((1+1))', 'a b', '\t', "x'$(id)'y"),
+  fc.constantFrom(
+    "'",
+    '"',
+    '`id`',
+    '$(id)',
+    '${HOME}',
+    '; rm -rf /',
+    '&& echo pwned',
+    '|cat',
+    '\n',
+    '\\',
+    "'\\''",
+    '*',
+    '~',
+    '-n',
+    '--',
+    '!',
+    '#x',
+    '$((1+1))',
+    'a b',
+    '\t',
+    "x'$(id)'y",
+  ),
 );
 
 /** Runs the command line in `shell` and returns the words printf received. */
@@ -29,7 +51,10 @@ describe('quoteWord / shellCommand', () => {
   }
 
   it('sets environment and folder without letting values escape', () => {
-    const line = shellCommand(['sh', '-c', 'printf "%s\\0%s\\0" "$PWD" "$X"'], { cwd: '/tmp', env: { X: "$(id) ' ; echo no" } });
+    const line = shellCommand(['sh', '-c', 'printf "%s\\0%s\\0" "$PWD" "$X"'], {
+      cwd: '/tmp',
+      env: { X: "$(id) ' ; echo no" },
+    });
     expect(wordsThrough('/bin/sh', line)).toEqual(['/tmp', "$(id) ' ; echo no"]);
   });
 

@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { accept, aggregate, compareEngines, compareSamples, mannWhitneyP, nodeVariability, parseWeights, peakFor, peaksForGpu, rankSites, wholeNodes } from '../../src/analysis/index.js';
+import {
+  accept,
+  aggregate,
+  compareEngines,
+  compareSamples,
+  mannWhitneyP,
+  nodeVariability,
+  parseWeights,
+  peakFor,
+  peaksForGpu,
+  rankSites,
+  wholeNodes,
+} from '../../src/analysis/index.js';
 import { referencesFileSchema } from '../../src/suite/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { buildReportModel } from '../../src/report/index.js';
 
-const base = (median: number, seed: number, spread = 0.01) => Array.from({ length: 40 }, (_, i) => median * (1 + spread * Math.sin(i * 12.9898 + seed)));
+const base = (median: number, seed: number, spread = 0.01) =>
+  Array.from({ length: 40 }, (_, i) => median * (1 + spread * Math.sin(i * 12.9898 + seed)));
 
 describe('mannWhitneyP', () => {
   it('is small for separated samples and large for identical ones', () => {
@@ -15,9 +28,18 @@ describe('mannWhitneyP', () => {
 
   it('gives small p-values exactly, not floored at a table step (erfc(z/√2), here z = 3.742)', () => {
     const ten = Array.from({ length: 10 }, (_, i) => i + 1);
-    const p = mannWhitneyP(ten, ten.map((x) => x + 10));
+    const p = mannWhitneyP(
+      ten,
+      ten.map((x) => x + 10),
+    );
     expect(p / 1.8267e-4).toBeCloseTo(1, 3);
-    expect(compareSamples(ten.map((x) => x + 100), ten, 'higher').reason).toMatch(/better, p < 0\.001$/);
+    expect(
+      compareSamples(
+        ten.map((x) => x + 100),
+        ten,
+        'higher',
+      ).reason,
+    ).toMatch(/better, p < 0\.001$/);
   });
 });
 
@@ -38,13 +60,16 @@ describe('compareSamples', () => {
 });
 
 describe('compareSamples with several modes', () => {
-  const bimodal = (low: number, high: number, shareHigh: number) => Array.from({ length: 400 }, (_, i) => (i % 100 < shareHigh * 100 ? high : low) * (1 + 0.02 * Math.sin(i * 1.7)));
+  const bimodal = (low: number, high: number, shareHigh: number) =>
+    Array.from({ length: 400 }, (_, i) => (i % 100 < shareHigh * 100 ? high : low) * (1 + 0.02 * Math.sin(i * 1.7)));
 
   it('is UNCERTAIN when either side has several modes and the difference stays within their spread', () => {
     // the same two modes in other proportions: the medians differ a lot, the machines do not
     const c = compareSamples(bimodal(36, 136, 0.4), bimodal(36, 136, 0.2), 'higher');
     expect(c.verdict).toBe('UNCERTAIN');
-    expect(c.reason).toMatch(/multimodal samples \(candidate: 2 modes: 60% ≈ 3[56].*40% ≈ 13\d.*baseline: 2 modes: 80% ≈ 3[56].*\): the difference does not exceed the modes' spread/);
+    expect(c.reason).toMatch(
+      /multimodal samples \(candidate: 2 modes: 60% ≈ 3[56].*40% ≈ 13\d.*baseline: 2 modes: 80% ≈ 3[56].*\): the difference does not exceed the modes' spread/,
+    );
   });
 
   it('still decides when the difference exceeds the modes on both sides', () => {
@@ -56,7 +81,9 @@ describe('compareSamples with several modes', () => {
 
 describe('aggregate and node variability', () => {
   it('pools records per case and site and finds the straggler node', () => {
-    const recs = [1, 2, 3, 4, 5].map((i) => syntheticRecord({ site: 'meluxina', node: `mel${i}`, median: i === 4 ? 800 : 1000, seed: i }));
+    const recs = [1, 2, 3, 4, 5].map((i) =>
+      syntheticRecord({ site: 'meluxina', node: `mel${i}`, median: i === 4 ? 800 : 1000, seed: i }),
+    );
     const [c] = aggregate(recs);
     expect(c!.sites).toHaveLength(1);
     expect(c!.sites[0]!.nodes).toHaveLength(5);
@@ -66,7 +93,10 @@ describe('aggregate and node variability', () => {
   });
 
   it('keeps failed records visible with their reason', () => {
-    const recs = [syntheticRecord({ site: 'vega', median: 1 }), syntheticRecord({ site: 'vega', median: 0, status: 'failed', error: 'CUDA out of memory' })];
+    const recs = [
+      syntheticRecord({ site: 'vega', median: 1 }),
+      syntheticRecord({ site: 'vega', median: 0, status: 'failed', error: 'CUDA out of memory' }),
+    ];
     const s = aggregate(recs)[0]!.sites[0]!;
     expect(s.status).toMatchObject({ ok: 1, failed: 1 });
     expect(s.errors).toEqual(['failed: CUDA out of memory']);
@@ -112,7 +142,13 @@ describe('accept', () => {
   });
 
   it('fails a referenced case that did not run, and marks unreferenced ones', () => {
-    const rows = accept([syntheticRecord({ site: 's', median: 0, status: 'timeout', error: 'TIMEOUT' }), syntheticRecord({ site: 's', benchmark: 'conv2d', node: 'x', median: 5 })], refs);
+    const rows = accept(
+      [
+        syntheticRecord({ site: 's', median: 0, status: 'timeout', error: 'TIMEOUT' }),
+        syntheticRecord({ site: 's', benchmark: 'conv2d', node: 'x', median: 5 }),
+      ],
+      refs,
+    );
     expect(rows.find((r) => r.case.startsWith('gemm'))!.verdict).toBe('FAIL');
     expect(rows.find((r) => r.case.startsWith('conv2d'))!.verdict).toBe('NO REFERENCE');
   });
@@ -125,7 +161,12 @@ describe('rankSites', () => {
       syntheticRecord({ site: 'b', median: 2000, watts: 400, seed: 2 }),
     ];
     const [c] = aggregate(recs);
-    const r = rankSites(c!, { a: { nodeHourCost: 4, gpusPerNode: 4 } }, parseWeights('time=1,energy=1,cost=1'), 2 * 2048 ** 3);
+    const r = rankSites(
+      c!,
+      { a: { nodeHourCost: 4, gpusPerNode: 4 } },
+      parseWeights('time=1,energy=1,cost=1'),
+      2 * 2048 ** 3,
+    );
     expect(r.sites.map((s) => s.site)).toEqual(['b', 'a']);
     expect(r.excluded.map((e) => e.criterion)).toEqual(['cost']);
     expect(Object.keys(r.weightsUsed)).toEqual(['time', 'energy']);
@@ -134,19 +175,43 @@ describe('rankSites', () => {
     expect(r.sites[1]!.values.energy! / r.sites[0]!.values.energy!).toBeCloseTo(1.5, 1);
   });
 
-  it("adds billed energy to the cost only when every site has its price and an energy figure, and says which", () => {
-    const recs = [syntheticRecord({ site: 'a', median: 1000, watts: 300, seed: 1 }), syntheticRecord({ site: 'b', median: 1000, watts: 300, seed: 2 })];
+  it('adds billed energy to the cost only when every site has its price and an energy figure, and says which', () => {
+    const recs = [
+      syntheticRecord({ site: 'a', median: 1000, watts: 300, seed: 1 }),
+      syntheticRecord({ site: 'b', median: 1000, watts: 300, seed: 2 }),
+    ];
     const [c] = aggregate(recs);
     const work = 2 * 2048 ** 3;
-    const base = rankSites(c!, { a: { nodeHourCost: 4, gpusPerNode: 4 }, b: { nodeHourCost: 4, gpusPerNode: 4 } }, parseWeights('cost=1'), work);
-    const priced = rankSites(c!, { a: { nodeHourCost: 4, gpusPerNode: 4, energyPricePerKWh: 0.2 }, b: { nodeHourCost: 4, gpusPerNode: 4, energyPricePerKWh: 0.4 } }, parseWeights('cost=1'), work);
+    const base = rankSites(
+      c!,
+      { a: { nodeHourCost: 4, gpusPerNode: 4 }, b: { nodeHourCost: 4, gpusPerNode: 4 } },
+      parseWeights('cost=1'),
+      work,
+    );
+    const priced = rankSites(
+      c!,
+      {
+        a: { nodeHourCost: 4, gpusPerNode: 4, energyPricePerKWh: 0.2 },
+        b: { nodeHourCost: 4, gpusPerNode: 4, energyPricePerKWh: 0.4 },
+      },
+      parseWeights('cost=1'),
+      work,
+    );
     const cost = (r: typeof base, site: string) => r.sites.find((s) => s.site === site)!.values;
-    for (const [site, price] of [['a', 0.2], ['b', 0.4]] as const) {
+    for (const [site, price] of [
+      ['a', 0.2],
+      ['b', 0.4],
+    ] as const) {
       const v = cost(priced, site);
       expect(v.cost! - cost(base, site).cost!).toBeCloseTo((v.energy! / 3.6e6) * price, 15);
     }
     expect(priced.note).toMatch(/cost = node-hour share × time \+ energy × energy price/);
-    const half = rankSites(c!, { a: { nodeHourCost: 4, gpusPerNode: 4, energyPricePerKWh: 0.2 }, b: { nodeHourCost: 4, gpusPerNode: 4 } }, parseWeights('cost=1'), work);
+    const half = rankSites(
+      c!,
+      { a: { nodeHourCost: 4, gpusPerNode: 4, energyPricePerKWh: 0.2 }, b: { nodeHourCost: 4, gpusPerNode: 4 } },
+      parseWeights('cost=1'),
+      work,
+    );
     expect(cost(half, 'a').cost).toBe(cost(base, 'a').cost);
     expect(half.note).toMatch(/time only: no energy price or energy figure for b/);
   });
@@ -156,7 +221,12 @@ describe('rankSites', () => {
     const estimated = syntheticRecord({ site: 'b', median: 1000, watts: 400, seed: 2 });
     if (estimated.energy.status === 'measured') estimated.energy.method = 'estimate';
     const [c] = aggregate([measured, estimated]);
-    const r = rankSites(c!, { a: { carbonGPerKWh: 100 }, b: { carbonGPerKWh: 100 } }, parseWeights('time=1,energy=1,co2=1'), 2 * 2048 ** 3);
+    const r = rankSites(
+      c!,
+      { a: { carbonGPerKWh: 100 }, b: { carbonGPerKWh: 100 } },
+      parseWeights('time=1,energy=1,co2=1'),
+      2 * 2048 ** 3,
+    );
     expect(Object.keys(r.weightsUsed)).toEqual(['time']);
     expect(r.excluded.map((e) => e.reason)).toEqual([
       'no energy figure for b (an energy estimate from declared power is not ranked against measurements)',
@@ -177,7 +247,7 @@ describe('mannWhitneyP with ties', () => {
     // recompute the p-value from simple-statistics' rank sum with the same formula
     const r1 = ss.wilcoxonRankSum(a, b);
     const u = r1 - (8 * 9) / 2;
-    const ties = (3 ** 3 - 3) + (4 ** 3 - 4) + (2 ** 3 - 2); // 2×3, 5×4, 9×2
+    const ties = 3 ** 3 - 3 + (4 ** 3 - 4) + (2 ** 3 - 2); // 2×3, 5×4, 9×2
     const variance = ((8 * 7) / 12) * (16 - ties / (15 * 14));
     const z = (Math.abs(u - 28) - 0.5) / Math.sqrt(variance);
     expect(mannWhitneyP(a, b)).toBeCloseTo(1 - ss.errorFunction(z / Math.SQRT2), 10); // 2·(1 − Φ(z))
@@ -187,7 +257,10 @@ describe('mannWhitneyP with ties', () => {
 describe('compareEngines', () => {
   it('compares engines on the same benchmark and parameters at one site, and nothing else', () => {
     const ort = syntheticRecord({ site: 's', median: 100, backend: 'cpu', seed: 1 });
-    const tfjs = { ...syntheticRecord({ site: 's', median: 25, backend: 'wasm', seed: 2 }), engine: { ...ort.engine, name: 'tfjs' as const, backend: 'wasm' } };
+    const tfjs = {
+      ...syntheticRecord({ site: 's', median: 25, backend: 'wasm', seed: 2 }),
+      engine: { ...ort.engine, name: 'tfjs' as const, backend: 'wasm' },
+    };
     const otherSite = syntheticRecord({ site: 't', median: 50, backend: 'cpu', seed: 3 });
     const [g, ...rest] = compareEngines([ort, tfjs, otherSite]);
     expect(rest).toEqual([]);
@@ -208,10 +281,26 @@ describe('energy per call', () => {
   });
 
   it('reports a latency per query and per kJ, never per watt, and shows coverage and scope', () => {
-    const latency = { ...syntheticRecord({ site: 'a', benchmark: 'infer-cnn', kind: 'inference', median: 4, watts: 200, params: { scenario: 'single-stream' } }), metric: { name: 'p90 latency', unit: 'ms', direction: 'lower' as const } };
+    const latency = {
+      ...syntheticRecord({
+        site: 'a',
+        benchmark: 'infer-cnn',
+        kind: 'inference',
+        median: 4,
+        watts: 200,
+        params: { scenario: 'single-stream' },
+      }),
+      metric: { name: 'p90 latency', unit: 'ms', direction: 'lower' as const },
+    };
     const gemm = syntheticRecord({ site: 'a', median: 1000, watts: 250 });
     const model = buildReportModel([latency, gemm]);
-    const rows = model.energy.rows.map((r) => [r.case.split('/')[0], r.per, r.perWatt === null ? null : Math.round(r.perWatt), r.coverage, r.scope]);
+    const rows = model.energy.rows.map((r) => [
+      r.case.split('/')[0],
+      r.per,
+      r.perWatt === null ? null : Math.round(r.perWatt),
+      r.coverage,
+      r.scope,
+    ]);
     expect(rows).toEqual([
       ['gemm', 'call', 4, 1, []],
       ['infer-cnn', 'query', null, 1, []],
@@ -220,20 +309,36 @@ describe('energy per call', () => {
 });
 
 describe('whole nodes', () => {
-  const gpu = (node: string, job: string, worker: number, median: number, extra: Partial<Parameters<typeof syntheticRecord>[0]> = {}) => {
+  const gpu = (
+    node: string,
+    job: string,
+    worker: number,
+    median: number,
+    extra: Partial<Parameters<typeof syntheticRecord>[0]> = {},
+  ) => {
     const r = syntheticRecord({ site: 's', node, median, seed: worker + 1, ...extra });
     return { ...r, slurm: { ...r.slurm, jobId: job, arrayTaskId: 0, gpuWorker: worker, workers: 4 } };
   };
 
   it('sums the GPUs of a node for a rate, and gives no figure for a node with a GPU missing', () => {
-    const recs = [0, 1, 2, 3].flatMap((w) => [gpu('n1', '7', w, 1000 + w), ...(w < 3 ? [gpu('n2', '8', w, 1000)] : [gpu('n2', '8', w, 0, { status: 'failed', error: 'CUDA error: an illegal memory access' })])]);
+    const recs = [0, 1, 2, 3].flatMap((w) => [
+      gpu('n1', '7', w, 1000 + w),
+      ...(w < 3
+        ? [gpu('n2', '8', w, 1000)]
+        : [gpu('n2', '8', w, 0, { status: 'failed', error: 'CUDA error: an illegal memory access' })]),
+    ]);
     const [c] = wholeNodes(recs);
     expect(c!.figureName).toBe('node total (sum over GPUs)');
     const [n1, n2] = c!.runs;
     expect(n1).toMatchObject({ node: 'n1', gpus: 4, ok: 4 });
-    expect(n1!.figure).toBeCloseTo(recs.filter((r) => r.slurm.jobId === '7').reduce((a, r) => a + r.stats!.median, 0), 9);
+    expect(n1!.figure).toBeCloseTo(
+      recs.filter((r) => r.slurm.jobId === '7').reduce((a, r) => a + r.stats!.median, 0),
+      9,
+    );
     expect(n2).toMatchObject({ node: 'n2', gpus: 4, ok: 3, figure: null });
-    expect(n2!.problem).toBe('3 of 4 GPUs gave a result (failed: CUDA error: an illegal memory access): no node figure');
+    expect(n2!.problem).toBe(
+      '3 of 4 GPUs gave a result (failed: CUDA error: an illegal memory access): no node figure',
+    );
     expect(c!.typical).toBe(n1!.figure);
     // a GPU with two records (e.g. overlapping result folders) is still one GPU of four
     const again = wholeNodes([...recs.filter((r) => r.slurm.jobId === '7'), gpu('n1', '7', 0, 1000)])[0]!.runs[0]!;
@@ -259,10 +364,17 @@ describe('datasheet peaks', () => {
     expect(label('NVIDIA H100 PCIe')).toBe('H100 PCIe 80 GB');
     expect(label('NVIDIA H200')).toBe('H200 SXM 141 GB');
     // variants with other figures are not given a wrong row
-    for (const other of ['NVIDIA H100 NVL', 'NVIDIA H200 NVL', 'NVIDIA GH200 480GB', 'NVIDIA L40S']) expect(label(other)).toBeNull();
+    for (const other of ['NVIDIA H100 NVL', 'NVIDIA H200 NVL', 'NVIDIA GH200 480GB', 'NVIDIA L40S'])
+      expect(label(other)).toBeNull();
     const h100 = peaksForGpu('NVIDIA H100 80GB HBM3')!;
-    expect(peakFor('gemm', { dtype: 'fp16' }, 'GFLOP/s', h100)).toEqual({ value: 989_400, what: 'FP16 tensor-core peak' });
-    expect(peakFor('bandwidth', {}, 'GB/s', peaksForGpu('NVIDIA H200')!)).toEqual({ value: 4800, what: 'memory bandwidth' });
+    expect(peakFor('gemm', { dtype: 'fp16' }, 'GFLOP/s', h100)).toEqual({
+      value: 989_400,
+      what: 'FP16 tensor-core peak',
+    });
+    expect(peakFor('bandwidth', {}, 'GB/s', peaksForGpu('NVIDIA H200')!)).toEqual({
+      value: 4800,
+      what: 'memory bandwidth',
+    });
   });
 
   it('put each kernel under its roof: min(peak, intensity × bandwidth), memory-bound for a small GEMM', () => {

@@ -8,7 +8,15 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -42,7 +50,12 @@ export async function openReport(browser: Browser, file: string, screenshot?: st
     els.map((el) => {
       const svg = el.querySelector('svg');
       const box = svg?.getBoundingClientRect();
-      return { id: (el as HTMLElement).dataset['spec'] ?? '', rendered: (el as HTMLElement).dataset['rendered'] ?? null, width: box?.width ?? 0, height: box?.height ?? 0 };
+      return {
+        id: (el as HTMLElement).dataset['spec'] ?? '',
+        rendered: (el as HTMLElement).dataset['rendered'] ?? null,
+        width: box?.width ?? 0,
+        height: box?.height ?? 0,
+      };
     }),
   );
   out.text = await page.innerText('body');

@@ -36,12 +36,34 @@ function federation() {
             seed: seed++,
           }),
         );
-  records.push(syntheticRecord({ site: 'vega', node: 'vega-gpu01', params: { n: 8192, dtype: 'fp32' }, median: 0, status: 'failed', error: '</script><script>alert("error")</script>', gpu: 'NVIDIA A100-SXM4-40GB' }));
+  records.push(
+    syntheticRecord({
+      site: 'vega',
+      node: 'vega-gpu01',
+      params: { n: 8192, dtype: 'fp32' },
+      median: 0,
+      status: 'failed',
+      error: '</script><script>alert("error")</script>',
+      gpu: 'NVIDIA A100-SXM4-40GB',
+    }),
+  );
   // whole-node runs at meluxina: four GPUs per node, one of node 02's failed with a hostile message
-  for (const [job, node] of [['101', 'mel-n01'], ['102', 'mel-n02']] as const)
+  for (const [job, node] of [
+    ['101', 'mel-n01'],
+    ['102', 'mel-n02'],
+  ] as const)
     for (const gpu of [0, 1, 2, 3]) {
       const failed = node === 'mel-n02' && gpu === 3;
-      const r = syntheticRecord({ site: 'meluxina', benchmark: 'gemm-node', node, params: { n: 8192, dtype: 'fp32' }, median: failed ? 0 : 15000 + 100 * gpu, gpu: 'NVIDIA A100-SXM4-40GB', seed: seed++, ...(failed ? { status: 'failed' as const, error: '<img src=x onerror=alert("gpu")>' } : {}) });
+      const r = syntheticRecord({
+        site: 'meluxina',
+        benchmark: 'gemm-node',
+        node,
+        params: { n: 8192, dtype: 'fp32' },
+        median: failed ? 0 : 15000 + 100 * gpu,
+        gpu: 'NVIDIA A100-SXM4-40GB',
+        seed: seed++,
+        ...(failed ? { status: 'failed' as const, error: '<img src=x onerror=alert("gpu")>' } : {}),
+      });
       records.push({ ...r, slurm: { ...r.slurm, jobId: job, arrayTaskId: 0, gpuWorker: gpu, workers: 4 } });
     }
   return records;
@@ -75,11 +97,28 @@ describe('HTML report in a real browser', () => {
 
   it('renders every section and chart offline, with hostile strings shown as text', async () => {
     const records = federation();
-    const references = referencesFileSchema.parse({ references: [{ benchmark: 'gemm', device: 'A100', value: 14000, unit: 'GFLOP/s', tolerance: { rel: 0.1 } }] }).references;
+    const references = referencesFileSchema.parse({
+      references: [{ benchmark: 'gemm', device: 'A100', value: 14000, unit: 'GFLOP/s', tolerance: { rel: 0.1 } }],
+    }).references;
     const file = path.join(dir, 'federation.html');
     // vega's profile declares its peaks (they take precedence); the other sites' come from the datasheet
-    const facts = { vega: { gpusPerNode: 4, peaks: { label: 'A100 (vega profile)', tflops: { fp32: 20 }, bandwidthGBs: 1555, source: 'site profile vega (facts.peak)' } } };
-    const written = await writeReport(records, file, { title: `Federation <b>${HOSTILE}</b>`, references, workloads: ['gemm'], facts }, ['csv', 'json', 'md']);
+    const facts = {
+      vega: {
+        gpusPerNode: 4,
+        peaks: {
+          label: 'A100 (vega profile)',
+          tflops: { fp32: 20 },
+          bandwidthGBs: 1555,
+          source: 'site profile vega (facts.peak)',
+        },
+      },
+    };
+    const written = await writeReport(
+      records,
+      file,
+      { title: `Federation <b>${HOSTILE}</b>`, references, workloads: ['gemm'], facts },
+      ['csv', 'json', 'md'],
+    );
     const check = await openReport(browser, file, path.join(ARTIFACTS, 'report-federation.png'));
 
     expect(check.errors).toEqual([]);
@@ -91,18 +130,34 @@ describe('HTML report in a real browser', () => {
       expect(c.width, c.id).toBeGreaterThan(100);
       expect(c.height, c.id).toBeGreaterThan(20);
     }
-    for (const heading of ['Overview', 'Benchmarks', 'Energy', 'Kernels against peak', 'Scaling', 'Node variability', 'Whole nodes', 'Acceptance', 'Recommendation', 'Appendix: provenance', 'Method']) {
+    for (const heading of [
+      'Overview',
+      'Benchmarks',
+      'Energy',
+      'Kernels against peak',
+      'Scaling',
+      'Node variability',
+      'Whole nodes',
+      'Acceptance',
+      'Recommendation',
+      'Appendix: provenance',
+      'Method',
+    ]) {
       expect(check.text).toContain(heading);
     }
     // the sections have content, not only their headings
-    expect(check.text).toMatch(/meluxina\s+A100 40 GB\s+\S+ GFLOP\/s\s+19 ?500 \(FP32 \(non-tensor\) peak\)\s+\d+\.\d%\s+(—\s+){3}NVIDIA A100 datasheet/); // synthetic records carry no memory traffic: no roofline
+    expect(check.text).toMatch(
+      /meluxina\s+A100 40 GB\s+\S+ GFLOP\/s\s+19 ?500 \(FP32 \(non-tensor\) peak\)\s+\d+\.\d%\s+(—\s+){3}NVIDIA A100 datasheet/,
+    ); // synthetic records carry no memory traffic: no roofline
     expect(check.text).toContain('site profile vega (facts.peak)');
     expect(check.text).not.toContain('No benchmark was run at two or more values');
     expect(check.text).toContain(HOSTILE); // shown literally
     expect(check.text).toContain('</script><script>alert("error")</script>');
     expect(check.text).toMatch(/vega-gpu03 \(−\d+\.\d%\)/); // the straggler is named
     expect(check.text).toMatch(/mel-n01\s+101_0\s+4 \/ 4\s+60[.,]?\d* ?k? ?GFLOP\/s/); // the node's total over its 4 GPUs
-    expect(check.text).toContain('3 of 4 GPUs gave a result (failed: <img src=x onerror=alert("gpu")>): no node figure');
+    expect(check.text).toContain(
+      '3 of 4 GPUs gave a result (failed: <img src=x onerror=alert("gpu")>): no node figure',
+    );
     expect(check.text).toMatch(/PASS/);
     expect(check.text).toMatch(/FAIL/);
 
@@ -112,8 +167,18 @@ describe('HTML report in a real browser', () => {
     expect(model.rankings.rankings[0].sites[0].site).toBe('meluxina');
     const md = await readFile(written.exports.md!, 'utf8');
     expect(md).toContain('&lt;script&gt;');
-    for (const heading of ['## Benchmarks', '## Energy', '## Kernels against peak', '## Whole nodes', '## Acceptance', '## Recommendation']) expect(md).toContain(heading);
-    expect(md).toMatch(/\| vega \| A100 \(vega profile\) \| .* \| site profile vega \(facts\.peak\); figures it does not declare from the NVIDIA A100 datasheet \|/);
+    for (const heading of [
+      '## Benchmarks',
+      '## Energy',
+      '## Kernels against peak',
+      '## Whole nodes',
+      '## Acceptance',
+      '## Recommendation',
+    ])
+      expect(md).toContain(heading);
+    expect(md).toMatch(
+      /\| vega \| A100 \(vega profile\) \| .* \| site profile vega \(facts\.peak\); figures it does not declare from the NVIDIA A100 datasheet \|/,
+    );
   });
 
   it('renders a report of a single local run', async () => {
@@ -121,8 +186,37 @@ describe('HTML report in a real browser', () => {
     await writeReport(
       [
         syntheticRecord({ site: 'local:vm', median: 100, backend: 'cpu' }),
-        syntheticRecord({ site: 'local:vm', benchmark: 'train-mlp', kind: 'training', median: 5000, backend: 'wasm', details: { epochSeconds: 0.2, lossTrajectory: [[1, 2.3], [10, 1.2], [20, 0.4]] } }),
-        syntheticRecord({ site: 'local:vm', benchmark: 'infer-cnn', kind: 'inference', median: 40, backend: 'cpu', details: { scenario: 'server', targetQps: 40, p99BoundMs: 15, meetsBound: false, p50Ms: 3, p90Ms: 9, p99Ms: 21 } }),
+        syntheticRecord({
+          site: 'local:vm',
+          benchmark: 'train-mlp',
+          kind: 'training',
+          median: 5000,
+          backend: 'wasm',
+          details: {
+            epochSeconds: 0.2,
+            lossTrajectory: [
+              [1, 2.3],
+              [10, 1.2],
+              [20, 0.4],
+            ],
+          },
+        }),
+        syntheticRecord({
+          site: 'local:vm',
+          benchmark: 'infer-cnn',
+          kind: 'inference',
+          median: 40,
+          backend: 'cpu',
+          details: {
+            scenario: 'server',
+            targetQps: 40,
+            p99BoundMs: 15,
+            meetsBound: false,
+            p50Ms: 3,
+            p90Ms: 9,
+            p99Ms: 21,
+          },
+        }),
       ],
       file,
     );

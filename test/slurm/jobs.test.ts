@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { arrayRanges, chunkTasks, parseMaxArraySize } from '../../src/federation/index.js';
 import { parseSite } from '../../src/sites/index.js';
-import { describeEnd, expandArrayIndices, parseSacct, parseSbatch, recordStatusFor, renderArrayScript } from '../../src/slurm/index.js';
+import {
+  describeEnd,
+  expandArrayIndices,
+  parseSacct,
+  parseSbatch,
+  recordStatusFor,
+  renderArrayScript,
+} from '../../src/slurm/index.js';
 
 // Recorded from `sacct -P -n --format=<SACCT_FIELDS>` on the test site alpha (pm_counters energy plugin), plus
 // a pending range, a FAILED, a TIMEOUT and a cancelled task as 22.05 writes them.
@@ -19,8 +26,21 @@ const SACCT = `7_0|8|COMPLETED|0:0|00:00:04|2026-11-26T17:19:59|2026-11-26T17:20
 describe('parseSacct', () => {
   const t = parseSacct(SACCT);
   it('reads array tasks with state, exit code, elapsed, node and the .batch step energy', () => {
-    expect(t.get('7_0')).toMatchObject({ state: 'COMPLETED', exitCode: '0:0', elapsedSeconds: 4, node: 'a100-01', consumedEnergyJ: 1600, cluster: 'alpha', partition: 'gpu' });
-    expect(t.get('7_1')).toMatchObject({ state: 'FAILED', exitCode: '1:0', consumedEnergyJ: null, reason: 'NonZeroExitCode' });
+    expect(t.get('7_0')).toMatchObject({
+      state: 'COMPLETED',
+      exitCode: '0:0',
+      elapsedSeconds: 4,
+      node: 'a100-01',
+      consumedEnergyJ: 1600,
+      cluster: 'alpha',
+      partition: 'gpu',
+    });
+    expect(t.get('7_1')).toMatchObject({
+      state: 'FAILED',
+      exitCode: '1:0',
+      consumedEnergyJ: null,
+      reason: 'NonZeroExitCode',
+    });
     expect(t.get('7_1')!.energyNote).toMatch(/no energy/);
     expect(t.get('7_2')).toMatchObject({ state: 'TIMEOUT', elapsedSeconds: 65, consumedEnergyJ: 5100 });
     expect(t.get('7_3')!.state).toBe('CANCELLED');
@@ -34,7 +54,9 @@ describe('parseSacct', () => {
     expect(recordStatusFor('TIMEOUT')).toBe('timeout');
     expect(recordStatusFor('CANCELLED by 0')).toBe('cancelled');
     expect(recordStatusFor('NODE_FAIL')).toBe('failed');
-    expect(describeEnd(t.get('7_2')!)).toBe('TIMEOUT (time limit reached; Slurm reason: TimeLimit) after 65 s on a100-01');
+    expect(describeEnd(t.get('7_2')!)).toBe(
+      'TIMEOUT (time limit reached; Slurm reason: TimeLimit) after 65 s on a100-01',
+    );
     expect(describeEnd(t.get('7_1')!)).toMatch(/job script failed, exit code 1:0/);
   });
 });
@@ -48,7 +70,11 @@ describe('sbatch, scontrol', () => {
   });
   it('chunks tasks to MaxArraySize', () => {
     expect(chunkTasks(5, 2)).toEqual([[0, 1], [2, 3], [4]]);
-    expect(arrayRanges(45, 20)).toEqual([{ offset: 0, count: 20 }, { offset: 20, count: 20 }, { offset: 40, count: 5 }]);
+    expect(arrayRanges(45, 20)).toEqual([
+      { offset: 0, count: 20 },
+      { offset: 20, count: 20 },
+      { offset: 40, count: 5 },
+    ]);
   });
 });
 
@@ -69,11 +95,29 @@ facts:
 
 describe('renderArrayScript', () => {
   const site = parseSite(PROFILE, 's1.yaml');
-  const job = { campaign: 'c1', part: '0', jobName: 'fb-c1-s1-0', campaignDir: '/work/u/campaigns/c1', count: 20, offset: 40, wholeNode: false, fedbench: ['node', '/opt/fed bench/main.js'] };
+  const job = {
+    campaign: 'c1',
+    part: '0',
+    jobName: 'fb-c1-s1-0',
+    campaignDir: '/work/u/campaigns/c1',
+    count: 20,
+    offset: 40,
+    wholeNode: false,
+    fedbench: ['node', '/opt/fed bench/main.js'],
+  };
 
   it('writes the profile as #SBATCH lines, quotes what reaches bash', () => {
     const s = renderArrayScript(site, job);
-    for (const line of ['#SBATCH --array=0-19', '#SBATCH --partition=gpu', '#SBATCH --account=proj1', '#SBATCH --qos=short', '#SBATCH --gres=gpu:a100:2', '#SBATCH --cpus-per-task=16', '#SBATCH --mem=64G', '#SBATCH --output=/work/u/campaigns/c1/logs/%A_%a.out']) {
+    for (const line of [
+      '#SBATCH --array=0-19',
+      '#SBATCH --partition=gpu',
+      '#SBATCH --account=proj1',
+      '#SBATCH --qos=short',
+      '#SBATCH --gres=gpu:a100:2',
+      '#SBATCH --cpus-per-task=16',
+      '#SBATCH --mem=64G',
+      '#SBATCH --output=/work/u/campaigns/c1/logs/%A_%a.out',
+    ]) {
       expect(s).toContain(line);
     }
     expect(s).toContain("export X='a b $(id)'");
@@ -93,12 +137,20 @@ describe('renderArrayScript', () => {
   });
   it("passes the profile's GPU TDP × the run's GPUs as the estimate for cases no meter measures", () => {
     expect(renderArrayScript(site, job)).not.toContain('--estimate-tdp'); // no TDP declared
-    const t = parseSite(PROFILE.replace('gpu: { model: A100, perNode: 4 }', 'gpu: { model: A100, perNode: 4 }\n  peak: { tdpWatts: 400 }'), 's1.yaml');
+    const t = parseSite(
+      PROFILE.replace(
+        'gpu: { model: A100, perNode: 4 }',
+        'gpu: { model: A100, perNode: 4 }\n  peak: { tdpWatts: 400 }',
+      ),
+      's1.yaml',
+    );
     expect(renderArrayScript(t, job)).toContain('--out "$out" --estimate-tdp 800 ||'); // 2 GPUs per job
     expect(renderArrayScript(t, { ...job, wholeNode: true })).toMatch(/run --campaign c1 --estimate-tdp 400 \|\|/); // one GPU per worker
   });
   it('refuses a working directory that cannot sit in an #SBATCH line', () => {
     expect(() => renderArrayScript(site, { ...job, campaignDir: '/work/u s/c1' })).toThrow(/absolute path/);
-    expect(() => parseSite(PROFILE.replace('partition: gpu', 'partition: "gpu\\n#SBATCH --x"'), 'p.yaml')).toThrow(/p.yaml:3:\d+: scheduler.partition/);
+    expect(() => parseSite(PROFILE.replace('partition: gpu', 'partition: "gpu\\n#SBATCH --x"'), 'p.yaml')).toThrow(
+      /p.yaml:3:\d+: scheduler.partition/,
+    );
   });
 });

@@ -59,26 +59,48 @@ describe('parseSuite', () => {
   });
 
   it('rejects unknown keys instead of ignoring a typo', () => {
-    const e = errorOf(() => parseSuite('name: x\nbenchmarks:\n  - id: a\n    workload: gemm\n    parms: { n: 4 }\n', 's.yaml'));
+    const e = errorOf(() =>
+      parseSuite('name: x\nbenchmarks:\n  - id: a\n    workload: gemm\n    parms: { n: 4 }\n', 's.yaml'),
+    );
     expect(e.message).toContain('benchmarks[0]');
     expect(e.message).toContain('parms');
   });
 
   it('lists the valid workloads for an unknown one', () => {
     const e = errorOf(() => parseSuite('name: x\nbenchmarks:\n  - id: a\n    workload: gemmm\n', 's.yaml'));
-    expect(e.message).toMatch(/s\.yaml:4:\d+: benchmarks\[0\]\.workload: unknown workload 'gemmm'. Valid workloads: .*gemm/);
+    expect(e.message).toMatch(
+      /s\.yaml:4:\d+: benchmarks\[0\]\.workload: unknown workload 'gemmm'. Valid workloads: .*gemm/,
+    );
   });
 
   it("checks every parameter value against the workload's schema, naming the parameter", () => {
-    const e = errorOf(() => parseSuite('name: x\nbenchmarks:\n  - id: a\n    workload: gemm\n    params:\n      n: [64, -3]\n', 's.yaml'));
+    const e = errorOf(() =>
+      parseSuite('name: x\nbenchmarks:\n  - id: a\n    workload: gemm\n    params:\n      n: [64, -3]\n', 's.yaml'),
+    );
     expect(e.message).toMatch(/s\.yaml:6:\d+: benchmarks\[0\]\.params\.n: /);
-    const f = errorOf(() => parseSuite('name: x\nbenchmarks:\n  - id: a\n    workload: gemm\n    params: { n: 8, dtype: fp8 }\n', 's.yaml'));
+    const f = errorOf(() =>
+      parseSuite('name: x\nbenchmarks:\n  - id: a\n    workload: gemm\n    params: { n: 8, dtype: fp8 }\n', 's.yaml'),
+    );
     expect(f.message).toContain('benchmarks[0].params.dtype');
   });
 
   it('rejects duplicate benchmark ids and unknown engines', () => {
-    expect(errorOf(() => parseSuite('name: x\nbenchmarks:\n  - { id: a, workload: gemm, params: { n: 4 } }\n  - { id: a, workload: gemm, params: { n: 8 } }\n', 's.yaml')).message).toContain("duplicate benchmark id 'a'");
-    expect(errorOf(() => parseSuite('name: x\nengines: [pytorch]\nbenchmarks:\n  - { id: a, workload: gemm, params: { n: 4 } }\n', 's.yaml')).message).toMatch(/s\.yaml:2:\d+: engines\[0\]/);
+    expect(
+      errorOf(() =>
+        parseSuite(
+          'name: x\nbenchmarks:\n  - { id: a, workload: gemm, params: { n: 4 } }\n  - { id: a, workload: gemm, params: { n: 8 } }\n',
+          's.yaml',
+        ),
+      ).message,
+    ).toContain("duplicate benchmark id 'a'");
+    expect(
+      errorOf(() =>
+        parseSuite(
+          'name: x\nengines: [pytorch]\nbenchmarks:\n  - { id: a, workload: gemm, params: { n: 4 } }\n',
+          's.yaml',
+        ),
+      ).message,
+    ).toMatch(/s\.yaml:2:\d+: engines\[0\]/);
   });
 
   it('reports a document that is not a mapping', () => {
@@ -102,7 +124,8 @@ describe('loadSuite', () => {
   });
 
   it('checks training and inference parameters at load, naming the field', () => {
-    const bad = (params: string) => () => parseSuite(`name: t\nbenchmarks:\n  - id: a\n    workload: infer-resnet50\n    params: ${params}\n`, 'bad.yaml');
+    const bad = (params: string) => () =>
+      parseSuite(`name: t\nbenchmarks:\n  - id: a\n    workload: infer-resnet50\n    params: ${params}\n`, 'bad.yaml');
     expect(bad('{ scenario: single-stream, batch: 8 }')).toThrow(/bad.yaml:5:.*batch must be 1/);
     expect(bad('{ scenario: server }')).toThrow(/the server scenario needs targetQps, or findMaxQps: true/);
     expect(bad('{ scenario: batch }')).toThrow(/bad.yaml:5:/);

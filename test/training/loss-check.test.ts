@@ -20,7 +20,10 @@ describe('the loss check of a training run', () => {
   });
 
   it('keeps the first and last step in a thinned trajectory', () => {
-    const t = lossTrajectory(Array.from({ length: 1000 }, (_, i) => 1000 - i), 50);
+    const t = lossTrajectory(
+      Array.from({ length: 1000 }, (_, i) => 1000 - i),
+      50,
+    );
     expect(t).toHaveLength(50);
     expect(t[0]).toEqual([1, 1000]);
     expect(t.at(-1)).toEqual([1000, 1]);

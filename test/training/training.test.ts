@@ -4,18 +4,35 @@ import { DEFAULT_RULES, mergeRules } from '../../src/measure/index.js';
 import { teacherSequences, teacherVectors, templateImages } from '../../src/workloads/training/data.js';
 import { WORKLOADS, SkipCase, WrongResults, type CustomWorkload, type Outcome } from '../../src/workloads/index.js';
 
-const rules = mergeRules(DEFAULT_RULES, { warmup: { minIterations: 2, minSeconds: 0, maxSeconds: 1 }, minSamples: 5, maxSamples: 40, minSeconds: 0, maxSeconds: 2, targetNoise: 0.5 });
+const rules = mergeRules(DEFAULT_RULES, {
+  warmup: { minIterations: 2, minSeconds: 0, maxSeconds: 1 },
+  minSamples: 5,
+  maxSamples: 40,
+  minSeconds: 0,
+  maxSeconds: 2,
+  targetNoise: 0.5,
+});
 
 async function train(id: string, params: Record<string, unknown>, backend: string): Promise<Outcome> {
   const w = WORKLOADS[id] as CustomWorkload;
-  return w.execute({ params: w.params.parse(params), engine: { engine: 'tfjs', backend }, seed: 42, rules, hooks: {}, onEngine: () => undefined });
+  return w.execute({
+    params: w.params.parse(params),
+    engine: { engine: 'tfjs', backend },
+    seed: 42,
+    rules,
+    hooks: {},
+    onEngine: () => undefined,
+  });
 }
 
 const cases: Array<[string, Record<string, unknown>]> = [
   ['train-mlp', { batch: 32, features: 32, hidden: 64, layers: 2, samples: 512 }],
   ['train-cnn', { batch: 16, image: 8, channels: 8, blocks: 1, samples: 256 }],
   ['train-transformer', { batch: 16, seq: 8, dModel: 32, heads: 4, layers: 1, vocab: 16, samples: 256 }],
-  ['train-transformer', { batch: 16, seq: 8, dModel: 32, heads: 4, layers: 1, vocab: 16, samples: 256, optimizer: 'adam' }],
+  [
+    'train-transformer',
+    { batch: 16, seq: 8, dModel: 32, heads: 4, layers: 1, vocab: 16, samples: 256, optimizer: 'adam' },
+  ],
 ];
 
 describe('training workloads', () => {
@@ -25,7 +42,13 @@ describe('training workloads', () => {
       expect(o.engine.backend).toBe('wasm');
       expect(o.metric).toEqual({ name: 'throughput', unit: 'samples/s', direction: 'higher' });
       expect(o.verification?.passed).toBe(true);
-      const d = o.details as { lossCheck: { first: number; last: number }; lossTrajectory: Array<[number, number]>; epochSeconds: number; stepsPerEpoch: number; wasmKernels: string[] };
+      const d = o.details as {
+        lossCheck: { first: number; last: number };
+        lossTrajectory: Array<[number, number]>;
+        epochSeconds: number;
+        stepsPerEpoch: number;
+        wasmKernels: string[];
+      };
       expect(d.lossCheck.last).toBeLessThan(d.lossCheck.first);
       expect(d.lossTrajectory[0]![0]).toBe(1);
       expect(d.epochSeconds).toBeGreaterThan(0);
@@ -42,11 +65,17 @@ describe('training workloads', () => {
   });
 
   it('skips fp16 with the reason (tfjs trains in fp32 only)', async () => {
-    await expect(train('train-mlp', { batch: 32, features: 8, hidden: 8, layers: 1, samples: 64, precision: 'fp16' }, 'wasm')).rejects.toThrow(SkipCase);
+    await expect(
+      train('train-mlp', { batch: 32, features: 8, hidden: 8, layers: 1, samples: 64, precision: 'fp16' }, 'wasm'),
+    ).rejects.toThrow(SkipCase);
   });
 
   it('fails a run whose loss cannot fall (learning rate 0) as wrong results, not as a figure', async () => {
-    const err = await train('train-mlp', { batch: 32, features: 16, hidden: 16, layers: 1, samples: 256, learningRate: 1e-12 }, 'wasm').catch((e: unknown) => e);
+    const err = await train(
+      'train-mlp',
+      { batch: 32, features: 16, hidden: 16, layers: 1, samples: 256, learningRate: 1e-12 },
+      'wasm',
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WrongResults);
     expect((err as WrongResults).message).toMatch(/loss did not fall/);
     expect((err as WrongResults).verification?.passed).toBe(false);
@@ -67,7 +96,11 @@ describe('synthetic data', () => {
   });
 
   it('uses every class (a teacher that labels everything alike teaches nothing)', () => {
-    for (const d of [teacherVectors(512, 16, 4, 7), templateImages(256, 4, 3, 4, 7), teacherSequences(512, 16, 32, 4, 7)]) {
+    for (const d of [
+      teacherVectors(512, 16, 4, 7),
+      templateImages(256, 4, 3, 4, 7),
+      teacherSequences(512, 16, 32, 4, 7),
+    ]) {
       expect(new Set(d.labels).size).toBe(4);
     }
   });

@@ -7,9 +7,18 @@ import type { Case } from '../../src/suite/index.js';
 import { KERNELS, worstError, type KernelWorkload } from '../../src/workloads/index.js';
 
 const CASES: Record<string, Array<Record<string, unknown>>> = {
-  gemm: [{ n: 33, dtype: 'fp32' }, { n: 40, dtype: 'fp16' }],
-  conv2d: [{ batch: 2, channels: 3, size: 7, filters: 5, kernel: 3 }, { batch: 1, channels: 4, size: 5, filters: 2, kernel: 1 }],
-  bandwidth: [{ mib: 0.001, op: 'read' }, { mib: 0.001, op: 'scale' }],
+  gemm: [
+    { n: 33, dtype: 'fp32' },
+    { n: 40, dtype: 'fp16' },
+  ],
+  conv2d: [
+    { batch: 2, channels: 3, size: 7, filters: 5, kernel: 3 },
+    { batch: 1, channels: 4, size: 5, filters: 2, kernel: 1 },
+  ],
+  bandwidth: [
+    { mib: 0.001, op: 'read' },
+    { mib: 0.001, op: 'scale' },
+  ],
   attention: [{ batch: 2, heads: 3, seq: 6, dhead: 4 }],
 };
 const ENGINES = [
@@ -38,7 +47,12 @@ describe.each(ENGINES)('$engine:$backend', ({ engine, backend }) => {
   }
 });
 
-function caseOf(w: KernelWorkload, params: Record<string, unknown>, engine: 'onnxruntime' | 'tfjs', backend: string): Case {
+function caseOf(
+  w: KernelWorkload,
+  params: Record<string, unknown>,
+  engine: 'onnxruntime' | 'tfjs',
+  backend: string,
+): Case {
   return {
     id: `${w.id}/${engine}:${backend}/test`,
     suite: 'test',
@@ -47,7 +61,12 @@ function caseOf(w: KernelWorkload, params: Record<string, unknown>, engine: 'onn
     engine,
     backend,
     params,
-    rules: mergeRules(DEFAULT_RULES, { minSamples: 5, minSeconds: 0.05, maxSeconds: 0.3, warmup: { minSeconds: 0.01, maxSeconds: 0.1 } }),
+    rules: mergeRules(DEFAULT_RULES, {
+      minSamples: 5,
+      minSeconds: 0.05,
+      maxSeconds: 0.3,
+      warmup: { minSeconds: 0.01, maxSeconds: 0.1 },
+    }),
     seed: 1,
   };
 }
@@ -56,7 +75,11 @@ describe('runCase', () => {
   const gemm = KERNELS.gemm!;
 
   it('measures a correct kernel and derives GFLOP/s from the work done', async () => {
-    const r = await runCase(caseOf(gemm, { n: 64, dtype: 'fp32' }, 'onnxruntime', 'cpu'), { campaign: 't', system: await systemInfo(), threads: 1 });
+    const r = await runCase(caseOf(gemm, { n: 64, dtype: 'fp32' }, 'onnxruntime', 'cpu'), {
+      campaign: 't',
+      system: await systemInfo(),
+      threads: 1,
+    });
     expect(r.status).toBe('ok');
     expect(r.engine).toMatchObject({ name: 'onnxruntime', backend: 'cpu', threads: 1 });
     expect(r.verification?.passed).toBe(true);
@@ -71,7 +94,10 @@ describe('runCase', () => {
       ...gemm,
       onnx: (p) => ({ ...gemm.onnx(p), nodes: [{ op: 'Add', inputs: ['A', 'B'], outputs: ['C'] }] }),
     };
-    const r = await runCase(caseOf(broken, { n: 16, dtype: 'fp32' }, 'onnxruntime', 'cpu'), { campaign: 't', system: await systemInfo() });
+    const r = await runCase(caseOf(broken, { n: 16, dtype: 'fp32' }, 'onnxruntime', 'cpu'), {
+      campaign: 't',
+      system: await systemInfo(),
+    });
     expect(r.status).toBe('failed');
     expect(r.error).toMatch(/^wrong results at verification size/);
     expect(r.samples).toEqual([]);
@@ -79,19 +105,33 @@ describe('runCase', () => {
   });
 
   it('fails a kernel that returns NaN', async () => {
-    const nan: KernelWorkload = { ...gemm, reference: (i, p) => gemm.reference(i, p), tolerance: () => ({ abs: 1e-3, rel: 0 }), onnx: (p) => ({ ...gemm.onnx(p), nodes: [{ op: 'Log', inputs: ['A'], outputs: ['C'] }] }) };
-    const r = await runCase(caseOf(nan, { n: 8, dtype: 'fp32' }, 'onnxruntime', 'cpu'), { campaign: 't', system: await systemInfo() });
+    const nan: KernelWorkload = {
+      ...gemm,
+      reference: (i, p) => gemm.reference(i, p),
+      tolerance: () => ({ abs: 1e-3, rel: 0 }),
+      onnx: (p) => ({ ...gemm.onnx(p), nodes: [{ op: 'Log', inputs: ['A'], outputs: ['C'] }] }),
+    };
+    const r = await runCase(caseOf(nan, { n: 8, dtype: 'fp32' }, 'onnxruntime', 'cpu'), {
+      campaign: 't',
+      system: await systemInfo(),
+    });
     expect(r.status).toBe('failed');
   });
 
   it('records a skip with its reason where the engine lacks a precision', async () => {
-    const r = await runCase(caseOf(gemm, { n: 64, dtype: 'fp16' }, 'tfjs', 'wasm'), { campaign: 't', system: await systemInfo() });
+    const r = await runCase(caseOf(gemm, { n: 64, dtype: 'fp16' }, 'tfjs', 'wasm'), {
+      campaign: 't',
+      system: await systemInfo(),
+    });
     expect(r.status).toBe('skipped');
     expect(r.error).toMatch(/float16/);
   });
 
   it('records a failed case when the pinned provider is missing, with the reason', async () => {
-    const r = await runCase(caseOf(gemm, { n: 8, dtype: 'fp32' }, 'onnxruntime', 'cuda'), { campaign: 't', system: await systemInfo() });
+    const r = await runCase(caseOf(gemm, { n: 8, dtype: 'fp32' }, 'onnxruntime', 'cuda'), {
+      campaign: 't',
+      system: await systemInfo(),
+    });
     // No CUDA provider library on CI machines.
     expect(r.status).toBe('failed');
     expect(r.error).toMatch(/cuda: /);

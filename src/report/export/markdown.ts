@@ -14,17 +14,38 @@ export function mdCell(value: unknown): string {
 
 function table(head: string[], rows: unknown[][]): string {
   if (!rows.length) return '_none_\n';
-  return [`| ${head.map(mdCell).join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n') + '\n';
+  return `${[
+    `| ${head.map(mdCell).join(' | ')} |`,
+    `|${head.map(() => ' --- ').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
+  ].join('\n')}\n`;
 }
 
 export function toMarkdown(m: ReportModel): string {
   const out = [`# ${mdCell(m.title)}`, '', `${m.records} records, generated ${m.generatedAt}.`, '', '## Overview', ''];
-  out.push(table(['site', 'nodes', 'GPUs', 'CPU', 'records'], m.overview.map((s) => [s.site, s.nodes.length, s.gpus.join(', ') || 'none', s.cpus.join(', '), s.records])));
+  out.push(
+    table(
+      ['site', 'nodes', 'GPUs', 'CPU', 'records'],
+      m.overview.map((s) => [s.site, s.nodes.length, s.gpus.join(', ') || 'none', s.cpus.join(', '), s.records]),
+    ),
+  );
   out.push('## Benchmarks', '');
   out.push(
     table(
       ['case', 'site', 'engine', 'n', 'median', '95% CI', 'unit', 'verdict', 'why'],
-      m.benchmarks.flatMap((b) => b.rows.map((r) => [`${b.benchmark} ${paramsText(b.params)}`, r.site, r.engines.join(', '), r.n, num(r.median), r.ci95 ? `[${num(r.ci95[0])}, ${num(r.ci95[1])}]` : '—', b.metric.unit, r.verdict ?? '', r.reason])),
+      m.benchmarks.flatMap((b) =>
+        b.rows.map((r) => [
+          `${b.benchmark} ${paramsText(b.params)}`,
+          r.site,
+          r.engines.join(', '),
+          r.n,
+          num(r.median),
+          r.ci95 ? `[${num(r.ci95[0])}, ${num(r.ci95[1])}]` : '—',
+          b.metric.unit,
+          r.verdict ?? '',
+          r.reason,
+        ]),
+      ),
     ),
   );
   if (m.energy.rows.length) {
@@ -32,7 +53,17 @@ export function toMarkdown(m: ReportModel): string {
     out.push(
       table(
         ['case', 'site', 'median', 'mean W', 'energy', 'per watt', 'coverage', 'scope', 'method'],
-        m.energy.rows.map((r) => [r.case, r.site, `${num(r.median)} ${r.unit}`, num(r.avgWatts), `${num(r.joulesPerCall)} J per ${r.per}`, r.perWatt === null ? '—' : `${num(r.perWatt)} ${r.unit}/W`, `${(r.coverage * 100).toFixed(0)}%`, r.scope.join(' + ') || '—', r.methods.join(', ')]),
+        m.energy.rows.map((r) => [
+          r.case,
+          r.site,
+          `${num(r.median)} ${r.unit}`,
+          num(r.avgWatts),
+          `${num(r.joulesPerCall)} J per ${r.per}`,
+          r.perWatt === null ? '—' : `${num(r.perWatt)} ${r.unit}/W`,
+          `${(r.coverage * 100).toFixed(0)}%`,
+          r.scope.join(' + ') || '—',
+          r.methods.join(', '),
+        ]),
       ),
     );
   }
@@ -41,7 +72,18 @@ export function toMarkdown(m: ReportModel): string {
     out.push(
       table(
         ['case', 'site', 'device', 'median', 'peak', 'of peak', 'intensity', 'roof', 'of roof', 'source'],
-        m.peaks.rows.map((r) => [r.case, r.site, r.device, `${num(r.median)} ${r.unit}`, `${num(r.peak)} (${r.what})`, `${(r.fraction * 100).toFixed(1)}%`, r.intensity === null ? '—' : `${num(r.intensity)} FLOP/B`, r.roof === null ? '—' : `${num(r.roof)} (${r.bound}-bound)`, r.ofRoof === null ? '—' : `${(r.ofRoof * 100).toFixed(1)}%`, r.source]),
+        m.peaks.rows.map((r) => [
+          r.case,
+          r.site,
+          r.device,
+          `${num(r.median)} ${r.unit}`,
+          `${num(r.peak)} (${r.what})`,
+          `${(r.fraction * 100).toFixed(1)}%`,
+          r.intensity === null ? '—' : `${num(r.intensity)} FLOP/B`,
+          r.roof === null ? '—' : `${num(r.roof)} (${r.bound}-bound)`,
+          r.ofRoof === null ? '—' : `${(r.ofRoof * 100).toFixed(1)}%`,
+          r.source,
+        ]),
       ),
     );
   }
@@ -50,19 +92,67 @@ export function toMarkdown(m: ReportModel): string {
     out.push(
       table(
         ['case', 'site', 'node', 'job', 'GPUs with a result', 'node figure', 'unit', 'GPU spread', 'problem'],
-        m.wholeNodes.flatMap((c) => c.runs.map((r) => [c.case, c.site, r.node, r.job, `${r.ok} / ${r.gpus}`, r.figure === null ? '—' : `${num(r.figure)} (${c.figureName})`, c.unit, r.spread === null ? '—' : `${(r.spread * 100).toFixed(1)}%`, r.problem ?? ''])),
+        m.wholeNodes.flatMap((c) =>
+          c.runs.map((r) => [
+            c.case,
+            c.site,
+            r.node,
+            r.job,
+            `${r.ok} / ${r.gpus}`,
+            r.figure === null ? '—' : `${num(r.figure)} (${c.figureName})`,
+            c.unit,
+            r.spread === null ? '—' : `${(r.spread * 100).toFixed(1)}%`,
+            r.problem ?? '',
+          ]),
+        ),
       ),
     );
   }
   if (m.acceptance.given) {
     out.push('## Acceptance', '');
-    out.push(table(['case', 'site', 'node', 'median', 'reference', 'verdict', 'why'], m.acceptance.rows.map((r) => [r.case, r.site, r.node, num(r.median), r.reference ? `${num(r.reference.value)} ${r.reference.unit}` : '—', r.verdict, r.reason])));
+    out.push(
+      table(
+        ['case', 'site', 'node', 'median', 'reference', 'verdict', 'why'],
+        m.acceptance.rows.map((r) => [
+          r.case,
+          r.site,
+          r.node,
+          num(r.median),
+          r.reference ? `${num(r.reference.value)} ${r.reference.unit}` : '—',
+          r.verdict,
+          r.reason,
+        ]),
+      ),
+    );
   }
   if (m.rankings.rankings.length) {
     out.push('## Recommendation', '');
     for (const r of m.rankings.rankings) {
-      out.push(`### ${mdCell(r.case)}`, '', `Weights used: ${Object.entries(r.weightsUsed).map(([k, v]) => `${k} ${num(v)}`).join(', ') || 'none'}.`, '');
-      out.push(table(['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top'], r.sites.map((s) => [s.rank, s.site, num(s.score), num(s.values.time), num(s.values.energy), num(s.values.cost), num(s.values.co2), s.versusTop ?? ''])));
+      out.push(
+        `### ${mdCell(r.case)}`,
+        '',
+        `Weights used: ${
+          Object.entries(r.weightsUsed)
+            .map(([k, v]) => `${k} ${num(v)}`)
+            .join(', ') || 'none'
+        }.`,
+        '',
+      );
+      out.push(
+        table(
+          ['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top'],
+          r.sites.map((s) => [
+            s.rank,
+            s.site,
+            num(s.score),
+            num(s.values.time),
+            num(s.values.energy),
+            num(s.values.cost),
+            num(s.values.co2),
+            s.versusTop ?? '',
+          ]),
+        ),
+      );
     }
   }
   return out.join('\n');

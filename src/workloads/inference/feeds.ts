@@ -9,7 +9,7 @@ export function makeFeeds(specs: readonly FeedSpec[], seed: number): Record<stri
   specs.forEach((s, k) => {
     const size = s.dims.reduce((a, b) => a * b, 1);
     const next = prng(seed + k);
-    const int = () => (s.fill ?? Math.floor(next() * (s.intRange ?? 2)));
+    const int = () => s.fill ?? Math.floor(next() * (s.intRange ?? 2));
     const floats = () => (s.fill !== undefined ? new Float32Array(size).fill(s.fill) : uniform([size], seed + k).data);
     switch (s.type) {
       case 'float32':
@@ -19,13 +19,21 @@ export function makeFeeds(specs: readonly FeedSpec[], seed: number): Record<stri
         feeds[s.name] = new ort.Tensor('float16', new Uint16Array(new Float16Array(floats()).buffer), s.dims);
         break;
       case 'int64':
-        feeds[s.name] = new ort.Tensor('int64', BigInt64Array.from({ length: size }, () => BigInt(int())), s.dims);
+        feeds[s.name] = new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: size }, () => BigInt(int())),
+          s.dims,
+        );
         break;
       case 'int32':
         feeds[s.name] = new ort.Tensor('int32', Int32Array.from({ length: size }, int), s.dims);
         break;
       case 'bool':
-        feeds[s.name] = new ort.Tensor('bool', Uint8Array.from({ length: size }, () => (s.fill ?? Math.floor(next() * 2)) ? 1 : 0), s.dims);
+        feeds[s.name] = new ort.Tensor(
+          'bool',
+          Uint8Array.from({ length: size }, () => ((s.fill ?? Math.floor(next() * 2)) ? 1 : 0)),
+          s.dims,
+        );
         break;
     }
   });

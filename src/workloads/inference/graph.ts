@@ -1,5 +1,12 @@
 // A small helper for writing ONNX graphs node by node: unique value names, weights as initializers.
-import type { AttributeValue, GraphSpec, InitializerSpec, NodeSpec, OnnxDType, ValueSpec } from '../../engines/onnx-model.js';
+import type {
+  AttributeValue,
+  GraphSpec,
+  InitializerSpec,
+  NodeSpec,
+  OnnxDType,
+  ValueSpec,
+} from '../../engines/onnx-model.js';
 import type { HostTensor } from '../types.js';
 
 export class GraphBuilder {

@@ -30,17 +30,23 @@ export interface ParsedSpec {
 }
 
 const isDynamic = (d: number | string) => typeof d === 'string' || d < 0;
-export const shapeText = (shape: ReadonlyArray<number | string>) => `[${shape.map((d) => (isDynamic(d) ? (typeof d === 'string' && d ? d : '?') : String(d))).join(', ')}]`;
+export const shapeText = (shape: ReadonlyArray<number | string>) =>
+  `[${shape.map((d) => (isDynamic(d) ? (typeof d === 'string' && d ? d : '?') : String(d))).join(', ')}]`;
 
 /** `1x3x224x224`, `scalar`, optionally `=VALUE` to fill the input with one number (e.g. `sr=scalar=16000`). */
 export function parseDims(text: string, what: string): ParsedSpec {
   const [dimsText, fillText, extra] = text.trim().split('=');
-  if (extra !== undefined || !dimsText) throw new InputError(`${what}: expected DIMS or DIMS=VALUE (e.g. 1x3x224x224, scalar=16000), got '${text}'`);
+  if (extra !== undefined || !dimsText)
+    throw new InputError(`${what}: expected DIMS or DIMS=VALUE (e.g. 1x3x224x224, scalar=16000), got '${text}'`);
   const dims = dimsText === 'scalar' ? [] : dimsText.split(/[x×]/).map((d) => Number(d));
-  if (dims.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`${what}: dimensions must be positive integers separated by 'x' (e.g. 1x3x224x224) or 'scalar', got '${dimsText}'`);
+  if (dims.some((d) => !Number.isInteger(d) || d < 1))
+    throw new InputError(
+      `${what}: dimensions must be positive integers separated by 'x' (e.g. 1x3x224x224) or 'scalar', got '${dimsText}'`,
+    );
   if (fillText === undefined) return { dims };
   const fill = Number(fillText);
-  if (fillText === '' || !Number.isFinite(fill)) throw new InputError(`${what}: the value after '=' must be a number, got '${fillText}'`);
+  if (fillText === '' || !Number.isFinite(fill))
+    throw new InputError(`${what}: the value after '=' must be a number, got '${fillText}'`);
   return { dims, fill };
 }
 
@@ -55,10 +61,18 @@ export function parseInputOption(text: string): [string, string] {
  * Concrete feeds for a model. `batch`, when given, replaces the model's batch dimension: the first dimension
  * of the first input when it is dynamic, and every dimension that shares its name in the other inputs.
  */
-export function resolveFeeds(file: string, inputs: readonly ModelInput[], specs: Record<string, string>, batch: number | null): FeedSpec[] {
+export function resolveFeeds(
+  file: string,
+  inputs: readonly ModelInput[],
+  specs: Record<string, string>,
+  batch: number | null,
+): FeedSpec[] {
   const expected = () => inputs.map((i) => `${i.name} ${shapeText(i.shape)} ${i.type}`).join('; ');
   const unknown = Object.keys(specs).filter((n) => !inputs.some((i) => i.name === n));
-  if (unknown.length) throw new InputError(`${file}: the model has no input named ${unknown.map((n) => `'${n}'`).join(', ')}. Its inputs: ${expected()}`);
+  if (unknown.length)
+    throw new InputError(
+      `${file}: the model has no input named ${unknown.map((n) => `'${n}'`).join(', ')}. Its inputs: ${expected()}`,
+    );
   const first = inputs[0]?.shape[0];
   const batchName = first !== undefined && isDynamic(first) ? String(first) : null;
   const problems: string[] = [];
@@ -71,23 +85,43 @@ export function resolveFeeds(file: string, inputs: readonly ModelInput[], specs:
     const given = specs[input.name];
     let parsed: ParsedSpec;
     try {
-      parsed = given !== undefined ? parseDims(given, `${file}: input '${input.name}'`) : { dims: input.shape.map((d) => (isDynamic(d) ? NaN : (d as number))) };
+      parsed =
+        given !== undefined
+          ? parseDims(given, `${file}: input '${input.name}'`)
+          : { dims: input.shape.map((d) => (isDynamic(d) ? NaN : (d as number))) };
     } catch (err) {
       problems.push((err as Error).message);
       continue;
     }
     const dims = [...parsed.dims];
-    const isBatchDim = (d: number | string, k: number) => batchName !== null && isDynamic(d) && (batchName !== '' ? d === batchName : input === inputs[0] && k === 0);
-    if (batch !== null) input.shape.forEach((d, k) => { if (isBatchDim(d, k) && k < dims.length) dims[k] = batch; });
-    const fits = dims.length === input.shape.length && input.shape.every((d, k) => isDynamic(d) ? Number.isInteger(dims[k]) : dims[k] === d);
+    const isBatchDim = (d: number | string, k: number) =>
+      batchName !== null && isDynamic(d) && (batchName !== '' ? d === batchName : input === inputs[0] && k === 0);
+    if (batch !== null)
+      input.shape.forEach((d, k) => {
+        if (isBatchDim(d, k) && k < dims.length) dims[k] = batch;
+      });
+    const fits =
+      dims.length === input.shape.length &&
+      input.shape.every((d, k) => (isDynamic(d) ? Number.isInteger(dims[k]) : dims[k] === d));
     if (!fits) {
-      const how = given === undefined ? `it has dynamic dimensions: give them with --input ${input.name}=DIMS` : `got ${given}`;
-      problems.push(`input '${input.name}' expects shape ${shapeText(input.shape)} (rank ${input.shape.length}, ${input.type}): ${how}`);
+      const how =
+        given === undefined ? `it has dynamic dimensions: give them with --input ${input.name}=DIMS` : `got ${given}`;
+      problems.push(
+        `input '${input.name}' expects shape ${shapeText(input.shape)} (rank ${input.shape.length}, ${input.type}): ${how}`,
+      );
       continue;
     }
-    feeds.push({ name: input.name, type: input.type as FeedType, dims, ...(parsed.fill !== undefined ? { fill: parsed.fill } : {}) });
+    feeds.push({
+      name: input.name,
+      type: input.type as FeedType,
+      dims,
+      ...(parsed.fill !== undefined ? { fill: parsed.fill } : {}),
+    });
   }
-  if (batch !== null && batch > 1 && batchName === null) problems.push(`the model has no dynamic batch dimension (first input ${inputs[0] ? shapeText(inputs[0].shape) : '[]'}): batch ${batch} cannot be applied`);
+  if (batch !== null && batch > 1 && batchName === null)
+    problems.push(
+      `the model has no dynamic batch dimension (first input ${inputs[0] ? shapeText(inputs[0].shape) : '[]'}): batch ${batch} cannot be applied`,
+    );
   if (problems.length) throw new InputError(`${file}: ${problems.join('; ')}`);
   return feeds;
 }

@@ -13,8 +13,15 @@ export function modelCacheDir(): string {
 }
 
 /** The file of a generated model for these parameters, building and writing it (atomically) if absent. */
-export function cachedModel(name: string, key: Record<string, unknown>, build: () => GraphSpec): { file: string; cached: boolean } {
-  const hash = createHash('sha256').update(JSON.stringify({ name, key, v: BUILDER_VERSION })).digest('hex').slice(0, 16);
+export function cachedModel(
+  name: string,
+  key: Record<string, unknown>,
+  build: () => GraphSpec,
+): { file: string; cached: boolean } {
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ name, key, v: BUILDER_VERSION }))
+    .digest('hex')
+    .slice(0, 16);
   const dir = modelCacheDir();
   const file = path.join(dir, `${name}-${hash}.onnx`);
   if (existsSync(file)) return { file, cached: true };

@@ -24,7 +24,9 @@ export async function modelSuite(o: ModelOptions): Promise<Suite> {
   const specs = Object.fromEntries((o.input ?? []).map(parseInputOption));
   const params: Record<string, unknown> = {
     model: file,
-    inputs: Object.entries(specs).map(([n, d]) => `${n}=${d}`).join(' '),
+    inputs: Object.entries(specs)
+      .map(([n, d]) => `${n}=${d}`)
+      .join(' '),
     scenario: o.scenario ?? 'offline',
     ...(o.batch ? { batch: o.batch.length === 1 ? o.batch[0] : o.batch } : {}),
     ...(o.findMaxQps ? { findMaxQps: true } : {}),
@@ -32,21 +34,41 @@ export async function modelSuite(o: ModelOptions): Promise<Suite> {
     ...(o.p99BoundMs ? { p99BoundMs: o.p99BoundMs } : {}),
   };
   const suite = parseSuite(
-    stringify({ name: `model-${path.basename(file, '.onnx')}`, engines: ['onnxruntime'], benchmarks: [{ id: path.basename(file, '.onnx').toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'model', workload: 'onnx-model', params }] }),
+    stringify({
+      name: `model-${path.basename(file, '.onnx')}`,
+      engines: ['onnxruntime'],
+      benchmarks: [
+        {
+          id:
+            path
+              .basename(file, '.onnx')
+              .toLowerCase()
+              .replace(/[^a-z0-9._-]+/g, '-')
+              .replace(/^[^a-z0-9]+/, '') || 'model',
+          workload: 'onnx-model',
+          params,
+        },
+      ],
+    }),
     '--model options',
   );
   // Check the dimensions against the model now, so a bad spec is a usage error (exit 2), not a failed case.
   // A model ONNX Runtime cannot load is not a usage error: the case runs, fails with the engine's message and
   // leaves a failed record (exit 1), as a corrupt model inside a suite does.
-  let session;
+  let session: Awaited<ReturnType<typeof createOrtSession>>;
   try {
     session = await createOrtSession(file, { providers: ['cpu'], threads: 1 });
   } catch {
     return suite;
   }
   try {
-    const inputs = session.session.inputMetadata.map((m) => ({ name: m.name, type: m.isTensor ? m.type : 'non-tensor', shape: m.isTensor ? [...m.shape] : [] }));
-    for (const c of suite.cases) resolveFeeds(file, inputs, specs, c.params.scenario === 'offline' ? (c.params.batch as number) : 1);
+    const inputs = session.session.inputMetadata.map((m) => ({
+      name: m.name,
+      type: m.isTensor ? m.type : 'non-tensor',
+      shape: m.isTensor ? [...m.shape] : [],
+    }));
+    for (const c of suite.cases)
+      resolveFeeds(file, inputs, specs, c.params.scenario === 'offline' ? (c.params.batch as number) : 1);
   } finally {
     await session.session.release();
   }

@@ -17,7 +17,10 @@ export function parseInputList(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of text.trim().split(/\s+/).filter(Boolean)) {
     const at = item.indexOf('=');
-    if (at < 1) throw new InputError(`inputs: expected NAME=DIMS items separated by spaces (e.g. "pixel_values=1x3x224x224"), got '${item}'`);
+    if (at < 1)
+      throw new InputError(
+        `inputs: expected NAME=DIMS items separated by spaces (e.g. "pixel_values=1x3x224x224"), got '${item}'`,
+      );
     out[item.slice(0, at)] = item.slice(at + 1);
   }
   return out;
@@ -51,12 +54,15 @@ export const onnxModel: CustomWorkload<z.infer<typeof params>> = {
     try {
       s = await openOrt(file, ctx.engine);
     } catch (err) {
-      throw new Error(`${file}: ONNX Runtime cannot load this model: ${ortErrorText(err).replace(/^onnxruntime: /, '')}`);
+      throw new Error(
+        `${file}: ONNX Runtime cannot load this model: ${ortErrorText(err).replace(/^onnxruntime: /, '')}`,
+      );
     }
     ctx.onEngine(s.engine);
     try {
       const inputs: ModelInput[] = s.session.inputMetadata.map((m) => {
-        if (!m.isTensor) throw new Error(`${file}: input '${m.name}' is not a tensor (sequences and maps are not supported)`);
+        if (!m.isTensor)
+          throw new Error(`${file}: input '${m.name}' is not a tensor (sequences and maps are not supported)`);
         return { name: m.name, type: m.type, shape: [...m.shape] };
       });
       const feeds = resolveFeeds(file, inputs, parseInputList(p.inputs), p.scenario === 'offline' ? p.batch : 1);
@@ -64,18 +70,41 @@ export const onnxModel: CustomWorkload<z.infer<typeof params>> = {
       try {
         out = await s.session.run(makeFeeds(feeds, ctx.seed));
       } catch (err) {
-        throw new Error(`${file}: the model failed on inputs ${feeds.map((f) => `${f.name} [${f.dims.join('x')}] ${f.type}`).join(', ')}: ${ortErrorText(err)}`);
+        throw new Error(
+          `${file}: the model failed on inputs ${feeds.map((f) => `${f.name} [${f.dims.join('x')}] ${f.type}`).join(', ')}: ${ortErrorText(err)}`,
+        );
       }
       const outputs = s.session.outputNames.map((n) => ({ name: n, type: out[n]!.type, dims: [...out[n]!.dims] }));
-      const nonFinite = s.session.outputNames.filter((n) => ['float32', 'float16'].includes(out[n]!.type) && !outputAsFloat32(out[n]!).every(Number.isFinite));
+      const nonFinite = s.session.outputNames.filter(
+        (n) => ['float32', 'float16'].includes(out[n]!.type) && !outputAsFloat32(out[n]!).every(Number.isFinite),
+      );
       const session = s.session;
       return await runScenario(ctx, {
         engine: s.engine,
         query: ortQuery(session, feeds, ctx.seed),
         // No reference exists for an arbitrary model: the check is that it runs and what it returns.
-        verification: { params: { check: 'runs on the given inputs; float outputs finite', outputs }, passed: true, worstExcess: null, tolerance: { abs: 0, rel: 0 } },
-        warnings: nonFinite.length ? [`output(s) ${nonFinite.join(', ')} contain NaN or Inf on seeded random inputs`] : [],
-        details: { model: { file, inputs: feeds.map((f) => ({ name: f.name, type: f.type, dims: f.dims, ...(f.fill !== undefined ? { value: f.fill } : {}) })), declared: inputs, outputs } },
+        verification: {
+          params: { check: 'runs on the given inputs; float outputs finite', outputs },
+          passed: true,
+          worstExcess: null,
+          tolerance: { abs: 0, rel: 0 },
+        },
+        warnings: nonFinite.length
+          ? [`output(s) ${nonFinite.join(', ')} contain NaN or Inf on seeded random inputs`]
+          : [],
+        details: {
+          model: {
+            file,
+            inputs: feeds.map((f) => ({
+              name: f.name,
+              type: f.type,
+              dims: f.dims,
+              ...(f.fill !== undefined ? { value: f.fill } : {}),
+            })),
+            declared: inputs,
+            outputs,
+          },
+        },
         dispose: () => session.release(),
       });
     } catch (err) {

@@ -46,7 +46,8 @@ function convBnRef(x: Nchw, cb: ConvBn): Nchw {
               const ii = i * cb.stride + r - top;
               const jj = j * cb.stride + q - top;
               if (ii < 0 || jj < 0 || ii >= x.h || jj >= x.h) continue;
-              for (let c = 0; c < C; c++) s += x.data[((n * C + c) * x.h + ii) * x.h + jj]! * cb.w.data[((r * S + q) * C + c) * K + k]!;
+              for (let c = 0; c < C; c++)
+                s += x.data[((n * C + c) * x.h + ii) * x.h + jj]! * cb.w.data[((r * S + q) * C + c) * K + k]!;
             }
           out[((n * K + k) * oh + i) * oh + j] = (s - cb.bn.mean.data[k]!) * scale + cb.bn.beta.data[k]!;
         }

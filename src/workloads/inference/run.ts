@@ -1,6 +1,6 @@
 // Runs an opened model through the scenario its case asks for and turns the result into an Outcome.
 import type { EngineChoice, EngineUsed, ExecuteContext, Outcome, Verification } from '../types.js';
-import { createOrtSession, ort, type OrtProvider } from '../../engines/onnxruntime.js';
+import { createOrtSession, type ort, type OrtProvider } from '../../engines/onnxruntime.js';
 import type { FeedSpec } from './input-spec.js';
 import { makeFeeds } from './feeds.js';
 import { runOffline, OFFLINE_METRIC } from './scenarios/offline.js';
@@ -10,7 +10,11 @@ import { runServer, SERVER_METRIC } from './scenarios/server.js';
 import { runSingleStream, SINGLE_STREAM_METRIC } from './scenarios/single-stream.js';
 
 export function scenarioMetric(p: ScenarioParams) {
-  return p.scenario === 'offline' ? OFFLINE_METRIC : p.scenario === 'single-stream' ? SINGLE_STREAM_METRIC : SERVER_METRIC;
+  return p.scenario === 'offline'
+    ? OFFLINE_METRIC
+    : p.scenario === 'single-stream'
+      ? SINGLE_STREAM_METRIC
+      : SERVER_METRIC;
 }
 
 /** A model ready to be queried at the case's batch size. */
@@ -31,7 +35,19 @@ export async function runScenario(ctx: ExecuteContext<ScenarioParams>, model: Op
         ? await runOffline(model.query, p.batch, ctx.rules, ctx.hooks)
         : p.scenario === 'single-stream'
           ? await runSingleStream(model.query, { queries: p.queries, seconds: p.seconds }, ctx.rules, ctx.hooks)
-          : await runServer(model.query, { targetQps: p.targetQps, p99BoundMs: p.p99BoundMs, queries: p.queries, seconds: p.seconds, findMaxQps: p.findMaxQps, seed: ctx.seed }, ctx.rules, ctx.hooks);
+          : await runServer(
+              model.query,
+              {
+                targetQps: p.targetQps,
+                p99BoundMs: p.p99BoundMs,
+                queries: p.queries,
+                seconds: p.seconds,
+                findMaxQps: p.findMaxQps,
+                seed: ctx.seed,
+              },
+              ctx.rules,
+              ctx.hooks,
+            );
     return {
       engine: model.engine,
       metric: r.metric,
@@ -58,7 +74,14 @@ export async function openOrt(model: string | Uint8Array, choice: EngineChoice) 
     ...(choice.backend ? { providers: [choice.backend as OrtProvider] } : {}),
     ...(choice.threads ? { threads: choice.threads } : {}),
   });
-  const engine: EngineUsed = { name: 'onnxruntime', backend: s.provider, package: 'onnxruntime-node', version: s.version, threads: s.threads, fallbacks: s.fallbacks };
+  const engine: EngineUsed = {
+    name: 'onnxruntime',
+    backend: s.provider,
+    package: 'onnxruntime-node',
+    version: s.version,
+    threads: s.threads,
+    fallbacks: s.fallbacks,
+  };
   return { ...s, engine };
 }
 

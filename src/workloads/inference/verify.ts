@@ -3,17 +3,37 @@
 import { worstError } from '../data.js';
 import { WrongResults, type Tolerance, type Verification } from '../types.js';
 
-export function compareWithReference(got: Float32Array, want: Float32Array, tol: Tolerance, params: Record<string, unknown>): Verification {
+export function compareWithReference(
+  got: Float32Array,
+  want: Float32Array,
+  tol: Tolerance,
+  params: Record<string, unknown>,
+): Verification {
   const worst = worstError(got, want, tol);
-  const verification = { params, passed: !worst || worst.excess <= 0, worstExcess: worst ? worst.excess : null, tolerance: tol };
+  const verification = {
+    params,
+    passed: !worst || worst.excess <= 0,
+    worstExcess: worst ? worst.excess : null,
+    tolerance: tol,
+  };
   if (worst && worst.excess > 0) {
-    throw new WrongResults(`wrong results at ${JSON.stringify(params)}: element ${worst.index} is ${worst.got}, reference ${worst.want} (tolerance abs ${tol.abs} + rel ${tol.rel})`, verification);
+    throw new WrongResults(
+      `wrong results at ${JSON.stringify(params)}: element ${worst.index} is ${worst.got}, reference ${worst.want} (tolerance abs ${tol.abs} + rel ${tol.rel})`,
+      verification,
+    );
   }
   return verification;
 }
 
 /** Every row of `width` values must satisfy check(row) <= 0 (the returned excess); the worst is reported. */
-export function checkRows(data: Float32Array, width: number, what: string, tol: Tolerance, params: Record<string, unknown>, excess: (row: Float32Array) => number): Verification {
+export function checkRows(
+  data: Float32Array,
+  width: number,
+  what: string,
+  tol: Tolerance,
+  params: Record<string, unknown>,
+  excess: (row: Float32Array) => number,
+): Verification {
   let worst = -Infinity;
   let worstRow = -1;
   for (let r = 0; r * width < data.length; r++) {
@@ -22,13 +42,15 @@ export function checkRows(data: Float32Array, width: number, what: string, tol: 
     if (e > worst) [worst, worstRow] = [e, r];
   }
   const verification = { params: { ...params, check: what }, passed: worst <= 0, worstExcess: worst, tolerance: tol };
-  if (worst > 0) throw new WrongResults(`wrong results: row ${worstRow} fails "${what}" (excess ${worst})`, verification);
+  if (worst > 0)
+    throw new WrongResults(`wrong results: row ${worstRow} fails "${what}" (excess ${worst})`, verification);
   return verification;
 }
 
 const sum = (r: Float32Array) => r.reduce((a, b) => a + b, 0);
 
-export const softmaxRow = (tol: Tolerance) => (r: Float32Array) => Math.max(Math.abs(sum(r) - 1) - tol.abs, ...Array.from(r, (v) => (v < 0 || v > 1 ? 1 : -1)));
+export const softmaxRow = (tol: Tolerance) => (r: Float32Array) =>
+  Math.max(Math.abs(sum(r) - 1) - tol.abs, ...Array.from(r, (v) => (v < 0 || v > 1 ? 1 : -1)));
 
 export const layerNormRow = (tol: Tolerance) => (r: Float32Array) => {
   const mean = sum(r) / r.length;

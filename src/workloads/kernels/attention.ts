@@ -21,7 +21,12 @@ export const attention: KernelWorkload<AttentionParams> = {
   work: (p) => 4 * p.batch * p.heads * p.seq * p.seq * p.dhead,
   bytes: (p) => 4 * 4 * p.batch * p.heads * p.seq * p.dhead, // Q, K, V read and the output written
   workNote: '4·B·H·S²·D FLOP per call: the two matrix products only (scaling and softmax not counted)',
-  verifyParams: (p) => ({ batch: 1, heads: Math.min(p.heads, 2), seq: Math.min(p.seq, 7), dhead: Math.min(p.dhead, 5) }),
+  verifyParams: (p) => ({
+    batch: 1,
+    heads: Math.min(p.heads, 2),
+    seq: Math.min(p.seq, 7),
+    dhead: Math.min(p.dhead, 5),
+  }),
   inputs: (p, seed) => {
     const shape = [p.batch, p.heads, p.seq, p.dhead];
     return { Q: uniform(shape, seed), K: uniform(shape, seed + 1), V: uniform(shape, seed + 2) };
@@ -71,7 +76,11 @@ export const attention: KernelWorkload<AttentionParams> = {
   },
   // Transposing K first: tfjs-wasm's matMul with transposeB is many times slower than transpose + matMul.
   tfjs: (tf, p) => ({
-    prepare: ({ Q, K, V }) => ({ Q: tf.tensor(Q!.data, Q!.shape), K: tf.tensor(K!.data, K!.shape), V: tf.tensor(V!.data, V!.shape) }),
+    prepare: ({ Q, K, V }) => ({
+      Q: tf.tensor(Q!.data, Q!.shape),
+      K: tf.tensor(K!.data, K!.shape),
+      V: tf.tensor(V!.data, V!.shape),
+    }),
     run: ({ Q, K, V }) =>
       tf.tidy(() => {
         const scores = tf.mul(tf.matMul(Q!, tf.transpose(K!, [0, 1, 3, 2])), 1 / Math.sqrt(p.dhead));

@@ -9,7 +9,12 @@ const params = z.strictObject({
   channels: z.number().int().min(1).max(8192),
   size: z.number().int().min(1).max(8192),
   filters: z.number().int().min(1).max(8192),
-  kernel: z.number().int().min(1).max(15).refine((k) => k % 2 === 1, 'kernel must be odd (same padding)'),
+  kernel: z
+    .number()
+    .int()
+    .min(1)
+    .max(15)
+    .refine((k) => k % 2 === 1, 'kernel must be odd (same padding)'),
 });
 export type Conv2dParams = z.infer<typeof params>;
 
@@ -20,9 +25,19 @@ export const conv2d: KernelWorkload<Conv2dParams> = {
   params,
   metric: { name: 'throughput', unit: 'GFLOP/s', direction: 'higher' },
   work: (p) => 2 * p.batch * p.filters * p.size * p.size * p.channels * p.kernel * p.kernel,
-  bytes: (p) => 4 * (p.batch * p.channels * p.size * p.size + p.filters * p.channels * p.kernel * p.kernel + p.batch * p.filters * p.size * p.size),
+  bytes: (p) =>
+    4 *
+    (p.batch * p.channels * p.size * p.size +
+      p.filters * p.channels * p.kernel * p.kernel +
+      p.batch * p.filters * p.size * p.size),
   workNote: '2·N·K·H·W·C·R·S FLOP per call (direct-convolution count, padding included)',
-  verifyParams: (p) => ({ batch: 1, channels: Math.min(p.channels, 3), size: Math.min(p.size, 9), filters: Math.min(p.filters, 4), kernel: p.kernel }),
+  verifyParams: (p) => ({
+    batch: 1,
+    channels: Math.min(p.channels, 3),
+    size: Math.min(p.size, 9),
+    filters: Math.min(p.filters, 4),
+    kernel: p.kernel,
+  }),
   inputs: (p, seed) => ({
     X: uniform([p.batch, p.channels, p.size, p.size], seed),
     W: uniform([p.filters, p.channels, p.kernel, p.kernel], seed + 1),
@@ -60,7 +75,14 @@ export const conv2d: KernelWorkload<Conv2dParams> = {
         { name: 'W', dtype: 'float32', shape: [p.filters, p.channels, p.kernel, p.kernel] },
       ],
       outputs: [{ name: 'Y', dtype: 'float32', shape: [p.batch, p.filters, p.size, p.size] }],
-      nodes: [{ op: 'Conv', inputs: ['X', 'W'], outputs: ['Y'], attributes: { pads: { ints: [pad, pad, pad, pad] }, strides: { ints: [1, 1] } } }],
+      nodes: [
+        {
+          op: 'Conv',
+          inputs: ['X', 'W'],
+          outputs: ['Y'],
+          attributes: { pads: { ints: [pad, pad, pad, pad] }, strides: { ints: [1, 1] } },
+        },
+      ],
     };
   },
   tfjs: (tf) => ({

@@ -33,7 +33,8 @@ export const gemm: KernelWorkload<GemmParams> = {
       }
     return c;
   },
-  tolerance: ({ n, dtype }) => (dtype === 'fp16' ? { abs: 5e-3 * Math.sqrt(n), rel: 1e-2 } : { abs: 1e-5 * Math.sqrt(n), rel: 1e-4 }),
+  tolerance: ({ n, dtype }) =>
+    dtype === 'fp16' ? { abs: 5e-3 * Math.sqrt(n), rel: 1e-2 } : { abs: 1e-5 * Math.sqrt(n), rel: 1e-4 },
   onnx: ({ n, dtype }) => {
     const t = dtype === 'fp16' ? 'float16' : 'float32';
     return {
@@ -52,5 +53,7 @@ export const gemm: KernelWorkload<GemmParams> = {
     toReference: (y) => y,
   }),
   unsupported: (engine, { dtype }) =>
-    engine === 'tfjs' && dtype === 'fp16' ? 'tfjs has no float16 tensor type (its dtypes are float32, int32, bool, complex64, string)' : null,
+    engine === 'tfjs' && dtype === 'fp16'
+      ? 'tfjs has no float16 tensor type (its dtypes are float32, int32, bool, complex64, string)'
+      : null,
 };

@@ -5,7 +5,16 @@ import type * as TF from '@tensorflow/tfjs';
 import type { Tf } from '../../engines/tfjs.js';
 import type { HostTensor } from '../types.js';
 import type { TfModel } from './model.js';
-import { BN_EPSILON, BN_MOMENTUM, batchNormWeights, count, filled, heUniform, variable, type BatchNormWeights } from './weights.js';
+import {
+  BN_EPSILON,
+  BN_MOMENTUM,
+  batchNormWeights,
+  count,
+  filled,
+  heUniform,
+  variable,
+  type BatchNormWeights,
+} from './weights.js';
 
 export interface CnnShape {
   image: number;
@@ -39,7 +48,11 @@ export interface CnnWeights {
 
 export function cnnWeights(s: CnnShape, seed: number): CnnWeights {
   let next = seed;
-  const convBn = (k: number, cin: number, cout: number, stride: number): ConvBn => ({ w: heUniform([k, k, cin, cout], k * k * cin, next++), bn: batchNormWeights(cout), stride });
+  const convBn = (k: number, cin: number, cout: number, stride: number): ConvBn => ({
+    w: heUniform([k, k, cin, cout], k * k * cin, next++),
+    bn: batchNormWeights(cout),
+    stride,
+  });
   const blocks: ResidualBlock[] = [];
   let width = s.channels;
   for (let stage = 0; stage < 2; stage++) {
@@ -47,11 +60,20 @@ export function cnnWeights(s: CnnShape, seed: number): CnnWeights {
       const down = stage === 1 && i === 0;
       const cin = width;
       const cout = down ? width * 2 : width;
-      blocks.push({ a: convBn(3, cin, cout, down ? 2 : 1), b: convBn(3, cout, cout, 1), projection: down ? convBn(1, cin, cout, 2) : null });
+      blocks.push({
+        a: convBn(3, cin, cout, down ? 2 : 1),
+        b: convBn(3, cout, cout, 1),
+        projection: down ? convBn(1, cin, cout, 2) : null,
+      });
       width = cout;
     }
   }
-  return { shape: s, stem: convBn(3, s.inChannels, s.channels, 1), blocks, head: { w: heUniform([width, s.classes], width, next++), b: filled([s.classes], 0) } };
+  return {
+    shape: s,
+    stem: convBn(3, s.inChannels, s.channels, 1),
+    blocks,
+    head: { w: heUniform([width, s.classes], width, next++), b: filled([s.classes], 0) },
+  };
 }
 
 function convBnTensors(c: ConvBn): HostTensor[] {
@@ -82,7 +104,11 @@ export function cnnModel(tf: Tf, weights: CnnWeights): TfModel {
     stride: c.stride,
   });
   const stem = vars(weights.stem);
-  const blocks = weights.blocks.map((b) => ({ a: vars(b.a), b: vars(b.b), projection: b.projection ? vars(b.projection) : null }));
+  const blocks = weights.blocks.map((b) => ({
+    a: vars(b.a),
+    b: vars(b.b),
+    projection: b.projection ? vars(b.projection) : null,
+  }));
   const head = { w: variable(tf, weights.head.w), b: variable(tf, weights.head.b) };
   const all = [stem, ...blocks.flatMap((b) => [b.a, b.b, ...(b.projection ? [b.projection] : [])])];
   // Batch statistics of the last training forward pass, folded into the running ones after the step.
@@ -94,7 +120,10 @@ export function cnnModel(tf: Tf, weights: CnnWeights): TfModel {
     const { mean, variance } = tf.moments(y, [0, 1, 2]);
     pending.push({ v: c, mean: tf.keep(mean), variance: tf.keep(variance) });
     // Written out rather than tf.batchNorm: its gradient tiles the statistics, which is slow on wasm.
-    return tf.add(tf.mul(tf.mul(tf.sub(y, mean), tf.rsqrt(tf.add(variance, BN_EPSILON))), c.gamma), c.beta) as TF.Tensor4D;
+    return tf.add(
+      tf.mul(tf.mul(tf.sub(y, mean), tf.rsqrt(tf.add(variance, BN_EPSILON))), c.gamma),
+      c.beta,
+    ) as TF.Tensor4D;
   };
 
   return {

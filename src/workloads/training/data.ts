@@ -26,14 +26,21 @@ export function teacherVectors(samples: number, features: number, classes: numbe
   const scores = new Float32Array(classes);
   for (let s = 0; s < samples; s++) {
     scores.fill(0);
-    for (let f = 0; f < features; f++) for (let c = 0; c < classes; c++) scores[c]! += x[s * features + f]! * w[f * classes + c]!;
+    for (let f = 0; f < features; f++)
+      for (let c = 0; c < classes; c++) scores[c]! += x[s * features + f]! * w[f * classes + c]!;
     labels[s] = argmax(scores, 0, classes);
   }
   return { x, sampleShape: [features], labels, classes, samples };
 }
 
 /** NHWC images: a fixed random template per class plus noise of the same size. */
-export function templateImages(samples: number, size: number, channels: number, classes: number, seed: number): Dataset {
+export function templateImages(
+  samples: number,
+  size: number,
+  channels: number,
+  classes: number,
+  seed: number,
+): Dataset {
   const pixels = size * size * channels;
   const templates = uniform([classes, pixels], seed).data;
   const noise = uniform([samples, pixels], seed + 1).data;

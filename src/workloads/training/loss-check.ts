@@ -20,12 +20,21 @@ export function checkLossFalls(losses: readonly number[], minDrop = 0.05): LossC
   const steps = losses.length;
   const window = Math.max(3, Math.floor(steps / 10));
   const base = { window, steps, minDrop };
-  if (steps < 2 * window) return { ...base, passed: false, first: NaN, last: NaN, ratio: NaN, reason: `only ${steps} step(s): at least ${2 * window} are needed to tell whether the loss falls` };
+  if (steps < 2 * window)
+    return {
+      ...base,
+      passed: false,
+      first: NaN,
+      last: NaN,
+      ratio: NaN,
+      reason: `only ${steps} step(s): at least ${2 * window} are needed to tell whether the loss falls`,
+    };
   const bad = losses.findIndex((l) => !Number.isFinite(l));
   const first = mean(losses.slice(0, window));
   const last = mean(losses.slice(-window));
   const ratio = last / first;
-  if (bad >= 0) return { ...base, passed: false, first, last, ratio, reason: `loss became ${losses[bad]} at step ${bad + 1}` };
+  if (bad >= 0)
+    return { ...base, passed: false, first, last, ratio, reason: `loss became ${losses[bad]} at step ${bad + 1}` };
   const passed = ratio <= 1 - minDrop;
   return {
     ...base,
@@ -33,7 +42,9 @@ export function checkLossFalls(losses: readonly number[], minDrop = 0.05): LossC
     first,
     last,
     ratio,
-    reason: passed ? null : `loss did not fall: mean of the last ${window} steps ${last.toPrecision(4)} vs ${first.toPrecision(4)} over the first ${window} (needs a drop of at least ${(minDrop * 100).toFixed(0)}%)`,
+    reason: passed
+      ? null
+      : `loss did not fall: mean of the last ${window} steps ${last.toPrecision(4)} vs ${first.toPrecision(4)} over the first ${window} (needs a drop of at least ${(minDrop * 100).toFixed(0)}%)`,
   };
 }
 

@@ -20,7 +20,9 @@ export interface MlpWeights {
 export function mlpWeights(s: MlpShape, seed: number): MlpWeights {
   const widths = [s.features, ...Array<number>(s.layers).fill(s.hidden), s.classes];
   return {
-    layers: widths.slice(1).map((out, i) => ({ w: heUniform([widths[i]!, out], widths[i]!, seed + 10 * i), b: filled([out], 0) })),
+    layers: widths
+      .slice(1)
+      .map((out, i) => ({ w: heUniform([widths[i]!, out], widths[i]!, seed + 10 * i), b: filled([out], 0) })),
   };
 }
 

@@ -50,11 +50,22 @@ function batches(tf: Tf, data: Dataset, batch: number): Array<{ x: TF.Tensor; y:
 
 export async function executeTraining(ctx: ExecuteContext<TrainingParams>, setup: TrainingSetup): Promise<Outcome> {
   const p = ctx.params;
-  const h = await loadTfjs(ctx.engine.backend ? [ctx.engine.backend as TfjsBackend] : undefined, ctx.engine.threads ? { threads: ctx.engine.threads } : {});
-  const engine = { name: 'tfjs' as const, backend: h.backend, package: h.package, version: h.version, threads: h.threads, fallbacks: h.fallbacks };
+  const h = await loadTfjs(
+    ctx.engine.backend ? [ctx.engine.backend as TfjsBackend] : undefined,
+    ctx.engine.threads ? { threads: ctx.engine.threads } : {},
+  );
+  const engine = {
+    name: 'tfjs' as const,
+    backend: h.backend,
+    package: h.package,
+    version: h.version,
+    threads: h.threads,
+    fallbacks: h.fallbacks,
+  };
   ctx.onEngine(engine);
   // tfjs has no mixed precision on these backends: every kernel computes in fp32.
-  if (p.precision !== 'fp32') throw new SkipCase(`tfjs backend '${h.backend}' trains in fp32 only (no ${p.precision} training in tfjs)`);
+  if (p.precision !== 'fp32')
+    throw new SkipCase(`tfjs backend '${h.backend}' trains in fp32 only (no ${p.precision} training in tfjs)`);
   const { tf } = h;
   const model = setup.model(tf);
   const opt = optimizer(tf, p, setup.learningRate);
@@ -64,7 +75,11 @@ export async function executeTraining(ctx: ExecuteContext<TrainingParams>, setup
   const step = () => {
     const b = data[next]!;
     next = (next + 1) % data.length;
-    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(b.y, model.forward(b.x, true)) as TF.Scalar, true, model.variables)!;
+    const loss = opt.minimize(
+      () => tf.losses.softmaxCrossEntropy(b.y, model.forward(b.x, true)) as TF.Scalar,
+      true,
+      model.variables,
+    )!;
     model.afterStep();
     losses.push(loss.dataSync()[0]!);
     loss.dispose();
@@ -76,7 +91,13 @@ export async function executeTraining(ctx: ExecuteContext<TrainingParams>, setup
     while (losses.length < MIN_CHECK_STEPS) step();
     const check = checkLossFalls(losses);
     const verification = {
-      params: { check: 'loss falls', steps: check.steps, window: check.window, firstLoss: check.first, lastLoss: check.last },
+      params: {
+        check: 'loss falls',
+        steps: check.steps,
+        window: check.window,
+        firstLoss: check.first,
+        lastLoss: check.last,
+      },
       passed: check.passed,
       worstExcess: Number.isFinite(check.ratio) ? check.ratio - (1 - check.minDrop) : null,
       tolerance: { abs: 0, rel: check.minDrop },
@@ -109,7 +130,13 @@ export async function executeTraining(ctx: ExecuteContext<TrainingParams>, setup
         untimedCheckSteps: losses.length - timedSteps,
         epochsSeen: losses.length / data.length,
         lossTrajectory: lossTrajectory(losses),
-        lossCheck: { first: check.first, last: check.last, window: check.window, ratio: check.ratio, minDrop: check.minDrop },
+        lossCheck: {
+          first: check.first,
+          last: check.last,
+          window: check.window,
+          ratio: check.ratio,
+          minDrop: check.minDrop,
+        },
         ...(h.backend === 'wasm' ? { wasmKernels: [...WASM_TRAINING_KERNELS] } : {}),
       },
     };

@@ -36,16 +36,43 @@ export function transformerModel(tf: Tf, s: TransformerShape, seed: number): TfM
     embed: scaled([s.vocab, s.dModel], 0.5),
     positions: scaled([s.seq, s.dModel], 0.1),
     blocks: Array.from({ length: s.layers }, () => ({
-      ln1: norm(), q: dense(s.dModel, s.dModel), k: dense(s.dModel, s.dModel), v: dense(s.dModel, s.dModel), o: dense(s.dModel, s.dModel),
-      ln2: norm(), ff1: dense(s.dModel, s.ff), ff2: dense(s.ff, s.dModel),
+      ln1: norm(),
+      q: dense(s.dModel, s.dModel),
+      k: dense(s.dModel, s.dModel),
+      v: dense(s.dModel, s.dModel),
+      o: dense(s.dModel, s.dModel),
+      ln2: norm(),
+      ff1: dense(s.dModel, s.ff),
+      ff2: dense(s.ff, s.dModel),
     })),
     lnFinal: norm(),
     head: dense(s.dModel, s.classes),
   };
   const flat: HostTensor[] = [
-    host.embed, host.positions,
-    ...host.blocks.flatMap((b) => [b.ln1.g, b.ln1.b, b.q.w, b.q.b, b.k.w, b.k.b, b.v.w, b.v.b, b.o.w, b.o.b, b.ln2.g, b.ln2.b, b.ff1.w, b.ff1.b, b.ff2.w, b.ff2.b]),
-    host.lnFinal.g, host.lnFinal.b, host.head.w, host.head.b,
+    host.embed,
+    host.positions,
+    ...host.blocks.flatMap((b) => [
+      b.ln1.g,
+      b.ln1.b,
+      b.q.w,
+      b.q.b,
+      b.k.w,
+      b.k.b,
+      b.v.w,
+      b.v.b,
+      b.o.w,
+      b.o.b,
+      b.ln2.g,
+      b.ln2.b,
+      b.ff1.w,
+      b.ff1.b,
+      b.ff2.w,
+      b.ff2.b,
+    ]),
+    host.lnFinal.g,
+    host.lnFinal.b,
+    host.head.w,
+    host.head.b,
   ];
   const vars = flat.map((t) => variable(tf, t));
   const byHost = new Map(flat.map((t, i) => [t, vars[i]!]));
@@ -56,7 +83,8 @@ export function transformerModel(tf: Tf, s: TransformerShape, seed: number): TfM
     return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPSILON))), v(n.g)), v(n.b));
   };
   // x: [B·T, in] → [B·T, out]
-  const linear = (x: TF.Tensor, d: { w: HostTensor; b: HostTensor }) => tf.add(tf.matMul(x as TF.Tensor2D, v(d.w) as TF.Tensor2D), v(d.b));
+  const linear = (x: TF.Tensor, d: { w: HostTensor; b: HostTensor }) =>
+    tf.add(tf.matMul(x as TF.Tensor2D, v(d.w) as TF.Tensor2D), v(d.b));
   const gelu = (x: TF.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))));
 
   const forward = (tokens: TF.Tensor): TF.Tensor => {
@@ -80,5 +108,11 @@ export function transformerModel(tf: Tf, s: TransformerShape, seed: number): TfM
     return linear(pooled, host.head);
   };
 
-  return { variables: vars, forward, afterStep: () => undefined, parameterCount: count(flat), dispose: () => tf.dispose(vars) };
+  return {
+    variables: vars,
+    forward,
+    afterStep: () => undefined,
+    parameterCount: count(flat),
+    dispose: () => tf.dispose(vars),
+  };
 }

@@ -26,7 +26,12 @@ export interface BatchNormWeights {
 }
 
 export function batchNormWeights(channels: number): BatchNormWeights {
-  return { gamma: filled([channels], 1), beta: filled([channels], 0), mean: filled([channels], 0), variance: filled([channels], 1) };
+  return {
+    gamma: filled([channels], 1),
+    beta: filled([channels], 0),
+    mean: filled([channels], 0),
+    variance: filled([channels], 1),
+  };
 }
 
 export const BN_EPSILON = 1e-3;

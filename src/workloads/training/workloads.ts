@@ -18,10 +18,34 @@ const size = (max: number) => z.number().int().min(1).max(max);
 const batchFits = (p: TrainingParams) => p.batch <= p.samples;
 const batchFitsMessage = { message: 'batch must not exceed samples (one epoch of the data set)', path: ['batch'] };
 
-const mlpParams = z.strictObject({ ...common, features: size(65536).default(256), hidden: size(65536).default(512), layers: size(64).default(3), classes: size(10000).default(10) }).refine(batchFits, batchFitsMessage);
-const cnnParams = z.strictObject({ ...common, image: size(512).default(16), channels: size(1024).default(16), blocks: size(32).default(2), classes: size(10000).default(10) }).refine(batchFits, batchFitsMessage);
+const mlpParams = z
+  .strictObject({
+    ...common,
+    features: size(65536).default(256),
+    hidden: size(65536).default(512),
+    layers: size(64).default(3),
+    classes: size(10000).default(10),
+  })
+  .refine(batchFits, batchFitsMessage);
+const cnnParams = z
+  .strictObject({
+    ...common,
+    image: size(512).default(16),
+    channels: size(1024).default(16),
+    blocks: size(32).default(2),
+    classes: size(10000).default(10),
+  })
+  .refine(batchFits, batchFitsMessage);
 const transformerParams = z
-  .strictObject({ ...common, seq: size(4096).default(32), dModel: size(4096).default(64), heads: size(64).default(4), layers: size(48).default(2), vocab: size(65536).default(64), classes: size(10000).default(4) })
+  .strictObject({
+    ...common,
+    seq: size(4096).default(32),
+    dModel: size(4096).default(64),
+    heads: size(64).default(4),
+    layers: size(48).default(2),
+    vocab: size(65536).default(64),
+    classes: size(10000).default(4),
+  })
   .refine(batchFits, batchFitsMessage)
   .refine((p) => p.dModel % p.heads === 0, { message: 'dModel must be a multiple of heads', path: ['heads'] });
 
@@ -74,7 +98,15 @@ export const trainTransformer: CustomWorkload<z.infer<typeof transformerParams>>
   params: transformerParams,
   execute: (ctx) => {
     const p = ctx.params;
-    const shape = { vocab: p.vocab, seq: p.seq, dModel: p.dModel, heads: p.heads, layers: p.layers, ff: 4 * p.dModel, classes: p.classes };
+    const shape = {
+      vocab: p.vocab,
+      seq: p.seq,
+      dModel: p.dModel,
+      heads: p.heads,
+      layers: p.layers,
+      ff: 4 * p.dModel,
+      classes: p.classes,
+    };
     return executeTraining(ctx, {
       data: teacherSequences(p.samples, p.seq, p.vocab, p.classes, ctx.seed),
       model: (tf) => transformerModel(tf, shape, ctx.seed + 1000),

@@ -29,8 +29,13 @@ export function bertGraph(s: BertShape, seed: number): GraphSpec {
     for (let i = 0; i < t.data.length; i++) t.data[i]! *= 0.05;
     return t;
   };
-  const layerNorm = (x: string) => g.op('LayerNormalization', [x, g.weight('ln_g', filled([s.hidden], 1)), g.weight('ln_b', filled([s.hidden], 0))], { axis: { i: -1 }, epsilon: { f: LN_EPSILON } });
-  const dense = (x: string, i: number, o: number) => g.op('Add', [g.op('MatMul', [x, g.weight('w', heUniform([i, o], i, next++))]), g.weight('b', filled([o], 0))]);
+  const layerNorm = (x: string) =>
+    g.op('LayerNormalization', [x, g.weight('ln_g', filled([s.hidden], 1)), g.weight('ln_b', filled([s.hidden], 0))], {
+      axis: { i: -1 },
+      epsilon: { f: LN_EPSILON },
+    });
+  const dense = (x: string, i: number, o: number) =>
+    g.op('Add', [g.op('MatMul', [x, g.weight('w', heUniform([i, o], i, next++))]), g.weight('b', filled([o], 0))]);
   const toHeads = g.ints([0, 0, s.heads, dh]);
   const fromHeads = g.ints([0, 0, s.hidden]);
   const scale = g.floats([1 / Math.sqrt(dh)], []);
@@ -45,12 +50,18 @@ export function bertGraph(s: BertShape, seed: number): GraphSpec {
   const words = g.op('Gather', [g.weight('word_emb', small([s.vocab, s.hidden])), 'input_ids'], { axis: { i: 0 } });
   let x = layerNorm(g.op('Add', [words, g.weight('pos_emb', small([s.seq, s.hidden]))]));
   for (let l = 0; l < s.layers; l++) {
-    const split = (t: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [t, toHeads])], { perm: { ints: perm } });
+    const split = (t: string, perm: number[]) =>
+      g.op('Transpose', [g.op('Reshape', [t, toHeads])], { perm: { ints: perm } });
     const q = split(dense(x, s.hidden, s.hidden), [0, 2, 1, 3]); // [b, h, s, d]
     const kT = split(dense(x, s.hidden, s.hidden), [0, 2, 3, 1]); // [b, h, d, s]
     const v = split(dense(x, s.hidden, s.hidden), [0, 2, 1, 3]);
-    const probs = g.op('Softmax', [g.op('Add', [g.op('Mul', [g.op('MatMul', [q, kT]), scale]), maskBias])], { axis: { i: -1 } });
-    const ctx = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: { ints: [0, 2, 1, 3] } }), fromHeads]);
+    const probs = g.op('Softmax', [g.op('Add', [g.op('Mul', [g.op('MatMul', [q, kT]), scale]), maskBias])], {
+      axis: { i: -1 },
+    });
+    const ctx = g.op('Reshape', [
+      g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: { ints: [0, 2, 1, 3] } }),
+      fromHeads,
+    ]);
     x = layerNorm(g.op('Add', [x, dense(ctx, s.hidden, s.hidden)]));
     const up = dense(x, s.hidden, 4 * s.hidden);
     const gelu = g.op('Mul', [g.op('Mul', [up, half]), g.op('Add', [one, g.op('Erf', [g.op('Div', [up, sqrt2])])])]);

@@ -18,6 +18,14 @@ export function cnnGraph(w: CnnWeights): GraphSpec {
     size = out;
   }
   const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [h])]);
-  g.op('Add', [g.op('MatMul', [pooled, g.weight('head_w', w.head.w)]), g.weight('head_b', w.head.b)], undefined, 'logits');
-  return g.build([{ name: 'x', dtype: 'float32', shape: ['batch', inChannels, image, image] }], [{ name: 'logits', dtype: 'float32', shape: ['batch', classes] }]);
+  g.op(
+    'Add',
+    [g.op('MatMul', [pooled, g.weight('head_w', w.head.w)]), g.weight('head_b', w.head.b)],
+    undefined,
+    'logits',
+  );
+  return g.build(
+    [{ name: 'x', dtype: 'float32', shape: ['batch', inChannels, image, image] }],
+    [{ name: 'logits', dtype: 'float32', shape: ['batch', classes] }],
+  );
 }

@@ -27,9 +27,29 @@ export function samePads(size: number, kernel: number, stride: number): [number,
  * Conv then BatchNormalization (inference form); returns the output name. Padding is TensorFlow's 'same' by
  * default, or (k-1)/2 on every side as torchvision's ResNet pads.
  */
-export function convBn(g: GraphBuilder, x: string, c: ConvBn, size: number, padding: 'tf-same' | 'symmetric' = 'tf-same'): string {
+export function convBn(
+  g: GraphBuilder,
+  x: string,
+  c: ConvBn,
+  size: number,
+  padding: 'tf-same' | 'symmetric' = 'tf-same',
+): string {
   const k = c.w.shape[0]!;
   const [before, after] = padding === 'symmetric' ? [(k - 1) / 2, (k - 1) / 2] : samePads(size, k, c.stride);
-  const y = g.op('Conv', [x, g.weight('conv', hwioToOihw(c.w))], { pads: { ints: [before, before, after, after] }, strides: { ints: [c.stride, c.stride] }, kernel_shape: { ints: [k, k] } });
-  return g.op('BatchNormalization', [y, g.weight('gamma', c.bn.gamma), g.weight('beta', c.bn.beta), g.weight('mean', c.bn.mean), g.weight('var', c.bn.variance)], { epsilon: { f: BN_EPSILON } });
+  const y = g.op('Conv', [x, g.weight('conv', hwioToOihw(c.w))], {
+    pads: { ints: [before, before, after, after] },
+    strides: { ints: [c.stride, c.stride] },
+    kernel_shape: { ints: [k, k] },
+  });
+  return g.op(
+    'BatchNormalization',
+    [
+      y,
+      g.weight('gamma', c.bn.gamma),
+      g.weight('beta', c.bn.beta),
+      g.weight('mean', c.bn.mean),
+      g.weight('var', c.bn.variance),
+    ],
+    { epsilon: { f: BN_EPSILON } },
+  );
 }

@@ -8,10 +8,18 @@ export function mlpGraph(w: MlpWeights): GraphSpec {
   let h = 'x';
   w.layers.forEach((l, i) => {
     const last = i === w.layers.length - 1;
-    const y = g.op('Add', [g.op('MatMul', [h, g.weight('w', l.w)]), g.weight('b', l.b)], undefined, last ? 'logits' : undefined);
+    const y = g.op(
+      'Add',
+      [g.op('MatMul', [h, g.weight('w', l.w)]), g.weight('b', l.b)],
+      undefined,
+      last ? 'logits' : undefined,
+    );
     h = last ? y : g.op('Relu', [y]);
   });
   const features = w.layers[0]!.w.shape[0]!;
   const classes = w.layers.at(-1)!.w.shape[1]!;
-  return g.build([{ name: 'x', dtype: 'float32', shape: ['batch', features] }], [{ name: 'logits', dtype: 'float32', shape: ['batch', classes] }]);
+  return g.build(
+    [{ name: 'x', dtype: 'float32', shape: ['batch', features] }],
+    [{ name: 'logits', dtype: 'float32', shape: ['batch', classes] }],
+  );
 }

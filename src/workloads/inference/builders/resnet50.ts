@@ -39,7 +39,15 @@ export function resnet50Graph(seed: number, image = 224, classes = 1000): GraphS
     }
   });
   const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [h])]);
-  const logits = g.op('Add', [g.op('MatMul', [pooled, g.weight('fc_w', heUniform([cin, classes], cin, next++))]), g.weight('fc_b', filled([classes], 0))], undefined, 'logits');
+  const logits = g.op(
+    'Add',
+    [
+      g.op('MatMul', [pooled, g.weight('fc_w', heUniform([cin, classes], cin, next++))]),
+      g.weight('fc_b', filled([classes], 0)),
+    ],
+    undefined,
+    'logits',
+  );
   g.op('Softmax', [logits], { axis: { i: -1 } }, 'probabilities');
   return g.build(
     [{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, image, image] }],

@@ -19,5 +19,11 @@ export function windows<T>(values: readonly T[], target = 10): T[][] {
 }
 
 export function latencySummary(ms: readonly number[]) {
-  return { p50Ms: percentile(ms, 0.5), p90Ms: percentile(ms, 0.9), p99Ms: percentile(ms, 0.99), maxMs: Math.max(...ms), queries: ms.length };
+  return {
+    p50Ms: percentile(ms, 0.5),
+    p90Ms: percentile(ms, 0.9),
+    p99Ms: percentile(ms, 0.99),
+    maxMs: Math.max(...ms),
+    queries: ms.length,
+  };
 }

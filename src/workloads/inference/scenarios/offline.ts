@@ -6,7 +6,12 @@ import type { QueryFn, ScenarioResult } from './result.js';
 
 export const OFFLINE_METRIC = { name: 'offline throughput', unit: 'samples/s', direction: 'higher' } as const;
 
-export async function runOffline(query: QueryFn, batch: number, rules: StoppingRules, hooks: MeasureHooks): Promise<ScenarioResult> {
+export async function runOffline(
+  query: QueryFn,
+  batch: number,
+  rules: StoppingRules,
+  hooks: MeasureHooks,
+): Promise<ScenarioResult> {
   const m = await measure(query, { rules, ...hooks });
   return {
     metric: OFFLINE_METRIC,

@@ -30,6 +30,16 @@ export interface ScenarioParams {
 
 /** Cross-field rules, applied with .superRefine on each workload's schema. */
 export function checkScenario(p: ScenarioParams, ctx: z.RefinementCtx): void {
-  if (p.scenario !== 'offline' && p.batch !== 1) ctx.addIssue({ code: 'custom', path: ['batch'], message: `${p.scenario} sends one sample per query: batch must be 1 (sweep batch in the offline scenario)` });
-  if (p.scenario === 'server' && p.targetQps === undefined && !p.findMaxQps) ctx.addIssue({ code: 'custom', path: ['targetQps'], message: 'the server scenario needs targetQps, or findMaxQps: true' });
+  if (p.scenario !== 'offline' && p.batch !== 1)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['batch'],
+      message: `${p.scenario} sends one sample per query: batch must be 1 (sweep batch in the offline scenario)`,
+    });
+  if (p.scenario === 'server' && p.targetQps === undefined && !p.findMaxQps)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['targetQps'],
+      message: 'the server scenario needs targetQps, or findMaxQps: true',
+    });
 }

@@ -42,7 +42,14 @@ interface Trial {
  */
 const giveUpMs = (boundMs: number) => Math.max(10 * boundMs, 1000);
 
-async function trial(query: QueryFn, rate: number, count: number, seed: number, boundMs: number, onSample?: MeasureHooks['onSample']): Promise<Trial> {
+async function trial(
+  query: QueryFn,
+  rate: number,
+  count: number,
+  seed: number,
+  boundMs: number,
+  onSample?: MeasureHooks['onSample'],
+): Promise<Trial> {
   const arrivals = poissonArrivals(rate, count, seed);
   const latenciesMs: number[] = [];
   const completions: number[] = [];
@@ -63,7 +70,17 @@ async function trial(query: QueryFn, rate: number, count: number, seed: number, 
   }
   const seconds = completions.at(-1) ?? 0;
   const p99Ms = percentile(latenciesMs, 0.99);
-  return { targetQps: rate, issued: latenciesMs.length, achievedQps: latenciesMs.length / seconds, p99Ms, meetsBound: !overloaded && p99Ms <= boundMs, overloaded, latenciesMs, completions, seconds };
+  return {
+    targetQps: rate,
+    issued: latenciesMs.length,
+    achievedQps: latenciesMs.length / seconds,
+    p99Ms,
+    meetsBound: !overloaded && p99Ms <= boundMs,
+    overloaded,
+    latenciesMs,
+    completions,
+    seconds,
+  };
 }
 
 /** Bisection between 0 and the engine's serial capacity (1 / service time) for the highest passing rate. */
@@ -85,27 +102,40 @@ async function findMaxQps(query: QueryFn, serviceSeconds: number, o: ServerOptio
   return { rate: lo, trials };
 }
 
-export async function runServer(query: QueryFn, o: ServerOptions, rules: StoppingRules, hooks: MeasureHooks): Promise<ScenarioResult> {
+export async function runServer(
+  query: QueryFn,
+  o: ServerOptions,
+  rules: StoppingRules,
+  hooks: MeasureHooks,
+): Promise<ScenarioResult> {
   const warm = await warmUp(query, rules);
   const serviceSeconds = [...warm.slice(-5)].sort((a, b) => a - b)[Math.floor(Math.min(5, warm.length) / 2)]!;
   const warnings: string[] = [];
   let rate = o.targetQps ?? 0;
   let search: Awaited<ReturnType<typeof findMaxQps>> | null = null;
-  const alone = percentile(warm.slice(-10).map((sec) => sec * 1000), 0.9);
+  const alone = percentile(
+    warm.slice(-10).map((sec) => sec * 1000),
+    0.9,
+  );
   if (o.findMaxQps && alone > o.p99BoundMs) {
     // Even with no queueing a query takes longer than the bound: no rate can meet it, so no search.
     rate = o.targetQps ?? 0.5 / serviceSeconds;
-    warnings.push(`a query alone takes ${alone.toFixed(1)} ms (p90 of the last warm-up queries), above the p99 bound of ${o.p99BoundMs} ms: no rate can meet it; ran at ${rate.toFixed(2)} queries/s`);
+    warnings.push(
+      `a query alone takes ${alone.toFixed(1)} ms (p90 of the last warm-up queries), above the p99 bound of ${o.p99BoundMs} ms: no rate can meet it; ran at ${rate.toFixed(2)} queries/s`,
+    );
   } else if (o.findMaxQps) {
     search = await findMaxQps(query, serviceSeconds, o);
     rate = search.rate;
     if (rate === 0) {
       rate = search.trials.reduce((m, t) => Math.min(m, t.targetQps), Infinity);
-      warnings.push(`no rate tried met the p99 bound of ${o.p99BoundMs} ms (lowest tried ${rate.toFixed(2)} queries/s); reporting a run at that rate`);
+      warnings.push(
+        `no rate tried met the p99 bound of ${o.p99BoundMs} ms (lowest tried ${rate.toFixed(2)} queries/s); reporting a run at that rate`,
+      );
     }
   }
   // At least `seconds` of arrivals and `queries` queries, the latter only as far as stop.maxSeconds allows at this rate.
-  const countAt = (r: number) => Math.max(Math.ceil(r * o.seconds), Math.min(o.queries, Math.ceil(r * Math.max(rules.maxSeconds, o.seconds))), 2);
+  const countAt = (r: number) =>
+    Math.max(Math.ceil(r * o.seconds), Math.min(o.queries, Math.ceil(r * Math.max(rules.maxSeconds, o.seconds))), 2);
   // Short search trials can pass a rate that a full-length run does not: then step down 10%, up to 3 times.
   const failedFinals: Array<{ targetQps: number; p99Ms: number }> = [];
   let t: Trial;
@@ -121,16 +151,30 @@ export async function runServer(query: QueryFn, o: ServerOptions, rules: Stoppin
   }
   await hooks.onSamplingEnd?.();
   const count = countAt(rate);
-  if (count < o.queries) warnings.push(`${count} queries instead of ${o.queries}: at ${rate.toFixed(2)} queries/s more would run past stop.maxSeconds (${rules.maxSeconds} s)`);
-  if (t.overloaded) warnings.push(`overloaded: at ${rate.toFixed(2)} queries/s the queue kept growing; stopped after ${t.issued} queries, when one waited over ${giveUpMs(o.p99BoundMs)} ms`);
-  if (!t.meetsBound) warnings.push(`p99 latency ${t.p99Ms.toFixed(2)} ms exceeds the bound of ${o.p99BoundMs} ms at ${rate.toFixed(2)} queries/s: not a valid Server result`);
+  if (count < o.queries)
+    warnings.push(
+      `${count} queries instead of ${o.queries}: at ${rate.toFixed(2)} queries/s more would run past stop.maxSeconds (${rules.maxSeconds} s)`,
+    );
+  if (t.overloaded)
+    warnings.push(
+      `overloaded: at ${rate.toFixed(2)} queries/s the queue kept growing; stopped after ${t.issued} queries, when one waited over ${giveUpMs(o.p99BoundMs)} ms`,
+    );
+  if (!t.meetsBound)
+    warnings.push(
+      `p99 latency ${t.p99Ms.toFixed(2)} ms exceeds the bound of ${o.p99BoundMs} ms at ${rate.toFixed(2)} queries/s: not a valid Server result`,
+    );
   // Achieved rate per window of consecutive completions, so that the figure has an interval.
   const idx = windows(t.completions.map((_, i) => i));
   const perWindow = idx.map((w, k) => {
     const start = k === 0 ? 0 : t.completions[idx[k - 1]!.at(-1)!]!;
     return w.length / (t.completions[w.at(-1)!]! - start);
   });
-  const p99PerWindow = idx.map((w) => percentile(w.map((i) => t.latenciesMs[i]!), 0.99));
+  const p99PerWindow = idx.map((w) =>
+    percentile(
+      w.map((i) => t.latenciesMs[i]!),
+      0.99,
+    ),
+  );
   return {
     metric: SERVER_METRIC,
     samples: perWindow,
@@ -154,7 +198,16 @@ export async function runServer(query: QueryFn, o: ServerOptions, rules: Stoppin
       serviceMsAtWarmup: serviceSeconds * 1000,
       concurrency: 1,
       latencyFrom: 'scheduled arrival (queueing included)',
-      ...(search ? { findMaxQps: { searchedQps: search.rate, maxQps: t.meetsBound ? rate : null, trials: search.trials, failedFullRuns: failedFinals } } : {}),
+      ...(search
+        ? {
+            findMaxQps: {
+              searchedQps: search.rate,
+              maxQps: t.meetsBound ? rate : null,
+              trials: search.trials,
+              failedFullRuns: failedFinals,
+            },
+          }
+        : {}),
     },
   };
 }

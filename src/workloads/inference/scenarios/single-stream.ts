@@ -18,7 +18,10 @@ export interface StreamLimits {
 export async function warmUp(query: QueryFn, rules: StoppingRules): Promise<number[]> {
   const times: number[] = [];
   const t0 = now();
-  while (times.length < Math.max(1, rules.warmup.minIterations) || (now() - t0 < rules.warmup.minSeconds && now() - t0 < rules.warmup.maxSeconds)) {
+  while (
+    times.length < Math.max(1, rules.warmup.minIterations) ||
+    (now() - t0 < rules.warmup.minSeconds && now() - t0 < rules.warmup.maxSeconds)
+  ) {
     const s = now();
     await callOnce(query);
     times.push(now() - s);
@@ -26,7 +29,12 @@ export async function warmUp(query: QueryFn, rules: StoppingRules): Promise<numb
   return times;
 }
 
-export async function runSingleStream(query: QueryFn, limits: StreamLimits, rules: StoppingRules, hooks: MeasureHooks): Promise<ScenarioResult> {
+export async function runSingleStream(
+  query: QueryFn,
+  limits: StreamLimits,
+  rules: StoppingRules,
+  hooks: MeasureHooks,
+): Promise<ScenarioResult> {
   const warm = await warmUp(query, rules);
   const warnings: string[] = [];
   // The run lasts at least `seconds` and `queries`, but never past the suite's maxSeconds (nor below `seconds`).
@@ -45,7 +53,10 @@ export async function runSingleStream(query: QueryFn, limits: StreamLimits, rule
     if (elapsed >= cap) break;
   }
   await hooks.onSamplingEnd?.();
-  if (latencies.length < limits.queries) warnings.push(`only ${latencies.length} of ${limits.queries} queries ran before the ${cap} s limit (stop.maxSeconds)`);
+  if (latencies.length < limits.queries)
+    warnings.push(
+      `only ${latencies.length} of ${limits.queries} queries ran before the ${cap} s limit (stop.maxSeconds)`,
+    );
   const perWindow = windows(latencies);
   const all = latencySummary(latencies);
   return {
@@ -53,12 +64,30 @@ export async function runSingleStream(query: QueryFn, limits: StreamLimits, rule
     samples: perWindow.map((w) => percentile(w, 0.9)),
     iterationSeconds: latencies.map((ms) => ms / 1000),
     secondary: [
-      { name: 'p50 latency', unit: 'ms', direction: 'lower', stats: summarize(perWindow.map((w) => percentile(w, 0.5))) },
-      { name: 'p99 latency', unit: 'ms', direction: 'lower', stats: summarize(perWindow.map((w) => percentile(w, 0.99))) },
+      {
+        name: 'p50 latency',
+        unit: 'ms',
+        direction: 'lower',
+        stats: summarize(perWindow.map((w) => percentile(w, 0.5))),
+      },
+      {
+        name: 'p99 latency',
+        unit: 'ms',
+        direction: 'lower',
+        stats: summarize(perWindow.map((w) => percentile(w, 0.99))),
+      },
       { name: 'query latency', unit: 'ms', direction: 'lower', stats: summarize(latencies) },
     ],
     warnings,
     calls: latencies.length,
-    details: { scenario: 'single-stream', batch: 1, ...all, seconds: elapsed, windows: perWindow.length, warmupQueries: warm.length, latencyPercentiles: 'nearest rank over all queries' },
+    details: {
+      scenario: 'single-stream',
+      batch: 1,
+      ...all,
+      seconds: elapsed,
+      windows: perWindow.length,
+      warmupQueries: warm.length,
+      latencyPercentiles: 'nearest rank over all queries',
+    },
   };
 }
