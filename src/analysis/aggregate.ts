@@ -1,7 +1,7 @@
 // Groups records by case and place (site, node) and pools their samples. Knows nothing of how a
 // figure was measured: it reads records only.
 import { median, settledSamples, summarize, summarizeRuns, type Stats } from '../measure/index.js';
-import type { RunRecord } from '../results/index.js';
+import { slurmOf, type RunRecord } from '../results/index.js';
 import { compareSamples, type Verdict } from './compare.js';
 
 /** Where a record was measured: the site (or the local host) and the node. */
@@ -10,8 +10,7 @@ export function siteOf(r: RunRecord): string {
 }
 
 export function nodeOf(r: RunRecord): string {
-  const node = r.slurm?.['node'];
-  return typeof node === 'string' && node ? node : r.system.host;
+  return slurmOf(r).node || r.system.host;
 }
 
 /** The node, or one GPU of it when a whole-node run gave each GPU its own record ("a100-01/gpu2"):
@@ -23,8 +22,7 @@ export function deviceOf(r: RunRecord): string {
 
 /** The GPU worker (0…N-1) of a whole-node run's record, or null for any other record. */
 export function gpuWorkerOf(r: RunRecord): number | null {
-  const worker = r.slurm?.['gpuWorker'];
-  return typeof worker === 'number' ? worker : null;
+  return slurmOf(r).gpuWorker ?? null;
 }
 
 /**

@@ -3,7 +3,7 @@
 // medians; for a time or latency (lower is better) it is the slowest GPU, which bounds the node. A node
 // with GPUs missing or failed gets no figure: a partial sum would pass for a slow node.
 import { median } from '../measure/index.js';
-import type { RunRecord } from '../results/index.js';
+import { slurmOf, type RunRecord } from '../results/index.js';
 import { gpuWorkerOf, groupBy, nodeOf, pooledSamples, siteOf } from './aggregate.js';
 
 export interface NodeRun {
@@ -43,15 +43,9 @@ export function wholeNodes(records: readonly RunRecord[]): WholeNodeCase[] {
     const { metric } = recs[0]!;
     const higher = metric.direction === 'higher';
     const runs: NodeRun[] = [];
-    for (const [job, ofJob] of groupBy(
-      recs,
-      (r) => `${String(r.slurm?.['jobId'] ?? '?')}_${String(r.slurm?.['arrayTaskId'] ?? '?')}`,
-    )) {
+    for (const [job, ofJob] of groupBy(recs, (r) => `${slurmOf(r).jobId ?? '?'}_${slurmOf(r).arrayTaskId ?? '?'}`)) {
       // GPUs the job had: as its records say, or at least the distinct workers seen (a GPU may have several records)
-      const gpus = Math.max(
-        ...ofJob.map((r) => (typeof r.slurm?.['workers'] === 'number' ? (r.slurm['workers'] as number) : 0)),
-        new Set(ofJob.map(gpuWorkerOf)).size,
-      );
+      const gpus = Math.max(...ofJob.map((r) => slurmOf(r).workers ?? 0), new Set(ofJob.map(gpuWorkerOf)).size);
       const ok = ofJob.filter((r) => r.status === 'ok' && r.samples.length);
       const medians = [...groupBy(ok, (r) => String(gpuWorkerOf(r)))]
         .map(([gpu, rs]) => ({ gpu: Number(gpu), median: median(pooledSamples(rs)) }))

@@ -17,7 +17,7 @@ import {
   SitePool,
   submitCampaign,
 } from '../federation/index.js';
-import { readRecords } from '../results/index.js';
+import { readRecords, slurmOf } from '../results/index.js';
 import { isTerminal } from '../slurm/index.js';
 import { OpenSshExecutor } from '../remote/index.js';
 import { executorFor, loadSite, type Site } from '../sites/index.js';
@@ -173,7 +173,7 @@ async function campaign(
   const { records } = await readRecords(resultsDir);
   const elapsed = new Map<string, number>();
   for (const r of records)
-    elapsed.set(`${r.site}/${r.slurm?.['jobId']}_${r.slurm?.['arrayTaskId']}`, Number(r.slurm?.['elapsed'] ?? 0));
+    elapsed.set(`${r.site}/${slurmOf(r).jobId}_${slurmOf(r).arrayTaskId}`, slurmOf(r).elapsed ?? 0);
   const jobSeconds = [...elapsed.values()].reduce((a, b) => a + b, 0);
   const sbatches = Object.values(j.sites).reduce((a, e) => a + e.jobs.length, 0);
   const own = (t.submit + t.status / t.statusCalls + t.collect) / 1000;

@@ -1,6 +1,6 @@
 // Synthetic run records, for report tests and the report benchmark: deterministic, schema-valid, and
 // labelled synthetic in their campaign. They exercise analysis and display — no figure here is a measurement.
-import { RUN_SCHEMA, type RunRecord } from '../results/index.js';
+import { newRecord, runDetailsSchema, tagDetails, type RunRecord } from '../results/index.js';
 import { summarize } from '../measure/index.js';
 import { prng } from '../workloads/data.js';
 
@@ -21,6 +21,7 @@ export interface SyntheticSpec {
   error?: string;
   watts?: number;
   kind?: RunRecord['benchmark']['kind'];
+  /** The kind's details without their tag (the record tags them with `kind`); checked against the schema. */
   details?: Record<string, unknown>;
 }
 
@@ -36,8 +37,8 @@ export function syntheticRecord(s: SyntheticSpec): RunRecord {
   const work = 2 * 2048 ** 3;
   const iterationSeconds = samples.map((g) => work / g / 1e9);
   const node = s.node ?? `${s.site}-node01`;
-  return {
-    schema: RUN_SCHEMA,
+  const kind = s.kind ?? 'kernel';
+  return newRecord({
     id: `synthetic-${Math.floor(next() * 1e12).toString(16)}`,
     campaign: 'synthetic-test',
     suite: 'synthetic',
@@ -50,7 +51,7 @@ export function syntheticRecord(s: SyntheticSpec): RunRecord {
     finishedAt: '2026-01-01T00:00:10.000Z',
     status: s.status ?? 'ok',
     ...(s.error ? { error: s.error } : {}),
-    benchmark: { id: benchmark, kind: s.kind ?? 'kernel', workload: benchmark, params },
+    benchmark: { id: benchmark, kind, workload: benchmark, params },
     engine: {
       name: 'onnxruntime',
       backend: s.backend ?? 'cuda',
@@ -88,8 +89,8 @@ export function syntheticRecord(s: SyntheticSpec): RunRecord {
       packages: { fedbench: '0.1.0' },
       env: {},
     },
-    ...(s.details ? { details: s.details } : {}),
+    ...(s.details ? { details: runDetailsSchema.parse(tagDetails(kind, s.details)) } : {}),
     site: s.site,
     slurm: { node, partition: 'gpu' },
-  };
+  });
 }

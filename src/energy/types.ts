@@ -1,46 +1,23 @@
 // The vocabulary every energy source speaks: a meter is started and stopped around the measured window
 // and answers with one reading per domain and device it covers.
 
+import type {
+  EnergyDomain,
+  EnergyDomainReading,
+  EnergyMethod,
+  GpuTelemetry,
+  SourceUnavailable as RecordSourceUnavailable,
+} from '../results/record.js';
+
+// Methods, domains, readings and telemetry are the record's (its schema is their one definition); what is
+// the energy module's own is which meters exist and how they behave.
+export type { EnergyDomain, EnergyMethod, GpuTelemetry };
+
+/** fedbench's own meters (the record's `source` is any text: a scheduler's figure, several sources joined). */
 export type EnergySource = 'nvml' | 'nvidia-smi' | 'rapl' | 'pm_counters' | 'sacct' | 'estimate';
-/** counter: a hardware energy counter read at both ends; sampled: power integrated over samples;
- *  scheduler: the batch system's accounting; estimate: declared power × time, nothing measured. */
-export type EnergyMethod = 'counter' | 'sampled' | 'scheduler' | 'estimate';
-/** What a reading covers. `node` contains all the others (Cray pm_counters), so totals never add to it. */
-export type EnergyDomain = 'gpu' | 'cpu' | 'memory' | 'node';
 
-export interface DomainReading {
-  domain: EnergyDomain;
-  /** Which one, e.g. "gpu0 NVIDIA H100 (GPU-…)", "package-0", "node". */
-  device: string;
-  joules: number;
-  meanWatts: number;
-  /** Highest power seen; null when the source gives energy only and nothing was sampled. */
-  peakWatts: number | null;
-  /** Power or energy readings taken inside the window (2 for a counter read at start and stop). */
-  samples: number;
-  /** Fraction of the window the readings cover (1 for a counter). */
-  coverage: number;
-  note?: string;
-}
-
-/** Clocks, temperature, utilisation and throttling of one GPU during the window. */
-export interface GpuTelemetry {
-  index: number;
-  name: string;
-  uuid?: string;
-  samples: number;
-  smClockMHz: { min: number; mean: number; max: number } | null;
-  memClockMHz: { min: number; max: number } | null;
-  /** Reference for the throttle rule: the GPU's maximum SM clock. */
-  maxSmClockMHz: number | null;
-  temperatureC: { max: number } | null;
-  utilisationPercent: { mean: number } | null;
-  powerLimitWatts: number | null;
-  /** Active throttle reasons seen at any sample, by name (GPU idle excluded). */
-  throttleReasons: string[];
-  /** Compute processes on this GPU other than this one (null when the source cannot tell). */
-  otherProcesses: number | null;
-}
+/** One domain on one device as a meter reads it; the record adds the meter's source and method. */
+export type DomainReading = Omit<EnergyDomainReading, 'source' | 'method'>;
 
 export interface MeterReading {
   source: EnergySource;
@@ -66,10 +43,8 @@ export interface EnergyMeter {
   close(): Promise<void>;
 }
 
-export interface SourceUnavailable {
-  source: EnergySource;
-  reason: string;
-}
+/** A meter not used, and why (the record's, named by one of fedbench's sources). */
+export type SourceUnavailable = RecordSourceUnavailable & { source: EnergySource };
 
 /** Where each source looks; every path can be pointed elsewhere (tests use temp folders and stubs). */
 export interface EnergyOptions {

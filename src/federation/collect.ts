@@ -7,7 +7,16 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeJsonAtomic, runRecordSchema, RUN_SCHEMA, type RunRecord } from '../results/index.js';
+import {
+  claimedRunSchema,
+  newRecord,
+  runRecordSchema,
+  unknownSystem,
+  upgradeRecord,
+  writeJsonAtomic,
+  type RunRecord,
+  type SlurmInfo,
+} from '../results/index.js';
 import { printable, type Executor, type TreeSnapshot } from '../remote/index.js';
 import { describeEnd, isTerminal, recordStatusFor, type TaskState } from '../slurm/index.js';
 import type { Site } from '../sites/index.js';
@@ -78,7 +87,7 @@ function slurmFields(
   st: TaskState,
   worker: number | null,
   jobEnv: Record<string, string> = {},
-): Record<string, unknown> {
+): SlurmInfo {
   const seen = entry.seen?.[ref.key];
   return {
     cluster: st.cluster ?? ref.job.cluster ?? jobEnv['SLURM_CLUSTER_NAME'] ?? null,
@@ -116,8 +125,7 @@ function missingRecord(
       ? 'the job completed but wrote no record for this case'
       : `the job ended ${describeEnd(st)} before this case wrote a record`;
   const at = st.end ?? st.start ?? new Date().toISOString();
-  return {
-    schema: RUN_SCHEMA,
+  return newRecord({
     id: `slurm-${site}-${ref.key}-${c.index}${worker !== null ? `-gpu${worker}` : ''}`,
     campaign: j.name,
     suite: c.suite,
@@ -127,35 +135,14 @@ function missingRecord(
     status,
     error: `Slurm job ${ref.key} at site ${site}: ${why}.${logTail ? ` Job log (last lines): ${logTail}` : ''}`,
     benchmark: { id: c.benchmark.id, kind: c.benchmark.kind, workload: c.benchmark.workload, params: c.params },
-    engine: {
-      name: c.engine,
-      backend: null,
-      package: null,
-      version: null,
-      threads: null,
-      requested: c.backend ? [c.backend] : [],
-      fallbacks: [],
-    },
+    // the engine never started here, as far as anyone knows
+    engine: { name: c.engine, requested: c.backend ? [c.backend] : [] },
     metric: c.metric,
-    samples: [],
-    iterationSeconds: [],
-    secondary: [],
-    warnings: [],
     energy: { status: 'unavailable', reason: 'the case did not run to the end of a measurement' },
-    system: {
-      host: st.node ?? 'unknown',
-      os: { platform: 'unknown', release: '', distro: null, arch: '' },
-      cpu: { model: 'unknown', logicalCores: 0, availableParallelism: 0, flags: [] },
-      memoryBytes: 0,
-      gpus: [],
-      gpuSource: 'unknown: the case wrote no record',
-      node: '',
-      packages: {},
-      env: {},
-    },
+    system: unknownSystem('the case wrote no record', st.node),
     site,
     slurm: slurmFields(entry, ref, st, worker),
-  };
+  });
 }
 
 /** Why a downloaded file is not a record of this task, or null if it is one. */
@@ -170,10 +157,11 @@ function rejectReason(
   } catch (err) {
     return { reason: `not JSON: ${(err as Error).message}` };
   }
-  const parsed = runRecordSchema.safeParse(json);
+  // an older version fedbench reads is upgraded first, as every reader does
+  const parsed = runRecordSchema.safeParse(upgradeRecord(json));
   if (!parsed.success)
     return {
-      reason: `not a ${RUN_SCHEMA} record: ${parsed.error.issues
+      reason: `not a ${claimedRunSchema(json)} record: ${parsed.error.issues
         .slice(0, 5)
         .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
         .join('; ')}`,

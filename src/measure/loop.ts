@@ -1,5 +1,6 @@
 // The timing loop: warm-up until stable, then samples until a stopping rule holds. Raw times are kept.
 import { drift, relativeCiHalfWidth, summarize } from './stats.js';
+import type { MeasurementSummary } from '../results/record.js';
 import { samplingDecision, warmupDecision, type StopReason, type StoppingRules, type WarmupEnd } from './stopping.js';
 
 export type Workload = () => unknown;
@@ -169,13 +170,13 @@ function fmtPct(x: number): string {
 }
 
 /** What a record keeps of a measurement besides the raw times: how it was taken and what it cost. */
-export function measurementSummary(m: Measurement, rules: StoppingRules) {
+export function measurementSummary(m: Measurement, rules: StoppingRules): MeasurementSummary {
   return {
     callsPerSample: m.callsPerSample,
     warmup: m.warmup,
     stopReason: m.stopReason,
     samplingSeconds: m.samplingSeconds,
-    rules: rules as unknown as Record<string, unknown>,
+    rules,
     harness: m.harness,
   };
 }

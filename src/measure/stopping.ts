@@ -1,32 +1,11 @@
 // When to stop warming up and when to stop sampling. Plain data in, a decision out (nvbench's idea of
 // stopping criteria as small objects with named parameters).
+import type { StopReason, StoppingRules, WarmupEnd, WarmupRules } from '../results/record.js';
 import { medianInterval, relativeCiHalfWidth } from './stats.js';
 
-export interface WarmupRules {
-  /** Always run at least this many warm-up iterations. */
-  minIterations: number;
-  /** ... and for at least this many seconds. */
-  minSeconds: number;
-  /** Give up waiting for stability after this many seconds (a warning is recorded). */
-  maxSeconds: number;
-  /** Stable when the last `window` iteration times have a coefficient of variation at most `stableCv`. */
-  window: number;
-  stableCv: number;
-}
-
-export interface StoppingRules {
-  warmup: WarmupRules;
-  minSamples: number;
-  maxSamples: number;
-  /** Seconds of sampling at least (sum of sample wall time). */
-  minSeconds: number;
-  /** Stop sampling after this many seconds even if the noise target was not met (a warning is recorded). */
-  maxSeconds: number;
-  /** Target: half-width of the median's 95% interval relative to the median (0.01 = ±1%). */
-  targetNoise: number;
-  /** Shortest wall time of one sample; shorter calls are repeated inside a sample so timer cost stays negligible. */
-  minSampleSeconds: number;
-}
+// The rules are part of every record (`measurement.rules`): their type, and that of the decisions, come from
+// the record's schema.
+export type { StoppingRules, WarmupRules, StopReason, WarmupEnd };
 
 export const DEFAULT_RULES: StoppingRules = {
   warmup: { minIterations: 2, minSeconds: 0.2, maxSeconds: 5, window: 5, stableCv: 0.05 },
@@ -37,8 +16,6 @@ export const DEFAULT_RULES: StoppingRules = {
   targetNoise: 0.01,
   minSampleSeconds: 0.001,
 };
-
-export type StopReason = 'converged' | 'time-out' | 'max-samples';
 
 export interface SamplingState {
   samples: readonly number[];
@@ -54,8 +31,6 @@ export function samplingDecision(rules: StoppingRules, state: SamplingState): St
   // only the interval: percentiles, outliers and modes wait for the end of the run
   return relativeCiHalfWidth(medianInterval(state.samples)) <= rules.targetNoise ? 'converged' : null;
 }
-
-export type WarmupEnd = 'stable' | 'time-out';
 
 /** Decides after each warm-up iteration whether warm-up may end; null means go on. */
 export function warmupDecision(

@@ -28,7 +28,7 @@ import {
   type WholeNodeCase,
   wholeNodes,
 } from '../analysis/index.js';
-import type { RunRecord } from '../results/index.js';
+import { detailsOf, slurmOf, type RunRecord } from '../results/index.js';
 
 export interface ReportOptions {
   title?: string;
@@ -203,7 +203,7 @@ function overview(records: readonly RunRecord[]): SiteOverview[] {
         site,
         nodes: distinct<string>(rs, (r, add) => add(nodeOf(r))).sort(),
         partitions: distinct<string>(rs, (r, add) => {
-          const p = r.slurm?.['partition'];
+          const p = slurmOf(r).partition;
           if (typeof p === 'string') add(p);
         }),
         gpus: distinct<string>(rs, (r, add) => {
@@ -370,17 +370,15 @@ function training(records: readonly RunRecord[]): TrainingRow[] {
   return records
     .filter((r) => r.benchmark.kind === 'training' && r.status === 'ok')
     .map((r) => {
-      const d = r.details ?? {};
-      const trajectory = (Array.isArray(d['lossTrajectory']) ? d['lossTrajectory'] : []).filter(
-        (p): p is [number, number] => Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number',
-      );
+      const d = detailsOf(r, 'training');
+      const trajectory = d?.lossTrajectory ?? [];
       return {
         case: r.case,
         site: siteOf(r),
         engine: engineLabel(r),
         median: r.stats?.median ?? null,
         unit: r.metric.unit,
-        epochSeconds: numberOr(d['epochSeconds']),
+        epochSeconds: numberOr(d?.epochSeconds),
         lossFirst: trajectory[0]?.[1] ?? null,
         lossLast: trajectory.at(-1)?.[1] ?? null,
         trajectory,
@@ -393,21 +391,23 @@ function inference(records: readonly RunRecord[]): InferenceRow[] {
   return records
     .filter((r) => r.benchmark.kind === 'inference' && r.status === 'ok')
     .map((r) => {
-      const d = r.details ?? {};
+      const d = detailsOf(r, 'inference');
+      const latency = d && d.scenario !== 'offline' ? d : null;
+      const server = d?.scenario === 'server' ? d : null;
       return {
         case: r.case,
         site: siteOf(r),
         engine: engineLabel(r),
-        scenario: typeof d['scenario'] === 'string' ? d['scenario'] : String(r.benchmark.params['scenario'] ?? ''),
+        scenario: d?.scenario ?? String(r.benchmark.params['scenario'] ?? ''),
         metric: r.metric.name,
         median: r.stats?.median ?? null,
         unit: r.metric.unit,
-        p50Ms: numberOr(d['p50Ms']),
-        p90Ms: numberOr(d['p90Ms']),
-        p99Ms: numberOr(d['p99Ms']),
-        targetQps: numberOr(d['targetQps']),
-        boundMs: numberOr(d['p99BoundMs']),
-        boundMet: typeof d['meetsBound'] === 'boolean' ? d['meetsBound'] : null,
+        p50Ms: numberOr(latency?.p50Ms),
+        p90Ms: numberOr(latency?.p90Ms),
+        p99Ms: numberOr(latency?.p99Ms),
+        targetQps: numberOr(server?.targetQps),
+        boundMs: numberOr(server?.p99BoundMs),
+        boundMet: server?.meetsBound ?? null,
       };
     });
 }

@@ -1,8 +1,10 @@
-// The run record: one per benchmark case and place, the unit every other part exchanges.
-// Versioned by `schema`; readers reject what they do not understand instead of guessing.
+// The run record: one per benchmark case and place, the unit every other part exchanges. This schema is the
+// contract: every type of the record (energy, telemetry, stop reasons, kind-specific details, the scheduler's
+// view) is inferred from it, never restated. Versioned by `schema`; readers upgrade the versions they know
+// (`upgrade.ts`) and reject what they do not understand instead of guessing.
 import { z } from 'zod';
 
-export const RUN_SCHEMA = 'fedbench.run/1';
+export const RUN_SCHEMA = 'fedbench.run/2';
 
 const metric = z.object({
   name: z.string(),
@@ -39,42 +41,50 @@ const stats = z.object({
 
 const secondary = metric.extend({ stats });
 
-const energyMethod = z.enum(['counter', 'sampled', 'scheduler', 'estimate']);
-const energyDomain = z.enum(['gpu', 'cpu', 'memory', 'node']);
+/** counter: a hardware energy counter read at both ends; sampled: power integrated over samples;
+ *  scheduler: the batch system's accounting; estimate: declared power × time, nothing measured. */
+export const energyMethodSchema = z.enum(['counter', 'sampled', 'scheduler', 'estimate']);
+/** What a reading covers. `node` contains all the others (Cray pm_counters), so totals never add to it. */
+export const energyDomainSchema = z.enum(['gpu', 'cpu', 'memory', 'node']);
 
 /** One domain on one device, as one source read it over the measured window. */
-const energyDomainReading = z.object({
+export const energyDomainReadingSchema = z.object({
   source: z.string(),
-  method: energyMethod,
-  domain: energyDomain,
+  method: energyMethodSchema,
+  domain: energyDomainSchema,
+  /** Which one, e.g. "gpu0 NVIDIA H100 (GPU-…)", "package-0", "node". */
   device: z.string(),
   joules: z.number(),
   meanWatts: z.number(),
-  /** null when the source gives energy only and no power was sampled. */
+  /** Highest power seen; null when the source gives energy only and no power was sampled. */
   peakWatts: z.number().nullable(),
+  /** Power or energy readings taken inside the window (2 for a counter read at start and stop). */
   samples: z.number().int().nonnegative(),
   /** Fraction of the window covered by the readings (1 for a counter). */
   coverage: z.number().min(0).max(1),
   note: z.string().optional(),
 });
 
-const gpuTelemetry = z.object({
+/** Clocks, temperature, utilisation and throttling of one GPU during the window. */
+export const gpuTelemetrySchema = z.object({
   index: z.number().int(),
   name: z.string(),
   uuid: z.string().optional(),
   samples: z.number().int().nonnegative(),
   smClockMHz: z.object({ min: z.number(), mean: z.number(), max: z.number() }).nullable(),
   memClockMHz: z.object({ min: z.number(), max: z.number() }).nullable(),
+  /** Reference for the throttle rule: the GPU's maximum SM clock. */
   maxSmClockMHz: z.number().nullable(),
   temperatureC: z.object({ max: z.number() }).nullable(),
   utilisationPercent: z.object({ mean: z.number() }).nullable(),
   powerLimitWatts: z.number().nullable(),
+  /** Active throttle reasons seen at any sample, by name (GPU idle excluded). */
   throttleReasons: z.array(z.string()),
-  /** null: the source cannot tell. */
+  /** Compute processes on this GPU other than this one (null when the source cannot tell). */
   otherProcesses: z.number().int().nullable(),
 });
 
-const sourceUnavailable = z.object({ source: z.string(), reason: z.string() });
+export const sourceUnavailableSchema = z.object({ source: z.string(), reason: z.string() });
 
 const energy = z.discriminatedUnion('status', [
   z.object({
@@ -82,7 +92,7 @@ const energy = z.discriminatedUnion('status', [
     /** Sources of the total, e.g. "nvml + rapl". */
     source: z.string(),
     /** The least direct method among the readings in the total. */
-    method: energyMethod,
+    method: energyMethodSchema,
     /** Total over `scope`: domains that do not contain one another (a node reading stands alone). */
     joules: z.number(),
     avgWatts: z.number(),
@@ -90,19 +100,23 @@ const energy = z.discriminatedUnion('status', [
     coverage: z.number().min(0).max(1),
     // The rest is written by fedbench's own meters; optional so that a figure from elsewhere (a post-hoc
     // scheduler figure, a synthetic record) stays a valid record with the five fields above.
-    scope: z.array(energyDomain).optional(),
+    scope: z.array(energyDomainSchema).optional(),
     /** The measured (sampling) window, warm-up excluded. */
     windowSeconds: z.number().optional(),
     calls: z.number().int().nonnegative().optional(),
     joulesPerCall: z.number().nullable().optional(),
     /** e.g. GFLOP/s per W and J per GFLOP; empty when the work per call is unknown. */
     efficiency: z.array(z.object({ name: z.string(), value: z.number(), unit: z.string() })).optional(),
-    readings: z.array(energyDomainReading).optional(),
-    telemetry: z.array(gpuTelemetry).optional(),
+    readings: z.array(energyDomainReadingSchema).optional(),
+    telemetry: z.array(gpuTelemetrySchema).optional(),
     /** Sources not used, and why. */
-    unavailable: z.array(sourceUnavailable).optional(),
+    unavailable: z.array(sourceUnavailableSchema).optional(),
   }),
-  z.object({ status: z.literal('unavailable'), reason: z.string(), sources: z.array(sourceUnavailable).optional() }),
+  z.object({
+    status: z.literal('unavailable'),
+    reason: z.string(),
+    sources: z.array(sourceUnavailableSchema).optional(),
+  }),
 ]);
 
 const gpu = z.object({
@@ -134,6 +148,208 @@ export const systemSchema = z.object({
   env: z.record(z.string(), z.string()),
 });
 
+const warmupRulesSchema = z.object({
+  /** Always run at least this many warm-up iterations. */
+  minIterations: z.number(),
+  /** ... and for at least this many seconds. */
+  minSeconds: z.number(),
+  /** Give up waiting for stability after this many seconds (a warning is recorded). */
+  maxSeconds: z.number(),
+  /** Stable when the last `window` iteration times have a coefficient of variation at most `stableCv`. */
+  window: z.number(),
+  stableCv: z.number(),
+});
+
+/** The stopping rules a measurement ran under (`measure/stopping.ts` decides with them). */
+export const stoppingRulesSchema = z.object({
+  warmup: warmupRulesSchema,
+  minSamples: z.number(),
+  maxSamples: z.number(),
+  /** Seconds of sampling at least (sum of sample wall time). */
+  minSeconds: z.number(),
+  /** Stop sampling after this many seconds even if the noise target was not met (a warning is recorded). */
+  maxSeconds: z.number(),
+  /** Target: half-width of the median's 95% interval relative to the median (0.01 = ±1%). */
+  targetNoise: z.number(),
+  /** Shortest wall time of one sample; shorter calls are repeated inside a sample so timer cost stays negligible. */
+  minSampleSeconds: z.number(),
+});
+
+export const stopReasonSchema = z.enum(['converged', 'time-out', 'max-samples']);
+export const warmupEndSchema = z.enum(['stable', 'time-out']);
+
+export const measurementSchema = z.object({
+  callsPerSample: z.number().int(),
+  warmup: z.object({ iterations: z.number().int(), seconds: z.number(), end: warmupEndSchema }),
+  stopReason: stopReasonSchema,
+  samplingSeconds: z.number(),
+  rules: stoppingRulesSchema,
+  harness: z.object({ timerNs: z.number(), loopNsPerCall: z.number(), fractionOfMedian: z.number() }),
+});
+
+export const benchmarkKindSchema = z.enum(['kernel', 'training', 'inference', 'command']);
+
+/** What the model was: its architecture and shape, or a user model's file and inputs (free-form per workload). */
+const modelDescription = z.record(z.string(), z.unknown());
+
+/** A kernel's figures are all in the record's common fields; the tag alone says so. */
+export const kernelDetailsSchema = z.object({ kind: z.literal('kernel') });
+
+// Details are written by the workloads, and older records may lack fields added since: only the tags are
+// required, every figure is optional (readers show what is there).
+
+/** A training run: the model, the optimizer, and the loss it reached. */
+export const trainingDetailsSchema = z
+  .object({
+    kind: z.literal('training'),
+    model: modelDescription,
+    parameters: z.number(),
+    optimizer: z.string(),
+    learningRate: z.number(),
+    stepsPerEpoch: z.number(),
+    /** stepsPerEpoch steady-state steps: warm-up and data loading are not in it. */
+    epochSeconds: z.number(),
+    steps: z.number(),
+    untimedCheckSteps: z.number(),
+    epochsSeen: z.number(),
+    /** [step, loss] pairs, thinned. */
+    lossTrajectory: z.array(z.tuple([z.number(), z.number()])),
+    lossCheck: z.object({
+      first: z.number(),
+      last: z.number(),
+      window: z.number(),
+      ratio: z.number(),
+      minDrop: z.number(),
+    }),
+    /** tfjs-wasm kernels fedbench added so the model trains there. */
+    wasmKernels: z.array(z.string()),
+  })
+  .partial()
+  .required({ kind: true });
+
+/** Fields every inference scenario has: the model queried and the samples per query. */
+const inferenceCommon = {
+  kind: z.literal('inference'),
+  batch: z.number(),
+  model: modelDescription,
+  /** The ONNX file queried (a built model in the cache, or the user's). */
+  modelFile: z.string(),
+};
+
+const inferenceTags = { kind: true, scenario: true } as const;
+
+/** Latency percentiles over all queries (nearest rank), ms. */
+const latencyFields = {
+  p50Ms: z.number(),
+  p90Ms: z.number(),
+  p99Ms: z.number(),
+  maxMs: z.number(),
+  queries: z.number(),
+};
+
+export const inferenceDetailsSchema = z.discriminatedUnion('scenario', [
+  z
+    .object({ ...inferenceCommon, scenario: z.literal('offline') })
+    .partial()
+    .required(inferenceTags),
+  z
+    .object({
+      ...inferenceCommon,
+      scenario: z.literal('single-stream'),
+      ...latencyFields,
+      seconds: z.number(),
+      windows: z.number(),
+      warmupQueries: z.number(),
+      latencyPercentiles: z.string(),
+    })
+    .partial()
+    .required(inferenceTags),
+  z
+    .object({
+      ...inferenceCommon,
+      scenario: z.literal('server'),
+      targetQps: z.number(),
+      p99BoundMs: z.number(),
+      achievedQps: z.number(),
+      ...latencyFields,
+      meetsBound: z.boolean(),
+      overloaded: z.boolean(),
+      seconds: z.number(),
+      serviceMsAtWarmup: z.number(),
+      concurrency: z.number(),
+      /** Where latency is counted from (the scheduled arrival: queueing included). */
+      latencyFrom: z.string(),
+      findMaxQps: z.object({
+        searchedQps: z.number(),
+        maxQps: z.number().nullable(),
+        trials: z.array(
+          z.object({
+            targetQps: z.number(),
+            issued: z.number(),
+            achievedQps: z.number(),
+            p99Ms: z.number(),
+            meetsBound: z.boolean(),
+            overloaded: z.boolean(),
+            seconds: z.number(),
+          }),
+        ),
+        failedFullRuns: z.array(z.object({ targetQps: z.number(), p99Ms: z.number() })),
+      }),
+    })
+    .partial()
+    .required(inferenceTags),
+]);
+
+/** A user's own program run as a benchmark: what ran, how it ended, and how the figure was taken from it. */
+export const commandDetailsSchema = z.object({
+  kind: z.literal('command'),
+  argv: z.array(z.string()),
+  exitCode: z.number().int().nullable(),
+  /** How the figure was extracted from the program's output (e.g. a regular expression), as written. */
+  extraction: z.string(),
+  /** The last lines of its standard error. */
+  stderrTail: z.string(),
+});
+
+/** Kind-specific figures, tagged with the benchmark's kind (an inference run also with its scenario). */
+export const runDetailsSchema = z.discriminatedUnion('kind', [
+  kernelDetailsSchema,
+  trainingDetailsSchema,
+  inferenceDetailsSchema,
+  commandDetailsSchema,
+]);
+
+/**
+ * The scheduler's view of the job that ran the case, written by `fedbench collect` (sacct / squeue, or the job's
+ * own SLURM_* variables). Every field may be missing or null: sacct says nothing without accounting.
+ */
+export const slurmSchema = z.object({
+  cluster: z.string().nullable().optional(),
+  partition: z.string().nullable().optional(),
+  /** The array job's id; with arrayTaskId, the task (`jobId_arrayTaskId`). */
+  jobId: z.string().optional(),
+  arrayTaskId: z.number().int().optional(),
+  /** The campaign's task number (the array index within the campaign's plan). */
+  task: z.number().int().optional(),
+  node: z.string().nullable().optional(),
+  /** Slurm's state, e.g. COMPLETED, TIMEOUT, or "ENDED (no accounting)". */
+  state: z.string().optional(),
+  /** Elapsed seconds of the task. */
+  elapsed: z.number().nullable().optional(),
+  /** sacct's exit code, "code:signal". */
+  exitCode: z.string().optional(),
+  start: z.string().nullable().optional(),
+  end: z.string().nullable().optional(),
+  /** sacct's ConsumedEnergyRaw for the task, joules. */
+  consumedEnergyJ: z.number().nullable().optional(),
+  /** What consumedEnergyJ covers. */
+  energyScope: z.string().optional(),
+  energyNote: z.string().optional(),
+  /** Whole-node runs: this record's GPU worker (0…workers-1), and the GPU workers the node ran. */
+  gpuWorker: z.number().int().optional(),
+  workers: z.number().int().optional(),
+});
+
 export const runRecordSchema = z.object({
   schema: z.literal(RUN_SCHEMA),
   id: z.string(),
@@ -146,7 +362,7 @@ export const runRecordSchema = z.object({
   error: z.string().optional(),
   benchmark: z.object({
     id: z.string(),
-    kind: z.enum(['kernel', 'training', 'inference']),
+    kind: benchmarkKindSchema,
     workload: z.string(),
     params: z.record(z.string(), z.unknown()),
   }),
@@ -175,23 +391,15 @@ export const runRecordSchema = z.object({
   iterationSeconds: z.array(z.number()),
   stats: stats.optional(),
   secondary: z.array(secondary),
-  measurement: z
-    .object({
-      callsPerSample: z.number().int(),
-      warmup: z.object({ iterations: z.number().int(), seconds: z.number(), end: z.enum(['stable', 'time-out']) }),
-      stopReason: z.enum(['converged', 'time-out', 'max-samples']),
-      samplingSeconds: z.number(),
-      rules: z.record(z.string(), z.unknown()),
-      harness: z.object({ timerNs: z.number(), loopNsPerCall: z.number(), fractionOfMedian: z.number() }),
-    })
-    .optional(),
+  measurement: measurementSchema.optional(),
   warnings: z.array(z.string()),
-  /** Kind-specific figures: a training run's loss trajectory, an inference scenario's settings and counts. */
-  details: z.record(z.string(), z.unknown()).optional(),
+  /** Kind-specific figures: a training run's loss trajectory, an inference scenario's settings and counts.
+   *  Absent when the case produced no outcome (failed, skipped) and for kernels. */
+  details: runDetailsSchema.optional(),
   energy,
   system: systemSchema,
   site: z.string().optional(),
-  slurm: z.record(z.string(), z.unknown()).optional(),
+  slurm: slurmSchema.optional(),
   /** `fedbench run --repeat K`: this record is repetition `index` of `of`, each measured in a fresh process. */
   repetition: z.object({ index: z.number().int().min(1), of: z.number().int().min(2) }).optional(),
 });
@@ -200,3 +408,21 @@ export type RunRecord = z.infer<typeof runRecordSchema>;
 export type SystemInfo = z.infer<typeof systemSchema>;
 export type EnergyReading = z.infer<typeof energy>;
 export type MeasuredEnergy = Extract<EnergyReading, { status: 'measured' }>;
+export type EnergyMethod = z.infer<typeof energyMethodSchema>;
+export type EnergyDomain = z.infer<typeof energyDomainSchema>;
+/** One domain on one device as the record keeps it (with its source and method). */
+export type EnergyDomainReading = z.infer<typeof energyDomainReadingSchema>;
+export type GpuTelemetry = z.infer<typeof gpuTelemetrySchema>;
+export type SourceUnavailable = z.infer<typeof sourceUnavailableSchema>;
+export type StoppingRules = z.infer<typeof stoppingRulesSchema>;
+export type WarmupRules = StoppingRules['warmup'];
+export type StopReason = z.infer<typeof stopReasonSchema>;
+export type WarmupEnd = z.infer<typeof warmupEndSchema>;
+export type MeasurementSummary = z.infer<typeof measurementSchema>;
+export type BenchmarkKind = z.infer<typeof benchmarkKindSchema>;
+export type RunDetails = z.infer<typeof runDetailsSchema>;
+export type KernelDetails = z.infer<typeof kernelDetailsSchema>;
+export type TrainingDetails = z.infer<typeof trainingDetailsSchema>;
+export type InferenceDetails = z.infer<typeof inferenceDetailsSchema>;
+export type CommandDetails = z.infer<typeof commandDetailsSchema>;
+export type SlurmInfo = z.infer<typeof slurmSchema>;

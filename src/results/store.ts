@@ -7,18 +7,21 @@ import path from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { z } from 'zod';
 import { runRecordSchema, type RunRecord } from './record.js';
+import { upgradeRecord } from './upgrade.js';
 
 let compiled: ValidateFunction | null = null;
 
 /**
- * Checks a parsed JSON value against the record schema. The zod schema is the source of truth; for speed on
- * large result sets a validator compiled from its JSON Schema (ajv, ~4× faster) answers first, and zod
- * is asked only for the message when a record is rejected.
+ * Checks a parsed JSON value against the record schema, after upgrading an older version fedbench knows
+ * (`upgrade.ts`). The zod schema is the source of truth; for speed on large result sets a validator compiled
+ * from its JSON Schema (ajv, ~4× faster) answers first, and zod is asked only for the message when a record
+ * is rejected.
  */
-export function checkRecord(value: unknown): { record: RunRecord } | { error: string } {
+export function checkRecord(raw: unknown): { record: RunRecord } | { error: string } {
   compiled ??= new Ajv2020({ strict: false }).compile(
     z.toJSONSchema(runRecordSchema, { io: 'input', unrepresentable: 'any' }),
   );
+  const value = upgradeRecord(raw);
   if (compiled(value)) return { record: value as RunRecord };
   const parsed = runRecordSchema.safeParse(value);
   if (parsed.success) return { record: parsed.data };

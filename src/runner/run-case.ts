@@ -11,7 +11,7 @@ import {
 } from '../energy/index.js';
 import { modesText } from '../format.js';
 import { summarize, type Stats } from '../measure/index.js';
-import { RUN_SCHEMA, type RunRecord, type SystemInfo } from '../results/index.js';
+import { newRecord, type RunRecord, type SystemInfo } from '../results/index.js';
 import type { Case } from '../suite/index.js';
 import {
   metricOf,
@@ -62,36 +62,23 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     ...(ctx.threads ? { threads: ctx.threads } : {}),
   };
   let engine: EngineUsed | null = null;
-  const base = (): RunRecord => ({
-    schema: RUN_SCHEMA,
-    id: randomUUID(),
-    campaign: ctx.campaign,
-    suite: c.suite,
-    case: c.id,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    status: 'ok',
-    benchmark: { id: c.benchmark.id, kind: c.workload.kind, workload: c.workload.id, params: c.params },
-    engine: {
-      name: c.engine,
-      backend: engine?.backend ?? null,
-      package: engine?.package ?? null,
-      version: engine?.version ?? null,
-      threads: engine?.threads ?? null,
-      requested: c.backend ? [c.backend] : [],
-      fallbacks: engine?.fallbacks ?? [],
-    },
-    metric: metricOf(c.workload, c.params),
-    ...(c.workload.kind === 'kernel'
-      ? { work: { perCall: c.workload.work(c.params), note: c.workload.workNote } }
-      : {}),
-    samples: [],
-    iterationSeconds: [],
-    secondary: [],
-    warnings: [],
-    energy: unavailableEnergy('no measured window: the case ended before timing'),
-    system: ctx.system,
-  });
+  const base = (): RunRecord =>
+    newRecord({
+      id: randomUUID(),
+      campaign: ctx.campaign,
+      suite: c.suite,
+      case: c.id,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      benchmark: { id: c.benchmark.id, kind: c.workload.kind, workload: c.workload.id, params: c.params },
+      engine: { ...engine, name: c.engine, requested: c.backend ? [c.backend] : [] },
+      metric: metricOf(c.workload, c.params),
+      ...(c.workload.kind === 'kernel'
+        ? { work: { perCall: c.workload.work(c.params), note: c.workload.workNote } }
+        : {}),
+      energy: unavailableEnergy('no measured window: the case ended before timing'),
+      system: ctx.system,
+    });
 
   let meters: MeterWindow | null = null;
   let measuredEnergy: Awaited<ReturnType<MeterWindow['stop']>> | undefined;

@@ -3,9 +3,13 @@ import type { GraphSpec } from '../engines/onnx-model.js';
 import type { EngineName } from '../engines/types.js';
 import type { Tf } from '../engines/tfjs.js';
 import type * as TF from '@tensorflow/tfjs';
-import type { measurementSummary, Stats, StoppingRules } from '../measure/index.js';
+import type { Stats, StoppingRules } from '../measure/index.js';
+import type { BenchmarkKind as RecordedKind, MeasurementSummary, RunDetails } from '../results/index.js';
 
-export type BenchmarkKind = 'kernel' | 'training' | 'inference';
+export type { MeasurementSummary };
+
+/** The kinds a workload can be today (the record also knows `command`, for user programs to come). */
+export type BenchmarkKind = Exclude<RecordedKind, 'command'>;
 
 export interface Metric {
   name: string;
@@ -89,8 +93,8 @@ export interface Outcome {
   /** What one of `calls` is when it is not a unit of work (training: a sample; inference: a sample or a query):
    * energy figures are then per sample or per query. */
   callUnit?: { one: string; many: string };
-  /** Extra, kind-specific figures (loss trajectory, scenario details), stored in the record as they are. */
-  details?: Record<string, unknown>;
+  /** Kind-specific figures (loss trajectory, scenario details), tagged with the kind, stored in the record as they are. */
+  details?: RunDetails;
 }
 
 export interface Verification {
@@ -103,8 +107,6 @@ export interface Verification {
 export interface SecondaryMetric extends Metric {
   stats: Stats;
 }
-
-export type MeasurementSummary = ReturnType<typeof measurementSummary>;
 
 /** Thrown by a workload that cannot run a case here (missing precision, op, backend): a skipped record. */
 export class SkipCase extends Error {

@@ -2,12 +2,12 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRecords, recordFileName, writeRecord, type RunRecord } from '../../src/results/index.js';
+import { readRecords, recordFileName, RUN_SCHEMA, writeRecord, type RunRecord } from '../../src/results/index.js';
 import { systemInfo } from '../../src/system/index.js';
 
 async function sample(overrides: Partial<RunRecord> = {}): Promise<RunRecord> {
   return {
-    schema: 'fedbench.run/1',
+    schema: RUN_SCHEMA,
     id: '0123456789abcdef',
     campaign: 'c',
     suite: 's',

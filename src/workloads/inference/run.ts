@@ -1,4 +1,5 @@
 // Runs an opened model through the scenario its case asks for and turns the result into an Outcome.
+import type { InferenceDetails } from '../../results/index.js';
 import type { EngineChoice, EngineUsed, ExecuteContext, Outcome, Verification } from '../types.js';
 import { createOrtSession, type ort, type OrtProvider } from '../../engines/onnxruntime.js';
 import type { FeedSpec } from './input-spec.js';
@@ -17,12 +18,16 @@ export function scenarioMetric(p: ScenarioParams) {
       : SERVER_METRIC;
 }
 
+/** The part of an inference run's details that describes the model. */
+export type ModelDetails = Pick<InferenceDetails, 'model' | 'modelFile'>;
+
 /** A model ready to be queried at the case's batch size. */
 export interface OpenedModel {
   engine: EngineUsed;
   query: QueryFn;
   verification?: Verification;
-  details: Record<string, unknown>;
+  /** What the model is; the scenario adds its own figures. */
+  details: ModelDetails;
   warnings?: string[];
   dispose(): Promise<void> | void;
 }

@@ -17,7 +17,7 @@ import { resnet50Graph } from './builders/resnet50.js';
 import { outputAsFloat32 } from './feeds.js';
 import { cachedModel } from './model-cache.js';
 import { cnnReference, mlpReference } from './reference.js';
-import { openOrt, ortQuery, runScenario, scenarioMetric, type OpenedModel } from './run.js';
+import { openOrt, ortQuery, runScenario, scenarioMetric, type ModelDetails, type OpenedModel } from './run.js';
 import { checkScenario, scenarioFields, type ScenarioParams } from './scenarios/params.js';
 import { checkRows, compareWithReference, layerNormRow, softmaxRow } from './verify.js';
 import { makeFeeds } from './feeds.js';
@@ -40,7 +40,7 @@ async function ortOpened(
   file: string,
   feeds: (batch: number) => FeedSpec[],
   check: (run: (batch: number) => Promise<Float32Array[]>, runFeeds: RunFeeds) => Promise<Verification>,
-  details: Record<string, unknown>,
+  details: ModelDetails,
 ): Promise<OpenedModel> {
   const s = await openOrt(file, ctx.engine);
   ctx.onEngine(s.engine);
@@ -71,7 +71,7 @@ async function tfjsOpened(
   toEngineLayout: (tf: typeof TF, x: TF.Tensor) => TF.Tensor,
   input: (batch: number) => HostTensor,
   reference: (x: HostTensor) => Float32Array,
-  details: Record<string, unknown>,
+  details: ModelDetails,
 ): Promise<OpenedModel> {
   const choice: EngineChoice = ctx.engine;
   const h = await loadTfjs(

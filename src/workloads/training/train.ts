@@ -119,6 +119,7 @@ export async function executeTraining(ctx: ExecuteContext<TrainingParams>, setup
       gigaWorkPerCall: null,
       callUnit: { one: 'sample', many: 'samples' },
       details: {
+        kind: 'training',
         model: setup.describe,
         parameters: model.parameterCount,
         optimizer: p.optimizer,

@@ -21,6 +21,6 @@ export async function runOffline(
     measurement: measurementSummary(m, rules),
     warnings: m.warnings,
     calls: m.iterationSeconds.length * m.callsPerSample * batch,
-    details: { scenario: 'offline', batch },
+    details: { kind: 'inference', scenario: 'offline', batch },
   };
 }

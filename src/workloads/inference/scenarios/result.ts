@@ -1,4 +1,5 @@
 // What a scenario hands back to its workload, which adds the engine and the verification.
+import type { InferenceDetails } from '../../../results/index.js';
 import type { MeasurementSummary, Metric, SecondaryMetric } from '../../types.js';
 
 export interface ScenarioResult {
@@ -10,7 +11,8 @@ export interface ScenarioResult {
   warnings: string[];
   /** Samples (not queries) processed inside the measured window. */
   calls: number;
-  details: Record<string, unknown>;
+  /** The scenario's settings and counts; the workload adds what the model was. */
+  details: InferenceDetails;
 }
 
 /** The measured function: one query of `batch` samples; sync (tfjs) or async (ONNX Runtime). */

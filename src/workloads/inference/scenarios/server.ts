@@ -186,6 +186,7 @@ export async function runServer(
     warnings,
     calls: issued,
     details: {
+      kind: 'inference',
       scenario: 'server',
       batch: 1,
       targetQps: rate,

@@ -81,6 +81,7 @@ export async function runSingleStream(
     warnings,
     calls: latencies.length,
     details: {
+      kind: 'inference',
       scenario: 'single-stream',
       batch: 1,
       ...all,
