@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeRecord } from '../../src/results/index.js';
+import { readRecords, writeRecord } from '../../src/results/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { fedbench } from './run-cli.js';
 
@@ -238,6 +238,22 @@ describe('fedbench report', () => {
     const e = await fedbench(['report', '--results', siteA, '--export', 'pdf']);
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/Valid export formats: csv, json, md/);
+  });
+
+  it('reports and compares fedbench.run/1 records, alone and against the same records written as fedbench.run/2', async () => {
+    const v1 = path.join(import.meta.dirname, '..', 'results', 'fixtures', 'run-v1');
+    const v2 = path.join(tmp, 'v2');
+    for (const r of (await readRecords(v1)).records) await writeRecord(v2, r);
+    const out = path.join(tmp, 'rep-v1', 'v1.html');
+    const r = await fedbench(['report', '--results', v1, '--out', out, '--export', 'json', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/skipped/);
+    expect((JSON.parse(r.stdout) as { records: number }).records).toBe(4);
+    const c = await fedbench(['compare', v1, v2, '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    const rows = JSON.parse(c.stdout) as Array<{ case: string; verdict: string; ratio: number }>;
+    expect(rows).toHaveLength(4);
+    expect(rows.every((x) => x.ratio === 1 && ['SAME', 'UNCERTAIN'].includes(x.verdict))).toBe(true);
   });
 
   it('keeps going past a corrupt record file, naming it', async () => {
