@@ -5,7 +5,12 @@ import { TFJS_BACKENDS } from '../engines/tfjs.js';
 import { ENGINE_NAMES, type EngineName } from '../engines/types.js';
 import { caseId, type Case } from '../suite/index.js';
 
-const BACKENDS: Record<EngineName, readonly string[]> = { onnxruntime: ORT_PROVIDERS, tfjs: TFJS_BACKENDS };
+const BACKENDS: Record<EngineName, readonly string[]> = {
+  onnxruntime: ORT_PROVIDERS,
+  tfjs: TFJS_BACKENDS,
+  command: [],
+};
+const FILTERABLE: readonly EngineName[] = [...ENGINE_NAMES, 'command'];
 
 export interface EngineFilter {
   engine: EngineName;
@@ -16,7 +21,7 @@ export interface EngineFilter {
 export function parseEngineFilter(text: string): EngineFilter {
   const [name, backend, extra] = text.split(':');
   if (extra !== undefined || !name) throw new InputError(`bad engine '${text}': expected ENGINE or ENGINE:BACKEND`);
-  if (!ENGINE_NAMES.includes(name as EngineName)) throw unknownName('engine', name, ENGINE_NAMES);
+  if (!FILTERABLE.includes(name as EngineName)) throw unknownName('engine', name, FILTERABLE);
   const engine = name as EngineName;
   if (backend !== undefined && !BACKENDS[engine].includes(backend))
     throw unknownName(`${engine} backend`, backend, BACKENDS[engine]);

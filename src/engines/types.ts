@@ -1,4 +1,6 @@
-export type EngineName = 'onnxruntime' | 'tfjs';
+/** The engines fedbench drives itself; `command` is a user's program, which brings its own. */
+export type EngineName = 'onnxruntime' | 'tfjs' | 'command';
+/** Engines a suite benchmark runs on when it names none (a command runs on `command` only). */
 export const ENGINE_NAMES: readonly EngineName[] = ['onnxruntime', 'tfjs'];
 
 /** A backend or provider that was tried and not used, with the reason it gave. */

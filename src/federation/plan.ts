@@ -4,14 +4,15 @@
 import { stringify } from 'yaml';
 import { InputError } from '../errors.js';
 import { parseSuite, type Case } from '../suite/index.js';
+import { metricOf } from '../workloads/index.js';
 import type { PlannedCase } from './journal.js';
 
-/** The metric and kind of a case's workload (kernels today; training and inference as they land). */
+/** The metric and kind of a case's workload. */
 function workloadFacts(c: Case): Pick<PlannedCase, 'metric' | 'benchmark'> {
-  const w = c.workload as unknown as { kind?: PlannedCase['benchmark']['kind']; metric: PlannedCase['metric'] };
+  const m = metricOf(c.workload, c.params);
   return {
-    metric: { name: w.metric.name, unit: w.metric.unit, direction: w.metric.direction },
-    benchmark: { id: c.benchmark.id, workload: c.benchmark.workload, kind: w.kind ?? 'kernel' },
+    metric: { name: m.name, unit: m.unit, direction: m.direction },
+    benchmark: { id: c.benchmark.id, workload: c.benchmark.workload, kind: c.workload.kind },
   };
 }
 
@@ -36,7 +37,10 @@ export function oneCaseSuite(c: Case): string {
       {
         id: c.benchmark.id,
         workload: c.benchmark.workload,
-        engines: [c.backend ? `${c.engine}:${c.backend}` : c.engine],
+        // a command brings its own engine; its fields travel with it, its cwd made absolute
+        ...('fields' in c.workload
+          ? (c.workload.fields as Record<string, unknown>)
+          : { engines: [c.backend ? `${c.engine}:${c.backend}` : c.engine] }),
         params: c.params,
         stop: c.rules,
         seed: c.seed,

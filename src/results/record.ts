@@ -367,7 +367,7 @@ export const runRecordSchema = z.object({
     params: z.record(z.string(), z.unknown()),
   }),
   engine: z.object({
-    name: z.enum(['onnxruntime', 'tfjs']),
+    name: z.enum(['onnxruntime', 'tfjs', 'command']),
     /** As actually used, not as requested. Null when the engine never started. */
     backend: z.string().nullable(),
     package: z.string().nullable(),

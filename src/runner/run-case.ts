@@ -23,6 +23,7 @@ import {
   type Outcome,
   type Verification,
 } from '../workloads/index.js';
+import { CommandFailed } from '../workloads/command/index.js';
 import { executeKernel } from './kernel.js';
 
 export interface RunContext {
@@ -136,7 +137,15 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
   } catch (err) {
     if (err instanceof SkipCase) return { ...base(), status: 'skipped', error: err.message };
     const verification: Verification | undefined = err instanceof WrongResults ? err.verification : undefined;
-    return { ...base(), status: 'failed', error: errorText(err), ...(verification ? { verification } : {}) };
+    // a user's program that failed keeps its argv, exit code and stderr's tail
+    const details = err instanceof CommandFailed ? { details: err.details as unknown as Record<string, unknown> } : {};
+    return {
+      ...base(),
+      status: 'failed',
+      error: errorText(err),
+      ...(verification ? { verification } : {}),
+      ...details,
+    };
   } finally {
     await (meters as MeterWindow | null)?.close();
   }

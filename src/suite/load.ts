@@ -7,7 +7,8 @@ import { InputError, unknownName } from '../errors.js';
 import { ENGINE_NAMES, type EngineName } from '../engines/types.js';
 import { DEFAULT_RULES, mergeRules, type StoppingRules } from '../measure/index.js';
 import { WORKLOADS, type Workload } from '../workloads/index.js';
-import { suiteSchema, type BenchmarkSpec } from './schema.js';
+import { commandFieldsSchema, commandWorkload, placeholders } from '../workloads/command/index.js';
+import { COMMAND_FIELDS, suiteSchema, type BenchmarkSpec } from './schema.js';
 import { issuesText, loadYamlAs, problemAt, type FieldPath } from './yaml.js';
 
 export const BUILTIN_SUITES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../benchmarks');
@@ -59,8 +60,35 @@ export function caseId(
   return `${benchmarkId}/${backend ? `${engine}:${backend}` : engine}${p ? `/${p}` : ''}`;
 }
 
-/** Parses and validates suite text; `file` is used in messages only. */
-export function parseSuite(text: string, file: string): Suite {
+/** A `workload: command` benchmark's own workload, or the problems with its fields. */
+function commandBenchmark(
+  b: BenchmarkSpec,
+  located: Parameters<typeof problemAt>[0],
+  at: FieldPath,
+  dir: string,
+): { workload: Workload } | { problems: string[] } {
+  const raw = Object.fromEntries(COMMAND_FIELDS.filter((k) => b[k] !== undefined).map((k) => [k, b[k]]));
+  const parsed = commandFieldsSchema.safeParse(raw);
+  if (!parsed.success) return { problems: [issuesText(located, parsed.error.issues, at)] };
+  const problems: string[] = [];
+  if (b.engines)
+    problems.push(problemAt(located, [...at, 'engines'], 'a command brings its own engine: remove engines'));
+  const { names, problems: braces } = placeholders(parsed.data.command);
+  for (const p of braces) problems.push(problemAt(located, [...at, 'command'], p));
+  for (const name of names)
+    if (!(name in b.params))
+      problems.push(
+        problemAt(
+          located,
+          [...at, 'command'],
+          `placeholder {${name}} names no parameter (params: ${Object.keys(b.params).join(', ') || 'none'})`,
+        ),
+      );
+  return problems.length ? { problems } : { workload: commandWorkload(parsed.data, dir) };
+}
+
+/** Parses and validates suite text; `file` names it in messages, and its folder is where commands run. */
+export function parseSuite(text: string, file: string, dir = path.dirname(path.resolve(file))): Suite {
   const { data: suite, located } = loadYamlAs(text, file, suiteSchema);
   const problems: string[] = [];
   const cases: Case[] = [];
@@ -69,10 +97,29 @@ export function parseSuite(text: string, file: string): Suite {
     const at: FieldPath = ['benchmarks', bi];
     if (seen.has(b.id)) problems.push(problemAt(located, [...at, 'id'], `duplicate benchmark id '${b.id}'`));
     seen.add(b.id);
-    const workload = WORKLOADS[b.workload];
+    const extra = COMMAND_FIELDS.filter((k) => b[k] !== undefined);
+    if (b.workload !== 'command' && extra.length) {
+      problems.push(
+        problemAt(located, [...at, extra[0]!], `only a 'workload: command' benchmark has ${extra.join(', ')}`),
+      );
+      return;
+    }
+    let workload: Workload | undefined = WORKLOADS[b.workload];
+    if (b.workload === 'command') {
+      const built = commandBenchmark(b, located, at, dir);
+      if ('problems' in built) {
+        problems.push(...built.problems);
+        return;
+      }
+      workload = built.workload;
+    }
     if (!workload) {
       problems.push(
-        problemAt(located, [...at, 'workload'], unknownName('workload', b.workload, Object.keys(WORKLOADS)).message),
+        problemAt(
+          located,
+          [...at, 'workload'],
+          unknownName('workload', b.workload, [...Object.keys(WORKLOADS), 'command']).message,
+        ),
       );
       return;
     }
@@ -86,7 +133,10 @@ export function parseSuite(text: string, file: string): Suite {
         ),
       );
     }
-    const engines = (b.engines ?? suite.engines ?? [...ENGINE_NAMES]).map(parseEngineRef);
+    const engines =
+      workload.kind === 'command'
+        ? [{ engine: 'command' as const, backend: null }]
+        : (b.engines ?? suite.engines ?? [...ENGINE_NAMES]).map(parseEngineRef);
     for (const combo of cartesian(b.params)) {
       const checked = workload.params.safeParse(combo);
       if (!checked.success) {

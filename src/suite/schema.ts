@@ -4,6 +4,18 @@ import { ENGINE_NAMES } from '../engines/types.js';
 
 const seconds = z.number().positive();
 
+/** Fields a benchmark may have only with `workload: command`. */
+export const COMMAND_FIELDS = [
+  'command',
+  'metric',
+  'samples',
+  'warmup',
+  'timeout',
+  'cwd',
+  'markers',
+  'requires',
+] as const;
+
 export const stopSchema = z.strictObject({
   warmup: z
     .strictObject({
@@ -40,6 +52,15 @@ export const benchmarkSchema = z.strictObject({
   params: z.record(z.string(), z.union([scalar, z.array(scalar).min(1)])).default({}),
   stop: stopSchema.optional(),
   seed: z.number().int().optional(),
+  // `workload: command` only, checked by the command workload's own schema (src/workloads/command/spec.ts)
+  command: z.unknown().optional(),
+  metric: z.unknown().optional(),
+  samples: z.unknown().optional(),
+  warmup: z.unknown().optional(),
+  timeout: z.unknown().optional(),
+  cwd: z.unknown().optional(),
+  markers: z.unknown().optional(),
+  requires: z.unknown().optional(),
 });
 
 export const suiteSchema = z.strictObject({

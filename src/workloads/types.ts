@@ -8,8 +8,7 @@ import type { BenchmarkKind as RecordedKind, MeasurementSummary, RunDetails } fr
 
 export type { MeasurementSummary };
 
-/** The kinds a workload can be today (the record also knows `command`, for user programs to come). */
-export type BenchmarkKind = Exclude<RecordedKind, 'command'>;
+export type BenchmarkKind = RecordedKind;
 
 export interface Metric {
   name: string;
@@ -59,7 +58,8 @@ export interface EngineUsed {
   name: EngineName;
   backend: string;
   package: string;
-  version: string;
+  /** null when there is no version to ask for (a user's program). */
+  version: string | null;
   threads: number | null;
   fallbacks: Array<{ backend: string; reason: string }>;
 }
@@ -130,7 +130,7 @@ export class WrongResults extends Error {
  */
 export interface CustomWorkload<P extends Record<string, unknown> = Record<string, unknown>> {
   id: string;
-  kind: 'training' | 'inference';
+  kind: 'training' | 'inference' | 'command';
   description: string;
   params: z.ZodType<P>;
   /** The figure of merit for these parameters (it may depend on them, e.g. the inference scenario). */

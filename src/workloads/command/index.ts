@@ -1,0 +1,246 @@
+// The user's own program as a benchmark (ReFrame's and hyperfine's model): each invocation is run without a shell,
+// its figure of merit read from its output (or its wall time), under the suite's stopping rules, with energy meters
+// framing the measured invocations exactly as for the built-in workloads.
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { measureHarnessCost, samplingDecision } from '../../measure/index.js';
+import { SkipCase, type CustomWorkload, type ExecuteContext, type Outcome } from '../types.js';
+import { invoke, type Invocation } from './invoke.js';
+import { commandMetric, extractionRule, substitute, type CommandFields, type CommandMetric } from './spec.js';
+
+export { BEGIN_MARKER, END_MARKER } from './invoke.js';
+export { commandFieldsSchema, placeholders, type CommandFields } from './spec.js';
+
+/** What a command record keeps beside its figures: enough to re-run it and to see why it failed. */
+export interface CommandDetails {
+  kind: 'command';
+  argv: string[];
+  cwd: string;
+  extraction: string;
+  invocations: number;
+  exitCode: number | null;
+  stderrTail?: string;
+}
+
+/** A command that ran but gave no usable figure: a failed record that keeps argv, exit code and stderr's tail. */
+export class CommandFailed extends Error {
+  override name = 'CommandFailed';
+  constructor(
+    message: string,
+    readonly details: CommandDetails,
+  ) {
+    super(message);
+  }
+}
+
+const scalar = z.union([z.number(), z.string(), z.boolean()]);
+
+/** Figures read from one invocation's measured lines, by the suite's rule; wall time when there is none. */
+export function figuresOf(inv: Invocation, metric: CommandMetric | undefined): number[] {
+  if (metric?.regex) {
+    const re = new RegExp(metric.regex);
+    return inv.lines.flatMap((line) => {
+      const m = re.exec(line);
+      return m ? [Number(m[1])] : [];
+    });
+  }
+  if (metric?.json) {
+    const keys = metric.json.split('.');
+    return inv.lines.flatMap((line) => {
+      if (!line.trimStart().startsWith('{')) return [];
+      let v: unknown;
+      try {
+        v = JSON.parse(line);
+      } catch {
+        return [];
+      }
+      for (const k of keys) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+      return v === undefined ? [] : [typeof v === 'number' ? v : Number(v)];
+    });
+  }
+  return [inv.windowSeconds ?? inv.wallSeconds];
+}
+
+/** Median seconds to start and reap `true`: what an invocation costs beyond the program's own work. */
+async function spawnCost(cwd: string): Promise<number> {
+  const runs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const inv = await invoke(['true'], { cwd, timeoutSeconds: 10, markers: false });
+    runs.push(inv.wallSeconds);
+  }
+  return runs.sort((a, b) => a - b)[2]!;
+}
+
+function which(program: string): string | null {
+  if (program.includes('/')) return program;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir || '.', program);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** Why this case cannot run here, from the suite's `requires`, or null. */
+async function missingRequirement(fields: CommandFields): Promise<string | null> {
+  for (const program of fields.requires?.program ?? [])
+    if (!which(program)) return `requires program '${program}', which is not on PATH`;
+  for (const module of fields.requires?.['python-module'] ?? []) {
+    const python = which('python3');
+    if (!python) return `requires Python module '${module}', and python3 is not on PATH`;
+    try {
+      await promisify(execFile)(python, ['-c', `import ${module}`], { timeout: 120_000 });
+    } catch (e) {
+      const last = String((e as { stderr?: string }).stderr ?? '')
+        .trim()
+        .split('\n')
+        .pop();
+      return `requires Python module '${module}', which ${python} cannot import${last ? ` (${last})` : ''}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * A workload for one benchmark of a suite: its command, extraction rule and requirements are the suite's.
+ * `suiteDir` resolves a relative `cwd` (and is the default one).
+ */
+export function commandWorkload(fields: CommandFields, suiteDir: string): CustomWorkload & { fields: CommandFields } {
+  const cwd = path.resolve(suiteDir, fields.cwd ?? '.');
+  const metric = commandMetric(fields.metric);
+  const extraction = extractionRule(fields.metric, fields.samples);
+  return {
+    id: 'command',
+    kind: 'command',
+    description: `the program ${fields.command[0]}`,
+    fields: { ...fields, cwd },
+    params: z.record(z.string(), scalar),
+    metric: () => metric,
+    metricSummary: `${metric.unit} (${extraction})`,
+    engines: ['command'],
+    unsupported: () => null,
+    async execute(ctx: ExecuteContext<Record<string, unknown>>): Promise<Outcome> {
+      const argv = substitute(fields.command, ctx.params);
+      const resolved = which(argv[0]!);
+      const engine = {
+        name: 'command' as const,
+        backend: path.basename(argv[0]!),
+        package: resolved ?? argv[0]!,
+        version: null,
+        threads: null,
+        fallbacks: [],
+      };
+      ctx.onEngine(engine);
+      const missing = await missingRequirement(fields);
+      if (missing) throw new SkipCase(missing);
+
+      let invocations = 0;
+      let last: Invocation | null = null;
+      const details = (): CommandDetails => ({
+        kind: 'command',
+        argv,
+        cwd,
+        extraction,
+        invocations,
+        exitCode: last?.exitCode ?? null,
+        ...(last?.stderrTail ? { stderrTail: last.stderrTail } : {}),
+      });
+      /** Runs the program once; a run without a usable figure ends the case with the reason. */
+      const run = async (onBegin?: () => unknown): Promise<{ inv: Invocation; figures: number[] }> => {
+        const inv = await invoke(argv, { cwd, timeoutSeconds: fields.timeout, markers: fields.markers, onBegin });
+        invocations++;
+        last = inv;
+        const n = invocations;
+        if (inv.spawnError) throw new CommandFailed(inv.spawnError, details());
+        if (inv.timedOut)
+          throw new CommandFailed(
+            `invocation ${n} ran past its time-out of ${fields.timeout} s and was killed`,
+            details(),
+          );
+        if (inv.exitCode !== 0)
+          throw new CommandFailed(
+            `invocation ${n} ${inv.signal ? `was killed by ${inv.signal}` : `exited with code ${inv.exitCode}`}`,
+            details(),
+          );
+        if (fields.markers && inv.windowSeconds === null)
+          throw new CommandFailed(
+            `invocation ${n} did not print both FEDBENCH:BEGIN and FEDBENCH:END lines on stdout (markers: true)`,
+            details(),
+          );
+        let figures = figuresOf(inv, fields.metric);
+        if (!figures.length) throw new CommandFailed(`invocation ${n} printed no figure (${extraction})`, details());
+        if (fields.samples === 'invocation') figures = figures.slice(-1);
+        const bad = figures.find((f) => !Number.isFinite(f));
+        if (bad !== undefined)
+          throw new CommandFailed(`invocation ${n} printed a figure that is not a finite number (${bad})`, details());
+        return { inv, figures };
+      };
+
+      const warmups = fields.warmup ?? (fields.samples === 'all' ? 0 : 1);
+      const warmStart = process.hrtime.bigint();
+      for (let i = 0; i < warmups; i++) await run();
+      const warmSeconds = Number(process.hrtime.bigint() - warmStart) / 1e9;
+
+      const samples: number[] = [];
+      const iterationSeconds: number[] = [];
+      const t0 = process.hrtime.bigint();
+      let elapsed = 0;
+      let stopReason: ReturnType<typeof samplingDecision> = null;
+      let measured = 0;
+      while (!stopReason) {
+        // The energy window opens with the first measured invocation (at its BEGIN marker when it prints one).
+        const { inv, figures } = await run(measured === 0 ? ctx.hooks.onSamplingStart : undefined);
+        measured++;
+        const seconds = inv.windowSeconds ?? inv.wallSeconds;
+        samples.push(...figures);
+        iterationSeconds.push(...figures.map(() => seconds / figures.length));
+        elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+        ctx.hooks.onSample?.(samples.length, elapsed);
+        stopReason = samplingDecision(ctx.rules, { samples, elapsedSeconds: elapsed });
+      }
+      await ctx.hooks.onSamplingEnd?.();
+      // fedbench's own cost per invocation: starting and reaping a process, measured here with `true`.
+      const spawnSeconds = await spawnCost(cwd);
+      const medianSeconds = [...iterationSeconds].sort((a, b) => a - b)[Math.floor(iterationSeconds.length / 2)]!;
+      const { timerNs } = await measureHarnessCost(true, 100);
+
+      const warnings: string[] = [];
+      if (stopReason !== 'converged')
+        warnings.push(
+          `noise target not met after ${samples.length} samples from ${measured} invocations (${stopReason}): raise stop.maxSeconds or stop.maxSamples in the suite for a tighter figure`,
+        );
+      if (fields.markers && measured > 1)
+        warnings.push(
+          'energy covers the measured invocations from the first BEGIN marker to the last exit, so the set-up of invocations after the first is inside the energy window',
+        );
+      return {
+        engine,
+        metric,
+        samples,
+        iterationSeconds,
+        secondary: [],
+        measurement: {
+          callsPerSample: 1,
+          warmup: { iterations: warmups, seconds: warmSeconds, end: 'stable' },
+          stopReason,
+          samplingSeconds: elapsed,
+          rules: ctx.rules as unknown as Record<string, unknown>,
+          harness: { timerNs, loopNsPerCall: spawnSeconds * 1e9, fractionOfMedian: spawnSeconds / medianSeconds },
+        },
+        warnings,
+        calls: fields.samples === 'all' ? samples.length : measured,
+        gigaWorkPerCall: null,
+        callUnit:
+          fields.samples === 'all' ? { one: 'sample', many: 'samples' } : { one: 'invocation', many: 'invocations' },
+        details: details() as unknown as Record<string, unknown>,
+      };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// One invocation of a user's program: argv only (no shell), its own process group so a time-out kills everything it
+// started, stdout read line by line as it comes (figures and window markers), stderr's tail kept for the record.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** A program marks its measured window by printing these lines (flushed) on stdout; set-up and teardown are excluded. */
+export const BEGIN_MARKER = 'FEDBENCH:BEGIN';
+export const END_MARKER = 'FEDBENCH:END';
+
+const TAIL_BYTES = 4096;
+/** Grace between SIGTERM and SIGKILL when an invocation runs out of time. */
+const KILL_GRACE_MS = 2000;
+
+export interface Invocation {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  /** Wall seconds from spawn to exit. */
+  wallSeconds: number;
+  /** Seconds between the BEGIN and END markers, when the program printed both. */
+  windowSeconds: number | null;
+  /** stdout lines between the markers (all lines when there are none), in order. */
+  lines: string[];
+  stderrTail: string;
+  /** Set when the program could not be started at all (e.g. not found). */
+  spawnError: string | null;
+}
+
+export interface InvokeOptions {
+  cwd: string;
+  timeoutSeconds: number;
+  /** The program prints BEGIN/END markers around its measured part. */
+  markers: boolean;
+  /** Called when the measured part begins: at the BEGIN marker, or at spawn without markers. */
+  onBegin?: () => unknown;
+}
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e9;
+
+/** Process groups alive right now, killed if fedbench itself exits first (Ctrl-C, an error). */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function trackGroup(pid: number): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const g of liveGroups) killGroup(g, 'SIGKILL');
+    });
+  }
+  liveGroups.add(pid);
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<Invocation> {
+  return new Promise((resolve) => {
+    const t0 = now();
+    const lines: string[] = [];
+    let begin: number | null = null;
+    let end: number | null = null;
+    let stderrTail = '';
+    let timedOut = false;
+    let spawnError: string | null = null;
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group: a time-out kills the program and everything it started
+    });
+    if (child.pid) trackGroup(child.pid);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (!child.pid) return;
+      killGroup(child.pid, 'SIGTERM');
+      setTimeout(() => killGroup(child.pid!, 'SIGKILL'), KILL_GRACE_MS).unref();
+    }, opts.timeoutSeconds * 1000);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderrTail = (stderrTail + chunk).slice(-TAIL_BYTES);
+    });
+    const out = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
+    let outClosed = false;
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    out.on('line', (line) => {
+      const trimmed = line.trim();
+      if (opts.markers && trimmed === BEGIN_MARKER && begin === null) {
+        begin = now();
+        lines.length = 0; // figures printed during set-up are not measured ones
+        void opts.onBegin?.();
+        return;
+      }
+      if (trimmed === END_MARKER && begin !== null && end === null) {
+        end = now();
+        return;
+      }
+      if (end === null) lines.push(line); // lines after END (teardown) are not measured
+    });
+    const finish = (): void => {
+      if (!outClosed || !exited) return;
+      clearTimeout(timer);
+      if (child.pid) {
+        // a background process the program left behind would hold the GPU and skew the next sample
+        killGroup(child.pid, 'SIGKILL');
+        liveGroups.delete(child.pid);
+      }
+      resolve({
+        exitCode: exited.code,
+        signal: exited.signal,
+        timedOut,
+        wallSeconds: now() - t0,
+        windowSeconds: begin !== null && end !== null ? end - begin : null,
+        lines,
+        stderrTail: stderrTail.trim(),
+        spawnError,
+      });
+    };
+    out.on('close', () => {
+      outClosed = true;
+      finish();
+    });
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      spawnError = e.code === 'ENOENT' ? `program '${argv[0]}' not found (cwd ${opts.cwd})` : e.message;
+      exited ??= { code: null, signal: null };
+      outClosed = true;
+      finish();
+    });
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      finish();
+    });
+    // Without markers the measured window is the whole invocation: it begins now.
+    if (!opts.markers) child.once('spawn', () => void opts.onBegin?.());
+  });
+}
