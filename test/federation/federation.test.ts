@@ -19,7 +19,7 @@ import {
 import { HostKeyError, LocalExecutor, SshExecutor } from '../../src/remote/index.js';
 import { readRecords, type RunRecord } from '../../src/results/index.js';
 import { fedbench } from '../cli/run-cli.js';
-import { down, IN_CI, missingPrerequisite, sshdSessions, up, type TestEnv } from './testenv.js';
+import { down, IN_CI, missingPrerequisite, ROOT, sshdSessions, up, type TestEnv } from './testenv.js';
 
 const missing = missingPrerequisite();
 if (missing && IN_CI) throw new Error(`federation tests cannot run in CI: ${missing}`);
@@ -513,6 +513,38 @@ describe.skipIf(missing !== null)(
       expect(c.code, c.stdout + c.stderr).toBe(0);
       const { records } = await readRecords(resultsOf('sweep'));
       expect(records.map((r) => r.slurm!['node']).sort()).toEqual(['a100-01', 'a100-02']);
+    });
+
+    it("a command workload runs in a Slurm job: a Python program's figure comes home, and a failing one says why", async () => {
+      const script = path.join(ROOT, 'test/workloads/fixtures/prints-figure.py');
+      const file = path.join(work, 'command.yaml');
+      writeFileSync(
+        file,
+        stringify({
+          name: 'command',
+          stop: { minSamples: 3, maxSamples: 3, minSeconds: 0, maxSeconds: 60 },
+          benchmarks: [
+            {
+              id: 'prog',
+              workload: 'command',
+              params: { mode: ['ok', 'fail'] },
+              command: ['/usr/bin/python3', script, '{mode}', '42'],
+              metric: { name: 'throughput', unit: 'samples/s', direction: 'higher', regex: 'samples/s: ([0-9.]+)' },
+            },
+          ],
+        }),
+      );
+      expect((await cli(['submit', '--suite', file, '--sites', 'alpha', '--campaign', 'command'])).code).toBe(0);
+      const c = await cli(['collect', 'command', '--wait', '--interval', '1', '--timeout', '90']);
+      expect(c.code, c.stdout + c.stderr).toBe(0); // collected completely, the failed case included
+      const { records } = await readRecords(resultsOf('command'));
+      const ok = records.find((r) => r.benchmark.params['mode'] === 'ok')!;
+      expect(ok).toMatchObject({ status: 'ok', site: 'alpha', samples: [42, 42, 42], engine: { name: 'command' } });
+      expect(ok.slurm).toMatchObject({ state: 'COMPLETED' });
+      expect(ok.details).toMatchObject({ kind: 'command', argv: ['/usr/bin/python3', script, 'ok', '42'] });
+      const failed = records.find((r) => r.benchmark.params['mode'] === 'fail')!;
+      expect(failed).toMatchObject({ status: 'failed', error: 'invocation 1 exited with code 3' });
+      expect(failed.details).toMatchObject({ exitCode: 3, stderrTail: expect.stringContaining('CUDA out of memory') });
     });
 
     it('whole nodes swept: one worker per GPU (srun tasks) on every node, per-GPU records and a per-node figure', async () => {
