@@ -186,6 +186,12 @@ export interface EngineComparison {
   engines: Array<{ engine: string; median: number; n: number; verdict: Verdict | 'BEST'; reason: string }>;
 }
 
+/** The benchmark and parameters a record measures: its own, or the built-in one a user's program declared (`as:`). */
+function measuredAs(r: RunRecord): [string, Record<string, unknown>] {
+  const same = (r.details as { sameAs?: { benchmark: string; params: Record<string, unknown> } } | undefined)?.sameAs;
+  return same ? [same.benchmark, same.params] : [r.benchmark.id, r.benchmark.params];
+}
+
 /**
  * The same benchmark and parameters run on several engines at one site: which engine serves it best,
  * and how sure that is (the same test as between sites).
@@ -193,7 +199,11 @@ export interface EngineComparison {
 export function compareEngines(records: readonly RunRecord[]): EngineComparison[] {
   const ok = records.filter((r) => r.status === 'ok' && r.samples.length);
   const out: EngineComparison[] = [];
-  for (const group of groupBy(ok, (r) => JSON.stringify([siteOf(r), r.benchmark.id, r.benchmark.params])).values()) {
+  const key = (r: RunRecord): string => {
+    const [benchmark, params] = measuredAs(r);
+    return JSON.stringify([siteOf(r), benchmark, Object.entries(params).sort(([a], [b]) => a.localeCompare(b))]);
+  };
+  for (const group of groupBy(ok, key).values()) {
     const engines = groupBy(group, engineLabel);
     if (engines.size < 2) continue;
     const byEngine = [...engines].map(([engine, rs]) => {
@@ -203,10 +213,11 @@ export function compareEngines(records: readonly RunRecord[]): EngineComparison[
     const first = group[0]!;
     const sign = first.metric.direction === 'higher' ? 1 : -1;
     const best = byEngine.reduce((a, b) => (sign * (b.stats.median - a.stats.median) > 0 ? b : a));
+    const [benchmark, params] = measuredAs(first);
     out.push({
       site: siteOf(first),
-      benchmark: first.benchmark.id,
-      params: first.benchmark.params,
+      benchmark,
+      params,
       metric: first.metric,
       engines: byEngine.map((e) => {
         if (e === best)

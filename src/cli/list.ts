@@ -37,6 +37,14 @@ export function listCommand(): Command {
         description: w.description,
         metric: metricSummary(w),
       }));
+      // Not in the registry: each command benchmark builds its own workload from the suite's fields.
+      workloads.push({
+        id: 'command',
+        kind: 'command',
+        description:
+          "a user's program: argv with {param} placeholders, its figure read from its output (README: Your own program)",
+        metric: 'the suite states it, or wall time (s)',
+      });
       if (opts.json) return void process.stdout.write(`${JSON.stringify({ suites, workloads }, null, 2)}\n`);
       process.stdout.write(
         'suites:\n' +

@@ -14,6 +14,7 @@ export const COMMAND_FIELDS = [
   'cwd',
   'markers',
   'requires',
+  'as',
 ] as const;
 
 export const stopSchema = z.strictObject({
@@ -61,6 +62,7 @@ export const benchmarkSchema = z.strictObject({
   cwd: z.unknown().optional(),
   markers: z.unknown().optional(),
   requires: z.unknown().optional(),
+  as: z.unknown().optional(),
 });
 
 export const suiteSchema = z.strictObject({

@@ -1,13 +1,16 @@
 // The `command` workload: a user's program as a benchmark, run for real (a constructed Python program in fixtures/).
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { compareEngines } from '../../src/analysis/index.js';
 import { oneCaseSuite } from '../../src/federation/plan.js';
 import { runRecordSchema, type RunRecord } from '../../src/results/index.js';
 import { runCase } from '../../src/runner/index.js';
-import { parseSuite, type Suite } from '../../src/suite/index.js';
+import { BUILTIN_SUITES_DIR, loadSuite, parseSuite, type Suite } from '../../src/suite/index.js';
+import type { CommandFields } from '../../src/workloads/command/index.js';
 import { systemInfo } from '../../src/system/index.js';
 import { fakeNvml } from '../energy/helpers.js';
 
@@ -99,6 +102,67 @@ describe('command workload: figures', () => {
   });
 });
 
+describe('benchmarks/pytorch.yaml', () => {
+  it('loads: GEMM in four precisions, ResNet-50 training, encoder Offline and SingleStream, each needing torch', () => {
+    const s = loadSuite('pytorch');
+    expect(s.cases.map((c) => c.id)).toEqual([
+      'torch-gemm/command/n=4096,dtype=fp32',
+      'torch-gemm/command/n=4096,dtype=tf32',
+      'torch-gemm/command/n=4096,dtype=bf16',
+      'torch-gemm/command/n=4096,dtype=fp16',
+      'torch-resnet50-train/command/batch=64',
+      'torch-encoder-offline/command/batch=64,dtype=fp32',
+      'torch-encoder-offline/command/batch=64,dtype=fp16',
+      'torch-encoder-single-stream/command/dtype=fp32',
+      'torch-encoder-single-stream/command/dtype=fp16',
+    ]);
+    for (const c of s.cases) {
+      const fields = (c.workload as unknown as { fields: CommandFields }).fields;
+      expect(fields.requires?.['python-module']).toEqual(['torch']);
+      expect(existsSync(path.join(fields.cwd!, fields.command[1]!))).toBe(true);
+    }
+  });
+
+  it('its scripts are valid Python (they run only where torch is installed)', () => {
+    const dir = path.join(BUILTIN_SUITES_DIR, 'scripts');
+    const scripts = ['fedbench_torch.py', 'gemm.py', 'resnet50_train.py', 'transformer_infer.py'];
+    const code = `import ast,sys\nfor f in sys.argv[1:]: ast.parse(open(f).read(), f)`;
+    expect(() => execFileSync('python3', ['-c', code, ...scripts.map((f) => path.join(dir, f))])).not.toThrow();
+  });
+});
+
+describe('command workload: beside fedbench engines', () => {
+  it('a program declared `as:` a built-in benchmark is compared with the engines that ran that benchmark', async () => {
+    const s = parseSuite(
+      `name: mixed
+${quick}
+benchmarks:
+  - id: gemm
+    workload: gemm
+    engines: ['onnxruntime:cpu']
+    params: { n: 64, dtype: fp32 }
+  - id: other-gemm
+    workload: command
+    params: { size: 64 }
+    command: [python3, prints-figure.py, ok, "3.5"]
+    metric: { name: throughput, unit: GFLOP/s, direction: higher, regex: 'samples/s: ([0-9.]+)' }
+    as: { engine: pretend-torch, benchmark: gemm, params: { dtype: fp32, n: "{size}" } }
+`,
+      path.join(FIXTURES, 'mixed.yaml'),
+    );
+    const records = await run(s);
+    expect(records.map((r) => r.status)).toEqual(['ok', 'ok']);
+    expect(records[1]!.details).toMatchObject({ sameAs: { benchmark: 'gemm', params: { n: 64, dtype: 'fp32' } } });
+    const [cmp, ...rest] = compareEngines(records);
+    expect(rest).toEqual([]);
+    expect(cmp!.benchmark).toBe('gemm');
+    expect(cmp!.engines.map((e) => e.engine).sort()).toEqual([
+      'command/pretend-torch',
+      expect.stringMatching(/^onnxruntime\/cpu/),
+    ]);
+  });
+});
+
 describe('command workload: failures keep what is known', () => {
   it('a non-zero exit is a failed record with the exit code and the tail of stderr', async () => {
     const [r] = await run(suite(`command: [python3, prints-figure.py, fail]\n${metric}`));
@@ -138,6 +202,12 @@ describe('command workload: failures keep what is known', () => {
     const [r] = await run(suite('command: [no-such-program-here, x]'));
     expect(r!.status).toBe('failed');
     expect(r!.error).toMatch(/^program 'no-such-program-here' not found/);
+  });
+
+  it('a program that prints FEDBENCH:SKIP gives a skipped record with its reason', async () => {
+    const [r] = await run(suite(`command: [python3, prints-figure.py, skip]\n${metric}`));
+    expect(r!.status).toBe('skipped');
+    expect(r!.error).toBe('tf32 is a tensor-core mode of NVIDIA GPUs (constructed)');
   });
 
   it('a missing Python module skips the case with the reason', async () => {

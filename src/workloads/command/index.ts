@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { measureHarnessCost, samplingDecision } from '../../measure/index.js';
 import { SkipCase, type CustomWorkload, type ExecuteContext, type Outcome } from '../types.js';
 import { invoke, type Invocation } from './invoke.js';
-import { commandMetric, extractionRule, substitute, type CommandFields, type CommandMetric } from './spec.js';
+import { commandMetric, extractionRule, sameAs, substitute, type CommandFields, type CommandMetric } from './spec.js';
 
-export { BEGIN_MARKER, END_MARKER } from './invoke.js';
+export { BEGIN_MARKER, END_MARKER, SKIP_MARKER } from './invoke.js';
 export { commandFieldsSchema, placeholders, type CommandFields } from './spec.js';
 
 /** What a command record keeps beside its figures: enough to re-run it and to see why it failed. */
@@ -23,6 +23,8 @@ export interface CommandDetails {
   invocations: number;
   exitCode: number | null;
   stderrTail?: string;
+  /** The built-in benchmark this case measures the same as (`as:` in the suite), for engine comparisons. */
+  sameAs?: { benchmark: string; params: Record<string, unknown> };
 }
 
 /** A command that ran but gave no usable figure: a failed record that keeps argv, exit code and stderr's tail. */
@@ -131,7 +133,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
       const resolved = which(argv[0]!);
       const engine = {
         name: 'command' as const,
-        backend: path.basename(argv[0]!),
+        backend: fields.as?.engine ?? path.basename(argv[0]!),
         package: resolved ?? argv[0]!,
         version: null,
         threads: null,
@@ -141,6 +143,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
       const missing = await missingRequirement(fields);
       if (missing) throw new SkipCase(missing);
 
+      const same = sameAs(fields, ctx.params);
       let invocations = 0;
       let last: Invocation | null = null;
       const details = (): CommandDetails => ({
@@ -151,6 +154,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         invocations,
         exitCode: last?.exitCode ?? null,
         ...(last?.stderrTail ? { stderrTail: last.stderrTail } : {}),
+        ...(same ? { sameAs: same } : {}),
       });
       /** Runs the program once; a run without a usable figure ends the case with the reason. */
       const run = async (onBegin?: () => unknown): Promise<{ inv: Invocation; figures: number[] }> => {
@@ -159,6 +163,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         last = inv;
         const n = invocations;
         if (inv.spawnError) throw new CommandFailed(inv.spawnError, details());
+        if (inv.skipReason !== null && inv.exitCode === 0) throw new SkipCase(inv.skipReason);
         if (inv.timedOut)
           throw new CommandFailed(
             `invocation ${n} ran past its time-out of ${fields.timeout} s and was killed`,

@@ -6,6 +6,8 @@ import { createInterface } from 'node:readline';
 /** A program marks its measured window by printing these lines (flushed) on stdout; set-up and teardown are excluded. */
 export const BEGIN_MARKER = 'FEDBENCH:BEGIN';
 export const END_MARKER = 'FEDBENCH:END';
+/** `FEDBENCH:SKIP <reason>`: the program cannot run this case here (no GPU, no such precision): a skipped record. */
+export const SKIP_MARKER = 'FEDBENCH:SKIP';
 
 const TAIL_BYTES = 4096;
 /** Grace between SIGTERM and SIGKILL when an invocation runs out of time. */
@@ -22,6 +24,8 @@ export interface Invocation {
   /** stdout lines between the markers (all lines when there are none), in order. */
   lines: string[];
   stderrTail: string;
+  /** The reason the program gave on a FEDBENCH:SKIP line, if it printed one. */
+  skipReason: string | null;
   /** Set when the program could not be started at all (e.g. not found). */
   spawnError: string | null;
 }
@@ -67,6 +71,7 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
     let stderrTail = '';
     let timedOut = false;
     let spawnError: string | null = null;
+    let skipReason: string | null = null;
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,6 +93,10 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
     let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     out.on('line', (line) => {
       const trimmed = line.trim();
+      if (skipReason === null && trimmed.startsWith(`${SKIP_MARKER} `)) {
+        skipReason = trimmed.slice(SKIP_MARKER.length + 1).trim();
+        return;
+      }
       if (opts.markers && trimmed === BEGIN_MARKER && begin === null) {
         begin = now();
         lines.length = 0; // figures printed during set-up are not measured ones
@@ -116,6 +125,7 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
         windowSeconds: begin !== null && end !== null ? end - begin : null,
         lines,
         stderrTail: stderrTail.trim(),
+        skipReason,
         spawnError,
       });
     };

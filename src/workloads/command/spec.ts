@@ -67,6 +67,15 @@ export const commandFieldsSchema = z.strictObject({
   /** Working directory; relative to the suite file's folder, which is the default. */
   cwd: z.string().min(1).optional(),
   requires: requiresSchema.optional(),
+  /** The same measurement as a built-in benchmark, so that reports put this program beside fedbench's engines:
+   *  `engine` names the program's engine (e.g. pytorch); a param value "{p}" takes this case's value of p. */
+  as: z
+    .strictObject({
+      engine: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { message: 'expected a short lower-case engine label' }),
+      benchmark: z.string().min(1),
+      params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}),
+    })
+    .optional(),
 });
 
 export type CommandFields = z.output<typeof commandFieldsSchema>;
@@ -109,6 +118,20 @@ export function commandMetric(m: CommandMetric | undefined): {
 } {
   if (m?.regex || m?.json) return { name: m.name!, unit: m.unit!, direction: m.direction! };
   return { name: m?.name ?? 'time', unit: 's', direction: 'lower' };
+}
+
+/** The built-in benchmark and parameters a case of this command measures the same as, or undefined. */
+export function sameAs(
+  fields: CommandFields,
+  params: Record<string, unknown>,
+): { benchmark: string; params: Record<string, unknown> } | undefined {
+  if (!fields.as) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields.as.params)) {
+    const whole = typeof v === 'string' ? /^\{([A-Za-z_][A-Za-z0-9_-]*)\}$/.exec(v) : null;
+    out[k] = whole ? params[whole[1]!] : typeof v === 'string' ? substitute([v], params)[0] : v;
+  }
+  return { benchmark: fields.as.benchmark, params: out };
 }
 
 /** How the figure is read, in words, for the record. */

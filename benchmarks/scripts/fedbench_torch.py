@@ -1,0 +1,80 @@
+"""Shared by the PyTorch anchor scripts: device choice, fedbench's window markers and figure lines.
+
+fedbench's `command` workload reads one JSON object per line on stdout (`metric.json` in benchmarks/pytorch.yaml),
+times and meters only what lies between FEDBENCH:BEGIN and FEDBENCH:END, and turns `FEDBENCH:SKIP <reason>` into a
+skipped record with that reason.
+"""
+import json
+import sys
+
+import torch
+
+
+def skip(reason: str) -> None:
+    print(f"FEDBENCH:SKIP {reason}", flush=True)
+    sys.exit(0)
+
+
+def device(requested: str) -> torch.device:
+    """The device asked for (auto: CUDA when present, else CPU); what really runs is printed on stderr and in figures."""
+    if requested == "auto":
+        requested = "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        skip("CUDA requested, but torch.cuda.is_available() is False here")
+    dev = torch.device(requested)
+    print(f"device: {describe(dev)}; torch {torch.__version__}", file=sys.stderr, flush=True)
+    return dev
+
+
+def describe(dev: torch.device) -> str:
+    if dev.type == "cuda":
+        return f"cuda:{torch.cuda.current_device()} {torch.cuda.get_device_name()}"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def synchronize(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+class Timer:
+    """Seconds of device work: CUDA events (synchronised) on a GPU, the wall clock after the call on a CPU."""
+
+    def __init__(self, dev: torch.device):
+        self.dev = dev
+
+    def __enter__(self):
+        import time
+
+        if self.dev.type == "cuda":
+            self.start, self.end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            self.start.record()
+        else:
+            self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        import time
+
+        if self.dev.type == "cuda":
+            self.end.record()
+            self.end.synchronize()
+            self.seconds = self.start.elapsed_time(self.end) / 1e3
+        else:
+            self.seconds = time.perf_counter() - self.t0
+        return False
+
+
+def begin() -> None:
+    print("FEDBENCH:BEGIN", flush=True)
+
+
+def end() -> None:
+    print("FEDBENCH:END", flush=True)
+
+
+def figure(dev: torch.device, **values) -> None:
+    print(json.dumps({"device": describe(dev), **values}), flush=True)
+
+
+DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
