@@ -49,7 +49,13 @@ export function energyRecord(
         }
       : r;
   const all = meterReadings.flatMap((m) =>
-    m.domains.map((d) => share({ source: m.source, method: m.method, seconds: m.seconds, ...d })),
+    m.domains.map((d) => ({
+      ...share({ source: m.source, method: m.method, seconds: m.seconds, ...d }),
+      ...(m.crossCheck
+        ? { note: `${d.note ? `${d.note}; ` : ''}cross-check over the same window, not in the total` }
+        : {}),
+      crossCheck: m.crossCheck === true,
+    })),
   );
   // A device under load never uses 0 J: a counter that did not move (or a plugin that reports 0) has no data.
   const unavailable = [
@@ -61,16 +67,19 @@ export function energyRecord(
         reason: `${r.device}: ${r.joules} J over the ${r.seconds.toFixed(2)} s window — the ${r.method === 'counter' ? 'counter did not advance' : 'power readings were 0'}, so no data (not 0 J)`,
       })),
   ];
-  const readings = all.filter((r) => r.joules > 0).map(({ seconds: _seconds, ...r }) => r);
-  if (!readings.length) {
+  const readings = all.filter((r) => r.joules > 0).map(({ seconds: _seconds, crossCheck: _c, ...r }) => r);
+  const counted = all
+    .filter((r) => r.joules > 0 && !r.crossCheck)
+    .map(({ seconds: _seconds, crossCheck: _c, ...r }) => r);
+  if (!counted.length) {
     const why = unavailable.map((u) => `${u.source}: ${u.reason}`).join('; ');
     return unavailableEnergy(`no energy source measured this window${why ? ` (${why})` : ''}`, [...unavailable]);
   }
-  const node = readings.filter((r) => r.domain === 'node');
-  const inTotal = node.length ? node : readings;
+  const node = counted.filter((r) => r.domain === 'node');
+  const inTotal = node.length ? node : counted;
   const scope = [...new Set(inTotal.map((r) => r.domain))] as EnergyDomain[];
   const joules = inTotal.reduce((a, r) => a + r.joules, 0);
-  const windowSeconds = Math.max(...meterReadings.map((m) => m.seconds));
+  const windowSeconds = Math.max(...meterReadings.filter((m) => !m.crossCheck).map((m) => m.seconds));
   const method = METHOD_ORDER[Math.max(...inTotal.map((r) => METHOD_ORDER.indexOf(r.method)))]!;
   const efficiency: MeasuredEnergy['efficiency'] = [];
   const totalWork = work.workPerCall !== undefined ? work.calls * work.workPerCall : 0;
@@ -100,7 +109,7 @@ export function energyRecord(
     joulesPerCall: work.calls > 0 ? joules / work.calls : null,
     efficiency,
     readings,
-    telemetry: meterReadings.flatMap((m) => m.telemetry),
+    telemetry: meterReadings.filter((m) => !m.crossCheck).flatMap((m) => m.telemetry),
     unavailable: [...unavailable],
   };
   return energy;

@@ -31,6 +31,20 @@ function resolved(o: EnergyOptions) {
     intervalMs: Math.min(o.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_SAMPLE_INTERVAL_MS),
     visible: 'visibleDevices' in o ? o.visibleDevices : process.env.CUDA_VISIBLE_DEVICES,
     exclude: new Set<EnergySource>(o.exclude ?? []),
+    crossCheck: o.crossCheck ?? process.env.FEDBENCH_ENERGY_CROSSCHECK === '1',
+  };
+}
+
+/** The same meter, its readings marked as a cross-check (kept beside the total, not in it). */
+function asCrossCheck(meter: EnergyMeter): EnergyMeter {
+  return {
+    source: meter.source,
+    method: meter.method,
+    domains: meter.domains,
+    start: () => meter.start(),
+    ...(meter.poll ? { poll: () => meter.poll!() } : {}),
+    stop: async () => ({ ...(await meter.stop()), crossCheck: true }),
+    close: () => meter.close(),
   };
 }
 
@@ -83,6 +97,15 @@ export async function openMeters(options: EnergyOptions = {}): Promise<OpenedMet
       covered.add('gpu');
     } catch (err) {
       unavailable.push({ source: 'nvidia-smi', reason: nvidiaSmiUnavailableReason(o.nvidiaSmi, err) });
+    }
+  } else if (covered.has('gpu') && o.crossCheck && !o.exclude.has('nvidia-smi')) {
+    try {
+      meters.push(asCrossCheck(await NvidiaSmiMeter.open(o.nvidiaSmi, o.intervalMs, o.visible)));
+    } catch (err) {
+      unavailable.push({
+        source: 'nvidia-smi',
+        reason: `cross-check: ${nvidiaSmiUnavailableReason(o.nvidiaSmi, err)}`,
+      });
     }
   } else if (covered.has('gpu')) {
     unavailable.push({ source: 'nvidia-smi', reason: 'not needed: a GPU energy counter is in use' });

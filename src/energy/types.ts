@@ -27,6 +27,8 @@ export interface MeterReading {
   domains: DomainReading[];
   telemetry: GpuTelemetry[];
   warnings: string[];
+  /** A second source for domains already measured, read over the same window to compare with: never in the total. */
+  crossCheck?: boolean;
 }
 
 export interface EnergyMeter {
@@ -62,6 +64,9 @@ export interface EnergyOptions {
   estimate?: { tdpWatts: number; utilisation: number; device?: string };
   /** Sources not to use even if present. */
   exclude?: EnergySource[];
+  /** Also sample nvidia-smi while NVML's counter measures the GPUs, over the same window, as a cross-check kept
+   *  beside the total (not in it). Default: FEDBENCH_ENERGY_CROSSCHECK=1 in the environment. */
+  crossCheck?: boolean;
 }
 
 export const DEFAULT_PATHS = {

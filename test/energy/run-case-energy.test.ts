@@ -86,6 +86,28 @@ describe('runCase with energy meters', () => {
     expect(e.unavailable?.map((u) => u.source)).toEqual(['rapl', 'pm_counters', 'nvidia-smi']);
   });
 
+  it('cross-checks NVML with nvidia-smi over the same window, keeping the sampled figure out of the total', async () => {
+    const { binary } = fakeNvidiaSmi();
+    const r = await runCase(gemmCase, {
+      campaign: 't',
+      system: await systemInfo(),
+      threads: 1,
+      energy: { ...elsewhere, nvmlLibrary: fakeNvml(), nvidiaSmi: binary, crossCheck: true },
+    });
+    expect(r.status, r.error).toBe('ok');
+    const e = r.energy;
+    if (e.status !== 'measured') throw new Error(`expected measured energy, got: ${e.reason}`);
+    // the total is NVML's counter alone (1 J per GPU), as without the cross-check
+    expect(e).toMatchObject({ source: 'nvml', method: 'counter', joules: 2, scope: ['gpu'] });
+    const smi = e.readings!.filter((x) => x.source === 'nvidia-smi');
+    expect(smi.length).toBeGreaterThan(0);
+    for (const x of smi) {
+      expect(x.note).toMatch(/cross-check over the same window, not in the total/);
+      expect(x.meanWatts).toBeCloseTo(250, 6); // the constructed GPU's constant power
+    }
+    expect(e.telemetry?.map((t) => t.index)).toEqual([0, 1]); // once per GPU, from NVML
+  });
+
   it('records sampled nvidia-smi power over the window and leaves no sampler behind', async () => {
     const pidFile = join(tempDir(), 'samplers');
     process.env.FAKE_SMI_PIDFILE = pidFile;
