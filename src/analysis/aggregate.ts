@@ -1,7 +1,7 @@
 // Groups records by case and place (site, node) and pools their samples. Knows nothing of how a
 // figure was measured: it reads records only.
 import { median, settledSamples, summarize, summarizeRuns, type Stats } from '../measure/index.js';
-import { slurmOf, type RunRecord } from '../results/index.js';
+import { detailsOf, slurmOf, type RunRecord } from '../results/index.js';
 import { compareSamples, type Verdict } from './compare.js';
 
 /** Where a record was measured: the site (or the local host) and the node. */
@@ -188,7 +188,7 @@ export interface EngineComparison {
 
 /** The benchmark and parameters a record measures: its own, or the built-in one a user's program declared (`as:`). */
 function measuredAs(r: RunRecord): [string, Record<string, unknown>] {
-  const same = (r.details as { sameAs?: { benchmark: string; params: Record<string, unknown> } } | undefined)?.sameAs;
+  const same = detailsOf(r, 'command')?.sameAs;
   return same ? [same.benchmark, same.params] : [r.benchmark.id, r.benchmark.params];
 }
 

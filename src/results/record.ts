@@ -303,12 +303,19 @@ export const inferenceDetailsSchema = z.discriminatedUnion('scenario', [
 /** A user's own program run as a benchmark: what ran, how it ended, and how the figure was taken from it. */
 export const commandDetailsSchema = z.object({
   kind: z.literal('command'),
+  /** The program and its arguments, placeholders replaced, as run (no shell). */
   argv: z.array(z.string()),
+  cwd: z.string().optional(),
+  /** Exit code of the last invocation (null when it was killed or never started). */
   exitCode: z.number().int().nullable(),
-  /** How the figure was extracted from the program's output (e.g. a regular expression), as written. */
+  /** How the figure was extracted from the program's output (e.g. a regular expression), in words. */
   extraction: z.string(),
-  /** The last lines of its standard error. */
-  stderrTail: z.string(),
+  /** Invocations run, warm-up included. */
+  invocations: z.number().int().nonnegative().optional(),
+  /** The last lines of its standard error, when it wrote any. */
+  stderrTail: z.string().optional(),
+  /** The built-in benchmark and parameters this program measures the same as (`as:` in the suite). */
+  sameAs: z.object({ benchmark: z.string(), params: z.record(z.string(), z.unknown()) }).optional(),
 });
 
 /** Kind-specific figures, tagged with the benchmark's kind (an inference run also with its scenario). */

@@ -138,7 +138,7 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     if (err instanceof SkipCase) return { ...base(), status: 'skipped', error: err.message };
     const verification: Verification | undefined = err instanceof WrongResults ? err.verification : undefined;
     // a user's program that failed keeps its argv, exit code and stderr's tail
-    const details = err instanceof CommandFailed ? { details: err.details as unknown as Record<string, unknown> } : {};
+    const details = err instanceof CommandFailed ? { details: err.details } : {};
     return {
       ...base(),
       status: 'failed',

@@ -4,11 +4,9 @@ import type { EngineName } from '../engines/types.js';
 import type { Tf } from '../engines/tfjs.js';
 import type * as TF from '@tensorflow/tfjs';
 import type { Stats, StoppingRules } from '../measure/index.js';
-import type { BenchmarkKind as RecordedKind, MeasurementSummary, RunDetails } from '../results/index.js';
+import type { BenchmarkKind, MeasurementSummary, RunDetails } from '../results/index.js';
 
-export type { MeasurementSummary };
-
-export type BenchmarkKind = RecordedKind;
+export type { BenchmarkKind, MeasurementSummary };
 
 export interface Metric {
   name: string;

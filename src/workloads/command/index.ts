@@ -7,25 +7,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { measureHarnessCost, samplingDecision } from '../../measure/index.js';
+import type { CommandDetails } from '../../results/index.js';
 import { SkipCase, type CustomWorkload, type ExecuteContext, type Outcome } from '../types.js';
 import { invoke, type Invocation } from './invoke.js';
 import { commandMetric, extractionRule, sameAs, substitute, type CommandFields, type CommandMetric } from './spec.js';
 
 export { BEGIN_MARKER, END_MARKER, SKIP_MARKER } from './invoke.js';
 export { commandFieldsSchema, placeholders, type CommandFields } from './spec.js';
-
-/** What a command record keeps beside its figures: enough to re-run it and to see why it failed. */
-export interface CommandDetails {
-  kind: 'command';
-  argv: string[];
-  cwd: string;
-  extraction: string;
-  invocations: number;
-  exitCode: number | null;
-  stderrTail?: string;
-  /** The built-in benchmark this case measures the same as (`as:` in the suite), for engine comparisons. */
-  sameAs?: { benchmark: string; params: Record<string, unknown> };
-}
 
 /** A command that ran but gave no usable figure: a failed record that keeps argv, exit code and stderr's tail. */
 export class CommandFailed extends Error {
@@ -236,7 +224,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
           warmup: { iterations: warmups, seconds: warmSeconds, end: 'stable' },
           stopReason,
           samplingSeconds: elapsed,
-          rules: ctx.rules as unknown as Record<string, unknown>,
+          rules: ctx.rules,
           harness: { timerNs, loopNsPerCall: spawnSeconds * 1e9, fractionOfMedian: spawnSeconds / medianSeconds },
         },
         warnings,
@@ -244,7 +232,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         gigaWorkPerCall: null,
         callUnit:
           fields.samples === 'all' ? { one: 'sample', many: 'samples' } : { one: 'invocation', many: 'invocations' },
-        details: details() as unknown as Record<string, unknown>,
+        details: details(),
       };
     },
   };
