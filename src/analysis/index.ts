@@ -35,4 +35,4 @@ export {
 } from './ranking.js';
 export { nodeVariability, type Variability, type NodeFinding } from './variability.js';
 export { peaksForGpu, peakFor, isGpuBackend, type Peaks } from './peaks.js';
-export { wholeNodes, type WholeNodeCase, type NodeRun } from './whole-node.js';
+export { wholeNodes, nodeFigure, nodeFigureName, type WholeNodeCase, type NodeRun } from './whole-node.js';

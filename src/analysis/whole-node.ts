@@ -35,13 +35,27 @@ export interface WholeNodeCase {
   typical: number | null;
 }
 
+/**
+ * The one rule for a node's figure, given its GPUs' medians: the sum for a rate (higher is better), the slowest
+ * GPU for a time or latency (lower is better); null unless all `gpus` GPUs gave a result. `fedbench collect`
+ * prints what the report shows because both come through here (collect calls `wholeNodes` on a task's records).
+ */
+export function nodeFigure(direction: 'higher' | 'lower', medians: readonly number[], gpus: number): number | null {
+  if (!medians.length || medians.length !== gpus) return null;
+  return direction === 'higher' ? medians.reduce((a, b) => a + b, 0) : Math.max(...medians);
+}
+
+/** What `nodeFigure` is for a metric of this direction. */
+export function nodeFigureName(direction: 'higher' | 'lower'): string {
+  return direction === 'higher' ? 'node total (sum over GPUs)' : 'slowest GPU';
+}
+
 export function wholeNodes(records: readonly RunRecord[]): WholeNodeCase[] {
   const perGpu = records.filter((r) => gpuWorkerOf(r) !== null);
   const out: WholeNodeCase[] = [];
   for (const [key, recs] of groupBy(perGpu, (r) => JSON.stringify([r.case, siteOf(r)]))) {
     const [caseId, site] = JSON.parse(key) as [string, string];
     const { metric } = recs[0]!;
-    const higher = metric.direction === 'higher';
     const runs: NodeRun[] = [];
     for (const [job, ofJob] of groupBy(recs, (r) => `${slurmOf(r).jobId ?? '?'}_${slurmOf(r).arrayTaskId ?? '?'}`)) {
       // GPUs the job had: as its records say, or at least the distinct workers seen (a GPU may have several records)
@@ -52,8 +66,7 @@ export function wholeNodes(records: readonly RunRecord[]): WholeNodeCase[] {
         .sort((a, b) => a.gpu - b.gpu);
       const values = medians.map((m) => m.median);
       const complete = medians.length === gpus;
-      const figure =
-        !complete || !values.length ? null : higher ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
+      const figure = nodeFigure(metric.direction, values, gpus);
       const failed = ofJob.filter((r) => r.status !== 'ok');
       runs.push({
         case: caseId,
@@ -77,7 +90,7 @@ export function wholeNodes(records: readonly RunRecord[]): WholeNodeCase[] {
       site,
       unit: metric.unit,
       direction: metric.direction,
-      figureName: higher ? 'node total (sum over GPUs)' : 'slowest GPU',
+      figureName: nodeFigureName(metric.direction),
       runs,
       typical: figures.length ? median(figures) : null,
     });

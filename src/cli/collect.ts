@@ -67,7 +67,9 @@ export function collectCommand(): Command {
               process.stdout.write(`rejected ${q.site} ${q.task}/${q.file}: ${q.reason}\n`);
             for (const f of total.nodeFigures)
               process.stdout.write(
-                `node ${f.site}/${f.node} ${f.case}: ${f.total.toPrecision(4)} ${f.unit} over ${f.workers} GPU worker(s)\n`,
+                f.figure === null
+                  ? `node ${f.site}/${f.node} ${f.case}: no node figure: ${f.problem}\n`
+                  : `node ${f.site}/${f.node} ${f.case}: ${f.figure.toPrecision(4)} ${f.unit} (${f.figureName}) over ${f.workers} GPU worker(s)\n`,
               );
             const pending = Object.entries(total.pending)
               .map(([s, n]) => `${s} ${n}`)

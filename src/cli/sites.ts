@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { InputError } from '../errors.js';
 import Table from 'cli-table3';
-import { failureReason, parseMaxArraySize, SitePool, startCommand } from '../federation/index.js';
+import { failureReason, SitePool, startCommand } from '../federation/index.js';
 import {
   CommandError,
   describeCertificate,
@@ -22,7 +22,7 @@ import {
   sitesDir,
   type Site,
 } from '../sites/index.js';
-import { timeLimitSeconds } from '../slurm/index.js';
+import { scheduler, timeLimitSeconds } from '../slurm/index.js';
 import { duration } from '../format.js';
 
 export interface SiteCheck {
@@ -122,8 +122,11 @@ export function sitesCommand(): Command {
             };
             try {
               const t0 = performance.now();
-              const sinfoArgv = ['sinfo', '-h', '-o', '%P|%a|%D|%G'];
-              const sinfo = await ex.exec(sinfoArgv, { readOnly: true });
+              const slurm = scheduler(ex);
+              // Slurm not answering (sinfo failed) is one problem: the working directory and fedbench are still worth checking.
+              const partitions = await slurm
+                .partitions()
+                .catch((err: unknown) => (err instanceof CommandError ? err : Promise.reject(err)));
               c.connectMs = Math.round(performance.now() - t0);
               if (ex instanceof OpenSshExecutor) {
                 c.auth = await ex.auth();
@@ -135,35 +138,27 @@ export function sitesCommand(): Command {
                 );
                 if (w) c.warnings.push(w);
               }
-              const rows = sinfo.stdout
-                .split('\n')
-                .filter(Boolean)
-                .map((l) => l.split('|'));
-              const p = rows.find((r) => r[0]?.replace(/\*$/, '') === site.scheduler.partition);
-              // Slurm not answering is one problem: the working directory and fedbench are still worth checking.
-              if (sinfo.code !== 0) c.problems.push(printable(new CommandError(ex.where, sinfoArgv, sinfo).message));
+              const p =
+                partitions instanceof CommandError
+                  ? undefined
+                  : partitions.find((x) => x.name === site.scheduler.partition);
+              if (partitions instanceof CommandError) c.problems.push(printable(partitions.message));
               else if (!p)
                 c.problems.push(
-                  `partition '${site.scheduler.partition}' not found; the site has: ${rows.map((r) => r[0]).join(', ') || 'none'}`,
+                  `partition '${site.scheduler.partition}' not found; the site has: ${partitions.map((x) => `${x.name}${x.isDefault ? '*' : ''}`).join(', ') || 'none'}`,
                 );
               else {
-                c.partition = {
-                  name: site.scheduler.partition,
-                  state: p[1] ?? '',
-                  nodes: Number(p[2]),
-                  gres: p[3] ?? '',
-                };
-                if (p[1] !== 'up') c.problems.push(`partition '${site.scheduler.partition}' is ${p[1]}`);
+                c.partition = { name: site.scheduler.partition, state: p.state, nodes: p.nodes, gres: p.gres };
+                if (p.state !== 'up') c.problems.push(`partition '${site.scheduler.partition}' is ${p.state}`);
                 const type = site.scheduler.gpus.type;
-                if (!/gpu/.test(p[3] ?? ''))
-                  c.problems.push(`partition '${site.scheduler.partition}' shows no GPUs (gres: ${p[3] || 'none'})`);
-                else if (type && !(p[3] ?? '').includes(`gpu:${type}`))
+                if (!/gpu/.test(p.gres))
+                  c.problems.push(`partition '${site.scheduler.partition}' shows no GPUs (gres: ${p.gres || 'none'})`);
+                else if (type && !p.gres.includes(`gpu:${type}`))
                   c.problems.push(
-                    `partition '${site.scheduler.partition}' has no GPU of type '${type}' (gres: ${p[3]})`,
+                    `partition '${site.scheduler.partition}' has no GPU of type '${type}' (gres: ${p.gres})`,
                   );
               }
-              const config = await ex.exec(['scontrol', 'show', 'config'], { readOnly: true });
-              c.maxArraySize = config.code === 0 ? parseMaxArraySize(config.stdout) : null;
+              c.maxArraySize = (await slurm.config()).maxArraySize;
               const workdir = await resolveWorkdir(ex, site);
               const w = await ex.exec(['sh', '-c', 'mkdir -p -- "$1" && test -w "$1"', 'check', workdir], {
                 readOnly: true,

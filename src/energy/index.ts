@@ -14,5 +14,5 @@ export type {
 } from './types.js';
 export { openMeters, energySources, type OpenedMeters, type EnergySourceStatus } from './open-meters.js';
 export { energyRecord, unavailableEnergy, type MeasuredWork } from './energy-record.js';
-export { sacctEnergy, parseSacctSteps, SACCT_ENERGY_ARGS, type SacctEnergy, type SacctStep } from './sacct.js';
 export { meterWindow, type MeterWindow } from './meter-window.js';
+export { schedulerEnergy, schedulerEnergyReplaces, type JobEnergy } from './scheduler-energy.js';

@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { wholeNodes } from '../analysis/index.js';
+import { schedulerEnergy, schedulerEnergyReplaces } from '../energy/index.js';
 import {
   claimedRunSchema,
   newRecord,
@@ -34,14 +36,21 @@ export interface Quarantined {
   reason: string;
 }
 
+/** A whole-node run's figure, by the report's own rule (analysis/ `wholeNodes`). */
 export interface NodeFigure {
   site: string;
   node: string;
   case: string;
+  /** GPU workers that gave a result, of `gpus`. */
   workers: number;
-  /** Sum of the workers' medians (rates add up across GPUs of a node). */
-  total: number;
+  gpus: number;
+  /** Sum of the GPUs' medians for a rate, the slowest GPU's for a time; null when a GPU gave no result. */
+  figure: number | null;
+  /** What `figure` is: 'node total (sum over GPUs)' or 'slowest GPU'. */
+  figureName: string;
   unit: string;
+  /** Why there is no figure. */
+  problem: string | null;
 }
 
 export interface CollectOutcome {
@@ -314,7 +323,8 @@ async function collectTask(
   const workers = ref.job.wholeNode ? Array.from({ length: entry.gpusPerNode }, (_, i) => i) : [null];
   const seen = new Set<string>();
   const counts = { records: 0, synthesized: 0, quarantined: 0 };
-  const figures = new Map<string, { total: number; n: number; unit: string }>();
+  /** Every record of a GPU worker (whole-node run), for the node's figure. */
+  const perGpu: RunRecord[] = [];
 
   const quarantine = async (sub: string, name: string, reason: string, data: Buffer | null) => {
     const dir = path.join(quarantineDir, site.name, ref.key, sub);
@@ -376,65 +386,23 @@ async function collectTask(
       };
       // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included);
       // a measurement, it replaces nothing measured but does replace an estimate from declared power
-      const estimated = record.energy.status === 'measured' && record.energy.method === 'estimate';
       if (
-        (record.energy.status === 'unavailable' || estimated) &&
+        schedulerEnergyReplaces(record.energy) &&
         st.consumedEnergyJ !== null &&
         expected.size === 1 &&
         worker === null &&
         st.elapsedSeconds !== null
-      ) {
-        // sacct counts whole seconds: a job under 1 s shows 0, and its mean power over 1 s is a lower bound
-        const seconds = Math.max(st.elapsedSeconds, 1);
-        const short =
-          st.elapsedSeconds < 1
-            ? "; the job took under 1 s (sacct's resolution), so its mean power over 1 s is a lower bound"
-            : '';
-        record.energy = {
-          status: 'measured',
-          source: 'slurm sacct ConsumedEnergyRaw',
-          method: 'scheduler',
-          joules: st.consumedEnergyJ,
-          avgWatts: st.consumedEnergyJ / seconds,
-          coverage: 1,
-          scope: ['node'],
-          windowSeconds: seconds,
-          readings: [
-            {
-              source: 'slurm sacct ConsumedEnergyRaw',
-              method: 'scheduler',
-              domain: 'node',
-              device: st.node ?? 'job',
-              joules: st.consumedEnergyJ,
-              meanWatts: st.consumedEnergyJ / seconds,
-              peakWatts: null,
-              samples: 1,
-              coverage: 1,
-              note: `the whole job as Slurm accounted it: start-up, verification and warm-up included, not only the measured window${short}`,
-            },
-          ],
-          unavailable: [
-            {
-              source: 'fedbench meters',
-              reason:
-                verdict.record.energy.status === 'unavailable'
-                  ? verdict.record.energy.reason
-                  : `only an estimate from declared power (${verdict.record.energy.joules.toFixed(1)} J), replaced by the scheduler's measurement`,
-            },
-          ],
-        };
-      }
+      )
+        record.energy = schedulerEnergy(
+          { joules: st.consumedEnergyJ, elapsedSeconds: st.elapsedSeconds, device: st.node ?? 'job' },
+          verdict.record.energy,
+        );
       runRecordSchema.parse(record);
       await writeJsonAtomic(path.join(local, sub, safeName(e.name)), record);
       seen.add(`${record.case}|${sub}`);
       counts.records++;
       out.landed++;
-      if (worker !== null && record.status === 'ok' && record.stats) {
-        const f = figures.get(record.case) ?? { total: 0, n: 0, unit: record.metric.unit };
-        f.total += record.stats.median;
-        f.n++;
-        figures.set(record.case, f);
-      }
+      if (worker !== null) perGpu.push(record);
     }
   }
 
@@ -446,19 +414,26 @@ async function collectTask(
       logTail ??= await jobLogTail(ex, `${entry.remoteDir}/logs/${ref.key}.out`);
       const record = missingRecord(j, site.name, c, ref, st, worker, logTail, entry);
       await writeJsonAtomic(path.join(local, sub, `missing.${String(c.index).padStart(5, '0')}.json`), record);
+      if (worker !== null) perGpu.push(record);
       counts.synthesized++;
       out.synthesized++;
     }
   }
-  for (const [caseId, f] of figures)
-    out.nodeFigures.push({
-      site: site.name,
-      node: st.node ?? '?',
-      case: caseId,
-      workers: f.n,
-      total: f.total,
-      unit: f.unit,
-    });
+  // the report's rule, on the records just written: a node with a GPU missing has no figure
+  for (const c of wholeNodes(perGpu))
+    for (const run of c.runs)
+      if (run.ok > 0)
+        out.nodeFigures.push({
+          site: site.name,
+          node: run.node,
+          case: c.case,
+          workers: run.ok,
+          gpus: run.gpus,
+          figure: run.figure,
+          figureName: c.figureName,
+          unit: c.unit,
+          problem: run.problem === null ? null : printable(run.problem),
+        });
   return counts;
 }
 

@@ -37,7 +37,7 @@ export {
   type PlannedCase,
   type SiteEntry,
 } from './journal.js';
-export { planCases, oneCaseSuite, chunkTasks, arrayRanges, parseMaxArraySize } from './plan.js';
+export { planCases, oneCaseSuite, chunkTasks, arrayRanges } from './plan.js';
 export { SitePool } from './pool.js';
 export { deploy, productionPackages, PACKAGE_ROOT, type DeployOutcome } from './deploy.js';
 export { failureReason } from './failure-reason.js';

@@ -70,9 +70,3 @@ export function arrayRanges(taskCount: number, maxArraySize: number): Array<{ of
     out.push({ offset: o, count: Math.min(maxArraySize, taskCount - o) });
   return out;
 }
-
-/** `MaxArraySize = 1001` in `scontrol show config`. */
-export function parseMaxArraySize(configText: string): number | null {
-  const m = /^MaxArraySize\s*=\s*(\d+)/m.exec(configText);
-  return m ? Number(m[1]) : null;
-}

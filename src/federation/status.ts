@@ -1,34 +1,15 @@
-// Where every task of a campaign stands, from the scheduler: sacct (array tasks, finished ones included),
-// or squeue where the site has no accounting (then a task that left the queue has an unknown end).
+// Where every task of a campaign stands, from the scheduler adapter (slurm/): every array task, finished ones
+// included where the site keeps accounting; else only queued ones (then a task that left the queue has an unknown end).
 import type { Executor } from '../remote/index.js';
-import { parseSacct, parseSqueue, SACCT_ARGS, SQUEUE_ARGS, type TaskState } from '../slurm/index.js';
+import { scheduler, type SiteStates } from '../slurm/index.js';
 import { loadSite, type Site } from '../sites/index.js';
 import type { Journal, SiteEntry } from './journal.js';
 
-export interface SiteStates {
-  /** By `ARRAYJOB_INDEX`. */
-  tasks: Map<string, TaskState>;
-  /** false: sacct is unavailable and only queued/running tasks are known. */
-  accounting: boolean;
-}
+export type { SiteStates };
 
-export async function siteStates(ex: Executor, entry: SiteEntry): Promise<SiteStates> {
-  const ids = entry.jobs.map((x) => x.jobId).filter((x): x is string => Boolean(x));
-  if (!ids.length) return { tasks: new Map(), accounting: true };
-  const r = await ex.exec(['sacct', ...SACCT_ARGS, '-j', ids.join(',')], { readOnly: true });
-  if (r.code === 0) return { tasks: parseSacct(r.stdout), accounting: true };
-  if (!/accounting storage is disabled|slurmdbd/i.test(r.stderr)) {
-    throw new Error(`${ex.where}: sacct failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
-  }
-  const q = await ex.exec(['squeue', ...SQUEUE_ARGS, '-j', ids.join(',')], { readOnly: true });
-  // squeue lists the ids still known and exits 1 only when none is ("Invalid job id specified"): then every
-  // task has ended. Any other failure (controller down) must not pass for "ended": nothing could be collected.
-  if (q.code !== 0 && !/invalid job id/i.test(q.stderr)) {
-    throw new Error(
-      `${ex.where}: sacct is unavailable and squeue failed (exit ${q.code}): ${q.stderr.trim().split('\n').slice(-3).join(' ')}`,
-    );
-  }
-  return { tasks: parseSqueue(q.code === 0 ? q.stdout : ''), accounting: false };
+/** Where the site's submitted tasks stand (the scheduler adapter: sacct, or squeue without accounting). */
+export async function siteStates(ex: Pick<Executor, 'exec' | 'where'>, entry: SiteEntry): Promise<SiteStates> {
+  return scheduler(ex).states(entry.jobs.map((x) => x.jobId).filter((x): x is string => Boolean(x)));
 }
 
 export interface TaskRef {

@@ -4,9 +4,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { CommandError, run, type Executor, type FileToWrite } from '../remote/index.js';
+import { CommandError, type Executor, type FileToWrite } from '../remote/index.js';
 import { resolveWorkdir, type Site } from '../sites/index.js';
-import { parseSbatch, renderArrayScript, template, TEMPLATES_DIR } from '../slurm/index.js';
+import { renderArrayScript, scheduler, template, TEMPLATES_DIR } from '../slurm/index.js';
 import type { Case, Suite } from '../suite/index.js';
 import {
   JOURNAL_SCHEMA,
@@ -18,7 +18,7 @@ import {
   type JournalJob,
   type SiteEntry,
 } from './journal.js';
-import { arrayRanges, chunkTasks, oneCaseSuite, parseMaxArraySize, planCases } from './plan.js';
+import { arrayRanges, chunkTasks, oneCaseSuite, planCases } from './plan.js';
 import type { SitePool } from './pool.js';
 
 /** Slurm's default MaxArraySize, when neither the profile nor scontrol says. */
@@ -82,22 +82,11 @@ async function planSite(
 ): Promise<{ entry: SiteEntry; scripts: RenderedScript[]; remoteDir: string; workdir: string }> {
   const workdir = await resolveWorkdir(ex, site);
   const remoteDir = `${workdir}/campaigns/${j.name}`;
-  let maxArray = site.scheduler.maxArraySize ?? null;
-  if (maxArray === null) {
-    const r = await ex.exec(['scontrol', 'show', 'config'], { readOnly: true });
-    maxArray = (r.code === 0 ? parseMaxArraySize(r.stdout) : null) ?? SLURM_DEFAULT_MAX_ARRAY;
-  }
+  const maxArray =
+    site.scheduler.maxArraySize ?? (await scheduler(ex).config()).maxArraySize ?? SLURM_DEFAULT_MAX_ARRAY;
   let nodes: Array<string | null> = [null];
   if (j.options.eachNode) {
-    const out = await run(ex, ['sinfo', '-h', '-N', '-p', site.scheduler.partition, '-o', '%N'], { readOnly: true });
-    nodes = [
-      ...new Set(
-        out
-          .split('\n')
-          .map((l) => l.trim())
-          .filter(Boolean),
-      ),
-    ].sort();
+    nodes = await scheduler(ex).nodes(site.scheduler.partition);
     if (!nodes.length)
       throw new InputError(
         `scheduler.partition '${site.scheduler.partition}' (${site.file}) lists no nodes (sinfo), nothing to sweep`,
@@ -183,19 +172,6 @@ async function upload(
   await ex.writeFiles(files);
 }
 
-/** A job with this name already queued (a submit killed after sbatch, before the journal write): adopt it. */
-async function queuedJobId(ex: Executor, name: string): Promise<string | null> {
-  const r = await ex.exec(['squeue', '-h', `--name=${name}`, '-o', '%F'], { readOnly: true });
-  const id =
-    r.code === 0
-      ? r.stdout
-          .split('\n')
-          .map((l) => l.trim())
-          .find((l) => /^\d+$/.test(l))
-      : undefined;
-  return id ?? null;
-}
-
 export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome> {
   const log = req.log ?? (() => undefined);
   const resuming = existsSync(journalFile(req.campaignsDir, req.campaign));
@@ -234,20 +210,17 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
           entry.error = null;
           for (const job of entry.jobs) {
             if (job.jobId) continue;
-            const adopted = resuming ? await queuedJobId(ex, job.name) : null;
+            // a job with this name already queued (a submit killed after sbatch, before the journal write): adopt it
+            const adopted = resuming ? await scheduler(ex).queuedJob(job.name) : null;
             let jobId = adopted;
             let cluster: string | null = null;
             if (!jobId) {
-              const r = await ex.exec(['sbatch', '--parsable', job.script], { cwd: entry.remoteDir! });
-              const parsed = r.code === 0 ? parseSbatch(r.stdout) : null;
-              if (!parsed) {
-                const said = (r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`)
-                  .split('\n')
-                  .slice(-4)
-                  .join('\n  ');
-                throw new Error(`sbatch refused ${job.script} (profile ${site.file}):\n  ${said}`);
-              }
-              ({ jobId, cluster } = parsed);
+              const submitted = await scheduler(ex).submit(job.script, { cwd: entry.remoteDir! });
+              if ('refused' in submitted)
+                throw new Error(
+                  `sbatch refused ${job.script} (profile ${site.file}):\n  ${submitted.refused.replace(/\n/g, '\n  ')}`,
+                );
+              ({ jobId, cluster } = submitted);
             }
             job.jobId = jobId;
             job.cluster = cluster;

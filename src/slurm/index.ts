@@ -24,3 +24,22 @@ export {
   type TaskState,
   type TerminalState,
 } from './jobs.js';
+export {
+  scheduler,
+  parseSinfoPartitions,
+  parseMaxArraySize,
+  SINFO_PARTITION_FORMAT,
+  type Scheduler,
+  type SiteStates,
+  type Partition,
+  type SlurmConfig,
+  type Submitted,
+} from './scheduler.js';
+export {
+  sacctEnergy,
+  parseSacctSteps,
+  parseSlurmElapsed,
+  SACCT_ENERGY_ARGS,
+  type SacctEnergy,
+  type SacctStep,
+} from './sacct-energy.js';

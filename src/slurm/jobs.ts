@@ -1,5 +1,5 @@
 // Job states from sacct (and squeue where accounting is off), and sbatch's answer: pure parsers.
-import { parseSlurmElapsed, sacctEnergy } from '../energy/sacct.js';
+import { parseSlurmElapsed, sacctEnergy } from './sacct-energy.js';
 
 export const SACCT_FIELDS = [
   'JobID',

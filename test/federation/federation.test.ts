@@ -566,7 +566,7 @@ describe.skipIf(missing !== null)(
       ).toBe(0);
       const c = await cli(['collect', 'whole', '--wait', '--interval', '1', '--timeout', '90', '--json']);
       expect(c.code, c.stderr).toBe(0);
-      const o = json<{ nodeFigures: Array<{ node: string; workers: number; total: number; unit: string }> }>(c.stdout);
+      const o = json<{ nodeFigures: Array<{ node: string; workers: number; figure: number; unit: string }> }>(c.stdout);
       const { records } = await readRecords(resultsOf('whole'));
       expect(records.map((r) => `${r.slurm!['node']}/gpu${r.slurm!['gpuWorker']}`).sort()).toEqual(
         ['a100-01', 'a100-02'].flatMap((n) => [0, 1, 2, 3].map((g) => `${n}/gpu${g}`)),
@@ -577,7 +577,7 @@ describe.skipIf(missing !== null)(
       ]);
       for (const f of o.nodeFigures) {
         const ofNode = records.filter((r) => r.slurm!['node'] === f.node);
-        expect(f.total).toBeCloseTo(
+        expect(f.figure).toBeCloseTo(
           ofNode.reduce((a, r) => a + r.stats!.median, 0),
           6,
         );

@@ -1,10 +1,11 @@
 // Scheduler answers (sacct as Slurm 22.05 prints it on the test clusters) and job scripts rendered from slurm/templates.
 import { describe, expect, it } from 'vitest';
-import { arrayRanges, chunkTasks, parseMaxArraySize } from '../../src/federation/index.js';
+import { arrayRanges, chunkTasks } from '../../src/federation/index.js';
 import { parseSite } from '../../src/sites/index.js';
 import {
   describeEnd,
   expandArrayIndices,
+  parseMaxArraySize,
   parseSacct,
   parseSbatch,
   recordStatusFor,

@@ -1,7 +1,7 @@
 // Output constructed in the format of `sacct -P -n --format=JobID,State,Elapsed,ConsumedEnergyRaw`
 // (pipe-separated, no header), as seen with the pm_counters plugin in notes/slurm-in-ci.md.
 import { describe, expect, it } from 'vitest';
-import { parseSacctSteps, parseSlurmElapsed, sacctEnergy } from '../../src/energy/sacct.js';
+import { parseSacctSteps, parseSlurmElapsed, sacctEnergy } from '../../src/slurm/sacct-energy.js';
 
 describe('sacct energy', () => {
   it('takes the energy from the .batch step, not the allocation line', () => {

@@ -1,0 +1,62 @@
+// The scheduler's own energy figure for a job (Slurm's ConsumedEnergyRaw, parsed by slurm/) as the record's
+// `energy` field: a measurement of the whole job, which replaces nothing measured but does replace an estimate.
+import type { EnergyReading } from '../results/record.js';
+
+export interface JobEnergy {
+  /** The job's energy as the scheduler accounted it. */
+  joules: number;
+  /** The job's elapsed time (whole seconds for sacct). */
+  elapsedSeconds: number;
+  /** Where it ran (a node name), for the reading's device. */
+  device: string;
+}
+
+const SOURCE = 'slurm sacct ConsumedEnergyRaw';
+
+/** Whether the record's energy may be replaced by the scheduler's: nothing measured, or only an estimate. */
+export function schedulerEnergyReplaces(energy: EnergyReading): boolean {
+  return energy.status === 'unavailable' || (energy.status === 'measured' && energy.method === 'estimate');
+}
+
+/** The record's `energy` from the job's figure, saying what it replaced (`before`, the record's own). */
+export function schedulerEnergy(job: JobEnergy, before: EnergyReading): EnergyReading {
+  // sacct counts whole seconds: a job under 1 s shows 0, and its mean power over 1 s is a lower bound
+  const seconds = Math.max(job.elapsedSeconds, 1);
+  const short =
+    job.elapsedSeconds < 1
+      ? "; the job took under 1 s (sacct's resolution), so its mean power over 1 s is a lower bound"
+      : '';
+  return {
+    status: 'measured',
+    source: SOURCE,
+    method: 'scheduler',
+    joules: job.joules,
+    avgWatts: job.joules / seconds,
+    coverage: 1,
+    scope: ['node'],
+    windowSeconds: seconds,
+    readings: [
+      {
+        source: SOURCE,
+        method: 'scheduler',
+        domain: 'node',
+        device: job.device,
+        joules: job.joules,
+        meanWatts: job.joules / seconds,
+        peakWatts: null,
+        samples: 1,
+        coverage: 1,
+        note: `the whole job as Slurm accounted it: start-up, verification and warm-up included, not only the measured window${short}`,
+      },
+    ],
+    unavailable: [
+      {
+        source: 'fedbench meters',
+        reason:
+          before.status === 'unavailable'
+            ? before.reason
+            : `only an estimate from declared power (${before.joules.toFixed(1)} J), replaced by the scheduler's measurement`,
+      },
+    ],
+  };
+}

@@ -1,0 +1,170 @@
+// The scheduler adapter: every Slurm command fedbench runs on a site is built here (argv arrays, run through the
+// site's Executor, which quotes each word with remote/quote.ts) and its output parsed here into typed results.
+// Federation and CLI code ask for what they need (submit a script, the tasks' states, the partitions) and never
+// spell a Slurm command. One adapter per executor: `scontrol show config` is read once per site and command.
+import { run, type ExecResult, type Executor } from '../remote/index.js';
+import { parseSacct, parseSbatch, parseSqueue, SACCT_ARGS, SQUEUE_ARGS, type TaskState } from './jobs.js';
+
+export interface SiteStates {
+  /** By `ARRAYJOB_INDEX`. */
+  tasks: Map<string, TaskState>;
+  /** false: sacct is unavailable and only queued/running tasks are known. */
+  accounting: boolean;
+}
+
+/** A partition as `sinfo -h -o '%P|%a|%D|%G'` lists it (the default partition's trailing `*` removed). */
+export interface Partition {
+  name: string;
+  /** Slurm's availability: `up`, `down`, `drain`, `inact`. */
+  state: string;
+  nodes: number;
+  /** Generic resources as sinfo prints them, e.g. `gpu:a100:4(S:0-1)` or `(null)`. */
+  gres: string;
+  /** The cluster's default partition. */
+  isDefault: boolean;
+}
+
+/** What fedbench reads from `scontrol show config`. */
+export interface SlurmConfig {
+  /** null when the controller did not answer or printed no MaxArraySize. */
+  maxArraySize: number | null;
+}
+
+export type Submitted = { jobId: string; cluster: string | null } | { refused: string };
+
+export interface Scheduler {
+  /** sbatch --parsable SCRIPT, run in `cwd`: the job id (and cluster), or what sbatch said when it refused. */
+  submit(script: string, opts: { cwd: string }): Promise<Submitted>;
+  /** The id of a queued job with this name, if any (squeue). */
+  queuedJob(name: string): Promise<string | null>;
+  /** Every task of these jobs from sacct, finished ones included; from squeue (active tasks) where accounting is off. */
+  states(jobIds: readonly string[]): Promise<SiteStates>;
+  /** Queued and running tasks of these jobs (squeue); none when the controller knows none of the ids. */
+  queue(jobIds: readonly string[]): Promise<Map<string, TaskState>>;
+  /** scancel; ids are jobs (`123`) or array tasks (`123_4`). Throws CommandError when scancel fails. */
+  cancel(ids: readonly string[]): Promise<void>;
+  /** Every partition (sinfo). Throws CommandError when sinfo fails. */
+  partitions(): Promise<Partition[]>;
+  /** The nodes of a partition, sorted (sinfo). Throws CommandError when sinfo fails. */
+  nodes(partition: string): Promise<string[]>;
+  /** The controller's configuration (scontrol show config), read once per adapter. */
+  config(): Promise<SlurmConfig>;
+}
+
+/** The scheduler of a site reached through `ex`; the same adapter (and cached configuration) for the same executor. */
+export function scheduler(ex: Pick<Executor, 'exec' | 'where'>): Scheduler {
+  let s = adapters.get(ex);
+  if (!s) {
+    s = slurmAdapter(ex);
+    adapters.set(ex, s);
+  }
+  return s;
+}
+const adapters = new WeakMap<object, Scheduler>();
+
+/** The last lines a command wrote to stderr, on one line. */
+const said = (r: ExecResult, lines = 3) => r.stderr.trim().split('\n').slice(-lines).join(' ');
+
+function slurmAdapter(ex: Pick<Executor, 'exec' | 'where'>): Scheduler {
+  let config: Promise<SlurmConfig> | null = null;
+
+  const squeue = async (jobIds: readonly string[]): Promise<ExecResult> =>
+    ex.exec(['squeue', ...SQUEUE_ARGS, '-j', jobIds.join(',')], { readOnly: true });
+  // squeue lists the ids still known and exits 1 only when none is ("Invalid job id specified"): then every
+  // task has ended. Any other failure (controller down) must not pass for "ended".
+  const noneKnown = (q: ExecResult) => q.code !== 0 && /invalid job id/i.test(q.stderr);
+
+  return {
+    async submit(script, opts) {
+      const r = await ex.exec(['sbatch', '--parsable', script], { cwd: opts.cwd });
+      const parsed = r.code === 0 ? parseSbatch(r.stdout) : null;
+      if (parsed) return parsed;
+      return {
+        refused: (r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`).split('\n').slice(-4).join('\n'),
+      };
+    },
+
+    async queuedJob(name) {
+      const r = await ex.exec(['squeue', '-h', `--name=${name}`, '-o', '%F'], { readOnly: true });
+      const id =
+        r.code === 0
+          ? r.stdout
+              .split('\n')
+              .map((l) => l.trim())
+              .find((l) => /^\d+$/.test(l))
+          : undefined;
+      return id ?? null;
+    },
+
+    async states(jobIds) {
+      if (!jobIds.length) return { tasks: new Map(), accounting: true };
+      const r = await ex.exec(['sacct', ...SACCT_ARGS, '-j', jobIds.join(',')], { readOnly: true });
+      if (r.code === 0) return { tasks: parseSacct(r.stdout), accounting: true };
+      if (!/accounting storage is disabled|slurmdbd/i.test(r.stderr))
+        throw new Error(`${ex.where}: sacct failed (exit ${r.code}): ${said(r)}`);
+      const q = await squeue(jobIds);
+      if (q.code !== 0 && !noneKnown(q))
+        throw new Error(`${ex.where}: sacct is unavailable and squeue failed (exit ${q.code}): ${said(q)}`);
+      return { tasks: parseSqueue(q.code === 0 ? q.stdout : ''), accounting: false };
+    },
+
+    async queue(jobIds) {
+      if (!jobIds.length) return new Map();
+      const q = await squeue(jobIds);
+      if (noneKnown(q)) return new Map();
+      if (q.code !== 0) throw new Error(`${ex.where}: squeue failed (exit ${q.code}): ${said(q)}`);
+      return parseSqueue(q.stdout);
+    },
+
+    async cancel(ids) {
+      if (ids.length) await run(ex, ['scancel', ...ids]);
+    },
+
+    async partitions() {
+      return parseSinfoPartitions(await run(ex, ['sinfo', '-h', '-o', SINFO_PARTITION_FORMAT], { readOnly: true }));
+    },
+
+    async nodes(partition) {
+      const out = await run(ex, ['sinfo', '-h', '-N', '-p', partition, '-o', '%N'], { readOnly: true });
+      return [
+        ...new Set(
+          out
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean),
+        ),
+      ].sort();
+    },
+
+    config() {
+      config ??= ex.exec(['scontrol', 'show', 'config'], { readOnly: true }).then(
+        (r) => ({ maxArraySize: r.code === 0 ? parseMaxArraySize(r.stdout) : null }),
+        (err: unknown) => {
+          config = null; // a dropped connection is not the configuration: ask again next time
+          throw err;
+        },
+      );
+      return config;
+    },
+  };
+}
+
+export const SINFO_PARTITION_FORMAT = '%P|%a|%D|%G';
+
+/** `sinfo -h -o '%P|%a|%D|%G'`: one line per partition (and per distinct gres within it: the first line wins). */
+export function parseSinfoPartitions(output: string): Partition[] {
+  const out: Partition[] = [];
+  for (const line of output.split('\n').filter((l) => l.trim())) {
+    const [p = '', state = '', nodes = '', gres = ''] = line.split('|');
+    const name = p.replace(/\*$/, '');
+    if (out.some((x) => x.name === name)) continue;
+    out.push({ name, state, nodes: Number(nodes), gres, isDefault: p.endsWith('*') });
+  }
+  return out;
+}
+
+/** `MaxArraySize = 1001` in `scontrol show config`. */
+export function parseMaxArraySize(configText: string): number | null {
+  const m = /^MaxArraySize\s*=\s*(\d+)/m.exec(configText);
+  return m ? Number(m[1]) : null;
+}
