@@ -17,7 +17,9 @@ import {
   type SiteEntry,
 } from '../../src/federation/index.js';
 import { HostKeyError, LocalExecutor, SshExecutor } from '../../src/remote/index.js';
+import { buildReportModel } from '../../src/report/index.js';
 import { readRecords, type RunRecord } from '../../src/results/index.js';
+import { scheduler } from '../../src/slurm/index.js';
 import { fedbench } from '../cli/run-cli.js';
 import { down, IN_CI, missingPrerequisite, ROOT, sshdSessions, up, type TestEnv } from './testenv.js';
 
@@ -82,6 +84,20 @@ async function waitEnded(c: string, seconds = 90): Promise<void> {
   }
 }
 
+/** An SSH connection to a test site as root, outside fedbench's own pool. */
+function siteExecutor(site: 'alpha' | 'beta'): SshExecutor {
+  return new SshExecutor({
+    host: env.sites[site].address,
+    port: 22,
+    user: 'root',
+    identityFile: env.key,
+    knownHosts: env.knownHosts,
+    connectTimeoutSeconds: 5,
+    commandTimeoutSeconds: 10,
+    keepaliveSeconds: 5,
+  });
+}
+
 function recordFiles(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).sort();
 }
@@ -128,6 +144,21 @@ describe.skipIf(missing !== null)(
       const long = suite('long', [32, 33], { ...QUICK, minSeconds: 400, maxSeconds: 500, minSampleSeconds: 0.05 });
       const r = await cli(['submit', '--suite', long, '--sites', 'alpha-broken,beta-short', '--campaign', 'failures']);
       expect(r.code, r.stderr).toBe(0);
+      // beta-short's task 1 (n=33) is cancelled now, seconds into its 1-minute limit (running, or still pending if
+      // Slurm is slow to start it), while task 0 (n=32) runs into the limit: CANCELLED and TIMEOUT whatever the
+      // machine's load. Cancelled later, after other tests, it could reach its limit first and end TIMEOUT.
+      const jobId = (await journalOf('failures')).sites['beta-short']!.jobs[0]!.jobId!;
+      const ex = siteExecutor('beta');
+      try {
+        const slurm = scheduler(ex);
+        for (let i = 0; i < 20; i++) {
+          if ((await slurm.queue([jobId])).get(`${jobId}_1`)?.state === 'RUNNING') break;
+          await new Promise((res) => setTimeout(res, 500));
+        }
+        await slurm.cancel([`${jobId}_1`]);
+      } finally {
+        await ex.close();
+      }
     });
 
     afterAll(() => {
@@ -276,25 +307,19 @@ describe.skipIf(missing !== null)(
     });
 
     it('cancels one task of the slow campaign (it ends CANCELLED)', async () => {
+      // cancelled in beforeAll, right after the submission: sacct has it CANCELLED, its sibling not
       const j = await journalOf('failures');
       const jobId = j.sites['beta-short']!.jobs[0]!.jobId!;
-      const ex = new SshExecutor({
-        host: env.sites.beta.address,
-        port: 22,
-        user: 'root',
-        identityFile: env.key,
-        knownHosts: env.knownHosts,
-        connectTimeoutSeconds: 5,
-        commandTimeoutSeconds: 10,
-        keepaliveSeconds: 5,
-      });
+      const ex = siteExecutor('beta');
       try {
-        for (let i = 0; i < 60; i++) {
-          const r = await ex.exec(['squeue', '-h', '-r', '-j', jobId, '-o', '%i %T']);
-          if (r.stdout.includes(`${jobId}_1 RUNNING`)) break;
+        const slurm = scheduler(ex);
+        let tasks = (await slurm.states([jobId])).tasks;
+        for (let i = 0; i < 60 && tasks.get(`${jobId}_1`)?.state !== 'CANCELLED'; i++) {
           await new Promise((res) => setTimeout(res, 500));
+          tasks = (await slurm.states([jobId])).tasks;
         }
-        expect((await ex.exec(['scancel', `${jobId}_1`])).code).toBe(0);
+        expect(tasks.get(`${jobId}_1`)?.state).toBe('CANCELLED');
+        expect(tasks.get(`${jobId}_0`)?.state).not.toBe('CANCELLED');
       } finally {
         await ex.close();
       }
@@ -605,6 +630,38 @@ describe.skipIf(missing !== null)(
       }
     });
 
+    it("a whole node's latency: collect prints and records the report's figure, the slowest GPU", async () => {
+      const file = path.join(work, 'latency.yaml');
+      writeFileSync(
+        file,
+        stringify({
+          name: 'latency',
+          engines: ['onnxruntime:cpu'],
+          benchmarks: [
+            {
+              id: 'mlp-single-stream',
+              workload: 'infer-mlp',
+              params: { scenario: 'single-stream', queries: 20, seconds: 0.5, features: 32, hidden: 32, layers: 1 },
+            },
+          ],
+        }),
+      );
+      const sub = await cli(['submit', '--suite', file, '--sites', 'alpha', '--whole-node', '--campaign', 'latency']);
+      expect(sub.code, sub.stderr).toBe(0);
+      const c = await cli(['collect', 'latency', '--wait', '--interval', '1', '--timeout', '90']);
+      expect(c.code, c.stdout + c.stderr).toBe(0);
+      const { records } = await readRecords(resultsOf('latency'));
+      expect(records.map((r) => [r.status, r.metric.direction])).toEqual(Array(4).fill(['ok', 'lower']));
+      const [node] = buildReportModel(records).wholeNodes;
+      expect(node!.figureName).toBe('slowest GPU');
+      const run = node!.runs[0]!;
+      expect(run).toMatchObject({ gpus: 4, ok: 4, problem: null });
+      expect(run.figure).toBe(Math.max(...run.perGpu.map((g) => g.median)));
+      expect(c.stdout).toContain(
+        `node alpha/${run.node} ${node!.case}: ${run.figure!.toPrecision(4)} ms (slowest GPU) over 4 GPU worker(s)\n`,
+      );
+    });
+
     it('a site without accounting: status falls back to squeue, and a campaign there is still collected', async () => {
       // alpha's cluster seen through a configuration with accounting off: sacct refuses, squeue still answers
       const conf = path.join(work, 'alpha-noacct.conf');
@@ -625,7 +682,8 @@ describe.skipIf(missing !== null)(
         '-o',
         '/dev/null',
         '--wrap',
-        'if [ "$SLURM_ARRAY_TASK_ID" = 1 ]; then sleep 60; fi',
+        // task 1 outlives the wait below by far (it is cancelled at the end), task 0 ends at once
+        'if [ "$SLURM_ARRAY_TASK_ID" = 1 ]; then sleep 600; fi',
       ]);
       expect(sb.code, sb.stderr).toBe(0);
       const id = sb.stdout.trim();
@@ -653,7 +711,7 @@ describe.skipIf(missing !== null)(
         let states = await siteStates(ex, entry);
         for (
           let i = 0;
-          i < 40 && !(states.tasks.get(`${id}_1`)?.state === 'RUNNING' && !states.tasks.has(`${id}_0`));
+          i < 120 && !(states.tasks.get(`${id}_1`)?.state === 'RUNNING' && !states.tasks.has(`${id}_0`));
           i++
         ) {
           await new Promise((res) => setTimeout(res, 500));
