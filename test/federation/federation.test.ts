@@ -1,6 +1,15 @@
 // Federation for real: two Slurm 22.05 sites in network namespaces reached over SSH (slurm/testenv/up.sh).
 // Jobs run this checkout's built `fedbench run` on a tiny suite; records come home through SFTP and sacct.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -132,12 +141,19 @@ describe.skipIf(missing !== null)(
       variant('alpha', 'alpha-wrongkey', (p) => (p.ssh.knownHosts = wrongKeys));
       variant('alpha', 'alpha-unknown', (p) => (p.ssh.knownHosts = path.join(work, 'known_hosts.empty')));
 
-      // Slurm's pm_counters plugin on alpha reads these files: a node drawing 500 W.
+      // Slurm's pm_counters plugin on alpha reads these files: a node drawing 500 W. Each is replaced whole (a temp
+      // file renamed over it): written in place, slurmd sometimes read it empty, as 0 J, and accounted a job 0 J or
+      // a counter gone backwards (2^64 - x J).
       let joules = 1000;
+      const put = (name: string, text: string) => {
+        const file = path.join(env.sites.alpha.pmCounters, name);
+        writeFileSync(`${file}.tmp`, text);
+        renameSync(`${file}.tmp`, file);
+      };
       energyWriter = setInterval(() => {
         joules += 50;
-        writeFileSync(path.join(env.sites.alpha.pmCounters, 'energy'), `${joules} J\n`);
-        writeFileSync(path.join(env.sites.alpha.pmCounters, 'power'), '500 W\n');
+        put('energy', `${joules} J\n`);
+        put('power', '500 W\n');
       }, 100);
 
       // The slow campaign first (a TIMEOUT takes ~80 s): FAILED at alpha-broken, TIMEOUT and CANCELLED at beta-short.

@@ -1,6 +1,7 @@
 // Scheduler answers (sacct as Slurm 22.05 prints it on the test clusters) and job scripts rendered from slurm/templates.
 import { describe, expect, it } from 'vitest';
-import { arrayRanges, chunkTasks } from '../../src/federation/index.js';
+import { arrayRanges, chunkTasks, planCases } from '../../src/federation/index.js';
+import { parseSuite } from '../../src/suite/index.js';
 import { parseSite } from '../../src/sites/index.js';
 import {
   describeEnd,
@@ -75,6 +76,22 @@ describe('sbatch, scontrol', () => {
       { offset: 0, count: 20 },
       { offset: 20, count: 20 },
       { offset: 40, count: 5 },
+    ]);
+  });
+  it("plans a custom workload's case with the metric its parameters give (a latency for single-stream)", () => {
+    const suite = parseSuite(
+      `name: lat
+engines: ['onnxruntime:cpu']
+benchmarks:
+  - { id: mlp, workload: infer-mlp, params: { scenario: [single-stream, offline], features: 32, hidden: 32, layers: 1 } }
+  - { id: gemm, workload: gemm, params: { n: 32, dtype: fp32 } }
+`,
+      'lat.yaml',
+    );
+    expect(planCases(suite.cases).map((c) => [c.benchmark.kind, c.metric])).toEqual([
+      ['inference', { name: 'p90 latency', unit: 'ms', direction: 'lower' }],
+      ['inference', expect.objectContaining({ direction: 'higher' })],
+      ['kernel', { name: 'throughput', unit: 'GFLOP/s', direction: 'higher' }],
     ]);
   });
 });
