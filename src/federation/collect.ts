@@ -78,12 +78,15 @@ export interface CollectRequest {
   tasksPerFetch?: number;
 }
 
+/** A local file name for a remote one: safe characters, at most ~170 bytes, its extension kept (`.json` records stay records). */
 const safeName = (name: string) => {
-  const clean = name
+  const ext = /(?<=.)\.[A-Za-z0-9]{1,8}$/.exec(name)?.[0] ?? '';
+  const stem = name.slice(0, name.length - ext.length);
+  const clean = stem
     .replace(/[^A-Za-z0-9._=-]/g, '_')
     .replace(/^\.+/, '_')
     .slice(0, 150);
-  return clean === name ? clean : `${clean}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+  return clean === stem ? name : `${clean}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}${ext}`;
 };
 
 /**

@@ -60,7 +60,9 @@ printf '%s\\n' '7_0|8|COMPLETED|0:0|00:00:09|2026-11-26T17:19:59|2026-11-26T17:2
       const r = syntheticRecord({ site: 's', node: 'n1', case: CASE, median: m, seed: w + 1, kind: 'inference' });
       const record: RunRecord = { ...r, campaign: 'lat', suite: 'lat', metric: LATENCY };
       mkdirSync(path.join(remoteDir, `records/7_0/gpu${w}`), { recursive: true });
-      writeFileSync(path.join(remoteDir, `records/7_0/gpu${w}/${r.id}.json`), JSON.stringify(record));
+      // named as fedbench run names records: the case's parameters make it longer than a local name may be
+      const name = `cnn-single-stream_onnxruntime_scenario=single-stream_batch=1_queries=200_seconds=5_p99BoundMs=100_findMaxQps=false_features=256_hidden=512_layers=3.${r.id}.json`;
+      writeFileSync(path.join(remoteDir, `records/7_0/gpu${w}/${name}`), JSON.stringify(record));
     });
     const journal: Journal = {
       schema: JOURNAL_SCHEMA,
