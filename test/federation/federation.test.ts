@@ -142,8 +142,7 @@ describe.skipIf(missing !== null)(
       variant('alpha', 'alpha-unknown', (p) => (p.ssh.knownHosts = path.join(work, 'known_hosts.empty')));
 
       // Slurm's pm_counters plugin on alpha reads these files: a node drawing 500 W. Each is replaced whole (a temp
-      // file renamed over it): written in place, slurmd sometimes read it empty, as 0 J, and accounted a job 0 J or
-      // a counter gone backwards (2^64 - x J).
+      // file renamed over it): written in place, slurmd could read one between truncation and write, empty (0 J).
       let joules = 1000;
       const put = (name: string, text: string) => {
         const file = path.join(env.sites.alpha.pmCounters, name);
