@@ -10,8 +10,15 @@ export function num(x: number | null | undefined): string {
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
 
-export function pct(x: number, digits = 1): string {
-  return `${(x * 100).toFixed(digits)}%`;
+/**
+ * A fraction as a percentage: `pct(0.123)` is `12.3%`. `digits: 'auto'` gives small fractions (under 10%) one
+ * more digit. Infinite fractions are `∞` (an interval with no upper bound), NaN is `—`.
+ */
+export function pct(x: number, digits: number | 'auto' = 1): string {
+  if (Number.isNaN(x)) return '—';
+  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
+  const d = digits === 'auto' ? (Math.abs(x) < 0.1 ? 2 : 1) : digits;
+  return `${(x * 100).toFixed(d)}%`;
 }
 
 export function paramsText(params: Record<string, unknown>): string {

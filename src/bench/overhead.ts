@@ -77,6 +77,7 @@ for path in sorted({l.split()[-1] for l in open('/proc/self/maps') if 'openblas'
             break
 print(json.dumps({'numpy': np.__version__, 'gflops': g, 'kernel': info}))
 `;
+import { errorLine } from '../errors.js';
 
 interface NumpyRun {
   env: string;
@@ -102,7 +103,7 @@ async function numpy(unsetCoretype: boolean): Promise<NumpyRun | string> {
       : `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(not set)'}`;
     return { env: label, numpy: r.numpy, median: ss.median(r.gflops), kernel: r.kernel };
   } catch (err) {
-    return `numpy not measured: ${(err as Error).message.split('\n')[0]}`;
+    return `numpy not measured: ${errorLine(err)}`;
   }
 }
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError, errorText } from '../errors.js';
 import { DEFAULT_WEIGHTS, parseWeights, type Weights } from '../analysis/index.js';
 import { EXPORT_FORMATS, writeReport, type ExportFormat } from '../report/index.js';
 import { allSiteFacts } from '../sites/index.js';
@@ -23,7 +23,7 @@ export function weightsOption(text: string | undefined): Weights {
   try {
     return parseWeights(text);
   } catch (err) {
-    throw new InputError(`--weights: ${(err as Error).message}`);
+    throw new InputError(`--weights: ${errorText(err)}`);
   }
 }
 

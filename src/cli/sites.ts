@@ -1,7 +1,7 @@
 // fedbench sites: list the profiles; check each one for real (connect with the host key verified, the
 // partition and its GPUs as Slurm reports them, MaxArraySize, the working directory, fedbench itself).
 import { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError, errorText } from '../errors.js';
 import Table from 'cli-table3';
 import { failureReason, SitePool, startCommand } from '../federation/index.js';
 import {
@@ -80,7 +80,7 @@ export function sitesCommand(): Command {
             problem: null as string | null,
           };
         } catch (err) {
-          return { site: n, where: '', partition: '', gpus: '', problem: (err as Error).message };
+          return { site: n, where: '', partition: '', gpus: '', problem: errorText(err) };
         }
       });
       if (opts.json) return void process.stdout.write(`${JSON.stringify(sites, null, 2)}\n`);
@@ -172,7 +172,7 @@ export function sitesCommand(): Command {
                   `fedbench does not start on the login node (${printable(failureReason(v.stderr || v.stdout))}): run 'fedbench deploy ${site.name}' or set fedbench.command in ${site.file}`,
                 );
             } catch (err) {
-              c.problems.push(printable((err as Error).message));
+              c.problems.push(printable(errorText(err)));
             }
             c.ok = c.problems.length === 0;
             return c;
@@ -232,7 +232,7 @@ export function sitesCommand(): Command {
           `${site.name}: ${opened ? 'logged in' : 'already logged in'} (${ex.where}, ${how}); the connection stays open until ${site.ssh!.persistMinutes} min pass with nothing running through it, or \`fedbench sites logout ${site.name}\`\n`,
         );
       } catch (err) {
-        process.stderr.write(`fedbench: ${printable((err as Error).message)}\n`);
+        process.stderr.write(`fedbench: ${printable(errorText(err))}\n`);
         process.exitCode = 1;
       }
     });

@@ -12,6 +12,7 @@ import {
   type SiteStatus,
 } from '../federation/index.js';
 import { printable } from '../remote/index.js';
+import { errorText } from '../errors.js';
 
 export function statusCommand(): Command {
   return new Command('status')
@@ -36,7 +37,7 @@ export function statusCommand(): Command {
                   : null;
                 return summarise(s, entry, states, null);
               } catch (err) {
-                return summarise(s, entry, null, (err as Error).message);
+                return summarise(s, entry, null, errorText(err));
               }
             }),
         );

@@ -76,6 +76,4 @@ export const DEFAULT_PATHS = {
   nvidiaSmi: 'nvidia-smi',
 } as const;
 
-export function errorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).trim();
-}
+export { errorText } from '../errors.js';

@@ -7,6 +7,7 @@ import koffi from 'koffi';
 import * as ort from 'onnxruntime-node';
 import { buildOnnxModel } from './onnx-model.js';
 import type { BackendStatus, EngineProbe, Fallback } from './types.js';
+import { errorLine } from '../errors.js';
 
 // Failures reach the user as fallback reasons; ORT's own log would repeat them on stderr.
 ort.env.logLevel = 'fatal';
@@ -53,7 +54,7 @@ export function defaultThreads(): number {
 
 /** First line of an ORT error without the C++ source location that precedes the useful part. */
 export function ortErrorText(err: unknown): string {
-  const line = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+  const line = errorLine(err);
   const afterCheck = /\bwas false\. (.*)$/.exec(line)?.[1];
   return (afterCheck ?? line.replace(/^\/onnxruntime_src\/\S+\s+/, '')).trim();
 }
@@ -84,7 +85,7 @@ function vulkanProblem(): string | null {
     koffi.load('libvulkan.so.1').unload();
     return null;
   } catch (err) {
-    return `the Vulkan loader (libvulkan.so.1) cannot be loaded, which webgpu needs on Linux: install libvulkan1 and a Vulkan driver (${(err as Error).message.split('\n')[0]})`;
+    return `the Vulkan loader (libvulkan.so.1) cannot be loaded, which webgpu needs on Linux: install libvulkan1 and a Vulkan driver (${errorLine(err)})`;
   }
 }
 

@@ -12,9 +12,8 @@
 //   convolution of dy (zeros inserted between rows/columns for a stride) with the flipped, transposed filter.
 // Each replacement composes the backend's own kernel functions on its own tensor data; intermediates are
 // freed with backend.disposeData. Gradients against the 'cpu' backend are checked in test/engines.
-import type * as TF from '@tensorflow/tfjs';
+import type { Tf } from './types.js';
 
-type Tf = typeof TF;
 interface TensorInfo {
   dataId: object;
   shape: number[];

@@ -15,13 +15,14 @@
 // (BackendWasm.dispose → PThread.terminateAllThreads), or disableWasmThreads(), ends them explicitly.
 // Nothing in node_modules is modified.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
+import { writeFileAtomicSync } from '../files.js';
+import type { Tf } from './types.js';
 
-type Tf = typeof TF;
 type BackendFactory = () => TF.KernelBackend | Promise<TF.KernelBackend>;
 
 const require = createRequire(import.meta.url);
@@ -96,12 +97,7 @@ function writeWorkerScript(cacheDir: string, mainScript: string, workerText: str
   } catch {
     /* not written yet */
   }
-  if (current !== text) {
-    mkdirSync(cacheDir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  }
+  if (current !== text) writeFileAtomicSync(file, text);
   return file;
 }
 

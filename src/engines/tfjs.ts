@@ -2,13 +2,13 @@
 // carry on with its pure-JS 'cpu' backend without a word, so the backend recorded is the one tfjs reports
 // after setBackend, checked against the one asked for. The wasm backend runs tfjs's threaded SIMD build
 // (tfjs-wasm-threads.ts: off under Node as shipped) with the CPUs available, up to 8 threads.
-import type * as TF from '@tensorflow/tfjs';
 import os from 'node:os';
 import { installWasmTrainingKernels } from './tfjs-wasm-kernels.js';
 import { disableWasmThreads, enableWasmThreads, MAX_WASM_THREADS } from './tfjs-wasm-threads.js';
-import type { BackendStatus, EngineProbe, Fallback } from './types.js';
+import type { BackendStatus, EngineProbe, Fallback, Tf } from './types.js';
+import { errorLine } from '../errors.js';
 
-export type Tf = typeof TF;
+export type { Tf };
 export const TFJS_BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type TfjsBackend = (typeof TFJS_BACKENDS)[number];
 
@@ -44,10 +44,6 @@ async function quietly<T>(notes: string[], fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function message(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
-}
-
 export interface TfjsOptions {
   /** Threads for the wasm backend (its XNNPACK pool, at most 8); default: the CPUs available, up to 8. */
   threads?: number;
@@ -67,7 +63,7 @@ async function startWasm(tf: Tf, want: number, asked: boolean): Promise<Fallback
       await enableWasmThreads(want);
     } catch (err) {
       if (asked) throw err;
-      degraded = { backend: `wasm ×${want} threads`, reason: `${message(err)}; running the single-threaded build` };
+      degraded = { backend: `wasm ×${want} threads`, reason: `${errorLine(err)}; running the single-threaded build` };
       await disableWasmThreads();
     }
   } else {
@@ -148,7 +144,7 @@ export async function loadTfjs(
       loaded.set(key, handle);
       return handle;
     } catch (err) {
-      fallbacks.push({ backend, reason: message(err) });
+      fallbacks.push({ backend, reason: errorLine(err) });
     }
   }
   throw new Error(
@@ -174,7 +170,7 @@ export async function probeTfjs(): Promise<EngineProbe> {
         detail: `${h.package}${h.threads ? `, ${h.threads} thread(s)` : ''}${h.degraded ? ` (${h.degraded.backend}: ${h.degraded.reason})` : ''}`,
       });
     } catch (err) {
-      backends.push({ name: backend, available: false, reason: message(err) });
+      backends.push({ name: backend, available: false, reason: errorLine(err) });
     }
   }
   return {

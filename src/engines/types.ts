@@ -1,3 +1,8 @@
+import type * as TF from '@tensorflow/tfjs';
+
+/** The tfjs module as loaded (dynamically, so that importing fedbench does not load tfjs). */
+export type Tf = typeof TF;
+
 /** The engines fedbench drives itself; `command` is a user's program, which brings its own. */
 export type EngineName = 'onnxruntime' | 'tfjs' | 'command';
 /** Engines a suite benchmark runs on when it names none (a command runs on `command` only). */

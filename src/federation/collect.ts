@@ -5,10 +5,11 @@
 // Idempotent and resumable: local names follow remote names, a task is marked collected in the journal only
 // after all its files are written, and every write is atomic — kill it anywhere, run it again.
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { wholeNodes } from '../analysis/index.js';
 import { schedulerEnergy, schedulerEnergyReplaces } from '../energy/index.js';
+import { errorText } from '../errors.js';
+import { writeFileAtomic } from '../files.js';
 import {
   claimedRunSchema,
   newRecord,
@@ -167,7 +168,7 @@ function rejectReason(
   try {
     json = JSON.parse(data.toString('utf8'));
   } catch (err) {
-    return { reason: `not JSON: ${(err as Error).message}` };
+    return { reason: `not JSON: ${errorText(err)}` };
   }
   // an older version fedbench reads is upgraded first, as every reader does
   const parsed = runRecordSchema.safeParse(upgradeRecord(json));
@@ -276,7 +277,7 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
         out.complete = false;
         out.errors.push({
           site: siteName,
-          message: `site ${siteName}: ${err instanceof Error ? err.message : String(err)}`,
+          message: `site ${siteName}: ${errorText(err)}`,
         });
       }
     }),
@@ -338,7 +339,7 @@ async function collectTask(
       remote: `${remote}/${sub ? `${sub}/` : ''}${name}`,
       reason,
     });
-    if (data) await writeBytesAtomic(path.join(dir, base), data);
+    if (data) await writeFileAtomic(path.join(dir, base), data);
     out.quarantined.push({
       site: site.name,
       task: ref.key,
@@ -438,13 +439,6 @@ async function collectTask(
           problem: run.problem === null ? null : printable(run.problem),
         });
   return counts;
-}
-
-async function writeBytesAtomic(file: string, data: Buffer): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
 }
 
 async function jobLogTail(ex: Pick<Executor, 'readFile'>, file: string): Promise<string> {

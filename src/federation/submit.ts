@@ -3,7 +3,7 @@
 // each job id, so an interrupted submit resumes without submitting anything twice.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, errorText } from '../errors.js';
 import { CommandError, type Executor, type FileToWrite } from '../remote/index.js';
 import { resolveWorkdir, type Site } from '../sites/index.js';
 import { renderArrayScript, scheduler, template, TEMPLATES_DIR } from '../slurm/index.js';
@@ -231,7 +231,7 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
             );
           }
         } catch (err) {
-          const message = err instanceof Error ? err.message : String(err);
+          const message = errorText(err);
           errors.push({
             site: site.name,
             message: `site ${site.name}: ${message}`,

@@ -31,5 +31,5 @@ export {
   measurementSummary,
   type Measurement,
   type HarnessCost,
-  type Workload,
+  type TimedCall,
 } from './loop.js';

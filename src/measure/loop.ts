@@ -1,9 +1,11 @@
 // The timing loop: warm-up until stable, then samples until a stopping rule holds. Raw times are kept.
+import { pct } from '../format.js';
 import { drift, relativeCiHalfWidth, summarize } from './stats.js';
 import type { MeasurementSummary } from '../results/record.js';
 import { samplingDecision, warmupDecision, type StopReason, type StoppingRules, type WarmupEnd } from './stopping.js';
 
-export type Workload = () => unknown;
+/** The function the loop times: one call is one unit of work (sync, or async and awaited). */
+export type TimedCall = () => unknown;
 
 export interface HarnessCost {
   /** Cost of one clock read, ns. */
@@ -29,7 +31,7 @@ export interface Measurement {
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
 
 /** Runs `fn` `calls` times back to back and returns the elapsed seconds. Sync workloads are not awaited. */
-async function timeCalls(fn: Workload, calls: number, isAsync: boolean): Promise<number> {
+async function timeCalls(fn: TimedCall, calls: number, isAsync: boolean): Promise<number> {
   if (isAsync) {
     const t0 = now();
     for (let i = 0; i < calls; i++) await fn();
@@ -53,7 +55,7 @@ export async function measureHarnessCost(
   const t0 = now();
   for (let i = 0; i < clockReads; i++) sink += now();
   const timerNs = ((now() - t0) / clockReads) * 1e9;
-  const empty: Workload = isAsync ? async () => undefined : () => undefined;
+  const empty: TimedCall = isAsync ? async () => undefined : () => undefined;
   await timeCalls(empty, calls, isAsync); // let the JIT settle
   const loopNsPerCall = Math.min(
     ...(await Promise.all([0, 1, 2].map(async () => ((await timeCalls(empty, calls, isAsync)) / calls) * 1e9))),
@@ -73,7 +75,7 @@ export interface MeasureOptions {
 }
 
 export async function measure(
-  fn: Workload,
+  fn: TimedCall,
   { rules, onSample, onSamplingStart, onSamplingEnd }: MeasureOptions,
 ): Promise<Measurement> {
   const warnings: string[] = [];
@@ -136,22 +138,22 @@ export async function measure(
   const noise = relativeCiHalfWidth(stats);
   if (stopReason !== 'converged') {
     warnings.push(
-      `noise target not met: median 95% CI ±${fmtPct(noise)} > ±${fmtPct(rules.targetNoise)} after ${perCall.length} samples (${stopReason})`,
+      `noise target not met: median 95% CI ±${pct(noise, 'auto')} > ±${pct(rules.targetNoise, 'auto')} after ${perCall.length} samples (${stopReason})`,
     );
   }
-  if (stats.cv > 0.1) warnings.push(`noisy run: coefficient of variation ${fmtPct(stats.cv)} (> 10%)`);
+  if (stats.cv > 0.1) warnings.push(`noisy run: coefficient of variation ${pct(stats.cv, 'auto')} (> 10%)`);
   const outliers = stats.outliers.indices.length;
   if (outliers > 0.05 * stats.n)
     warnings.push(`${outliers} of ${stats.n} samples are outliers (modified z-score > ${stats.outliers.threshold})`);
   const d = drift(perCall);
   if (d && Math.abs(d.correlation) > 0.5 && Math.abs(d.relativeChange) > 0.02) {
     warnings.push(
-      `drifting run: sample times ${d.relativeChange > 0 ? 'rose' : 'fell'} by ${fmtPct(Math.abs(d.relativeChange))} over the run (r = ${d.correlation.toFixed(2)})`,
+      `drifting run: sample times ${d.relativeChange > 0 ? 'rose' : 'fell'} by ${pct(Math.abs(d.relativeChange), 'auto')} over the run (r = ${d.correlation.toFixed(2)})`,
     );
   }
   if (harness.fractionOfMedian > 0.01)
     warnings.push(
-      `harness overhead is ${fmtPct(harness.fractionOfMedian)} of a call: the workload is too short to time precisely`,
+      `harness overhead is ${pct(harness.fractionOfMedian, 'auto')} of a call: the workload is too short to time precisely`,
     );
 
   return {
@@ -163,10 +165,6 @@ export async function measure(
     harness,
     warnings,
   };
-}
-
-function fmtPct(x: number): string {
-  return Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%` : '∞';
 }
 
 /** What a record keeps of a measurement besides the raw times: how it was taken and what it cost. */

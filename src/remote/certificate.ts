@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExecResult } from './executor.js';
 import { LocalExecutor } from './local.js';
+import { errorText } from '../errors.js';
 
 export interface CertificateInfo {
   /** Where it was read from: a file, or `agent` with the key's comment. */
@@ -28,7 +29,7 @@ const here = new LocalExecutor({ timeoutMs: 15_000 });
 export function runLocal(file: string, args: readonly string[]): Promise<ExecResult> {
   return here
     .exec([file, ...args])
-    .catch((err: unknown) => ({ code: null, stdout: '', stderr: `cannot run ${file}: ${(err as Error).message}` }));
+    .catch((err: unknown) => ({ code: null, stdout: '', stderr: `cannot run ${file}: ${errorText(err)}` }));
 }
 
 /** `Valid: from 2026-11-29T20:56:22 to 2026-11-29T21:11:22` (local time, as ssh-keygen prints it), or `forever`. */

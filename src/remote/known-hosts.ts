@@ -4,6 +4,7 @@
 // @cert-authority lines are not supported by ssh2 (host certificates) and are ignored; the message points to the openssh transport.
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { errorText } from '../errors.js';
 
 export class HostKeyError extends Error {
   override name = 'HostKeyError';
@@ -83,7 +84,7 @@ export function verifyHostKey(file: string, host: string, port: number, key: Buf
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new HostKeyError(
-      `cannot read known_hosts file ${file} (${(err as Error).message}): refusing to connect to ${name} without checking its host key`,
+      `cannot read known_hosts file ${file} (${errorText(err)}): refusing to connect to ${name} without checking its host key`,
     );
   }
   const entries = parse(text).filter((e) => hostMatches(e.hosts, name));

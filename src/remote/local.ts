@@ -1,9 +1,9 @@
 // The local executor: child processes started without a shell (argv as given), files through fs.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { lstat, open, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from '../files.js';
 import {
   readTreeFileByFile,
   writeFilesEach,
@@ -66,15 +66,7 @@ export class LocalExecutor implements Executor {
 
   async writeFile(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
     this.stats.transfers++;
-    await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await writeFile(tmp, data, { mode, flag: 'wx' });
-      await rename(tmp, file);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeFileAtomic(file, data, mode);
   }
 
   async readDir(dir: string): Promise<DirEntry[]> {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-import { InputError } from '../errors.js';
+import { InputError, errorText } from '../errors.js';
 import {
   readTreeFileByFile,
   writeFilesEach,
@@ -114,9 +114,7 @@ export class SshExecutor implements Executor {
       try {
         cfg.privateKey = readFileSync(this.ep.identityFile);
       } catch (err) {
-        throw new InputError(
-          `${this.where}: cannot read identity file ${this.ep.identityFile}: ${(err as Error).message}`,
-        );
+        throw new InputError(`${this.where}: cannot read identity file ${this.ep.identityFile}: ${errorText(err)}`);
       }
       if (process.env.FEDBENCH_SSH_PASSPHRASE) cfg.passphrase = process.env.FEDBENCH_SSH_PASSPHRASE;
     }
@@ -253,7 +251,7 @@ export class SshExecutor implements Executor {
         try {
           return await op(c);
         } catch (err) {
-          if (c.closed) throw new ConnectionError(`${this.where}: connection lost (${(err as Error).message})`);
+          if (c.closed) throw new ConnectionError(`${this.where}: connection lost (${errorText(err)})`);
           throw err;
         }
       },

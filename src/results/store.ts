@@ -1,11 +1,11 @@
 // Records on disk: one JSON file per case, written atomically (temp file + rename) so a crash never
 // leaves half a record, and a reader never sees one.
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { z } from 'zod';
+import { errorText } from '../errors.js';
+import { writeFileAtomic } from '../files.js';
 import { runRecordSchema, type RunRecord } from './record.js';
 import { upgradeRecord } from './upgrade.js';
 
@@ -40,15 +40,7 @@ export function recordFileName(record: Pick<RunRecord, 'case' | 'id'>): string {
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { flag: 'wx' });
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export async function writeRecord(dir: string, record: RunRecord): Promise<string> {
@@ -82,7 +74,7 @@ export async function readRecords(dir: string): Promise<{ records: RunRecord[]; 
         if ('record' in checked) records.push(checked.record);
         else problems.push({ file, error: checked.error });
       } catch (err) {
-        problems.push({ file, error: err instanceof Error ? err.message : String(err) });
+        problems.push({ file, error: errorText(err) });
       }
     } else if (e.name.endsWith('.jsonl')) {
       // A bundle: one record per line (as exported or collected in bulk); a bad line spoils only itself.
@@ -95,7 +87,7 @@ export async function readRecords(dir: string): Promise<{ records: RunRecord[]; 
             if ('record' in checked) records.push(checked.record);
             else problems.push({ file: `${file}:${i + 1}`, error: checked.error });
           } catch (err) {
-            problems.push({ file: `${file}:${i + 1}`, error: err instanceof Error ? err.message : String(err) });
+            problems.push({ file: `${file}:${i + 1}`, error: errorText(err) });
           }
         });
     }

@@ -10,6 +10,7 @@ import {
   type Outcome,
 } from '../workloads/index.js';
 import { compile, type Executable } from './executable.js';
+import { errorText } from '../errors.js';
 
 /** Engines say "not implemented" in their own words; such a case is skipped, not failed. */
 const NOT_SUPPORTED = /Could not find an implementation|NOT_IMPLEMENTED|not supported|is not implemented/i;
@@ -18,7 +19,7 @@ async function compileOrSkip(...args: Parameters<typeof compile>): Promise<Execu
   try {
     return await compile(...args);
   } catch (err) {
-    const text = err instanceof Error ? err.message : String(err);
+    const text = errorText(err);
     if (NOT_SUPPORTED.test(text)) throw new SkipCase(`${args[3].engine} cannot run this case here: ${text}`);
     throw err;
   }

@@ -25,6 +25,7 @@ import {
 } from '../workloads/index.js';
 import { CommandFailed } from '../workloads/command/index.js';
 import { executeKernel } from './kernel.js';
+import { errorText } from '../errors.js';
 
 export interface RunContext {
   campaign: string;
@@ -33,10 +34,6 @@ export interface RunContext {
   onSample?: (n: number, elapsedSeconds: number) => void;
   /** Where the energy sources are and what to leave out; defaults find them on this machine. */
   energy?: EnergyOptions;
-}
-
-function errorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).trim();
 }
 
 function execute(c: Case, ctx: ExecuteContext<Record<string, unknown>>): Promise<Outcome> {

@@ -1,7 +1,7 @@
 // Inputs of an ONNX model and the concrete shapes to run it with. Dynamic dimensions come from the user
 // (`--input NAME=DIMS`, or `inputs: { NAME: DIMS }` in a suite); every mismatch is an error that names the
 // model file, the input and the shape the model expects.
-import { InputError } from '../../errors.js';
+import { InputError, errorText } from '../../errors.js';
 
 /** An input as the model declares it: numbers are fixed sizes, strings (possibly empty) are dynamic. */
 export interface ModelInput {
@@ -90,7 +90,7 @@ export function resolveFeeds(
           ? parseDims(given, `${file}: input '${input.name}'`)
           : { dims: input.shape.map((d) => (isDynamic(d) ? NaN : (d as number))) };
     } catch (err) {
-      problems.push((err as Error).message);
+      problems.push(errorText(err));
       continue;
     }
     const dims = [...parsed.dims];

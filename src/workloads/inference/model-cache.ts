@@ -1,8 +1,9 @@
 // Generated ONNX models are written once and reused: ResNet-50 is ~100 MB and takes seconds to build.
 // The cache lives outside git: $FEDBENCH_CACHE, or .cache/fedbench/models under the working directory.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomicSync } from '../../files.js';
 import { buildOnnxModel, type GraphSpec } from '../../engines/onnx-model.js';
 
 /** Bump when a builder changes what it writes, so stale cached files are not reused. */
@@ -25,9 +26,6 @@ export function cachedModel(
   const dir = modelCacheDir();
   const file = path.join(dir, `${name}-${hash}.onnx`);
   if (existsSync(file)) return { file, cached: true };
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, buildOnnxModel(build()));
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, buildOnnxModel(build()));
   return { file, cached: false };
 }

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
+import { InputError, errorText } from '../../errors.js';
 import { ortErrorText } from '../../engines/onnxruntime.js';
 import type { CustomWorkload } from '../types.js';
 import { makeFeeds, outputAsFloat32 } from './feeds.js';
@@ -33,7 +33,7 @@ const params = z
     try {
       for (const [name, dims] of Object.entries(parseInputList(p.inputs))) parseDims(dims, `input '${name}'`);
     } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['inputs'], message: (err as Error).message });
+      ctx.addIssue({ code: 'custom', path: ['inputs'], message: errorText(err) });
     }
   });
 
