@@ -2,15 +2,9 @@
 // Figures: NVIDIA's A100, H100 and H200 datasheets, dense rates (the datasheets' tensor-core figures with
 // sparsity are twice these). Variants whose figures differ and are not listed here (H100 NVL, H200 NVL,
 // GH200) match nothing rather than a wrong row. Site profiles may declare any GPU's peaks.
+import type { Peaks } from '../sites/facts.js';
 
-export interface Peaks {
-  label: string;
-  /** TFLOP/s by precision; fp32 is the non-tensor-core rate (TF32 tensor cores can exceed it). */
-  tflops: { fp32?: number; tf32?: number; fp16?: number; fp64?: number };
-  /** Memory bandwidth, GB/s. */
-  bandwidthGBs?: number;
-  source: string;
-}
+export type { Peaks };
 
 const A100 = { fp32: 19.5, tf32: 156, fp16: 312, fp64: 9.7 };
 const H100_SXM = { fp32: 66.9, tf32: 494.7, fp16: 989.4, fp64: 33.5 };

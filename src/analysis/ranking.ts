@@ -2,21 +2,10 @@
 // A criterion without data for every site is left out (and said so): a partial column would favour
 // whichever site did not report.
 import type { CaseSeries, SiteSeries } from './aggregate.js';
-import type { Peaks } from './peaks.js';
+import type { SiteFacts } from '../sites/facts.js';
 import { compareSamples, type Verdict } from './compare.js';
 
-export interface SiteFacts {
-  /** Price of one node-hour, and the node's GPU count, to price a GPU-hour. */
-  nodeHourCost?: number;
-  currency?: string;
-  gpusPerNode?: number;
-  /** Grid carbon intensity, gCO2e per kWh. */
-  carbonGPerKWh?: number;
-  /** Price of energy billed on top of node-hours, per kWh, in `currency`. */
-  energyPricePerKWh?: number;
-  /** Datasheet peaks declared in the site profile (preferred over the ones fedbench knows by GPU name). */
-  peaks?: Peaks;
-}
+export type { SiteFacts };
 
 export const CRITERIA = ['time', 'energy', 'cost', 'co2'] as const;
 export type Criterion = (typeof CRITERIA)[number];

@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
 import { loadSuite } from '../suite/index.js';
-import { modelSuite } from '../workloads/inference/model-suite.js';
+import { modelSuite } from './model-suite.js';
 import { repeatSummary, runSummary } from './format.js';
 import type { RunRecord } from '../results/index.js';
 import { parseEngineFilter, selectCases } from './select.js';

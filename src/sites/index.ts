@@ -14,7 +14,6 @@ export {
   parseSite,
   siteNames,
   sitesDir,
-  siteFacts,
   allSiteFacts,
   executorFor,
   loginOf,
@@ -23,3 +22,4 @@ export {
   BUILTIN_SITES_DIR,
   type Site,
 } from './load.js';
+export { siteFacts, type SiteFacts, type Peaks } from './facts.js';

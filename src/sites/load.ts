@@ -3,10 +3,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Peaks, SiteFacts } from '../analysis/index.js';
 import { InputError, unknownName } from '../errors.js';
 import { LocalExecutor, OpenSshExecutor, resolveHome, SshExecutor, type Executor } from '../remote/index.js';
-import { loadYamlAs } from '../suite/index.js';
+import { loadYamlAs } from '../yaml.js';
+import { siteFacts, type SiteFacts } from './facts.js';
 import { isScriptPath, SCRIPT_PATH_RULE, siteSchema, type SiteProfile } from './schema.js';
 
 export const BUILTIN_SITES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../slurm/sites');
@@ -127,43 +127,6 @@ export function loginOf(site: Site): string {
     `${h.user ? `${h.user}@` : ''}${h.host}${h.port !== undefined ? `:${h.port}` : ssh2 ? ':22' : ''}`;
   const via = s.jump.length ? ` via ${s.jump.map((j) => end({ ...j, user: j.user ?? s.user })).join(', ')}` : '';
   return `${end(s)}${via}${ssh2 ? '' : ' (openssh)'}`;
-}
-
-/** What the ranking and the report need about a site. */
-export function siteFacts(site: Pick<SiteProfile, 'facts'> & { name?: string }): SiteFacts {
-  const f = site.facts;
-  return {
-    gpusPerNode: f.gpu.perNode,
-    ...(f.nodeHourCost !== undefined ? { nodeHourCost: f.nodeHourCost } : {}),
-    ...(f.currency !== undefined ? { currency: f.currency } : {}),
-    ...(f.carbonGPerKWh !== undefined ? { carbonGPerKWh: f.carbonGPerKWh } : {}),
-    ...(f.energyPricePerKWh !== undefined ? { energyPricePerKWh: f.energyPricePerKWh } : {}),
-    ...(profilePeaks(site) ? { peaks: profilePeaks(site)! } : {}),
-  };
-}
-
-/** The profile's declared peaks in the report's terms, or undefined when it declares no compute or bandwidth figure. */
-function profilePeaks(site: Pick<SiteProfile, 'facts'> & { name?: string }): Peaks | undefined {
-  const p = site.facts.peak;
-  if (
-    p.fp32TFlops === undefined &&
-    p.fp16TensorTFlops === undefined &&
-    p.tf32TensorTFlops === undefined &&
-    p.fp64TFlops === undefined &&
-    p.hbmGBs === undefined
-  )
-    return undefined;
-  return {
-    label: site.facts.gpu.model,
-    tflops: {
-      ...(p.fp32TFlops !== undefined ? { fp32: p.fp32TFlops } : {}),
-      ...(p.tf32TensorTFlops !== undefined ? { tf32: p.tf32TensorTFlops } : {}),
-      ...(p.fp16TensorTFlops !== undefined ? { fp16: p.fp16TensorTFlops } : {}),
-      ...(p.fp64TFlops !== undefined ? { fp64: p.fp64TFlops } : {}),
-    },
-    ...(p.hbmGBs !== undefined ? { bandwidthGBs: p.hbmGBs } : {}),
-    source: `site profile${site.name ? ` ${site.name}` : ''} (facts.peak)`,
-  };
 }
 
 /** Facts of every profile in a folder, by site name (for `report --sites-dir`). */

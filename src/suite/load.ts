@@ -9,7 +9,7 @@ import { DEFAULT_RULES, mergeRules, type StoppingRules } from '../measure/index.
 import { WORKLOADS, type Workload } from '../workloads/index.js';
 import { commandFieldsSchema, commandWorkload, placeholders } from '../workloads/command/index.js';
 import { COMMAND_FIELDS, suiteSchema, type BenchmarkSpec } from './schema.js';
-import { issuesText, loadYamlAs, problemAt, type FieldPath } from './yaml.js';
+import { issuesText, loadYamlAs, problemAt, type FieldPath } from '../yaml.js';
 
 export const BUILTIN_SUITES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../benchmarks');
 

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { loadYamlAs } from './yaml.js';
+import { loadYamlAs } from '../yaml.js';
 
 export const referenceSchema = z.strictObject({
   benchmark: z.string(),

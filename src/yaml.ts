@@ -1,7 +1,8 @@
 // YAML (or JSON, a subset) validated by a zod schema, with errors as FILE:LINE:COL: field.path: message.
+// Shared by suites, references and site profiles, so it sits below all of them.
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 
 export type FieldPath = ReadonlyArray<string | number>;
 

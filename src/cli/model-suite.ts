@@ -3,10 +3,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { InputError } from '../../errors.js';
-import { createOrtSession } from '../../engines/onnxruntime.js';
-import { parseSuite, type Suite } from '../../suite/index.js';
-import { parseInputOption, resolveFeeds } from './input-spec.js';
+import { InputError } from '../errors.js';
+import { createOrtSession } from '../engines/onnxruntime.js';
+import { parseSuite, type Suite } from '../suite/index.js';
+import { parseInputOption, resolveFeeds } from '../workloads/inference/input-spec.js';
 
 export interface ModelOptions {
   model: string;
