@@ -12,11 +12,13 @@ export function num(x: number | null | undefined): string {
 
 /**
  * A fraction as a percentage: `pct(0.123)` is `12.3%`. `digits: 'auto'` gives small fractions (under 10%) one
- * more digit. Infinite fractions are `∞` (an interval with no upper bound), NaN is `—`.
+ * more digit; `'exact'` as many as the value has (up to 4 significant: `2%`, `2.5%`), for stated limits.
+ * Infinite fractions are `∞` (an interval with no upper bound), NaN is `—`.
  */
-export function pct(x: number, digits: number | 'auto' = 1): string {
+export function pct(x: number, digits: number | 'auto' | 'exact' = 1): string {
   if (Number.isNaN(x)) return '—';
   if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
+  if (digits === 'exact') return `${num(x * 100)}%`;
   const d = digits === 'auto' ? (Math.abs(x) < 0.1 ? 2 : 1) : digits;
   return `${(x * 100).toFixed(d)}%`;
 }

@@ -2,7 +2,7 @@
 // A difference must be both statistically significant (Mann-Whitney U, two-sided) and at least
 // `minEffect` in size to count; "SAME" needs positive evidence that any difference is small.
 import * as ss from 'simple-statistics';
-import { modesText } from '../format.js';
+import { modesText, pct } from '../format.js';
 import { sortedSamples, summarize, type Stats } from '../measure/index.js';
 
 export type Verdict = 'SAME' | 'FASTER' | 'SLOWER' | 'UNCERTAIN';
@@ -92,7 +92,6 @@ export function compareSamples(
   const pValue = mannWhitneyP(candidate, baseline);
   const better = direction === 'higher' ? ratio > 1 : ratio < 1;
   const effect = Math.abs(ratio - 1);
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   if (c.modes || b.modes) {
     // A median between modes depends on which mode a run happened to sample: only a difference larger than the
     // modes' spread on both sides (no overlap of [lowest mode, highest mode] and the intervals) is a difference.

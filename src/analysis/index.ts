@@ -33,6 +33,6 @@ export {
   type Weights,
   type Criterion,
 } from './ranking.js';
-export { nodeVariability, type Variability, type NodeFinding } from './variability.js';
+export { nodeVariability, STRAGGLER_THRESHOLD, type Variability, type NodeFinding } from './variability.js';
 export { peaksForGpu, peakFor, isGpuBackend, type Peaks } from './peaks.js';
 export { wholeNodes, nodeFigure, nodeFigureName, type WholeNodeCase, type NodeRun } from './whole-node.js';

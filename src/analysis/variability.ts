@@ -18,8 +18,15 @@ export interface Variability {
   spread: number;
 }
 
+/** A node's median worse than the site's typical node by more than this (0.05 = 5%) makes it a straggler. */
+export const STRAGGLER_THRESHOLD = 0.05;
+
 /** A node is a straggler when its median is worse than the site's typical node by more than `threshold`. */
-export function nodeVariability(s: SiteSeries, direction: 'higher' | 'lower', threshold = 0.05): Variability | null {
+export function nodeVariability(
+  s: SiteSeries,
+  direction: 'higher' | 'lower',
+  threshold = STRAGGLER_THRESHOLD,
+): Variability | null {
   if (s.nodes.length < 2) return null;
   const medians = s.nodes.map((n) => n.median);
   const typical = ss.median(medians);

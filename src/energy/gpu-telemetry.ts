@@ -2,6 +2,7 @@
 // with the warnings that make a figure suspect: nvbench's rule (SM clock below 75% of the maximum; nvbench's "default" clock is cudaDeviceProp::clockRate, the maximum boost) and a
 // GPU shared with other processes.
 import type { GpuTelemetry } from './types.js';
+import { pct } from '../format.js';
 
 /** nvmlClocksThrottleReason* bits (nvml.h); nvidia-smi prints the same mask as clocks_throttle_reasons.active. */
 const THROTTLE_REASONS: [bigint, string][] = [
@@ -77,7 +78,7 @@ export function summariseGpu(
     if (low < THROTTLE_THRESHOLD * id.maxSmClockMHz) {
       const why = telemetry.throttleReasons.length ? `; throttle reasons: ${telemetry.throttleReasons.join(', ')}` : '';
       warnings.push(
-        `${label} throttled: SM clock fell to ${low} MHz, ${((low / id.maxSmClockMHz) * 100).toFixed(0)}% of its ${id.maxSmClockMHz} MHz maximum (below ${THROTTLE_THRESHOLD * 100}%)${why}`,
+        `${label} throttled: SM clock fell to ${low} MHz, ${pct(low / id.maxSmClockMHz, 0)} of its ${id.maxSmClockMHz} MHz maximum (below ${THROTTLE_THRESHOLD * 100}%)${why}`,
       );
     }
   }

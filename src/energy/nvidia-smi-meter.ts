@@ -13,6 +13,7 @@ import { integratePower, type PowerSample } from './integrate.js';
 import { errorText, type DomainReading, type EnergyMeter, type GpuTelemetry, type MeterReading } from './types.js';
 import { selectVisible } from './visible-devices.js';
 import { smiNumber } from './smi-fields.js';
+import { pct } from '../format.js';
 
 const run = promisify(execFile);
 
@@ -247,7 +248,7 @@ export class NvidiaSmiMeter implements EnergyMeter {
         peakWatts: integrated.peakWatts,
         samples: integrated.samples,
         coverage: integrated.coverage,
-        note: `nvidia-smi ${this.powerField} every ${this.intervalMs} ms, trapezoid rule${integrated.coverage < 1 ? `, scaled from ${(integrated.coverage * 100).toFixed(0)}% coverage` : ''}`,
+        note: `nvidia-smi ${this.powerField} every ${this.intervalMs} ms, trapezoid rule${integrated.coverage < 1 ? `, scaled from ${pct(integrated.coverage, 0)} coverage` : ''}`,
       });
     }
     this.removeFiles();

@@ -11,6 +11,7 @@ export {
   autocorrelationTime,
   relativeCiHalfWidth,
   drift,
+  OUTLIER_THRESHOLD,
   type Stats,
   type Outliers,
   type Mode,

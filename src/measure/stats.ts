@@ -47,7 +47,8 @@ export interface Mode {
   n: number;
 }
 
-const OUTLIER_THRESHOLD = 3.5;
+/** Modified z-score above which a sample is flagged as an outlier (kept, not removed). */
+export const OUTLIER_THRESHOLD = 3.5;
 const Z95 = 1.959963984540054;
 /** A mode holds at least this share of the samples (and 5 of them), and mode medians differ by at least this ratio. */
 export const MODE_MIN_SHARE = 0.05;

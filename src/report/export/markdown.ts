@@ -1,5 +1,5 @@
 // The report's tables as Markdown, for tickets and wikis.
-import { num, paramsText } from '../../format.js';
+import { num, paramsText, pct } from '../../format.js';
 import type { ReportModel } from '../model.js';
 
 /** Escapes what would break a table cell or start markup; Markdown renderers may still allow HTML, so < and > are entities. */
@@ -60,7 +60,7 @@ export function toMarkdown(m: ReportModel): string {
           num(r.avgWatts),
           `${num(r.joulesPerCall)} J per ${r.per}`,
           r.perWatt === null ? '—' : `${num(r.perWatt)} ${r.unit}/W`,
-          `${(r.coverage * 100).toFixed(0)}%`,
+          pct(r.coverage, 0),
           r.scope.join(' + ') || '—',
           r.methods.join(', '),
         ]),
@@ -78,10 +78,10 @@ export function toMarkdown(m: ReportModel): string {
           r.device,
           `${num(r.median)} ${r.unit}`,
           `${num(r.peak)} (${r.what})`,
-          `${(r.fraction * 100).toFixed(1)}%`,
+          pct(r.fraction),
           r.intensity === null ? '—' : `${num(r.intensity)} FLOP/B`,
           r.roof === null ? '—' : `${num(r.roof)} (${r.bound}-bound)`,
-          r.ofRoof === null ? '—' : `${(r.ofRoof * 100).toFixed(1)}%`,
+          r.ofRoof === null ? '—' : pct(r.ofRoof),
           r.source,
         ]),
       ),
@@ -101,7 +101,7 @@ export function toMarkdown(m: ReportModel): string {
             `${r.ok} / ${r.gpus}`,
             r.figure === null ? '—' : `${num(r.figure)} (${c.figureName})`,
             c.unit,
-            r.spread === null ? '—' : `${(r.spread * 100).toFixed(1)}%`,
+            r.spread === null ? '—' : pct(r.spread),
             r.problem ?? '',
           ]),
         ),

@@ -1,5 +1,6 @@
 // The sanity check of a training run, apart from its speed: the loss must go down. The mean of the last
 // steps is compared with the mean of the first ones, each over a tenth of the run (at least 3 steps).
+import { pct } from '../../format.js';
 
 export interface LossCheck {
   passed: boolean;
@@ -44,7 +45,7 @@ export function checkLossFalls(losses: readonly number[], minDrop = 0.05): LossC
     ratio,
     reason: passed
       ? null
-      : `loss did not fall: mean of the last ${window} steps ${last.toPrecision(4)} vs ${first.toPrecision(4)} over the first ${window} (needs a drop of at least ${(minDrop * 100).toFixed(0)}%)`,
+      : `loss did not fall: mean of the last ${window} steps ${last.toPrecision(4)} vs ${first.toPrecision(4)} over the first ${window} (needs a drop of at least ${pct(minDrop, 0)})`,
   };
 }
 
