@@ -99,15 +99,24 @@ export function liveInGroup(pgrp: number): number[] {
     .map(Number);
 }
 
-/** src/energy compiled to plain ESM in a temp folder, for child Node processes (which cannot run .ts). */
+/**
+ * src/energy compiled to plain ESM in a temp folder, for child Node processes (which cannot run .ts), with the
+ * shared files of src/ it imports (errors, format) beside it as in the build. Returns the energy folder.
+ */
 export function transpiledEnergy(): string {
-  const out = tempDir('fedbench-energy-js-');
-  const src = join(FIXTURES, '..', '..', '..', 'src', 'energy');
-  for (const file of readdirSync(src).filter((f) => f.endsWith('.ts'))) {
-    const js = ts.transpileModule(readFileSync(join(src, file), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
-    }).outputText;
-    writeFileSync(join(out, file.replace(/\.ts$/, '.js')), js);
-  }
-  return out;
+  const root = tempDir('fedbench-energy-js-');
+  const src = join(FIXTURES, '..', '..', '..', 'src');
+  const energy = join(root, 'energy');
+  mkdirSync(energy);
+  const transpile = (from: string, to: string) => {
+    for (const file of readdirSync(from).filter((f) => f.endsWith('.ts'))) {
+      const js = ts.transpileModule(readFileSync(join(from, file), 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+      }).outputText;
+      writeFileSync(join(to, file.replace(/\.ts$/, '.js')), js);
+    }
+  };
+  transpile(join(src, 'energy'), energy);
+  transpile(src, root);
+  return energy;
 }
