@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 import { NVIDIA_SMI_QUERY } from '../system/index.js';
 import { SAMPLE_FIELDS } from '../energy/nvidia-smi-meter.js';
+import { errorText } from '../errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The issue's limit for what travels to the GPU machine. */
@@ -168,7 +169,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   packGpuCheck(out).then(
     ({ dir, bytes }) => console.log(`${dir}: ${(bytes / 2 ** 20).toFixed(1)} MiB — copy it over, then: sh run.sh OUT`),
     (e: unknown) => {
-      console.error(`pack:gpu-check: ${e instanceof Error ? e.message : String(e)}`);
+      console.error(`pack:gpu-check: ${errorText(e)}`);
       process.exit(1);
     },
   );

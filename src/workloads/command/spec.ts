@@ -1,6 +1,7 @@
 // What a suite says about a user's program: its argv with {param} placeholders, how its figure of merit is read
 // from its output, what it needs to run, and how long one invocation may take.
 import { z } from 'zod';
+import { errorText } from '../../errors.js';
 
 /** The argument that marks a placeholder; `{{` and `}}` stand for literal braces. */
 const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_-]*)\}/g;
@@ -31,7 +32,7 @@ function regexProblem(source: string): string | null {
     const groups = new RegExp(`${source}|`).exec('')!.length - 1;
     return groups === 1 ? null : `${groups} capture groups`;
   } catch (e) {
-    return (e as Error).message;
+    return errorText(e);
   }
 }
 
