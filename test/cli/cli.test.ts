@@ -24,7 +24,9 @@ describe('fedbench run --suite quick --json', () => {
       if (rec.status === 'ok') {
         expect(rec.engine.backend).toBeTruthy();
         expect(rec.engine.version).toBeTruthy();
-        expect(rec.stats!.n).toBeGreaterThanOrEqual(10);
+        // the suite's minimum of 10 samples, unless its 1.5 s limit came first (a busy machine): the record says so
+        if (rec.stats!.n < 10)
+          expect(rec.warnings.join('\n'), rec.case).toMatch(/noise target not met|queries ran before the .* s limit/);
         expect(rec.verification!.passed).toBe(true);
       } else {
         expect(rec.status).toBe('skipped');
@@ -111,7 +113,7 @@ describe('bad input exits 2 with a message that names what and where', () => {
   it('unknown suite lists the valid ones', async () => {
     const r = await fedbench(['run', '--suite', 'nope']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown suite 'nope'. Valid suites: inference, kernels, quick, training/);
+    expect(r.stderr).toMatch(/unknown suite 'nope'. Valid suites: inference, kernels, pytorch, quick, training/);
   });
 
   it('unknown benchmark id lists the ids of the suite', async () => {
