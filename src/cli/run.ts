@@ -89,183 +89,157 @@ export function runCommand(): Command {
       1,
     )
     .addOption(new Option('--repetition <i/k>', 'internal: stamp records as repetition i of k').hideHelp())
-    .action(
-      async (opts: {
-        suite: string;
-        bench?: string[];
-        engine?: string[];
-        threads?: number;
-        out?: string;
-        campaign?: string;
-        report?: string | boolean;
-        json?: boolean;
-        model?: string;
-        input: string[];
-        scenario: string;
-        batch: number[];
-        qps?: number;
-        p99Bound?: number;
-        findMaxQps?: boolean;
-        estimateTdp?: number;
-        estimateUtilisation?: number;
-        excludeEnergy?: string[];
-        repeat: number;
-        repetition?: string;
-      }) => {
-        if (
-          opts.estimateUtilisation !== undefined &&
-          (opts.estimateTdp === undefined || opts.estimateUtilisation > 1)
-        ) {
-          throw new InputError('--estimate-utilisation needs --estimate-tdp and must be at most 1');
-        }
-        const exclude = excludedSources(
-          opts.excludeEnergy ??
-            (process.env.FEDBENCH_ENERGY_EXCLUDE ? process.env.FEDBENCH_ENERGY_EXCLUDE.split(',') : []),
-        );
-        const suite = opts.model
-          ? await modelSuite({
-              model: opts.model,
-              input: opts.input,
-              scenario: opts.scenario,
-              ...(opts.batch.length ? { batch: opts.batch } : {}),
-              ...(opts.findMaxQps ? { findMaxQps: true } : {}),
-              ...(opts.qps ? { targetQps: opts.qps } : {}),
-              ...(opts.p99Bound ? { p99BoundMs: opts.p99Bound } : {}),
-            })
-          : loadSuite(opts.suite);
-        const cases = selectCases(suite.cases, {
-          ...(opts.bench ? { bench: opts.bench } : {}),
-          ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}),
-        });
-        const campaign = opts.campaign ?? defaultCampaign();
-        const out = path.resolve(opts.out ?? path.join('results', campaign));
-        const repetition = opts.repetition ? parseRepetition(opts.repetition) : undefined;
-        if (opts.repeat < 1) throw new InputError(`--repeat must be at least 1 (got ${opts.repeat})`);
-        if (opts.repeat > 1) {
-          const records = await repeatInFreshProcesses(opts, campaign, out);
-          if (records === null) return;
-          if (opts.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
-          else
-            process.stdout.write(
-              `${repeatSummary(records)}\n${records.length} record(s) (${cases.length} case(s) × ${opts.repeat} processes) in ${out}\n`,
-            );
-          if (opts.report) {
-            const file = path.resolve(
-              typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`),
-            );
-            const written = await writeReport(records, file, {
-              title: `fedbench ${suite.name} — ${campaign} (${opts.repeat} processes per case)`,
-              sources: [`suite ${suite.file}`, `records in ${out}`],
-            });
-            process.stderr.write(`report: ${written.html}\n`);
-          }
-          if (records.some((r) => r.status === 'failed')) process.exitCode = 1;
-          return;
-        }
-        const tty = !opts.json && process.stderr.isTTY;
-        const bar = tty
-          ? new cliProgress.SingleBar(
-              {
-                format: '{bar} {value}/{total} cases | {case} | {samples} samples, {elapsed}s',
-                stream: process.stderr,
-                hideCursor: true,
-                clearOnComplete: true,
-              },
-              cliProgress.Presets.shades_classic,
-            )
-          : null;
-        bar?.start(cases.length, 0, { case: '', samples: 0, elapsed: '0.0' });
-        // Ctrl-C, or Slurm's SIGTERM at a time limit: every finished case already has its record on disk (written
-        // atomically; one being written is waited for); say so, and which case had none, so a job log explains what
-        // is missing. The handler runs when the event loop is free: a long blocking engine call delays it (Slurm's
-        // KillWait still ends the job).
-        let current: string | null = null;
-        let kept = 0;
-        let writing: Promise<unknown> | null = null;
-        let stopping = false;
-        const stop = (signal: NodeJS.Signals, code: number) => async () => {
-          stopping = true;
-          if (writing) {
-            const ok = await writing.then(
-              () => true,
-              () => false,
-            );
-            if (ok && current) kept++; // its record is on disk: the case is not "in progress" any more
-            if (ok) current = null;
-          }
-          bar?.stop();
-          process.stderr.write(
-            `\nfedbench: ${signal}${current ? ` during ${current}` : ''}: ${kept} record(s) kept in ${out}; ${current ? 'the case in progress has no record' : 'no case was in progress'}\n`,
+    .action(async (opts: RunOpts) => {
+      if (opts.estimateUtilisation !== undefined && (opts.estimateTdp === undefined || opts.estimateUtilisation > 1)) {
+        throw new InputError('--estimate-utilisation needs --estimate-tdp and must be at most 1');
+      }
+      const exclude = excludedSources(
+        opts.excludeEnergy ??
+          (process.env.FEDBENCH_ENERGY_EXCLUDE ? process.env.FEDBENCH_ENERGY_EXCLUDE.split(',') : []),
+      );
+      const suite = opts.model
+        ? await modelSuite({
+            model: opts.model,
+            input: opts.input,
+            scenario: opts.scenario,
+            ...(opts.batch.length ? { batch: opts.batch } : {}),
+            ...(opts.findMaxQps ? { findMaxQps: true } : {}),
+            ...(opts.qps ? { targetQps: opts.qps } : {}),
+            ...(opts.p99Bound ? { p99BoundMs: opts.p99Bound } : {}),
+          })
+        : loadSuite(opts.suite);
+      const cases = selectCases(suite.cases, {
+        ...(opts.bench ? { bench: opts.bench } : {}),
+        ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}),
+      });
+      const campaign = opts.campaign ?? defaultCampaign();
+      const out = path.resolve(opts.out ?? path.join('results', campaign));
+      const repetition = opts.repetition ? parseRepetition(opts.repetition) : undefined;
+      if (opts.repeat < 1) throw new InputError(`--repeat must be at least 1 (got ${opts.repeat})`);
+      if (opts.repeat > 1) {
+        const records = await repeatInFreshProcesses(opts, campaign, out);
+        if (records === null) return;
+        if (opts.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        else
+          process.stdout.write(
+            `${repeatSummary(records)}\n${records.length} record(s) (${cases.length} case(s) × ${opts.repeat} processes) in ${out}\n`,
           );
-          process.exit(code);
-        };
-        const onInt = stop('SIGINT', 130);
-        const onTerm = stop('SIGTERM', 143);
-        process.once('SIGINT', onInt);
-        process.once('SIGTERM', onTerm);
-        const records = await runCases(cases, {
-          campaign,
-          out,
-          ...(opts.threads ? { threads: opts.threads } : {}),
-          ...(repetition ? { repetition } : {}),
-          ...(opts.estimateTdp || exclude.length
-            ? {
-                energy: {
-                  ...(exclude.length ? { exclude } : {}),
-                  ...(opts.estimateTdp
-                    ? { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } }
-                    : {}),
-                },
-              }
-            : {}),
-          events: {
-            caseStart: (c, i) => {
-              if (stopping) return;
-              current = c.id;
-              bar?.update(i, { case: c.id, samples: 0, elapsed: '0.0' });
-            },
-            sample: (_c, n, t) => bar?.update({ samples: n, elapsed: t.toFixed(1) }),
-            writing: (_c, done) => {
-              writing = done;
-            },
-            caseEnd: (r) => {
-              if (stopping) return;
-              writing = null;
-              current = null;
-              kept++;
-              if (!bar && !opts.json) process.stderr.write(`${r.status.padEnd(7)} ${r.case}\n`);
-            },
-          },
-        });
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
-        bar?.update(cases.length);
-        bar?.stop();
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
-        } else {
-          process.stdout.write(`${runSummary(records)}\n`);
-          process.stdout.write(`${records.length} record(s) in ${out}\n`);
-        }
         if (opts.report) {
           const file = path.resolve(
             typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`),
           );
           const written = await writeReport(records, file, {
-            title: `fedbench ${suite.name} — ${campaign}`,
+            title: `fedbench ${suite.name} — ${campaign} (${opts.repeat} processes per case)`,
             sources: [`suite ${suite.file}`, `records in ${out}`],
           });
           process.stderr.write(`report: ${written.html}\n`);
         }
-        const failed = records.filter((r) => r.status === 'failed');
-        if (failed.length) {
-          process.stderr.write(
-            `${failed.length} case(s) failed:\n${failed.map((r) => `  ${r.case}: ${r.error}`).join('\n')}\n`,
+        if (records.some((r) => r.status === 'failed')) process.exitCode = 1;
+        return;
+      }
+      const tty = !opts.json && process.stderr.isTTY;
+      const bar = tty
+        ? new cliProgress.SingleBar(
+            {
+              format: '{bar} {value}/{total} cases | {case} | {samples} samples, {elapsed}s',
+              stream: process.stderr,
+              hideCursor: true,
+              clearOnComplete: true,
+            },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      bar?.start(cases.length, 0, { case: '', samples: 0, elapsed: '0.0' });
+      // Ctrl-C, or Slurm's SIGTERM at a time limit: every finished case already has its record on disk (written
+      // atomically; one being written is waited for); say so, and which case had none, so a job log explains what
+      // is missing. The handler runs when the event loop is free: a long blocking engine call delays it (Slurm's
+      // KillWait still ends the job).
+      let current: string | null = null;
+      let kept = 0;
+      let writing: Promise<unknown> | null = null;
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals, code: number) => async () => {
+        stopping = true;
+        if (writing) {
+          const ok = await writing.then(
+            () => true,
+            () => false,
           );
-          process.exitCode = 1;
+          if (ok && current) kept++; // its record is on disk: the case is not "in progress" any more
+          if (ok) current = null;
         }
-      },
-    );
+        bar?.stop();
+        process.stderr.write(
+          `\nfedbench: ${signal}${current ? ` during ${current}` : ''}: ${kept} record(s) kept in ${out}; ${current ? 'the case in progress has no record' : 'no case was in progress'}\n`,
+        );
+        process.exit(code);
+      };
+      const onInt = stop('SIGINT', 130);
+      const onTerm = stop('SIGTERM', 143);
+      process.once('SIGINT', onInt);
+      process.once('SIGTERM', onTerm);
+      const records = await runCases(cases, {
+        campaign,
+        out,
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        ...(repetition ? { repetition } : {}),
+        ...(opts.estimateTdp || exclude.length
+          ? {
+              energy: {
+                ...(exclude.length ? { exclude } : {}),
+                ...(opts.estimateTdp
+                  ? { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } }
+                  : {}),
+              },
+            }
+          : {}),
+        events: {
+          caseStart: (c, i) => {
+            if (stopping) return;
+            current = c.id;
+            bar?.update(i, { case: c.id, samples: 0, elapsed: '0.0' });
+          },
+          sample: (_c, n, t) => bar?.update({ samples: n, elapsed: t.toFixed(1) }),
+          writing: (_c, done) => {
+            writing = done;
+          },
+          caseEnd: (r) => {
+            if (stopping) return;
+            writing = null;
+            current = null;
+            kept++;
+            if (!bar && !opts.json) process.stderr.write(`${r.status.padEnd(7)} ${r.case}\n`);
+          },
+        },
+      });
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      bar?.update(cases.length);
+      bar?.stop();
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+      } else {
+        process.stdout.write(`${runSummary(records)}\n`);
+        process.stdout.write(`${records.length} record(s) in ${out}\n`);
+      }
+      if (opts.report) {
+        const file = path.resolve(
+          typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`),
+        );
+        const written = await writeReport(records, file, {
+          title: `fedbench ${suite.name} — ${campaign}`,
+          sources: [`suite ${suite.file}`, `records in ${out}`],
+        });
+        process.stderr.write(`report: ${written.html}\n`);
+      }
+      const failed = records.filter((r) => r.status === 'failed');
+      if (failed.length) {
+        process.stderr.write(
+          `${failed.length} case(s) failed:\n${failed.map((r) => `  ${r.case}: ${r.error}`).join('\n')}\n`,
+        );
+        process.exitCode = 1;
+      }
+    });
 }
 
 function parseRepetition(text: string): { index: number; of: number } {
@@ -275,11 +249,16 @@ function parseRepetition(text: string): { index: number; of: number } {
   return { index: Number(m[1]), of: Number(m[2]) };
 }
 
+/** `fedbench run`'s options as commander gives them. */
 type RunOpts = {
   suite: string;
   bench?: string[];
   engine?: string[];
   threads?: number;
+  out?: string;
+  campaign?: string;
+  report?: string | boolean;
+  repetition?: string;
   model?: string;
   input: string[];
   scenario: string;
