@@ -78,6 +78,19 @@ describe('command workload: figures', () => {
     expect(wall!.samples.every((t) => t > 0.005 && t < 30)).toBe(true);
   });
 
+  it('passes CUDA_VISIBLE_DEVICES through, as a whole-node worker sets it for its GPU', async () => {
+    const before = process.env.CUDA_VISIBLE_DEVICES;
+    process.env.CUDA_VISIBLE_DEVICES = '3';
+    try {
+      const [r] = await run(suite(`command: [python3, prints-figure.py, env, "2"]\n${metric}`));
+      expect(r!.status, r!.error).toBe('ok');
+      expect(r!.details).toMatchObject({ stderrTail: 'visible=3' });
+    } finally {
+      if (before === undefined) delete process.env.CUDA_VISIBLE_DEVICES;
+      else process.env.CUDA_VISIBLE_DEVICES = before;
+    }
+  });
+
   it('times only the marked window, and figures printed during set-up are not measured ones', async () => {
     const [r] = await run(suite(`command: [python3, prints-figure.py, markers, "0.2"]\nmarkers: true\n${metric}`));
     expect(r!.status, r!.error).toBe('ok');
