@@ -36,3 +36,10 @@ export {
 export { nodeVariability, STRAGGLER_THRESHOLD, type Variability, type NodeFinding } from './variability.js';
 export { peaksForGpu, peakFor, isGpuBackend, type Peaks } from './peaks.js';
 export { wholeNodes, nodeFigure, nodeFigureName, type WholeNodeCase, type NodeRun } from './whole-node.js';
+export {
+  changePoints,
+  changes,
+  DEFAULT_CHANGEPOINTS,
+  type Change,
+  type ChangePointOptions,
+} from './changepoints.js';
