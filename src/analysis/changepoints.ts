@@ -133,3 +133,45 @@ export function changes(
     return { index, before, after, comparison };
   });
 }
+
+/** One run in a history: its figure and what it ran on, for saying what changed at a change point. */
+export interface HistoryPoint {
+  id: string;
+  startedAt: string;
+  median: number;
+  /** e.g. driver, CUDA, engine and version, node: compared between the runs either side of a change. */
+  provenance: Record<string, string | null>;
+}
+
+export interface Regression extends Change {
+  lastBefore: HistoryPoint;
+  firstAfter: HistoryPoint;
+  /** Provenance fields that differ between the last run before and the first run after. */
+  changed: Array<{ field: string; before: string | null; after: string | null }>;
+}
+
+/** The regressions (changes judged SLOWER) of a case's history, oldest first, with what changed around each. */
+export function regressions(
+  history: readonly HistoryPoint[],
+  direction: Direction,
+  opts: ChangePointOptions = DEFAULT_CHANGEPOINTS,
+  compare: CompareOptions = DEFAULT_COMPARE,
+): Regression[] {
+  const ordered = [...history].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  return changes(
+    ordered.map((p) => p.median),
+    direction,
+    opts,
+    compare,
+  )
+    .filter((c) => c.comparison.verdict === 'SLOWER')
+    .map((c) => {
+      const lastBefore = ordered[c.index - 1]!;
+      const firstAfter = ordered[c.index]!;
+      const fields = [...new Set([...Object.keys(lastBefore.provenance), ...Object.keys(firstAfter.provenance)])];
+      const changed = fields
+        .filter((f) => (lastBefore.provenance[f] ?? null) !== (firstAfter.provenance[f] ?? null))
+        .map((f) => ({ field: f, before: lastBefore.provenance[f] ?? null, after: firstAfter.provenance[f] ?? null }));
+      return { ...c, lastBefore, firstAfter, changed };
+    });
+}

@@ -39,7 +39,10 @@ export { wholeNodes, nodeFigure, nodeFigureName, type WholeNodeCase, type NodeRu
 export {
   changePoints,
   changes,
+  regressions,
   DEFAULT_CHANGEPOINTS,
   type Change,
   type ChangePointOptions,
+  type HistoryPoint,
+  type Regression,
 } from './changepoints.js';

@@ -1,7 +1,13 @@
 // Change points on constructed series with known truth: steps, a drift, noise only. The rates asserted here are
 // what the method gives on these series (seeded), with margins; see the note printed by each test.
 import { describe, expect, it } from 'vitest';
-import { changePoints, changes, DEFAULT_CHANGEPOINTS } from '../../src/analysis/index.js';
+import {
+  changePoints,
+  changes,
+  DEFAULT_CHANGEPOINTS,
+  regressions,
+  type HistoryPoint,
+} from '../../src/analysis/index.js';
 
 /** Seeded normal noise (Box–Muller over mulberry32). */
 function noise(seed: number): () => number {
@@ -79,5 +85,30 @@ describe('E-Divisive change points', () => {
     expect(changePoints(s)).toEqual(changePoints(s));
     expect(changePoints([1, 2, 3, 4, 5])).toEqual([]); // fewer than 2 × minSize
     expect(DEFAULT_CHANGEPOINTS.minSize).toBe(3);
+  });
+});
+
+describe('regressions in a history', () => {
+  it('orders runs by time, keeps only the worse changes, and names what changed in provenance', () => {
+    const figures = series(30, (i) => (i < 18 ? 200 : 170), 0.01, 21);
+    const history: HistoryPoint[] = figures.map((median, i) => ({
+      id: `run-${i}`,
+      startedAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
+      median,
+      provenance: { driver: i < 18 ? '550.54' : '560.35', node: 'a100-01', engine: 'onnxruntime 1.30.0' },
+    }));
+    const [r, ...rest] = regressions([...history].reverse(), 'higher'); // given newest first: still ordered by time
+    expect(rest).toEqual([]);
+    expect(r!.index).toBe(18);
+    expect(r!.lastBefore.id).toBe('run-17');
+    expect(r!.firstAfter.id).toBe('run-18');
+    expect(r!.changed).toEqual([{ field: 'driver', before: '550.54', after: '560.35' }]);
+    expect(r!.comparison.ratio).toBeLessThan(0.9);
+    expect(
+      regressions(
+        history.map((p) => ({ ...p, median: 1000 - p.median })),
+        'higher',
+      ),
+    ).toEqual([]); // got faster
   });
 });
