@@ -13,6 +13,7 @@ import { submitCommand } from './submit.js';
 import { statusCommand } from './status.js';
 import { collectCommand } from './collect.js';
 import { deployCommand } from './deploy.js';
+import { dbCommand, historyCommand } from './db.js';
 
 export function program(): Command {
   const p = new Command('fedbench')
@@ -33,6 +34,8 @@ export function program(): Command {
     statusCommand(),
     collectCommand(),
     deployCommand(),
+    dbCommand(),
+    historyCommand(),
   ])
     p.addCommand(cmd.exitOverride());
   return p;

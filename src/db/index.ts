@@ -1,0 +1,340 @@
+// The results database: an index of run records for history queries, rebuilt from the record files whenever
+// needed (the files stay the source of truth). Embedded by default (PGlite: a folder under the user's data
+// directory, no server), or a PostgreSQL server for a team (`--db postgres://…` or $FEDBENCH_DB): the same
+// schema and the same SQL for both.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ReadProblem, RunRecord } from '../results/index.js';
+import { acquireLock, type Lock } from './lock.js';
+import { migrate, TABLES } from './schema.js';
+import { openPglite, openPostgres, type Queryable, type Sql } from './sql.js';
+
+export { SCHEMA_VERSION, MIGRATIONS } from './schema.js';
+
+export type DbTarget = { kind: 'embedded'; dir: string } | { kind: 'server'; url: string };
+
+/** $FEDBENCH_DB_DIR, else $XDG_DATA_HOME/fedbench/db, else ~/.local/share/fedbench/db. */
+export function defaultDbDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.FEDBENCH_DB_DIR) return path.resolve(env.FEDBENCH_DB_DIR);
+  const data = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(data, 'fedbench', 'db');
+}
+
+const isUrl = (s: string) => /^postgres(ql)?:\/\//i.test(s);
+
+/**
+ * Where the database is: `--db` (a postgres:// URL or a folder), else $FEDBENCH_DB (the same), else the embedded
+ * database's default folder.
+ */
+export function dbTarget(flag?: string, env: NodeJS.ProcessEnv = process.env): DbTarget {
+  const chosen = flag || env.FEDBENCH_DB;
+  if (chosen) return isUrl(chosen) ? { kind: 'server', url: chosen } : { kind: 'embedded', dir: path.resolve(chosen) };
+  return { kind: 'embedded', dir: defaultDbDir(env) };
+}
+
+/** The target for people: a folder, or the server's URL without its password. */
+export function describeTarget(t: DbTarget): string {
+  if (t.kind === 'embedded') return `${t.dir} (embedded PGlite)`;
+  try {
+    const u = new URL(t.url);
+    if (u.password) u.password = '***';
+    return `${u.toString()} (PostgreSQL server)`;
+  } catch {
+    return 'a PostgreSQL server (unparsable URL)';
+  }
+}
+
+export interface IngestResult {
+  added: number;
+  /** Already in the database (same record id): left as they were. */
+  present: number;
+  /** Records the database cannot hold, with the reason. */
+  skipped: ReadProblem[];
+}
+
+export interface HistoryQuery {
+  /** A benchmark id (every case of it) or one case id. */
+  bench: string;
+  site?: string;
+  /** Part of the GPU's model name, any case (e.g. "H100"). */
+  gpu?: string;
+  since?: Date;
+}
+
+export interface HistoryPoint {
+  id: string;
+  campaign: string;
+  case: string;
+  benchmark: string;
+  site: string | null;
+  node: string | null;
+  /** The series the point belongs to at its site: its node where the site has node sweeps, else null (the site). */
+  seriesNode: string | null;
+  gpu: string | null;
+  startedAt: string | null;
+  median: number;
+  ci95: [number, number] | null;
+  n: number | null;
+  unit: string;
+  direction: string;
+  backend: string | null;
+  engineVersion: string | null;
+  driver: string | null;
+  cuda: string | null;
+}
+
+export interface DbStatus {
+  where: string;
+  records: number;
+  schemaVersion: number;
+  sources: string[];
+}
+
+export interface ResultsDb {
+  readonly target: DbTarget;
+  ingest(records: readonly RunRecord[], source?: string): Promise<IngestResult>;
+  history(q: HistoryQuery): Promise<HistoryPoint[]>;
+  status(): Promise<DbStatus>;
+  /** Folders records were imported from. */
+  sources(): Promise<string[]>;
+  /** Drops everything and ingests these records, in one transaction: a failed rebuild leaves the old index. */
+  rebuild(records: readonly RunRecord[], sources: readonly string[]): Promise<IngestResult>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Told when another process holds the embedded database (it is waited for). */
+  onWait?: (holder: string) => void;
+  lockWaitMs?: number;
+}
+
+/** Opens (creating and migrating as needed) the database. Close it: the embedded one is locked until then. */
+export async function openDb(target: DbTarget, opts: OpenOptions = {}): Promise<ResultsDb> {
+  let lock: Lock | null = null;
+  let sql: Sql;
+  if (target.kind === 'embedded') {
+    lock = await acquireLock(`${target.dir}.lock`, {
+      ...(opts.onWait ? { onWait: opts.onWait } : {}),
+      ...(opts.lockWaitMs !== undefined ? { waitMs: opts.lockWaitMs } : {}),
+    });
+    try {
+      sql = await openPglite(target.dir);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  } else {
+    sql = await openPostgres(target.url);
+  }
+  try {
+    await sql.transaction(migrate);
+  } catch (err) {
+    await sql.close().catch(() => {});
+    lock?.release();
+    throw err;
+  }
+  return new Db(target, sql, lock);
+}
+
+/** Records per transaction: a killed ingest keeps the batches it committed, and a re-run adds the rest. */
+const BATCH = 500;
+
+const NUL = /\\u0000/;
+
+/** A timestamp PostgreSQL will take, or null (the record's field is free text). */
+function timestamp(text: string): string | null {
+  const t = Date.parse(text);
+  return Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+
+const INSERT = `INSERT INTO records (
+  id, campaign, suite, "case", benchmark, kind, params, engine, backend, engine_version, site, node, host,
+  gpu_model, gpu_count, driver, cuda, nodejs, status, metric_name, metric_unit, direction, median, ci_low, ci_high,
+  n, started_at, finished_at, record
+) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+  $22, $23, $24, $25, $26, $27::timestamptz, $28::timestamptz, $29::jsonb)
+ON CONFLICT (id) DO NOTHING`;
+
+function rowOf(r: RunRecord, json: string): unknown[] {
+  const gpu = r.system.gpus[0];
+  return [
+    r.id,
+    r.campaign,
+    r.suite,
+    r.case,
+    r.benchmark.id,
+    r.benchmark.kind,
+    JSON.stringify(r.benchmark.params),
+    r.engine.name,
+    r.engine.backend,
+    r.engine.version,
+    r.site ?? null,
+    r.slurm?.node ?? r.system.host,
+    r.system.host,
+    gpu?.name ?? null,
+    r.system.gpus.length,
+    gpu?.driver ?? null,
+    gpu?.cuda ?? null,
+    r.system.node || null,
+    r.status,
+    r.metric.name,
+    r.metric.unit,
+    r.metric.direction,
+    r.stats?.median ?? null,
+    r.stats?.ci95[0] ?? null,
+    r.stats?.ci95[1] ?? null,
+    r.stats?.n ?? null,
+    timestamp(r.startedAt),
+    timestamp(r.finishedAt),
+    json,
+  ];
+}
+
+async function insertAll(q: Queryable, records: readonly RunRecord[], result: IngestResult): Promise<void> {
+  for (const r of records) {
+    const json = JSON.stringify(r);
+    if (NUL.test(json)) {
+      result.skipped.push({ file: `record ${r.id}`, error: 'contains a NUL character, which PostgreSQL cannot store' });
+      continue;
+    }
+    const { affected } = await q.query(INSERT, rowOf(r, json));
+    if (affected) result.added++;
+    else result.present++;
+  }
+}
+
+async function addSources(q: Queryable, sources: readonly string[]): Promise<void> {
+  for (const s of sources)
+    await q.query('INSERT INTO sources (path) VALUES ($1) ON CONFLICT (path) DO UPDATE SET last_imported = now()', [
+      path.resolve(s),
+    ]);
+}
+
+interface PointRow {
+  id: string;
+  campaign: string;
+  case: string;
+  benchmark: string;
+  site: string | null;
+  node: string | null;
+  gpu_model: string | null;
+  started_at: Date | string | null;
+  median: number;
+  ci_low: number | null;
+  ci_high: number | null;
+  n: number | null;
+  metric_unit: string;
+  direction: string;
+  backend: string | null;
+  engine_version: string | null;
+  driver: string | null;
+  cuda: string | null;
+}
+
+class Db implements ResultsDb {
+  constructor(
+    readonly target: DbTarget,
+    private readonly sql: Sql,
+    private readonly lock: Lock | null,
+  ) {}
+
+  async ingest(records: readonly RunRecord[], source?: string): Promise<IngestResult> {
+    const result: IngestResult = { added: 0, present: 0, skipped: [] };
+    for (let i = 0; i < records.length; i += BATCH)
+      await this.sql.transaction((q) => insertAll(q, records.slice(i, i + BATCH), result));
+    if (source) await this.sql.transaction((q) => addSources(q, [source]));
+    return result;
+  }
+
+  async rebuild(records: readonly RunRecord[], sources: readonly string[]): Promise<IngestResult> {
+    const result: IngestResult = { added: 0, present: 0, skipped: [] };
+    await this.sql.transaction(async (q) => {
+      for (const t of TABLES) await q.script(`DROP TABLE IF EXISTS ${t}`); // names are constants of schema.ts
+      await migrate(q);
+      await insertAll(q, records, result);
+      await addSources(q, sources);
+    });
+    return result;
+  }
+
+  async history(h: HistoryQuery): Promise<HistoryPoint[]> {
+    const { rows } = await this.sql.query<PointRow>(
+      `SELECT id, campaign, "case", benchmark, site, node, gpu_model, started_at, median, ci_low, ci_high, n,
+              metric_unit, direction, backend, engine_version, driver, cuda
+         FROM records
+        WHERE status = 'ok' AND median IS NOT NULL
+          AND (benchmark = $1 OR "case" = $1)
+          AND ($2::text IS NULL OR site = $2)
+          AND ($3::text IS NULL OR strpos(lower(gpu_model), lower($3)) > 0)
+          AND ($4::timestamptz IS NULL OR started_at >= $4::timestamptz)
+        ORDER BY "case", site, started_at, id`,
+      [h.bench, h.site ?? null, h.gpu ?? null, h.since ? h.since.toISOString() : null],
+    );
+    // A site has node sweeps for a case when one campaign ran that case on two or more of its nodes: its series
+    // is then per node; otherwise the site is one series whichever node each run landed on.
+    const nodes = new Map<string, Set<string | null>>();
+    for (const r of rows) {
+      const key = JSON.stringify([r.case, r.site, r.campaign]);
+      const set = nodes.get(key) ?? new Set();
+      set.add(r.node);
+      nodes.set(key, set);
+    }
+    const swept = new Set(
+      [...nodes].filter(([, s]) => s.size > 1).map(([k]) => JSON.stringify((JSON.parse(k) as unknown[]).slice(0, 2))),
+    );
+    const points = rows.map(
+      (r): HistoryPoint => ({
+        id: r.id,
+        campaign: r.campaign,
+        case: r.case,
+        benchmark: r.benchmark,
+        site: r.site,
+        node: r.node,
+        seriesNode: swept.has(JSON.stringify([r.case, r.site])) ? r.node : null,
+        gpu: r.gpu_model,
+        startedAt: r.started_at === null ? null : new Date(r.started_at).toISOString(),
+        median: Number(r.median),
+        ci95: r.ci_low === null || r.ci_high === null ? null : [Number(r.ci_low), Number(r.ci_high)],
+        n: r.n,
+        unit: r.metric_unit,
+        direction: r.direction,
+        backend: r.backend,
+        engineVersion: r.engine_version,
+        driver: r.driver,
+        cuda: r.cuda,
+      }),
+    );
+    const key = (p: HistoryPoint) => JSON.stringify([p.case, p.site ?? '', p.seriesNode ?? '']);
+    return points.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  }
+
+  async sources(): Promise<string[]> {
+    const { rows } = await this.sql.query<{ path: string }>('SELECT path FROM sources ORDER BY path');
+    return rows.map((r) => r.path);
+  }
+
+  async status(): Promise<DbStatus> {
+    const { rows } = await this.sql.query<{ n: string | number }>('SELECT count(*) AS n FROM records');
+    const v = await this.sql.query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations');
+    return {
+      where: describeTarget(this.target),
+      records: Number(rows[0]?.n ?? 0),
+      schemaVersion: v.rows[0]?.v ?? 0,
+      sources: await this.sources(),
+    };
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.sql.close();
+    } finally {
+      this.lock?.release();
+    }
+  }
+}
+
+/** Whether the embedded database exists yet (status without creating it). */
+export function embeddedExists(dir: string): boolean {
+  return existsSync(path.join(dir, 'PG_VERSION'));
+}

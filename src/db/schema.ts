@@ -1,0 +1,89 @@
+// The database's schema, as numbered migrations applied in order, each once, each in the transaction that
+// records it in `schema_migrations`. Never edit a migration that has shipped: add the next one.
+import type { Queryable } from './sql.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'records and sources',
+    sql: `
+      CREATE TABLE records (
+        id text PRIMARY KEY,
+        campaign text NOT NULL,
+        suite text NOT NULL,
+        "case" text NOT NULL,
+        benchmark text NOT NULL,
+        kind text NOT NULL,
+        params jsonb NOT NULL,
+        engine text NOT NULL,
+        backend text,
+        engine_version text,
+        site text,
+        node text,
+        host text NOT NULL,
+        gpu_model text,
+        gpu_count integer NOT NULL,
+        driver text,
+        cuda text,
+        nodejs text,
+        status text NOT NULL,
+        metric_name text NOT NULL,
+        metric_unit text NOT NULL,
+        direction text NOT NULL,
+        median double precision,
+        ci_low double precision,
+        ci_high double precision,
+        n integer,
+        started_at timestamptz,
+        finished_at timestamptz,
+        ingested_at timestamptz NOT NULL DEFAULT now(),
+        record jsonb NOT NULL
+      );
+      CREATE INDEX records_benchmark_series ON records (benchmark, site, started_at);
+      CREATE INDEX records_case_series ON records ("case", site, started_at);
+      CREATE INDEX records_campaign ON records (campaign);
+      -- Folders records were imported from: what \`db rebuild\` re-reads when given none.
+      CREATE TABLE sources (
+        path text PRIMARY KEY,
+        first_imported timestamptz NOT NULL DEFAULT now(),
+        last_imported timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+/** Any fixed number: taken for the migration's transaction, so two processes migrating a server do it once. */
+const MIGRATION_LOCK = 0x0fedbe7c;
+
+/** Applies the migrations not yet applied; returns the schema version. */
+export async function migrate(q: Queryable): Promise<number> {
+  await q.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+  await q.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`);
+  const { rows } = await q.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+  const current = rows[0]?.v ?? 0;
+  if (current > SCHEMA_VERSION)
+    throw new Error(
+      `the results database has schema version ${current}, newer than this fedbench knows (${SCHEMA_VERSION}): upgrade fedbench`,
+    );
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    await q.script(m.sql);
+    await q.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+  }
+  return SCHEMA_VERSION;
+}
+
+/** Every table fedbench made, for `db rebuild`. */
+export const TABLES = ['records', 'sources', 'schema_migrations'] as const;

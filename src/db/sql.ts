@@ -1,0 +1,74 @@
+// One PostgreSQL dialect, two ways to reach it: PGlite (Postgres compiled to WebAssembly, embedded in this
+// process, data in a folder) and `pg` (a PostgreSQL server). Everything above this file speaks SQL through
+// `Sql`, with parameters ($1, $2, …) only: no value is ever spliced into a statement's text.
+// Both drivers are imported when a database is opened, so that every other command starts as fast as before.
+import type { PGlite } from '@electric-sql/pglite';
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: T[]; affected: number }>;
+  /** Several statements without parameters (a migration). */
+  script(text: string): Promise<void>;
+}
+
+export interface Sql extends Queryable {
+  /** Runs fn in one transaction: committed when it returns, rolled back when it throws. */
+  transaction<R>(fn: (q: Queryable) => Promise<R>): Promise<R>;
+  close(): Promise<void>;
+}
+
+/** The embedded database in `dir` (created on first use). One process at a time: see `lock.ts`. */
+export async function openPglite(dir: string): Promise<Sql> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = new PGlite(dir);
+  await db.waitReady;
+  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
+    async query<T>(text: string, params: readonly unknown[] = []) {
+      const r = await q.query<T>(text, [...params]);
+      return { rows: r.rows, affected: r.affectedRows ?? 0 };
+    },
+    async script(text: string) {
+      await q.exec(text);
+    },
+  });
+  return {
+    ...wrap(db),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    close: () => db.close(),
+  };
+}
+
+/** A PostgreSQL server, by connection URL (postgres://user@host:port/database, ?host=/socket/dir for a socket). */
+export async function openPostgres(url: string): Promise<Sql> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  // Server-side notices (e.g. "relation already exists, skipping") are not the user's business.
+  client.on('notice', () => {});
+  const q: Queryable = {
+    async query<T>(text: string, params: readonly unknown[] = []) {
+      const r = await client.query(text, [...params]);
+      return { rows: r.rows as T[], affected: r.rowCount ?? 0 };
+    },
+    async script(text: string) {
+      await client.query(text);
+    },
+  };
+  return {
+    ...q,
+    async transaction(fn) {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(q);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    },
+    close: () => client.end(),
+  };
+}
