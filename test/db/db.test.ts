@@ -1,0 +1,230 @@
+// The results database, the same tests against both: the embedded PGlite folder and a real PostgreSQL server
+// (a private cluster, pgserver.ts). The commands run as a user would run them (the built CLI); the queries also
+// through the library.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticRecord, type SyntheticSpec } from '../../src/bench/synthetic.js';
+import { type DbTarget, dbTarget, openDb, SCHEMA_VERSION } from '../../src/db/index.js';
+import { type RunRecord, writeRecord } from '../../src/results/index.js';
+import { fedbench } from '../cli/run-cli.js';
+import { IN_CI, missingPostgres, type PgServer, startPostgres } from './pgserver.js';
+
+const missing = missingPostgres();
+if (missing && IN_CI) throw new Error(`the PostgreSQL database tests cannot run in CI: ${missing}`);
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'fedbench-db-test-'));
+let server: PgServer | null = null;
+
+beforeAll(async () => {
+  if (!missing) server = await startPostgres();
+});
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+let seq = 0;
+function record(spec: Partial<SyntheticSpec> & { day: number; id?: string; campaign?: string }): RunRecord {
+  const r = syntheticRecord({ site: 'alpha', median: 100, gpu: 'NVIDIA H100 80GB HBM3', seed: ++seq, ...spec });
+  r.startedAt = new Date(Date.UTC(2026, 0, spec.day, 12)).toISOString();
+  if (spec.id) r.id = spec.id;
+  if (spec.campaign) r.campaign = spec.campaign;
+  return r;
+}
+
+async function folder(name: string, records: readonly RunRecord[]): Promise<string> {
+  const dir = path.join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  for (const r of records) await writeRecord(dir, r);
+  return dir;
+}
+
+/** Runs the CLI against the target; the user's own database is never touched. */
+const cli = (target: string, args: string[]) =>
+  fedbench([...args, '--db', target], { env: { FEDBENCH_DB: '', FEDBENCH_DB_DIR: path.join(tmp, 'unused') } });
+
+interface Backend {
+  name: string;
+  skip: string | null;
+  /** A new, empty database: a folder, or a server database's URL. */
+  fresh(label: string): Promise<string>;
+}
+
+const backends: Backend[] = [
+  { name: 'embedded (PGlite)', skip: null, fresh: async (label) => path.join(tmp, `pglite-${label}`) },
+  {
+    name: 'PostgreSQL server',
+    skip: missing,
+    fresh: (label) => server!.createDatabase(`t_${label.replace(/\W/g, '_')}`),
+  },
+];
+
+describe.each(backends)('results database: $name', (backend) => {
+  const maybe = backend.skip ? it.skip : it;
+  if (backend.skip) it.skip(`skipped: ${backend.skip}`, () => {});
+
+  maybe(
+    'imports a folder once: a second import changes nothing; a malformed record is reported and skipped',
+    async () => {
+      const db = await backend.fresh('idempotent');
+      const dir = await folder(
+        `idem-${backend.name.length}`,
+        Array.from({ length: 12 }, (_, i) => record({ day: i + 1, median: 100 + i })),
+      );
+      writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ schema: 'fedbench.run/2', id: 'broken' }));
+      writeFileSync(path.join(dir, 'not-json.json'), '{ nope');
+      const first = await cli(db, ['db', 'import', dir, '--json']);
+      expect(first.code, first.stderr).toBe(0);
+      expect(JSON.parse(first.stdout)).toEqual([{ dir, added: 12, present: 0, skipped: 2 }]);
+      expect(first.stderr).toContain(`skipped ${path.join(dir, 'broken.json')}: campaign:`);
+      expect(first.stderr).toContain(`skipped ${path.join(dir, 'not-json.json')}: `);
+      const second = await cli(db, ['db', 'import', dir]);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toBe(`${dir}: 0 added, 12 already there, 2 skipped\n`);
+      const status = await cli(db, ['db', 'status', '--json']);
+      expect(status.code, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ records: 12, schemaVersion: SCHEMA_VERSION, sources: [dir] });
+
+      // rebuild: the files are the source of truth; a record whose file is gone leaves the index
+      unlinkSync(path.join(dir, 'broken.json'));
+      const one = readdirSync(dir).find((f) => f.startsWith('gemm'))!;
+      unlinkSync(path.join(dir, one));
+      const rebuilt = await cli(db, ['db', 'rebuild']);
+      expect(rebuilt.code, rebuilt.stderr).toBe(0);
+      expect(rebuilt.stdout).toContain('11 added, 0 already there, 1 skipped');
+      expect(JSON.parse((await cli(db, ['db', 'status', '--json'])).stdout)).toMatchObject({ records: 11 });
+    },
+  );
+
+  maybe('hostile strings stay data', async () => {
+    const db = await backend.fresh('hostile');
+    const hostile = [
+      "x'; DROP TABLE records; --",
+      'quote " double \\ backslash',
+      '$1 $2 %s %% ?',
+      "'); DELETE FROM schema_migrations; SELECT ('",
+      'Robert"); DROP TABLE sources;-- ñ 名前 😀',
+    ];
+    const records = hostile.map((s, i) =>
+      record({
+        day: i + 1,
+        site: s,
+        node: `${s}-node`,
+        benchmark: 'hostile',
+        case: `hostile/${s}`,
+        params: { name: s, [s]: s },
+        campaign: s,
+        gpu: s,
+      }),
+    );
+    const withNul = record({ day: 9, site: 'nul\u0000site', benchmark: 'hostile', campaign: 'nul' });
+    const target: DbTarget = dbTarget(db);
+    const handle = await openDb(target);
+    try {
+      const result = await handle.ingest([...records, withNul]);
+      expect(result.added).toBe(hostile.length);
+      expect(result.skipped).toEqual([
+        { file: `record ${withNul.id}`, error: 'contains a NUL character, which PostgreSQL cannot store' },
+      ]);
+      for (const s of hostile) {
+        const points = await handle.history({ bench: `hostile/${s}`, site: s, gpu: s });
+        expect(points).toHaveLength(1);
+        expect(points[0]).toMatchObject({ case: `hostile/${s}`, site: s, campaign: s, gpu: s, node: `${s}-node` });
+      }
+      expect(await handle.history({ bench: 'hostile' })).toHaveLength(hostile.length);
+      expect((await handle.status()).records).toBe(hostile.length);
+      // a hostile string as the query's own input is data too
+      expect((await handle.history({ bench: "x'; DROP TABLE records; --" })).length).toBe(0);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  maybe('two imports at once lose and double nothing', async () => {
+    const db = await backend.fresh('concurrent');
+    const all = Array.from({ length: 300 }, (_, i) => record({ day: (i % 28) + 1, median: 50 + i, benchmark: 'conc' }));
+    const a = await folder(`conc-a-${backend.name.length}`, all.slice(0, 200));
+    const b = await folder(`conc-b-${backend.name.length}`, all.slice(100));
+    const [ra, rb] = await Promise.all([
+      cli(db, ['db', 'import', a, '--json']),
+      cli(db, ['db', 'import', b, '--json']),
+    ]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    const [ca] = JSON.parse(ra.stdout) as Array<{ added: number; present: number }>;
+    const [cb] = JSON.parse(rb.stdout) as Array<{ added: number; present: number }>;
+    expect(ca!.added + cb!.added).toBe(300);
+    expect(ca!.added + ca!.present).toBe(200);
+    expect(cb!.added + cb!.present).toBe(200);
+    const handle = await openDb(dbTarget(db));
+    try {
+      expect((await handle.status()).records).toBe(300);
+      const points = await handle.history({ bench: 'conc' });
+      expect(new Set(points.map((p) => p.id))).toEqual(new Set(all.map((r) => r.id)));
+    } finally {
+      await handle.close();
+    }
+  });
+
+  maybe('history: one case over time per site, per node where a site has node sweeps, filtered', async () => {
+    const db = await backend.fresh('history');
+    const gemm = 'gemm/onnxruntime/n=2048,dtype=fp32';
+    const records = [
+      record({ day: 3, site: 'alpha', median: 103, campaign: 'c1' }),
+      record({ day: 1, site: 'alpha', median: 101, campaign: 'c0' }),
+      record({ day: 2, site: 'alpha', median: 102, campaign: 'c0b', node: 'alpha-node02' }),
+      // beta swept two nodes in one campaign: its series are per node
+      record({ day: 5, site: 'beta', node: 'beta-n1', median: 90, campaign: 'sweep', gpu: 'NVIDIA A100-SXM4-40GB' }),
+      record({ day: 5, site: 'beta', node: 'beta-n2', median: 80, campaign: 'sweep', gpu: 'NVIDIA A100-SXM4-40GB' }),
+      record({ day: 7, site: 'beta', node: 'beta-n1', median: 91, campaign: 'later', gpu: 'NVIDIA A100-SXM4-40GB' }),
+      record({ day: 8, site: 'alpha', median: 1, status: 'failed', error: 'boom' }),
+      record({ day: 9, site: 'alpha', median: 1, benchmark: 'other' }),
+    ];
+    const dir = await folder(`history-${backend.name.length}`, records);
+    expect((await cli(db, ['db', 'import', dir])).code).toBe(0);
+    const json = await cli(db, ['history', '--bench', 'gemm', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const points = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
+    expect(points.map((p) => [p.case, p.site, p.seriesNode, p.median, p.startedAt])).toEqual([
+      [gemm, 'alpha', null, records[1]!.stats!.median, '2026-01-01T12:00:00.000Z'],
+      [gemm, 'alpha', null, records[2]!.stats!.median, '2026-01-02T12:00:00.000Z'],
+      [gemm, 'alpha', null, records[0]!.stats!.median, '2026-01-03T12:00:00.000Z'],
+      [gemm, 'beta', 'beta-n1', records[3]!.stats!.median, '2026-01-05T12:00:00.000Z'],
+      [gemm, 'beta', 'beta-n1', records[5]!.stats!.median, '2026-01-07T12:00:00.000Z'],
+      [gemm, 'beta', 'beta-n2', records[4]!.stats!.median, '2026-01-05T12:00:00.000Z'],
+    ]);
+    expect(points[0]).toMatchObject({
+      ci95: records[1]!.stats!.ci95,
+      n: 30,
+      unit: 'GFLOP/s',
+      gpu: 'NVIDIA H100 80GB HBM3',
+    });
+    const filtered = await cli(db, ['history', '--bench', gemm, '--gpu', 'a100', '--since', '2026-01-06', '--json']);
+    expect((JSON.parse(filtered.stdout) as Array<{ id: string }>).map((p) => p.id)).toEqual([records[5]!.id]);
+    const table = await cli(db, ['history', '--bench', 'gemm', '--site', 'beta']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain('beta-n2');
+    expect(table.stdout).not.toContain('alpha');
+    expect(table.stdout).toContain('2026-01-07 12:00');
+    const none = await cli(db, ['history', '--bench', 'nothing-like-it']);
+    expect(none.stdout).toBe("no successful records of 'nothing-like-it' match\n");
+    const badDate = await cli(db, ['history', '--bench', 'gemm', '--since', 'yesterday-ish']);
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toContain("--since: not a date: 'yesterday-ish'");
+  });
+
+  maybe('migrations are applied once and recorded', async () => {
+    const db = await backend.fresh('migrations');
+    for (let i = 0; i < 2; i++) {
+      const handle = await openDb(dbTarget(db));
+      try {
+        expect((await handle.status()).schemaVersion).toBe(SCHEMA_VERSION);
+      } finally {
+        await handle.close();
+      }
+    }
+  });
+});
