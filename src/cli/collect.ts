@@ -1,5 +1,6 @@
 // fedbench collect: download, validate and file every ended task's records; a case whose job died gets a
 // record saying why. Safe to interrupt and to run again.
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import {
   campaignsDir,
@@ -11,6 +12,8 @@ import {
   SitePool,
   type CollectOutcome,
 } from '../federation/index.js';
+import { readRecords } from '../results/index.js';
+import { feedDb } from './db-feed.js';
 import { intOption } from './options.js';
 
 export function collectCommand(): Command {
@@ -22,10 +25,22 @@ export function collectCommand(): Command {
     .option('--timeout <s>', 'give up waiting after this many seconds', intOption, 24 * 3600)
     .option('--campaigns-dir <dir>', 'folder of campaign journals (default: $FEDBENCH_CAMPAIGNS or ./campaigns)')
     .option('--json', 'print the outcome as JSON')
+    .option(
+      '--db <url|dir>',
+      'also add the records to this results database (default: $FEDBENCH_DB, else the embedded one)',
+    )
+    .option('--no-db', 'do not add the records to the results database (also: FEDBENCH_DB=off)')
     .action(
       async (
         name: string | undefined,
-        opts: { wait?: boolean; interval: number; timeout: number; campaignsDir?: string; json?: boolean },
+        opts: {
+          wait?: boolean;
+          interval: number;
+          timeout: number;
+          campaignsDir?: string;
+          json?: boolean;
+          db?: string | false;
+        },
       ) => {
         const dir = campaignsDir(opts.campaignsDir);
         const campaign = name ?? latestCampaign(dir);
@@ -79,6 +94,11 @@ export function collectCommand(): Command {
             );
           }
           for (const e of total.errors) process.stderr.write(`fedbench: ${e.message}\n`);
+          // Every record of the campaign so far (collected now or before): the database keeps each once.
+          if (opts.db !== false && existsSync(j.resultsDir)) {
+            const { records } = await readRecords(j.resultsDir);
+            await feedDb(records, j.resultsDir, opts.db, (l) => process.stderr.write(`fedbench: ${l}\n`));
+          }
           if (total.errors.length || total.quarantined.length || (opts.wait && !total.complete)) process.exitCode = 1;
         } finally {
           await pool.close();

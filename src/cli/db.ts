@@ -15,13 +15,14 @@ import {
 import { InputError, errorText } from '../errors.js';
 import { num } from '../format.js';
 import { type ReadProblem, readRecords, type RunRecord } from '../results/index.js';
+import { explicitDbFlag } from './db-feed.js';
 import { caseTable } from './format.js';
 
 const DB_HELP = 'results database: a postgres:// URL or a folder (default: $FEDBENCH_DB, else the embedded one)';
 
 /** Opens the database the user chose, saying so while another process holds the embedded one. */
 export async function openUserDb(flag: string | undefined): Promise<ResultsDb> {
-  const target = dbTarget(flag);
+  const target = dbTarget(explicitDbFlag(flag));
   try {
     return await openDb(target, {
       onWait: (holder) =>
@@ -104,7 +105,7 @@ export function dbCommand(): Command {
     .option('--db <url|dir>', DB_HELP)
     .option('--json', 'print as JSON')
     .action(async (opts: { db?: string; json?: boolean }) => {
-      const target: DbTarget = dbTarget(opts.db);
+      const target: DbTarget = dbTarget(explicitDbFlag(opts.db));
       if (target.kind === 'embedded' && !embeddedExists(target.dir)) {
         const none = { where: describeTarget(target), records: 0, schemaVersion: null, sources: [] };
         process.stdout.write(

@@ -12,6 +12,9 @@ import { repeatSummary, runSummary } from './format.js';
 import type { RunRecord } from '../results/index.js';
 import { parseEngineFilter, selectCases } from './select.js';
 import { intOption, positiveNumberOption } from './options.js';
+import { feedDb } from './db-feed.js';
+
+const say = (line: string) => void process.stderr.write(`fedbench: ${line}\n`);
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const collectInt = (value: string, previous: number[]) => [...previous, intOption(value)];
@@ -88,6 +91,11 @@ export function runCommand(): Command {
       intOption,
       1,
     )
+    .option(
+      '--db <url|dir>',
+      'also add the records to this results database (default: $FEDBENCH_DB, else the embedded one)',
+    )
+    .option('--no-db', 'do not add the records to the results database (also: FEDBENCH_DB=off)')
     .addOption(new Option('--repetition <i/k>', 'internal: stamp records as repetition i of k').hideHelp())
     .action(async (opts: RunOpts) => {
       if (opts.estimateUtilisation !== undefined && (opts.estimateTdp === undefined || opts.estimateUtilisation > 1)) {
@@ -124,6 +132,7 @@ export function runCommand(): Command {
           process.stdout.write(
             `${repeatSummary(records)}\n${records.length} record(s) (${cases.length} case(s) × ${opts.repeat} processes) in ${out}\n`,
           );
+        await feedDb(records, out, opts.db, say);
         if (opts.report) {
           const file = path.resolve(
             typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`),
@@ -222,6 +231,7 @@ export function runCommand(): Command {
         process.stdout.write(`${runSummary(records)}\n`);
         process.stdout.write(`${records.length} record(s) in ${out}\n`);
       }
+      await feedDb(records, out, opts.db, say);
       if (opts.report) {
         const file = path.resolve(
           typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`),
@@ -251,6 +261,8 @@ function parseRepetition(text: string): { index: number; of: number } {
 
 /** `fedbench run`'s options as commander gives them. */
 type RunOpts = {
+  /** --db URL or folder; false with --no-db. */
+  db?: string | false;
   suite: string;
   bench?: string[];
   engine?: string[];
@@ -314,6 +326,7 @@ async function repeatInFreshProcesses(opts: RunOpts, campaign: string, out: stri
       '--json',
       '--repetition',
       `${i}/${opts.repeat}`,
+      '--no-db', // the parent adds every repetition's records at the end
     ];
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -40,6 +40,8 @@ const BANNER = [
 
 /** Packages loaded at run time from node_modules (native code, or files found through their package.json). */
 const NATIVE = [/^onnxruntime-node/, /^koffi/, /^@tensorflow\/tfjs-node/, /^cpu-features/, /\.node$/];
+/** The results database's drivers: not in the kit (its runs keep their records as files; FEDBENCH_DB=off in run.sh). */
+const NOT_IN_KIT = [/^@electric-sql\/pglite/, /^pg$/];
 
 function copyPackage(from: string, to: string, keep: (rel: string) => boolean = () => true): void {
   cpSync(from, to, {
@@ -71,7 +73,7 @@ OUT=$(cd "$1" && pwd)
 KIT="$OUT/kit"
 echo "unpacking into $KIT"
 python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$HERE/${ARCHIVE}" "$KIT" || exit 1
-fb() { "$KIT/node" "$KIT/app/dist/cli/main.js" "$@"; }
+fb() { FEDBENCH_DB=off "$KIT/node" "$KIT/app/dist/cli/main.js" "$@"; }
 status=0
 step() { # name, then the command; its output and exit code are kept whatever happens
   name=$1; shift
@@ -112,7 +114,7 @@ export async function packGpuCheck(
     await build({
       input: path.join(ROOT, 'dist', 'cli', 'main.js'),
       platform: 'node',
-      external: NATIVE,
+      external: [...NATIVE, ...NOT_IN_KIT],
       output: { file: bundle, format: 'esm', codeSplitting: false, banner: BANNER },
       logLevel: 'silent',
     });

@@ -62,6 +62,12 @@ const backends: Backend[] = [
   },
 ];
 
+it('FEDBENCH_DB=off: the db commands ask for --db instead of guessing', async () => {
+  const r = await fedbench(['db', 'status'], { env: { FEDBENCH_DB: 'off' } });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('FEDBENCH_DB=off turns the results database off: unset it, or give --db');
+});
+
 describe.each(backends)('results database: $name', (backend) => {
   const maybe = backend.skip ? it.skip : it;
   if (backend.skip) it.skip(`skipped: ${backend.skip}`, () => {});
@@ -214,6 +220,35 @@ describe.each(backends)('results database: $name', (backend) => {
     const badDate = await cli(db, ['history', '--bench', 'gemm', '--since', 'yesterday-ish']);
     expect(badDate.code).toBe(2);
     expect(badDate.stderr).toContain("--since: not a date: 'yesterday-ish'");
+  });
+
+  maybe('run adds its records to the database chosen by FEDBENCH_DB, and not with --no-db', async () => {
+    const db = await backend.fresh('run');
+    const suite = path.join(tmp, `cuda-${backend.name.length}.yaml`);
+    // fails fast where there is no CUDA (and runs where there is): a record either way
+    writeFileSync(
+      suite,
+      'name: cuda-only\nengines: ["onnxruntime:cuda"]\nbenchmarks:\n  - { id: g, workload: gemm, params: { n: 32 } }\n',
+    );
+    const env = { FEDBENCH_DB: db, FEDBENCH_DB_DIR: path.join(tmp, 'unused'), SLURM_JOB_ID: '' };
+    const out = path.join(tmp, `run-${backend.name.length}`);
+    const fed = await fedbench(['run', '--suite', suite, '--out', out, '--campaign', 'fed', '--json'], { env });
+    expect(fed.stderr).toContain('results database: 1 record(s) added, 0 already there');
+    const [rec] = JSON.parse(fed.stdout) as RunRecord[];
+    const notFed = await fedbench(['run', '--suite', suite, '--out', `${out}-no`, '--campaign', 'no', '--no-db'], {
+      env,
+    });
+    expect(notFed.stderr).not.toContain('results database');
+    const handle = await openDb(dbTarget(db));
+    try {
+      const s = await handle.status();
+      expect(s.records).toBe(1);
+      expect(s.sources).toEqual([out]);
+      const again = await handle.ingest([rec!]);
+      expect(again).toEqual({ added: 0, present: 1, skipped: [] });
+    } finally {
+      await handle.close();
+    }
   });
 
   maybe('migrations are applied once and recorded', async () => {
