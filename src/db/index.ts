@@ -140,7 +140,8 @@ export async function openDb(target: DbTarget, opts: OpenOptions = {}): Promise<
 /** Records per transaction: a killed ingest keeps the batches it committed, and a re-run adds the rest. */
 const BATCH = 500;
 
-const NUL = /\\u0000/;
+/** A NUL character in JSON text: `\u0000` not preceded by an escaping backslash (`\\u0000` is the text "\u0000"). */
+const NUL = /(?<!\\)(?:\\\\)*\\u0000/;
 
 /** A timestamp PostgreSQL will take, or null (the record's field is free text). */
 function timestamp(text: string): string | null {
@@ -241,8 +242,11 @@ class Db implements ResultsDb {
 
   async ingest(records: readonly RunRecord[], source?: string): Promise<IngestResult> {
     const result: IngestResult = { added: 0, present: 0, skipped: [] };
-    for (let i = 0; i < records.length; i += BATCH)
-      await this.sql.transaction((q) => insertAll(q, records.slice(i, i + BATCH), result));
+    // In id order: two processes inserting overlapping records into a server take the rows' locks in the same
+    // order, so neither waits for the other in a cycle (a deadlock would abort one of them).
+    const sorted = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (let i = 0; i < sorted.length; i += BATCH)
+      await this.sql.transaction((q) => insertAll(q, sorted.slice(i, i + BATCH), result));
     if (source) await this.sql.transaction((q) => addSources(q, [source]));
     return result;
   }

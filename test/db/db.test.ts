@@ -43,8 +43,10 @@ async function folder(name: string, records: readonly RunRecord[]): Promise<stri
 }
 
 /** Runs the CLI against the target; the user's own database is never touched. */
-const cli = (target: string, args: string[]) =>
-  fedbench([...args, '--db', target], { env: { FEDBENCH_DB: '', FEDBENCH_DB_DIR: path.join(tmp, 'unused') } });
+const cli = (target: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  fedbench([...args, '--db', target], {
+    env: { FEDBENCH_DB: '', FEDBENCH_DB_DIR: path.join(tmp, 'unused'), ...env },
+  });
 
 interface Backend {
   name: string;
@@ -210,7 +212,7 @@ describe.each(backends)('results database: $name', (backend) => {
     });
     const filtered = await cli(db, ['history', '--bench', gemm, '--gpu', 'a100', '--since', '2026-01-06', '--json']);
     expect((JSON.parse(filtered.stdout) as Array<{ id: string }>).map((p) => p.id)).toEqual([records[5]!.id]);
-    const table = await cli(db, ['history', '--bench', 'gemm', '--site', 'beta']);
+    const table = await cli(db, ['history', '--bench', 'gemm', '--site', 'beta'], { COLUMNS: '200' });
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toContain('beta-n2');
     expect(table.stdout).not.toContain('alpha');
