@@ -50,15 +50,18 @@ const cli = (target: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
 
 interface Backend {
   name: string;
+  /** In folder names. */
+  slug: string;
   skip: string | null;
   /** A new, empty database: a folder, or a server database's URL. */
   fresh(label: string): Promise<string>;
 }
 
 const backends: Backend[] = [
-  { name: 'embedded (PGlite)', skip: null, fresh: async (label) => path.join(tmp, `pglite-${label}`) },
+  { name: 'embedded (PGlite)', slug: 'pglite', skip: null, fresh: async (label) => path.join(tmp, `pglite-${label}`) },
   {
     name: 'PostgreSQL server',
+    slug: 'server',
     skip: missing,
     fresh: (label) => server!.createDatabase(`t_${label.replace(/\W/g, '_')}`),
   },
@@ -79,7 +82,7 @@ describe.each(backends)('results database: $name', (backend) => {
     async () => {
       const db = await backend.fresh('idempotent');
       const dir = await folder(
-        `idem-${backend.name.length}`,
+        `idem-${backend.slug}`,
         Array.from({ length: 12 }, (_, i) => record({ day: i + 1, median: 100 + i })),
       );
       writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ schema: 'fedbench.run/2', id: 'broken' }));
@@ -154,8 +157,8 @@ describe.each(backends)('results database: $name', (backend) => {
   maybe('two imports at once lose and double nothing', async () => {
     const db = await backend.fresh('concurrent');
     const all = Array.from({ length: 300 }, (_, i) => record({ day: (i % 28) + 1, median: 50 + i, benchmark: 'conc' }));
-    const a = await folder(`conc-a-${backend.name.length}`, all.slice(0, 200));
-    const b = await folder(`conc-b-${backend.name.length}`, all.slice(100));
+    const a = await folder(`conc-a-${backend.slug}`, all.slice(0, 200));
+    const b = await folder(`conc-b-${backend.slug}`, all.slice(100));
     const [ra, rb] = await Promise.all([
       cli(db, ['db', 'import', a, '--json']),
       cli(db, ['db', 'import', b, '--json']),
@@ -191,7 +194,7 @@ describe.each(backends)('results database: $name', (backend) => {
       record({ day: 8, site: 'alpha', median: 1, status: 'failed', error: 'boom' }),
       record({ day: 9, site: 'alpha', median: 1, benchmark: 'other' }),
     ];
-    const dir = await folder(`history-${backend.name.length}`, records);
+    const dir = await folder(`history-${backend.slug}`, records);
     expect((await cli(db, ['db', 'import', dir])).code).toBe(0);
     const json = await cli(db, ['history', '--bench', 'gemm', '--json']);
     expect(json.code, json.stderr).toBe(0);
@@ -226,14 +229,14 @@ describe.each(backends)('results database: $name', (backend) => {
 
   maybe('run adds its records to the database chosen by FEDBENCH_DB, and not with --no-db', async () => {
     const db = await backend.fresh('run');
-    const suite = path.join(tmp, `cuda-${backend.name.length}.yaml`);
+    const suite = path.join(tmp, `cuda-${backend.slug}.yaml`);
     // fails fast where there is no CUDA (and runs where there is): a record either way
     writeFileSync(
       suite,
       'name: cuda-only\nengines: ["onnxruntime:cuda"]\nbenchmarks:\n  - { id: g, workload: gemm, params: { n: 32 } }\n',
     );
     const env = { FEDBENCH_DB: db, FEDBENCH_DB_DIR: path.join(tmp, 'unused'), SLURM_JOB_ID: '' };
-    const out = path.join(tmp, `run-${backend.name.length}`);
+    const out = path.join(tmp, `run-${backend.slug}`);
     const fed = await fedbench(['run', '--suite', suite, '--out', out, '--campaign', 'fed', '--json'], { env });
     expect(fed.stderr).toContain('results database: 1 record(s) added, 0 already there');
     const [rec] = JSON.parse(fed.stdout) as RunRecord[];
