@@ -1,14 +1,24 @@
 // The results database, the same tests against both: the embedded PGlite folder and a real PostgreSQL server
 // (a private cluster, pgserver.ts). The commands run as a user would run them (the built CLI); the queries also
 // through the library.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticRecord, type SyntheticSpec } from '../../src/bench/synthetic.js';
 import { type DbTarget, dbTarget, openDb, SCHEMA_VERSION } from '../../src/db/index.js';
 import { type RunRecord, writeRecord } from '../../src/results/index.js';
-import { fedbench } from '../cli/run-cli.js';
+import { fedbench, ROOT } from '../cli/run-cli.js';
 import { IN_CI, missingPostgres, type PgServer, startPostgres } from './pgserver.js';
 
 const missing = missingPostgres();
@@ -178,6 +188,48 @@ describe.each(backends)('results database: $name', (backend) => {
     } finally {
       await handle.close();
     }
+  });
+
+  maybe('an import killed midway leaves whole batches, and the next import completes it', async () => {
+    const db = await backend.fresh('killed');
+    const all = Array.from({ length: 3000 }, (_, i) => record({ day: (i % 28) + 1, benchmark: 'killed' }));
+    const dir = await folder(`killed-${backend.slug}`, all);
+    await (await openDb(dbTarget(db))).close(); // made and migrated: the import below only inserts
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'db', 'import', dir, '--db', db], {
+      env: { ...process.env, FEDBENCH_DB: '' },
+      stdio: 'ignore',
+    });
+    const ended = new Promise((resolve) => child.once('exit', resolve));
+    if (backend.slug === 'server') {
+      // the server can be watched while the import runs: kill it once its first batch is in
+      for (let n = 0; n === 0; ) {
+        await new Promise((r) => setTimeout(r, 50));
+        const h = await openDb(dbTarget(db));
+        n = (await h.status()).records;
+        await h.close();
+      }
+    } else {
+      // the embedded one cannot (the import holds it): kill it a moment after it took the lock
+      const lock = `${db}.lock`;
+      while (!(existsSync(lock) && readFileSync(lock, 'utf8').startsWith(`${child.pid} `)))
+        await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    child.kill('SIGKILL');
+    await ended;
+    const handle = await openDb(dbTarget(db), { lockWaitMs: 5000 });
+    try {
+      const left = (await handle.status()).records;
+      expect(left % 500, `${left} records after the kill`).toBe(0); // transactions of 500: whole or nothing
+      expect(left).toBeLessThanOrEqual(3000);
+    } finally {
+      await handle.close();
+    }
+    const again = await cli(db, ['db', 'import', dir, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const [c] = JSON.parse(again.stdout) as Array<{ added: number; present: number }>;
+    expect(c!.added + c!.present).toBe(3000);
+    expect(JSON.parse((await cli(db, ['db', 'status', '--json'])).stdout)).toMatchObject({ records: 3000 });
   });
 
   maybe('history: one case over time per site, per node where a site has node sweeps, filtered', async () => {
