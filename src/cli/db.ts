@@ -12,6 +12,7 @@ import {
   openDb,
   type ResultsDb,
 } from '../db/index.js';
+import { regressions, type Regression } from '../analysis/index.js';
 import { InputError, errorText } from '../errors.js';
 import { num } from '../format.js';
 import { type ReadProblem, readRecords, type RunRecord } from '../results/index.js';
@@ -178,4 +179,90 @@ export function historyCommand(): Command {
         else process.stdout.write(`${historyTable(points)}\n`);
       },
     );
+}
+
+/** One series of a history: a case at a site (and node, where the site has node sweeps). */
+function seriesOf(points: readonly HistoryPoint[]): Map<string, HistoryPoint[]> {
+  const series = new Map<string, HistoryPoint[]>();
+  for (const p of points) {
+    const key = JSON.stringify([p.case, p.site, p.seriesNode]);
+    series.set(key, [...(series.get(key) ?? []), p]);
+  }
+  return series;
+}
+
+export interface RegressionFound extends Regression {
+  case: string;
+  site: string | null;
+  node: string | null;
+  unit: string;
+}
+
+/** Regressions of every series the query selects; `since` keeps those whose first slower run started then or later. */
+export function findRegressions(points: readonly HistoryPoint[], since?: Date): RegressionFound[] {
+  const out: RegressionFound[] = [];
+  for (const runs of seriesOf(points).values()) {
+    const first = runs[0]!;
+    const history = runs
+      .filter((p) => p.startedAt !== null)
+      .map((p) => ({
+        id: p.id,
+        startedAt: p.startedAt!,
+        median: p.median,
+        provenance: {
+          node: p.node,
+          driver: p.driver,
+          cuda: p.cuda,
+          backend: p.backend,
+          'engine version': p.engineVersion,
+          gpu: p.gpu,
+        },
+      }));
+    for (const r of regressions(history, first.direction === 'lower' ? 'lower' : 'higher')) {
+      if (since && Date.parse(r.firstAfter.startedAt) < since.getTime()) continue;
+      out.push({ ...r, case: first.case, site: first.site, node: first.seriesNode, unit: first.unit });
+    }
+  }
+  return out;
+}
+
+export function regressionsCommand(): Command {
+  return new Command('regressions')
+    .description(
+      'change points in every case history where later runs are worse (E-Divisive means + the comparisons’ test and minimum effect); exit 1 when there is one',
+    )
+    .option('--bench <id>', 'only this benchmark id or case id')
+    .option('--site <name>', 'only this site')
+    .option('--since <date>', 'only regressions whose first slower run started on or after this date (for cron)')
+    .option('--db <url|dir>', DB_HELP)
+    .option('--json', 'print the regressions as JSON')
+    .action(async (opts: { bench?: string; site?: string; since?: string; db?: string; json?: boolean }) => {
+      const since = sinceOption(opts.since);
+      // the whole history is read: the runs before --since are the baseline a change is measured against
+      const points = await withDb(opts.db, (database) =>
+        database.history({ ...(opts.bench ? { bench: opts.bench } : {}), ...(opts.site ? { site: opts.site } : {}) }),
+      );
+      const found = findRegressions(points, since);
+      if (opts.json) process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+      else if (!found.length) process.stdout.write(`no regression in ${seriesOf(points).size} series\n`);
+      else
+        process.stdout.write(
+          `${caseTable(
+            ['case', 'site', 'node', 'from', 'ratio', 'ratio range', 'why', 'runs before → after', 'what changed'],
+            found.map((r): [string, ...string[]] => [
+              r.case,
+              r.site ?? '—',
+              r.node ?? '—',
+              r.firstAfter.startedAt.slice(0, 16).replace('T', ' '),
+              num(r.comparison.ratio),
+              `[${num(r.comparison.ratioRange[0])}, ${num(r.comparison.ratioRange[1])}]`,
+              r.comparison.reason,
+              `${r.before.to - r.before.from} → ${r.after.to - r.after.from} (${r.lastBefore.id.slice(0, 8)} → ${r.firstAfter.id.slice(0, 8)})`,
+              r.changed.map((c) => `${c.field}: ${c.before ?? '—'} → ${c.after ?? '—'}`).join('; ') ||
+                'nothing recorded',
+            ]),
+          )}\n`,
+        );
+      if (found.length) process.exitCode = 1;
+    });
 }

@@ -13,7 +13,7 @@ import { submitCommand } from './submit.js';
 import { statusCommand } from './status.js';
 import { collectCommand } from './collect.js';
 import { deployCommand } from './deploy.js';
-import { dbCommand, historyCommand } from './db.js';
+import { dbCommand, historyCommand, regressionsCommand } from './db.js';
 
 export function program(): Command {
   const p = new Command('fedbench')
@@ -36,6 +36,7 @@ export function program(): Command {
     deployCommand(),
     dbCommand(),
     historyCommand(),
+    regressionsCommand(),
   ])
     p.addCommand(cmd.exitOverride());
   return p;

@@ -54,8 +54,8 @@ export interface IngestResult {
 }
 
 export interface HistoryQuery {
-  /** A benchmark id (every case of it) or one case id. */
-  bench: string;
+  /** A benchmark id (every case of it) or one case id; absent: every case. */
+  bench?: string;
   site?: string;
   /** Part of the GPU's model name, any case (e.g. "H100"). */
   gpu?: string;
@@ -268,12 +268,12 @@ class Db implements ResultsDb {
               metric_unit, direction, backend, engine_version, driver, cuda
          FROM records
         WHERE status = 'ok' AND median IS NOT NULL
-          AND (benchmark = $1 OR "case" = $1)
+          AND ($1::text IS NULL OR benchmark = $1 OR "case" = $1)
           AND ($2::text IS NULL OR site = $2)
           AND ($3::text IS NULL OR strpos(lower(gpu_model), lower($3)) > 0)
           AND ($4::timestamptz IS NULL OR started_at >= $4::timestamptz)
         ORDER BY "case", site, started_at, id`,
-      [h.bench, h.site ?? null, h.gpu ?? null, h.since ? h.since.toISOString() : null],
+      [h.bench ?? null, h.site ?? null, h.gpu ?? null, h.since ? h.since.toISOString() : null],
     );
     // A site has node sweeps for a case when one campaign ran that case on two or more of its nodes: its series
     // is then per node; otherwise the site is one series whichever node each run landed on.

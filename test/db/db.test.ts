@@ -279,6 +279,48 @@ describe.each(backends)('results database: $name', (backend) => {
     expect(badDate.stderr).toContain("--since: not a date: 'yesterday-ish'");
   });
 
+  maybe(
+    'regressions: a drop after a driver change is found with what changed; noise and improvements are not',
+    async () => {
+      const db = await backend.fresh('regressions');
+      const records = Array.from({ length: 24 }, (_, i) => {
+        const day = i + 1;
+        // alpha: GEMM falls by 15% from day 15 on, when the driver changed; beta: the same noise, no change
+        const r = record({ day, site: 'alpha', median: day < 15 ? 100 : 85, spread: 0.005 });
+        r.system.gpus[0]!.driver = day < 15 ? '550.54.15' : '560.28.03';
+        return r;
+      });
+      for (let day = 1; day <= 24; day++) records.push(record({ day, site: 'beta', median: 100, spread: 0.005 }));
+      const dir = await folder(`regressions-${backend.slug}`, records);
+      expect((await cli(db, ['db', 'import', dir])).code).toBe(0);
+      const found = await cli(db, ['regressions', '--json']);
+      expect(found.code, found.stderr).toBe(1); // usable from cron: a regression is a failure
+      const list = JSON.parse(found.stdout) as Array<{
+        site: string;
+        index: number;
+        comparison: { verdict: string; ratio: number };
+        firstAfter: { startedAt: string };
+        changed: Array<{ field: string; before: string; after: string }>;
+      }>;
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatchObject({
+        site: 'alpha',
+        index: 14,
+        firstAfter: { startedAt: '2026-01-15T12:00:00.000Z' },
+      });
+      expect(list[0]!.comparison.verdict).toBe('SLOWER');
+      expect(list[0]!.comparison.ratio).toBeCloseTo(0.85, 1);
+      expect(list[0]!.changed).toEqual([{ field: 'driver', before: '550.54.15', after: '560.28.03' }]);
+      const table = await cli(db, ['regressions'], { COLUMNS: '250' });
+      expect(table.code).toBe(1);
+      expect(table.stdout).toContain('driver: 550.54.15 → 560.28.03');
+      // a cron job that last looked on the 20th has nothing new to hear about
+      const later = await cli(db, ['regressions', '--since', '2026-01-20']);
+      expect(later.code, later.stderr).toBe(0);
+      expect(later.stdout).toBe('no regression in 2 series\n');
+    },
+  );
+
   maybe('run adds its records to the database chosen by FEDBENCH_DB, and not with --no-db', async () => {
     const db = await backend.fresh('run');
     const suite = path.join(tmp, `cuda-${backend.slug}.yaml`);
