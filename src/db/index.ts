@@ -192,16 +192,38 @@ function rowOf(r: RunRecord, json: string): unknown[] {
   ];
 }
 
+/** Rows per INSERT statement: one statement per row costs a round trip (and, in PGlite, a call into the wasm). */
+const ROWS_PER_INSERT = 100;
+const [INSERT_HEAD, ONE_ROW, INSERT_TAIL] = (() => {
+  const m = /^([\s\S]*VALUES )(\([\s\S]*?\))(\s*ON CONFLICT[\s\S]*)$/.exec(INSERT)!;
+  return [m[1]!, m[2]!, m[3]!];
+})();
+const COLUMNS = (ONE_ROW.match(/\$\d+/g) ?? []).length;
+
+/** The INSERT for `rows` rows: the one-row VALUES repeated with its placeholders renumbered. */
+function insertFor(rows: number): string {
+  const values = Array.from({ length: rows }, (_, k) =>
+    ONE_ROW.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + k * COLUMNS}`),
+  );
+  return `${INSERT_HEAD}${values.join(',\n')}${INSERT_TAIL}`;
+}
+
 async function insertAll(q: Queryable, records: readonly RunRecord[], result: IngestResult): Promise<void> {
+  const rows: unknown[][] = [];
   for (const r of records) {
     const json = JSON.stringify(r);
     if (NUL.test(json)) {
       result.skipped.push({ file: `record ${r.id}`, error: 'contains a NUL character, which PostgreSQL cannot store' });
       continue;
     }
-    const { affected } = await q.query(INSERT, rowOf(r, json));
-    if (affected) result.added++;
-    else result.present++;
+    rows.push(rowOf(r, json));
+  }
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+    // ON CONFLICT DO NOTHING: the rows it inserted are the new ones, the others were already there
+    const { affected } = await q.query(insertFor(chunk.length), chunk.flat());
+    result.added += affected;
+    result.present += chunk.length - affected;
   }
 }
 
