@@ -3,6 +3,7 @@
 // statistic, kept only when a permutation test (seeded, so the same history gives the same answer) says it is
 // unlikely under no change; splitting recurses into both sides. A change point is then a regression only when the
 // runs after it compare SLOWER with the runs before by the same test and minimum effect as between sites.
+import { prng } from '../random.js';
 import { compareSamples, DEFAULT_COMPARE, type CompareOptions, type Comparison, type Direction } from './compare.js';
 
 export interface ChangePointOptions {
@@ -60,21 +61,9 @@ function bestSplit(sums: PairSums, a: number, b: number, minSize: number): { at:
   return best;
 }
 
-/** A small seeded generator (mulberry32): permutations must not depend on the run. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Indices where a new segment begins, in order (empty: no change found). */
 export function changePoints(series: readonly number[], opts: ChangePointOptions = DEFAULT_CHANGEPOINTS): number[] {
-  const next = random(opts.seed);
+  const next = prng(opts.seed); // permutations must not depend on the run
   const found: number[] = [];
   const pending: Array<[number, number]> = [[0, series.length]];
   while (pending.length) {

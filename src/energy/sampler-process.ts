@@ -6,6 +6,7 @@
 // - stop() kills the group by its PID (SIGTERM, then SIGKILL) and waits for it to exit;
 // - an 'exit' hook kills any group still alive when this process exits normally or by an exception.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { forgetGroup, killGroup, killOnExit, liveGroups } from '../process-group.js';
 
 const WATCHDOG = [
   '"$@" & sampler=$!', // background jobs of a non-interactive sh read /dev/null, not our pipe
@@ -13,21 +14,6 @@ const WATCHDOG = [
   'kill "$sampler" 2>/dev/null',
   'wait "$sampler"',
 ].join('\n');
-
-const live = new Set<number>();
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    /* already gone */
-  }
-}
-
-function killAllOnExit(): void {
-  for (const pid of live) killGroup(pid, 'SIGKILL');
-  live.clear();
-}
 
 export interface SamplerProcess {
   readonly pid: number;
@@ -54,13 +40,9 @@ export async function startSampler(
     child.once('error', reject);
   });
   const pid = child.pid!;
-  if (!live.size) process.on('exit', killAllOnExit);
-  live.add(pid);
+  killOnExit(pid);
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exit.then(() => {
-    live.delete(pid);
-    if (!live.size) process.off('exit', killAllOnExit);
-  });
+  void exit.then(() => forgetGroup(pid));
   // The pipe must not keep this process alive, nor its 'error' (EPIPE after the watchdog ended) crash it.
   child.stdin?.on('error', () => undefined);
   child.unref();
@@ -82,5 +64,5 @@ export async function startSampler(
 
 /** PIDs (process groups) of samplers still alive, for tests and diagnostics. */
 export function liveSamplerPids(): number[] {
-  return [...live];
+  return liveGroups();
 }

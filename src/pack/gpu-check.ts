@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
+import { quoteWord } from '../remote/index.js';
 import { NVIDIA_SMI_QUERY } from '../system/index.js';
 import { SAMPLE_FIELDS } from '../energy/nvidia-smi-meter.js';
 import { errorText } from '../errors.js';
@@ -59,9 +60,8 @@ const ortKeep = (rel: string): boolean => {
 
 /** run.sh: the same nvidia-smi queries fedbench makes (inventory, meter), raw, then the suites. */
 function runScript(): string {
-  const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  const inventory = NVIDIA_SMI_QUERY.map(q).join(' ');
-  const sample = q(`--query-gpu=${SAMPLE_FIELDS.join(',').replace('POWER', 'power.draw')}`);
+  const inventory = NVIDIA_SMI_QUERY.map(quoteWord).join(' ');
+  const sample = quoteWord(`--query-gpu=${SAMPLE_FIELDS.join(',').replace('POWER', 'power.draw')}`);
   return `#!/bin/sh
 # fedbench GPU check kit: needs python3 (with PyTorch for the GPU cases) and an NVIDIA driver; no Node.js, no network.
 # Usage: sh run.sh OUTPUT_DIR   — everything measured is written under OUTPUT_DIR (made if missing).

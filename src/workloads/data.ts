@@ -1,16 +1,8 @@
 // Deterministic input data: the same seed gives the same numbers on every machine.
 
-/** mulberry32: a small, fast 32-bit PRNG; quality is ample for benchmark inputs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../random.js';
+
+export { prng };
 
 /** Uniform values in [-1, 1). */
 export function uniform(shape: number[], seed: number): { data: Float32Array; shape: number[] } {

@@ -1,6 +1,7 @@
 // Change points on constructed series with known truth: steps, a drift, noise only. The rates asserted here are
 // what the method gives on these series (seeded), with margins; see the note printed by each test.
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../src/random.js';
 import {
   changePoints,
   changes,
@@ -9,17 +10,10 @@ import {
   type HistoryPoint,
 } from '../../src/analysis/index.js';
 
-/** Seeded normal noise (Box–Muller over mulberry32). */
+/** Seeded normal noise (Box–Muller over the project's PRNG; 1 - u keeps the logarithm finite). */
 function noise(seed: number): () => number {
-  let s = seed >>> 0;
-  const uniform = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const uniform = prng(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 
 /** n runs around `level(i)` with relative noise `sd`. */

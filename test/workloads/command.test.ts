@@ -96,8 +96,9 @@ describe('command workload: figures', () => {
     expect(r!.status, r!.error).toBe('ok');
     expect(r!.samples).toEqual([0.2, 0.2, 0.2]); // never the 999 printed before BEGIN
     for (const t of r!.iterationSeconds) {
-      expect(t).toBeGreaterThanOrEqual(0.19);
-      expect(t).toBeLessThan(0.2 + 5); // set-up and teardown (0.3 s each) are outside; a busy machine adds a little
+      // the 0.2 s between the markers, read through a pipe on a busy machine: neither marker's line is exact
+      expect(t).toBeGreaterThanOrEqual(0.1);
+      expect(t).toBeLessThan(1.0); // the 1 s set-up before BEGIN (and the teardown after END) is outside
     }
   });
 

@@ -2,6 +2,7 @@
 // started, stdout read line by line as it comes (figures and window markers), stderr's tail kept for the record.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { forgetGroup, killGroup, killOnExit } from '../../process-group.js';
 
 /** A program marks its measured window by printing these lines (flushed) on stdout; set-up and teardown are excluded. */
 export const BEGIN_MARKER = 'FEDBENCH:BEGIN';
@@ -41,27 +42,6 @@ export interface InvokeOptions {
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
 
-/** Process groups alive right now, killed if fedbench itself exits first (Ctrl-C, an error). */
-const liveGroups = new Set<number>();
-let exitHookInstalled = false;
-function trackGroup(pid: number): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const g of liveGroups) killGroup(g, 'SIGKILL');
-    });
-  }
-  liveGroups.add(pid);
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
 export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<Invocation> {
   return new Promise((resolve) => {
     const t0 = now();
@@ -77,7 +57,7 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group: a time-out kills the program and everything it started
     });
-    if (child.pid) trackGroup(child.pid);
+    if (child.pid) killOnExit(child.pid);
     const timer = setTimeout(() => {
       timedOut = true;
       if (!child.pid) return;
@@ -115,7 +95,7 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
       if (child.pid) {
         // a background process the program left behind would hold the GPU and skew the next sample
         killGroup(child.pid, 'SIGKILL');
-        liveGroups.delete(child.pid);
+        forgetGroup(child.pid);
       }
       resolve({
         exitCode: exited.code,
