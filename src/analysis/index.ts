@@ -46,3 +46,12 @@ export {
   type HistoryPoint,
   type Regression,
 } from './changepoints.js';
+export {
+  findRegressions,
+  historySeries,
+  seriesOf,
+  type HistorySeries,
+  type RegressionFound,
+  type RunPoint,
+  type SeriesChange,
+} from './history.js';

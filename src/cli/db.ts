@@ -12,14 +12,14 @@ import {
   openDb,
   type ResultsDb,
 } from '../db/index.js';
-import { regressions, type Regression } from '../analysis/index.js';
+import { findRegressions, seriesOf } from '../analysis/index.js';
 import { InputError, errorText } from '../errors.js';
 import { num } from '../format.js';
 import { type ReadProblem, readRecords, type RunRecord } from '../results/index.js';
 import { explicitDbFlag } from './db-feed.js';
 import { caseTable } from './format.js';
 
-const DB_HELP = 'results database: a postgres:// URL or a folder (default: $FEDBENCH_DB, else the embedded one)';
+export const DB_HELP = 'results database: a postgres:// URL or a folder (default: $FEDBENCH_DB, else the embedded one)';
 
 /** Opens the database the user chose, saying so while another process holds the embedded one. */
 export async function openUserDb(flag: string | undefined): Promise<ResultsDb> {
@@ -129,7 +129,7 @@ export function dbCommand(): Command {
   return db;
 }
 
-function sinceOption(text: string | undefined): Date | undefined {
+export function sinceOption(text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;
   const t = Date.parse(text);
   if (!Number.isFinite(t)) throw new InputError(`--since: not a date: '${text}' (e.g. 2026-01-31)`);
@@ -179,51 +179,6 @@ export function historyCommand(): Command {
         else process.stdout.write(`${historyTable(points)}\n`);
       },
     );
-}
-
-/** One series of a history: a case at a site (and node, where the site has node sweeps). */
-function seriesOf(points: readonly HistoryPoint[]): Map<string, HistoryPoint[]> {
-  const series = new Map<string, HistoryPoint[]>();
-  for (const p of points) {
-    const key = JSON.stringify([p.case, p.site, p.seriesNode]);
-    series.set(key, [...(series.get(key) ?? []), p]);
-  }
-  return series;
-}
-
-export interface RegressionFound extends Regression {
-  case: string;
-  site: string | null;
-  node: string | null;
-  unit: string;
-}
-
-/** Regressions of every series the query selects; `since` keeps those whose first slower run started then or later. */
-export function findRegressions(points: readonly HistoryPoint[], since?: Date): RegressionFound[] {
-  const out: RegressionFound[] = [];
-  for (const runs of seriesOf(points).values()) {
-    const first = runs[0]!;
-    const history = runs
-      .filter((p) => p.startedAt !== null)
-      .map((p) => ({
-        id: p.id,
-        startedAt: p.startedAt!,
-        median: p.median,
-        provenance: {
-          node: p.node,
-          driver: p.driver,
-          cuda: p.cuda,
-          backend: p.backend,
-          'engine version': p.engineVersion,
-          gpu: p.gpu,
-        },
-      }));
-    for (const r of regressions(history, first.direction === 'lower' ? 'lower' : 'higher')) {
-      if (since && Date.parse(r.firstAfter.startedAt) < since.getTime()) continue;
-      out.push({ ...r, case: first.case, site: first.site, node: first.seriesNode, unit: first.unit });
-    }
-  }
-  return out;
 }
 
 export function regressionsCommand(): Command {

@@ -1,10 +1,13 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { InputError, errorText } from '../errors.js';
-import { DEFAULT_WEIGHTS, parseWeights, type Weights } from '../analysis/index.js';
+import { DEFAULT_WEIGHTS, historySeries, parseWeights, type HistorySeries, type Weights } from '../analysis/index.js';
+import type { ResultsDb } from '../db/index.js';
+import type { RunRecord } from '../results/index.js';
 import { EXPORT_FORMATS, writeReport, type ExportFormat } from '../report/index.js';
 import { allSiteFacts } from '../sites/index.js';
 import { loadReferences } from '../suite/index.js';
+import { DB_HELP, openUserDb, sinceOption } from './db.js';
 import { loadRecords } from './results-input.js';
 
 export function parseExports(text: string): ExportFormat[] {
@@ -27,6 +30,27 @@ export function weightsOption(text: string | undefined): Weights {
   }
 }
 
+async function recordsFromDb(
+  db: ResultsDb,
+  campaign: string[] | undefined,
+  since: Date | undefined,
+): Promise<RunRecord[]> {
+  const records = await db.records({ ...(campaign ? { campaign } : {}), ...(since ? { since } : {}) });
+  if (!records.length)
+    throw new InputError(
+      `no run records in the results database${campaign ? ` for campaign ${campaign.join(', ')}` : ''}${since ? ` since ${since.toISOString()}` : ''} ('fedbench db status' says what it holds)`,
+    );
+  return records;
+}
+
+/** Every series of the reported cases, from the database (each case's whole history, all sites). */
+async function historyOf(db: ResultsDb, records: readonly RunRecord[]): Promise<HistorySeries[]> {
+  const cases = [...new Set(records.map((r) => r.case))].sort();
+  const series: HistorySeries[] = [];
+  for (const c of cases) series.push(...historySeries(await db.history({ bench: c })));
+  return series;
+}
+
 export function reportCommand(): Command {
   return new Command('report')
     .description('build one self-contained HTML report (and optional CSV/JSON/Markdown exports) from run records')
@@ -46,9 +70,14 @@ export function reportCommand(): Command {
     )
     .option('--sites-dir <dir>', 'site profiles whose facts (cost, GPUs per node, grid carbon) feed the ranking')
     .option('--export <formats>', `also write ${EXPORT_FORMATS.join(', ')} beside the HTML (comma-separated)`, '')
+    .option('--campaign <id...>', "read these campaigns' records from the results database instead of folders")
+    .option('--since <date>', 'read the records started on or after this date from the results database')
+    .option('--history', "add each reported case's history and change points from the results database")
+    .option('--db <url|dir>', DB_HELP)
     .option('--json', 'print where files were written, as JSON')
-    .action(
-      async (opts: {
+    .action(async function (
+      this: Command,
+      opts: {
         results: string[];
         out: string;
         title: string;
@@ -57,42 +86,71 @@ export function reportCommand(): Command {
         weights?: string;
         sitesDir?: string;
         export: string;
+        campaign?: string[];
+        since?: string;
+        history?: boolean;
+        db?: string;
         json?: boolean;
-      }) => {
-        const exports = parseExports(opts.export);
-        const weights = weightsOption(opts.weights);
-        const references = opts.references ? loadReferences(opts.references) : undefined;
-        const facts = opts.sitesDir ? allSiteFacts(opts.sitesDir) : undefined;
-        const records = await loadRecords(opts.results);
-        const written = await writeReport(
-          records,
-          path.resolve(opts.out),
-          {
-            title: opts.title,
-            weights,
-            ...(references ? { references } : {}),
-            ...(facts ? { facts } : {}),
-            ...(opts.workload ? { workloads: opts.workload } : {}),
-            sources: [`records read from ${opts.results.join(', ')}`],
-          },
-          exports,
-        );
-        if (opts.json)
-          process.stdout.write(
-            `${JSON.stringify(
-              { html: written.html, exports: written.exports, bytes: written.bytes, records: records.length },
-              null,
-              2,
-            )}\n`,
-          );
-        else
-          process.stdout.write(
-            `report: ${written.html} (${records.length} records, ${(written.bytes / 1024).toFixed(0)} KiB)\n${Object.values(
-              written.exports,
-            )
-              .map((f) => `export: ${f}\n`)
-              .join('')}`,
-          );
       },
-    );
+    ) {
+      const exports = parseExports(opts.export);
+      const weights = weightsOption(opts.weights);
+      const references = opts.references ? loadReferences(opts.references) : undefined;
+      const facts = opts.sitesDir ? allSiteFacts(opts.sitesDir) : undefined;
+      const since = sinceOption(opts.since);
+      const fromDb = Boolean(opts.campaign || since);
+      if (fromDb && this.getOptionValueSource('results') === 'cli')
+        throw new InputError('give either --results (folders) or --campaign/--since (the results database), not both');
+      let records: RunRecord[];
+      let history: HistorySeries[] | undefined;
+      let sources: string[];
+      if (fromDb || opts.history) {
+        const db = await openUserDb(opts.db);
+        try {
+          records = fromDb ? await recordsFromDb(db, opts.campaign, since) : await loadRecords(opts.results);
+          if (opts.history) history = await historyOf(db, records);
+          sources = [
+            fromDb
+              ? `records read from the results database (${db.target.kind === 'embedded' ? 'embedded' : 'PostgreSQL server'})${opts.campaign ? `, campaign ${opts.campaign.join(', ')}` : ''}${since ? `, started since ${since.toISOString()}` : ''}`
+              : `records read from ${opts.results.join(', ')}`,
+            ...(history ? ['history from the results database'] : []),
+          ];
+        } finally {
+          await db.close();
+        }
+      } else {
+        records = await loadRecords(opts.results);
+        sources = [`records read from ${opts.results.join(', ')}`];
+      }
+      const written = await writeReport(
+        records,
+        path.resolve(opts.out),
+        {
+          title: opts.title,
+          weights,
+          ...(references ? { references } : {}),
+          ...(facts ? { facts } : {}),
+          ...(opts.workload ? { workloads: opts.workload } : {}),
+          ...(history ? { history } : {}),
+          sources,
+        },
+        exports,
+      );
+      if (opts.json)
+        process.stdout.write(
+          `${JSON.stringify(
+            { html: written.html, exports: written.exports, bytes: written.bytes, records: records.length },
+            null,
+            2,
+          )}\n`,
+        );
+      else
+        process.stdout.write(
+          `report: ${written.html} (${records.length} records, ${(written.bytes / 1024).toFixed(0)} KiB)\n${Object.values(
+            written.exports,
+          )
+            .map((f) => `export: ${f}\n`)
+            .join('')}`,
+        );
+    });
 }

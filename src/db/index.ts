@@ -84,6 +84,28 @@ export interface HistoryPoint {
   cuda: string | null;
 }
 
+export interface RecordQuery {
+  /** Any of these campaigns. */
+  campaign?: readonly string[];
+  /** Any of these sites. */
+  site?: readonly string[];
+  /** Any of these benchmark ids or case ids. */
+  bench?: readonly string[];
+  /** Records started on or after this time. */
+  since?: Date;
+  /** At most this many (the most recent first when limited). */
+  limit?: number;
+}
+
+export interface CampaignSummary {
+  campaign: string;
+  records: number;
+  sites: string[];
+  /** When its first and last records started (ISO), null when none says. */
+  first: string | null;
+  last: string | null;
+}
+
 export interface DbStatus {
   where: string;
   records: number;
@@ -95,6 +117,10 @@ export interface ResultsDb {
   readonly target: DbTarget;
   ingest(records: readonly RunRecord[], source?: string): Promise<IngestResult>;
   history(q: HistoryQuery): Promise<HistoryPoint[]>;
+  /** Whole records (as validated when they were ingested), oldest first. */
+  records(q?: RecordQuery): Promise<RunRecord[]>;
+  /** Every campaign, the most recent first. */
+  campaigns(): Promise<CampaignSummary[]>;
   status(): Promise<DbStatus>;
   /** Folders records were imported from. */
   sources(): Promise<string[]>;
@@ -333,6 +359,47 @@ class Db implements ResultsDb {
     );
     const key = (p: HistoryPoint) => JSON.stringify([p.case, p.site ?? '', p.seriesNode ?? '']);
     return points.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  }
+
+  async records(q: RecordQuery = {}): Promise<RunRecord[]> {
+    const list = (v: readonly string[] | undefined) => (v?.length ? [...v] : null);
+    // The record's text, parsed here: the same for both drivers (pg and PGlite would each parse JSONB their way),
+    // and records were validated on their way in.
+    const { rows } = await this.sql.query<{ record: string }>(
+      `SELECT record::text AS record FROM (
+         SELECT record, started_at, id FROM records
+          WHERE ($1::text[] IS NULL OR campaign = ANY($1::text[]))
+            AND ($2::text[] IS NULL OR site = ANY($2::text[]))
+            AND ($3::text[] IS NULL OR benchmark = ANY($3::text[]) OR "case" = ANY($3::text[]))
+            AND ($4::timestamptz IS NULL OR started_at >= $4::timestamptz)
+          ORDER BY started_at DESC NULLS LAST, id DESC
+          LIMIT $5
+       ) AS chosen ORDER BY started_at NULLS FIRST, id`,
+      [list(q.campaign), list(q.site), list(q.bench), q.since ? q.since.toISOString() : null, q.limit ?? null],
+    );
+    return rows.map((r) => JSON.parse(r.record) as RunRecord);
+  }
+
+  async campaigns(): Promise<CampaignSummary[]> {
+    const { rows } = await this.sql.query<{
+      campaign: string;
+      n: string | number;
+      sites: string[] | null;
+      first: Date | string | null;
+      last: Date | string | null;
+    }>(
+      `SELECT campaign, count(*) AS n, array_agg(DISTINCT site) FILTER (WHERE site IS NOT NULL) AS sites,
+              min(started_at) AS first, max(started_at) AS last
+         FROM records GROUP BY campaign ORDER BY max(started_at) DESC NULLS LAST, campaign`,
+    );
+    const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+    return rows.map((r) => ({
+      campaign: r.campaign,
+      records: Number(r.n),
+      sites: r.sites ?? [],
+      first: iso(r.first),
+      last: iso(r.last),
+    }));
   }
 
   async sources(): Promise<string[]> {

@@ -1,7 +1,7 @@
 // Vega-Lite specs built from the report model. Intervals come from fedbench's own statistics (drawn as
 // rules), never from the chart library's random bootstrap, so the same records draw the same report.
 import type { BenchmarkSection, PeakRow, EnergyRow, TrainingRow } from './model.js';
-import type { Variability } from '../analysis/index.js';
+import type { HistorySeries, Variability } from '../analysis/index.js';
 
 export type Spec = Record<string, unknown>;
 
@@ -209,5 +209,77 @@ export function lossChart(rows: TrainingRow[]): Spec | null {
       y: { field: 'loss', type: 'quantitative', scale: { zero: false } },
       color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 600 } },
     },
+  };
+}
+
+/** One case over time: each series' medians with their intervals, and its change points as vertical rules. */
+export function historyChart(title: string, series: readonly HistorySeries[]): Spec | null {
+  const label = (s: HistorySeries) => [s.site ?? 'local', s.node].filter(Boolean).join(' · ');
+  const values = series.flatMap((s) =>
+    s.points.map((p) => ({
+      series: label(s),
+      at: p.startedAt,
+      median: p.median,
+      lo: p.ci95?.[0] ?? p.median,
+      hi: p.ci95?.[1] ?? p.median,
+      campaign: p.campaign,
+    })),
+  );
+  if (!values.length) return null;
+  const marks = series.flatMap((s) =>
+    s.changes.map((c) => ({ series: label(s), at: c.at, verdict: c.verdict, ratio: c.ratio })),
+  );
+  const first = series[0]!;
+  const better = first.direction === 'higher' ? 'higher is better' : 'lower is better';
+  const x = { field: 'at', type: 'temporal', title: null };
+  return {
+    $schema: SCHEMA,
+    title: { text: title, subtitle: `median and 95% CI per run, ${first.unit} (${better}); dashed: change points` },
+    width: WIDTH,
+    height: 220,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'rule', opacity: 0.5 },
+        encoding: {
+          x,
+          y: { field: 'lo', type: 'quantitative', title: first.unit, scale: { zero: false } },
+          y2: { field: 'hi' },
+          color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom' } },
+        },
+      },
+      {
+        data: { values },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x,
+          y: { field: 'median', type: 'quantitative' },
+          color: { field: 'series', type: 'nominal' },
+          tooltip: [
+            { field: 'series', type: 'nominal' },
+            { field: 'at', type: 'temporal', format: '%Y-%m-%d %H:%M' },
+            { field: 'median', type: 'quantitative', format: '.4~g' },
+            { field: 'campaign', type: 'nominal' },
+          ],
+        },
+      },
+      ...(marks.length
+        ? [
+            {
+              data: { values: marks },
+              mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
+              encoding: {
+                x,
+                color: { field: 'series', type: 'nominal' },
+                tooltip: [
+                  { field: 'series', type: 'nominal' },
+                  { field: 'verdict', type: 'nominal' },
+                  { field: 'ratio', type: 'quantitative', format: '.3f', title: 'after / before' },
+                ],
+              },
+            },
+          ]
+        : []),
+    ],
   };
 }

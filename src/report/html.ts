@@ -5,6 +5,7 @@ import { chartLibraries, chartLibraryVersions } from './assets.js';
 import {
   benchmarkChart,
   energyChart,
+  historyChart,
   lossChart,
   peakChart,
   scalingChart,
@@ -12,7 +13,7 @@ import {
   type Spec,
 } from './charts.js';
 import { html, joinHtml, jsonScript, trusted, type HtmlValue, type SafeHtml } from './escape.js';
-import { DEFAULT_COMPARE, STRAGGLER_THRESHOLD } from '../analysis/index.js';
+import { DEFAULT_CHANGEPOINTS, DEFAULT_COMPARE, STRAGGLER_THRESHOLD } from '../analysis/index.js';
 import { OUTLIER_THRESHOLD } from '../measure/index.js';
 import { modesText, num, paramsText, pct, range } from '../format.js';
 import type { BenchmarkSection, ReportModel } from './model.js';
@@ -378,6 +379,28 @@ const RENDER = trusted(`
 })();
 `);
 
+function historySection(m: ReportModel, charts: Charts): SafeHtml {
+  if (m.history === null) return NOTHING;
+  if (!m.history.length)
+    return html`<section id="history"><h2>History</h2><p>The results database holds no earlier successful run of the reported cases.</p></section>`;
+  const byCase = new Map<string, typeof m.history>();
+  for (const s of m.history) byCase.set(s.case, [...(byCase.get(s.case) ?? []), s]);
+  const parts = [...byCase].map(([id, series]) => charts.add(historyChart(id, series)));
+  const rows = m.history.flatMap((s) =>
+    s.changes.map((c) => [
+      s.case,
+      s.site ?? '—',
+      s.node ?? '—',
+      c.at.slice(0, 16).replace('T', ' '),
+      badge(c.verdict),
+      `${num(c.ratio)} [${num(c.ratioRange[0])}, ${num(c.ratioRange[1])}]`,
+      c.changed.map((f) => `${f.field}: ${f.before ?? '—'} → ${f.after ?? '—'}`).join('; ') || 'nothing recorded',
+    ]),
+  );
+  const runs = m.history.reduce((n, s) => n + s.points.length, 0);
+  return html`<section id="history"><h2>History</h2><p>${runs} run(s) of the reported cases from the results database, one series per site (per node where a site had node sweeps). Change points: E-Divisive means with a permutation test (${DEFAULT_CHANGEPOINTS.permutations} permutations, p ≤ ${DEFAULT_CHANGEPOINTS.pValue}, at least ${DEFAULT_CHANGEPOINTS.minSize} runs a side), each judged by the same test and minimum effect as the comparisons: SLOWER is a regression, FASTER an improvement.</p>${parts}${rows.length ? table(['case', 'site', 'node', 'from', 'verdict', 'after / before [range]', 'what changed'], rows) : html`<p>No change point in any series.</p>`}</section>`;
+}
+
 export function renderHtml(m: ReportModel): string {
   const charts = new Charts();
   const sections: Array<[string, SafeHtml]> = [
@@ -391,6 +414,7 @@ export function renderHtml(m: ReportModel): string {
     ['scaling', scaling(m, charts)],
     ['variability', variability(m, charts)],
     ['whole-nodes', wholeNodeSection(m)],
+    ['history', historySection(m, charts)],
     ['acceptance', acceptance(m)],
     ['recommendation', recommendation(m)],
     ['provenance', provenance(m)],

@@ -18,6 +18,7 @@ import {
   siteOf,
   type AcceptanceRow,
   type CaseSeries,
+  type HistorySeries,
   type EngineComparison,
   type Ranking,
   type Reference,
@@ -39,6 +40,8 @@ export interface ReportOptions {
   weights?: Weights;
   /** Extra lines for the method section (e.g. where records came from). */
   sources?: string[];
+  /** The reported cases' history from the results database (`report --history`), with change points judged. */
+  history?: HistorySeries[];
 }
 
 export interface SiteOverview {
@@ -175,6 +178,8 @@ export interface ReportModel {
   rankings: { weights: Weights; rankings: Ranking[]; note: string };
   provenance: ProvenanceRow[];
   sources: string[];
+  /** null: no history was asked for; else each series of the reported cases over time. */
+  history: HistorySeries[] | null;
 }
 
 const uniq = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
@@ -481,5 +486,6 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     },
     provenance: provenance(records),
     sources: opts.sources ?? [],
+    history: opts.history ?? null,
   };
 }

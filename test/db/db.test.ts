@@ -321,6 +321,64 @@ describe.each(backends)('results database: $name', (backend) => {
     },
   );
 
+  maybe(
+    'report reads campaigns from the database, and --history draws each series with its change points',
+    async () => {
+      const db = await backend.fresh('report');
+      const records: RunRecord[] = [];
+      for (let day = 1; day <= 24; day++) {
+        // alpha: GEMM falls by 15% from day 15 on, with a new driver; beta: steady
+        const a = record({ day, site: 'alpha', median: day < 15 ? 100 : 85, spread: 0.005, campaign: `week-${day}` });
+        a.system.gpus[0]!.driver = day < 15 ? '550.54.15' : '560.28.03';
+        records.push(a, record({ day, site: 'beta', median: 100, spread: 0.005, campaign: `week-${day}` }));
+      }
+      records.push(record({ day: 24, site: 'beta', benchmark: 'other', median: 7, campaign: 'week-24' }));
+      const dir = await folder(`report-${backend.slug}`, records);
+      expect((await cli(db, ['db', 'import', dir])).code).toBe(0);
+      const out = path.join(tmp, `report-${backend.slug}.html`);
+      const last = await cli(db, [
+        'report',
+        '--campaign',
+        'week-24',
+        '--history',
+        '--out',
+        out,
+        '--json',
+        '--export',
+        'md',
+      ]);
+      expect(last.code, last.stderr).toBe(0);
+      expect(JSON.parse(last.stdout)).toMatchObject({ records: 3 });
+      const page = readFileSync(out, 'utf8');
+      expect(page).toContain('3 run record(s) from 2 site(s)');
+      expect(page).toContain('records read from the results database');
+      expect(page).toContain('campaign week-24');
+      // the history section holds every run of the reported cases, not only this campaign's
+      expect(page).toContain('<section id="history">');
+      expect(page).toContain('49 run(s) of the reported cases');
+      expect(page).toContain('driver: 550.54.15 → 560.28.03');
+      expect(page).toMatch(/<span class="badge b-slower">SLOWER<\/span>/);
+      // --since selects by start time; two campaigns by name
+      const since = await cli(db, ['report', '--since', '2026-01-23', '--out', out, '--json']);
+      expect(JSON.parse(since.stdout)).toMatchObject({ records: 5 });
+      const two = await cli(db, ['report', '--campaign', 'week-1', 'week-2', '--out', out, '--json']);
+      expect(JSON.parse(two.stdout)).toMatchObject({ records: 4 });
+      const none = await cli(db, ['report', '--campaign', 'no-such', '--out', out]);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain('no run records in the results database for campaign no-such');
+      const both = await cli(db, ['report', '--campaign', 'week-1', '--results', dir, '--out', out]);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('give either --results (folders) or --campaign/--since');
+      // records from the database render the same report as from their files
+      const fromFiles = await cli(db, ['report', '--results', dir, '--out', `${out}.files.html`, '--export', 'csv']);
+      const fromDb = await cli(db, ['report', '--since', '2000-01-01', '--out', `${out}.db.html`, '--export', 'csv']);
+      expect(fromFiles.code, fromFiles.stderr).toBe(0);
+      expect(fromDb.code, fromDb.stderr).toBe(0);
+      const rows = (f: string) => readFileSync(f, 'utf8').trim().split('\n').sort();
+      expect(rows(`${out}.db.csv`)).toEqual(rows(`${out}.files.csv`));
+    },
+  );
+
   maybe('run adds its records to the database chosen by FEDBENCH_DB, and not with --no-db', async () => {
     const db = await backend.fresh('run');
     const suite = path.join(tmp, `cuda-${backend.slug}.yaml`);

@@ -10,6 +10,35 @@ import { referencesFileSchema } from '../../src/suite/index.js';
 import { ROOT } from '../cli/run-cli.js';
 import { launch, openReport } from './browser.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
+import { historySeries, type RunPoint } from '../../src/analysis/index.js';
+
+/** A constructed history (not measured): 20 daily runs per site; meluxina 15% slower from day 11, new driver. */
+function history() {
+  const points: RunPoint[] = [];
+  for (const site of ['meluxina', HOSTILE])
+    for (let day = 1; day <= 20; day++) {
+      const median = (site === 'meluxina' && day > 10 ? 85 : 100) * (1 + 0.003 * Math.sin(day * 7));
+      points.push({
+        id: `${site}-${day}`,
+        campaign: `night-${day}`,
+        case: 'gemm/onnxruntime/n=4096,dtype=fp32',
+        site,
+        node: null,
+        seriesNode: null,
+        startedAt: new Date(Date.UTC(2026, 5, day)).toISOString(),
+        median,
+        ci95: [median * 0.99, median * 1.01],
+        unit: 'GFLOP/s',
+        direction: 'higher',
+        gpu: 'NVIDIA A100-SXM4-40GB',
+        driver: site === 'meluxina' && day > 10 ? '560.28.03' : '550.54.15',
+        cuda: '12.4',
+        backend: 'cuda',
+        engineVersion: '1.20.0',
+      });
+    }
+  return historySeries(points);
+}
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const HOSTILE = `<script>alert("site")</script><img src=x onerror=alert(1)>`;
@@ -116,7 +145,7 @@ describe('HTML report in a real browser', () => {
     const written = await writeReport(
       records,
       file,
-      { title: `Federation <b>${HOSTILE}</b>`, references, workloads: ['gemm'], facts },
+      { title: `Federation <b>${HOSTILE}</b>`, references, workloads: ['gemm'], facts, history: history() },
       ['csv', 'json', 'md'],
     );
     const check = await openReport(browser, file, path.join(ARTIFACTS, 'report-federation.png'));
@@ -138,6 +167,7 @@ describe('HTML report in a real browser', () => {
       'Scaling',
       'Node variability',
       'Whole nodes',
+      'History',
       'Acceptance',
       'Recommendation',
       'Appendix: provenance',
@@ -150,6 +180,8 @@ describe('HTML report in a real browser', () => {
       /meluxina\s+A100 40 GB\s+\S+ GFLOP\/s\s+19 ?500 \(FP32 \(non-tensor\) peak\)\s+\d+\.\d%\s+(—\s+){3}NVIDIA A100 datasheet/,
     ); // synthetic records carry no memory traffic: no roofline
     expect(check.text).toContain('site profile vega (facts.peak)');
+    expect(check.text).toMatch(/meluxina\s+—\s+2026-06-11 00:00\s+SLOWER\s+0\.85\d* \[/);
+    expect(check.text).toContain('driver: 550.54.15 → 560.28.03');
     expect(check.text).not.toContain('No benchmark was run at two or more values');
     expect(check.text).toContain(HOSTILE); // shown literally
     expect(check.text).toContain('</script><script>alert("error")</script>');
