@@ -63,19 +63,22 @@ function bestSplit(sums: PairSums, a: number, b: number, minSize: number): { at:
 
 /** Indices where a new segment begins, in order (empty: no change found). */
 export function changePoints(series: readonly number[], opts: ChangePointOptions = DEFAULT_CHANGEPOINTS): number[] {
-  const next = prng(opts.seed); // permutations must not depend on the run
   const found: number[] = [];
   const pending: Array<[number, number]> = [[0, series.length]];
+  // The test stops as soon as enough shuffles split as well as the data: p can then no longer reach pValue.
+  const enough = Math.floor(opts.pValue * (opts.permutations + 1));
   while (pending.length) {
     const [a, b] = pending.pop()!;
     if (b - a < 2 * opts.minSize) continue;
     const segment = series.slice(a, b);
     const split = bestSplit(new PairSums(segment), 0, segment.length, opts.minSize);
     if (!split || !(split.q > 0)) continue;
-    // permutation test: how often does a shuffled segment split as well?
+    // permutation test: how often does a shuffled segment split as well? Seeded per segment, so each test's
+    // shuffles depend on the run and the segment only, not on the order or outcome of the other tests.
+    const next = prng(opts.seed * 1_000_003 + a * 7919 + b);
     let asGood = 0;
     const shuffled = [...segment];
-    for (let r = 0; r < opts.permutations; r++) {
+    for (let r = 0; r < opts.permutations && asGood < enough; r++) {
       for (let i = shuffled.length - 1; i > 0; i--) {
         const j = Math.floor(next() * (i + 1));
         [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
@@ -83,8 +86,7 @@ export function changePoints(series: readonly number[], opts: ChangePointOptions
       const s = bestSplit(new PairSums(shuffled), 0, shuffled.length, opts.minSize);
       if (s && s.q >= split.q) asGood++;
     }
-    const p = (asGood + 1) / (opts.permutations + 1);
-    if (p > opts.pValue) continue;
+    if (asGood >= enough) continue; // p = (asGood + 1) / (permutations + 1) > pValue
     found.push(a + split.at);
     pending.push([a, a + split.at], [a + split.at, b]);
   }

@@ -180,7 +180,7 @@ const INSERT = `INSERT INTO records (
   gpu_model, gpu_count, driver, cuda, nodejs, status, metric_name, metric_unit, direction, median, ci_low, ci_high,
   n, started_at, finished_at, record
 ) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-  $22, $23, $24, $25, $26, $27::timestamptz, $28::timestamptz, $29::jsonb)
+  $22, $23, $24, $25, $26, $27::timestamptz, $28::timestamptz, $29)
 ON CONFLICT (id) DO NOTHING`;
 
 function rowOf(r: RunRecord, json: string): unknown[] {
@@ -363,18 +363,18 @@ class Db implements ResultsDb {
 
   async records(q: RecordQuery = {}): Promise<RunRecord[]> {
     const list = (v: readonly string[] | undefined) => (v?.length ? [...v] : null);
-    // The record's text, parsed here: the same for both drivers (pg and PGlite would each parse JSONB their way),
-    // and records were validated on their way in.
+    // The record's text, parsed here (records were validated on their way in). The ids are chosen and ordered
+    // first, so the sort never carries the records themselves.
     const { rows } = await this.sql.query<{ record: string }>(
-      `SELECT record::text AS record FROM (
-         SELECT record, started_at, id FROM records
+      `WITH chosen AS (
+         SELECT id, started_at FROM records
           WHERE ($1::text[] IS NULL OR campaign = ANY($1::text[]))
             AND ($2::text[] IS NULL OR site = ANY($2::text[]))
             AND ($3::text[] IS NULL OR benchmark = ANY($3::text[]) OR "case" = ANY($3::text[]))
             AND ($4::timestamptz IS NULL OR started_at >= $4::timestamptz)
           ORDER BY started_at DESC NULLS LAST, id DESC
-          LIMIT $5
-       ) AS chosen ORDER BY started_at NULLS FIRST, id`,
+          LIMIT $5)
+       SELECT r.record FROM chosen JOIN records r USING (id) ORDER BY chosen.started_at NULLS FIRST, chosen.id`,
       [list(q.campaign), list(q.site), list(q.bench), q.since ? q.since.toISOString() : null, q.limit ?? null],
     );
     return rows.map((r) => JSON.parse(r.record) as RunRecord);

@@ -16,10 +16,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticRecord, type SyntheticSpec } from '../../src/bench/synthetic.js';
-import { type DbTarget, dbTarget, openDb, SCHEMA_VERSION } from '../../src/db/index.js';
+import { type DbTarget, dbTarget, MIGRATIONS, openDb, SCHEMA_VERSION } from '../../src/db/index.js';
+import { openPglite, openPostgres } from '../../src/db/sql.js';
 import { type RunRecord, writeRecord } from '../../src/results/index.js';
 import { fedbench, ROOT } from '../cli/run-cli.js';
-import { IN_CI, missingPostgres, type PgServer, startPostgres } from './pgserver.js';
+import { IN_CI, missingPostgres, type PgServer, startPostgres } from '../../src/bench/pgserver.js';
 
 const missing = missingPostgres();
 if (missing && IN_CI) throw new Error(`the PostgreSQL database tests cannot run in CI: ${missing}`);
@@ -407,6 +408,43 @@ describe.each(backends)('results database: $name', (backend) => {
       await handle.close();
     }
   });
+
+  maybe(
+    'a database made by schema version 1 (records as JSONB) is migrated and its records read back whole',
+    async () => {
+      const db = await backend.fresh('from-v1');
+      const target = dbTarget(db);
+      const raw = target.kind === 'embedded' ? await openPglite(target.dir) : await openPostgres(target.url);
+      const old = record({ day: 4, campaign: 'before-v2', site: "o'brien <b>" });
+      try {
+        await raw.transaction(async (q) => {
+          await q.script(`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now())`);
+          await q.script(MIGRATIONS[0]!.sql);
+          await q.query('INSERT INTO schema_migrations (version, name) VALUES (1, $1)', [MIGRATIONS[0]!.name]);
+          await q.query(
+            `INSERT INTO records (id, campaign, suite, "case", benchmark, kind, params, engine, host, gpu_count, status,
+             metric_name, metric_unit, direction, median, started_at, record)
+           VALUES ($1, $2, 's', $3, 'gemm', 'kernel', '{}', 'onnxruntime', 'h', 1, 'ok', 'throughput', 'GFLOP/s',
+             'higher', $4, $5, $6::jsonb)`,
+            [old.id, old.campaign, old.case, old.stats!.median, old.startedAt, JSON.stringify(old)],
+          );
+        });
+      } finally {
+        await raw.close();
+      }
+      const handle = await openDb(target);
+      try {
+        expect((await handle.status()).schemaVersion).toBe(SCHEMA_VERSION);
+        expect(await handle.records({ campaign: ['before-v2'] })).toEqual([old]);
+        expect(await handle.campaigns()).toEqual([
+          { campaign: 'before-v2', records: 1, sites: [], first: old.startedAt, last: old.startedAt },
+        ]);
+      } finally {
+        await handle.close();
+      }
+    },
+  );
 
   maybe('migrations are applied once and recorded', async () => {
     const db = await backend.fresh('migrations');

@@ -1,4 +1,4 @@
-// A private PostgreSQL server for the database tests (Debian's `postgresql` package, test/setup.sh): its own
+// A private PostgreSQL server for the database tests and `npm run bench:db` (Debian's `postgresql` package, test/setup.sh): its own
 // cluster made by initdb in a folder under /tmp, listening on a free loopback port and a socket in that folder,
 // run as the `postgres` user when the tests run as root, and stopped by its PID. Outside CI a machine without
 // the package skips these tests, saying why; with CI=true that is a failure.
@@ -58,7 +58,8 @@ export interface PgServer {
   stop(): Promise<void>;
 }
 
-export async function startPostgres(): Promise<PgServer> {
+/** `durable: false` (the tests) turns fsync off; a benchmark keeps the server's default (on). */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<PgServer> {
   const bin = postgresBin();
   if (!bin) throw new Error(missingPostgres() ?? 'no PostgreSQL');
   const base = mkdtempSync('/tmp/fedbench-pg-');
@@ -79,7 +80,10 @@ export async function startPostgres(): Promise<PgServer> {
   if (ids) chownSync(path.join(base, 'server.log'), ids.uid, ids.gid);
   const child: ChildProcess = spawn(
     path.join(bin, 'postgres'),
-    ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+    [
+      ...['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1'],
+      ...(opts.durable ? [] : ['-c', 'fsync=off']),
+    ],
     { ...as, stdio: ['ignore', log, log] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,0 +1,233 @@
+// npm run bench:db — the results database at scale: the embedded database (PGlite) and a PostgreSQL server (a
+// private cluster, fsync on, started here) side by side, fed the same synthetic records (labelled synthetic:
+// nothing here is a GPU measurement). FEDBENCH_BENCH_RECORDS records (default 1,000,000): nightly campaigns × 4
+// sites × 50 cases × 20 nodes (node sweeps), with a 10% drop at one site for five cases late in the history.
+// Timed, per database:
+//   ingest     `ingest()` in chunks of 10,000 (as `db import` does; generating the records is not timed)
+//   history    one case at one site, in-process (query + series), and as a user runs it: `fedbench history` in a
+//              fresh process (Node start-up and opening the database included)
+//   report     the last 100,000 records (`report --since`): query + analysis + HTML, in-process and as the CLI;
+//              baseline in the same script: the same records read from JSONL files (today's `report --results`)
+//   regressions every series' change points (`fedbench regressions` in-process: history of everything + E-Divisive)
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findRegressions, historySeries } from '../analysis/index.js';
+import { dbTarget, openDb, type ResultsDb } from '../db/index.js';
+import { buildReportModel, renderHtml } from '../report/index.js';
+import { readRecords, type RunRecord } from '../results/index.js';
+import { missingPostgres, startPostgres } from './pgserver.js';
+import { syntheticRecord } from './synthetic.js';
+
+const TOTAL = Number(process.env.FEDBENCH_BENCH_RECORDS ?? 1_000_000);
+const SITES = ['meluxina', 'leonardo', 'vega', 'karolina'];
+const CASES = 50;
+const NODES = 20;
+const PER_CAMPAIGN = SITES.length * CASES * NODES;
+const CAMPAIGNS = Math.ceil(TOTAL / PER_CAMPAIGN);
+const REPORT_RECORDS = Math.min(100_000, TOTAL);
+const CHUNK = 10_000;
+const DAY = 86_400_000;
+const START = Date.UTC(2025, 0, 1);
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
+const now = () => performance.now() / 1000;
+
+/** The i-th record of the layout: campaign-major, so the last records are the latest campaigns. */
+function recordAt(i: number): RunRecord {
+  const campaign = Math.floor(i / PER_CAMPAIGN);
+  const within = i % PER_CAMPAIGN;
+  const si = Math.floor(within / (CASES * NODES));
+  const c = Math.floor(within / NODES) % CASES;
+  const node = within % NODES;
+  const site = SITES[si]!;
+  // leonardo's first five cases lose 10% from 80% of the history on, with a new driver: something to find
+  const dropped = si === 1 && c < 5 && campaign >= Math.floor(CAMPAIGNS * 0.8);
+  const r = syntheticRecord({
+    site,
+    node: `${site}-gpu${String(node).padStart(3, '0')}`,
+    params: { n: 256 * (1 + (c % 10)), dtype: c % 2 ? 'fp16' : 'fp32', variant: Math.floor(c / 10) },
+    median: 10000 * (1 + 0.1 * si) * (1 + 0.02 * (c % 10)) * (dropped ? 0.9 : 1),
+    n: 20,
+    seed: i + 1,
+    gpu: 'NVIDIA A100-SXM4-40GB',
+    watts: 250 + 10 * si,
+  });
+  r.id = `${r.id}-${i}`;
+  r.campaign = `nightly-${String(campaign).padStart(4, '0')}`;
+  r.startedAt = new Date(START + campaign * DAY + si * 60_000 + (c * NODES + node) * 1000).toISOString();
+  r.finishedAt = new Date(Date.parse(r.startedAt) + 10_000).toISOString();
+  if (dropped) r.system.gpus[0]!.driver = '1.0';
+  return r;
+}
+
+interface Figures {
+  name: string;
+  ingest: number;
+  historyQuery: number;
+  historyPoints: number;
+  historyCli: number;
+  reportQuery: number;
+  reportBuild: number;
+  reportCli: number;
+  regressionsRead: number;
+  regressionsFind: number;
+  series: number;
+  regressions: number;
+}
+
+const CASE0 = recordAt(0).case;
+const SINCE = new Date(Date.parse(recordAt(TOTAL - REPORT_RECORDS).startedAt));
+
+function cli(args: string[]): number {
+  const t = now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`fedbench ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return now() - t;
+}
+
+async function queries(db: ResultsDb, f: Figures, out: string): Promise<void> {
+  // one untimed history first: both databases then answer from a warm cache, as a second user would see
+  await db.history({ bench: CASE0, site: 'leonardo' });
+  let t = now();
+  const points = await db.history({ bench: CASE0, site: 'leonardo' });
+  historySeries(points);
+  f.historyQuery = now() - t;
+  f.historyPoints = points.length;
+
+  t = now();
+  const records = await db.records({ since: SINCE });
+  f.reportQuery = now() - t;
+  if (records.length !== REPORT_RECORDS) throw new Error(`report query: ${records.length} records`);
+  t = now();
+  writeFileSync(out, renderHtml(buildReportModel(records, { workloads: ['gemm'] })));
+  f.reportBuild = now() - t;
+
+  t = now();
+  const all = await db.history({});
+  f.regressionsRead = now() - t;
+  t = now();
+  const found = findRegressions(all);
+  f.regressionsFind = now() - t;
+  f.series = new Set(all.map((p) => `${p.case}\u0000${p.site}\u0000${p.seriesNode}`)).size;
+  f.regressions = found.length;
+}
+
+async function main(): Promise<void> {
+  const skip = missingPostgres();
+  const work = mkdtempSync(path.join(os.tmpdir(), 'fedbench-bench-db-'));
+  const server = skip ? null : await startPostgres({ durable: true });
+  try {
+    const targets = [
+      { name: 'embedded (PGlite)', where: path.join(work, 'pglite') },
+      ...(server ? [{ name: 'PostgreSQL server', where: await server.createDatabase('bench') }] : []),
+    ];
+    if (skip) console.log(`PostgreSQL server skipped: ${skip}`);
+    console.log(
+      `${TOTAL} synthetic records: ${CAMPAIGNS} nightly campaigns × ${SITES.length} sites × ${CASES} cases × ${NODES} nodes, 20 samples each`,
+    );
+    const figures: Figures[] = targets.map((t) => ({ name: t.name }) as Figures);
+    const dbs = await Promise.all(targets.map((t) => openDb(dbTarget(t.where))));
+    for (const f of figures) f.ingest = 0;
+    let generation = 0;
+    const bundle = path.join(work, 'files');
+    mkdirSync(bundle);
+    const lastLines: string[] = [];
+    for (let i = 0; i < TOTAL; i += CHUNK) {
+      let t = now();
+      const chunk = Array.from({ length: Math.min(CHUNK, TOTAL - i) }, (_, k) => recordAt(i + k));
+      generation += now() - t;
+      for (const [k, db] of dbs.entries()) {
+        t = now();
+        const r = await db.ingest(chunk);
+        figures[k]!.ingest += now() - t;
+        if (r.added !== chunk.length) throw new Error(`${targets[k]!.name}: ${r.added} of ${chunk.length} added`);
+      }
+      for (const r of chunk) if (i + CHUNK > TOTAL - REPORT_RECORDS) lastLines.push(JSON.stringify(r));
+      if ((i / CHUNK) % 10 === 9) process.stderr.write(`  ${i + CHUNK} ingested\n`);
+    }
+    // the report's baseline: the same last 100,000 records as a JSONL file, read as `report --results` reads it
+    writeFileSync(path.join(bundle, 'last.jsonl'), `${lastLines.slice(-REPORT_RECORDS).join('\n')}\n`);
+    console.log(`generating the records (not timed in ingest): ${generation.toFixed(1)} s`);
+
+    for (const [k, db] of dbs.entries()) await queries(db, figures[k]!, path.join(work, `report-${k}.html`));
+    await Promise.all(dbs.map((db) => db.close()));
+
+    let t = now();
+    const fromFiles = await readRecords(bundle);
+    const baseRead = now() - t;
+    t = now();
+    writeFileSync(
+      path.join(work, 'report-files.html'),
+      renderHtml(buildReportModel(fromFiles.records, { workloads: ['gemm'] })),
+    );
+    const baseBuild = now() - t;
+    const baseCli = cli([
+      'report',
+      '--results',
+      bundle,
+      '--workload',
+      'gemm',
+      '--out',
+      path.join(work, 'cli-files.html'),
+    ]);
+
+    for (const [k, f] of figures.entries()) {
+      const db = targets[k]!.where;
+      f.historyCli = cli(['history', '--bench', CASE0, '--site', 'leonardo', '--db', db, '--json']);
+      f.reportCli = cli([
+        ...['report', '--since', SINCE.toISOString(), '--workload', 'gemm', '--db', db],
+        ...['--out', path.join(work, `cli-${k}.html`)],
+      ]);
+    }
+
+    const s = (x: number) => `${x.toFixed(x < 1 ? 3 : 1)} s`;
+    const rows: Array<[string, ...string[]]> = [
+      ['', ...figures.map((f) => f.name), 'target'],
+      [
+        `ingest ${TOTAL} records`,
+        ...figures.map((f) => `${s(f.ingest)} (${Math.round(TOTAL / f.ingest)}/s)`),
+        '≤ 120 s',
+      ],
+      [
+        `history of one case at one site (${figures[0]!.historyPoints} runs), in-process`,
+        ...figures.map((f) => `${(f.historyQuery * 1000).toFixed(0)} ms`),
+        '≤ 50 ms',
+      ],
+      ['  the same as `fedbench history` (fresh process)', ...figures.map((f) => s(f.historyCli)), ''],
+      [
+        `report of the last ${REPORT_RECORDS} records: query`,
+        ...figures.map((f) => s(f.reportQuery)),
+        `files: read ${s(baseRead)}`,
+      ],
+      [
+        '  query + analysis + HTML',
+        ...figures.map((f) => s(f.reportQuery + f.reportBuild)),
+        `files: ${s(baseRead + baseBuild)}; target ≤ 2 s`,
+      ],
+      [
+        '  the same as `fedbench report --since` (fresh process)',
+        ...figures.map((f) => s(f.reportCli)),
+        `files: ${s(baseCli)}`,
+      ],
+      [
+        'regressions over every series: read',
+        ...figures.map((f) => `${s(f.regressionsRead)} (${f.series} series)`),
+        '',
+      ],
+      [
+        '  find (E-Divisive + minimum effect)',
+        ...figures.map((f) => `${s(f.regressionsFind)}, ${f.regressions} found`),
+        '',
+      ],
+    ];
+    const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+    for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(width[c]!)).join('  '));
+  } finally {
+    await server?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
