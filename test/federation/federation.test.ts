@@ -369,8 +369,10 @@ describe.skipIf(missing !== null)(
         ['beta', 2],
       ]);
 
-      const c = await cli(['collect', 'main', '--wait', '--interval', '1', '--timeout', '90', '--json']);
+      const db = path.join(work, 'results-db');
+      const c = await cli(['collect', 'main', '--wait', '--interval', '1', '--timeout', '90', '--json', '--db', db]);
       expect(c.code, c.stderr).toBe(1); // something was rejected
+      expect(c.stderr).toContain('results database: 4 record(s) added, 0 already there');
       const o = json<{
         landed: number;
         synthesized: number;
@@ -415,10 +417,22 @@ describe.skipIf(missing !== null)(
         expect(r.slurm!['energyNote']).toMatch(/no energy/);
       }
 
-      // collecting again changes nothing
+      // collecting again changes nothing, in the folder or the database
       const before = recordFiles(resultsOf('main')).map((f) => [f, statSync(path.join(resultsOf('main'), f)).mtimeMs]);
-      const again = await cli(['collect', 'main', '--json']);
+      const again = await cli(['collect', 'main', '--json', '--db', db]);
       expect(json<{ landed: number; complete: boolean }>(again.stdout)).toMatchObject({ landed: 0, complete: true });
+      expect(again.stderr).toContain('results database: 0 record(s) added, 4 already there');
+      // the campaign's history and report come from the database
+      const h = await cli(['history', '--bench', 'gemm/onnxruntime:cpu/n=32,dtype=fp32', '--db', db, '--json']);
+      expect(h.code, h.stderr).toBe(0);
+      expect(json<Array<{ site: string; campaign: string }>>(h.stdout).map((p) => [p.site, p.campaign])).toEqual([
+        ['alpha', 'main'],
+        ['beta', 'main'],
+      ]);
+      const rep = await cli(['report', '--campaign', 'main', '--history', '--db', db, '--out', 'main.html', '--json']);
+      expect(rep.code, rep.stderr).toBe(0);
+      expect(json<{ records: number }>(rep.stdout).records).toBe(4);
+      expect(readFileSync(path.join(work, 'main.html'), 'utf8')).toContain('4 run(s) of the reported cases');
       expect(recordFiles(resultsOf('main')).map((f) => [f, statSync(path.join(resultsOf('main'), f)).mtimeMs])).toEqual(
         before,
       );
