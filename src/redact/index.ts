@@ -1,0 +1,239 @@
+// Redaction of run records for reports shared outside the computing centre: host and node names, user names (and
+// so home paths), Slurm job and array task ids, IP and MAC addresses, GPU UUIDs and serial numbers become labels
+// (`node-3`, `user-1`, `job-2`, `ip-1`, `gpu-uuid-4`), the same value the same label everywhere in one call.
+// It works on the records, before anything is rendered, so every view of them (HTML, CSV, JSON, Markdown, and
+// later `fedbench serve`) shows only labels. Two passes: collect the identifying values (from the fields that hold
+// them, then by shape in every string), then replace each occurrence of each in every string the schema calls text.
+import type { RunRecord } from '../results/index.js';
+import { assignLabels, LABEL_KINDS, LABEL_SHAPE, type LabelKind, lower, Replacer } from './labels.js';
+import { expandHostList, findInText } from './patterns.js';
+import { mapStrings, RECORD_PLAN, visitStrings } from './plan.js';
+
+export interface RedactOptions {
+  /** Identifying values the records may hold without showing what they are: from site profiles or the user. */
+  known?: {
+    users?: readonly string[];
+    hosts?: readonly string[];
+    accounts?: readonly string[];
+    values?: readonly string[];
+  };
+  /** Public names kept as they are, even inside other text (site names; the records' own sites always are). */
+  keep?: readonly string[];
+  /** More text to redact with the same labels (a report's title, where its records came from). */
+  texts?: readonly string[];
+}
+
+export type RedactedKind = LabelKind | 'task';
+
+export interface RedactionSummary {
+  /** Every kind looked for, with how many distinct values were replaced (never the values themselves). */
+  replaced: Array<{ kind: RedactedKind; what: string; count: number; example: string }>;
+}
+
+export interface Redacted {
+  records: RunRecord[];
+  /** `texts`, redacted, in their order. */
+  texts: string[];
+  summary: RedactionSummary;
+}
+
+const WHAT: Record<RedactedKind, string> = {
+  host: 'host names',
+  node: 'node names',
+  user: 'user names (home and scratch paths included)',
+  job: 'Slurm job ids',
+  task: 'Slurm array task ids (renumbered from 0 within each job)',
+  ip: 'IP addresses',
+  mac: 'MAC addresses',
+  'gpu-uuid': 'GPU UUIDs',
+  'mig-uuid': 'MIG device UUIDs',
+  serial: 'serial numbers',
+  account: 'accounts',
+  value: 'other values given to redact',
+};
+const SUMMARY_ORDER: RedactedKind[] = [
+  'host',
+  'node',
+  'user',
+  'job',
+  'task',
+  'ip',
+  'mac',
+  'gpu-uuid',
+  'mig-uuid',
+  'serial',
+  'account',
+  'value',
+];
+
+/** Words a field holds when it knows nothing (`unknownSystem`'s host) or a name that says nothing of anyone. */
+const SAYS_NOTHING = new Set(['unknown', 'localhost', 'none', 'null', 'undefined', 'n/a', 'na', '(null)', '?']);
+/** Slurm variables holding a job id, and the array task id (renumbered with its array job). */
+const JOB_ENV = ['SLURM_JOB_ID', 'SLURM_ARRAY_JOB_ID'] as const;
+
+/** What pass one finds: each value with its kind (the earliest in LABEL_KINDS when found as several). */
+class Findings {
+  readonly #kinds = new Map<string, { kind: LabelKind; value: string }>();
+  /** Array job id (lowered) → its task ids. */
+  readonly tasks = new Map<string, Set<number>>();
+  readonly nodeLists = new Map<string, string[]>();
+  readonly #public: Set<string>;
+
+  constructor(publicNames: Iterable<string>) {
+    this.#public = new Set([...publicNames].map(lower));
+  }
+
+  add(kind: LabelKind, raw: string): void {
+    const value = raw.trim();
+    const key = lower(value);
+    if (!/[A-Za-z0-9]/.test(value) || SAYS_NOTHING.has(key) || this.#public.has(key)) return;
+    const had = this.#kinds.get(key);
+    if (!had || LABEL_KINDS.indexOf(kind) < LABEL_KINDS.indexOf(had.kind)) this.#kinds.set(key, { kind, value });
+  }
+
+  task(jobId: string | undefined, task: number | string | undefined): void {
+    if (jobId === undefined || task === undefined || !/^\d+$/.test(String(task))) return;
+    this.add('job', jobId);
+    const key = lower(jobId.trim());
+    const set = this.tasks.get(key) ?? new Set<number>();
+    this.tasks.set(key, set.add(Number(task)));
+  }
+
+  byKind(): Map<LabelKind, string[]> {
+    const out = new Map<LabelKind, string[]>();
+    for (const { kind, value } of this.#kinds.values()) out.set(kind, [...(out.get(kind) ?? []), value]);
+    return out;
+  }
+
+  entries(): Iterable<{ kind: LabelKind; value: string }> {
+    return this.#kinds.values();
+  }
+}
+
+function collect(records: readonly RunRecord[], opts: RedactOptions, publicNames: Set<string>): Findings {
+  const found = new Findings(publicNames);
+  for (const u of opts.known?.users ?? []) found.add('user', u);
+  for (const h of opts.known?.hosts ?? []) found.add('host', h);
+  for (const a of opts.known?.accounts ?? []) found.add('account', a);
+  for (const v of opts.known?.values ?? []) found.add('value', v);
+  const seen = new Set<string>();
+  const scan = (s: string, version: boolean) => {
+    if (version || seen.has(s)) return;
+    seen.add(s);
+    findInText(s, (f) => found.add(f.kind, f.value));
+  };
+  for (const r of records) {
+    found.add('host', r.system.host);
+    if (r.slurm?.node) found.add('node', r.slurm.node);
+    if (r.slurm?.jobId !== undefined) found.add('job', r.slurm.jobId);
+    found.task(r.slurm?.jobId, r.slurm?.arrayTaskId);
+    const env = r.system.env;
+    if (env['SLURMD_NODENAME']) found.add('node', env['SLURMD_NODENAME']);
+    for (const k of JOB_ENV) if (env[k]) found.add('job', env[k]);
+    found.task(env['SLURM_ARRAY_JOB_ID'], env['SLURM_ARRAY_TASK_ID']);
+    const list = env['SLURM_JOB_NODELIST'];
+    if (list && !found.nodeLists.has(list)) {
+      const nodes = expandHostList(list);
+      if (nodes) for (const n of nodes) found.add('node', n);
+      else found.add('node', list); // not a list Slurm writes: the whole value is the name
+      found.nodeLists.set(list, nodes ?? [list]);
+    }
+    for (const g of r.system.gpus)
+      if (g.uuid) found.add(g.uuid.toUpperCase().startsWith('MIG-') ? 'mig-uuid' : 'gpu-uuid', g.uuid);
+    if (r.energy.status === 'measured')
+      for (const t of r.energy.telemetry ?? [])
+        if (t.uuid) found.add(t.uuid.toUpperCase().startsWith('MIG-') ? 'mig-uuid' : 'gpu-uuid', t.uuid);
+    visitStrings(r, RECORD_PLAN, scan);
+  }
+  for (const t of opts.texts ?? []) scan(t, false);
+  return found;
+}
+
+const escapedForms = (v: string): string[] => [
+  encodeURIComponent(v),
+  encodeURI(v),
+  JSON.stringify(v).slice(1, -1),
+  v.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c]};`),
+];
+
+/** Matched inside longer text from this length on: shorter values (and short job ids, which look like counts) only
+ *  where a whole string is one. */
+const inTextFrom = (kind: LabelKind): number => (kind === 'job' ? 5 : 3);
+
+/**
+ * Redacts records (and `opts.texts`) with one set of labels. The input is not changed. Redacting redacted records
+ * changes nothing: a label met again stands for itself.
+ */
+export function redactRecords(records: readonly RunRecord[], opts: RedactOptions = {}): Redacted {
+  const sites = new Set<string>([...records.flatMap((r) => (r.site ? [r.site] : [])), ...(opts.keep ?? [])]);
+  const found = collect(records, opts, sites);
+  const labels = assignLabels(found.byKind());
+  const replacer = new Replacer();
+  const set = (value: string, label: string, inText: boolean) => {
+    replacer.set(value, label, inText);
+    for (const form of escapedForms(value)) if (form !== value) replacer.set(form, label, inText);
+  };
+  for (const { kind, value } of found.entries()) {
+    const label = labels.get(lower(value))!;
+    set(value, label, value.length >= inTextFrom(kind));
+    // a host's short name (`n01` of `n01.cluster.example.org`), where it is distinctive enough to stand for it
+    const short = value.split('.')[0]!;
+    if ((kind === 'host' || kind === 'node') && short !== value && short.length >= 3 && /\d/.test(short))
+      if (!replacer.has(short)) set(short, label, true);
+  }
+  const taskRank = new Map<string, Map<number, number>>();
+  for (const [job, tasks] of found.tasks) {
+    const ranks = new Map([...tasks].sort((a, b) => a - b).map((t, i) => [t, i]));
+    taskRank.set(job, ranks);
+    const jobLabel = labels.get(job);
+    if (!jobLabel) continue; // a job id that says nothing (`unknown`) keeps its tasks' numbers too
+    for (const [t, rank] of ranks) set(`${job}_${t}`, `${jobLabel}_${rank}`, true);
+  }
+  for (const [list, nodes] of found.nodeLists)
+    set(list, nodes.map((n) => labels.get(lower(n)) ?? n).join(','), list.length >= 3);
+  // public names stay whole wherever they appear; a GPU model only while it holds nothing identifying
+  replacer.seal();
+  const gpuNames = new Set(records.flatMap((r) => r.system.gpus.map((g) => g.name)));
+  const clean = [...gpuNames].filter((n) => replacer.replace(n) === n);
+  for (const name of [...sites, ...clean]) replacer.set(name, null, true);
+  replacer.seal();
+
+  const text = (s: string) => replacer.replace(s);
+  const job = (id: string) => labels.get(lower(id.trim())) ?? text(id);
+  const rank = (id: string | undefined, task: number) =>
+    labels.has(lower((id ?? '').trim())) ? (taskRank.get(lower((id ?? '').trim()))?.get(task) ?? task) : task;
+  const out = records.map((r) => {
+    const red = mapStrings(r, RECORD_PLAN, text) as RunRecord;
+    if (r.slurm && red.slurm) {
+      if (r.slurm.jobId !== undefined) red.slurm.jobId = job(r.slurm.jobId);
+      if (r.slurm.arrayTaskId !== undefined) red.slurm.arrayTaskId = rank(r.slurm.jobId, r.slurm.arrayTaskId);
+    }
+    const env = r.system.env;
+    for (const k of JOB_ENV) if (env[k]) red.system.env[k] = job(env[k]);
+    const task = env['SLURM_ARRAY_TASK_ID'];
+    if (task && /^\d+$/.test(task))
+      red.system.env['SLURM_ARRAY_TASK_ID'] = String(rank(env['SLURM_ARRAY_JOB_ID'], Number(task)));
+    return red;
+  });
+  return { records: out, texts: (opts.texts ?? []).map(text), summary: summarise(labels, found.tasks) };
+}
+
+function summarise(labels: ReadonlyMap<string, string>, tasks: ReadonlyMap<string, Set<number>>): RedactionSummary {
+  const counts = new Map<RedactedKind, number>();
+  for (const label of new Set(labels.values())) {
+    const kind = LABEL_SHAPE.exec(label)?.[1] as LabelKind | undefined;
+    if (kind) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  counts.set(
+    'task',
+    [...tasks.values()].reduce((n, t) => n + t.size, 0),
+  );
+  return {
+    replaced: SUMMARY_ORDER.map((kind) => ({
+      kind,
+      what: WHAT[kind],
+      count: counts.get(kind) ?? 0,
+      example: kind === 'task' ? 'job-1_0' : `${kind}-1`,
+    })),
+  };
+}
