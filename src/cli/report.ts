@@ -4,8 +4,9 @@ import { InputError, errorText } from '../errors.js';
 import { DEFAULT_WEIGHTS, historySeries, parseWeights, type HistorySeries, type Weights } from '../analysis/index.js';
 import type { ResultsDb } from '../db/index.js';
 import type { RunRecord } from '../results/index.js';
+import { redactRecords, type RedactOptions } from '../redact/index.js';
 import { EXPORT_FORMATS, writeReport, type ExportFormat } from '../report/index.js';
-import { allSiteFacts } from '../sites/index.js';
+import { allSiteFacts, loadSite, siteNames } from '../sites/index.js';
 import { loadReferences } from '../suite/index.js';
 import { DB_HELP, openUserDb, sinceOption } from './db.js';
 import { loadRecords } from './results-input.js';
@@ -51,6 +52,33 @@ async function historyOf(db: ResultsDb, records: readonly RunRecord[]): Promise<
   return series;
 }
 
+/**
+ * Records and the report's own text (title, sources) redacted with one set of labels. Site profiles, when given,
+ * add what records may hold without saying what it is (logins, gateways, accounts) and the sites' public names.
+ */
+function redactForSharing(records: RunRecord[], texts: string[], sitesDir?: string, also: string[] = []) {
+  const hints = sitesDir ? profileHints(sitesDir) : { known: {}, keep: [] };
+  return redactRecords(records, { known: { ...hints.known, values: also }, keep: hints.keep, texts });
+}
+
+function profileHints(dir: string): { known: NonNullable<RedactOptions['known']>; keep: string[] } {
+  const users: string[] = [];
+  const hosts: string[] = [];
+  const accounts: string[] = [];
+  const names = siteNames(dir);
+  for (const name of names) {
+    const site = loadSite(name, dir);
+    if (site.ssh?.user) users.push(site.ssh.user);
+    if (site.ssh?.host) hosts.push(site.ssh.host);
+    for (const j of site.ssh?.jump ?? []) {
+      hosts.push(j.host);
+      if (j.user) users.push(j.user);
+    }
+    if (site.scheduler.account) accounts.push(site.scheduler.account);
+  }
+  return { known: { users, hosts, accounts }, keep: names };
+}
+
 export function reportCommand(): Command {
   return new Command('report')
     .description('build one self-contained HTML report (and optional CSV/JSON/Markdown exports) from run records')
@@ -69,6 +97,11 @@ export function reportCommand(): Command {
         .join(',')})`,
     )
     .option('--sites-dir <dir>', 'site profiles whose facts (cost, GPUs per node, grid carbon) feed the ranking')
+    .option(
+      '--redact',
+      'replace host, node and user names (home paths too), Slurm job ids, IP addresses, GPU UUIDs and serial numbers by labels (node-1, user-1, job-1, …) in everything written, for sharing outside the centre',
+    )
+    .option('--redact-also <value...>', 'with --redact: more values to replace, e.g. project or account ids')
     .option('--export <formats>', `also write ${EXPORT_FORMATS.join(', ')} beside the HTML (comma-separated)`, '')
     .option('--campaign <id...>', "read these campaigns' records from the results database instead of folders")
     .option('--since <date>', 'read the records started on or after this date from the results database')
@@ -90,9 +123,12 @@ export function reportCommand(): Command {
         since?: string;
         history?: boolean;
         db?: string;
+        redact?: boolean;
+        redactAlso?: string[];
         json?: boolean;
       },
     ) {
+      if (opts.redactAlso && !opts.redact) throw new InputError('--redact-also needs --redact');
       const exports = parseExports(opts.export);
       const weights = weightsOption(opts.weights);
       const references = opts.references ? loadReferences(opts.references) : undefined;
@@ -122,31 +158,43 @@ export function reportCommand(): Command {
         records = await loadRecords(opts.results);
         sources = [`records read from ${opts.results.join(', ')}`];
       }
+      // before anything is built from them: every view of the report (HTML, exports) sees labels only
+      const shared = opts.redact
+        ? redactForSharing(records, [opts.title, ...sources], opts.sitesDir, opts.redactAlso)
+        : null;
+      if (shared) records = shared.records;
       const written = await writeReport(
         records,
         path.resolve(opts.out),
         {
-          title: opts.title,
+          title: shared?.texts[0] ?? opts.title,
           weights,
           ...(references ? { references } : {}),
           ...(facts ? { facts } : {}),
           ...(opts.workload ? { workloads: opts.workload } : {}),
           ...(history ? { history } : {}),
-          sources,
+          sources: shared?.texts.slice(1) ?? sources,
+          ...(shared ? { redaction: shared.summary } : {}),
         },
         exports,
       );
       if (opts.json)
         process.stdout.write(
           `${JSON.stringify(
-            { html: written.html, exports: written.exports, bytes: written.bytes, records: records.length },
+            {
+              html: written.html,
+              exports: written.exports,
+              bytes: written.bytes,
+              records: records.length,
+              redacted: Boolean(shared),
+            },
             null,
             2,
           )}\n`,
         );
       else
         process.stdout.write(
-          `report: ${written.html} (${records.length} records, ${(written.bytes / 1024).toFixed(0)} KiB)\n${Object.values(
+          `report: ${written.html} (${records.length} records${shared ? ', redacted' : ''}, ${(written.bytes / 1024).toFixed(0)} KiB)\n${Object.values(
             written.exports,
           )
             .map((f) => `export: ${f}\n`)

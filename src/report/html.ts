@@ -16,7 +16,7 @@ import { html, joinHtml, jsonScript, trusted, type HtmlValue, type SafeHtml } fr
 import { DEFAULT_CHANGEPOINTS, DEFAULT_COMPARE, STRAGGLER_THRESHOLD } from '../analysis/index.js';
 import { OUTLIER_THRESHOLD } from '../measure/index.js';
 import { modesText, num, paramsText, pct, range } from '../format.js';
-import type { BenchmarkSection, ReportModel } from './model.js';
+import { redactionText, type BenchmarkSection, type ReportModel } from './model.js';
 import { fedbenchVersion } from '../system/index.js';
 
 /** Node-variability charts beyond this many (the widest spreads first) are summarised in a table only. */
@@ -357,7 +357,7 @@ table{border-collapse:collapse;margin:.6em 0 1.2em;width:100%;font-size:12.5px}t
 th{background:#f4f4f4}table.small{font-size:11px}td{overflow-wrap:anywhere}
 .badge{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;font-weight:600;font-size:11px;color:#fff;background:#888}
 .b-best,.b-pass,.b-faster{background:#2e7d32}.b-slower,.b-fail{background:#c62828}.b-same{background:#1565c0}.b-uncertain,.b-no-reference{background:#9e9e9e}
-.bad{color:#c62828}.note{color:#555;font-size:12.5px}.chart{margin:.5em 0;min-height:40px}
+.redacted{border-left:4px solid #1565c0;background:#e3f2fd;padding:.4em .8em}.bad{color:#c62828}.note{color:#555;font-size:12.5px}.chart{margin:.5em 0;min-height:40px}
 nav a{margin-right:1em}
 @media print{nav{display:none}section{page-break-inside:auto}.bench,.chart{page-break-inside:avoid}body{max-width:none}}
 `);
@@ -430,7 +430,7 @@ export function renderHtml(m: ReportModel): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:">
 <title>${m.title}</title><style>${CSS}</style></head>
-<body><h1>${m.title}</h1><p class="note">${m.records} records · generated ${m.generatedAt}</p><nav>${nav}</nav>
+<body><h1>${m.title}</h1><p class="note">${m.records} records · generated ${m.generatedAt}</p>${m.redaction ? html`<p class="redacted" id="redaction">${redactionText(m.redaction)}</p>` : ''}<nav>${nav}</nav>
 ${body}
 ${charts.scripts()}
 <script>${trusted(chartLibraries())}</script>

@@ -5,7 +5,7 @@ import type { RunRecord } from '../results/index.js';
 import { toCsv } from './export/csv.js';
 import { toMarkdown } from './export/markdown.js';
 import { renderHtml } from './html.js';
-import { buildReportModel, type ReportModel, type ReportOptions } from './model.js';
+import { buildReportModel, type RedactionNote, type ReportModel, type ReportOptions } from './model.js';
 
 export const EXPORT_FORMATS = ['csv', 'json', 'md'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -39,6 +39,6 @@ export async function writeReport(
   return { html: out, exports: written, model, bytes: Buffer.byteLength(html) };
 }
 
-export { buildReportModel, renderHtml, toCsv, toMarkdown, type ReportModel, type ReportOptions };
+export { buildReportModel, renderHtml, toCsv, toMarkdown, type RedactionNote, type ReportModel, type ReportOptions };
 export { esc, jsonForScript } from './escape.js';
 export { num } from '../format.js';

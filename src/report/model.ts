@@ -42,6 +42,26 @@ export interface ReportOptions {
   sources?: string[];
   /** The reported cases' history from the results database (`report --history`), with change points judged. */
   history?: HistorySeries[];
+  /** The records were redacted before they reached the report (`report --redact`): what was replaced. */
+  redaction?: RedactionNote;
+}
+
+/** What kinds of identifying values a redaction replaced by labels, and how many of each: never the values. */
+export interface RedactionNote {
+  replaced: ReadonlyArray<{ what: string; count: number; example: string }>;
+}
+
+/** The sentence a redacted report opens with (HTML and Markdown alike). */
+export function redactionText(note: RedactionNote): string {
+  const replaced = note.replaced.filter((r) => r.count > 0);
+  const kept = 'Site names, GPU models, versions, figures and dates are as recorded.';
+  if (!replaced.length)
+    return `Redacted for sharing outside the computing centre: none of ${note.replaced.map((r) => r.what).join(', ')} were found. ${kept}`;
+  return `Redacted for sharing outside the computing centre: ${replaced
+    .map((r) => `${r.what} (${r.count})`)
+    .join(', ')} were replaced by labels (${replaced
+    .map((r) => r.example)
+    .join(', ')}, …), one label per value throughout this report. ${kept}`;
 }
 
 export interface SiteOverview {
@@ -180,6 +200,7 @@ export interface ReportModel {
   sources: string[];
   /** null: no history was asked for; else each series of the reported cases over time. */
   history: HistorySeries[] | null;
+  redaction: RedactionNote | null;
 }
 
 const uniq = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
@@ -487,5 +508,6 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     provenance: provenance(records),
     sources: opts.sources ?? [],
     history: opts.history ?? null,
+    redaction: opts.redaction ?? null,
   };
 }

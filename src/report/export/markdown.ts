@@ -1,6 +1,6 @@
 // The report's tables as Markdown, for tickets and wikis.
 import { num, paramsText, pct } from '../../format.js';
-import type { ReportModel } from '../model.js';
+import { redactionText, type ReportModel } from '../model.js';
 
 /** Escapes what would break a table cell or start markup; Markdown renderers may still allow HTML, so < and > are entities. */
 export function mdCell(value: unknown): string {
@@ -22,7 +22,9 @@ function table(head: string[], rows: unknown[][]): string {
 }
 
 export function toMarkdown(m: ReportModel): string {
-  const out = [`# ${mdCell(m.title)}`, '', `${m.records} records, generated ${m.generatedAt}.`, '', '## Overview', ''];
+  const out = [`# ${mdCell(m.title)}`, '', `${m.records} records, generated ${m.generatedAt}.`, ''];
+  if (m.redaction) out.push(`> ${mdCell(redactionText(m.redaction))}`, '');
+  out.push('## Overview', '');
   out.push(
     table(
       ['site', 'nodes', 'GPUs', 'CPU', 'records'],
