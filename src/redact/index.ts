@@ -70,6 +70,7 @@ const SUMMARY_ORDER: RedactedKind[] = [
 const SAYS_NOTHING = new Set(['unknown', 'localhost', 'none', 'null', 'undefined', 'n/a', 'na', '(null)', '?']);
 /** Slurm variables holding a job id, and the array task id (renumbered with its array job). */
 const JOB_ENV = ['SLURM_JOB_ID', 'SLURM_ARRAY_JOB_ID'] as const;
+const SHAPE_ONLY_LABEL = /(?<![A-Za-z0-9-])(ip|mac|gpu-uuid|mig-uuid|serial)-\d+(?![A-Za-z0-9])/g;
 
 /** What pass one finds: each value with its kind (the earliest in LABEL_KINDS when found as several). */
 class Findings {
@@ -121,6 +122,8 @@ function collect(records: readonly RunRecord[], opts: RedactOptions, publicNames
     if (version || seen.has(s)) return;
     seen.add(s);
     findInText(s, (f) => found.add(f.kind, f.value));
+    // labels of kinds found only by their shape, met again: counted, so a second redaction reports the same
+    if (s.includes('-')) for (const m of s.matchAll(SHAPE_ONLY_LABEL)) found.add(m[1] as LabelKind, m[0]);
   };
   for (const r of records) {
     found.add('host', r.system.host);
