@@ -7,7 +7,7 @@
 import type { RunRecord } from '../results/index.js';
 import { assignLabels, LABEL_KINDS, LABEL_SHAPE, type LabelKind, lower, Replacer } from './labels.js';
 import { expandHostList, findInText } from './patterns.js';
-import { mapStrings, RECORD_PLAN, visitStrings } from './plan.js';
+import { compileWalk, RECORD_PLAN } from './plan.js';
 
 export interface RedactOptions {
   /** Identifying values the records may hold without showing what they are: from site profiles or the user. */
@@ -102,7 +102,11 @@ class Findings {
 
   byKind(): Map<LabelKind, string[]> {
     const out = new Map<LabelKind, string[]>();
-    for (const { kind, value } of this.#kinds.values()) out.set(kind, [...(out.get(kind) ?? []), value]);
+    for (const { kind, value } of this.#kinds.values()) {
+      const values = out.get(kind);
+      if (values) values.push(value);
+      else out.set(kind, [value]);
+    }
     return out;
   }
 
@@ -119,12 +123,14 @@ function collect(records: readonly RunRecord[], opts: RedactOptions, publicNames
   for (const v of opts.known?.values ?? []) found.add('value', v);
   const seen = new Set<string>();
   const scan = (s: string, version: boolean) => {
-    if (version || seen.has(s)) return;
+    if (version || seen.has(s)) return s;
     seen.add(s);
     findInText(s, (f) => found.add(f.kind, f.value));
     // labels of kinds found only by their shape, met again: counted, so a second redaction reports the same
     if (s.includes('-')) for (const m of s.matchAll(SHAPE_ONLY_LABEL)) found.add(m[1] as LabelKind, m[0]);
+    return s;
   };
+  const visit = compileWalk(RECORD_PLAN, scan, false);
   for (const r of records) {
     found.add('host', r.system.host);
     if (r.slurm?.node) found.add('node', r.slurm.node);
@@ -146,7 +152,7 @@ function collect(records: readonly RunRecord[], opts: RedactOptions, publicNames
     if (r.energy.status === 'measured')
       for (const t of r.energy.telemetry ?? [])
         if (t.uuid) found.add(t.uuid.toUpperCase().startsWith('MIG-') ? 'mig-uuid' : 'gpu-uuid', t.uuid);
-    visitStrings(r, RECORD_PLAN, scan);
+    visit(r);
   }
   for (const t of opts.texts ?? []) scan(t, false);
   return found;
@@ -202,11 +208,12 @@ export function redactRecords(records: readonly RunRecord[], opts: RedactOptions
   replacer.seal();
 
   const text = (s: string) => replacer.replace(s);
+  const redact = compileWalk(RECORD_PLAN, text, true);
   const job = (id: string) => labels.get(lower(id.trim())) ?? text(id);
   const rank = (id: string | undefined, task: number) =>
     labels.has(lower((id ?? '').trim())) ? (taskRank.get(lower((id ?? '').trim()))?.get(task) ?? task) : task;
   const out = records.map((r) => {
-    const red = mapStrings(r, RECORD_PLAN, text) as RunRecord;
+    const red = redact(r) as RunRecord;
     if (r.slurm && red.slurm) {
       if (r.slurm.jobId !== undefined) red.slurm.jobId = job(r.slurm.jobId);
       if (r.slurm.arrayTaskId !== undefined) red.slurm.arrayTaskId = rank(r.slurm.jobId, r.slurm.arrayTaskId);

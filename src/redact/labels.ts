@@ -122,6 +122,8 @@ export class Replacer {
   }
 }
 
+const NATURAL = new Intl.Collator('en', { numeric: true });
+
 /**
  * Numbered labels per kind (`host-1`, `node-3`, `gpu-uuid-2`), handed out in the values' sorted order (so node
  * labels follow the nodes' own order), skipping numbers a label-shaped value already holds.
@@ -139,7 +141,7 @@ export function assignLabels(values: ReadonlyMap<LabelKind, Iterable<string>>): 
   for (const kind of LABEL_KINDS) {
     const sorted = [...new Set([...(values.get(kind) ?? [])].map(lower))]
       .filter((v) => !labels.has(v))
-      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+      .sort(NATURAL.compare);
     const used = taken.get(kind) ?? new Set<number>();
     let n = 0;
     for (const v of sorted) {

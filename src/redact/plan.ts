@@ -97,45 +97,138 @@ export const RECORD_PLAN: Plan = [
   { path: ['site'], p: KEEP },
 ].reduce((plan, o) => override(plan, o.path, o.p), planOf(runRecordSchema));
 
-/** Calls `text` with every string the plan calls text (or version), keys of free-form objects included. */
-export function visitStrings(value: unknown, plan: Plan, text: (s: string, version: boolean) => void): void {
-  if (typeof value === 'string') {
-    if (plan.t !== 'keep') text(value, plan.t === 'version');
-    return;
+/** What a walk does with each string the plan calls text (or version): returns its replacement. */
+export type OnText = (s: string, version: boolean) => string;
+type Walk = (value: unknown) => unknown;
+
+function each(values: unknown[], walk: Walk): unknown[] {
+  for (const v of values) walk(v);
+  return values;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * A walk over values shaped by `plan`, compiled once per redaction (records are many, the plan is one): each
+ * string the plan calls text goes through `onText`, and so do the keys of free-form objects. With `copy`, the walk
+ * returns a copy with the replacements; parts that hold no text (samples, statistics) are shared, not copied.
+ * Without, it returns the value as it is and only reports the strings. A value of another shape than the plan's
+ * (an object where a number was expected, a field the schema does not name) is walked as free-form.
+ */
+export function compileWalk(plan: Plan, onText: OnText, copy: boolean): Walk {
+  const free: Walk = (v) => {
+    if (typeof v === 'string') return onText(v, false);
+    if (Array.isArray(v)) return copy ? v.map(free) : each(v, free);
+    if (!isObject(v)) return v;
+    if (!copy) {
+      for (const k in v) {
+        onText(k, false);
+        free(v[k]);
+      }
+      return v;
+    }
+    const out: Record<string, unknown> = {};
+    for (const k in v) out[onText(k, false)] = free(v[k]);
+    return out;
+  };
+  const compiled = new Map<Plan, Walk>();
+  const walk = (p: Plan): Walk => {
+    let w = compiled.get(p);
+    if (!w) {
+      w = build(p);
+      compiled.set(p, w);
+    }
+    return w;
+  };
+  const build = (p: Plan): Walk => {
+    switch (p.t) {
+      case 'free':
+        return free;
+      case 'keep':
+        return (v) => (isObject(v) ? free(v) : v);
+      case 'text':
+      case 'version': {
+        const version = p.t === 'version';
+        return (v) => (typeof v === 'string' ? onText(v, version) : isObject(v) ? free(v) : v);
+      }
+      case 'array': {
+        const element = walk(p.element);
+        const plain = keepOnly(p.element);
+        return (v) => {
+          if (!Array.isArray(v)) return free(v);
+          if (plain && v.every((x) => !isObject(x))) return v; // samples: numbers, shared
+          return copy ? v.map(element) : each(v, element);
+        };
+      }
+      case 'tuple': {
+        const items = p.items.map(walk);
+        return (v) => {
+          if (!Array.isArray(v)) return free(v);
+          const out = v.map((x, i) => (items[i] ?? free)(x));
+          return copy ? out : v;
+        };
+      }
+      case 'record': {
+        const values = walk(p.values);
+        return (v) => {
+          if (!isObject(v) || Array.isArray(v)) return free(v);
+          if (!copy) {
+            for (const k in v) values(v[k]);
+            return v;
+          }
+          const out: Record<string, unknown> = {};
+          for (const k in v) out[k] = values(v[k]);
+          return out;
+        };
+      }
+      case 'object': {
+        const fields = new Map(Object.entries(p.fields).map(([k, f]) => [k, walk(f)]));
+        const plain = keepOnly(p) ? p : null;
+        return (v) => {
+          if (!isObject(v) || Array.isArray(v)) return free(v);
+          if (plain && textless(v, plain)) return v; // statistics, measurement settings: shared
+          if (!copy) {
+            for (const k in v) (fields.get(k) ?? free)(v[k]);
+            return v;
+          }
+          const out: Record<string, unknown> = {};
+          for (const k in v) out[k] = (fields.get(k) ?? free)(v[k]);
+          return out;
+        };
+      }
+    }
+  };
+  return walk(plan);
+}
+
+const keepsAll = new WeakMap<Plan, boolean>();
+
+/** No string under this plan is text: enums, numbers, and structures of them. */
+function keepOnly(plan: Plan): boolean {
+  let known = keepsAll.get(plan);
+  if (known === undefined) {
+    known =
+      plan.t === 'keep' ||
+      (plan.t === 'object' && Object.values(plan.fields).every(keepOnly)) ||
+      (plan.t === 'array' && keepOnly(plan.element)) ||
+      (plan.t === 'tuple' && plan.items.every(keepOnly));
+    keepsAll.set(plan, known);
   }
-  if (value === null || typeof value !== 'object') return;
+  return known;
+}
+
+/** The value, by its shape as well as its (keep-only) plan, holds no text: nothing in it the plan does not name. */
+function textless(value: unknown, plan: Plan): boolean {
+  if (!isObject(value)) return true;
   if (Array.isArray(value)) {
-    value.forEach((v, i) => {
-      visitStrings(v, elementPlan(plan, i), text);
-    });
-    return;
+    if (plan.t === 'array') return value.every((v) => textless(v, plan.element));
+    if (plan.t === 'tuple') return value.every((v, i) => plan.items[i] !== undefined && textless(v, plan.items[i]));
+    return false;
   }
-  for (const [k, v] of Object.entries(value)) {
-    if (plan.t === 'free') text(k, false);
-    visitStrings(v, fieldPlan(plan, k), text);
+  if (plan.t !== 'object') return false;
+  for (const k in value) {
+    const field = plan.fields[k];
+    if (!field || !textless(value[k], field)) return false;
   }
-}
-
-/** A copy of `value` with every string the plan calls text (or version) passed through `text`. */
-export function mapStrings(value: unknown, plan: Plan, text: (s: string) => string): unknown {
-  if (typeof value === 'string') return plan.t === 'keep' ? value : text(value);
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v, i) => mapStrings(v, elementPlan(plan, i), text));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value))
-    out[plan.t === 'free' ? text(k) : k] = mapStrings(v, fieldPlan(plan, k), text);
-  return out;
-}
-
-function elementPlan(plan: Plan, i: number): Plan {
-  if (plan.t === 'array') return plan.element;
-  if (plan.t === 'tuple') return plan.items[i] ?? FREE;
-  return FREE;
-}
-
-/** A field's plan; an object where the schema expects none (or names no such field) is free-form. */
-function fieldPlan(plan: Plan, key: string): Plan {
-  if (plan.t === 'object') return plan.fields[key] ?? FREE;
-  if (plan.t === 'record') return plan.values;
-  return FREE;
+  return true;
 }
