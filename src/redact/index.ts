@@ -165,9 +165,11 @@ const escapedForms = (v: string): string[] => [
   v.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c]};`),
 ];
 
-/** Matched inside longer text from this length on: shorter values (and short job ids, which look like counts) only
- *  where a whole string is one. */
-const inTextFrom = (kind: LabelKind): number => (kind === 'job' ? 5 : 3);
+/** Matched inside longer text from this length on; shorter values only where a whole string is one. */
+const IN_TEXT_FROM = 3;
+/** Job ids shorter than this (a test cluster's `12`) look like counts (`OMP_NUM_THREADS=12`, `12 samples`): they
+ *  are replaced in the fields that hold job ids, and as `JOB_TASK`, not wherever the digits appear. */
+const JOB_IN_TEXT_FROM = 5;
 
 /**
  * Redacts records (and `opts.texts`) with one set of labels. The input is not changed. Redacting redacted records
@@ -184,7 +186,8 @@ export function redactRecords(records: readonly RunRecord[], opts: RedactOptions
   };
   for (const { kind, value } of found.entries()) {
     const label = labels.get(lower(value))!;
-    set(value, label, value.length >= inTextFrom(kind));
+    if (kind === 'job' && value.length < JOB_IN_TEXT_FROM) continue;
+    set(value, label, value.length >= IN_TEXT_FROM);
     // a host's short name (`n01` of `n01.cluster.example.org`), where it is distinctive enough to stand for it
     const short = value.split('.')[0]!;
     if ((kind === 'host' || kind === 'node') && short !== value && short.length >= 3 && /\d/.test(short))

@@ -218,6 +218,26 @@ describe('redactRecords', () => {
     expect(red!.system.host).toBe('unknown');
   });
 
+  it("replaces a test cluster's short job ids in their fields and JOB_TASK forms, not every such number", () => {
+    const r = syntheticRecord({
+      site: 'alpha',
+      node: 'n001',
+      median: 100,
+      status: 'failed',
+      error: 'Slurm job 12_3 ended; 12 samples',
+    });
+    const [red] = redactRecords([
+      {
+        ...r,
+        system: { ...r.system, env: { SLURM_ARRAY_JOB_ID: '12', SLURM_ARRAY_TASK_ID: '3', OMP_NUM_THREADS: '12' } },
+        slurm: { ...r.slurm, jobId: '12', arrayTaskId: 3 },
+      },
+    ]).records;
+    expect(red!.error).toBe('Slurm job job-1_0 ended; 12 samples');
+    expect(red!.slurm).toMatchObject({ jobId: 'job-1', arrayTaskId: 0 });
+    expect(red!.system.env).toEqual({ SLURM_ARRAY_JOB_ID: 'job-1', SLURM_ARRAY_TASK_ID: '0', OMP_NUM_THREADS: '12' });
+  });
+
   it('redacts the texts given with the same labels, and counts kinds, never values', async () => {
     const records = await identifyingRecords();
     const { texts, summary } = redactRecords(records, {
