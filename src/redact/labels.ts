@@ -4,6 +4,8 @@
 // character is not one (`n01` is not found in `n012`), unless that neighbour ends an escape (`%2Falice`,
 // `\u002Falice`, `\nalice`), so escaped text gives nothing away either.
 
+/** The kinds of label, in order of precedence when one value is found as several (a compute node's host name is a
+ *  node, an address given as a host name is an address). */
 export const LABEL_KINDS = [
   'gpu-uuid',
   'mig-uuid',
@@ -17,7 +19,6 @@ export const LABEL_KINDS = [
   'job',
   'value',
 ] as const;
-/** Also the precedence when one value is found as several kinds (a compute node's host name is a node). */
 export type LabelKind = (typeof LABEL_KINDS)[number];
 
 /** A label fedbench gives; met again (redacting a redacted report) it stands for itself. */
