@@ -52,13 +52,31 @@ async function historyOf(db: ResultsDb, records: readonly RunRecord[]): Promise<
   return series;
 }
 
+/** What the report shows beside the records: redacted with them, with the same labels. */
+interface ReportText {
+  title: string;
+  sources: string[];
+  history: HistorySeries[] | undefined;
+}
+
 /**
- * Records and the report's own text (title, sources) redacted with one set of labels. Site profiles, when given,
- * add what records may hold without saying what it is (logins, gateways, accounts) and the sites' public names.
+ * Records and the report's own data (title, sources, history) redacted with one set of labels. A history's older
+ * runs name nodes the records may not; site profiles, when given, add what records may hold without saying what it
+ * is (logins, gateways, accounts) and the sites' public names.
  */
-function redactForSharing(records: RunRecord[], texts: string[], sitesDir?: string, also: string[] = []) {
+function redactForSharing(records: RunRecord[], text: ReportText, sitesDir?: string, also: string[] = []) {
   const hints = sitesDir ? profileHints(sitesDir) : { known: {}, keep: [] };
-  return redactRecords(records, { known: { ...hints.known, values: also }, keep: hints.keep, texts });
+  const nodes = (text.history ?? []).flatMap((s) => [
+    ...(s.node ? [s.node] : []),
+    ...s.changes.flatMap((c) =>
+      c.changed.filter((f) => f.field === 'node').flatMap((f) => [f.before ?? '', f.after ?? '']),
+    ),
+  ]);
+  return redactRecords(records, {
+    known: { ...hints.known, nodes, values: also },
+    keep: hints.keep,
+    extra: text,
+  });
 }
 
 function profileHints(dir: string): { known: NonNullable<RedactOptions['known']>; keep: string[] } {
@@ -140,6 +158,7 @@ export function reportCommand(): Command {
       let records: RunRecord[];
       let history: HistorySeries[] | undefined;
       let sources: string[];
+      let title = opts.title;
       if (fromDb || opts.history) {
         const db = await openUserDb(opts.db);
         try {
@@ -160,20 +179,24 @@ export function reportCommand(): Command {
       }
       // before anything is built from them: every view of the report (HTML, exports) sees labels only
       const shared = opts.redact
-        ? redactForSharing(records, [opts.title, ...sources], opts.sitesDir, opts.redactAlso)
+        ? redactForSharing(records, { title: opts.title, sources, history }, opts.sitesDir, opts.redactAlso)
         : null;
-      if (shared) records = shared.records;
+      if (shared)
+        ({
+          records,
+          extra: { title, sources, history },
+        } = shared);
       const written = await writeReport(
         records,
         path.resolve(opts.out),
         {
-          title: shared?.texts[0] ?? opts.title,
+          title,
           weights,
           ...(references ? { references } : {}),
           ...(facts ? { facts } : {}),
           ...(opts.workload ? { workloads: opts.workload } : {}),
           ...(history ? { history } : {}),
-          sources: shared?.texts.slice(1) ?? sources,
+          sources,
           ...(shared ? { redaction: shared.summary } : {}),
         },
         exports,

@@ -7,20 +7,23 @@
 import type { RunRecord } from '../results/index.js';
 import { assignLabels, LABEL_KINDS, LABEL_SHAPE, type LabelKind, lower, Replacer } from './labels.js';
 import { expandHostList, findInText } from './patterns.js';
-import { compileWalk, RECORD_PLAN } from './plan.js';
+import { compileWalk, DATA, RECORD_PLAN } from './plan.js';
 
-export interface RedactOptions {
-  /** Identifying values the records may hold without showing what they are: from site profiles or the user. */
+export interface RedactOptions<E = undefined> {
+  /** Identifying values the records may hold without showing what they are: from site profiles, the user, or data
+   *  that comes with the records (the nodes of a history's older runs). */
   known?: {
     users?: readonly string[];
     hosts?: readonly string[];
+    nodes?: readonly string[];
     accounts?: readonly string[];
     values?: readonly string[];
   };
   /** Public names kept as they are, even inside other text (site names; the records' own sites always are). */
   keep?: readonly string[];
-  /** More text to redact with the same labels (a report's title, where its records came from). */
-  texts?: readonly string[];
+  /** More data to redact with the same labels (a report's title and sources, a history from the results
+   *  database): every string in it, at any depth, is text; its keys are kept. */
+  extra?: E;
 }
 
 export type RedactedKind = LabelKind | 'task';
@@ -30,10 +33,10 @@ export interface RedactionSummary {
   replaced: Array<{ kind: RedactedKind; what: string; count: number; example: string }>;
 }
 
-export interface Redacted {
+export interface Redacted<E = undefined> {
   records: RunRecord[];
-  /** `texts`, redacted, in their order. */
-  texts: string[];
+  /** `extra`, redacted. */
+  extra: E;
   summary: RedactionSummary;
 }
 
@@ -92,9 +95,11 @@ class Findings {
     if (!had || LABEL_KINDS.indexOf(kind) < LABEL_KINDS.indexOf(had.kind)) this.#kinds.set(key, { kind, value });
   }
 
+  /** A job, and its array task when there is one. */
   task(jobId: string | undefined, task: number | string | undefined): void {
-    if (jobId === undefined || task === undefined || !/^\d+$/.test(String(task))) return;
+    if (jobId === undefined) return;
     this.add('job', jobId);
+    if (task === undefined || !/^\d+$/.test(String(task))) return;
     const key = lower(jobId.trim());
     const set = this.tasks.get(key) ?? new Set<number>();
     this.tasks.set(key, set.add(Number(task)));
@@ -115,17 +120,18 @@ class Findings {
   }
 }
 
-function collect(records: readonly RunRecord[], opts: RedactOptions, publicNames: Set<string>): Findings {
+function collect<E>(records: readonly RunRecord[], opts: RedactOptions<E>, publicNames: Set<string>): Findings {
   const found = new Findings(publicNames);
   for (const u of opts.known?.users ?? []) found.add('user', u);
   for (const h of opts.known?.hosts ?? []) found.add('host', h);
+  for (const n of opts.known?.nodes ?? []) found.add('node', n);
   for (const a of opts.known?.accounts ?? []) found.add('account', a);
   for (const v of opts.known?.values ?? []) found.add('value', v);
   const seen = new Set<string>();
   const scan = (s: string, version: boolean) => {
     if (version || seen.has(s)) return s;
     seen.add(s);
-    findInText(s, (f) => found.add(f.kind, f.value));
+    findInText(s, (f) => (f.kind === 'job' ? found.task(f.value, f.task) : found.add(f.kind, f.value)));
     // labels of kinds found only by their shape, met again: counted, so a second redaction reports the same
     if (s.includes('-')) for (const m of s.matchAll(SHAPE_ONLY_LABEL)) found.add(m[1] as LabelKind, m[0]);
     return s;
@@ -154,7 +160,7 @@ function collect(records: readonly RunRecord[], opts: RedactOptions, publicNames
         if (t.uuid) found.add(t.uuid.toUpperCase().startsWith('MIG-') ? 'mig-uuid' : 'gpu-uuid', t.uuid);
     visit(r);
   }
-  for (const t of opts.texts ?? []) scan(t, false);
+  compileWalk(DATA, scan, false)(opts.extra);
   return found;
 }
 
@@ -172,10 +178,10 @@ const IN_TEXT_FROM = 3;
 const JOB_IN_TEXT_FROM = 5;
 
 /**
- * Redacts records (and `opts.texts`) with one set of labels. The input is not changed. Redacting redacted records
+ * Redacts records (and `opts.extra`) with one set of labels. The input is not changed. Redacting redacted records
  * changes nothing: a label met again stands for itself.
  */
-export function redactRecords(records: readonly RunRecord[], opts: RedactOptions = {}): Redacted {
+export function redactRecords<E = undefined>(records: readonly RunRecord[], opts: RedactOptions<E> = {}): Redacted<E> {
   const sites = new Set<string>([...records.flatMap((r) => (r.site ? [r.site] : [])), ...(opts.keep ?? [])]);
   const found = collect(records, opts, sites);
   const labels = assignLabels(found.byKind());
@@ -228,7 +234,8 @@ export function redactRecords(records: readonly RunRecord[], opts: RedactOptions
       red.system.env['SLURM_ARRAY_TASK_ID'] = String(rank(env['SLURM_ARRAY_JOB_ID'], Number(task)));
     return red;
   });
-  return { records: out, texts: (opts.texts ?? []).map(text), summary: summarise(labels, found.tasks) };
+  const extra = compileWalk(DATA, text, true)(opts.extra) as E;
+  return { records: out, extra, summary: summarise(labels, found.tasks) };
 }
 
 function summarise(labels: ReadonlyMap<string, string>, tasks: ReadonlyMap<string, Set<number>>): RedactionSummary {

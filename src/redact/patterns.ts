@@ -3,11 +3,13 @@
 // found here are then replaced everywhere in the records, not only where their shape gave them away.
 import { isIPv4, isIPv6 } from 'node:net';
 
-export type FoundKind = 'ip' | 'mac' | 'gpu-uuid' | 'mig-uuid' | 'serial' | 'user' | 'host';
+export type FoundKind = 'ip' | 'mac' | 'gpu-uuid' | 'mig-uuid' | 'serial' | 'user' | 'host' | 'job';
 
 export interface Found {
   kind: FoundKind;
   value: string;
+  /** A job's array task, where the text gives one (`JOB_TASK`). */
+  task?: number;
 }
 
 const IPV4 = /(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.\d)/g;
@@ -51,6 +53,10 @@ const TILDE_USER = /(?<![A-Za-z0-9])~([A-Za-z_][A-Za-z0-9_.-]{0,31})(?=[\\/])/g;
 const USER_AT_HOST =
   /(?<![A-Za-z0-9._%+-])([A-Za-z_][A-Za-z0-9._-]{0,31})@([A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*|(?:\d{1,3}\.){3}\d{1,3}(?![\d.]))/g;
 const SERVICE_USERS = new Set(['git', 'root', 'nobody', 'admin']);
+// Slurm's array task (`7734219_14`, in collect's record ids and messages) and a job named as one (`job 7734230`,
+// `slurm-7734230.out`, `SLURM_JOB_ID=7734230`); five digits at least, so that counts and sizes are not taken for jobs.
+const JOB_TASK = /(?<![0-9A-Za-z.])(\d{5,})_(\d+)(?![0-9])/g;
+const JOB_NAMED = /(?:\bjob(?:[ _]?id)?[ =:#]+|\bslurm-|SLURM_(?:ARRAY_)?JOB_ID=)(\d{5,})(?![0-9])/gi;
 /** Addresses that say nothing about a machine. */
 const ANONYMOUS_IPS = new Set(['127.0.0.1', '0.0.0.0', '::1', '::', '255.255.255.255']);
 
@@ -89,6 +95,10 @@ export function findInText(text: string, found: (f: Found) => void): void {
       if (user) found({ kind: 'user', value: user });
     }
     for (const m of text.matchAll(TILDE_USER)) found({ kind: 'user', value: m[1]! });
+  }
+  if (/\d{5}/.test(text)) {
+    for (const m of text.matchAll(JOB_TASK)) found({ kind: 'job', value: m[1]!, task: Number(m[2]) });
+    for (const m of text.matchAll(JOB_NAMED)) found({ kind: 'job', value: m[1]! });
   }
   if (text.includes('@')) {
     for (const m of text.matchAll(USER_AT_HOST)) {

@@ -19,11 +19,14 @@ export type Plan =
   | { t: 'array'; element: Plan }
   | { t: 'tuple'; items: Plan[] }
   /** Free-form (`z.unknown()`): every string in it, keys too, is text. */
-  | { t: 'free' };
+  | { t: 'free' }
+  /** Data of known shape beside the records (a report's history): every string value is text, keys are kept. */
+  | { t: 'data' };
 
 const KEEP: Plan = { t: 'keep' };
 const TEXT: Plan = { t: 'text' };
 const FREE: Plan = { t: 'free' };
+export const DATA: Plan = { t: 'data' };
 
 const scalar = (p: Plan) => p.t === 'keep' || p.t === 'text' || p.t === 'version';
 
@@ -131,6 +134,18 @@ export function compileWalk(plan: Plan, onText: OnText, copy: boolean): Walk {
     for (const k in v) out[onText(k, false)] = free(v[k]);
     return out;
   };
+  const data: Walk = (v) => {
+    if (typeof v === 'string') return onText(v, false);
+    if (Array.isArray(v)) return copy ? v.map(data) : each(v, data);
+    if (!isObject(v)) return v;
+    if (!copy) {
+      for (const k in v) data(v[k]);
+      return v;
+    }
+    const out: Record<string, unknown> = {};
+    for (const k in v) out[k] = data(v[k]);
+    return out;
+  };
   const compiled = new Map<Plan, Walk>();
   const walk = (p: Plan): Walk => {
     let w = compiled.get(p);
@@ -144,6 +159,8 @@ export function compileWalk(plan: Plan, onText: OnText, copy: boolean): Walk {
     switch (p.t) {
       case 'free':
         return free;
+      case 'data':
+        return data;
       case 'keep':
         return (v) => (isObject(v) ? free(v) : v);
       case 'text':

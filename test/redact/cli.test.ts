@@ -7,6 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ReportModel } from '../../src/report/index.js';
 import { writeRecord } from '../../src/results/index.js';
+import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { fedbench } from '../cli/run-cli.js';
 import { GIVEN, GPU, ID, identifyingRecords, leaksIn, ORIGINALS } from './records.js';
 
@@ -122,6 +123,41 @@ describe('fedbench report --redact', () => {
     expect(model.overview.map((s) => [s.firstAt, s.lastAt, s.records])).toEqual(
       plain.overview.map((s) => [s.firstAt, s.lastAt, s.records]),
     );
+  });
+
+  it("redacts the history from the results database too, older runs' nodes and jobs included", async () => {
+    // an older run, in the database but not among the reported records: its node and job are named nowhere else
+    const older = { node: 'mxq2077', job: '7739001' };
+    const olderDir = path.join(tmp, 'older');
+    const r = syntheticRecord({ site: 'meluxina', node: older.node, gpu: GPU, median: 16000, seed: 99 });
+    await writeRecord(olderDir, {
+      ...r,
+      id: `slurm-meluxina-${older.job}_5-0`,
+      startedAt: '2025-12-01T00:00:00.000Z',
+      finishedAt: '2025-12-01T00:00:10.000Z',
+      slurm: { ...r.slurm, jobId: older.job, arrayTaskId: 5 },
+    });
+    const db = path.join(tmp, 'db');
+    const imported = await fedbench(['db', 'import', results, olderDir, '--db', db]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const dir = path.join(tmp, 'history');
+    const args = ['report', '-r', results, '--history', '--db', db, '--out', path.join(dir, 'report.html')];
+    const plain = await fedbench([...args, '--export', 'json']);
+    expect(plain.code, plain.stderr).toBe(0);
+    const shown =
+      (await readFile(path.join(dir, 'report.json'), 'utf8')) + (await readFile(path.join(dir, 'report.html'), 'utf8'));
+    expect(leaksIn(shown, [older.node, older.job])).toEqual([older.node, older.job]);
+
+    const red = await fedbench([...args, '--export', 'csv,json,md', '--redact']);
+    expect(red.code, red.stderr).toBe(0);
+    const files = await written(dir);
+    for (const [ext, text] of Object.entries(files))
+      expect(leaksIn(text, [...ORIGINALS, older.node, older.job]), ext).toEqual([]);
+    const model = JSON.parse(files['json']!) as ReportModel;
+    expect(model.history?.length).toBeGreaterThan(0);
+    const points = model.history!.flatMap((s) => s.points);
+    expect(points.map((p) => p.id)).toContain('slurm-meluxina-job-4_0-0'); // jobs: 7734219, 7734230, 7734388, then 7739001
+    expect(model.history!.map((s) => s.node)).toEqual(expect.arrayContaining(['node-5'])); // mxq2077, after the others
   });
 
   it('refuses --redact-also without --redact', async () => {

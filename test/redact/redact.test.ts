@@ -57,6 +57,13 @@ describe('identifying values found by their shape', () => {
     ]);
   });
 
+  it('finds Slurm job ids where the text names them as jobs, not other long numbers', () => {
+    expect(
+      found('Slurm job 7734219_14 ended; srun (job 7734230); slurm-7734231.out; SLURM_JOB_ID=7734232; jobid=7734233'),
+    ).toEqual(['job:7734219', 'job:7734219', 'job:7734230', 'job:7734231', 'job:7734232', 'job:7734233']); // as a task, and as a job
+    expect(found('model_2048_4.onnx, 123456 samples, 1.12345_6, n=65536')).toEqual([]);
+  });
+
   it("expands Slurm's host lists, zero padding kept", () => {
     expect(expandHostList('mel[2001-2003,2010],gpu07')).toEqual(['mel2001', 'mel2002', 'mel2003', 'mel2010', 'gpu07']);
     expect(expandHostList('n[08-10]-ib')).toEqual(['n08-ib', 'n09-ib', 'n10-ib']);
@@ -208,12 +215,9 @@ describe('redactRecords', () => {
 
   it('keeps site names whole, and words that say nothing', () => {
     const r = syntheticRecord({ site: 'mel-n01', node: 'n01', median: 100 });
-    const [red] = redactRecords(
-      [{ ...r, error: 'on n01 at site mel-n01; host unknown', system: { ...r.system, host: 'unknown' } }],
-      {
-        texts: [],
-      },
-    ).records;
+    const [red] = redactRecords([
+      { ...r, error: 'on n01 at site mel-n01; host unknown', system: { ...r.system, host: 'unknown' } },
+    ]).records;
     expect(red!.error).toBe('on node-1 at site mel-n01; host unknown');
     expect(red!.system.host).toBe('unknown');
   });
@@ -238,18 +242,30 @@ describe('redactRecords', () => {
     expect(red!.system.env).toEqual({ SLURM_ARRAY_JOB_ID: 'job-1', SLURM_ARRAY_TASK_ID: '0', OMP_NUM_THREADS: '12' });
   });
 
-  it('redacts the texts given with the same labels, and counts kinds, never values', async () => {
+  it('redacts the data given with the same labels, keys kept, and counts kinds, never values', async () => {
     const records = await identifyingRecords();
-    const { texts, summary } = redactRecords(records, {
-      texts: [`report for ${ID.user}`, `records read from /home/${ID.user}/results, /Users/someone_else/r`],
-      known: { values: ['p465000123'], accounts: ['acct-77x'] },
+    const { extra, summary } = redactRecords(records, {
+      extra: {
+        texts: [`report for ${ID.user}`, `records read from /home/${ID.user}/results, /Users/someone_else/r`],
+        [ID.nodes[0]!]: { node: ID.nodes[0], older: 'mxq2999', id: `slurm-meluxina-${ID.arrayJob}_12-0`, median: 12 },
+      },
+      known: { values: ['p465000123'], accounts: ['acct-77x'], nodes: ['mxq2999'] },
     });
-    expect(texts[0]).toMatch(/^report for user-\d+$/);
-    expect(texts[1]).toMatch(/^records read from \/home\/user-\d+\/results, \/Users\/user-\d+\/r$/);
+    const [title, sources] = extra.texts;
+    expect(title).toMatch(/^report for user-\d+$/);
+    expect(sources).toMatch(/^records read from \/home\/user-\d+\/results, \/Users\/user-\d+\/r$/);
+    // a node the records name, under a key kept as it is; a node only `known` names
+    const data = extra[ID.nodes[0]!]!;
+    expect(data).toEqual({
+      node: expect.stringMatching(/^node-\d+$/),
+      older: 'node-5',
+      id: expect.stringMatching(/^slurm-meluxina-job-\d+_0-0$/),
+      median: 12,
+    });
     expect(leaksIn(JSON.stringify(summary), [...ORIGINALS, 'p465000123', 'someone_else'])).toEqual([]);
     const count = Object.fromEntries(summary.replaced.map((r) => [r.kind, r.count]));
     expect(count).toMatchObject({
-      node: 4,
+      node: 5,
       host: 2,
       user: 4, // zelda77, qbert_99, someone_else, and `user` of the real records' /home/user/fedbench
       job: 3,
