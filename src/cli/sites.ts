@@ -3,52 +3,9 @@
 import { Command } from 'commander';
 import { InputError, errorText } from '../errors.js';
 import Table from 'cli-table3';
-import { failureReason, SitePool, startCommand } from '../federation/index.js';
-import {
-  CommandError,
-  describeCertificate,
-  OpenSshExecutor,
-  printable,
-  validity,
-  type AuthInfo,
-} from '../remote/index.js';
-import {
-  executorFor,
-  loadSite,
-  loadSites,
-  loginOf,
-  resolveWorkdir,
-  siteNames,
-  sitesDir,
-  type Site,
-} from '../sites/index.js';
-import { scheduler, timeLimitSeconds } from '../slurm/index.js';
-import { duration } from '../format.js';
-
-export interface SiteCheck {
-  site: string;
-  where: string;
-  ok: boolean;
-  connectMs: number | null;
-  partition: { name: string; state: string; nodes: number; gres: string } | null;
-  maxArraySize: number | null;
-  workdir: string | null;
-  fedbench: string | null;
-  /** How the connection authenticated (openssh transport): the key or certificate, its principals and validity. */
-  auth: AuthInfo | null;
-  problems: string[];
-  /** Worth knowing, not a failure (a certificate that ends before a job could). */
-  warnings: string[];
-}
-
-/** A warning when the certificate that logged in ends before `seconds` from now (a job of the site's time limit). */
-export function certificateWarning(site: Site, auth: AuthInfo | null, seconds: number, what: string): string | null {
-  const c = auth?.certificate;
-  if (!c) return null;
-  const v = validity(c);
-  if (v.state !== 'valid' || v.secondsLeft === null || v.secondsLeft >= seconds) return null;
-  return `the certificate ${c.source} expires at ${c.validTo} (in ${duration(v.secondsLeft)}), before ${what} (${duration(seconds)}) would end: renew it first, or later status/collect will need a new certificate and \`fedbench sites login ${site.name}\``;
-}
+import { checkSite, SitePool } from '../federation/index.js';
+import { describeCertificate, OpenSshExecutor, printable } from '../remote/index.js';
+import { executorFor, loadSite, loadSites, loginOf, siteNames, sitesDir, type Site } from '../sites/index.js';
 
 function openSsh(site: Site): OpenSshExecutor {
   const e = executorFor(site);
@@ -104,80 +61,7 @@ export function sitesCommand(): Command {
       const sites = loadSites(names.length ? names : siteNames(opts.sitesDir), opts.sitesDir);
       const pool = new SitePool();
       try {
-        const checks = await Promise.all(
-          sites.map(async (site): Promise<SiteCheck> => {
-            const ex = pool.get(site);
-            const c: SiteCheck = {
-              site: site.name,
-              where: ex.where,
-              ok: false,
-              connectMs: null,
-              partition: null,
-              maxArraySize: null,
-              workdir: null,
-              fedbench: null,
-              auth: null,
-              problems: [],
-              warnings: [],
-            };
-            try {
-              const t0 = performance.now();
-              const slurm = scheduler(ex);
-              // Slurm not answering (sinfo failed) is one problem: the working directory and fedbench are still worth checking.
-              const partitions = await slurm
-                .partitions()
-                .catch((err: unknown) => (err instanceof CommandError ? err : Promise.reject(err)));
-              c.connectMs = Math.round(performance.now() - t0);
-              if (ex instanceof OpenSshExecutor) {
-                c.auth = await ex.auth();
-                const w = certificateWarning(
-                  site,
-                  c.auth,
-                  timeLimitSeconds(site.scheduler.timeLimit),
-                  `a job of the site's time limit ${site.scheduler.timeLimit}`,
-                );
-                if (w) c.warnings.push(w);
-              }
-              const p =
-                partitions instanceof CommandError
-                  ? undefined
-                  : partitions.find((x) => x.name === site.scheduler.partition);
-              if (partitions instanceof CommandError) c.problems.push(printable(partitions.message));
-              else if (!p)
-                c.problems.push(
-                  `partition '${site.scheduler.partition}' not found; the site has: ${partitions.map((x) => `${x.name}${x.isDefault ? '*' : ''}`).join(', ') || 'none'}`,
-                );
-              else {
-                c.partition = { name: site.scheduler.partition, state: p.state, nodes: p.nodes, gres: p.gres };
-                if (p.state !== 'up') c.problems.push(`partition '${site.scheduler.partition}' is ${p.state}`);
-                const type = site.scheduler.gpus.type;
-                if (!/gpu/.test(p.gres))
-                  c.problems.push(`partition '${site.scheduler.partition}' shows no GPUs (gres: ${p.gres || 'none'})`);
-                else if (type && !p.gres.includes(`gpu:${type}`))
-                  c.problems.push(
-                    `partition '${site.scheduler.partition}' has no GPU of type '${type}' (gres: ${p.gres})`,
-                  );
-              }
-              c.maxArraySize = (await slurm.config()).maxArraySize;
-              const workdir = await resolveWorkdir(ex, site);
-              const w = await ex.exec(['sh', '-c', 'mkdir -p -- "$1" && test -w "$1"', 'check', workdir], {
-                readOnly: true,
-              });
-              if (w.code === 0) c.workdir = workdir;
-              else c.problems.push(`working directory ${workdir} cannot be created or written: ${w.stderr.trim()}`);
-              const v = await ex.exec([...startCommand(site, workdir), '--version'], { readOnly: true, env: site.env });
-              c.fedbench = v.code === 0 ? v.stdout.trim() : null;
-              if (v.code !== 0)
-                c.problems.push(
-                  `fedbench does not start on the login node (${printable(failureReason(v.stderr || v.stdout))}): run 'fedbench deploy ${site.name}' or set fedbench.command in ${site.file}`,
-                );
-            } catch (err) {
-              c.problems.push(printable(errorText(err)));
-            }
-            c.ok = c.problems.length === 0;
-            return c;
-          }),
-        );
+        const checks = await Promise.all(sites.map((site) => checkSite(site, pool)));
         if (opts.json) process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
         else {
           const t = new Table({

@@ -41,3 +41,4 @@ export { planCases, oneCaseSuite, chunkTasks, arrayRanges } from './plan.js';
 export { SitePool } from './pool.js';
 export { deploy, productionPackages, PACKAGE_ROOT, type DeployOutcome } from './deploy.js';
 export { failureReason } from './failure-reason.js';
+export { checkSite, certificateWarning, type SiteCheck } from './check.js';

@@ -36,3 +36,15 @@ export function chartLibraryVersions(): Record<string, string> {
     ]),
   );
 }
+
+/**
+ * The browser builds as files, for `fedbench serve`, which serves them itself: vega, vega's expression interpreter
+ * (charts render under a CSP without 'unsafe-eval'), vega-lite and vega-embed, in loading order.
+ */
+export function chartLibraryFiles(): Array<{ name: string; file: string }> {
+  return [
+    BUILDS[0]!,
+    ['vega-interpreter', 'build/vega-interpreter.min.js'] as [string, string],
+    ...BUILDS.slice(1),
+  ].map(([pkg, file]) => ({ name: path.basename(file), file: path.join(packageDir(pkg), file) }));
+}

@@ -401,38 +401,62 @@ function historySection(m: ReportModel, charts: Charts): SafeHtml {
   return html`<section id="history"><h2>History</h2><p>${runs} run(s) of the reported cases from the results database, one series per site (per node where a site had node sweeps). Change points: E-Divisive means with a permutation test (${DEFAULT_CHANGEPOINTS.permutations} permutations, p ≤ ${DEFAULT_CHANGEPOINTS.pValue}, at least ${DEFAULT_CHANGEPOINTS.minSize} runs a side), each judged by the same test and minimum effect as the comparisons: SLOWER is a regression, FASTER an improvement.</p>${parts}${rows.length ? table(['case', 'site', 'node', 'from', 'verdict', 'after / before [range]', 'what changed'], rows) : html`<p>No change point in any series.</p>`}</section>`;
 }
 
-export function renderHtml(m: ReportModel): string {
+/** The report's sections as markup: the body, its navigation, and the chart specs (JSON script elements, inert). */
+export interface ReportBody {
+  nav: SafeHtml;
+  body: SafeHtml;
+  specs: SafeHtml;
+}
+
+/** The sections of the report for this model; `fedbench serve` shows the same markup in its results page. */
+export function renderReportBody(m: ReportModel, only?: readonly string[]): ReportBody {
   const charts = new Charts();
-  const sections: Array<[string, SafeHtml]> = [
-    ['overview', overview(m)],
-    ['benchmarks', benchmarks(m, charts)],
-    ['engines', enginesSection(m)],
-    ['training', trainingSection(m, charts)],
-    ['inference', inferenceSection(m)],
-    ['energy', energy(m, charts)],
-    ['peaks', peaks(m, charts)],
-    ['scaling', scaling(m, charts)],
-    ['variability', variability(m, charts)],
-    ['whole-nodes', wholeNodeSection(m)],
-    ['history', historySection(m, charts)],
-    ['acceptance', acceptance(m)],
-    ['recommendation', recommendation(m)],
-    ['provenance', provenance(m)],
-    ['method', method(m)],
+  const sections: Array<[string, () => SafeHtml]> = [
+    ['overview', () => overview(m)],
+    ['benchmarks', () => benchmarks(m, charts)],
+    ['engines', () => enginesSection(m)],
+    ['training', () => trainingSection(m, charts)],
+    ['inference', () => inferenceSection(m)],
+    ['energy', () => energy(m, charts)],
+    ['peaks', () => peaks(m, charts)],
+    ['scaling', () => scaling(m, charts)],
+    ['variability', () => variability(m, charts)],
+    ['whole-nodes', () => wholeNodeSection(m)],
+    ['history', () => historySection(m, charts)],
+    ['acceptance', () => acceptance(m)],
+    ['recommendation', () => recommendation(m)],
+    ['provenance', () => provenance(m)],
+    ['method', () => method(m)],
   ];
-  const shown = sections.filter(([, section]) => !isEmpty(section));
-  const body = joinHtml(
-    shown.map(([, section]) => section),
-    '\n',
-  );
-  const nav = shown.map(([id]) => html`<a href="#${id}">${id}</a>`);
+  const shown = sections
+    .filter(([id]) => !only || only.includes(id))
+    .map(([id, make]): [string, SafeHtml] => [id, make()])
+    .filter(([, section]) => !isEmpty(section));
+  return {
+    body: joinHtml(
+      shown.map(([, section]) => section),
+      '\n',
+    ),
+    nav: joinHtml(
+      shown.map(([id]) => html`<a href="#${id}">${id}</a>`),
+      '',
+    ),
+    specs: charts.scripts(),
+  };
+}
+
+/** The report's style sheet (also served by `fedbench serve`). */
+export const REPORT_CSS: string = CSS.toString();
+
+export function renderHtml(m: ReportModel): string {
+  const { nav, body, specs } = renderReportBody(m);
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:">
 <title>${m.title}</title><style>${CSS}</style></head>
 <body><h1>${m.title}</h1><p class="note">${m.records} records · generated ${m.generatedAt}</p>${m.redaction ? html`<p class="redacted" id="redaction">${redactionText(m.redaction)}</p>` : ''}<nav>${nav}</nav>
 ${body}
-${charts.scripts()}
+${specs}
 <script>${trusted(chartLibraries())}</script>
 <script>${RENDER}</script>
 </body></html>

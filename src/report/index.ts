@@ -4,7 +4,7 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import type { RunRecord } from '../results/index.js';
 import { toCsv } from './export/csv.js';
 import { toMarkdown } from './export/markdown.js';
-import { renderHtml } from './html.js';
+import { renderHtml, renderReportBody, REPORT_CSS, type ReportBody } from './html.js';
 import { buildReportModel, type RedactionNote, type ReportModel, type ReportOptions } from './model.js';
 
 export const EXPORT_FORMATS = ['csv', 'json', 'md'] as const;
@@ -40,5 +40,9 @@ export async function writeReport(
 }
 
 export { buildReportModel, renderHtml, toCsv, toMarkdown, type RedactionNote, type ReportModel, type ReportOptions };
+export { renderReportBody, REPORT_CSS, type ReportBody };
+export { chartLibraryFiles } from './assets.js';
+export * as charts from './charts.js';
+export { html, joinHtml, jsonScript, trusted, SafeHtml, type HtmlValue } from './escape.js';
 export { esc, jsonForScript } from './escape.js';
 export { num } from '../format.js';
