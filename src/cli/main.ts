@@ -14,6 +14,7 @@ import { statusCommand } from './status.js';
 import { collectCommand } from './collect.js';
 import { deployCommand } from './deploy.js';
 import { dbCommand, historyCommand, regressionsCommand } from './db.js';
+import { serveCommand } from './serve.js';
 
 export function program(): Command {
   const p = new Command('fedbench')
@@ -37,6 +38,7 @@ export function program(): Command {
     dbCommand(),
     historyCommand(),
     regressionsCommand(),
+    serveCommand(),
   ])
     p.addCommand(cmd.exitOverride());
   return p;

@@ -30,6 +30,7 @@ export {
   latestCampaign,
   lockCampaign,
   checkCampaignName,
+  CAMPAIGN_NAME,
   journalFile,
   journalSchema,
   JOURNAL_SCHEMA,

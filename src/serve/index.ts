@@ -1,0 +1,165 @@
+// `fedbench serve`: one screen for the federation (sites, campaigns, results, history, acceptance) on
+// http://127.0.0.1:PORT. One public function: startServer(opts) → { url, token, close() }.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { InputError, errorText } from '../errors.js';
+import type { SiteFacts } from '../sites/index.js';
+import { allSiteFacts, sitesDir as defaultSitesDir } from '../sites/index.js';
+import { BUILTIN_SUITES_DIR } from '../suite/index.js';
+import { registerAssets } from './assets.js';
+import type { ServeContext, ServeDb } from './context.js';
+import { Launcher } from './launch.js';
+import { registerAcceptance } from './routes/acceptance.js';
+import { registerCampaigns } from './routes/campaigns.js';
+import { registerExport } from './routes/export.js';
+import { registerHistory } from './routes/history.js';
+import { registerHome } from './routes/home.js';
+import { registerResults } from './routes/results.js';
+import { registerSites } from './routes/sites.js';
+import { Guard, isLoopback, newSecret, wantsHtml } from './security.js';
+
+export interface ServeOptions {
+  db: ServeDb;
+  /** Default 127.0.0.1; anything else needs TLS or `insecure`. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  tls?: { cert: string; key: string };
+  /** Serve plain HTTP on a non-loopback address (a warning is given). */
+  insecure?: boolean;
+  /** Origins besides the server's own that may send state-changing requests (a reverse proxy's public URL). */
+  allowedOrigins?: string[];
+  /** The access token; default: a new random one. */
+  token?: string;
+  sitesDir?: string;
+  campaignsDir?: string;
+  resultsDir?: string;
+  benchmarksDir?: string;
+  pollMs?: number;
+  /** Request bodies larger than this are refused (413). Default 1 MiB. */
+  bodyLimit?: number;
+  warn?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  token: string;
+  /** For tests: fastify's inject() and routes. */
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const warn = opts.warn ?? ((l: string) => process.stderr.write(`fedbench: ${l}\n`));
+  if (!isLoopback(host) && !opts.tls && !opts.insecure)
+    throw new InputError(
+      `--host ${host} would serve on the network without TLS: give --tls-cert and --tls-key (or --insecure, only behind a proxy that adds TLS)`,
+    );
+  if (!isLoopback(host) && !opts.tls)
+    warn(`warning: serving plain HTTP on ${host}: the access token and session cookie cross the network unencrypted`);
+  const token = opts.token ?? newSecret();
+  const secure = Boolean(opts.tls);
+  const sitesDir = defaultSitesDir(opts.sitesDir);
+  const resultsDir = path.resolve(opts.resultsDir ?? 'results');
+  const benchmarksDir = path.resolve(opts.benchmarksDir ?? BUILTIN_SUITES_DIR);
+  const launcher = new Launcher({
+    sitesDir,
+    ...(opts.campaignsDir ? { campaignsDir: opts.campaignsDir } : {}),
+    resultsDir,
+    benchmarksDir,
+    db: opts.db,
+    ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+    warn,
+  });
+  let facts: { at: number; value: Record<string, SiteFacts> } | null = null;
+  const ctx: ServeContext = {
+    db: opts.db,
+    sitesDir,
+    campaignsDir: launcher.campaignsDir,
+    resultsDir,
+    benchmarksDir,
+    referencesDir: path.join(benchmarksDir, 'references'),
+    // profiles change rarely; reading them on every results page would cost more than the page
+    facts: () => {
+      if (!facts || Date.now() - facts.at > 10_000) {
+        let value: Record<string, SiteFacts> = {};
+        try {
+          value = allSiteFacts(sitesDir);
+        } catch (err) {
+          warn(`site profiles in ${sitesDir}: ${errorText(err)}`);
+        }
+        facts = { at: Date.now(), value };
+      }
+      return facts.value;
+    },
+    launcher,
+    warn,
+  };
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // a query string is parsed into lists for repeated keys (campaign=a&campaign=b)
+    routerOptions: { maxParamLength: 200 },
+    ...(opts.tls ? { https: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
+  });
+  await app.register(fastifyCookie);
+  const guard = new Guard({
+    token,
+    secure,
+    allowedOrigins: opts.allowedOrigins ?? [],
+  });
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', (req, reply) => guard.check(req, reply));
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = err as Error & { statusCode?: number; code?: string };
+    const code =
+      err instanceof InputError ? 400 : e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
+    if (code === 500) warn(`${req.method} ${req.url.split('?')[0]}: ${errorText(err)}`);
+    const message = code === 500 ? 'internal error (the server log says more)' : errorText(err);
+    reply.code(code);
+    if (wantsHtml(req))
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fedbench: ${code}</title><link rel="stylesheet" href="/assets/app.css"></head><body><main><h1>${code}</h1><p>${message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</p><p><a href="/">Back</a></p></main></body></html>`,
+        );
+    return reply.send({ error: message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404);
+    return wantsHtml(req)
+      ? reply.type('text/html; charset=utf-8').send('<!doctype html><title>not found</title><p>not found</p>')
+      : reply.send({ error: 'not found' });
+  });
+
+  registerAssets(app);
+  registerHome(app, ctx);
+  registerSites(app, ctx);
+  registerCampaigns(app, ctx);
+  registerResults(app, ctx);
+  registerHistory(app, ctx);
+  registerAcceptance(app, ctx);
+  registerExport(app, ctx);
+
+  await app.listen({ host, port: opts.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 0);
+  // the cookie's name carries the real port (a free port is known only now)
+  guard.cookieName = `fedbench-${port}`;
+  const shown = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const url = `${secure ? 'https' : 'http'}://${shown}:${port}/`;
+  return {
+    url,
+    token,
+    app,
+    close: async () => {
+      await launcher.close();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// Share: the current results view as the self-contained HTML report (for procurement files), CSV (one row per
+// record), Markdown or JSON (the model), from the same selection and model as the results page.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { InputError } from '../../errors.js';
+import { renderHtml, toCsv, toMarkdown } from '../../report/index.js';
+import { parseOr400, type ServeContext } from '../context.js';
+import { select, selectionSchema } from './results.js';
+
+const exportQuery = selectionSchema.extend({
+  format: z.enum(['html', 'csv', 'md', 'json']),
+  redact: z.enum(['0', '1']).optional(),
+  title: z.string().max(200).optional(),
+});
+
+const TYPES = {
+  html: 'text/html; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+} as const;
+
+export function registerExport(app: FastifyInstance, ctx: ServeContext): void {
+  app.get('/export', async (req, reply) => {
+    const q = parseOr400(exportQuery, req.query, 'query');
+    if (q.campaign.length + q.site.length + q.bench.length === 0)
+      throw new InputError('choose campaigns, sites or a workload to export');
+    // TODO(redact): apply src/redact's redactRecords to the records before the model is built, once it lands
+    if (q.redact === '1') throw new InputError('redaction is not available in this build yet');
+    const { records, model } = await select(ctx, q, q.title ?? 'fedbench report');
+    const text =
+      q.format === 'html'
+        ? renderHtml(model)
+        : q.format === 'csv'
+          ? toCsv(records)
+          : q.format === 'md'
+            ? toMarkdown(model)
+            : `${JSON.stringify(model, null, 2)}\n`;
+    const stamp = new Date().toISOString().slice(0, 10);
+    return reply
+      .type(TYPES[q.format])
+      .header('content-disposition', `attachment; filename="fedbench-${stamp}.${q.format}"`)
+      .header('cache-control', 'no-store')
+      .send(text);
+  });
+}

@@ -1,0 +1,116 @@
+// History and regressions: a case's figure over time per site (per node where a site has node sweeps) with its
+// change points marked, drawn by the report's own history section; the open regressions with what changed.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { findRegressions, historySeries, type RegressionFound } from '../../analysis/index.js';
+import { InputError } from '../../errors.js';
+import { buildReportModel, html, num, renderReportBody } from '../../report/index.js';
+import { parseOr400, type ServeContext } from '../context.js';
+import { link, page, table, textField, when } from '../page.js';
+import { csrfOf, sendPage } from './common.js';
+
+const historyQuery = z.object({
+  bench: z.string().max(500).optional(),
+  site: z.string().max(200).optional(),
+  gpu: z.string().max(200).optional(),
+  since: z.string().max(40).optional(),
+});
+
+function sinceOf(text: string | undefined): Date | undefined {
+  if (!text) return undefined;
+  const t = Date.parse(text);
+  if (!Number.isFinite(t)) throw new InputError(`since: not a date: '${text}' (e.g. 2026-01-31)`);
+  return new Date(t);
+}
+
+const opt = <K extends string>(k: K, v: string | undefined) => (v ? ({ [k]: v } as Record<K, string>) : {});
+
+export function registerHistory(app: FastifyInstance, ctx: ServeContext): void {
+  app.get('/history', async (req, reply) => {
+    const q = parseOr400(historyQuery, req.query, 'query');
+    const since = sinceOf(q.since);
+    const form = html`<form class="filters" method="get" action="/history" aria-label="Choose a history">
+${textField('bench', 'Benchmark or case id', q.bench, 'required, e.g. gemm')}
+${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.gpu)}${textField('since', 'Since', q.since, 'a date, e.g. 2026-01-31')}
+<div class="field"><button type="submit">Show</button></div></form>`;
+    if (!q.bench) {
+      return sendPage(
+        reply,
+        page({
+          title: 'History',
+          active: '/history',
+          csrf: csrfOf(req),
+          body: html`${form}<p>Name a benchmark (every case of it) or one case; the Results page links each record's case here.</p>`,
+        }),
+      );
+    }
+    const points = await ctx.db.history({
+      bench: q.bench,
+      ...opt('site', q.site),
+      ...opt('gpu', q.gpu),
+      ...(since ? { since } : {}),
+    });
+    const series = historySeries(points);
+    // the report's history section, for an empty record set with this history: one drawing for both
+    const { body, specs } = renderReportBody(buildReportModel([], { history: series }), ['history']);
+    return sendPage(
+      reply,
+      page({
+        title: `History of ${q.bench}`,
+        active: '/history',
+        csrf: csrfOf(req),
+        body: html`${form}${body}${specs}`,
+        charts: true,
+      }),
+    );
+  });
+
+  // Regressions of every series are worth computing once per state of the database, not per page view.
+  let cache: { key: string; found: RegressionFound[]; series: number } | null = null;
+  app.get('/regressions', async (req, reply) => {
+    const q = parseOr400(historyQuery, req.query, 'query');
+    const since = sinceOf(q.since);
+    const { records } = await ctx.db.status();
+    const key = JSON.stringify([records, q.bench, q.site, q.gpu, q.since]);
+    if (cache?.key !== key) {
+      const points = await ctx.db.history({ ...opt('bench', q.bench), ...opt('site', q.site), ...opt('gpu', q.gpu) });
+      const found = findRegressions(points, since);
+      cache = { key, found, series: new Set(points.map((p) => `${p.case}|${p.site}|${p.seriesNode}`)).size };
+    }
+    const rows = cache.found.map((r) => [
+      link('/history', { bench: r.case, ...(r.site ? { site: r.site } : {}) }, r.case),
+      r.site ?? 'local',
+      r.node ?? '—',
+      when(r.firstAfter.startedAt),
+      `${num(r.comparison.ratio)} [${num(r.comparison.ratioRange[0])}, ${num(r.comparison.ratioRange[1])}]`,
+      r.comparison.reason,
+      `${r.before.to - r.before.from} → ${r.after.to - r.after.from}`,
+      r.changed.map((c) => `${c.field}: ${c.before ?? '—'} → ${c.after ?? '—'}`).join('; ') || 'nothing recorded',
+    ]);
+    const form = html`<form class="filters" method="get" action="/regressions" aria-label="Filter regressions">
+${textField('bench', 'Benchmark or case id', q.bench)}${textField('site', 'Site', q.site)}${textField('since', 'Since', q.since, 'first slower run on or after this date')}
+<div class="field"><button type="submit">Show</button></div></form>`;
+    return sendPage(
+      reply,
+      page({
+        title: 'Regressions',
+        active: '/regressions',
+        csrf: csrfOf(req),
+        body: html`${form}<p>${cache.found.length} regression(s) in ${cache.series} series: change points where later runs are slower by the comparisons' test and minimum effect.</p>${table(
+          'Open regressions',
+          [
+            'case',
+            'site',
+            'node',
+            'from (UTC)',
+            'after / before [range]',
+            'why',
+            'runs before → after',
+            'what changed',
+          ],
+          rows,
+        )}`,
+      }),
+    );
+  });
+}

@@ -1,0 +1,289 @@
+// fedbench serve through fastify's inject (no sockets involved in the checks): the access token and its cookie, CSRF
+// and Origin refusals, body validation and size limits, paths that must not reach the file system, the CSP, hostile
+// strings shown as text; and the pages over a real embedded results database.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticRecord } from '../../src/bench/synthetic.js';
+import { openDb, type ResultsDb } from '../../src/db/index.js';
+import type { RunRecord } from '../../src/results/index.js';
+import { startServer, type RunningServer } from '../../src/serve/index.js';
+import { CSP } from '../../src/serve/security.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'fedbench-serve-test-'));
+const HOSTILE_SITE = '<script>alert("site")</script>';
+const HOSTILE_BENCH = '<img src=x onerror=alert(1)>';
+
+let db: ResultsDb;
+let server: RunningServer;
+let cookie: string;
+let csrf: string;
+let origin: string;
+
+/** Records of two sites over time: a step down at alpha (a regression), a hostile site and benchmark id. */
+function records(): RunRecord[] {
+  const out: RunRecord[] = [];
+  for (let day = 0; day < 12; day++)
+    for (const [site, median] of [
+      ['alpha', day < 6 ? 1000 : 900],
+      ['beta', 800],
+    ] as const) {
+      const r = syntheticRecord({
+        site,
+        median,
+        seed: day * 7 + site.length,
+        gpu: 'NVIDIA A100-SXM4-40GB',
+        watts: 300,
+      });
+      out.push({
+        ...r,
+        id: `rec-${site}-${day}`,
+        campaign: day < 6 ? 'c-early' : 'c-late',
+        startedAt: new Date(Date.UTC(2026, 0, 1 + day)).toISOString(),
+      });
+    }
+  const evil = syntheticRecord({ site: HOSTILE_SITE, median: 50, benchmark: HOSTILE_BENCH, seed: 99 });
+  out.push({ ...evil, id: 'rec-evil', campaign: 'c-evil', error: '</td><script>alert(2)</script>' });
+  return out;
+}
+
+const get = (url: string, headers: Record<string, string> = {}) =>
+  server.app.inject({ method: 'GET', url, headers: { cookie, accept: 'text/html', ...headers } });
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+  server.app.inject({
+    method: 'POST',
+    url,
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    headers: {
+      cookie,
+      host: new URL(origin).host,
+      'content-type': 'application/json',
+      'x-csrf-token': csrf,
+      origin,
+      ...headers,
+    },
+  });
+
+beforeAll(async () => {
+  db = await openDb({ kind: 'embedded', dir: path.join(tmp, 'db') });
+  await db.ingest(records());
+  const bench = path.join(tmp, 'benchmarks');
+  mkdirSync(path.join(bench, 'references'), { recursive: true });
+  writeFileSync(
+    path.join(bench, 'references', 'a100.yaml'),
+    'references:\n  - { benchmark: gemm, device: A100, value: 900, unit: GFLOP/s, tolerance: { rel: 0.05 } }\n',
+  );
+  writeFileSync(
+    path.join(bench, 'mine.yaml'),
+    'name: mine\nbenchmarks:\n  - { id: gemm, workload: gemm, params: { n: 64 } }\n',
+  );
+  mkdirSync(path.join(tmp, 'sites'));
+  server = await startServer({
+    db,
+    port: 0,
+    sitesDir: path.join(tmp, 'sites'),
+    campaignsDir: path.join(tmp, 'campaigns'),
+    resultsDir: path.join(tmp, 'results'),
+    benchmarksDir: bench,
+    warn: () => undefined,
+  });
+  origin = new URL(server.url).origin;
+  const login = await server.app.inject({ method: 'GET', url: `/?token=${server.token}` });
+  cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  const home = await get('/');
+  csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(home.body)![1]!;
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  await db?.close();
+});
+
+describe('access', () => {
+  it('answers 401 to a request without the token or its cookie, on pages, assets and the API alike', async () => {
+    for (const url of ['/', '/results?campaign=c-early', '/assets/app.css', '/api/campaigns/x']) {
+      const r = await server.app.inject({ method: 'GET', url });
+      expect(r.statusCode, url).toBe(401);
+      expect(r.headers['content-security-policy']).toBe(CSP);
+    }
+    const wrong = await server.app.inject({ method: 'GET', url: '/?token=nope' });
+    expect(wrong.statusCode).toBe(401);
+    const forged = await server.app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { cookie: `${cookie.split('=')[0]}=forged` },
+    });
+    expect(forged.statusCode).toBe(401);
+  });
+
+  it('exchanges the token for an HttpOnly, SameSite=Strict session cookie and takes the token out of the address', async () => {
+    const r = await server.app.inject({ method: 'GET', url: `/results?token=${server.token}&campaign=c-early` });
+    expect(r.statusCode).toBe(303);
+    expect(r.headers.location).toBe('/results?campaign=c-early');
+    const set = String(r.headers['set-cookie']);
+    expect(set).toMatch(new RegExp(`^fedbench-${new URL(server.url).port}=`));
+    expect(set).toMatch(/HttpOnly/);
+    expect(set).toMatch(/SameSite=Strict/);
+    expect(set).toMatch(/Path=\//);
+    expect(set).not.toContain(server.token);
+  });
+
+  it('takes the token as a bearer header (scripts), and serves pages with a strict CSP and no inline script', async () => {
+    const r = await server.app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { authorization: `Bearer ${server.token}` },
+    });
+    expect(r.statusCode).toBe(200);
+    const page = await get('/results?campaign=c-early');
+    expect(page.headers['content-security-policy']).toBe(CSP);
+    expect(CSP).toContain("script-src 'self'");
+    expect(CSP).not.toContain('unsafe');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    // every script element either loads a file of the server's or is inert JSON
+    for (const tag of page.body.match(/<script\b[^>]*>/g) ?? [])
+      expect(tag).toMatch(/src="\/assets\/[a-z.-]+\.js"|type="application\/json"/);
+  });
+
+  it('refuses a state-changing request without the CSRF token, without or with a foreign Origin, or cross-site (403)', async () => {
+    const body = { suite: 'quick', sites: ['nowhere'] };
+    expect((await post('/api/campaigns/dry-run', body, { 'x-csrf-token': '' })).statusCode).toBe(403);
+    expect((await post('/api/campaigns/dry-run', body, { 'x-csrf-token': 'wrong' })).statusCode).toBe(403);
+    const noOrigin = await server.app.inject({
+      method: 'POST',
+      url: '/api/campaigns/dry-run',
+      payload: JSON.stringify(body),
+      headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': csrf },
+    });
+    expect(noOrigin.statusCode).toBe(403);
+    expect(noOrigin.json().error).toMatch(/Origin/);
+    expect((await post('/api/campaigns/dry-run', body, { origin: 'http://evil.example' })).statusCode).toBe(403);
+    expect((await post('/api/campaigns/dry-run', body, { 'sec-fetch-site': 'cross-site' })).statusCode).toBe(403);
+    // all there: past the guard, the body is judged (an unknown site is bad input)
+    const ok = await post('/api/campaigns/dry-run', body);
+    expect(ok.statusCode).toBe(400);
+    expect(ok.json().error).toMatch(/unknown site 'nowhere'/);
+  });
+
+  it('refuses to listen beyond loopback without TLS unless told --insecure', async () => {
+    await expect(startServer({ db, host: '0.0.0.0', port: 0 })).rejects.toThrow(/without TLS/);
+  });
+});
+
+describe('input', () => {
+  it('validates bodies with clear 400 messages, and refuses large ones (413)', async () => {
+    const r = await post('/api/campaigns/dry-run', { suite: 'quick', sites: [] });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toBe('body: sites: choose at least one site');
+    const extra = await post('/api/campaigns/dry-run', { suite: 'quick', sites: ['a'], command: 'rm -rf /' });
+    expect(extra.statusCode).toBe(400);
+    expect(extra.json().error).toMatch(/command/);
+    const bad = await post('/api/campaigns/dry-run', '{not json');
+    expect(bad.statusCode).toBe(400);
+    const big = await post('/api/acceptance', { references: 'x'.repeat(2 * 1024 * 1024) });
+    expect(big.statusCode).toBe(413);
+  });
+
+  it('lets no path from a request reach the file system', async () => {
+    for (const url of ['/assets/..%2F..%2Fpackage.json', '/assets/%2e%2e%2fpackage.json', '/assets/../../package.json'])
+      expect([400, 401, 404]).toContain((await get(url)).statusCode);
+    const refs = await get('/acceptance?refs=..%2F..%2Fpackage.json&campaign=c-early');
+    expect(refs.statusCode).toBe(400);
+    expect(refs.body).toContain('unknown references file');
+    const campaign = await get('/campaigns/..%2F..%2Fetc%2Fpasswd');
+    expect(campaign.statusCode).toBe(400);
+    const suite = await post('/api/campaigns/dry-run', { suite: '../../etc/passwd', sites: ['a'] });
+    expect(suite.statusCode).toBe(400);
+    expect(suite.json().error).toMatch(/suite/);
+    const absolute = await post('/api/campaigns/dry-run', { suite: '/etc/passwd', sites: ['a'] });
+    expect(absolute.statusCode).toBe(400);
+  });
+});
+
+describe('pages', () => {
+  it('shows hostile strings from records as text', async () => {
+    const r = await get('/results?campaign=c-evil');
+    expect(r.statusCode).toBe(200);
+    expect(r.body).not.toContain('<script>alert');
+    expect(r.body).not.toContain('<img src=x');
+    expect(r.body).toContain('&lt;script&gt;alert(&quot;site&quot;)&lt;/script&gt;');
+    expect(r.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    const home = await get('/');
+    expect(home.body).toContain('c-evil');
+    expect(home.body).not.toContain('<script>alert');
+  });
+
+  it('shows the report model of the chosen records: verdicts, intervals, ranking with adjustable weights', async () => {
+    const r = await get('/results?campaign=c-late&bench=gemm');
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain('id="benchmarks"');
+    expect(r.body).toMatch(/b-best|b-slower|b-faster/);
+    expect(r.body).toContain('id="recommendation"');
+    expect(r.body).toContain('data-spec="spec-0"');
+    const frag = await get('/results?campaign=c-late&bench=gemm&weights=time=1,energy=0&fragment=recommendation');
+    expect(frag.statusCode).toBe(200);
+    expect(frag.body).toMatch(/^<section id="recommendation">/);
+    expect(frag.body).toContain('time 1, energy 0');
+    const bad = await get('/results?campaign=c-late&weights=speed=1');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('unknown criterion');
+  });
+
+  it('drills down to one record', async () => {
+    const r = await get('/record?campaign=c-late&case=gemm%2Fonnxruntime%2Fn%3D2048%2Cdtype%3Dfp32&id=rec-alpha-7');
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain('spec-samples');
+    expect(r.body).toContain('Provenance');
+  });
+
+  it('draws the history with change points, and lists the regression with what changed', async () => {
+    const h = await get('/history?bench=gemm&site=alpha');
+    expect(h.statusCode).toBe(200);
+    expect(h.body).toContain('id="history"');
+    expect(h.body).toContain('b-slower');
+    const reg = await get('/regressions');
+    expect(reg.statusCode).toBe(200);
+    expect(reg.body).toMatch(/1 regression\(s\) in \d+ series/);
+    expect(reg.body).toContain('alpha');
+  });
+
+  it('judges records against a references file and gives the result as CSV', async () => {
+    const r = await get('/acceptance?refs=a100.yaml&campaign=c-late');
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain('b-fail');
+    expect(r.body).toContain('b-pass');
+    const csv = await get('/acceptance.csv?refs=a100.yaml&campaign=c-late');
+    expect(csv.headers['content-disposition']).toMatch(/attachment/);
+    expect(csv.body.split('\n')[0]).toBe('case,site,node,median,unit,reference,lower,upper,verdict,why');
+    const uploaded = await post('/api/acceptance', {
+      references: 'references:\n  - { benchmark: gemm, value: 1, unit: GFLOP/s }\n',
+      campaign: ['c-late'],
+      format: 'json',
+    });
+    expect(uploaded.statusCode).toBe(200);
+    expect(uploaded.json().rows.length).toBeGreaterThan(0);
+    const broken = await post('/api/acceptance', { references: 'references: [ { value: x } ]', campaign: ['c-late'] });
+    expect(broken.statusCode).toBe(400);
+  });
+
+  it('exports the view as the self-contained report, CSV and Markdown', async () => {
+    const html = await get('/export?campaign=c-late&format=html');
+    expect(html.statusCode).toBe(200);
+    expect(html.headers['content-disposition']).toMatch(/attachment; filename="fedbench-.*\.html"/);
+    expect(html.body).toContain('<!doctype html>');
+    const csv = await get('/export?campaign=c-late&format=csv');
+    expect(csv.body.split('\n').length).toBe(12 + 2);
+    const md = await get('/export?campaign=c-late&format=md');
+    expect(md.body).toContain('## Benchmarks');
+  });
+
+  it('offers the built-in suites and the benchmarks folder for launching, and lists sites', async () => {
+    const r = await get('/campaigns');
+    expect(r.body).toContain('value="quick"');
+    expect(r.body).toContain('value="mine"');
+    expect((await get('/sites')).statusCode).toBe(200);
+  });
+});
