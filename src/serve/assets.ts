@@ -30,6 +30,10 @@ pre.script{background:#f4f4f4;border:1px solid #ddd;padding:.6em;overflow:auto;m
 .problem{color:#c62828}.ok{color:#2e7d32}.busy::after{content:" …"}
 tr.straggler td{background:#ffebee}
 .weights input[type=range]{width:8em}
+#vg-tooltip-element{visibility:hidden;padding:8px;position:fixed;z-index:1000;font:11px sans-serif;border-radius:3px;box-shadow:2px 2px 4px rgba(0,0,0,.1);background:rgba(255,255,255,.95);border:1px solid #d9d9d9;color:#000}
+#vg-tooltip-element.visible{visibility:visible}#vg-tooltip-element h2{margin:0 0 10px;font-size:13px}
+#vg-tooltip-element table{border-spacing:0}#vg-tooltip-element td{overflow:hidden;text-overflow:ellipsis;padding:2px 0;border:none}
+#vg-tooltip-element td.key{color:#808080;max-width:150px;text-align:right;padding-right:4px}#vg-tooltip-element td.value{display:block;max-width:300px;max-height:7em;text-align:left}
 `;
 
 interface Asset {
@@ -52,6 +56,7 @@ export function registerAssets(app: FastifyInstance): void {
       { type: 'text/javascript; charset=utf-8', body: once(() => readFileSync(file)) },
     ]),
   ]);
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
   app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
     const a = assets.get(req.params.name);
     if (!a) return reply.code(404).send({ error: 'no such asset' });

@@ -6,7 +6,7 @@ import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { InputError, errorText } from '../errors.js';
 import type { SiteFacts } from '../sites/index.js';
-import { allSiteFacts, sitesDir as defaultSitesDir } from '../sites/index.js';
+import { loadSite, siteFacts, siteNames, sitesDir as defaultSitesDir } from '../sites/index.js';
 import { BUILTIN_SUITES_DIR } from '../suite/index.js';
 import { registerAssets } from './assets.js';
 import type { ServeContext, ServeDb } from './context.js';
@@ -85,12 +85,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     // profiles change rarely; reading them on every results page would cost more than the page
     facts: () => {
       if (!facts || Date.now() - facts.at > 10_000) {
-        let value: Record<string, SiteFacts> = {};
-        try {
-          value = allSiteFacts(sitesDir);
-        } catch (err) {
-          warn(`site profiles in ${sitesDir}: ${errorText(err)}`);
-        }
+        // each valid profile's facts; an invalid one is shown as such on the Sites page, and left out here
+        const value: Record<string, SiteFacts> = {};
+        for (const name of siteNames(sitesDir))
+          try {
+            value[name] = siteFacts(loadSite(name, sitesDir));
+          } catch {
+            /* invalid profile */
+          }
         facts = { at: Date.now(), value };
       }
       return facts.value;

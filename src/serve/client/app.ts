@@ -46,7 +46,14 @@ async function drawCharts(root: ParentNode): Promise<void> {
     try {
       if (!embed) throw new Error('chart library not loaded');
       const spec = JSON.parse(document.getElementById(div.dataset['spec'] ?? '')?.textContent ?? 'null');
-      await embed(div, spec, { renderer: 'svg', actions: false, ast: true, defaultStyle: false });
+      await embed(div, spec, {
+        renderer: 'svg',
+        actions: false,
+        ast: true,
+        defaultStyle: false,
+        // the tooltip's style sheet is in app.css: an injected <style> is not allowed by the CSP
+        tooltip: { disableDefaultStyle: true },
+      });
       div.dataset['rendered'] = 'true';
       div.setAttribute('role', 'img');
       const title = (spec as { title?: { text?: string } | string })?.title;
