@@ -120,6 +120,9 @@ export function registerResults(app: FastifyInstance, ctx: ServeContext): void {
   app.get('/results', async (req, reply) => {
     const s = parseOr400(selectionSchema, req.query, 'query');
     const fragment = (req.query as Record<string, unknown>)['fragment'];
+    const campaigns = await ctx.db.campaigns();
+    // nothing chosen: the newest campaign (after `fedbench run`, its results with nothing else to do)
+    if (s.campaign.length + s.site.length + s.bench.length === 0 && campaigns[0]) s.campaign = [campaigns[0].campaign];
     const chosen = s.campaign.length + s.site.length + s.bench.length > 0;
     if (fragment !== undefined) {
       // the ranking again with other weights: the same model, only its recommendation section
@@ -130,7 +133,6 @@ export function registerResults(app: FastifyInstance, ctx: ServeContext): void {
         .header('cache-control', 'no-store')
         .send(renderReportBody(model, ['recommendation']).body.toString());
     }
-    const campaigns = await ctx.db.campaigns();
     const sites = [...new Set([...siteNames(ctx.sitesDir), ...campaigns.flatMap((c) => c.sites)])].sort();
     const weights = weightsFrom(s);
     if (!chosen) {
