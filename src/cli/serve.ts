@@ -1,17 +1,23 @@
 // fedbench serve: the federation on one screen, in a browser. Prints the address with its access token (as Jupyter
 // does) and warnings a user can act on; nothing else.
-import { Command } from 'commander';
 import { errorText, InputError } from '../errors.js';
-import { startServer } from '../serve/index.js';
+import { checkBind, startServer } from '../serve/index.js';
 import { DB_HELP, openUserDb } from './db.js';
-import { intOption } from './options.js';
+import { Command, InvalidArgumentError } from 'commander';
+
+function portOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`expected a port 0-65535, got '${value}'`);
+  return n;
+}
 
 export function serveCommand(): Command {
   return new Command('serve')
     .description(
       'one screen for the federation in a browser: sites, campaigns (launch and follow), results, history, regressions, acceptance',
     )
-    .option('--port <n>', 'port (default: 8765; 0 for any free one)', intOption, 8765)
+    .option('--port <n>', 'port (default: 8765; 0 for any free one)', portOption, 8765)
     .option(
       '--host <address>',
       'address to listen on (default 127.0.0.1); another needs --tls-cert/--tls-key or --insecure',
@@ -43,6 +49,7 @@ export function serveCommand(): Command {
         db?: string;
       }) => {
         if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new InputError('give both --tls-cert and --tls-key');
+        checkBind(opts.host ?? '127.0.0.1', Boolean(opts.tlsCert), Boolean(opts.insecure));
         const db = await openUserDb(opts.db);
         let server: Awaited<ReturnType<typeof startServer>>;
         try {

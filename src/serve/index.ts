@@ -51,13 +51,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const host = opts.host ?? '127.0.0.1';
-  const warn = opts.warn ?? ((l: string) => process.stderr.write(`fedbench: ${l}\n`));
-  if (!isLoopback(host) && !opts.tls && !opts.insecure)
+/** A non-loopback address without TLS is refused unless `insecure` (then a warning is given at start). */
+export function checkBind(host: string, tls: boolean, insecure: boolean): void {
+  if (!isLoopback(host) && !tls && !insecure)
     throw new InputError(
       `--host ${host} would serve on the network without TLS: give --tls-cert and --tls-key (or --insecure, only behind a proxy that adds TLS)`,
     );
+}
+
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const warn = opts.warn ?? ((l: string) => process.stderr.write(`fedbench: ${l}\n`));
+  checkBind(host, Boolean(opts.tls), Boolean(opts.insecure));
   if (!isLoopback(host) && !opts.tls)
     warn(`warning: serving plain HTTP on ${host}: the access token and session cookie cross the network unencrypted`);
   const token = opts.token ?? newSecret();
