@@ -1,7 +1,7 @@
 // What every route needs: the results database (opened once; the embedded one admits one process), the folders
 // a request may name things in (never a path from the request itself), and the campaigns launched from here.
 import { z } from 'zod';
-import type { ResultsDb } from '../db/index.js';
+import type { CampaignSummary, ResultsDb } from '../db/index.js';
 import { InputError } from '../errors.js';
 import type { SiteFacts } from '../sites/index.js';
 import type { Launcher } from './launch.js';
@@ -19,21 +19,28 @@ export interface ServeContext {
   /** References files offered by name (benchmarks/references). */
   referencesDir: string;
   facts(): Record<string, SiteFacts>;
+  /** The database's campaigns (a scan of every record): kept a few seconds, and renewed when the server ingests. */
+  campaigns(): Promise<CampaignSummary[]>;
   launcher: Launcher;
   warn(line: string): void;
 }
 
-/** A query parameter given once, repeated, or comma-separated, as a list of non-empty strings. */
-export const listParam = z
-  .union([z.string(), z.array(z.string())])
-  .optional()
-  .transform((v) =>
-    (v === undefined ? [] : Array.isArray(v) ? v : [v])
-      .flatMap((s) => s.split(','))
-      .map((s) => s.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().max(200)).max(100));
+const listOf = (separator: RegExp) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((v) =>
+      (v === undefined ? [] : Array.isArray(v) ? v : [v])
+        .flatMap((s) => s.split(separator))
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().max(500)).max(100));
+
+/** Names (campaigns, sites) given once, repeated, or comma-separated. */
+export const listParam = listOf(/,/);
+/** Benchmark or case ids given once, repeated, or separated by spaces (a case id holds commas: n=256,dtype=fp32). */
+export const idListParam = listOf(/\s+/);
 
 export const textParam = z.string().max(200).optional();
 
@@ -46,4 +53,24 @@ export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, where
   const r = schema.safeParse(value);
   if (!r.success) throw new InputError(zodMessage(r.error, where));
   return r.data;
+}
+
+/** A value computed at most once per `ttlMs` (and again after `invalidate`); concurrent callers share one computation. */
+export function cached<T>(compute: () => Promise<T>, ttlMs: number): { get(): Promise<T>; invalidate(): void } {
+  let value: { at: number; p: Promise<T> } | null = null;
+  return {
+    get() {
+      if (!value || Date.now() - value.at > ttlMs) {
+        const p = compute();
+        value = { at: Date.now(), p };
+        p.catch(() => {
+          value = null;
+        });
+      }
+      return value.p;
+    },
+    invalidate() {
+      value = null;
+    },
+  };
 }

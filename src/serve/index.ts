@@ -9,7 +9,7 @@ import type { SiteFacts } from '../sites/index.js';
 import { loadSite, siteFacts, siteNames, sitesDir as defaultSitesDir } from '../sites/index.js';
 import { BUILTIN_SUITES_DIR } from '../suite/index.js';
 import { registerAssets } from './assets.js';
-import type { ServeContext, ServeDb } from './context.js';
+import { cached, type ServeContext, type ServeDb } from './context.js';
 import { Launcher } from './launch.js';
 import { registerAcceptance } from './routes/acceptance.js';
 import { registerCampaigns } from './routes/campaigns.js';
@@ -80,6 +80,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     warn,
   });
   let facts: { at: number; value: Record<string, SiteFacts> } | null = null;
+  const campaigns = cached(() => opts.db.campaigns(), 15_000);
   const ctx: ServeContext = {
     db: opts.db,
     sitesDir,
@@ -102,9 +103,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       }
       return facts.value;
     },
+    campaigns: () => campaigns.get(),
     launcher,
     warn,
   };
+  launcher.onIngest = () => campaigns.invalidate();
 
   const app = Fastify({
     logger: false,
@@ -120,7 +123,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     allowedOrigins: opts.allowedOrigins ?? [],
   });
   app.decorateRequest('auth', null);
-  app.addHook('onRequest', (req, reply) => guard.check(req, reply));
+  // the server's own time for each answer (Server-Timing), for the browser's devtools and bench:serve
+  const started = new WeakMap<object, number>();
+  app.addHook('onRequest', (req, reply) => {
+    started.set(req, performance.now());
+    return guard.check(req, reply);
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const t = started.get(req);
+    if (t !== undefined) reply.header('server-timing', `app;dur=${(performance.now() - t).toFixed(1)}`);
+    return payload;
+  });
 
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { statusCode?: number; code?: string };

@@ -113,6 +113,8 @@ export class Launcher {
   private readonly pool = new SitePool();
   readonly campaignsDir: string;
   private closed = false;
+  /** Told after collected records went into the database. */
+  onIngest: () => void = () => undefined;
 
   constructor(private readonly o: LauncherOptions) {
     this.campaignsDir = defaultCampaignsDir(o.campaignsDir);
@@ -297,6 +299,7 @@ export class Launcher {
           if (o.landed + o.synthesized > 0 && existsSync(j.resultsDir)) {
             const { records } = await readRecords(j.resultsDir);
             await this.o.db.ingest(records, j.resultsDir);
+            this.onIngest();
           }
           j = this.journal(name);
         } finally {

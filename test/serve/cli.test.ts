@@ -45,7 +45,9 @@ describe('fedbench serve', () => {
   });
 
   it('refuses a network address without TLS, naming the options', async () => {
-    const r = await fedbench(['serve', '--host', '0.0.0.0', '--port', '0', '--db', path.join(tmp, 'db2')], { cwd: tmp });
+    const r = await fedbench(['serve', '--host', '0.0.0.0', '--port', '0', '--db', path.join(tmp, 'db2')], {
+      cwd: tmp,
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--tls-cert and --tls-key \(or --insecure/);
     expect(r.stdout).toBe('');

@@ -39,30 +39,53 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: 
 
 const errorOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+async function drawChart(div: HTMLElement, embed: Embed | undefined): Promise<void> {
+  if (div.dataset['rendered']) return;
+  div.dataset['rendered'] = 'drawing';
+  try {
+    if (!embed) throw new Error('chart library not loaded');
+    const spec = JSON.parse(document.getElementById(div.dataset['spec'] ?? '')?.textContent ?? 'null');
+    await embed(div, spec, {
+      renderer: 'svg',
+      actions: false,
+      ast: true,
+      defaultStyle: false,
+      // the tooltip's style sheet is in app.css: an injected <style> is not allowed by the CSP
+      tooltip: { disableDefaultStyle: true },
+    });
+    div.dataset['rendered'] = 'true';
+    div.setAttribute('role', 'img');
+    const title = (spec as { title?: { text?: string } | string })?.title;
+    div.setAttribute('aria-label', typeof title === 'string' ? title : (title?.text ?? 'chart'));
+  } catch (err) {
+    div.dataset['rendered'] = 'error';
+    div.textContent = `chart could not be drawn: ${errorOf(err)}`;
+    console.error(err);
+  }
+}
+
+const inView = (e: Element) => {
+  const r = e.getBoundingClientRect();
+  return r.bottom >= 0 && r.top <= window.innerHeight;
+};
+
+/**
+ * The charts in view first (the page is usable once they are: data-charts=visible), then the others one by one,
+ * yielding between them so scrolling and typing stay responsive (data-charts=done).
+ */
 async function drawCharts(root: ParentNode): Promise<void> {
   const embed = (window as unknown as { vegaEmbed?: Embed }).vegaEmbed;
-  for (const div of root.querySelectorAll<HTMLElement>('[data-spec]')) {
+  const all = [...root.querySelectorAll<HTMLElement>('[data-spec]')];
+  const first = all.filter(inView);
+  for (const div of first) await drawChart(div, embed);
+  if (root === document) {
+    document.body.dataset['charts'] = 'visible';
+    document.body.dataset['visibleAt'] = performance.now().toFixed(0);
+  }
+  for (const div of all) {
     if (div.dataset['rendered']) continue;
-    try {
-      if (!embed) throw new Error('chart library not loaded');
-      const spec = JSON.parse(document.getElementById(div.dataset['spec'] ?? '')?.textContent ?? 'null');
-      await embed(div, spec, {
-        renderer: 'svg',
-        actions: false,
-        ast: true,
-        defaultStyle: false,
-        // the tooltip's style sheet is in app.css: an injected <style> is not allowed by the CSP
-        tooltip: { disableDefaultStyle: true },
-      });
-      div.dataset['rendered'] = 'true';
-      div.setAttribute('role', 'img');
-      const title = (spec as { title?: { text?: string } | string })?.title;
-      div.setAttribute('aria-label', typeof title === 'string' ? title : (title?.text ?? 'chart'));
-    } catch (err) {
-      div.dataset['rendered'] = 'error';
-      div.textContent = `chart could not be drawn: ${errorOf(err)}`;
-      console.error(err);
-    }
+    await new Promise((resolve) => window.setTimeout(resolve, 0));
+    await drawChart(div, embed);
   }
 }
 
@@ -128,7 +151,7 @@ function launchForm(): void {
       wholeNode: data.get('wholeNode') !== null,
     };
     const bench = text('bench')
-      .split(',')
+      .split(/[\s,]+/)
       .map((s) => s.trim())
       .filter(Boolean);
     if (bench.length) body['bench'] = bench;
@@ -319,10 +342,11 @@ function acceptanceUpload(): void {
     const file = input.files?.[0];
     if (!file) return;
     const data = new FormData(form);
+    // names are comma-separated; benchmark and case ids (which hold commas) space-separated
     const list = (k: string) =>
       data
         .getAll(k)
-        .flatMap((v) => String(v).split(','))
+        .flatMap((v) => String(v).split(k === 'bench' ? /\s+/ : ','))
         .map((s) => s.trim())
         .filter(Boolean);
     const body = {
@@ -361,4 +385,5 @@ liveWeights();
 acceptanceUpload();
 void drawCharts(document).finally(() => {
   document.body.dataset['charts'] = 'done';
+  document.body.dataset['doneAt'] = performance.now().toFixed(0);
 });

@@ -11,7 +11,7 @@ import { csvCell } from '../../report/export/csv.js';
 import { buildReportModel, html, renderReportBody } from '../../report/index.js';
 import { referencesFileSchema, type Reference } from '../../suite/index.js';
 import { loadYamlAs } from '../../yaml.js';
-import { listParam, parseOr400, type ServeContext } from '../context.js';
+import { idListParam, listParam, parseOr400, type ServeContext } from '../context.js';
 import { link, multiSelect, page, textField } from '../page.js';
 import { csrfOf, sendPage } from './common.js';
 import { MAX_RECORDS } from './results.js';
@@ -40,7 +40,7 @@ const acceptQuery = z.object({
   refs: z.string().max(120).optional(),
   campaign: listParam,
   site: listParam,
-  bench: listParam,
+  bench: idListParam,
 });
 
 export const acceptBody = z.strictObject({
@@ -97,7 +97,7 @@ const SECTIONS = ['acceptance', 'variability', 'whole-nodes'];
 export function registerAcceptance(app: FastifyInstance, ctx: ServeContext): void {
   app.get('/acceptance', async (req, reply) => {
     const q = parseOr400(acceptQuery, req.query, 'query');
-    const campaigns = (await ctx.db.campaigns()).map((c) => c.campaign);
+    const campaigns = (await ctx.campaigns()).map((c) => c.campaign);
     const files = referenceFiles(ctx.referencesDir);
     const form = html`<form class="filters" method="get" action="/acceptance" aria-label="Choose records and references" id="accept-form">
 <div class="field"><label for="f-refs">References file</label><select id="f-refs" name="refs"><option value="">(load one below)</option>${files.map(
@@ -105,7 +105,7 @@ export function registerAcceptance(app: FastifyInstance, ctx: ServeContext): voi
     )}</select></div>
 <div class="field"><label for="f-upload">…or load a file</label><input type="file" id="f-upload" accept=".yaml,.yml,.json" data-references-upload></div>
 ${multiSelect('campaign', 'Campaigns', campaigns, q.campaign)}
-${textField('site', 'Sites', q.site.join(','), 'comma-separated')}${textField('bench', 'Workload', q.bench.join(','), 'benchmark or case ids')}
+${textField('site', 'Sites', q.site.join(','), 'comma-separated')}${textField('bench', 'Workload', q.bench.join(' '), 'benchmark or case ids, separated by spaces')}
 <div class="field"><button type="submit">Judge</button></div></form>`;
     let result = html`<div id="accept-result" aria-live="polite"></div>`;
     let specs = html``;

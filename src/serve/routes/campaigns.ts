@@ -19,7 +19,7 @@ function launchForm(suites: string[], sites: string[]): SafeHtml {
 <fieldset><legend>Sites</legend>${sites.map(
     (s) => html`<label><input type="checkbox" name="sites" value="${s}"> ${s}</label> `,
   )}</fieldset>
-<div class="field"><label for="l-bench">Only benchmarks</label><input id="l-bench" name="bench" aria-describedby="l-bench-hint"><small id="l-bench-hint">ids, comma-separated; empty: the whole suite</small></div>
+<div class="field"><label for="l-bench">Only benchmarks</label><input id="l-bench" name="bench" aria-describedby="l-bench-hint"><small id="l-bench-hint">benchmark ids; empty: the whole suite</small></div>
 <fieldset><legend>Options</legend>
 <label><input type="checkbox" name="eachNode"> node sweep (every node of the partition)</label><br>
 <label><input type="checkbox" name="wholeNode"> whole nodes (every GPU, one worker each)</label></fieldset>

@@ -7,7 +7,7 @@ import { csrfOf, sendPage } from './common.js';
 
 export function registerHome(app: FastifyInstance, ctx: ServeContext): void {
   app.get('/', async (req, reply) => {
-    const [status, campaigns] = await Promise.all([ctx.db.status(), ctx.db.campaigns()]);
+    const [status, campaigns] = await Promise.all([ctx.db.status(), ctx.campaigns()]);
     const journals = ctx.launcher.journals().slice(0, 10);
     const body = html`<p>${status.records} run record(s) in the results database (${status.where}).
 ${status.records ? '' : html` Run <code>npx fedbench run --suite quick</code>, or launch a campaign on the <a href="/campaigns">Campaigns</a> page.`}</p>

@@ -16,7 +16,7 @@ import {
 } from '../../report/index.js';
 import type { RunRecord } from '../../results/index.js';
 import { siteNames } from '../../sites/index.js';
-import { listParam, parseOr400, textParam, type ServeContext } from '../context.js';
+import { idListParam, listParam, parseOr400, textParam, type ServeContext } from '../context.js';
 import { datalist, link, multiSelect, page, table, textField, when } from '../page.js';
 import { csrfOf, sendPage, weightsFrom, weightsText } from './common.js';
 
@@ -26,7 +26,7 @@ export const MAX_RECORDS = 20_000;
 export const selectionSchema = z.object({
   campaign: listParam,
   site: listParam,
-  bench: listParam,
+  bench: idListParam,
   weights: textParam,
   w_time: textParam,
   w_energy: textParam,
@@ -87,7 +87,7 @@ function filterForm(s: Selection, w: Weights, campaigns: string[], sites: string
   return html`<form class="filters" method="get" action="/results" aria-label="Choose records">
 ${multiSelect('campaign', 'Campaigns', campaigns, s.campaign)}
 ${multiSelect('site', 'Sites', sites, s.site)}
-${textField('bench', 'Workload (benchmark or case id)', s.bench.join(','), 'e.g. gemm; comma-separated', 'benches')}${datalist('benches', benches)}
+${textField('bench', 'Workload (benchmark or case id)', s.bench.join(' '), 'e.g. gemm; several: separated by spaces', 'benches')}${datalist('benches', benches)}
 ${weightsForm(w)}
 <div class="field"><button type="submit">Show</button></div></form>`;
 }
@@ -120,7 +120,7 @@ export function registerResults(app: FastifyInstance, ctx: ServeContext): void {
   app.get('/results', async (req, reply) => {
     const s = parseOr400(selectionSchema, req.query, 'query');
     const fragment = (req.query as Record<string, unknown>)['fragment'];
-    const campaigns = await ctx.db.campaigns();
+    const campaigns = await ctx.campaigns();
     // nothing chosen: the newest campaign (after `fedbench run`, its results with nothing else to do)
     if (s.campaign.length + s.site.length + s.bench.length === 0 && campaigns[0]) s.campaign = [campaigns[0].campaign];
     const chosen = s.campaign.length + s.site.length + s.bench.length > 0;

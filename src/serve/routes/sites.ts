@@ -11,7 +11,7 @@ import { csrfOf, sendPage } from './common.js';
 
 export function registerSites(app: FastifyInstance, ctx: ServeContext): void {
   app.get('/sites', async (req, reply) => {
-    const campaigns = await ctx.db.campaigns();
+    const campaigns = await ctx.campaigns();
     const rows = siteNames(ctx.sitesDir).map((name) => {
       const last = campaigns.find((c) => c.sites.includes(name));
       const check = html`<button type="button" data-check="${name}" aria-describedby="check-${name}">Check</button><div id="check-${name}" class="check" aria-live="polite"></div>`;

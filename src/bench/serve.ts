@@ -1,0 +1,187 @@
+// npm run bench:serve — `fedbench serve` over a big results database: FEDBENCH_BENCH_RECORDS synthetic records
+// (default 1,000,000; labelled synthetic, nothing here is a GPU measurement) in an embedded database, laid out as
+// bench:db lays them (nightly campaigns × 4 sites × 50 cases × 20 nodes, a 10% drop at one site late on). Timed:
+//   server time of the results and history pages (the Server-Timing header the server sets on every answer),
+//   median of 5 after one untimed request, for several selections;
+//   render time in Debian's Chromium: from navigation start to the last chart drawn (the page's data-charts=done).
+// Targets (issue 13): ≤ 300 ms server time, ≤ 1 s to render.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { openDb } from '../db/index.js';
+import type { RunRecord } from '../results/index.js';
+import { startServer } from '../serve/index.js';
+import { syntheticRecord } from './synthetic.js';
+
+const TOTAL = Number(process.env.FEDBENCH_BENCH_RECORDS ?? 1_000_000);
+const SITES = ['meluxina', 'leonardo', 'vega', 'karolina'];
+const CASES = 50;
+const NODES = 20;
+const PER_CAMPAIGN = SITES.length * CASES * NODES;
+const CAMPAIGNS = Math.ceil(TOTAL / PER_CAMPAIGN);
+const DAY = 86_400_000;
+const START = Date.UTC(2025, 0, 1);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const now = () => performance.now() / 1000;
+const campaignName = (c: number) => `nightly-${String(c).padStart(4, '0')}`;
+
+/** The i-th record: bench:db's layout (campaign-major: the last records are the latest campaigns). */
+function recordAt(i: number): RunRecord {
+  const campaign = Math.floor(i / PER_CAMPAIGN);
+  const within = i % PER_CAMPAIGN;
+  const si = Math.floor(within / (CASES * NODES));
+  const c = Math.floor(within / NODES) % CASES;
+  const node = within % NODES;
+  const site = SITES[si]!;
+  const dropped = si === 1 && c < 5 && campaign >= Math.floor(CAMPAIGNS * 0.8);
+  const r = syntheticRecord({
+    site,
+    node: `${site}-gpu${String(node).padStart(3, '0')}`,
+    params: { n: 256 * (1 + (c % 10)), dtype: c % 2 ? 'fp16' : 'fp32', variant: Math.floor(c / 10) },
+    median: 10000 * (1 + 0.1 * si) * (1 + 0.02 * (c % 10)) * (dropped ? 0.9 : 1),
+    n: 20,
+    seed: i + 1,
+    gpu: 'NVIDIA A100-SXM4-40GB',
+    watts: 250 + 10 * si,
+  });
+  r.id = `${r.id}-${i}`;
+  r.campaign = campaignName(campaign);
+  r.startedAt = new Date(START + campaign * DAY + si * 60_000 + (c * NODES + node) * 1000).toISOString();
+  r.finishedAt = new Date(Date.parse(r.startedAt) + 10_000).toISOString();
+  if (dropped) r.system.gpus[0]!.driver = '1.0';
+  return r;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'fedbench-bench-serve-'));
+  const db = await openDb({ kind: 'embedded', dir: path.join(work, 'db') });
+  try {
+    console.log(
+      `${TOTAL} synthetic records: ${CAMPAIGNS} nightly campaigns × ${SITES.length} sites × ${CASES} cases × ${NODES} nodes`,
+    );
+    let t = now();
+    for (let i = 0; i < TOTAL; i += 10_000) {
+      await db.ingest(Array.from({ length: Math.min(10_000, TOTAL - i) }, (_, k) => recordAt(i + k)));
+      if ((i / 10_000) % 20 === 19) process.stderr.write(`  ${i + 10_000} ingested\n`);
+    }
+    console.log(`ingest (generation included): ${(now() - t).toFixed(1)} s`);
+
+    const server = await startServer({ db, port: 0, warn: (l) => process.stderr.write(`serve: ${l}\n`) });
+    const login = await fetch(`${server.url}?token=${server.token}`, { redirect: 'manual' });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const last = CAMPAIGNS - 1;
+    const case0 = recordAt(0).case;
+    const q = (p: Record<string, string | string[]>) => {
+      const u = new URLSearchParams();
+      for (const [k, v] of Object.entries(p)) for (const x of typeof v === 'string' ? [v] : v) u.append(k, x);
+      return u.toString();
+    };
+    const pages: Array<[string, string]> = [
+      [
+        `results: one case, latest campaign (${SITES.length * NODES} records)`,
+        `/results?${q({ campaign: campaignName(last), bench: case0 })}`,
+      ],
+      [
+        `results: one case, last 7 campaigns (${7 * SITES.length * NODES} records)`,
+        `/results?${q({ campaign: Array.from({ length: 7 }, (_, k) => campaignName(last - k)), bench: case0 })}`,
+      ],
+      [
+        `results: benchmark gemm, latest campaign (${PER_CAMPAIGN} records)`,
+        `/results?${q({ campaign: campaignName(last), bench: 'gemm' })}`,
+      ],
+      [
+        `history: one case at one site (${NODES} node series × ${CAMPAIGNS} runs)`,
+        `/history?${q({ bench: case0, site: 'leonardo' })}`,
+      ],
+      [`history: one case, every site (${SITES.length * NODES} series)`, `/history?${q({ bench: case0 })}`],
+    ];
+    const rows: Array<[string, string, string]> = [];
+    for (const [label, url] of pages) {
+      const times: number[] = [];
+      let bytes = 0;
+      for (let k = 0; k < 6; k++) {
+        const r = await fetch(new URL(url, server.url), { headers: { cookie } });
+        const body = await r.text();
+        if (r.status !== 200) throw new Error(`${url}: ${r.status} ${body.slice(0, 300)}`);
+        bytes = body.length;
+        const dur = Number(/dur=([\d.]+)/.exec(r.headers.get('server-timing') ?? '')?.[1]);
+        if (k > 0) times.push(dur);
+      }
+      rows.push([
+        label,
+        `${median(times).toFixed(0)} ms (${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)})`,
+        `${(bytes / 1024).toFixed(0)} KiB`,
+      ]);
+    }
+    t = now();
+    const reg = await fetch(new URL('/regressions', server.url), { headers: { cookie } });
+    const regFirst = now() - t;
+    const regText = await reg.text();
+    const regAgain = Number(
+      /dur=([\d.]+)/.exec(
+        (await fetch(new URL('/regressions', server.url), { headers: { cookie } })).headers.get('server-timing') ?? '',
+      )?.[1],
+    );
+
+    const render: Array<[string, string]> = [];
+    if (existsSync(CHROMIUM)) {
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+      try {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        await context.addCookies([
+          { name: cookie.split('=')[0]!, value: cookie.split('=').slice(1).join('='), url: server.url },
+        ]);
+        const page = await context.newPage();
+        for (const [label, url] of pages) {
+          const visible: number[] = [];
+          const done: number[] = [];
+          let charts = 0;
+          for (let k = 0; k < 4; k++) {
+            await page.goto(new URL(url, server.url).toString());
+            await page.waitForFunction(() => document.body.dataset['charts'] === 'done', undefined, {
+              timeout: 120_000,
+            });
+            // from navigation start: the charts in view drawn, and every chart drawn (the page script's marks)
+            const at = await page.evaluate(() => ({
+              visible: Number(document.body.dataset['visibleAt']),
+              done: Number(document.body.dataset['doneAt']),
+              charts: document.querySelectorAll('[data-spec]').length,
+            }));
+            charts = at.charts;
+            if (k > 0) {
+              visible.push(at.visible);
+              done.push(at.done);
+            }
+          }
+          render.push([
+            label,
+            `${median(visible).toFixed(0)} ms; all ${charts} chart(s): ${median(done).toFixed(0)} ms`,
+          ]);
+        }
+      } finally {
+        await browser.close();
+      }
+    }
+    await server.close();
+
+    console.log('\nserver time (Server-Timing; median of 5 after one untimed, range):');
+    for (const [l, ms, size] of rows) console.log(`  ${l.padEnd(64)} ${ms.padEnd(20)} page ${size}`);
+    console.log(
+      `  regressions over every series: first ${regFirst.toFixed(1)} s (${/(\d+) regression\(s\) in (\d+) series/.exec(regText)?.[0] ?? '?'}), then ${regAgain.toFixed(0)} ms (cached until the database changes)`,
+    );
+    if (render.length) {
+      console.log(
+        'render in Chromium (navigation start to the charts in view drawn; to every chart drawn; median of 3 after one):',
+      );
+      for (const [l, ms] of render) console.log(`  ${l.padEnd(64)} ${ms}`);
+    } else console.log(`render: skipped (${CHROMIUM} not installed)`);
+  } finally {
+    await db.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
