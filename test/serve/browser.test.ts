@@ -4,12 +4,12 @@
 // its job scripts, watch it finish over server-sent events, see the comparison (weights moved live) and the
 // history; the token, CSRF and Origin checks refused; hostile strings shown as text. Screenshots go to
 // test-artifacts/serve/. Outside CI a machine without the sites or Chromium skips, saying why; with CI=true it fails.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { openDb, type ResultsDb } from '../../src/db/index.js';
 import { startServer, type RunningServer } from '../../src/serve/index.js';
@@ -43,6 +43,35 @@ async function chartsDone(p: Page): Promise<Array<string | null>> {
   return p.$$eval('[data-spec]', (els) => els.map((e) => (e as HTMLElement).dataset['rendered'] ?? null));
 }
 
+/** Reads a campaign's server-sent events until it is complete; the event numbers it saw. */
+async function followEvents(url: string, cookie: string): Promise<number[]> {
+  const res = await fetch(url, { headers: { cookie, accept: 'text/event-stream' } });
+  if (res.status !== 200) throw new Error(`events: ${res.status}`);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const seqs: number[] = [];
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`events ended before the campaign did (saw ${seqs.join(', ')})`);
+    buffer += decoder.decode(value, { stream: true });
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf('\n\n');
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (!data) continue;
+      const v = JSON.parse(data) as { seq: number; complete: boolean };
+      seqs.push(v.seq);
+      if (v.complete) {
+        await reader.cancel();
+        return seqs;
+      }
+    }
+  }
+}
+
 const shot = (p: Page, name: string) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 describe.skipIf(missing !== null)(`fedbench serve in Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
@@ -56,6 +85,11 @@ describe.skipIf(missing !== null)(`fedbench serve in Chromium${missing ? ` (skip
     mkdirSync(bench);
     for (const s of ['alpha', 'beta'] as const)
       writeFileSync(path.join(sitesDir, `${s}.yaml`), readFileSync(env.sites[s].profile));
+    // a site whose jobs cannot start fedbench: its tasks end FAILED, and the page says why
+    const broken = parse(readFileSync(env.sites.alpha.profile, 'utf8')) as Record<string, any>;
+    broken.name = 'alpha-broken';
+    broken.fedbench = { command: [process.execPath, '/nonexistent/fedbench/main.js'] };
+    writeFileSync(path.join(sitesDir, 'alpha-broken.yaml'), stringify(broken));
     writeFileSync(
       path.join(bench, 'tiny.yaml'),
       stringify({
@@ -103,6 +137,7 @@ describe.skipIf(missing !== null)(`fedbench serve in Chromium${missing ? ` (skip
     await server?.close();
     await db?.close();
     if (env) down();
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('refuses a page without the token, then signs in with it (the token leaves the address)', async () => {
@@ -120,21 +155,24 @@ describe.skipIf(missing !== null)(`fedbench serve in Chromium${missing ? ` (skip
     await shot(page, 'overview');
   });
 
-  it('launches a campaign on both sites from the page, after showing its job scripts, and follows it to the end', async () => {
+  it('launches a campaign on both sites from the page, after showing its job scripts, and follows it to the end (20 more clients miss no update)', async () => {
     await page.goto(at('/campaigns'));
     await page.selectOption('#l-suite', 'tiny');
-    await page.getByLabel('alpha').check();
-    await page.getByLabel('beta').check();
+    await page.getByLabel('alpha', { exact: true }).check();
+    await page.getByLabel('beta', { exact: true }).check();
+    await page.getByLabel('alpha-broken').check();
     await page.getByRole('button', { name: 'Show job scripts' }).click();
     await page.waitForSelector('#scripts pre.script', { timeout: 60_000 });
     const scripts = await page.$$eval('#scripts pre.script', (els) => els.map((e) => e.textContent ?? ''));
-    expect(scripts).toHaveLength(2);
+    expect(scripts).toHaveLength(3);
     for (const s of scripts) expect(s).toMatch(/#SBATCH --array=0-1/);
     await shot(page, 'launch-dry-run');
     const launchButton = page.getByRole('button', { name: 'Launch' });
     expect(await launchButton.isEnabled()).toBe(true);
     await Promise.all([page.waitForURL(/\/campaigns\/tiny-/, { timeout: 60_000 }), launchButton.click()]);
     campaign = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const followers = Array.from({ length: 20 }, () => followEvents(at(`/api/campaigns/${campaign}/events`), cookie));
     // live: events arrive while tasks move; the page ends with every task collected
     const seen = new Set<string>();
     const deadline = Date.now() + 240_000;
@@ -146,15 +184,30 @@ describe.skipIf(missing !== null)(`fedbench serve in Chromium${missing ? ` (skip
       }));
       for (const p of state.phases) seen.add(p);
       if (state.complete === 'true') {
-        expect(state.phases).toEqual(['collected', 'collected', 'collected', 'collected']);
+        expect(state.phases).toEqual(Array(6).fill('collected'));
         expect(state.seq).toBeGreaterThan(1);
         break;
       }
       if (Date.now() > deadline) throw new Error(`campaign ${campaign} did not finish: ${[...seen].join(', ')}`);
       await page.waitForTimeout(500);
     }
-    expect(await page.innerText('#progress')).toMatch(/alpha: 0 pending, 0 running, 0 ended, 2 collected/);
+    const progressText = await page.innerText('#progress');
+    expect(progressText).toMatch(/alpha: 0 pending, 0 running, 0 ended, 2 collected/);
+    // the broken site's tasks: FAILED, with how they ended
+    expect(progressText).toMatch(/alpha-broken: .*2 collected/);
+    expect(progressText).toMatch(/FAILED\s+collected\s+\S+\s+FAILED \(exit code/);
     await shot(page, 'campaign-progress');
+    // every follower saw every state from the one it joined at to the last, in order, and the same last one
+    const streams = await Promise.all(followers);
+    const finals = new Set(streams.map((s) => s.at(-1)));
+    expect(finals.size).toBe(1);
+    for (const s of streams) {
+      expect(s.length).toBeGreaterThan(0);
+      expect(s).toEqual(Array.from({ length: s.length }, (_, k) => s[0]! + k));
+    }
+    process.stderr.write(
+      `serve: 20 followers, ${Math.min(...streams.map((s) => s.length))}–${Math.max(...streams.map((s) => s.length))} events each, none missed\n`,
+    );
   }, 300_000);
 
   it('shows the comparison of the two sites, with the ranking re-weighted live', async () => {
@@ -175,7 +228,7 @@ describe.skipIf(missing !== null)(`fedbench serve in Chromium${missing ? ` (skip
     expect(await page.innerText('#recommendation')).toMatch(/time 1, energy 0\.2, cost 0, co2 0\.1/);
     expect(page.url()).toMatch(/weights=time%3D1/);
     const records = await page.$$('#records tbody tr');
-    expect(records.length).toBe(4);
+    expect(records.length).toBe(6);
     await page.click('#records tbody tr:first-child a');
     expect(await chartsDone(page)).toEqual(['true']);
     await shot(page, 'record');

@@ -1,13 +1,15 @@
 // `fedbench serve` as a user starts it (the built binary): one line on stdout, the address with its token, and
 // nothing else; the token signs in; SIGTERM stops it cleanly; a network address without TLS is refused (exit 2).
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fedbench, ROOT } from '../cli/run-cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fedbench-serve-cli-'));
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('fedbench serve', () => {
   it('prints only the address with its token, serves with it, and stops on SIGTERM', async () => {

@@ -1,7 +1,7 @@
 // fedbench serve through fastify's inject (no sockets involved in the checks): the access token and its cookie, CSRF
 // and Origin refusals, body validation and size limits, paths that must not reach the file system, the CSP, hostile
 // strings shown as text; and the pages over a real embedded results database.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await db?.close();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('access', () => {

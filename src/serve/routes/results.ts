@@ -95,8 +95,9 @@ ${weightsForm(w)}
 function exportLinks(s: Selection, w: Weights): SafeHtml {
   const p = selectionParams(s, w);
   return html`<p class="exports">Export this view: ${['html', 'csv', 'md', 'json'].map(
-    (f) => html`${link('/export', { ...p, format: f }, f === 'html' ? 'HTML report' : f.toUpperCase())} · `,
-  )}redacted: ${link('/export', { ...p, format: 'html', redact: '1' }, 'HTML')} · ${link('/export', { ...p, format: 'csv', redact: '1' }, 'CSV')}</p>`;
+    (f, i) =>
+      html`${i ? ' · ' : ''}${link('/export', { ...p, format: f }, f === 'html' ? 'HTML report' : f.toUpperCase())}`,
+  )}</p>`;
 }
 
 function recordRows(records: readonly RunRecord[]) {
