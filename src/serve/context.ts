@@ -21,6 +21,8 @@ export interface ServeContext {
   facts(): Record<string, SiteFacts>;
   /** The database's campaigns (a scan of every record): kept a few seconds, and renewed when the server ingests. */
   campaigns(): Promise<CampaignSummary[]>;
+  /** Incremented whenever the server adds records: a key for what is computed from them. */
+  dataVersion(): number;
   launcher: Launcher;
   warn(line: string): void;
 }

@@ -81,6 +81,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   let facts: { at: number; value: Record<string, SiteFacts> } | null = null;
   const campaigns = cached(() => opts.db.campaigns(), 15_000);
+  let dataVersion = 0;
   const ctx: ServeContext = {
     db: opts.db,
     sitesDir,
@@ -104,10 +105,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return facts.value;
     },
     campaigns: () => campaigns.get(),
+    dataVersion: () => dataVersion,
     launcher,
     warn,
   };
-  launcher.onIngest = () => campaigns.invalidate();
+  launcher.onIngest = () => {
+    dataVersion++;
+    campaigns.invalidate();
+  };
 
   const app = Fastify({
     logger: false,

@@ -93,6 +93,8 @@ interface Followed {
   running: boolean;
   stopped: boolean;
   log: string[];
+  /** The last state the scheduler gave for each task (site → task key), kept to say how a collected task ended. */
+  last: Map<string, Map<string, TaskState>>;
 }
 
 export interface LauncherOptions {
@@ -218,7 +220,15 @@ export class Launcher {
   follow(name: string): void {
     if (this.closed || this.followed.has(name)) return;
     this.journal(name); // exists, or InputError
-    const f: Followed = { view: null, listeners: new Set(), timer: null, running: false, stopped: false, log: [] };
+    const f: Followed = {
+      view: null,
+      listeners: new Set(),
+      timer: null,
+      running: false,
+      stopped: false,
+      log: [],
+      last: new Map(),
+    };
     this.followed.set(name, f);
     void this.round(name, f);
   }
@@ -307,7 +317,13 @@ export class Launcher {
         }
     }
     f.log.splice(0, Math.max(0, f.log.length - 50));
-    return view(j, states, problems, f.log);
+    for (const [site, tasks] of states) {
+      if (!tasks) continue;
+      const kept = f.last.get(site) ?? new Map<string, TaskState>();
+      for (const [k, t] of tasks) kept.set(k, t);
+      f.last.set(site, kept);
+    }
+    return view(j, f.last, problems, f.log);
   }
 
   async close(): Promise<void> {
@@ -347,9 +363,12 @@ function view(
       const tasks = taskRefs(entry).map((t): TaskView => {
         const p = entry.progress[t.key];
         const st = states.get(s)?.get(t.key);
-        const state = st?.state ?? p?.state ?? 'SUBMITTED';
+        // a collected task's end as collect recorded it; else what the scheduler said last
+        const state = p?.done ? p.state : (st?.state ?? p?.state ?? 'SUBMITTED');
         const phase = phaseOf(state, Boolean(p?.done));
-        const failed = (isTerminal(state) && state !== 'COMPLETED') || Boolean(p?.synthesized);
+        const ended = isTerminal(state) || state === 'ENDED';
+        const failed = (ended && state !== 'COMPLETED') || Boolean(p?.synthesized);
+        const endOf = st && (isTerminal(st.state) || st.state === 'ENDED') ? st : null;
         return {
           key: t.key,
           task: t.task,
@@ -357,14 +376,14 @@ function view(
           state,
           phase,
           node: st?.node ?? null,
-          reason: st
-            ? failed
-              ? printable(describeEnd(st))
-              : phase === 'pending' && st.reason && st.reason !== 'None'
-                ? printable(st.reason)
+          reason: failed
+            ? endOf
+              ? printable(describeEnd(endOf))
+              : p?.synthesized
+                ? `${p.synthesized} case(s) wrote no record (see their records)`
                 : null
-            : p?.synthesized
-              ? `${p.synthesized} case(s) wrote no record (see their records)`
+            : phase === 'pending' && st?.reason && st.reason !== 'None'
+              ? printable(st.reason)
               : null,
           records: p ? p.records + p.synthesized : 0,
         };

@@ -89,6 +89,7 @@ describe.skipIf(missing !== null)(`fedbench serve in Chromium${missing ? ` (skip
     const broken = parse(readFileSync(env.sites.alpha.profile, 'utf8')) as Record<string, any>;
     broken.name = 'alpha-broken';
     broken.fedbench = { command: [process.execPath, '/nonexistent/fedbench/main.js'] };
+    broken.workdir = `${broken.workdir}-broken`; // its own campaign folder on the cluster it shares with alpha
     writeFileSync(path.join(sitesDir, 'alpha-broken.yaml'), stringify(broken));
     writeFileSync(
       path.join(bench, 'tiny.yaml'),
@@ -195,7 +196,7 @@ describe.skipIf(missing !== null)(`fedbench serve in Chromium${missing ? ` (skip
     expect(progressText).toMatch(/alpha: 0 pending, 0 running, 0 ended, 2 collected/);
     // the broken site's tasks: FAILED, with how they ended
     expect(progressText).toMatch(/alpha-broken: .*2 collected/);
-    expect(progressText).toMatch(/FAILED\s+collected\s+\S+\s+FAILED \(exit code/);
+    expect(progressText).toMatch(/FAILED\s+collected\s+\S+\s+FAILED \(job script failed, exit code 1:0\)/);
     await shot(page, 'campaign-progress');
     // every follower saw every state from the one it joined at to the last, in order, and the same last one
     const streams = await Promise.all(followers);

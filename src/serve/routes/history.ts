@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findRegressions, historySeries, type RegressionFound } from '../../analysis/index.js';
 import { InputError } from '../../errors.js';
-import { buildReportModel, html, num, renderReportBody } from '../../report/index.js';
+import { buildReportModel, html, num, renderReportBody, type SafeHtml } from '../../report/index.js';
 import { parseOr400, type ServeContext } from '../context.js';
 import { link, page, table, textField, when } from '../page.js';
 import { csrfOf, sendPage } from './common.js';
@@ -25,7 +25,10 @@ function sinceOf(text: string | undefined): Date | undefined {
 
 const opt = <K extends string>(k: K, v: string | undefined) => (v ? ({ [k]: v } as Record<K, string>) : {});
 
+const HISTORY_TTL_MS = 60_000;
+
 export function registerHistory(app: FastifyInstance, ctx: ServeContext): void {
+  const histories = new Map<string, { at: number; body: SafeHtml; specs: SafeHtml }>();
   app.get('/history', async (req, reply) => {
     const q = parseOr400(historyQuery, req.query, 'query');
     const since = sinceOf(q.since);
@@ -44,15 +47,26 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
         }),
       );
     }
-    const points = await ctx.db.history({
-      bench: q.bench,
-      ...opt('site', q.site),
-      ...opt('gpu', q.gpu),
-      ...(since ? { since } : {}),
-    });
-    const series = historySeries(points);
-    // the report's history section, for an empty record set with this history: one drawing for both
-    const { body, specs } = renderReportBody(buildReportModel([], { history: series }), ['history']);
+    // change points of long histories cost seconds (E-Divisive's permutation tests): each history is computed once
+    // per state of the database; records added by another process show within HISTORY_TTL_MS
+    const key = JSON.stringify([ctx.dataVersion(), q.bench, q.site, q.gpu, q.since]);
+    let drawn = histories.get(key);
+    if (!drawn || Date.now() - drawn.at > HISTORY_TTL_MS) {
+      const points = await ctx.db.history({
+        bench: q.bench,
+        ...opt('site', q.site),
+        ...opt('gpu', q.gpu),
+        ...(since ? { since } : {}),
+      });
+      // the report's history section, for an empty record set with this history: one drawing for both
+      drawn = {
+        at: Date.now(),
+        ...renderReportBody(buildReportModel([], { history: historySeries(points) }), ['history']),
+      };
+      histories.set(key, drawn);
+      for (const k of histories.keys()) if (histories.size > 32) histories.delete(k);
+    }
+    const { body, specs } = drawn;
     return sendPage(
       reply,
       page({
