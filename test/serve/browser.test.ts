@@ -72,7 +72,11 @@ async function followEvents(url: string, cookie: string): Promise<number[]> {
   }
 }
 
-const shot = (p: Page, name: string) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+/** The whole page, and the first screen of it (what the README's tour shows). */
+async function shot(p: Page, name: string): Promise<void> {
+  await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await p.screenshot({ path: path.join(SHOTS, `${name}.screen.png`) });
+}
 
 describe.skipIf(missing !== null)(`fedbench serve in Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
   beforeAll(async () => {
