@@ -4,9 +4,8 @@ import { InputError, errorText } from '../errors.js';
 import { DEFAULT_WEIGHTS, historySeries, parseWeights, type HistorySeries, type Weights } from '../analysis/index.js';
 import type { ResultsDb } from '../db/index.js';
 import type { RunRecord } from '../results/index.js';
-import { redactRecords, type RedactOptions } from '../redact/index.js';
-import { EXPORT_FORMATS, writeReport, type ExportFormat } from '../report/index.js';
-import { allSiteFacts, loadSite, siteNames } from '../sites/index.js';
+import { EXPORT_FORMATS, redactForSharing, writeReport, type ExportFormat } from '../report/index.js';
+import { allSiteFacts } from '../sites/index.js';
 import { loadReferences } from '../suite/index.js';
 import { DB_HELP, openUserDb, sinceOption } from './db.js';
 import { loadRecords } from './results-input.js';
@@ -50,51 +49,6 @@ async function historyOf(db: ResultsDb, records: readonly RunRecord[]): Promise<
   const series: HistorySeries[] = [];
   for (const c of cases) series.push(...historySeries(await db.history({ bench: c })));
   return series;
-}
-
-/** What the report shows beside the records: redacted with them, with the same labels. */
-interface ReportText {
-  title: string;
-  sources: string[];
-  history: HistorySeries[] | undefined;
-}
-
-/**
- * Records and the report's own data (title, sources, history) redacted with one set of labels. A history's older
- * runs name nodes the records may not; site profiles, when given, add what records may hold without saying what it
- * is (logins, gateways, accounts) and the sites' public names.
- */
-function redactForSharing(records: RunRecord[], text: ReportText, sitesDir?: string, also: string[] = []) {
-  const hints = sitesDir ? profileHints(sitesDir) : { known: {}, keep: [] };
-  const nodes = (text.history ?? []).flatMap((s) => [
-    ...(s.node ? [s.node] : []),
-    ...s.changes.flatMap((c) =>
-      c.changed.filter((f) => f.field === 'node').flatMap((f) => [f.before ?? '', f.after ?? '']),
-    ),
-  ]);
-  return redactRecords(records, {
-    known: { ...hints.known, nodes, values: also },
-    keep: hints.keep,
-    extra: text,
-  });
-}
-
-function profileHints(dir: string): { known: NonNullable<RedactOptions['known']>; keep: string[] } {
-  const users: string[] = [];
-  const hosts: string[] = [];
-  const accounts: string[] = [];
-  const names = siteNames(dir);
-  for (const name of names) {
-    const site = loadSite(name, dir);
-    if (site.ssh?.user) users.push(site.ssh.user);
-    if (site.ssh?.host) hosts.push(site.ssh.host);
-    for (const j of site.ssh?.jump ?? []) {
-      hosts.push(j.host);
-      if (j.user) users.push(j.user);
-    }
-    if (site.scheduler.account) accounts.push(site.scheduler.account);
-  }
-  return { known: { users, hosts, accounts }, keep: names };
 }
 
 export function reportCommand(): Command {

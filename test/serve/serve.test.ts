@@ -10,6 +10,7 @@ import { openDb, type ResultsDb } from '../../src/db/index.js';
 import type { RunRecord } from '../../src/results/index.js';
 import { startServer, type RunningServer } from '../../src/serve/index.js';
 import { CSP } from '../../src/serve/security.js';
+import { identifyingRecords, leaksIn, ORIGINALS } from '../redact/records.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fedbench-serve-test-'));
 const HOSTILE_SITE = '<script>alert("site")</script>';
@@ -20,6 +21,7 @@ let server: RunningServer;
 let cookie: string;
 let csrf: string;
 let origin: string;
+let secretCampaigns: string[];
 
 /** Records of two sites over time: a step down at alpha (a regression), a hostile site and benchmark id. */
 function records(): RunRecord[] {
@@ -69,6 +71,9 @@ const post = (url: string, payload: unknown, headers: Record<string, string> = {
 beforeAll(async () => {
   db = await openDb({ kind: 'embedded', dir: path.join(tmp, 'db') });
   await db.ingest(records());
+  const secret = await identifyingRecords();
+  secretCampaigns = [...new Set(secret.map((r) => r.campaign))];
+  await db.ingest(secret);
   const bench = path.join(tmp, 'benchmarks');
   mkdirSync(path.join(bench, 'references'), { recursive: true });
   writeFileSync(
@@ -279,6 +284,19 @@ describe('pages', () => {
     expect(csv.body.split('\n').length).toBe(12 + 2);
     const md = await get('/export?campaign=c-late&format=md');
     expect(md.body).toContain('## Benchmarks');
+  });
+
+  it('exports redacted: no identifying value survives anywhere in any format', async () => {
+    const campaigns = secretCampaigns.map((c) => `campaign=${encodeURIComponent(c)}`).join('&');
+    const plain = await get(`/export?${campaigns}&format=csv`);
+    expect(leaksIn(plain.body, ORIGINALS).length).toBeGreaterThan(5); // the records do hold them
+    for (const format of ['html', 'csv', 'md', 'json']) {
+      const r = await get(`/export?${campaigns}&format=${format}&redact=1`);
+      expect(r.statusCode, format).toBe(200);
+      expect(leaksIn(r.body, ORIGINALS), format).toEqual([]);
+    }
+    const html = await get(`/export?${campaigns}&format=html&redact=1`);
+    expect(html.body).toMatch(/node-1/);
   });
 
   it('offers the built-in suites and the benchmarks folder for launching, and lists sites', async () => {

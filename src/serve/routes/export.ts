@@ -1,5 +1,6 @@
 // Share: the current results view as the self-contained HTML report (for procurement files), CSV (one row per
-// record), Markdown or JSON (the model), from the same selection and model as the results page.
+// record), Markdown or JSON (the model), from the same selection and model as the results page; `redact=1` replaces
+// what must not leave the centre by labels in the records before anything is rendered (as `report --redact`).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
@@ -25,9 +26,7 @@ export function registerExport(app: FastifyInstance, ctx: ServeContext): void {
     const q = parseOr400(exportQuery, req.query, 'query');
     if (q.campaign.length + q.site.length + q.bench.length === 0)
       throw new InputError('choose campaigns, sites or a workload to export');
-    // TODO(redact): apply src/redact's redactRecords to the records before the model is built, once it lands
-    if (q.redact === '1') throw new InputError('redaction is not available in this build yet');
-    const { records, model } = await select(ctx, q, q.title ?? 'fedbench report');
+    const { records, model } = await select(ctx, q, q.title ?? 'fedbench report', q.redact === '1');
     const text =
       q.format === 'html'
         ? renderHtml(model)

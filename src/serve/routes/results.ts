@@ -3,13 +3,14 @@
 // page shows its samples, warnings, energy readings and provenance.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { CRITERIA, type Weights } from '../../analysis/index.js';
+import { CRITERIA, type HistorySeries, type Weights } from '../../analysis/index.js';
 import { InputError } from '../../errors.js';
 import {
   buildReportModel,
   html,
   jsonScript,
   num,
+  redactForSharing,
   renderReportBody,
   type ReportModel,
   type SafeHtml,
@@ -49,20 +50,21 @@ export interface Selected {
   weights: Weights;
 }
 
-/** The records a selection names, and the report model of them: one analysis path for screen, report and exports. */
-export async function select(ctx: ServeContext, s: Selection, title: string): Promise<Selected> {
+/**
+ * The records a selection names, and the report model of them: one analysis path for screen, report and exports.
+ * `redact`: the records (and the report's own text) redacted before the model is built, as `report --redact` does.
+ */
+export async function select(ctx: ServeContext, s: Selection, title: string, redact = false): Promise<Selected> {
   const weights = weightsFrom(s);
-  const records = await ctx.db.records({
+  let records = await ctx.db.records({
     ...(s.campaign.length ? { campaign: s.campaign } : {}),
     ...(s.site.length ? { site: s.site } : {}),
     ...(s.bench.length ? { bench: s.bench } : {}),
     limit: MAX_RECORDS,
   });
-  const model = buildReportModel(records, {
+  const truncated = records.length >= MAX_RECORDS;
+  let text = {
     title,
-    weights,
-    facts: ctx.facts(),
-    ...(s.bench.length ? { workloads: s.bench } : {}),
     sources: [
       `records read from the results database: ${[
         s.campaign.length ? `campaign ${s.campaign.join(', ')}` : '',
@@ -72,8 +74,20 @@ export async function select(ctx: ServeContext, s: Selection, title: string): Pr
         .filter(Boolean)
         .join('; ')}`,
     ],
+    history: undefined as HistorySeries[] | undefined,
+  };
+  // before anything is built from them: every view of a redacted export sees labels only
+  const shared = redact ? redactForSharing(records, text, ctx.sitesDir) : null;
+  if (shared) ({ records, extra: text } = shared);
+  const model = buildReportModel(records, {
+    title: text.title,
+    weights,
+    facts: ctx.facts(),
+    ...(s.bench.length ? { workloads: s.bench } : {}),
+    sources: text.sources,
+    ...(shared ? { redaction: shared.summary } : {}),
   });
-  return { records, truncated: records.length >= MAX_RECORDS, model, weights };
+  return { records, truncated, model, weights };
 }
 
 function weightsForm(w: Weights): SafeHtml {
