@@ -57,17 +57,32 @@ export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, where
   return r.data;
 }
 
-/** A value computed at most once per `ttlMs` (and again after `invalidate`); concurrent callers share one computation. */
+/**
+ * A value computed once, then renewed in the background when older than `ttlMs` (callers get the previous value
+ * meanwhile: a scan of a million records must not stall every page), and renewed at the next call after `invalidate`.
+ */
 export function cached<T>(compute: () => Promise<T>, ttlMs: number): { get(): Promise<T>; invalidate(): void } {
   let value: { at: number; p: Promise<T> } | null = null;
+  let renewing = false;
+  const start = () => {
+    const p = compute();
+    p.catch(() => undefined);
+    return p;
+  };
   return {
     get() {
-      if (!value || Date.now() - value.at > ttlMs) {
-        const p = compute();
-        value = { at: Date.now(), p };
-        p.catch(() => {
+      if (!value) {
+        value = { at: Date.now(), p: start() };
+        value.p.catch(() => {
           value = null;
         });
+      } else if (Date.now() - value.at > ttlMs && !renewing) {
+        renewing = true;
+        const p = start();
+        p.then(
+          () => (value = { at: Date.now(), p }),
+          () => undefined,
+        ).finally(() => (renewing = false));
       }
       return value.p;
     },

@@ -109,6 +109,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     launcher,
     warn,
   };
+  void campaigns.get(); // warmed while the server starts: on a big database it is a scan of every record
   launcher.onIngest = () => {
     dataVersion++;
     campaigns.invalidate();
