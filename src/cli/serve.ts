@@ -1,7 +1,6 @@
 // fedbench serve: the federation on one screen, in a browser. Prints the address with its access token (as Jupyter
 // does) and warnings a user can act on; nothing else.
 import { errorText, InputError } from '../errors.js';
-import { checkBind, startServer } from '../serve/index.js';
 import { DB_HELP, openUserDb } from './db.js';
 import { Command, InvalidArgumentError } from 'commander';
 
@@ -49,9 +48,11 @@ export function serveCommand(): Command {
         db?: string;
       }) => {
         if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new InputError('give both --tls-cert and --tls-key');
+        // loaded only here: the server and its libraries cost every other command nothing
+        const { checkBind, startServer } = await import('../serve/index.js');
         checkBind(opts.host ?? '127.0.0.1', Boolean(opts.tlsCert), Boolean(opts.insecure));
         const db = await openUserDb(opts.db);
-        let server: Awaited<ReturnType<typeof startServer>>;
+        let server: import('../serve/index.js').RunningServer;
         try {
           server = await startServer({
             db,
