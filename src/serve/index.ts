@@ -127,6 +127,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     token,
     secure,
     allowedOrigins: opts.allowedOrigins ?? [],
+    loopback: isLoopback(host),
   });
   app.decorateRequest('auth', null);
   // the server's own time for each answer (Server-Timing), for the browser's devtools and bench:serve

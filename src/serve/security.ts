@@ -59,6 +59,8 @@ export interface SecurityOptions {
   secure: boolean;
   /** Origins besides the request's own Host that may send state-changing requests (a reverse proxy's public URL). */
   allowedOrigins: readonly string[];
+  /** Bound to a loopback address: only loopback names (and the allowed origins' hosts) are valid Host headers. */
+  loopback?: boolean;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -87,6 +89,9 @@ export class Guard {
   async check(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     req.auth = null;
+    // DNS rebinding: a page from another site whose name now resolves to 127.0.0.1 sends its own name as Host
+    if (this.opts.loopback && !this.hostAllowed(req.headers.host))
+      return this.refuse(req, reply, 403, `refused: Host ${req.headers.host ?? '(none)'} is not this server's address`);
     const url = new URL(req.url, 'http://x');
     const given = url.searchParams.get('token');
     if (given !== null) {
@@ -121,6 +126,24 @@ export class Guard {
     if (SAFE_METHODS.has(req.method)) return;
     const why = this.crossSite(req, session);
     if (why) return this.refuse(req, reply, 403, why);
+  }
+
+  private hostAllowed(header: string | undefined): boolean {
+    if (!header) return false;
+    let name: string;
+    try {
+      name = new URL(`http://${header}`).hostname;
+    } catch {
+      return false;
+    }
+    if (isLoopback(name)) return true;
+    return this.opts.allowedOrigins.some((o) => {
+      try {
+        return new URL(o).host === header;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** Why a state-changing cookie request is not from this server's own pages, or null. */

@@ -154,6 +154,21 @@ describe('access', () => {
       expect(tag).toMatch(/src="\/assets\/[a-z.-]+\.js"|type="application\/json"/);
   });
 
+  it('refuses a request whose Host is another name (DNS rebinding), even with a valid session', async () => {
+    const port = new URL(server.url).port;
+    const rebound = await server.app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { cookie, host: `attacker.example:${port}` },
+    });
+    expect(rebound.statusCode).toBe(403);
+    expect(rebound.json().error).toBe(`refused: Host attacker.example:${port} is not this server's address`);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`])
+      expect((await server.app.inject({ method: 'GET', url: '/', headers: { cookie, host } })).statusCode, host).toBe(
+        200,
+      );
+  });
+
   it('refuses a state-changing request without the CSRF token, without or with a foreign Origin, or cross-site (403)', async () => {
     const body = { suite: 'quick', sites: ['nowhere'] };
     expect((await post('/api/campaigns/dry-run', body, { 'x-csrf-token': '' })).statusCode).toBe(403);
