@@ -19,46 +19,70 @@ export interface ChangePointOptions {
 
 export const DEFAULT_CHANGEPOINTS: ChangePointOptions = { permutations: 199, pValue: 0.01, minSize: 3, seed: 1 };
 
-/** Pairwise |x_i - x_j| summed over i < k in [a, b), in O(1) from a 2-D prefix table. */
-class PairSums {
-  private readonly n: number;
-  private readonly prefix: Float64Array;
-  constructor(x: readonly number[]) {
-    const n = x.length;
-    this.n = n;
-    // prefix[(i)*(n+1)+(j)] = Σ_{p<i, q<j} |x_p - x_q|
-    const p = new Float64Array((n + 1) * (n + 1));
-    for (let i = 0; i < n; i++) {
-      let row = 0;
-      for (let j = 0; j < n; j++) {
-        row += Math.abs(x[i]! - x[j]!);
-        p[(i + 1) * (n + 1) + j + 1] = p[i * (n + 1) + j + 1]! + row;
-      }
+/** Sums of |x_i - x_j| over pairs inside growing prefixes (or suffixes), each pair once: O(n log n) with two
+ * Fenwick trees over the values' ranks (the count and the sum of the values already added below each rank). */
+function withinSums(x: Float64Array, rank: Int32Array, fromEnd: boolean): Float64Array {
+  const n = x.length;
+  const count = new Float64Array(n + 1);
+  const sum = new Float64Array(n + 1);
+  const out = new Float64Array(n + 1);
+  let addedCount = 0;
+  let addedSum = 0;
+  for (let step = 0; step < n; step++) {
+    const i = fromEnd ? n - 1 - step : step;
+    const v = x[i]!;
+    const r = rank[i]!;
+    let below = 0;
+    let belowSum = 0;
+    for (let j = r; j > 0; j -= j & -j) {
+      below += count[j]!;
+      belowSum += sum[j]!;
     }
-    this.prefix = p;
+    const distance = v * below - belowSum + (addedSum - belowSum) - v * (addedCount - below);
+    out[step + 1] = out[step]! + distance;
+    for (let j = r + 1; j <= n; j += j & -j) {
+      count[j]! += 1;
+      sum[j]! += v;
+    }
+    addedCount += 1;
+    addedSum += v;
   }
-  /** Σ_{a≤i<b, c≤j<d} |x_i - x_j|. */
-  block(a: number, b: number, c: number, d: number): number {
-    const w = this.n + 1;
-    const p = this.prefix;
-    return p[b * w + d]! - p[a * w + d]! - p[b * w + c]! + p[a * w + c]!;
-  }
+  return out;
 }
 
-/** The best split of [a, b) and its statistic q̂ (scaled energy distance between the two sides). */
-function bestSplit(sums: PairSums, a: number, b: number, minSize: number): { at: number; q: number } | null {
+/**
+ * The best split of x and its statistic q̂ (scaled energy distance between the two sides). With W(L), W(R) the pair
+ * sums inside each side and B the sum across, q̂ = mk/(m+k) · (2B/(mk) − 2W(L)/(m(m−1)) − 2W(R)/(k(k−1))), and
+ * B = W(all) − W(L) − W(R): every split from two passes, O(n log n), where a table of all pairs would be O(n²).
+ */
+function bestSplit(x: Float64Array, rank: Int32Array, minSize: number): { at: number; q: number } | null {
+  const n = x.length;
+  const prefix = withinSums(x, rank, false);
+  const suffix = withinSums(x, rank, true);
+  const all = prefix[n]!;
   let best: { at: number; q: number } | null = null;
-  for (let t = a + minSize; t <= b - minSize; t++) {
-    const m = t - a;
-    const k = b - t;
-    const between = sums.block(a, t, t, b) / (m * k);
-    // each unordered pair counted twice in a square block
-    const left = m > 1 ? sums.block(a, t, a, t) / (m * (m - 1)) : 0;
-    const right = k > 1 ? sums.block(t, b, t, b) / (k * (k - 1)) : 0;
-    const q = ((m * k) / (m + k)) * (2 * between - left - right);
+  for (let t = minSize; t <= n - minSize; t++) {
+    const m = t;
+    const k = n - t;
+    const left = prefix[t]!;
+    const right = suffix[k]!;
+    const between = all - left - right;
+    const q =
+      ((m * k) / (m + k)) *
+      ((2 * between) / (m * k) - (m > 1 ? (2 * left) / (m * (m - 1)) : 0) - (k > 1 ? (2 * right) / (k * (k - 1)) : 0));
     if (!best || q > best.q) best = { at: t, q };
   }
   return best;
+}
+
+/** Each value's rank (1-based, ties broken by position): the Fenwick trees' index. */
+function ranksOf(x: Float64Array): Int32Array {
+  const order = Array.from(x.keys()).sort((i, j) => x[i]! - x[j]! || i - j);
+  const rank = new Int32Array(x.length);
+  order.forEach((i, r) => {
+    rank[i] = r + 1;
+  });
+  return rank;
 }
 
 /** Indices where a new segment begins, in order (empty: no change found). */
@@ -70,20 +94,23 @@ export function changePoints(series: readonly number[], opts: ChangePointOptions
   while (pending.length) {
     const [a, b] = pending.pop()!;
     if (b - a < 2 * opts.minSize) continue;
-    const segment = series.slice(a, b);
-    const split = bestSplit(new PairSums(segment), 0, segment.length, opts.minSize);
+    const segment = Float64Array.from(series.slice(a, b));
+    const rank = ranksOf(segment);
+    const split = bestSplit(segment, rank, opts.minSize);
     if (!split || !(split.q > 0)) continue;
     // permutation test: how often does a shuffled segment split as well? Seeded per segment, so each test's
     // shuffles depend on the run and the segment only, not on the order or outcome of the other tests.
     const next = prng(opts.seed * 1_000_003 + a * 7919 + b);
     let asGood = 0;
-    const shuffled = [...segment];
+    const shuffled = Float64Array.from(segment);
+    const shuffledRank = Int32Array.from(rank);
     for (let r = 0; r < opts.permutations && asGood < enough; r++) {
       for (let i = shuffled.length - 1; i > 0; i--) {
         const j = Math.floor(next() * (i + 1));
         [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+        [shuffledRank[i], shuffledRank[j]] = [shuffledRank[j]!, shuffledRank[i]!];
       }
-      const s = bestSplit(new PairSums(shuffled), 0, shuffled.length, opts.minSize);
+      const s = bestSplit(shuffled, shuffledRank, opts.minSize);
       if (s && s.q >= split.q) asGood++;
     }
     if (asGood >= enough) continue; // p = (asGood + 1) / (permutations + 1) > pValue
