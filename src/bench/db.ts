@@ -19,48 +19,16 @@ import { dbTarget, openDb, type ResultsDb } from '../db/index.js';
 import { buildReportModel, renderHtml } from '../report/index.js';
 import { readRecords, type RunRecord } from '../results/index.js';
 import { missingPostgres, startPostgres } from './pgserver.js';
-import { syntheticRecord } from './synthetic.js';
+import { CASES, NODES, nightlyRecord, PER_CAMPAIGN, SITES } from './nightly.js';
 
 const TOTAL = Number(process.env.FEDBENCH_BENCH_RECORDS ?? 1_000_000);
-const SITES = ['meluxina', 'leonardo', 'vega', 'karolina'];
-const CASES = 50;
-const NODES = 20;
-const PER_CAMPAIGN = SITES.length * CASES * NODES;
 const CAMPAIGNS = Math.ceil(TOTAL / PER_CAMPAIGN);
 const REPORT_RECORDS = Math.min(100_000, TOTAL);
 const CHUNK = 10_000;
-const DAY = 86_400_000;
-const START = Date.UTC(2025, 0, 1);
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const now = () => performance.now() / 1000;
 
-/** The i-th record of the layout: campaign-major, so the last records are the latest campaigns. */
-function recordAt(i: number): RunRecord {
-  const campaign = Math.floor(i / PER_CAMPAIGN);
-  const within = i % PER_CAMPAIGN;
-  const si = Math.floor(within / (CASES * NODES));
-  const c = Math.floor(within / NODES) % CASES;
-  const node = within % NODES;
-  const site = SITES[si]!;
-  // leonardo's first five cases lose 10% from 80% of the history on, with a new driver: something to find
-  const dropped = si === 1 && c < 5 && campaign >= Math.floor(CAMPAIGNS * 0.8);
-  const r = syntheticRecord({
-    site,
-    node: `${site}-gpu${String(node).padStart(3, '0')}`,
-    params: { n: 256 * (1 + (c % 10)), dtype: c % 2 ? 'fp16' : 'fp32', variant: Math.floor(c / 10) },
-    median: 10000 * (1 + 0.1 * si) * (1 + 0.02 * (c % 10)) * (dropped ? 0.9 : 1),
-    n: 20,
-    seed: i + 1,
-    gpu: 'NVIDIA A100-SXM4-40GB',
-    watts: 250 + 10 * si,
-  });
-  r.id = `${r.id}-${i}`;
-  r.campaign = `nightly-${String(campaign).padStart(4, '0')}`;
-  r.startedAt = new Date(START + campaign * DAY + si * 60_000 + (c * NODES + node) * 1000).toISOString();
-  r.finishedAt = new Date(Date.parse(r.startedAt) + 10_000).toISOString();
-  if (dropped) r.system.gpus[0]!.driver = '1.0';
-  return r;
-}
+const recordAt = (i: number): RunRecord => nightlyRecord(i, TOTAL);
 
 interface Figures {
   name: string;
