@@ -168,6 +168,17 @@ export interface Regression extends Change {
   changed: Array<{ field: string; before: string | null; after: string | null }>;
 }
 
+/** Provenance fields that differ between two runs (a field missing on one side counts as null). */
+export function provenanceChanges(
+  before: Record<string, string | null>,
+  after: Record<string, string | null>,
+): Array<{ field: string; before: string | null; after: string | null }> {
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  return fields
+    .filter((f) => (before[f] ?? null) !== (after[f] ?? null))
+    .map((f) => ({ field: f, before: before[f] ?? null, after: after[f] ?? null }));
+}
+
 /** The regressions (changes judged SLOWER) of a case's history, oldest first, with what changed around each. */
 export function regressions(
   history: readonly HistoryPoint[],
@@ -186,10 +197,6 @@ export function regressions(
     .map((c) => {
       const lastBefore = ordered[c.index - 1]!;
       const firstAfter = ordered[c.index]!;
-      const fields = [...new Set([...Object.keys(lastBefore.provenance), ...Object.keys(firstAfter.provenance)])];
-      const changed = fields
-        .filter((f) => (lastBefore.provenance[f] ?? null) !== (firstAfter.provenance[f] ?? null))
-        .map((f) => ({ field: f, before: lastBefore.provenance[f] ?? null, after: firstAfter.provenance[f] ?? null }));
-      return { ...c, lastBefore, firstAfter, changed };
+      return { ...c, lastBefore, firstAfter, changed: provenanceChanges(lastBefore.provenance, firstAfter.provenance) };
     });
 }

@@ -1,6 +1,7 @@
 // A case's history as series (one per site, or per node where the site has node sweeps) with their change points
 // judged, for `fedbench regressions`, the report's history section and the server's history page: one rule for all.
-import { changes, type Regression, regressions } from './changepoints.js';
+import { groupBy } from './aggregate.js';
+import { changes, provenanceChanges, type Regression, regressions } from './changepoints.js';
 import type { Verdict } from './compare.js';
 
 /** One run of a case, as the results database gives it (`db` HistoryPoint satisfies this). */
@@ -28,14 +29,7 @@ const seriesKey = (p: RunPoint) => JSON.stringify([p.case, p.site, p.seriesNode]
 
 /** The points of each series, in the order given (the database gives them by start time). */
 export function seriesOf<P extends RunPoint>(points: readonly P[]): Map<string, P[]> {
-  const series = new Map<string, P[]>();
-  for (const p of points) {
-    const key = seriesKey(p);
-    const list = series.get(key);
-    if (list) list.push(p);
-    else series.set(key, [p]);
-  }
-  return series;
+  return groupBy(points, seriesKey);
 }
 
 const provenance = (p: RunPoint) => ({
@@ -135,11 +129,7 @@ export function historySeries(points: readonly RunPoint[]): HistorySeries[] {
         direction,
       ).map((change) => {
         const c = { ...change, index: change.index + Math.max(0, ordered.length - ANALYSED_RUNS) };
-        const before = provenance(ordered[c.index - 1]!);
-        const after = provenance(ordered[c.index]!);
-        const changed = (Object.keys(before) as Array<keyof typeof before>)
-          .filter((f) => before[f] !== after[f])
-          .map((f) => ({ field: f, before: before[f], after: after[f] }));
+        const changed = provenanceChanges(provenance(ordered[c.index - 1]!), provenance(ordered[c.index]!));
         return {
           index: c.index,
           at: ordered[c.index]!.startedAt!,
