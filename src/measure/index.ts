@@ -34,3 +34,4 @@ export {
   type HarnessCost,
   type TimedCall,
 } from './loop.js';
+export { keepFreedMemoryInHeap } from './allocator.js';

@@ -1,5 +1,6 @@
 // The timing loop: warm-up until stable, then samples until a stopping rule holds. Raw times are kept.
 import { pct } from '../format.js';
+import { keepFreedMemoryInHeap } from './allocator.js';
 import { drift, relativeCiHalfWidth, summarize } from './stats.js';
 import type { MeasurementSummary } from '../results/record.js';
 import { samplingDecision, warmupDecision, type StopReason, type StoppingRules, type WarmupEnd } from './stopping.js';
@@ -14,6 +15,8 @@ export interface HarnessCost {
   loopNsPerCall: number;
   /** loopNsPerCall relative to the median time of one call of the workload. */
   fractionOfMedian: number;
+  /** How the C heap was set up for the run (allocator.ts), or why it was left at its defaults. */
+  allocator?: string;
 }
 
 export interface Measurement {
@@ -79,6 +82,7 @@ export async function measure(
   { rules, onSample, onSamplingStart, onSamplingEnd }: MeasureOptions,
 ): Promise<Measurement> {
   const warnings: string[] = [];
+  const allocator = keepFreedMemoryInHeap();
   // First call tells whether the workload is async and gives a first time estimate.
   let t0 = now();
   const first = fn();
@@ -133,7 +137,7 @@ export async function measure(
 
   const cost = await measureHarnessCost(isAsync);
   const stats = summarize(perCall);
-  const harness: HarnessCost = { ...cost, fractionOfMedian: cost.loopNsPerCall / 1e9 / stats.median };
+  const harness: HarnessCost = { ...cost, fractionOfMedian: cost.loopNsPerCall / 1e9 / stats.median, allocator };
 
   const noise = relativeCiHalfWidth(stats);
   if (stopReason !== 'converged') {

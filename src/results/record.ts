@@ -184,7 +184,13 @@ export const measurementSchema = z.object({
   stopReason: stopReasonSchema,
   samplingSeconds: z.number(),
   rules: stoppingRulesSchema,
-  harness: z.object({ timerNs: z.number(), loopNsPerCall: z.number(), fractionOfMedian: z.number() }),
+  harness: z.object({
+    timerNs: z.number(),
+    loopNsPerCall: z.number(),
+    fractionOfMedian: z.number(),
+    /** How the C heap was set up for the run (freed memory kept for reuse), or why it kept its defaults. */
+    allocator: z.string().optional(),
+  }),
 });
 
 export const benchmarkKindSchema = z.enum(['kernel', 'training', 'inference', 'command']);

@@ -10,7 +10,7 @@ import {
   type MeterWindow,
 } from '../energy/index.js';
 import { modesText } from '../format.js';
-import { summarize, type Stats } from '../measure/index.js';
+import { keepFreedMemoryInHeap, summarize, type Stats } from '../measure/index.js';
 import { newRecord, type RunRecord, type SystemInfo } from '../results/index.js';
 import type { Case } from '../suite/index.js';
 import {
@@ -53,6 +53,8 @@ function workersAtOnce(): number {
 }
 
 export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
+  // Before the engine allocates anything: every kind of workload, timed by measure() or by its own loop.
+  keepFreedMemoryInHeap();
   const startedAt = new Date().toISOString();
   const choice: EngineChoice = {
     engine: c.engine,
