@@ -20,7 +20,8 @@ let applied: string | null = null;
 
 /**
  * Applies the settings once per process and says what was done, for the record (`measurement.harness.allocator`).
- * Elsewhere than glibc on Linux nothing is changed, and the answer says why.
+ * Elsewhere than glibc on Linux, or with FEDBENCH_HEAP=default (to compare), nothing is changed, and the answer
+ * says why.
  */
 export function keepFreedMemoryInHeap(): string {
   applied ??= apply();
@@ -28,6 +29,7 @@ export function keepFreedMemoryInHeap(): string {
 }
 
 function apply(): string {
+  if (process.env.FEDBENCH_HEAP === 'default') return 'default (FEDBENCH_HEAP=default)';
   if (process.platform !== 'linux') return `default (${process.platform}: not glibc)`;
   const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
     ?.glibcVersionRuntime;

@@ -17,6 +17,8 @@ export interface HarnessCost {
   fractionOfMedian: number;
   /** How the C heap was set up for the run (allocator.ts), or why it was left at its defaults. */
   allocator?: string;
+  /** The engine binding's cost per call (runner/kernel.ts measures it where the engine has one). */
+  engineCallNs?: number;
 }
 
 export interface Measurement {

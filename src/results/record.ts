@@ -190,6 +190,11 @@ export const measurementSchema = z.object({
     fractionOfMedian: z.number(),
     /** How the C heap was set up for the run (freed memory kept for reuse), or why it kept its defaults. */
     allocator: z.string().optional(),
+    /**
+     * The engine binding's own cost of a call with this case's outputs, in ns: timed on a model that only writes
+     * them (onnxruntime-node allocates, zero-fills and copies every output). Part of every sample's time.
+     */
+    engineCallNs: z.number().optional(),
   }),
 });
 

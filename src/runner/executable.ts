@@ -2,9 +2,10 @@
 // Everything that is not the work itself (model building, session creation, input upload, layout
 // changes) happens here, outside the timed region.
 import { Float16Array } from '@petamoriken/float16';
-import { buildOnnxModel } from '../engines/onnx-model.js';
+import { buildOnnxModel, type GraphSpec } from '../engines/onnx-model.js';
 import { createOrtSession, ort, type OrtProvider } from '../engines/onnxruntime.js';
 import { loadTfjs, type TfjsBackend } from '../engines/tfjs.js';
+import { median } from '../measure/index.js';
 import type { EngineChoice, EngineUsed, Inputs, KernelWorkload } from '../workloads/index.js';
 
 export interface Executable {
@@ -13,6 +14,12 @@ export interface Executable {
   call: () => unknown;
   /** One call whose output is returned in the workload's reference layout, as fp32. */
   output(): Promise<Float32Array>;
+  /**
+   * Seconds per call that the engine's binding costs whatever the work: timed on a model that only hands back
+   * outputs of this case's size (onnxruntime-node allocates a new zero-filled buffer per output and copies
+   * into it). Absent where the engine has no such cost to measure.
+   */
+  callFloor?(): Promise<number>;
   dispose(): Promise<void>;
 }
 
@@ -23,6 +30,54 @@ function toFloat32(data: unknown, type: string): Float32Array {
   }
   if (data instanceof Float32Array) return data;
   return Float32Array.from(data as ArrayLike<number>);
+}
+
+/** A model with no inputs whose outputs have the graph's output types and shapes: one Expand of a scalar each. */
+export function outputOnlyGraph(graph: GraphSpec): GraphSpec | null {
+  const outputs = graph.outputs;
+  if (!outputs.every((o) => o.shape.every((d) => typeof d === 'number'))) return null;
+  return {
+    name: `${graph.name}-outputs-only`,
+    inputs: [],
+    outputs,
+    nodes: outputs.map((o, i) => ({ op: 'Expand', inputs: [`value${i}`, `shape${i}`], outputs: [o.name] })),
+    initializers: outputs.flatMap((o, i) => [
+      {
+        name: `value${i}`,
+        dtype: o.dtype,
+        dims: [],
+        data:
+          o.dtype === 'float16'
+            ? new Uint16Array([0x3c00])
+            : o.dtype === 'int64'
+              ? new BigInt64Array([1n])
+              : new Float32Array([1]),
+      },
+      {
+        name: `shape${i}`,
+        dtype: 'int64' as const,
+        dims: [o.shape.length],
+        data: BigInt64Array.from(o.shape as number[], BigInt),
+      },
+    ]),
+  };
+}
+
+const FLOOR_WARMUP_CALLS = 20;
+const FLOOR_SECONDS = 0.25;
+const FLOOR_MAX_CALLS = 500;
+
+/** Median seconds of a call of `session` on no inputs, over at most FLOOR_SECONDS. */
+async function timeEmptyCalls(session: ort.InferenceSession): Promise<number> {
+  for (let i = 0; i < FLOOR_WARMUP_CALLS; i++) await session.run({});
+  const times: number[] = [];
+  const end = performance.now() + FLOOR_SECONDS * 1000;
+  while (times.length < FLOOR_MAX_CALLS && (times.length < 5 || performance.now() < end)) {
+    const t0 = performance.now();
+    await session.run({});
+    times.push((performance.now() - t0) / 1000);
+  }
+  return median(times);
 }
 
 async function compileOrt(
@@ -59,6 +114,16 @@ async function compileOrt(
     output: async () => {
       const out = (await s.session.run(feeds))[outName]!;
       return toFloat32(out.data, out.type);
+    },
+    callFloor: async () => {
+      const floorGraph = outputOnlyGraph(graph);
+      if (!floorGraph) throw new Error('outputs with symbolic dimensions');
+      const floor = await createOrtSession(buildOnnxModel(floorGraph), { providers: [s.provider], threads: s.threads });
+      try {
+        return await timeEmptyCalls(floor.session);
+      } finally {
+        await floor.session.release();
+      }
     },
     dispose: () => s.session.release(),
   };

@@ -1,6 +1,7 @@
 // Matrix kernels: check the numbers at a small size against the workload's JavaScript reference, then
 // time the real size. Everything except the work itself is set up by `compile`, outside the timed region.
-import { measure, measurementSummary, summarize } from '../measure/index.js';
+import { measure, measurementSummary, median, summarize } from '../measure/index.js';
+import { pct } from '../format.js';
 import {
   SkipCase,
   WrongResults,
@@ -23,6 +24,30 @@ async function compileOrSkip(...args: Parameters<typeof compile>): Promise<Execu
     if (NOT_SUPPORTED.test(text)) throw new SkipCase(`${args[3].engine} cannot run this case here: ${text}`);
     throw err;
   }
+}
+
+const microseconds = (s: number) => (s < 1e-3 ? `${Math.round(s * 1e6)} µs` : `${(s * 1e3).toPrecision(3)} ms`);
+
+/** Above this share of a call, the binding's own cost is said in the record: the figure understates the engine. */
+const ENGINE_CALL_WARNING = 0.05;
+
+/** The engine binding's cost per call for this case's outputs (Executable.callFloor), after sampling. */
+async function engineCallFloor(exe: Executable, medianSeconds: number): Promise<{ ns?: number; warnings: string[] }> {
+  if (!exe.callFloor) return { warnings: [] };
+  let seconds: number;
+  try {
+    seconds = await exe.callFloor();
+  } catch (err) {
+    return { warnings: [`the engine's own cost per call was not measured: ${errorText(err)}`] };
+  }
+  const share = seconds / medianSeconds;
+  const warnings =
+    share > ENGINE_CALL_WARNING
+      ? [
+          `${exe.engine.package}'s own cost of a call (a new output buffer, zero-filled and copied into: ${microseconds(seconds)}, timed on a model that only writes outputs of this size) is ${pct(share, 'auto')} of a call: the engine itself runs this case faster; a larger size (e.g. batch) measures more of the kernel`,
+        ]
+      : [];
+  return { ns: seconds * 1e9, warnings };
 }
 
 export async function executeKernel(w: KernelWorkload, ctx: ExecuteContext<Record<string, unknown>>): Promise<Outcome> {
@@ -61,6 +86,7 @@ export async function executeKernel(w: KernelWorkload, ctx: ExecuteContext<Recor
   try {
     ctx.onEngine(exe.engine);
     const m = await measure(exe.call, { rules: ctx.rules, ...ctx.hooks });
+    const floor = await engineCallFloor(exe, median(m.iterationSeconds));
     const work = w.work(p);
     return {
       engine: exe.engine,
@@ -74,8 +100,11 @@ export async function executeKernel(w: KernelWorkload, ctx: ExecuteContext<Recor
       },
       verification,
       secondary: [{ name: 'time per call', unit: 's', direction: 'lower', stats: summarize(m.iterationSeconds) }],
-      measurement: measurementSummary(m, ctx.rules),
-      warnings: m.warnings,
+      measurement: {
+        ...measurementSummary(m, ctx.rules),
+        harness: { ...m.harness, ...(floor.ns !== undefined ? { engineCallNs: floor.ns } : {}) },
+      },
+      warnings: [...m.warnings, ...floor.warnings],
       calls: m.iterationSeconds.length * m.callsPerSample,
       gigaWorkPerCall: work / 1e9,
     };

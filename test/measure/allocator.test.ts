@@ -18,8 +18,13 @@ for (let i = 0; i < 1000; i++) { const out = new Float32Array(256 * 1024); out.f
 console.log(JSON.stringify({ faults: process.resourceUsage().minorPageFault - before, tuned, sink }));
 `;
 
-async function pageFaults(mode: 'default' | 'tuned'): Promise<{ faults: number; tuned: string | null }> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', DROP_OUTPUTS, mode]);
+async function pageFaults(
+  mode: 'default' | 'tuned',
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ faults: number; tuned: string | null }> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', DROP_OUTPUTS, mode], {
+    env: { ...process.env, FEDBENCH_HEAP: '', ...env },
+  });
   return JSON.parse(stdout) as { faults: number; tuned: string | null };
 }
 
@@ -31,5 +36,12 @@ describe.runIf(process.platform === 'linux')('keepFreedMemoryInHeap', () => {
     // Measured here: ~20,000–31,000 faults with glibc's defaults, ~9,000 with the setting (deterministic counts,
     // not times); half is a wide margin.
     expect(kept.faults).toBeLessThan(plain.faults * 0.5);
+  });
+
+  it('leaves the heap at its defaults with FEDBENCH_HEAP=default, and says so', async () => {
+    const optedOut = await pageFaults('tuned', { FEDBENCH_HEAP: 'default' });
+    expect(optedOut.tuned).toBe('default (FEDBENCH_HEAP=default)');
+    const kept = await pageFaults('tuned');
+    expect(optedOut.faults).toBeGreaterThan(kept.faults * 2);
   });
 });

@@ -89,6 +89,21 @@ describe('runCase', () => {
     expect(r.energy.status).toBe('unavailable');
   });
 
+  it("states onnxruntime-node's own cost per call, and warns where it is a large share of a short call", async () => {
+    const r = await runCase(caseOf(gemm, { n: 32, dtype: 'fp32' }, 'onnxruntime', 'cpu'), {
+      campaign: 't',
+      system: await systemInfo(),
+      threads: 1,
+    });
+    expect(r.status, r.error).toBe('ok');
+    const floorNs = r.measurement!.harness.engineCallNs!;
+    // a 32×32 GEMM is a few µs of work; the binding's promise, buffer and copy cost more than that
+    const callSeconds = r.secondary!.find((x) => x.name === 'time per call')!.stats.median;
+    expect(floorNs).toBeGreaterThan(0);
+    expect(floorNs / 1e9).toBeLessThan(2 * callSeconds); // part of every call (timed apart, so a margin)
+    expect(r.warnings.join('\n')).toMatch(/onnxruntime-node's own cost of a call .* is \d+(\.\d+)?% of a call/);
+  });
+
   it('fails a kernel that computes wrong numbers instead of reporting its speed', async () => {
     const broken: KernelWorkload = {
       ...gemm,
