@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import * as ss from 'simple-statistics';
 import { buildOnnxModel } from '../engines/onnx-model.js';
 import { createOrtSession, defaultThreads, ort } from '../engines/onnxruntime.js';
-import { DEFAULT_RULES, measure, mergeRules } from '../measure/index.js';
+import { DEFAULT_RULES, measure, mergeRules, tInterval } from '../measure/index.js';
 import { buildOrtLoop, nativeSeconds, type OrtLoop } from './native-ort.js';
 import { compile } from '../runner/index.js';
 import { KERNELS } from '../workloads/index.js';
@@ -178,8 +178,13 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const range = (xs: number[]) =>
-    `median ratio ${ss.median(xs).toFixed(3)} (range ${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
+  // Rounds drift together (what else the machine runs), so each round's ratio is one figure; their spread sets the
+  // interval: a t interval on the logarithms, centred on the geometric mean.
+  const range = (xs: number[]) => {
+    const { centre, ci95 } =
+      xs.length > 1 ? tInterval(xs) : { centre: xs[0]!, ci95: [Number.NaN, Number.NaN] as [number, number] };
+    return `geometric mean ratio ${centre.toFixed(3)}, 95% interval [${ci95[0].toFixed(3)}, ${ci95[1].toFixed(3)}] over ${xs.length} rounds (range ${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
+  };
   if (native.length)
     console.log(`fedbench run (CLI, fresh process) / the engine from C++: ${range(ratios.cliNative)}; target ≥ 0.95`);
   console.log(

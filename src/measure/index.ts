@@ -1,6 +1,7 @@
 export {
   summarize,
   summarizeRuns,
+  tInterval,
   medianInterval,
   median,
   sortedSamples,

@@ -367,8 +367,55 @@ export function summarize(samples: readonly number[]): Stats {
   };
 }
 
-/** Student's t, two-sided 95%, by degrees of freedom 1…9 (for a few runs' medians). */
-const T95 = [Infinity, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262];
+/** Student's t, two-sided 95%, by degrees of freedom 1…30 (for a few runs' medians); the normal's 1.96 beyond. */
+const T95 = [
+  Infinity,
+  12.706,
+  4.303,
+  3.182,
+  2.776,
+  2.571,
+  2.447,
+  2.365,
+  2.306,
+  2.262,
+  2.228,
+  2.201,
+  2.179,
+  2.16,
+  2.145,
+  2.131,
+  2.12,
+  2.11,
+  2.101,
+  2.093,
+  2.086,
+  2.08,
+  2.074,
+  2.069,
+  2.064,
+  2.06,
+  2.056,
+  2.052,
+  2.048,
+  2.045,
+  2.042,
+];
+
+/**
+ * A t interval (95%) for a few figures that spread multiplicatively (rates, times, ratios): on their logarithms
+ * where all are positive, so the centre is their geometric mean; on the values otherwise. At least two figures.
+ */
+export function tInterval(xs: readonly number[]): { centre: number; ci95: [number, number] } {
+  const k = xs.length;
+  const positive = xs.every((m) => m > 0);
+  const ys = positive ? xs.map(Math.log) : [...xs];
+  const mean = ss.mean(ys);
+  const half = ((T95[k - 1] ?? 1.96) * ss.sampleStandardDeviation(ys)) / Math.sqrt(k);
+  return positive
+    ? { centre: Math.exp(mean), ci95: [Math.exp(mean - half), Math.exp(mean + half)] }
+    : { centre: mean, ci95: [mean - half, mean + half] };
+}
 
 /**
  * Statistics of samples pooled from separate runs (processes, records), their interval widened to cover the spread
@@ -386,11 +433,7 @@ export function summarizeRuns(pooled: readonly number[], runMedians: readonly nu
     const sorted = [...runMedians].sort((a, b) => a - b);
     between = [sorted[ranks[0] - 1]!, sorted[ranks[1] - 1]!];
   } else {
-    const positive = runMedians.every((m) => m > 0);
-    const xs = positive ? runMedians.map(Math.log) : [...runMedians];
-    const mean = ss.mean(xs);
-    const half = ((T95[k - 1] ?? 1.96) * ss.sampleStandardDeviation(xs)) / Math.sqrt(k);
-    between = positive ? [Math.exp(mean - half), Math.exp(mean + half)] : [mean - half, mean + half];
+    between = tInterval(runMedians).ci95;
   }
   const ci95: [number, number] = [Math.min(s.ci95[0], between[0]), Math.max(s.ci95[1], between[1])];
   const widened = ci95[0] < s.ci95[0] || ci95[1] > s.ci95[1];

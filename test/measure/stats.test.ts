@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   autocorrelationTime,
   summarizeRuns,
+  tInterval,
   drift,
   findModes,
   findOutliers,
@@ -188,6 +189,31 @@ describe('findModes', () => {
     function draw100() {
       return 100 + g.normal();
     }
+  });
+});
+
+describe('tInterval', () => {
+  it('centres ratios on their geometric mean, with a t interval symmetric on the log scale', () => {
+    const { centre, ci95 } = tInterval([2, 8]);
+    expect(centre).toBeCloseTo(4, 12);
+    // one degree of freedom: t = 12.706, sd of the logs ln4/√2, so the half-width is 12.706·ln4/2 on the log scale
+    expect(Math.log(ci95[1] / centre)).toBeCloseTo((12.706 * Math.log(4)) / 2, 9);
+    expect(ci95[0] * ci95[1]).toBeCloseTo(centre * centre, 9);
+  });
+
+  it("uses Student's t for up to 30 degrees of freedom (11 rounds: 2.228, not the normal's 1.96)", () => {
+    const xs = [0.95, 0.97, 0.99, 1.0, 1.01, 1.02, 1.03, 1.05, 0.98, 1.04, 0.96];
+    const logs = xs.map(Math.log);
+    const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+    const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (logs.length - 1));
+    const { ci95 } = tInterval(xs);
+    expect(Math.log(ci95[1]) - mean).toBeCloseTo((2.228 * sd) / Math.sqrt(11), 9);
+  });
+
+  it('works on the values themselves when any is not positive', () => {
+    const { centre, ci95 } = tInterval([-1, 1]);
+    expect(centre).toBe(0);
+    expect(ci95[1]).toBeCloseTo(12.706, 9);
   });
 });
 
