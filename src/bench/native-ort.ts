@@ -107,6 +107,7 @@ export async function nativeSeconds(
 ): Promise<number[]> {
   const { stdout } = await run(loop.program, [model, String(threads), String(warmup), String(calls)], {
     timeout: 600_000,
+    maxBuffer: 1 << 26,
   });
   return stdout.trim().split('\n').map(Number);
 }
