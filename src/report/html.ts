@@ -44,7 +44,7 @@ const isEmpty = (h: SafeHtml) => h.toString() === '';
 /** A table of text (escaped) and markup cells; nothing when there are no rows. */
 function table(head: string[], rows: HtmlValue[][], cls = ''): SafeHtml {
   if (!rows.length) return NOTHING;
-  return html`<table${cls ? html` class="${cls}"` : ''}><thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows.map(
+  return html`<table${cls ? html` class="${cls}"` : ''}><thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead><tbody>${rows.map(
     (r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`,
   )}</tbody></table>`;
 }

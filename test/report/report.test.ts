@@ -193,6 +193,11 @@ describe('HTML report in a real browser', () => {
     expect(check.text).toMatch(/PASS/);
     expect(check.text).toMatch(/FAIL/);
 
+    // column headers are marked as such for screen readers (the report is shared outside the centre)
+    const page = await readFile(file, 'utf8');
+    expect(page).toMatch(/<th scope="col">/);
+    expect(page).not.toMatch(/<th\b(?![^>]*\bscope=)[^>]*>/);
+
     const csv = await readFile(written.exports.csv!, 'utf8');
     expect(csv.split('\n').length - 2).toBe(records.length);
     const model = JSON.parse(await readFile(written.exports.json!, 'utf8'));
