@@ -36,6 +36,13 @@ export function range([lo, hi]: [number, number]): string {
   return `[${num(lo)}, ${num(hi)}]`;
 }
 
+/** A short time as `57 µs`, `4.29 ms` or `1.25 s`. */
+export function shortDuration(seconds: number): string {
+  if (seconds < 1e-3) return `${Math.round(seconds * 1e6)} µs`;
+  if (seconds < 1) return `${(seconds * 1e3).toPrecision(3)} ms`;
+  return `${seconds.toPrecision(3)} s`;
+}
+
 /** Seconds as `2 h 05 min`, `12 min`, `40 s`. */
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   console.log(`onnxruntime CPU, ${threads} thread(s); ${ROUNDS} alternating rounds of ~${SECONDS} s per figure`);
   console.log(`C++: ${loop.describe}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fedbench-binding-'));
+  let heap = '';
   const figures = new Map<
     string,
     { native: number[]; plain: number[]; kept: number[]; fPlain: number[]; fKept: number[] }
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
         const native = ss.median(await nativeSeconds(loop, file, threads, WARMUP, calls));
         const plain = await nodeRun(key, true);
         const kept = await nodeRun(key, false);
+        heap = kept.heap;
         const f = figures.get(key) ?? { native: [], plain: [], kept: [], fPlain: [], fKept: [] };
         f.native.push(native);
         f.plain.push(plain.seconds);
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  console.log(`heap kept: ${heap}`);
   // Rounds drift together with the machine, so each round's ratio is one figure: geometric mean, 95% t interval.
   const ratio = (xs: number[]) => {
     const { centre, ci95 } = tInterval(xs);

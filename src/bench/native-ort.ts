@@ -4,7 +4,7 @@
 // fetched once from Debian's archive and checked against a pinned digest.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,16 +46,33 @@ async function headers(): Promise<string> {
   const into = path.join(cacheDir(), `headers-${HEADERS_DEB.version}`);
   const dir = path.join(into, 'usr', 'include', 'onnxruntime');
   if (existsSync(path.join(dir, 'onnxruntime_cxx_api.h'))) return dir;
-  const response = await fetch(HEADERS_DEB.url);
-  if (!response.ok) throw new Error(`${HEADERS_DEB.url}: HTTP ${response.status}`);
+  // Where Debian has moved on from this version, the pool no longer has it: install libonnxruntime-dev or point
+  // ORT_INCLUDE_DIR at the headers instead.
+  const response = await fetch(HEADERS_DEB.url, { signal: AbortSignal.timeout(60_000) }).catch((err: unknown) => {
+    throw new Error(
+      `${HEADERS_DEB.url}: ${errorLine(err)} (set ORT_INCLUDE_DIR to onnxruntime's C API headers instead)`,
+    );
+  });
+  if (!response.ok)
+    throw new Error(
+      `${HEADERS_DEB.url}: HTTP ${response.status} (set ORT_INCLUDE_DIR to onnxruntime's C API headers instead)`,
+    );
   const deb = Buffer.from(await response.arrayBuffer());
   const digest = createHash('sha256').update(deb).digest('hex');
   if (digest !== HEADERS_DEB.sha256)
     throw new Error(`${HEADERS_DEB.url}: sha256 ${digest}, expected ${HEADERS_DEB.sha256}`);
-  mkdirSync(into, { recursive: true });
-  const file = path.join(into, 'libonnxruntime-dev.deb');
-  writeFileSync(file, deb);
-  await run('dpkg-deb', ['-x', file, into]);
+  // Extracted beside, then renamed into place: an interrupted extraction leaves nothing that looks complete.
+  mkdirSync(cacheDir(), { recursive: true });
+  const scratch = mkdtempSync(path.join(cacheDir(), 'headers-'));
+  try {
+    const file = path.join(scratch, 'libonnxruntime-dev.deb');
+    writeFileSync(file, deb);
+    await run('dpkg-deb', ['-x', file, scratch]);
+    rmSync(into, { recursive: true, force: true });
+    renameSync(scratch, into);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
   return dir;
 }
 
@@ -72,7 +89,8 @@ export async function buildOrtLoop(): Promise<OrtLoop | string> {
   try {
     const lib = ortLibraryDir();
     const source = readFileSync(SOURCE);
-    const key = createHash('sha256').update(source).update(lib.version).digest('hex').slice(0, 12);
+    // The program is linked to this checkout's library by path: another checkout builds its own.
+    const key = createHash('sha256').update(source).update(lib.version).update(lib.dir).digest('hex').slice(0, 12);
     const program = path.join(cacheDir(), `ortloop-${lib.version}-${key}`);
     const include = await headers();
     if (!existsSync(program)) {

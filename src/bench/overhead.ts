@@ -181,8 +181,7 @@ async function main(): Promise<void> {
   // Rounds drift together (what else the machine runs), so each round's ratio is one figure; their spread sets the
   // interval: a t interval on the logarithms, centred on the geometric mean.
   const range = (xs: number[]) => {
-    const { centre, ci95 } =
-      xs.length > 1 ? tInterval(xs) : { centre: xs[0]!, ci95: [Number.NaN, Number.NaN] as [number, number] };
+    const { centre, ci95 } = tInterval(xs);
     return `geometric mean ratio ${centre.toFixed(3)}, 95% interval [${ci95[0].toFixed(3)}, ${ci95[1].toFixed(3)}] over ${xs.length} rounds (range ${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
   };
   if (native.length)

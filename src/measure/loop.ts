@@ -8,18 +8,8 @@ import { samplingDecision, warmupDecision, type StopReason, type StoppingRules, 
 /** The function the loop times: one call is one unit of work (sync, or async and awaited). */
 export type TimedCall = () => unknown;
 
-export interface HarnessCost {
-  /** Cost of one clock read, ns. */
-  timerNs: number;
-  /** Cost of the loop around one call of an empty function of the same kind (sync or async), ns. */
-  loopNsPerCall: number;
-  /** loopNsPerCall relative to the median time of one call of the workload. */
-  fractionOfMedian: number;
-  /** How the C heap was set up for the run (allocator.ts), or why it was left at its defaults. */
-  allocator?: string;
-  /** The engine binding's cost per call (runner/kernel.ts measures it where the engine has one). */
-  engineCallNs?: number;
-}
+/** What the harness cost and how the process was set up: the record's `measurement.harness` (one contract). */
+export type HarnessCost = MeasurementSummary['harness'];
 
 export interface Measurement {
   /** Seconds per call of the workload, one entry per sample (sample time / callsPerSample). */

@@ -404,10 +404,15 @@ const T95 = [
 
 /**
  * A t interval (95%) for a few figures that spread multiplicatively (rates, times, ratios): on their logarithms
- * where all are positive, so the centre is their geometric mean; on the values otherwise. At least two figures.
+ * where all are positive, so the centre is their geometric mean; on the values otherwise. One figure says nothing of
+ * the spread: its interval is unbounded.
  */
 export function tInterval(xs: readonly number[]): { centre: number; ci95: [number, number] } {
   const k = xs.length;
+  if (k < 2) {
+    const x = xs[0] ?? Number.NaN;
+    return { centre: x, ci95: [x > 0 ? 0 : Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY] };
+  }
   const positive = xs.every((m) => m > 0);
   const ys = positive ? xs.map(Math.log) : [...xs];
   const mean = ss.mean(ys);

