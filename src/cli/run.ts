@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { EnergySource } from '../energy/index.js';
 import { InputError } from '../errors.js';
+import { heapChoiceProblem } from '../measure/index.js';
 import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
 import { loadSuite } from '../suite/index.js';
@@ -101,6 +102,8 @@ export function runCommand(): Command {
       if (opts.estimateUtilisation !== undefined && (opts.estimateTdp === undefined || opts.estimateUtilisation > 1)) {
         throw new InputError('--estimate-utilisation needs --estimate-tdp and must be at most 1');
       }
+      const heapProblem = heapChoiceProblem();
+      if (heapProblem) throw new InputError(heapProblem);
       const exclude = excludedSources(
         opts.excludeEnergy ??
           (process.env.FEDBENCH_ENERGY_EXCLUDE ? process.env.FEDBENCH_ENERGY_EXCLUDE.split(',') : []),

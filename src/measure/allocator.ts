@@ -18,6 +18,15 @@ const TRIM_THRESHOLD_BYTES = 1024 * 1024 * 1024;
 
 let applied: string | null = null;
 
+/** FEDBENCH_HEAP's values: unset or `kept` for fedbench's setting, `default` for glibc's defaults (to compare). */
+export const HEAP_CHOICES = ['kept', 'default'] as const;
+
+/** What is wrong with FEDBENCH_HEAP, or null: a command refuses a value it does not know before it runs anything. */
+export function heapChoiceProblem(value = process.env.FEDBENCH_HEAP): string | null {
+  if (!value || (HEAP_CHOICES as readonly string[]).includes(value)) return null;
+  return `FEDBENCH_HEAP='${value}' is not understood: 'default' keeps glibc's heap defaults (to compare); unset or 'kept' keeps freed memory for reuse while measuring`;
+}
+
 /**
  * Applies the settings once per process and says what was done, for the record (`measurement.harness.allocator`).
  * Elsewhere than glibc on Linux, or with FEDBENCH_HEAP=default (to compare), nothing is changed, and the answer
@@ -30,6 +39,7 @@ export function keepFreedMemoryInHeap(): string {
 
 function apply(): string {
   if (process.env.FEDBENCH_HEAP === 'default') return 'default (FEDBENCH_HEAP=default)';
+  if (heapChoiceProblem()) return `default (${heapChoiceProblem()})`;
   if (process.platform !== 'linux') return `default (${process.platform}: not glibc)`;
   const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
     ?.glibcVersionRuntime;

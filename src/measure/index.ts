@@ -35,4 +35,4 @@ export {
   type HarnessCost,
   type TimedCall,
 } from './loop.js';
-export { keepFreedMemoryInHeap } from './allocator.js';
+export { HEAP_CHOICES, heapChoiceProblem, keepFreedMemoryInHeap } from './allocator.js';

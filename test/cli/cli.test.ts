@@ -251,6 +251,14 @@ describe('numeric options', () => {
     expect(e.code).toBe(2);
     expect(e.stderr).toContain("unknown energy source 'sacct'");
   });
+
+  it('an unknown FEDBENCH_HEAP is a usage error saying what it accepts, before anything runs', async () => {
+    const out = path.join(tmp, 'heap');
+    const r = await fedbench(['run', '--bench', 'gemm', '--out', out], { env: { FEDBENCH_HEAP: 'off' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("FEDBENCH_HEAP='off' is not understood: 'default' keeps glibc's heap defaults");
+    await expect(readdir(out)).rejects.toThrow(); // nothing was measured or written
+  });
 });
 
 describe('--estimate-tdp', () => {
