@@ -1,7 +1,7 @@
 // npm run bench:overhead — what fedbench's harness costs, measured, not assumed.
 // GEMM n=2048 fp32 on onnxruntime's CPU provider, in alternating rounds so drift hits all alike. Each round:
 // the engine's best (the same libonnxruntime driven from C++, native-ort.ts), a bare onnxruntime-node loop in a
-// fresh Node process with nothing of fedbench in it, fedbench's harness in this process, and the case as a user
+// fresh Node process with fedbench's session options and nothing else of fedbench (not its heap setting), fedbench's harness in this process, and the case as a user
 // runs it (`fedbench run` in a fresh process, its record's median). Then numpy/OpenBLAS on the same machine,
 // with OPENBLAS_CORETYPE as found and with it (and OPENBLAS_L2_SIZE) unset.
 import { execFile } from 'node:child_process';

@@ -6,7 +6,7 @@
 // trimmed) each call then page-faults its whole output in again: measured on 2 vCPUs, GEMM n=512 through
 // the binding took ~185 page faults per call (166,778 in a 4 s loop, against 3,486 for the same library
 // driven from C++), and was 18% slower than the C++ loop; with these settings, faults fell tenfold and the
-// gap by half (see ARCHITECTURE.md, "Measuring what the engine can do").
+// gap by half (see ARCHITECTURE.md, "The engine runs as its own library does").
 import koffi from 'koffi';
 import { errorLine } from '../errors.js';
 
@@ -19,7 +19,7 @@ const TRIM_THRESHOLD_BYTES = 1024 * 1024 * 1024;
 let applied: string | null = null;
 
 /** FEDBENCH_HEAP's values: unset or `kept` for fedbench's setting, `default` for glibc's defaults (to compare). */
-export const HEAP_CHOICES = ['kept', 'default'] as const;
+const HEAP_CHOICES = ['kept', 'default'] as const;
 
 /** What is wrong with FEDBENCH_HEAP, or null: a command refuses a value it does not know before it runs anything. */
 export function heapChoiceProblem(value = process.env.FEDBENCH_HEAP): string | null {
@@ -38,20 +38,22 @@ export function keepFreedMemoryInHeap(): string {
 }
 
 function apply(): string {
+  const problem = heapChoiceProblem();
+  if (problem) return `default (${problem})`;
   if (process.env.FEDBENCH_HEAP === 'default') return 'default (FEDBENCH_HEAP=default)';
-  if (heapChoiceProblem()) return `default (${heapChoiceProblem()})`;
   if (process.platform !== 'linux') return `default (${process.platform}: not glibc)`;
-  const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
-    ?.glibcVersionRuntime;
-  if (!glibc) return 'default (the C library is not glibc)';
+  let glibc: string;
+  let mallopt: (param: number, value: number) => number;
   try {
+    // gnu_get_libc_version exists in glibc only: finding it is the check
     const libc = koffi.load('libc.so.6');
-    const mallopt = libc.func('int mallopt(int param, int value)') as (param: number, value: number) => number;
-    const ok =
-      mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) === 1 && mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) === 1;
-    if (!ok) return `default (glibc ${glibc} refused mallopt)`;
-    return `glibc ${glibc}: freed memory kept in the heap (mallopt M_MMAP_THRESHOLD=32 MiB, M_TRIM_THRESHOLD=1 GiB)`;
+    glibc = (libc.func('const char *gnu_get_libc_version(void)') as () => string)();
+    mallopt = libc.func('int mallopt(int param, int value)') as typeof mallopt;
   } catch (err) {
-    return `default (mallopt unavailable: ${errorLine(err)})`;
+    return `default (not glibc: ${errorLine(err)})`;
   }
+  const ok =
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) === 1 && mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) === 1;
+  if (!ok) return `default (glibc ${glibc} refused mallopt)`;
+  return `glibc ${glibc}: freed memory kept in the heap (mallopt M_MMAP_THRESHOLD=32 MiB, M_TRIM_THRESHOLD=1 GiB)`;
 }

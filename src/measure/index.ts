@@ -35,4 +35,4 @@ export {
   type HarnessCost,
   type TimedCall,
 } from './loop.js';
-export { HEAP_CHOICES, heapChoiceProblem, keepFreedMemoryInHeap } from './allocator.js';
+export { heapChoiceProblem, keepFreedMemoryInHeap } from './allocator.js';
