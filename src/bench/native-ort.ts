@@ -1,10 +1,10 @@
 // The engine's best on this machine, for bench:overhead: onnxruntime-node's own libonnxruntime driven from a
 // small C++ program (native/ortloop.cc), built here on first use. Its headers come from Debian's
-// libonnxruntime-dev (an older C API version, which newer libraries keep serving): found on the machine or
-// fetched once from Debian's archive and checked against a pinned digest.
+// libonnxruntime-dev (an older C API version, which newer libraries keep serving): found on the machine
+// (ORT_INCLUDE_DIR, /usr/include/onnxruntime) or downloaded once with `apt-get download` into fedbench's cache.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,12 +22,6 @@ const SOURCE = path.join(
   'native',
   'ortloop.cc',
 );
-const HEADERS_DEB = {
-  version: '1.21.0',
-  url: 'https://deb.debian.org/debian/pool/main/o/onnxruntime/libonnxruntime-dev_1.21.0+dfsg-1_amd64.deb',
-  sha256: '14f7d959d5deacbcf1504830d4189f91fc67382b399ed9ae9d3aa9c4050ced08',
-};
-
 function cacheDir(): string {
   const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
   return path.join(base, 'fedbench', 'ortloop');
@@ -40,34 +34,29 @@ function ortLibraryDir(): { dir: string; version: string } {
   return { dir: path.join(path.dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch), version };
 }
 
+const HEADERS_PACKAGE = 'libonnxruntime-dev';
+
 async function headers(): Promise<string> {
   const here = [process.env.ORT_INCLUDE_DIR, '/usr/include/onnxruntime'].filter((d): d is string => !!d);
   for (const dir of here) if (existsSync(path.join(dir, 'onnxruntime_cxx_api.h'))) return dir;
-  const into = path.join(cacheDir(), `headers-${HEADERS_DEB.version}`);
+  const into = path.join(cacheDir(), 'headers');
   const dir = path.join(into, 'usr', 'include', 'onnxruntime');
   if (existsSync(path.join(dir, 'onnxruntime_cxx_api.h'))) return dir;
-  // Where Debian has moved on from this version, the pool no longer has it: install libonnxruntime-dev or point
-  // ORT_INCLUDE_DIR at the headers instead.
-  const response = await fetch(HEADERS_DEB.url, { signal: AbortSignal.timeout(60_000) }).catch((err: unknown) => {
-    throw new Error(
-      `${HEADERS_DEB.url}: ${errorLine(err)} (set ORT_INCLUDE_DIR to onnxruntime's C API headers instead)`,
-    );
-  });
-  if (!response.ok)
-    throw new Error(
-      `${HEADERS_DEB.url}: HTTP ${response.status} (set ORT_INCLUDE_DIR to onnxruntime's C API headers instead)`,
-    );
-  const deb = Buffer.from(await response.arrayBuffer());
-  const digest = createHash('sha256').update(deb).digest('hex');
-  if (digest !== HEADERS_DEB.sha256)
-    throw new Error(`${HEADERS_DEB.url}: sha256 ${digest}, expected ${HEADERS_DEB.sha256}`);
-  // Extracted beside, then renamed into place: an interrupted extraction leaves nothing that looks complete.
+  // Through the system's package manager, so the machine's own mirrors, proxies and signature checks apply;
+  // downloaded and unpacked into the cache only, nothing installed. Extracted beside, then renamed into place: an
+  // interrupted extraction leaves nothing that looks complete.
   mkdirSync(cacheDir(), { recursive: true });
   const scratch = mkdtempSync(path.join(cacheDir(), 'headers-'));
   try {
-    const file = path.join(scratch, 'libonnxruntime-dev.deb');
-    writeFileSync(file, deb);
-    await run('dpkg-deb', ['-x', file, scratch]);
+    await run('apt-get', ['download', HEADERS_PACKAGE], { cwd: scratch, timeout: 120_000 }).catch((err: unknown) => {
+      throw new Error(
+        `apt-get download ${HEADERS_PACKAGE}: ${errorLine(err)} — add a Debian release that has it (trixie or later) to the package sources, or set ORT_INCLUDE_DIR to onnxruntime's C API headers`,
+      );
+    });
+    const deb = readdirSync(scratch).find((f) => f.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download ${HEADERS_PACKAGE} left no .deb in ${scratch}`);
+    await run('dpkg-deb', ['-x', path.join(scratch, deb), scratch]);
+    rmSync(path.join(scratch, deb));
     rmSync(into, { recursive: true, force: true });
     renameSync(scratch, into);
   } finally {

@@ -1,6 +1,7 @@
 // `npm ci` on a fresh clone prints nothing to worry about: every dependency accepts the Node versions fedbench
 // promises (an EBADENGINE warning otherwise), and every install script in the lockfile has been reviewed in
 // package.json's allowScripts (npm lists unreviewed ones after every install, and runs none of them).
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -55,5 +56,26 @@ describe('npm ci on a fresh clone', () => {
         .filter((name) => allowed[name])
         .sort(),
     ).toEqual(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'onnxruntime-node']);
+  });
+});
+
+describe("packages come through the machine's own package managers", () => {
+  // A registry's host written into code or docs bypasses the machine's configured mirrors and proxies (and
+  // fails where only those are reachable): fedbench names packages, the package manager finds them.
+  const REGISTRY_HOSTS =
+    /deb\.debian\.org|security\.debian\.org|snapshot\.debian\.org|registry\.npmjs\.org|pypi\.org|pythonhosted\.org/i;
+
+  it("no tracked file names a package registry's host", () => {
+    const files = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f && f !== 'package-lock.json' && !f.startsWith('test/cli/install.test.ts'));
+    const naming = files.filter((f) => {
+      try {
+        return REGISTRY_HOSTS.test(readFileSync(path.join(ROOT, f), 'utf8'));
+      } catch {
+        return false; // a file listed by git but gone from the work tree
+      }
+    });
+    expect(naming).toEqual([]);
   });
 });
