@@ -3,9 +3,6 @@
 // every row of a benchmark shares are said once above the table, and what is still too wide is wrapped.
 // `--json`, records and reports keep the full ids.
 import Table from 'cli-table3';
-import { aggregate, engineLabel } from '../analysis/index.js';
-import { num } from '../format.js';
-import type { RunRecord } from '../results/index.js';
 
 /** Without a terminal (a pipe, a log file) and no $COLUMNS: wide enough for a summary, narrow enough to read. */
 export const DEFAULT_WIDTH = 100;
@@ -154,80 +151,4 @@ export function caseTable(
       width,
     )
   );
-}
-
-/** The run's summary: the table of records, then why each case failed or was skipped, and each warning. */
-export function runSummary(records: readonly RunRecord[], width = terminalWidth()): string {
-  const rows = records.map((r): [string, ...string[]] => {
-    const s = r.stats;
-    const n = r.warnings.length;
-    const status = r.status === 'ok' && n ? `ok, ${n} warning${n === 1 ? '' : 's'}` : r.status;
-    return [
-      r.case,
-      engineLabel(r),
-      s ? `${num(s.median)}${s.modes ? `\n${s.modes.length} modes` : ''}` : '—',
-      s ? `[${num(s.ci95[0])}, ${num(s.ci95[1])}]` : '—',
-      r.metric.unit,
-      s ? String(s.n) : '—',
-      status,
-    ];
-  });
-  const { label } = caseLabels(records.map((r) => r.case));
-  const notes = [
-    ...records
-      .filter((r) => r.status !== 'ok')
-      .map((r) => `${r.status}: ${label(r.case)}: ${shorten(r.error ?? 'no reason recorded', 300)}`),
-    ...records.flatMap((r) => r.warnings.map((w) => `warning: ${label(r.case)}: ${w}`)),
-  ];
-  return [
-    caseTable(['case', 'engine/backend', 'median', '95% CI', 'unit', 'n', 'status'], rows, width),
-    ...notes.map((l) => wrapText(l, width, '  ')),
-  ].join('\n');
-}
-
-function shorten(text: string, max: number): string {
-  const one = text.replace(/\s+/g, ' ');
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
-}
-
-/**
- * The summary of `run --repeat K`: one row per case pooling its K processes — the median of every sample, an interval
- * that covers the spread between the processes' medians, and that spread — then failures and warnings.
- */
-export function repeatSummary(records: readonly RunRecord[], width = terminalWidth()): string {
-  const rows = aggregate(records).flatMap((c) =>
-    c.sites.map((s): [string, ...string[]] => {
-      const medians = records
-        .filter((r) => r.case === c.case && r.status === 'ok' && r.stats)
-        .map((r) => r.stats!.median);
-      const st = s.stats;
-      const status = Object.entries(s.status)
-        .filter(([, n]) => n)
-        .map(([k, n]) => `${n} ${k}`)
-        .join(', ');
-      return [
-        c.case,
-        s.engines.join(', '),
-        st ? `${num(st.median)}${st.modes ? `\n${st.modes.length} modes` : ''}` : '—',
-        st ? `[${num(st.ci95[0])}, ${num(st.ci95[1])}]` : '—',
-        c.metric.unit,
-        medians.length ? `${num(Math.min(...medians))}–${num(Math.max(...medians))}` : '—',
-        status,
-      ];
-    }),
-  );
-  const { label } = caseLabels(records.map((r) => r.case));
-  const notes = [
-    ...records
-      .filter((r) => r.status !== 'ok')
-      .map(
-        (r) =>
-          `${r.status} (repetition ${r.repetition?.index ?? '?'}): ${label(r.case)}: ${shorten(r.error ?? 'no reason recorded', 300)}`,
-      ),
-    ...[...new Set(records.flatMap((r) => r.warnings.map((w) => `warning: ${label(r.case)}: ${w}`)))],
-  ];
-  return [
-    caseTable(['case', 'engine/backend', 'median', '95% CI (all runs)', 'unit', 'run medians', 'runs'], rows, width),
-    ...notes.map((l) => wrapText(l, width, '  ')),
-  ].join('\n');
 }

@@ -9,7 +9,8 @@ import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
 import { loadSuite } from '../suite/index.js';
 import { modelSuite } from './model-suite.js';
-import { repeatSummary, runSummary } from './format.js';
+import { terminalWidth } from './format.js';
+import { repeatSummary, runSummary } from './run-summary.js';
 import type { RunRecord } from '../results/index.js';
 import { parseEngineFilter, selectCases } from './select.js';
 import { intOption, positiveNumberOption } from './options.js';
@@ -55,6 +56,7 @@ export function runCommand(): Command {
     .option('--campaign <name>', 'campaign name recorded in every record')
     .option('--report [file]', 'then write an HTML report of this run (default: reports/<campaign>.html)')
     .option('--json', 'print the records as JSON on stdout (no progress, no table)')
+    .option('--verbose', "after the table, every case's warnings in full (instead of one line of advice per kind)")
     .option(
       '--estimate-tdp <watts>',
       'when no energy source measures, estimate energy as this declared power × time (labelled method: estimate)',
@@ -133,7 +135,7 @@ export function runCommand(): Command {
         if (opts.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
         else
           process.stdout.write(
-            `${repeatSummary(records)}\n${records.length} record(s) (${cases.length} case(s) × ${opts.repeat} processes) in ${out}\n`,
+            `${repeatSummary(records, { verbose: !!opts.verbose, out })}\n${records.length} record(s) (${cases.length} case(s) × ${opts.repeat} processes) in ${out}\n`,
           );
         await feedDb(records, out, opts.db, say);
         if (opts.report) {
@@ -209,7 +211,8 @@ export function runCommand(): Command {
           caseStart: (c, i) => {
             if (stopping) return;
             current = c.id;
-            bar?.update(i, { case: c.id, samples: 0, elapsed: '0.0' });
+            // the bar's other fields take ~45 columns: the case id gets the rest of the line
+            bar?.update(i, { case: fitLine(c.id, terminalWidth() - 45), samples: 0, elapsed: '0.0' });
           },
           sample: (_c, n, t) => bar?.update({ samples: n, elapsed: t.toFixed(1) }),
           writing: (_c, done) => {
@@ -220,7 +223,7 @@ export function runCommand(): Command {
             writing = null;
             current = null;
             kept++;
-            if (!bar && !opts.json) process.stderr.write(`${r.status.padEnd(7)} ${r.case}\n`);
+            if (!bar && !opts.json) process.stderr.write(`${fitLine(`${r.status.padEnd(7)} ${r.case}`)}\n`);
           },
         },
       });
@@ -231,7 +234,7 @@ export function runCommand(): Command {
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
       } else {
-        process.stdout.write(`${runSummary(records)}\n`);
+        process.stdout.write(`${runSummary(records, { verbose: !!opts.verbose, out })}\n`);
         process.stdout.write(`${records.length} record(s) in ${out}\n`);
       }
       await feedDb(records, out, opts.db, say);
@@ -253,6 +256,12 @@ export function runCommand(): Command {
         process.exitCode = 1;
       }
     });
+}
+
+/** A progress line cut to the terminal's width (the full case id is in the record and the summary's table). */
+function fitLine(text: string, width = terminalWidth()): string {
+  const chars = [...text];
+  return chars.length <= width ? text : `${chars.slice(0, Math.max(1, width - 1)).join('')}…`;
 }
 
 function parseRepetition(text: string): { index: number; of: number } {
@@ -286,6 +295,7 @@ type RunOpts = {
   excludeEnergy?: string[];
   repeat: number;
   json?: boolean;
+  verbose?: boolean;
 };
 
 /**
