@@ -103,7 +103,9 @@ describe('run --repeat', () => {
     expect(r.stderr).toMatch(
       /repetition 1\/3: a fresh fedbench process\nrepetition 2\/3: a fresh fedbench process\nrepetition 3\/3/,
     );
-    expect(r.stdout).toMatch(/^bandwidth +onnxruntime\/cpu ×\d +[\d.]+ +\[[\d.]+, [\d.]+\] +GB\/s +[\d.]+–[\d.]+ +3 ok/m);
+    expect(r.stdout).toMatch(
+      /^bandwidth +onnxruntime\/cpu ×\d +[\d.]+ +\[[\d.]+, [\d.]+\] +GB\/s +[\d.]+–[\d.]+ +3 ok/m,
+    );
     const files = await readdir(out);
     const records = await Promise.all(
       files.map(async (f) => JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunRecord),
