@@ -18,12 +18,10 @@ p.add_argument("--reps", type=int, default=10)
 args = p.parse_args()
 
 dev = fb.device(args.device)
-if args.dtype == "tf32" and dev.type != "cuda":
-    fb.skip("tf32 is a tensor-core mode of NVIDIA GPUs; this run is on the CPU")
+dtype = fb.require_dtype(dev, args.dtype)
 # fp32 means IEEE fp32: tensor-core tf32 only when asked for
 torch.backends.cuda.matmul.allow_tf32 = args.dtype == "tf32"
 torch.backends.cudnn.allow_tf32 = args.dtype == "tf32"
-dtype = fb.DTYPES[args.dtype]
 
 # Numbers first: a small product against float64, with a tolerance for the precision (inputs in [-1, 1)).
 g = torch.Generator().manual_seed(42)

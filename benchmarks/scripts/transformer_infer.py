@@ -17,14 +17,13 @@ p.add_argument("--seq", type=int, default=128)
 p.add_argument("--layers", type=int, default=12)
 p.add_argument("--dtype", choices=["fp32", "fp16", "bf16"], default="fp32")
 p.add_argument("--queries", type=int, default=200, help="single-stream: queries per figure")
+p.add_argument("--iters", type=int, default=10, help="offline: batches per figure")
 p.add_argument("--reps", type=int, default=5)
 p.add_argument("--device", default="auto")
 args = p.parse_args()
 
 dev = fb.device(args.device)
-if args.dtype == "fp16" and dev.type != "cuda":
-    fb.skip("fp16 inference is meant for GPUs; this run is on the CPU")
-dtype = fb.DTYPES[args.dtype]
+dtype = fb.require_dtype(dev, args.dtype)
 torch.manual_seed(42)
 
 
@@ -55,9 +54,9 @@ with torch.inference_mode():
     for _ in range(args.reps):
         if args.scenario == "offline":
             with fb.Timer(dev) as t:
-                for _ in range(10):
+                for _ in range(args.iters):
                     model(x)
-            fb.figure(dev, samples_per_s=batch * 10 / t.seconds)
+            fb.figure(dev, samples_per_s=batch * args.iters / t.seconds)
         else:
             latencies = []
             for _ in range(args.queries):

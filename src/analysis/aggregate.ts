@@ -36,7 +36,14 @@ export function pooledSamples(records: readonly RunRecord[]): readonly number[] 
 }
 
 export function engineLabel(r: RunRecord): string {
-  return `${r.engine.name}/${r.engine.backend ?? '—'}${r.engine.threads ? ` ×${r.engine.threads}` : ''}`;
+  const device = r.engine.device ? ` on ${r.engine.device}` : '';
+  return `${r.engine.name}/${r.engine.backend ?? '—'}${r.engine.threads ? ` ×${r.engine.threads}` : ''}${device}`;
+}
+
+/** GPU or CPU, from what the record says ran: a GPU provider or backend, or a program's device line. */
+export function deviceClass(r: RunRecord): 'gpu' | 'cpu' {
+  if (r.engine.device) return /^(cuda|gpu|rocm|hip|xpu|mps)/i.test(r.engine.device) ? 'gpu' : 'cpu';
+  return /cuda|webgpu|webgl|tensorflow-gpu|rocm|dml|tensorrt/i.test(r.engine.backend ?? '') ? 'gpu' : 'cpu';
 }
 
 export interface NodeSeries {
@@ -183,7 +190,15 @@ export interface EngineComparison {
   benchmark: string;
   params: Record<string, unknown>;
   metric: RunRecord['metric'];
-  engines: Array<{ engine: string; median: number; n: number; verdict: Verdict | 'BEST'; reason: string }>;
+  engines: Array<{
+    engine: string;
+    median: number;
+    n: number;
+    verdict: Verdict | 'BEST';
+    reason: string;
+    /** What makes this engine's figure unlike the best one's beyond the engine: another device class, another run. */
+    caveats: string[];
+  }>;
 }
 
 /** The benchmark and parameters a record measures: its own, or the built-in one a user's program declared (`as:`). */
@@ -208,7 +223,13 @@ export function compareEngines(records: readonly RunRecord[]): EngineComparison[
     if (engines.size < 2) continue;
     const byEngine = [...engines].map(([engine, rs]) => {
       const samples = pooledSamples(rs);
-      return { engine, samples, stats: summarize(samples) };
+      return {
+        engine,
+        samples,
+        stats: summarize(samples),
+        device: deviceClass(rs[0]!),
+        campaigns: [...new Set(rs.map((r) => r.campaign))].sort(),
+      };
     });
     const first = group[0]!;
     const sign = first.metric.direction === 'higher' ? 1 : -1;
@@ -220,8 +241,25 @@ export function compareEngines(records: readonly RunRecord[]): EngineComparison[
       params,
       metric: first.metric,
       engines: byEngine.map((e) => {
+        // A CPU figure beside a GPU one, or figures from different runs (another moment, maybe a busy machine),
+        // are not one comparison of engines: the table says so beside the verdict.
+        const caveats = [
+          ...(e.device !== best.device
+            ? [`ran on the ${e.device.toUpperCase()}, ${best.engine} on the ${best.device.toUpperCase()}`]
+            : []),
+          ...(e.campaigns.join() !== best.campaigns.join()
+            ? [`measured in another run (${e.campaigns.join(', ')}; ${best.engine}: ${best.campaigns.join(', ')})`]
+            : []),
+        ];
         if (e === best)
-          return { engine: e.engine, median: e.stats.median, n: e.stats.n, verdict: 'BEST' as const, reason: '' };
+          return {
+            engine: e.engine,
+            median: e.stats.median,
+            n: e.stats.n,
+            verdict: 'BEST' as const,
+            reason: '',
+            caveats,
+          };
         const c = compareSamples(e, best, first.metric.direction);
         return {
           engine: e.engine,
@@ -229,6 +267,7 @@ export function compareEngines(records: readonly RunRecord[]): EngineComparison[
           n: e.stats.n,
           verdict: c.verdict,
           reason: `ratio ${c.ratio.toFixed(3)} to ${best.engine}; ${c.reason}`,
+          caveats,
         };
       }),
     });

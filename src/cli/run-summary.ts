@@ -35,6 +35,8 @@ export function classifyWarning(text: string): Classified | null {
   if (/ was shared: \d+ other compute process/.test(text)) return { kind: 'gpu', flag: 'shared GPU' };
   // one-off initialisation, already excluded by the warm-up: nothing to do, in the record and --verbose only
   if (/^first call took \d+x the steady-state time/.test(text)) return { kind: 'note' };
+  // how a command case's energy window was framed: a fact about the method, said in the record and the report
+  if (/^energy covers the measured invocations/.test(text)) return { kind: 'note' };
   return null;
 }
 

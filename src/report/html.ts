@@ -234,10 +234,12 @@ function enginesSection(m: ReportModel): SafeHtml {
       String(e.n),
       `${num(e.median)} ${g.metric.unit}`,
       badge(e.verdict),
-      e.reason,
+      e.caveats.length
+        ? html`${e.reason}${e.reason ? '; ' : ''}<strong>not like for like: ${e.caveats.join('; ')}</strong>`
+        : e.reason,
     ]),
   );
-  return html`<section id="engines"><h2>Engines compared</h2><p>The same benchmark and parameters on several engines at one site, each against the best (same test as between sites).</p>${table(['benchmark', 'parameters', 'site', 'engine', 'n', 'median', 'verdict', 'why'], rows)}</section>`;
+  return html`<section id="engines"><h2>Engines compared</h2><p>The same benchmark and parameters on several engines at one site, each against the best (same test as between sites). A figure from another device class (CPU against GPU) or from another run is marked: its verdict compares more than the engines.</p>${table(['benchmark', 'parameters', 'site', 'engine', 'n', 'median', 'verdict', 'why'], rows)}</section>`;
 }
 
 function trainingSection(m: ReportModel, charts: Charts): SafeHtml {

@@ -26,6 +26,7 @@ export function newRecord(init: RecordInit): RunRecord {
       package: engine.package ?? null,
       version: engine.version ?? null,
       threads: engine.threads ?? null,
+      ...(engine.device ? { device: engine.device } : {}),
       requested: engine.requested,
       fallbacks: engine.fallbacks ?? [],
     },

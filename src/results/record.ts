@@ -394,6 +394,9 @@ export const runRecordSchema = z.object({
     package: z.string().nullable(),
     version: z.string().nullable(),
     threads: z.number().int().nullable(),
+    /** Where it computed, in the engine's or program's own words (a user's program says it with a
+     *  `FEDBENCH:DEVICE <text>` line: "cuda:0 NVIDIA A100-SXM4-40GB", "cpu, 2 threads"). */
+    device: z.string().optional(),
     requested: z.array(z.string()),
     fallbacks: z.array(z.object({ backend: z.string(), reason: z.string() })),
   }),

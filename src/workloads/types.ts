@@ -59,6 +59,8 @@ export interface EngineUsed {
   /** null when there is no version to ask for (a user's program). */
   version: string | null;
   threads: number | null;
+  /** Where it computed, in the engine's or program's own words (the record's `engine.device`). */
+  device?: string;
   fallbacks: Array<{ backend: string; reason: string }>;
 }
 

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import { measureHarnessCost, samplingDecision } from '../../measure/index.js';
 import type { CommandDetails } from '../../results/index.js';
-import { SkipCase, type CustomWorkload, type ExecuteContext, type Outcome } from '../types.js';
+import { SkipCase, type CustomWorkload, type EngineUsed, type ExecuteContext, type Outcome } from '../types.js';
 import { invoke, type Invocation } from './invoke.js';
 import { commandMetric, extractionRule, sameAs, substitute, type CommandFields, type CommandMetric } from './spec.js';
 
@@ -119,7 +119,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
     async execute(ctx: ExecuteContext<Record<string, unknown>>): Promise<Outcome> {
       const argv = substitute(fields.command, ctx.params);
       const resolved = which(argv[0]!);
-      const engine = {
+      const engine: EngineUsed = {
         name: 'command' as const,
         backend: fields.as?.engine ?? path.basename(argv[0]!),
         package: resolved ?? argv[0]!,
@@ -150,6 +150,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         invocations++;
         last = inv;
         const n = invocations;
+        if (inv.device) engine.device = inv.device;
         if (inv.spawnError) throw new CommandFailed(inv.spawnError, details());
         if (inv.skipReason !== null && inv.exitCode === 0) throw new SkipCase(inv.skipReason);
         if (inv.timedOut)

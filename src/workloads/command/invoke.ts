@@ -9,6 +9,8 @@ export const BEGIN_MARKER = 'FEDBENCH:BEGIN';
 export const END_MARKER = 'FEDBENCH:END';
 /** `FEDBENCH:SKIP <reason>`: the program cannot run this case here (no GPU, no such precision): a skipped record. */
 export const SKIP_MARKER = 'FEDBENCH:SKIP';
+/** `FEDBENCH:DEVICE <text>`: where the program computes (a GPU's name, "cpu, 2 threads"): the record's engine.device. */
+export const DEVICE_MARKER = 'FEDBENCH:DEVICE';
 
 const TAIL_BYTES = 4096;
 /** Grace between SIGTERM and SIGKILL when an invocation runs out of time. */
@@ -27,6 +29,8 @@ export interface Invocation {
   stderrTail: string;
   /** The reason the program gave on a FEDBENCH:SKIP line, if it printed one. */
   skipReason: string | null;
+  /** What the program's last FEDBENCH:DEVICE line said, if it printed one. */
+  device: string | null;
   /** Set when the program could not be started at all (e.g. not found). */
   spawnError: string | null;
 }
@@ -52,6 +56,7 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
     let timedOut = false;
     let spawnError: string | null = null;
     let skipReason: string | null = null;
+    let device: string | null = null;
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,6 +80,10 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
       const trimmed = line.trim();
       if (skipReason === null && trimmed.startsWith(`${SKIP_MARKER} `)) {
         skipReason = trimmed.slice(SKIP_MARKER.length + 1).trim();
+        return;
+      }
+      if (trimmed.startsWith(`${DEVICE_MARKER} `)) {
+        device = trimmed.slice(DEVICE_MARKER.length + 1).trim();
         return;
       }
       if (opts.markers && trimmed === BEGIN_MARKER && begin === null) {
@@ -106,6 +115,7 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
         lines,
         stderrTail: stderrTail.trim(),
         skipReason,
+        device,
         spawnError,
       });
     };
