@@ -4,7 +4,7 @@
 // `--json`, records and reports keep the full ids.
 import Table from 'cli-table3';
 import { aggregate, engineLabel } from '../analysis/index.js';
-import { num } from '../format.js';
+import { intervalText, num } from '../format.js';
 import type { RunRecord } from '../results/index.js';
 
 /** Without a terminal (a pipe, a log file) and no $COLUMNS: wide enough for a summary, narrow enough to read. */
@@ -166,7 +166,7 @@ export function runSummary(records: readonly RunRecord[], width = terminalWidth(
       r.case,
       engineLabel(r),
       s ? `${num(s.median)}${s.modes ? `\n${s.modes.length} modes` : ''}` : '—',
-      s ? `[${num(s.ci95[0])}, ${num(s.ci95[1])}]` : '—',
+      s ? intervalText(s) : '—',
       r.metric.unit,
       s ? String(s.n) : '—',
       status,
@@ -209,7 +209,7 @@ export function repeatSummary(records: readonly RunRecord[], width = terminalWid
         c.case,
         s.engines.join(', '),
         st ? `${num(st.median)}${st.modes ? `\n${st.modes.length} modes` : ''}` : '—',
-        st ? `[${num(st.ci95[0])}, ${num(st.ci95[1])}]` : '—',
+        st ? intervalText(st) : '—',
         c.metric.unit,
         medians.length ? `${num(Math.min(...medians))}–${num(Math.max(...medians))}` : '—',
         status,

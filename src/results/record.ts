@@ -176,7 +176,8 @@ export const stoppingRulesSchema = z.object({
 });
 
 export const stopReasonSchema = z.enum(['converged', 'time-out', 'max-samples']);
-export const warmupEndSchema = z.enum(['stable', 'time-out']);
+/** How warm-up ended: times stable, its time limit, or (a user's program) the suite's fixed count of runs done. */
+export const warmupEndSchema = z.enum(['stable', 'time-out', 'count']);
 
 export const measurementSchema = z.object({
   callsPerSample: z.number().int(),
@@ -328,6 +329,10 @@ export const commandDetailsSchema = z.object({
   invocations: z.number().int().nonnegative().optional(),
   /** The last lines of its standard error, when it wrote any. */
   stderrTail: z.string().optional(),
+  /** The last lines of its standard output, on a failed record (the figure is usually printed there). */
+  stdoutTail: z.string().optional(),
+  /** Processes an invocation left holding its output after it exited, and what fedbench did with them. */
+  leftBehind: z.string().optional(),
   /** The built-in benchmark and parameters this program measures the same as (`as:` in the suite). */
   sameAs: z.object({ benchmark: z.string(), params: z.record(z.string(), z.unknown()) }).optional(),
 });
