@@ -175,6 +175,8 @@ export const stoppingRulesSchema = z.object({
   minSampleSeconds: z.number(),
 });
 
+/** Why sampling ended: noise target met, `stop.maxSamples`, or `time-out`: the sampling limit `stop.maxSeconds` (not a
+ * program's per-invocation `timeout`, which fails the case; messages name it so, `measure/warnings.ts`). */
 export const stopReasonSchema = z.enum(['converged', 'time-out', 'max-samples']);
 /** How warm-up ended: times stable, its time limit, or (a user's program) the suite's fixed count of runs done. */
 export const warmupEndSchema = z.enum(['stable', 'time-out', 'count']);

@@ -49,16 +49,16 @@ export interface InvokeOptions {
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Resolves true once `done()` holds, false after `ms` (checked every 20 ms). */
-async function until(done: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() >= end) return false;
-    await sleep(20);
+/** True when `done` settles within `ms`, false after `ms`. */
+async function within(done: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([done.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
-  return true;
 }
 
 /**
@@ -122,10 +122,12 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
     child.stderr.on('data', (chunk: string) => {
       stderrTail = (stderrTail + chunk).slice(-TAIL_BYTES);
     });
-    let errClosed = false;
-    child.stderr.on('close', () => (errClosed = true));
     const out = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
-    let outClosed = false;
+    // both pipes closed: nothing holds the program's output any more
+    const released = Promise.all([
+      new Promise<void>((r) => out.once('close', r)),
+      new Promise<void>((r) => child.stderr.once('close', r)),
+    ]).then(() => undefined);
     out.on('line', (line) => {
       stdoutTail = `${stdoutTail}${line}\n`.slice(-TAIL_BYTES);
       const trimmed = line.trim();
@@ -145,8 +147,6 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
       }
       if (end === null) lines.push(line); // lines after END (teardown) are not measured
     });
-    out.on('close', () => (outClosed = true));
-    const released = (): boolean => outClosed && errClosed;
 
     /** After the main process ended: bound the wait for whatever still holds its output. */
     let settling = false;
@@ -156,11 +156,11 @@ export function invoke(argv: readonly string[], opts: InvokeOptions): Promise<In
       clearTimeout(timer);
       let leftBehind: string | null = null;
       const pid = child.pid;
-      if (pid && !(await until(released, PIPE_GRACE_MS))) {
+      if (pid && !(await within(released, PIPE_GRACE_MS))) {
         // a background process still writes to (or just holds) its stdout or stderr
         killGroup(pid, 'SIGKILL');
         leftBehind = `processes it started held its output after it exited: killed after ${PIPE_GRACE_MS / 1000} s`;
-        if (!(await until(released, PIPE_GRACE_MS))) {
+        if (!(await within(released, PIPE_GRACE_MS))) {
           const escaped = markedProcesses(mark);
           for (const p of escaped) killGroupOrProcess(p.pid);
           const names = escaped.map((p) => `${p.pid} (${p.name})`).join(', ');
