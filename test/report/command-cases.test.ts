@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { num } from '../../src/format.js';
 import { runSummary } from '../../src/cli/format.js';
-import { buildReportModel, charts, renderHtml, toMarkdown } from '../../src/report/index.js';
+import { buildReportModel, charts, renderHtml, toCsv, toMarkdown } from '../../src/report/index.js';
 
 const program = (site: string, median: number, n = 30) =>
   syntheticRecord({ site, median, n, kind: 'command', benchmark: 'my-train', params: { batch: 64 } });
@@ -36,7 +36,7 @@ describe("report: users' programs", () => {
 });
 
 describe('report: intervals from few samples', () => {
-  it('a median from two samples shows their range, labelled as one, in the report, its Markdown and the CLI', () => {
+  it('a median from two samples shows their range, labelled as one, in the report, its exports and the CLI', () => {
     const two = program('a', 100, 2);
     const many = program('b', 90);
     const [lo, hi] = [Math.min(...two.samples), Math.max(...two.samples)];
@@ -55,6 +55,15 @@ describe('report: intervals from few samples', () => {
     const summary = runSummary([two, many], 200);
     expect(summary).toContain(range);
     expect(summary).not.toContain(`range [${num(a)}`);
+    // the CSV leaves the interval empty, says why, and keeps the range in min and max
+    const csv = toCsv([two, many]).split('\n');
+    const col = (line: string, name: string) => line.split(',')[csv[0]!.split(',').indexOf(name)];
+    const twoRow = csv.find((l) => l.includes(two.id))!;
+    expect([col(twoRow, 'ci95_low'), col(twoRow, 'ci95_high'), col(twoRow, 'ci_method')]).toEqual(['', '', 'none']);
+    expect([col(twoRow, 'min'), col(twoRow, 'max')]).toEqual([String(lo), String(hi)]);
+    const manyRow = csv.find((l) => l.includes(many.id))!;
+    expect(col(manyRow, 'ci95_low')).toBe(String(a));
+    expect(col(manyRow, 'ci_method')).toBe('order-statistics');
     // the chart's tooltip names what the bar spans
     const spec = JSON.stringify(charts.benchmarkChart('my-train', model.benchmarks));
     expect(spec).toContain('"interval":"range (too few samples for a 95% CI)"');
