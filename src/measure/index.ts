@@ -36,4 +36,4 @@ export {
   type TimedCall,
 } from './loop.js';
 export { heapChoiceProblem, keepFreedMemoryInHeap } from './allocator.js';
-export { samplingWarnings, stopReasonText } from './warnings.js';
+export { samplingWarnings } from './warnings.js';

@@ -13,7 +13,7 @@ const OUTLIERS_SHARE = 0.05;
  * Why sampling stopped, in words that name the suite's rule: the sampling time limit (`stop.maxSeconds`) is not
  * the per-invocation `timeout` of a user's program, though the record's enum calls the former `time-out`.
  */
-export function stopReasonText(reason: StopReason, rules: StoppingRules): string {
+function stopReasonText(reason: StopReason, rules: StoppingRules): string {
   if (reason === 'time-out') return `sampling time limit stop.maxSeconds = ${rules.maxSeconds} s reached`;
   if (reason === 'max-samples') return `stop.maxSamples = ${rules.maxSamples} reached`;
   return 'noise target met';

@@ -32,7 +32,7 @@ const scalar = z.union([z.number(), z.string(), z.boolean()]);
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** The number a program printed, or null when what it printed is not a figure. */
-export function parseFigure(printed: unknown): number | null {
+function parseFigure(printed: unknown): number | null {
   if (typeof printed === 'number') return Number.isFinite(printed) ? printed : null;
   if (typeof printed !== 'string' || !DECIMAL.test(printed.trim())) return null;
   const value = Number(printed.trim());
@@ -40,13 +40,13 @@ export function parseFigure(printed: unknown): number | null {
 }
 
 /** What an invocation printed where its rule looks for a figure (as printed), and the figure it is, or null. */
-export interface Found {
+interface Found {
   printed: string;
   value: number | null;
 }
 
 /** Figures read from one invocation's measured lines, by the suite's rule; wall time when there is none. */
-export function figuresOf(inv: Invocation, metric: CommandMetric | undefined): Found[] {
+function figuresOf(inv: Invocation, metric: CommandMetric | undefined): Found[] {
   if (metric?.regex) {
     const re = new RegExp(metric.regex);
     return inv.lines.flatMap((line) => {
