@@ -36,6 +36,15 @@ export function range([lo, hi]: [number, number]): string {
   return `[${num(lo)}, ${num(hi)}]`;
 }
 
+/**
+ * The median's interval as a table cell: `[lo, hi]`; with too few samples for a 95% interval (`ciMethod: none`) it
+ * holds the smallest and largest sample, and is labelled `range [lo, hi]` so it is not read as an interval.
+ */
+export function intervalText(s: { ci95: readonly [number, number]; ciMethod?: string }): string {
+  const text = `[${num(s.ci95[0])}, ${num(s.ci95[1])}]`;
+  return s.ciMethod === 'none' ? `range ${text}` : text;
+}
+
 /** A short time as `57 µs`, `4.29 ms` or `1.25 s`. */
 export function shortDuration(seconds: number): string {
   if (seconds < 1e-3) return `${Math.round(seconds * 1e6)} µs`;

@@ -107,8 +107,8 @@ function nameCases(names: string[]): string {
 function intervalCell(r: RunRecord): string {
   const s = r.stats;
   if (!s) return '—';
-  const range = s.ci95[0] === s.min && s.ci95[1] === s.max;
-  return `${range ? 'range ' : ''}${bounds(s.ci95)}`;
+  // the same rule as the report's (format.ts intervalText), with the bounds shortened to fit one line
+  return `${s.ciMethod === 'none' ? 'range ' : ''}${bounds(s.ci95)}`;
 }
 
 /** An interval's bounds to 3 significant digits: the table's one line per case has room for no more. */

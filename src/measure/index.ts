@@ -36,3 +36,4 @@ export {
   type TimedCall,
 } from './loop.js';
 export { heapChoiceProblem, keepFreedMemoryInHeap } from './allocator.js';
+export { samplingWarnings } from './warnings.js';

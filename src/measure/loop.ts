@@ -1,8 +1,9 @@
 // The timing loop: warm-up until stable, then samples until a stopping rule holds. Raw times are kept.
 import { pct } from '../format.js';
 import { keepFreedMemoryInHeap } from './allocator.js';
-import { drift, relativeCiHalfWidth, summarize } from './stats.js';
+import { summarize } from './stats.js';
 import type { MeasurementSummary } from '../results/record.js';
+import { samplingWarnings } from './warnings.js';
 import { samplingDecision, warmupDecision, type StopReason, type StoppingRules, type WarmupEnd } from './stopping.js';
 
 /** The function the loop times: one call is one unit of work (sync, or async and awaited). */
@@ -131,22 +132,7 @@ export async function measure(
   const stats = summarize(perCall);
   const harness: HarnessCost = { ...cost, fractionOfMedian: cost.loopNsPerCall / 1e9 / stats.median, allocator };
 
-  const noise = relativeCiHalfWidth(stats);
-  if (stopReason !== 'converged') {
-    warnings.push(
-      `noise target not met: median 95% CI ±${pct(noise, 'auto')} > ±${pct(rules.targetNoise, 'auto')} after ${perCall.length} samples (${stopReason})`,
-    );
-  }
-  if (stats.cv > 0.1) warnings.push(`noisy run: coefficient of variation ${pct(stats.cv, 'auto')} (> 10%)`);
-  const outliers = stats.outliers.indices.length;
-  if (outliers > 0.05 * stats.n)
-    warnings.push(`${outliers} of ${stats.n} samples are outliers (modified z-score > ${stats.outliers.threshold})`);
-  const d = drift(perCall);
-  if (d && Math.abs(d.correlation) > 0.5 && Math.abs(d.relativeChange) > 0.02) {
-    warnings.push(
-      `drifting run: sample times ${d.relativeChange > 0 ? 'rose' : 'fell'} by ${pct(Math.abs(d.relativeChange), 'auto')} over the run (r = ${d.correlation.toFixed(2)})`,
-    );
-  }
+  warnings.push(...samplingWarnings(stats, perCall, stopReason, rules, 'sample times'));
   if (harness.fractionOfMedian > 0.01)
     warnings.push(
       `harness overhead is ${pct(harness.fractionOfMedian, 'auto')} of a call: the workload is too short to time precisely`,

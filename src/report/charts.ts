@@ -14,6 +14,11 @@ function paramsLabel(params: Record<string, unknown>): string {
     .join(' ');
 }
 
+/** What a row's bar spans: the median's 95% interval, or the samples' range where they were too few for one. */
+function intervalName(r: BenchmarkSection['rows'][number]): string {
+  return r.ciMethod === 'none' ? 'range (too few samples for a 95% CI)' : '95% CI';
+}
+
 /** Each site's median with its 95% interval, one row per case of a benchmark. */
 export function benchmarkChart(title: string, sections: BenchmarkSection[]): Spec | null {
   const values = sections.flatMap((s) =>
@@ -25,6 +30,7 @@ export function benchmarkChart(title: string, sections: BenchmarkSection[]): Spe
         median: r.median,
         lo: r.ci95![0],
         hi: r.ci95![1],
+        interval: intervalName(r),
       })),
   );
   if (!values.length) return null;
@@ -57,8 +63,9 @@ export function benchmarkChart(title: string, sections: BenchmarkSection[]): Spe
             { field: 'site', type: 'nominal' },
             { field: 'case', type: 'nominal' },
             { field: 'median', type: 'quantitative', format: '.4~g' },
-            { field: 'lo', type: 'quantitative', format: '.4~g', title: 'CI low' },
-            { field: 'hi', type: 'quantitative', format: '.4~g', title: 'CI high' },
+            { field: 'interval', type: 'nominal' },
+            { field: 'lo', type: 'quantitative', format: '.4~g', title: 'low' },
+            { field: 'hi', type: 'quantitative', format: '.4~g', title: 'high' },
           ],
         },
       },
@@ -99,6 +106,8 @@ export function scalingChart(title: string, param: string, sections: BenchmarkSe
         type: 'quantitative',
         title: param,
         scale: min > 0 && max / min >= 8 ? { type: 'log', base: 2 } : { zero: false },
+        // a parameter that only takes whole values (threads, batch size) gets whole ticks: never 1.05 threads
+        ...([...xs].every(Number.isInteger) ? { axis: { tickMinStep: 1, format: 'd' } } : {}),
       },
       color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1 } },
     },

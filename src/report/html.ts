@@ -15,7 +15,7 @@ import {
 import { html, joinHtml, jsonScript, trusted, type HtmlValue, type SafeHtml } from './escape.js';
 import { DEFAULT_CHANGEPOINTS, DEFAULT_COMPARE, STRAGGLER_THRESHOLD } from '../analysis/index.js';
 import { OUTLIER_THRESHOLD } from '../measure/index.js';
-import { modesText, num, paramsText, pct, range } from '../format.js';
+import { intervalText, modesText, num, paramsText, pct, range } from '../format.js';
 import { redactionText, type BenchmarkSection, type ReportModel } from './model.js';
 import { fedbenchVersion } from '../system/index.js';
 
@@ -104,7 +104,7 @@ function benchmarks(m: ReportModel, charts: Charts): SafeHtml {
         r.engines.join(', '),
         String(r.n || '—'),
         html`${num(r.median)}${r.modes ? html`<br><small>${modesText({ modes: r.modes })}</small>` : ''}`,
-        html`${r.ci95 ? `[${num(r.ci95[0])}, ${num(r.ci95[1])}]` : '—'}${r.effectiveN !== null ? html`<br><small>phases: worth ${Math.round(r.effectiveN)} samples</small>` : ''}`,
+        html`${r.ci95 ? intervalText({ ci95: r.ci95, ciMethod: r.ciMethod ?? undefined }) : '—'}${r.effectiveN !== null ? html`<br><small>phases: worth ${Math.round(r.effectiveN)} samples</small>` : ''}`,
         r.cv === null ? '—' : pct(r.cv),
         badge(r.verdict),
         r.reason,
@@ -117,7 +117,7 @@ function benchmarks(m: ReportModel, charts: Charts): SafeHtml {
       )}${table(['parameters', 'site', 'engine', 'n', 'median', '95% CI', 'cv', 'verdict', 'why', 'records'], rows)}</div>`,
     );
   }
-  return html`<section id="benchmarks"><h2>Benchmarks</h2><p>Each site's median with its 95% confidence interval. The verdict compares each site with the best one for that case (Mann-Whitney U, α = ${DEFAULT_COMPARE.alpha}, and a minimum effect of ${pct(DEFAULT_COMPARE.minEffect, 'exact')}): FASTER/SLOWER only when the difference is both significant and large enough, SAME when it is demonstrably small, UNCERTAIN otherwise. Samples with more than one mode (clusters apart) are marked with each mode's share and median; a comparison where either side has several modes is UNCERTAIN unless the difference exceeds the modes' spread. Samples that come in phases (autocorrelated) count for fewer independent samples, and their interval is widened to match.</p>${parts}</section>`;
+  return html`<section id="benchmarks"><h2>Benchmarks</h2><p>Each site's median with its 95% confidence interval. The verdict compares each site with the best one for that case (Mann-Whitney U, α = ${DEFAULT_COMPARE.alpha}, and a minimum effect of ${pct(DEFAULT_COMPARE.minEffect, 'exact')}): FASTER/SLOWER only when the difference is both significant and large enough, SAME when it is demonstrably small, UNCERTAIN otherwise. Samples with more than one mode (clusters apart) are marked with each mode's share and median; a comparison where either side has several modes is UNCERTAIN unless the difference exceeds the modes' spread. Samples that come in phases (autocorrelated) count for fewer independent samples, and their interval is widened to match. With fewer than 6 samples no pair of samples bounds a 95% interval of the median: the cell then gives their range (smallest and largest), marked “range”.</p>${parts}</section>`;
 }
 
 function energy(m: ReportModel, charts: Charts): SafeHtml {
@@ -338,11 +338,25 @@ function method(m: ReportModel): SafeHtml {
   const libs = Object.entries(chartLibraryVersions())
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+  // the built-in workloads' checks and counting; a user's program (workload: command) gets none of them
+  const builtIn = m.kinds.some((k) => k !== 'command');
+  const command = m.kinds.includes('command');
+  /** With users' programs beside them, the built-in workloads' lines say whom they describe. */
+  const scoped = (text: string): string =>
+    command ? `Built-in workloads: ${text.charAt(0).toLowerCase()}${text.slice(1)}` : text;
   return html`<section id="method"><h2>Method</h2><ul>
-<li>Each case is first checked at a small size against a plain JavaScript reference; a case with wrong numbers is failed and has no figure.</li>
-<li>Warm-up runs until the last calls' times are stable; then samples are taken until the half-width of the median's 95% interval is below the target, with minimum samples and time and a time-out. Short calls are grouped so that one sample lasts at least a millisecond; the harness measures its own cost and records it.</li>
-<li>Figures of merit are computed from the work each call does (e.g. 2n³ FLOP for GEMM) divided by the measured time. Raw samples are kept in every record.</li>
-<li>The 95% interval of a median is distribution-free (order statistics); samples of several records of one case and site are pooled. Comparisons use the Mann-Whitney U test (two-sided, α = ${DEFAULT_COMPARE.alpha}) and a minimum effect of ${pct(DEFAULT_COMPARE.minEffect, 'exact')}.</li>
+${
+  builtIn
+    ? html`<li>${scoped('Each case is first checked at a small size against a plain JavaScript reference; a case with wrong numbers is failed and has no figure.')}</li>
+<li>${scoped("Warm-up runs until the last calls' times are stable; then samples are taken until the half-width of the median's 95% interval is below the target, with minimum samples and time and a time-out. Short calls are grouped so that one sample lasts at least a millisecond; the harness measures its own cost and records it.")}</li>
+<li>${scoped('Figures of merit are computed from the work each call does (e.g. 2n³ FLOP for GEMM) divided by the measured time.')}</li>`
+    : ''
+}${
+  command
+    ? html`<li>Users' programs (workload: command): the figure is the program's own, read from its output by the suite's rule (a regular expression or a JSON path), or its wall time (or that of its FEDBENCH:BEGIN..END window); fedbench runs no reference check and counts no FLOP, since it does not know what the program computes. Warm-up is the suite's fixed count of runs, not checked for stability. Each run is one sample (or each figure it prints, with samples: all) under the same stopping rules and warnings as built-in workloads; processes a run leaves behind are killed when it exits.</li>`
+    : ''
+}
+<li>Raw samples are kept in every record. The 95% interval of a median is distribution-free (order statistics); samples of several records of one case and site are pooled. Comparisons use the Mann-Whitney U test (two-sided, α = ${DEFAULT_COMPARE.alpha}) and a minimum effect of ${pct(DEFAULT_COMPARE.minEffect, 'exact')}.</li>
 <li>Outliers are flagged by the modified z-score on the median absolute deviation (threshold ${OUTLIER_THRESHOLD}); they are kept, not removed.</li>
 <li>Energy figures state their source and method (counter, sampled, scheduler, estimate); a record without a source says why.</li>
 ${joinHtml(

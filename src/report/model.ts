@@ -85,6 +85,8 @@ export interface BenchmarkRow {
   n: number;
   median: number | null;
   ci95: [number, number] | null;
+  /** How ci95 was found; `none`: too few samples for a 95% interval, so ci95 is the samples' min–max range. */
+  ciMethod: NonNullable<RunRecord['stats']>['ciMethod'] | null;
   cv: number | null;
   /** More than one mode in the pooled samples: each mode's median and share. */
   modes: Array<{ median: number; share: number; n: number }> | null;
@@ -197,6 +199,8 @@ export interface ReportModel {
   acceptance: { rows: AcceptanceRow[]; given: boolean };
   rankings: { weights: Weights; rankings: Ranking[]; note: string };
   provenance: ProvenanceRow[];
+  /** The kinds of benchmark the records measured (the method section describes what was done for each). */
+  kinds: RunRecord['benchmark']['kind'][];
   sources: string[];
   /** null: no history was asked for; else each series of the reported cases over time. */
   history: HistorySeries[] | null;
@@ -263,6 +267,7 @@ function benchmarkSection(c: CaseSeries): BenchmarkSection {
       n: s.stats?.n ?? 0,
       median: s.stats?.median ?? null,
       ci95: s.stats?.ci95 ?? null,
+      ciMethod: s.stats?.ciMethod ?? null,
       cv: s.stats?.cv ?? null,
       modes: s.stats?.modes ?? null,
       effectiveN: s.stats && s.stats.effectiveN < s.stats.n ? s.stats.effectiveN : null,
@@ -506,6 +511,7 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
       note: wanted ? `ranked for ${wanted.join(', ')}` : 'ranked for every case measured at two or more sites',
     },
     provenance: provenance(records),
+    kinds: distinct<RunRecord['benchmark']['kind']>(records, (r, add) => add(r.benchmark.kind)).sort(),
     sources: opts.sources ?? [],
     history: opts.history ?? null,
     redaction: opts.redaction ?? null,

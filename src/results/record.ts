@@ -175,8 +175,11 @@ export const stoppingRulesSchema = z.object({
   minSampleSeconds: z.number(),
 });
 
+/** Why sampling ended: noise target met, `stop.maxSamples`, or `time-out`: the sampling limit `stop.maxSeconds` (not a
+ * program's per-invocation `timeout`, which fails the case; messages name it so, `measure/warnings.ts`). */
 export const stopReasonSchema = z.enum(['converged', 'time-out', 'max-samples']);
-export const warmupEndSchema = z.enum(['stable', 'time-out']);
+/** How warm-up ended: times stable, its time limit, or (a user's program) the suite's fixed count of runs done. */
+export const warmupEndSchema = z.enum(['stable', 'time-out', 'count']);
 
 export const measurementSchema = z.object({
   callsPerSample: z.number().int(),
@@ -328,6 +331,10 @@ export const commandDetailsSchema = z.object({
   invocations: z.number().int().nonnegative().optional(),
   /** The last lines of its standard error, when it wrote any. */
   stderrTail: z.string().optional(),
+  /** The last lines of its standard output, on a failed record (the figure is usually printed there). */
+  stdoutTail: z.string().optional(),
+  /** Processes an invocation left holding its output after it exited, and what fedbench did with them. */
+  leftBehind: z.string().optional(),
   /** The built-in benchmark and parameters this program measures the same as (`as:` in the suite). */
   sameAs: z.object({ benchmark: z.string(), params: z.record(z.string(), z.unknown()) }).optional(),
 });

@@ -91,7 +91,10 @@ describe('runSummary', () => {
 
   it("labels an interval that is only the samples' range (too few samples for a 95% interval)", () => {
     const base = record('gemm', []);
-    const two = { ...base, stats: { ...base.stats!, n: 2, min: 10, max: 12, ci95: [10, 12] as [number, number] } };
+    const two = {
+      ...base,
+      stats: { ...base.stats!, n: 2, min: 10, max: 12, ci95: [10, 12] as [number, number], ciMethod: 'none' as const },
+    };
     expect(runSummary([two], { width: 100 })).toMatch(/range \[10, 12\]/);
     expect(runSummary([base], { width: 100 })).not.toMatch(/range \[/);
   });

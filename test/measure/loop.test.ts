@@ -46,7 +46,9 @@ describe('measure', () => {
       rules: mergeRules(fast, { targetNoise: 0.0001, maxSeconds: 0.3 }),
     });
     expect(m.stopReason).toBe('time-out');
+    // named as the suite's sampling limit, never read as a program's per-invocation time-out
     expect(m.warnings.some((w) => w.startsWith('noise target not met'))).toBe(true);
+    expect(m.warnings.join('\n')).toMatch(/\(sampling time limit stop\.maxSeconds = 0\.3 s reached\)/);
   });
 
   it('measures its own cost', async () => {

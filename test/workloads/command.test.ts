@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compareEngines } from '../../src/analysis/index.js';
 import { oneCaseSuite } from '../../src/federation/plan.js';
 import { runRecordSchema, type RunRecord } from '../../src/results/index.js';
@@ -60,7 +60,8 @@ describe('command workload: figures', () => {
       exitCode: 0,
       invocations: 4, // one warm-up, three measured
     });
-    expect(a!.measurement).toMatchObject({ warmup: { iterations: 1 }, stopReason: 'max-samples' });
+    // a fixed count of warm-up runs, as the suite says: not a check that times were stable
+    expect(a!.measurement).toMatchObject({ warmup: { iterations: 1, end: 'count' }, stopReason: 'max-samples' });
   });
 
   it('reads a JSON path, every match with samples: all, and wall time without a rule', async () => {
@@ -76,6 +77,26 @@ describe('command workload: figures', () => {
     const [wall] = await run(suite('command: [python3, prints-figure.py, ok]'));
     expect(wall!.metric).toEqual({ name: 'time', unit: 's', direction: 'lower' });
     expect(wall!.samples.every((t) => t > 0.005 && t < 30)).toBe(true);
+  });
+
+  it('warns of a noisy run and outliers by the same rules as built-in cases, naming the stop rule that ended it', async () => {
+    // eight figures, two far above the rest: cv about 24%, two outliers by the modified z-score
+    const [r] = await run(
+      suite(
+        `command: [printf, 'rate: %s\\n', '100', '101', '99', '100', '102', '98', '160', '170']\nsamples: all\nmetric: { name: rate, unit: u, direction: higher, regex: 'rate: ([0-9.]+)' }\nstop: { minSamples: 8, maxSamples: 8 }`,
+      ),
+    );
+    expect(r!.status, r!.error).toBe('ok');
+    expect(r!.samples).toHaveLength(8);
+    expect(r!.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^noise target not met: median 95% CI .* after 8 samples \(stop\.maxSamples = 8 reached\)/,
+        ),
+        expect.stringMatching(/^noisy run: coefficient of variation 2\d\.\d% \(> 10%\)$/),
+        '2 of 8 samples are outliers (modified z-score > 3.5)',
+      ]),
+    );
   });
 
   it('passes CUDA_VISIBLE_DEVICES through, as a whole-node worker sets it for its GPU', async () => {
@@ -117,7 +138,7 @@ describe('command workload: figures', () => {
 });
 
 describe('benchmarks/pytorch.yaml', () => {
-  it('loads: GEMM in four precisions, ResNet-50 training, encoder Offline and SingleStream, each needing torch', () => {
+  it('loads: GEMM in four precisions, ResNet-50 training, encoder Offline and SingleStream on the GPU, CPU-sized versions, each needing torch', () => {
     const s = loadSuite('pytorch');
     expect(s.cases.map((c) => c.id)).toEqual([
       'torch-gemm/command/n=4096,dtype=fp32',
@@ -129,10 +150,20 @@ describe('benchmarks/pytorch.yaml', () => {
       'torch-encoder-offline/command/batch=64,dtype=fp16',
       'torch-encoder-single-stream/command/dtype=fp32',
       'torch-encoder-single-stream/command/dtype=fp16',
+      'torch-gemm-cpu/command/n=512,dtype=fp32',
+      'torch-gemm-cpu/command/n=512,dtype=bf16',
+      'torch-gemm-cpu/command/n=512,dtype=fp16',
+      'torch-resnet50-train-cpu/command/batch=2,size=32',
+      'torch-encoder-offline-cpu/command/batch=1,seq=32,layers=1,dtype=fp32',
+      'torch-encoder-offline-cpu/command/batch=1,seq=32,layers=1,dtype=bf16',
     ]);
     for (const c of s.cases) {
       const fields = (c.workload as unknown as { fields: CommandFields }).fields;
       expect(fields.requires?.['python-module']).toEqual(['torch']);
+      // each case names its device: a GPU case never falls back to an hour of CPU work
+      const device = fields.command[fields.command.indexOf('--device') + 1];
+      expect(device, c.id).toBe(c.benchmark.id.endsWith('-cpu') ? 'cpu' : 'cuda');
+      if (device === 'cuda') expect(fields.requires?.program).toEqual(['nvidia-smi']);
       expect(existsSync(path.join(fields.cwd!, fields.command[1]!))).toBe(true);
     }
   });
@@ -190,13 +221,56 @@ describe('command workload: failures keep what is known', () => {
     expect(r!.energy.status).toBe('unavailable');
   });
 
-  it('no figure, or a figure that is not finite, fails the case and says so', async () => {
+  it('no figure, or a figure that is not finite, fails the case and says what was printed', async () => {
     const [none] = await run(suite(`command: [python3, prints-figure.py, nofigure]\n${metric}`));
     expect(none!.status).toBe('failed');
     expect(none!.error).toMatch(/^invocation 1 printed no figure \(regex /);
+    // stdout's tail is kept beside stderr's: the figure is usually looked for there
+    expect(none!.details).toMatchObject({ stdoutTail: 'done, but no figure' });
     const [nan] = await run(suite(`command: [python3, prints-figure.py, nan]\n${metric}`));
     expect(nan!.status).toBe('failed');
-    expect(nan!.error).toBe('invocation 1 printed a figure that is not a finite number (NaN)');
+    expect(nan!.error).toMatch(/^invocation 1 printed "nan" where its figure was expected \(regex /);
+  });
+
+  it('takes only a finite decimal number as a figure: an empty capture, null, true, [12.5], 0x1F fail the case', async () => {
+    const printing = (line: string, rule: string) =>
+      suite(
+        // braces doubled: a literal brace in a command's argument
+        `command: [printf, '%s\\n', ${JSON.stringify(line.replace(/[{}]/g, '$&$&'))}]\nmetric: { name: x, unit: u, direction: higher, ${rule} }`,
+      );
+    const regex = `regex: 'rate: ([^ ]*)'`;
+    const json = 'json: m';
+    const bad: [string, string, string][] = [
+      ['rate: ', regex, '""'],
+      ['rate: 0x1F', regex, '"0x1F"'],
+      ['rate: 1e999', regex, '"1e999"'],
+      ['{"m": null}', json, 'null'],
+      ['{"m": true}', json, 'true'],
+      ['{"m": [12.5]}', json, '[12.5]'],
+      ['{"m": "0x1F"}', json, '"0x1F"'],
+    ];
+    for (const [line, rule, printed] of bad) {
+      const [r] = await run(printing(line, rule));
+      expect(r!.status, line).toBe('failed');
+      expect(r!.error, line).toBe(
+        `invocation 1 printed ${printed} where its figure was expected (${rule.startsWith('regex') ? 'regex "rate: ([^ ]*)" on stdout lines' : 'json path m in stdout lines that are JSON objects'}, the last match): a figure is a finite decimal number such as 12, -3.5, 1e3 or .5`,
+      );
+      expect(r!.details, line).toMatchObject({ stdoutTail: line.trim() });
+      expect(r!.samples, line).toEqual([]);
+    }
+    const good: [string, string, number][] = [
+      ['rate: 12', regex, 12],
+      ['rate: -3.5', regex, -3.5],
+      ['rate: 1e3', regex, 1000],
+      ['rate: .5', regex, 0.5],
+      ['{"m": 7.25}', json, 7.25],
+      ['{"m": "42"}', json, 42],
+    ];
+    for (const [line, rule, value] of good) {
+      const [r] = await run(printing(line, rule));
+      expect(r!.status, `${line}: ${r!.error}`).toBe('ok');
+      expect(r!.samples, line).toEqual([value, value, value]);
+    }
   });
 
   it('a time-out kills the whole process group, grandchildren included', async () => {
@@ -206,7 +280,7 @@ describe('command workload: failures keep what is known', () => {
       suite(`command: [python3, prints-figure.py, hang, "0", ${JSON.stringify(pidFile)}]\ntimeout: 2`),
     );
     expect(r!.status).toBe('failed');
-    expect(r!.error).toBe('invocation 1 ran past its time-out of 2 s and was killed');
+    expect(r!.error).toBe('invocation 1 ran past its per-invocation time-out (timeout: 2 s) and was killed');
     expect(Date.now() - t0).toBeLessThan(60_000);
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     expect(await goneWithin(grandchild, 10_000)).toBe(true);
@@ -230,6 +304,55 @@ describe('command workload: failures keep what is known', () => {
     );
     expect(r!.status).toBe('skipped');
     expect(r!.error).toMatch(/requires Python module 'fedbench_no_such_module', which .* cannot import/);
+  });
+});
+
+describe('command workload: the time-out bounds the whole case', () => {
+  // Real programs that leave processes behind holding their stdout; the odd durations name them in `ps`.
+  const rate = `metric: { name: rate, unit: u, direction: higher, regex: 'rate: ([0-9.]+)' }`;
+  const started = ['sleep 41.37', 'sleep 63.17', 'sleep 37.71', 'sleep 39.13'];
+  afterAll(() => {
+    for (const args of started) for (const pid of alive(args)) process.kill(pid, 'SIGKILL'); // only if a test failed
+  });
+
+  it('a program killed at its time-out whose setsid child holds stdout ends the case within seconds', async () => {
+    const t0 = Date.now();
+    const [r] = await run(suite(`command: [sh, -c, 'setsid sleep 41.37 & sleep 63.17']\ntimeout: 1\n${rate}`));
+    expect(Date.now() - t0).toBeLessThan(30_000); // not the 41 s the escaped child would hold its stdout
+    expect(r!.status).toBe('failed');
+    expect(r!.error).toBe('invocation 1 ran past its per-invocation time-out (timeout: 1 s) and was killed');
+    expect(r!.details).toMatchObject({
+      leftBehind: expect.stringMatching(
+        /^invocation 1: process \d+ \(sleep\), outside its process group \(setsid\), held its output after it exited: killed/,
+      ),
+    });
+    expect(alive('sleep 41.37')).toEqual([]);
+    expect(alive('sleep 63.17')).toEqual([]);
+  });
+
+  it('a program that exits leaving a child on its stdout gives its figure at once; the child is killed', async () => {
+    const t0 = Date.now();
+    const [r] = await run(suite(`command: [sh, -c, 'sleep 37.71 & echo "rate: 5"']\n${rate}`));
+    expect(Date.now() - t0).toBeLessThan(30_000); // four invocations, each not waiting 37 s for the child
+    expect(r!.status, r!.error).toBe('ok');
+    expect(r!.samples).toEqual([5, 5, 5]);
+    // the invocation ends when the program exits: its time is not the grace given to what it left behind
+    expect(Math.max(...r!.iterationSeconds)).toBeLessThan(0.9);
+    expect(r!.warnings).toContain(
+      'invocation 1: processes it started held its output after it exited: killed after 1 s',
+    );
+    expect(alive('sleep 37.71')).toEqual([]);
+  });
+
+  it('a daemon that escaped with setsid and holds stdout does not hold the case, and the record says so', async () => {
+    const [r] = await run(suite(`command: [sh, -c, 'setsid sleep 39.13 & echo "rate: 7"']\n${rate}`));
+    expect(r!.status, r!.error).toBe('ok');
+    expect(r!.samples).toEqual([7, 7, 7]);
+    expect(r!.details).toMatchObject({ leftBehind: expect.stringMatching(/outside its process group \(setsid\)/) });
+    expect(r!.warnings.some((w) => /^invocation 1: process \d+ \(sleep\), outside its process group/.test(w))).toBe(
+      true,
+    );
+    expect(alive('sleep 39.13')).toEqual([]);
   });
 });
 
@@ -257,7 +380,12 @@ describe('command workload: hostile values and bad suites', () => {
     expect(() => suite('command: []')).toThrow(/benchmarks\[0\]\.command/);
     expect(() =>
       suite(`command: [python3, x.py]\nmetric: { regex: '(a)(b)', name: x, unit: y, direction: higher }`),
-    ).toThrow(/exactly one capture group/);
+    ).toThrow(
+      /metric\.regex: regex must have exactly one capture group, around the figure; it has 2 \(make the others non-capturing/,
+    );
+    expect(() =>
+      suite(`command: [python3, x.py]\nmetric: { regex: 'rate: [0-9]+', name: x, unit: y, direction: higher }`),
+    ).toThrow(/metric\.regex: regex must have exactly one capture group, around the figure; it has none/);
     expect(() =>
       parseSuite('name: x\nbenchmarks:\n  - id: g\n    workload: gemm\n    command: [ls]\n', '/tmp/s.yaml'),
     ).toThrow(/s\.yaml:\d+:\d+: benchmarks\[0\]\.command: only a 'workload: command' benchmark has command/);
@@ -273,6 +401,15 @@ describe('command workload: hostile values and bad suites', () => {
     expect((back.cases[0]!.workload as unknown as { fields: { cwd: string } }).fields.cwd).toBe(FIXTURES);
   });
 });
+
+/** PIDs of live processes (zombies excluded: they have exited) whose command line is exactly `args`, from ps. */
+function alive(args: string): number[] {
+  return execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, stat, ...rest]) => stat && !stat.startsWith('Z') && rest.join(' ') === args)
+    .map(([pid]) => Number(pid));
+}
 
 /** True once the process has exited (a zombie nobody has reaped yet counts as exited). */
 async function goneWithin(pid: number, ms: number): Promise<boolean> {

@@ -1,5 +1,5 @@
 // The report's tables as Markdown, for tickets and wikis.
-import { num, paramsText, pct } from '../../format.js';
+import { intervalText, num, paramsText, pct } from '../../format.js';
 import { redactionText, type ReportModel } from '../model.js';
 
 /** Escapes what would break a table cell or start markup; Markdown renderers may still allow HTML, so < and > are entities. */
@@ -42,7 +42,7 @@ export function toMarkdown(m: ReportModel): string {
           r.engines.join(', '),
           r.n,
           num(r.median),
-          r.ci95 ? `[${num(r.ci95[0])}, ${num(r.ci95[1])}]` : '—',
+          r.ci95 ? intervalText({ ci95: r.ci95, ciMethod: r.ciMethod ?? undefined }) : '—',
           b.metric.unit,
           r.verdict ?? '',
           r.reason,

@@ -6,7 +6,7 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { measureHarnessCost, samplingDecision } from '../../measure/index.js';
+import { measureHarnessCost, samplingDecision, samplingWarnings, summarize } from '../../measure/index.js';
 import type { CommandDetails } from '../../results/index.js';
 import { SkipCase, type CustomWorkload, type EngineUsed, type ExecuteContext, type Outcome } from '../types.js';
 import { invoke, type Invocation } from './invoke.js';
@@ -28,13 +28,30 @@ export class CommandFailed extends Error {
 
 const scalar = z.union([z.number(), z.string(), z.boolean()]);
 
+/** A figure is a finite decimal number (`12`, `-3.5`, `1e3`, `.5`): never hex, an empty capture, null or a boolean. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** The number a program printed, or null when what it printed is not a figure. */
+function parseFigure(printed: unknown): number | null {
+  if (typeof printed === 'number') return Number.isFinite(printed) ? printed : null;
+  if (typeof printed !== 'string' || !DECIMAL.test(printed.trim())) return null;
+  const value = Number(printed.trim());
+  return Number.isFinite(value) ? value : null; // 1e999 is decimal, but no figure
+}
+
+/** What an invocation printed where its rule looks for a figure (as printed), and the figure it is, or null. */
+interface Found {
+  printed: string;
+  value: number | null;
+}
+
 /** Figures read from one invocation's measured lines, by the suite's rule; wall time when there is none. */
-export function figuresOf(inv: Invocation, metric: CommandMetric | undefined): number[] {
+function figuresOf(inv: Invocation, metric: CommandMetric | undefined): Found[] {
   if (metric?.regex) {
     const re = new RegExp(metric.regex);
     return inv.lines.flatMap((line) => {
       const m = re.exec(line);
-      return m ? [Number(m[1])] : [];
+      return m ? [{ printed: JSON.stringify(m[1] ?? ''), value: parseFigure(m[1] ?? '') }] : [];
     });
   }
   if (metric?.json) {
@@ -48,10 +65,11 @@ export function figuresOf(inv: Invocation, metric: CommandMetric | undefined): n
         return [];
       }
       for (const k of keys) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
-      return v === undefined ? [] : [typeof v === 'number' ? v : Number(v)];
+      return v === undefined ? [] : [{ printed: JSON.stringify(v), value: parseFigure(v) }];
     });
   }
-  return [inv.windowSeconds ?? inv.wallSeconds];
+  const seconds = inv.windowSeconds ?? inv.wallSeconds;
+  return [{ printed: String(seconds), value: seconds }];
 }
 
 /** Median seconds to start and reap `true`: what an invocation costs beyond the program's own work. */
@@ -134,7 +152,9 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
       const same = sameAs(fields, ctx.params);
       let invocations = 0;
       let last: Invocation | null = null;
-      const details = (): CommandDetails => ({
+      let leftBehind: string | null = null;
+      /** The record's details; a failed one keeps stdout's tail too, where the figure was looked for. */
+      const details = (failed = false): CommandDetails => ({
         kind: 'command',
         argv,
         cwd,
@@ -142,6 +162,8 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         invocations,
         exitCode: last?.exitCode ?? null,
         ...(last?.stderrTail ? { stderrTail: last.stderrTail } : {}),
+        ...(failed && last?.stdoutTail ? { stdoutTail: last.stdoutTail } : {}),
+        ...(leftBehind ? { leftBehind } : {}),
         ...(same ? { sameAs: same } : {}),
       });
       /** Runs the program once; a run without a usable figure ends the case with the reason. */
@@ -151,30 +173,31 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         last = inv;
         const n = invocations;
         if (inv.device) engine.device = inv.device;
-        if (inv.spawnError) throw new CommandFailed(inv.spawnError, details());
+        if (inv.leftBehind && !leftBehind) leftBehind = `invocation ${n}: ${inv.leftBehind}`;
+        const failed = (message: string): CommandFailed => new CommandFailed(message, details(true));
+        if (inv.spawnError) throw failed(inv.spawnError);
         if (inv.skipReason !== null && inv.exitCode === 0) throw new SkipCase(inv.skipReason);
         if (inv.timedOut)
-          throw new CommandFailed(
-            `invocation ${n} ran past its time-out of ${fields.timeout} s and was killed`,
-            details(),
+          throw failed(
+            `invocation ${n} ran past its per-invocation time-out (timeout: ${fields.timeout} s) and was killed`,
           );
         if (inv.exitCode !== 0)
-          throw new CommandFailed(
+          throw failed(
             `invocation ${n} ${inv.signal ? `was killed by ${inv.signal}` : `exited with code ${inv.exitCode}`}`,
-            details(),
           );
         if (fields.markers && inv.windowSeconds === null)
-          throw new CommandFailed(
+          throw failed(
             `invocation ${n} did not print both FEDBENCH:BEGIN and FEDBENCH:END lines on stdout (markers: true)`,
-            details(),
           );
-        let figures = figuresOf(inv, fields.metric);
-        if (!figures.length) throw new CommandFailed(`invocation ${n} printed no figure (${extraction})`, details());
-        if (fields.samples === 'invocation') figures = figures.slice(-1);
-        const bad = figures.find((f) => !Number.isFinite(f));
-        if (bad !== undefined)
-          throw new CommandFailed(`invocation ${n} printed a figure that is not a finite number (${bad})`, details());
-        return { inv, figures };
+        let found = figuresOf(inv, fields.metric);
+        if (!found.length) throw failed(`invocation ${n} printed no figure (${extraction})`);
+        if (fields.samples === 'invocation') found = found.slice(-1);
+        const bad = found.find((f) => f.value === null);
+        if (bad)
+          throw failed(
+            `invocation ${n} printed ${bad.printed} where its figure was expected (${extraction}): a figure is a finite decimal number such as 12, -3.5, 1e3 or .5`,
+          );
+        return { inv, figures: found.map((f) => f.value!) };
       };
 
       const warmups = fields.warmup ?? (fields.samples === 'all' ? 0 : 1);
@@ -205,11 +228,9 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
       const medianSeconds = [...iterationSeconds].sort((a, b) => a - b)[Math.floor(iterationSeconds.length / 2)]!;
       const { timerNs } = await measureHarnessCost(true, 100);
 
-      const warnings: string[] = [];
-      if (stopReason !== 'converged')
-        warnings.push(
-          `noise target not met after ${samples.length} samples from ${measured} invocations (${stopReason}): raise stop.maxSeconds or stop.maxSamples in the suite for a tighter figure`,
-        );
+      // the same warnings as every built-in workload, on the figures as the program printed them
+      const warnings = samplingWarnings(summarize(samples), samples, stopReason, ctx.rules, 'figures');
+      if (leftBehind) warnings.push(leftBehind);
       if (fields.markers && measured > 1)
         warnings.push(
           'energy covers the measured invocations from the first BEGIN marker to the last exit, so the set-up of invocations after the first is inside the energy window',
@@ -222,7 +243,8 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         secondary: [],
         measurement: {
           callsPerSample: 1,
-          warmup: { iterations: warmups, seconds: warmSeconds, end: 'stable' },
+          // the suite's fixed count of warm-up runs, not a check that times were stable
+          warmup: { iterations: warmups, seconds: warmSeconds, end: 'count' },
           stopReason,
           samplingSeconds: elapsed,
           rules: ctx.rules,

@@ -23,17 +23,21 @@ export const commandMetricSchema = z
   .refine((m) => !(m.regex || m.json) || (m.name && m.unit && m.direction), {
     message: 'a figure read from the output needs its name, unit and direction',
   })
-  .refine((m) => !m.regex || regexProblem(m.regex) === null, {
-    message: 'regex must compile and have exactly one capture group',
+  .superRefine((m, ctx) => {
+    const problem = m.regex ? regexProblem(m.regex) : null;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['regex'], message: problem });
   });
 
+/** Why a figure's regex is unusable (it does not compile, or has not exactly one capture group), or null. */
 function regexProblem(source: string): string | null {
+  let groups: number;
   try {
-    const groups = new RegExp(`${source}|`).exec('')!.length - 1;
-    return groups === 1 ? null : `${groups} capture groups`;
+    groups = new RegExp(`${source}|`).exec('')!.length - 1;
   } catch (e) {
-    return errorText(e);
+    return `regex does not compile: ${errorText(e)}`;
   }
+  if (groups === 1) return null;
+  return `regex must have exactly one capture group, around the figure; it has ${groups === 0 ? 'none' : groups}${groups > 1 ? ' (make the others non-capturing: (?:…))' : ''}`;
 }
 
 /** Python modules or programs a command needs; a case whose requirement is missing is skipped, with the reason. */
