@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { classifyWarning, runSummary } from '../../src/cli/run-summary.js';
+import { DEFAULT_RULES, samplingWarnings, summarize } from '../../src/measure/index.js';
 import type { RunRecord } from '../../src/results/index.js';
 
 const NOISY = 'noisy run: coefficient of variation 100.9% (> 10%)';
@@ -36,6 +37,19 @@ describe('classifyWarning', () => {
     expect(classifyWarning(BINDING)).toEqual({ kind: 'binding', flag: 'binding 18%' });
     expect(classifyWarning(FIRST_CALL)).toEqual({ kind: 'note' });
     expect(classifyWarning(SERVER)).toBeNull();
+  });
+
+  it('knows every warning the sampling rules write, as they write them today', () => {
+    // a noisy series with outliers that ran out of time, and a steady drift: every sampling warning
+    const noisy = Array.from({ length: 60 }, (_, i) => 1 + i / 30 + (i % 7 === 0 ? 5 : 0) + (i % 2) * 0.3);
+    const ramp = Array.from({ length: 60 }, (_, i) => 1 + i / 100);
+    const written = [noisy, ramp].flatMap((series) =>
+      samplingWarnings(summarize(series), series, 'time-out', DEFAULT_RULES, 'sample times'),
+    );
+    for (const start of ['noise target not met', 'noisy run', 'drifting run'])
+      expect(written.some((w) => w.startsWith(start))).toBe(true);
+    expect(written.some((w) => /^\d+ of \d+ samples are outliers/.test(w))).toBe(true);
+    for (const w of written) expect(classifyWarning(w)?.kind, w).toBe('unsteady');
   });
 });
 
