@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { EnergySource } from '../energy/index.js';
-import { InputError } from '../errors.js';
+import { errorLine, InputError } from '../errors.js';
 import { heapChoiceProblem } from '../measure/index.js';
 import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
@@ -11,7 +11,7 @@ import { loadSuite } from '../suite/index.js';
 import { modelSuite } from './model-suite.js';
 import { terminalWidth } from './format.js';
 import { repeatSummary, runSummary } from './run-summary.js';
-import type { RunRecord } from '../results/index.js';
+import { checkRecord, type RunRecord } from '../results/index.js';
 import { parseEngineFilter, selectCases } from './select.js';
 import { intOption, positiveNumberOption } from './options.js';
 import { feedDb } from './db-feed.js';
@@ -357,7 +357,23 @@ async function repeatInFreshProcesses(opts: RunOpts, campaign: string, out: stri
     }
     if (code !== 0 && code !== 1)
       throw new Error(`repetition ${i}/${opts.repeat} ended with exit code ${code} (its message is above)`);
-    records.push(...(JSON.parse(stdout) as RunRecord[]));
+    // a fresh process's output is checked like any record fedbench reads, not trusted by its shape
+    let printed: unknown;
+    try {
+      printed = JSON.parse(stdout);
+    } catch (err) {
+      throw new Error(`repetition ${i}/${opts.repeat} printed no JSON records on stdout: ${errorLine(err)}`);
+    }
+    if (!Array.isArray(printed))
+      throw new Error(`repetition ${i}/${opts.repeat} printed JSON that is not a list of records`);
+    for (const [k, raw] of printed.entries()) {
+      const checked = checkRecord(raw);
+      if ('error' in checked)
+        throw new Error(
+          `repetition ${i}/${opts.repeat}: printed record ${k + 1} is not a valid record: ${checked.error}`,
+        );
+      records.push(checked.record);
+    }
   }
   return records;
 }
