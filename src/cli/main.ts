@@ -11,6 +11,7 @@ import { compareCommand, recommendCommand, validateCommand } from './analyse.js'
 import { sitesCommand } from './sites.js';
 import { submitCommand } from './submit.js';
 import { statusCommand } from './status.js';
+import { cancelCommand } from './cancel.js';
 import { collectCommand } from './collect.js';
 import { deployCommand } from './deploy.js';
 import { dbCommand, historyCommand, regressionsCommand } from './db.js';
@@ -33,6 +34,7 @@ export function program(): Command {
     sitesCommand(),
     submitCommand(),
     statusCommand(),
+    cancelCommand(),
     collectCommand(),
     deployCommand(),
     dbCommand(),

@@ -23,6 +23,7 @@ import {
 import { printable, type Executor, type TreeSnapshot } from '../remote/index.js';
 import { describeEnd, isTerminal, recordStatusFor, type TaskState } from '../slurm/index.js';
 import type { Site } from '../sites/index.js';
+import { cancelNote } from './cancel.js';
 import { journalSaver, type Journal, type PlannedCase, type SiteEntry } from './journal.js';
 import type { SitePool } from './pool.js';
 import { siteStates, taskRefs, type TaskRef } from './status.js';
@@ -133,10 +134,11 @@ function missingRecord(
   entry: SiteEntry,
 ): RunRecord {
   const status = st.state === 'COMPLETED' ? 'failed' : recordStatusFor(st.state);
+  const cancelled = status === 'cancelled' && entry.cancelled ? `, ${cancelNote(entry.cancelled)}` : '';
   const why =
     st.state === 'COMPLETED'
       ? 'the job completed but wrote no record for this case'
-      : `the job ended ${describeEnd(st)} before this case wrote a record`;
+      : `the job ended ${describeEnd(st)}${cancelled} before this case wrote a record`;
   const at = st.end ?? st.start ?? new Date().toISOString();
   return newRecord({
     id: `slurm-${site}-${ref.key}-${c.index}${worker !== null ? `-gpu${worker}` : ''}`,

@@ -40,6 +40,7 @@ export {
 } from './journal.js';
 export { planCases, oneCaseSuite, chunkTasks, arrayRanges } from './plan.js';
 export { SitePool } from './pool.js';
+export { cancelCampaign, cancelNote, type CancelOutcome, type SiteCancel } from './cancel.js';
 export { deploy, productionPackages, PACKAGE_ROOT, type DeployOutcome } from './deploy.js';
 export { failureReason } from './failure-reason.js';
 export { checkSite, certificateWarning, type SiteCheck } from './check.js';

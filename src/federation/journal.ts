@@ -58,6 +58,8 @@ export const siteEntrySchema = z.object({
   error: z.string().nullable(),
   /** By `ARRAYJOB_INDEX`. */
   progress: z.record(z.string(), taskProgressSchema),
+  /** Set by `fedbench cancel` before it cancels anything (write-ahead): who and when; nothing is submitted here again. */
+  cancelled: z.object({ by: z.string(), at: z.string() }).optional(),
   /** Where squeue saw each task run (kept for sites without accounting, where nothing tells it after the job ends). */
   seen: z.record(z.string(), z.object({ partition: z.string().nullable(), node: z.string().nullable() })).optional(),
 });

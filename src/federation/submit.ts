@@ -18,6 +18,7 @@ import {
   type JournalJob,
   type SiteEntry,
 } from './journal.js';
+import { cancelNote } from './cancel.js';
 import { arrayRanges, chunkTasks, oneCaseSuite, planCases } from './plan.js';
 import type { SitePool } from './pool.js';
 
@@ -194,6 +195,10 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
         const ex = req.pool.get(site);
         try {
           let entry = j.sites[site.name];
+          if (entry?.cancelled) {
+            log(`${site.name}: ${cancelNote(entry.cancelled)}: nothing submitted`);
+            return;
+          }
           if (entry?.jobs.length && entry.jobs.every((x) => x.jobId)) {
             log(`${site.name}: already submitted (${entry.jobs.map((x) => x.jobId).join(', ')})`);
             return;
