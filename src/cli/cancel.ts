@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import {
   cancelCampaign,
   campaignsDir,
-  journalSites,
+  journalSite,
   latestCampaign,
   readJournal,
   SitePool,
@@ -22,13 +22,12 @@ export function cancelCommand(): Command {
       const dir = campaignsDir(opts.campaignsDir);
       const j = readJournal(dir, name ?? latestCampaign(dir));
       const only = opts.site?.flatMap((s) => s.split(',')).filter(Boolean);
-      const sites = journalSites(j);
       const pool = new SitePool();
       try {
         const out = await cancelCampaign({
           journal: j,
           campaignsDir: dir,
-          sites,
+          site: (site) => journalSite(j, site),
           pool,
           ...(only?.length ? { only } : {}),
           by: `${os.userInfo().username}@${os.hostname()}`,

@@ -16,8 +16,8 @@ import { siteStates } from './status.js';
 export interface CancelRequest {
   journal: Journal;
   campaignsDir: string;
-  /** Loaded profiles of the journal's sites (by name). */
-  sites: ReadonlyMap<string, Site>;
+  /** A site's profile, loaded only for sites with jobs to stop (a campaign of unsubmitted jobs needs none). */
+  site: (name: string) => Site;
   pool: SitePool;
   /** Only these sites (default: every site of the campaign). */
   only?: readonly string[];
@@ -71,9 +71,7 @@ export async function cancelCampaign(req: CancelRequest): Promise<CancelOutcome>
           result.neverSubmitted = await recordNeverSubmitted(j, name, entry, save);
           const submitted = entry.jobs.filter((x) => x.jobId);
           if (!submitted.length) return;
-          const site = req.sites.get(name);
-          if (!site) throw new Error(`no profile loaded for site ${name}`);
-          const ex = req.pool.get(site);
+          const ex = req.pool.get(req.site(name));
           const states = await siteStates(ex, entry);
           // a job still has work to stop when one of its tasks is queued or running, or (no accounting) still listed
           const live = submitted

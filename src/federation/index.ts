@@ -19,6 +19,7 @@ export {
   summarise,
   taskRefs,
   journalSites,
+  journalSite,
   type SiteStatus,
   type SiteStates,
   type TaskRef,

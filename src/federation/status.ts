@@ -65,6 +65,11 @@ export function summarise(site: string, entry: SiteEntry, states: SiteStates | n
   };
 }
 
+/** The profile one of a campaign's sites was submitted with. */
+export function journalSite(j: Journal, name: string): Site {
+  return loadSite(j.sites[name]!.profile);
+}
+
 /** The profiles a campaign's sites were submitted with (by name). */
 export function journalSites(j: Journal): Map<string, Site> {
   return new Map(Object.entries(j.sites).map(([name, e]) => [name, loadSite(e.profile)]));

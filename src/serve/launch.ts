@@ -7,10 +7,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError, errorText } from '../errors.js';
+import os from 'node:os';
 import {
   campaignsDir as defaultCampaignsDir,
+  cancelCampaign,
   collectCampaign,
   journalFile,
+  journalSite,
   journalSites,
   lockCampaign,
   readJournal,
@@ -19,6 +22,7 @@ import {
   submitCampaign,
   taskRefs,
   CAMPAIGN_NAME,
+  type CancelOutcome,
   type Journal,
   type RenderedScript,
 } from '../federation/index.js';
@@ -195,6 +199,27 @@ export class Launcher {
     const { campaign, outcome } = await this.submit(req, false);
     this.follow(campaign);
     return { campaign, errors: outcome.errors.map((e) => ({ site: e.site, message: printable(e.message) })) };
+  }
+
+  /**
+   * Cancels a campaign's queued and running jobs at every site (federation's cancel: journalled first, idempotent),
+   * then follows it so that collect records every case that will not run.
+   */
+  async cancel(name: string): Promise<CancelOutcome> {
+    const j = this.journal(name);
+    // a round that is collecting holds the campaign's lock: let it finish first (it is bounded by collect's work)
+    const f = this.followed.get(name);
+    for (let i = 0; f?.running && i < 300; i++) await new Promise((r) => setTimeout(r, 100));
+    const out = await cancelCampaign({
+      journal: j,
+      campaignsDir: this.campaignsDir,
+      site: (site) => journalSite(j, site),
+      pool: this.pool,
+      by: `${os.userInfo().username}@${os.hostname()} (fedbench serve)`,
+    });
+    if (f) void this.round(name, f);
+    else this.follow(name);
+    return out;
   }
 
   /** Journals in the campaigns folder, the newest first. */

@@ -7,10 +7,10 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { cancelCampaign, readJournal, saveJournal, SitePool, type Journal } from '../../src/federation/index.js';
-import { JOURNAL_SCHEMA } from '../../src/federation/index.js';
+import { cancelCampaign, readJournal, saveJournal, SitePool } from '../../src/federation/index.js';
 import { runRecordSchema, type RunRecord } from '../../src/results/index.js';
 import { fedbench } from '../cli/run-cli.js';
+import { unsubmittedJournal } from './journals.js';
 import { down, IN_CI, missingPrerequisite, up, type TestEnv } from './testenv.js';
 
 const missing = missingPrerequisite();
@@ -27,57 +27,16 @@ describe('cancel, before anything was submitted', () => {
     const work = mkdtempSync(path.join(tmpdir(), 'fedbench-cancel-'));
     const campaigns = path.join(work, 'campaigns');
     mkdirSync(campaigns);
-    const metric = { name: 'throughput', unit: 'GFLOP/s', direction: 'higher' as const };
-    const j: Journal = {
-      schema: JOURNAL_SCHEMA,
-      name: 'unsent',
-      createdAt: new Date().toISOString(),
-      suite: { name: 'tiny', file: '/nowhere/tiny.yaml' },
-      options: { eachNode: false, wholeNode: false, casesPerTask: 1 },
-      resultsDir: path.join(work, 'results', 'unsent'),
-      cases: [16, 32].map((n, index) => ({
-        index,
-        id: `gemm/onnxruntime/n=${n}`,
-        suite: 'tiny',
-        benchmark: { id: 'gemm', workload: 'gemm', kind: 'kernel' as const },
-        engine: 'onnxruntime' as const,
-        backend: null,
-        params: { n },
-        metric,
-      })),
-      tasks: [[0], [1]],
-      sites: {
-        alpha: {
-          profile: '/nowhere/alpha.yaml',
-          remoteDir: '/work/campaigns/unsent',
-          gpusPerNode: 4,
-          // planned, then fedbench was stopped before sbatch: no job id
-          jobs: [
-            {
-              part: 'job-0',
-              name: 'fedbench-unsent-0',
-              script: 'job-0.sbatch',
-              node: null,
-              wholeNode: false,
-              offset: 0,
-              count: 2,
-              jobId: null,
-              cluster: null,
-              submittedAt: null,
-            },
-          ],
-          error: null,
-          progress: {},
-        },
-      },
-    };
+    const j = unsubmittedJournal('unsent', path.join(work, 'results', 'unsent'));
     await saveJournal(campaigns, j);
     const pool = new SitePool();
     const cancel = () =>
       cancelCampaign({
         journal: readJournal(campaigns, 'unsent'),
         campaignsDir: campaigns,
-        sites: new Map(),
+        site: () => {
+          throw new Error('no site is reached: nothing was submitted');
+        },
         pool,
         by: 'ada@login1',
       });

@@ -137,6 +137,35 @@ function siteChecks(): void {
   }
 }
 
+/** The campaign page's cancel button: asks once, then cancels through the API; the progress events show the rest. */
+function cancelButton(): void {
+  const button = document.querySelector<HTMLButtonElement>('button[data-action="cancel"]');
+  if (!button) return;
+  const status = document.getElementById('cancel-status')!;
+  button.addEventListener('click', async () => {
+    const name = button.dataset['campaign'] ?? '';
+    if (!window.confirm(`Cancel campaign ${name} at every site? Its pending and running jobs are stopped.`)) return;
+    button.disabled = true;
+    status.textContent = 'Cancelling…';
+    try {
+      const r = (await (await post(`/api/campaigns/${encodeURIComponent(name)}/cancel`, {})).json()) as {
+        sites: Array<{ site: string; cancelledJobs: string[]; neverSubmitted: number; error: string | null }>;
+      };
+      status.textContent = r.sites
+        .map((s) =>
+          s.error
+            ? s.error
+            : `${s.site}: ${s.cancelledJobs.length ? `job(s) ${s.cancelledJobs.join(', ')} cancelled` : 'nothing queued or running'}`,
+        )
+        .join('; ');
+    } catch (err) {
+      status.textContent = errorOf(err);
+      status.className = 'problem';
+      button.disabled = false;
+    }
+  });
+}
+
 function launchForm(): void {
   const form = document.querySelector<HTMLFormElement>('form#launch');
   if (!form) return;
@@ -382,6 +411,7 @@ function acceptanceUpload(): void {
 
 siteChecks();
 launchForm();
+cancelButton();
 followCampaign();
 liveWeights();
 acceptanceUpload();

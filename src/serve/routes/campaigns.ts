@@ -33,6 +33,17 @@ function launchForm(suites: string[], sites: string[]): SafeHtml {
 <div id="scripts"></div>`;
 }
 
+/** Cancel: stops the campaign's queued and running jobs at every site (collected records stay). */
+function cancelForm(j: { name: string; sites: Record<string, { cancelled?: { by: string; at: string } }> }): SafeHtml {
+  const cancelled = Object.entries(j.sites).filter(([, e]) => e.cancelled);
+  const said = cancelled.map(
+    ([s, e]) => html`<p>${s}: cancelled by ${e.cancelled!.by} at ${when(e.cancelled!.at)} UTC.</p>`,
+  );
+  if (cancelled.length === Object.keys(j.sites).length) return html`${said}`;
+  return html`${said}<p><button type="button" data-action="cancel" data-campaign="${j.name}">Cancel this campaign</button> stops its pending and running jobs at every site; records already collected stay.</p>
+<div id="cancel-status" role="status" aria-live="polite"></div>`;
+}
+
 /** The progress table, rendered on the server for the first view; the page script redraws it from each event. */
 function progress(v: CampaignView | null): SafeHtml {
   if (!v) return html`<p class="busy">Asking the sites where the tasks stand</p>`;
@@ -78,7 +89,8 @@ export function registerCampaigns(app: FastifyInstance, ctx: ServeContext): void
     const j = ctx.launcher.journal(req.params.name);
     ctx.launcher.follow(j.name);
     const body = html`<p>Suite ${j.suite.name}, ${j.cases.length} case(s), created ${when(j.createdAt)} UTC. ${link('/results', { campaign: j.name }, 'Results of this campaign')}.</p>
-<div id="progress" data-campaign="${j.name}" aria-live="polite">${progress(ctx.launcher.current(j.name))}</div>`;
+<div id="progress" data-campaign="${j.name}" aria-live="polite">${progress(ctx.launcher.current(j.name))}</div>
+${cancelForm(j)}`;
     return sendPage(reply, page({ title: `Campaign ${j.name}`, active: '/campaigns', csrf: csrfOf(req), body }));
   });
 
@@ -117,6 +129,11 @@ export function registerCampaigns(app: FastifyInstance, ctx: ServeContext): void
   });
 
   app.post('/api/campaigns/dry-run', async (req) => ctx.launcher.dryRun(parseOr400(launchSchema, req.body, 'body')));
+
+  app.post<{ Params: { name: string } }>('/api/campaigns/:name/cancel', async (req) => {
+    const out = await ctx.launcher.cancel(req.params.name);
+    return { campaign: req.params.name, ...out };
+  });
 
   app.post('/api/campaigns', async (req, reply) => {
     const r = await ctx.launcher.launch(parseOr400(launchSchema, req.body, 'body'));
