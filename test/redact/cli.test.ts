@@ -19,7 +19,8 @@ const TITLE = `Acceptance of ${ID.nodeList} for ${ID.user}`;
 /** Every file a report run wrote into `dir`, by extension. */
 async function written(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const f of await readdir(dir)) out[path.extname(f).slice(1)] = await readFile(path.join(dir, f), 'utf8');
+  for (const f of await readdir(dir))
+    if (!f.endsWith('.replaced.json')) out[path.extname(f).slice(1)] = await readFile(path.join(dir, f), 'utf8');
   return out;
 }
 
