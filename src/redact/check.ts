@@ -3,6 +3,7 @@
 // any case. A value redaction replaces only as a whole field (a partition called `gpu`) cannot be looked for in
 // text without finding the word: those are left out of the check, and the check says how many.
 import type { ReplacedValue } from './index.js';
+import { LABEL_KINDS } from './labels.js';
 
 export interface Survivor {
   value: ReplacedValue;
@@ -40,9 +41,13 @@ const ALNUM = /[A-Za-z0-9]/;
 // a letter or digit before the value that is not the end of an escape (%2F, \u002F, \n, &#47;)
 const WORD_BEFORE = '(?<!(?<!%[0-9A-Fa-f]|\\\\u[0-9A-Fa-f]{3}|\\\\)[A-Za-z0-9])';
 
+const KIND_WORDS = new Set<string>(LABEL_KINDS);
+
 function pattern(form: string): RegExp {
   const before = ALNUM.test(form[0] ?? '') ? WORD_BEFORE : '';
-  const after = ALNUM.test(form.at(-1) ?? '') ? '(?![A-Za-z0-9])' : '';
+  // a value that is a label's own word (a user called `user`) is not found in its label (`user-1`)
+  const label = KIND_WORDS.has(form.toLowerCase()) ? '(?!-\\d)' : '';
+  const after = (ALNUM.test(form.at(-1) ?? '') ? '(?![A-Za-z0-9])' : '') + label;
   return new RegExp(`${before}${escapeRegExp(form)}${after}`, 'gi');
 }
 

@@ -96,6 +96,8 @@ const SUMMARY_ORDER: RedactedKind[] = [
 
 /** Words a field holds when it knows nothing (`unknownSystem`'s host) or a name that says nothing of anyone. */
 const SAYS_NOTHING = new Set(['unknown', 'localhost', 'none', 'null', 'undefined', 'n/a', 'na', '(null)', '?']);
+/** A value that is a label's own word (`/home/user`, a node called `node`) says nothing, and is in every banner. */
+const KIND_WORDS = new Set<string>(LABEL_KINDS);
 /** Slurm variables holding a job id, and the array task id (renumbered with its array job). */
 const JOB_ENV = ['SLURM_JOB_ID', 'SLURM_ARRAY_JOB_ID'] as const;
 const SHAPE_ONLY_LABEL = /(?<![A-Za-z0-9-])(ip|mac|gpu-uuid|mig-uuid|uuid|key|domain|serial)-\d+(?![A-Za-z0-9])/g;
@@ -115,7 +117,7 @@ class Findings {
   add(kind: LabelKind, raw: string): void {
     const value = raw.trim();
     const key = lower(value);
-    if (!/[A-Za-z0-9]/.test(value) || SAYS_NOTHING.has(key) || this.#public.has(key)) return;
+    if (!/[A-Za-z0-9]/.test(value) || SAYS_NOTHING.has(key) || KIND_WORDS.has(key) || this.#public.has(key)) return;
     const had = this.#kinds.get(key);
     if (!had || LABEL_KINDS.indexOf(kind) < LABEL_KINDS.indexOf(had.kind)) this.#kinds.set(key, { kind, value });
   }

@@ -340,6 +340,7 @@ export function survivedRecords(): RunRecord[] {
       warnings: [`home /home/${S.workloadUser}/bench; contact ${S.email}; volume ${S.bareUuid.toUpperCase()}`],
       system: {
         ...r.system,
+        ...(i ? {} : { host: S.siteHost }), // a run on the login node
         env: {
           SLURM_JOB_USER: S.jobUser,
           SLURM_JOB_PARTITION: S.partition,
