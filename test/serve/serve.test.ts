@@ -12,7 +12,15 @@ import { openDb, type ResultsDb } from '../../src/db/index.js';
 import type { RunRecord } from '../../src/results/index.js';
 import { startServer, type RunningServer } from '../../src/serve/index.js';
 import { CSP, isLoopback } from '../../src/serve/security.js';
-import { identifyingRecords, leaksIn, ORIGINALS } from '../redact/records.js';
+import { redactRecords, type ReplacedValue, survivors } from '../../src/redact/index.js';
+import {
+  identifyingRecords,
+  leaksIn,
+  ORIGINALS,
+  SURVIVED,
+  SURVIVED_VALUES,
+  survivedRecords,
+} from '../redact/records.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fedbench-serve-test-'));
 const HOSTILE_SITE = '<script>alert("site")</script>';
@@ -76,6 +84,7 @@ beforeAll(async () => {
   const secret = await identifyingRecords();
   secretCampaigns = [...new Set(secret.map((r) => r.campaign))];
   await db.ingest(secret);
+  await db.ingest(survivedRecords());
   const bench = path.join(tmp, 'benchmarks');
   mkdirSync(path.join(bench, 'references'), { recursive: true });
   writeFileSync(
@@ -314,6 +323,45 @@ describe('pages', () => {
     }
     const html = await get(`/export?${campaigns}&format=html&redact=1`);
     expect(html.body).toMatch(/node-1/);
+  });
+
+  it('exports redacted what the hostile review found leaking, in every format, the typed workload id included', async () => {
+    const values: ReplacedValue[] = [
+      ...redactRecords(survivedRecords()).replaced.filter((v) => v.inText),
+      ...SURVIVED_VALUES.map((value) => ({ kind: 'value' as const, value, label: '', inText: true })),
+    ];
+    const query = `campaign=c-survived&bench=${encodeURIComponent(`mycmd/${SURVIVED.workloadUser}`)}`;
+    const plain = await get(`/export?${query}&format=json`);
+    expect(survivors(plain.body, values).length).toBeGreaterThan(5); // the records do hold them
+    for (const format of ['html', 'csv', 'md', 'json']) {
+      const r = await get(`/export?${query}&format=${format}&redact=1`);
+      expect(r.statusCode, format).toBe(200);
+      expect(
+        survivors(r.body, values).map((v) => `${v.value.value} (${v.form})`),
+        format,
+      ).toEqual([]);
+    }
+    const json = await get(`/export?${query}&format=json&redact=1`);
+    expect(json.json().rankings.note).toMatch(/^ranked for mycmd\/user-\d+$/);
+  });
+
+  it('redacts with the valid profiles when one is invalid, and refuses when the invalid one is of a site exported', async () => {
+    const sites = path.join(tmp, 'sites');
+    const broken = path.join(sites, 'broken.yaml');
+    writeFileSync(broken, 'name: broken\nscheduler: { partition: 12 }\n');
+    try {
+      const ok = await get('/export?campaign=c-survived&format=csv&redact=1');
+      expect(ok.statusCode).toBe(200);
+      writeFileSync(path.join(sites, 'gamma.yaml'), 'name: gamma\nscheduler: [ ]\n');
+      const refused = await get('/export?campaign=c-survived&format=csv&redact=1', { accept: 'application/json' });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().error).toMatch(
+        /^cannot redact the records of site gamma: its profile is invalid \(.*gamma\.yaml/,
+      );
+    } finally {
+      rmSync(broken, { force: true });
+      rmSync(path.join(sites, 'gamma.yaml'), { force: true });
+    }
   });
 
   it('offers the built-in suites and the benchmarks folder for launching, and lists sites', async () => {
