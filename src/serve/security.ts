@@ -231,10 +231,7 @@ export function isLoopback(host: string): boolean {
 /** Why a request's address is refused before any route reads it (null when it is fine): a NUL byte, which no name
  *  holds and the database refuses, or a malformed percent-encoding. */
 export function addressProblem(url: string): string | null {
-  const query = url.indexOf('?');
-  for (const part of (query < 0 ? url : url.slice(0, query))
-    .split('/')
-    .concat(query < 0 ? [] : url.slice(query + 1).split(/[&=]/))) {
+  for (const part of url.split(/[/?&=]/)) {
     let decoded: string;
     try {
       decoded = decodeURIComponent(part.replace(/\+/g, ' '));
