@@ -1,9 +1,11 @@
-// Redaction of run records for reports shared outside the computing centre: host and node names, user names (and
-// so home paths), Slurm job and array task ids, IP and MAC addresses, GPU UUIDs and serial numbers become labels
-// (`node-3`, `user-1`, `job-2`, `ip-1`, `gpu-uuid-4`), the same value the same label everywhere in one call.
-// It works on the records, before anything is rendered, so every view of them (HTML, CSV, JSON, Markdown, and
-// later `fedbench serve`) shows only labels. Two passes: collect the identifying values (from the fields that hold
-// them, then by shape in every string), then replace each occurrence of each in every string the schema calls text.
+// Redaction of run records for reports shared outside the computing centre, by an allow-list: each string field of
+// the record is kept, replaced by a label, scanned as free text or dropped (decisions.ts). Host and node names, user
+// names (and so home paths), Slurm job and array task ids, clusters, partitions, accounts, IP and MAC addresses,
+// UUIDs, key fingerprints, serial numbers and the domains of the hosts become labels (`node-3`, `user-1`, `job-2`,
+// `ip-1`, `gpu-uuid-4`), the same value the same label everywhere in one call. It works on the records, before
+// anything is rendered, so every view of them (HTML, CSV, JSON, Markdown, `fedbench serve`'s exports) shows only
+// labels. Two passes: collect the identifying values (from the fields that hold them, then by shape in every scanned
+// string), then replace each occurrence of each wherever the plan reaches.
 import { isIP } from 'node:net';
 import type { RunRecord } from '../results/index.js';
 import { assignLabels, LABEL_KINDS, LABEL_SHAPE, type LabelKind, lower, Replacer } from './labels.js';
