@@ -126,7 +126,9 @@ type Secrets = typeof secrets extends fc.Arbitrary<infer T> ? T : never;
 
 function plant(records: RunRecord[], s: Secrets, seed: number): RunRecord[] {
   const text = `/home/${s.user}/x ${s.user}@${s.host} ${s.ip} ${s.uuid} SHA256:${s.sha} job ${s.job}`;
-  const everywhere = compileWalk(RECORD_PLAN, () => text, true);
+  // each field's text its own (numbered), so no field's whole text stands for the values inside another's
+  let n = 0;
+  const everywhere = compileWalk(RECORD_PLAN, () => `field ${n++}: ${text}`, true);
   return records.map((r, i) => {
     const planted = everywhere(r) as RunRecord;
     // site names are public by definition, and times must stay times
@@ -134,7 +136,7 @@ function plant(records: RunRecord[], s: Secrets, seed: number): RunRecord[] {
     planted.startedAt = r.startedAt;
     planted.finishedAt = r.finishedAt;
     if (r.slurm && planted.slurm) Object.assign(planted.slurm, { start: r.slurm.start, end: r.slurm.end });
-    planted.system.env = { ...planted.system.env, SLURM_JOB_USER: text, UNLISTED: text };
+    planted.system.env = { ...planted.system.env, SLURM_JOB_USER: `field ${n++}: ${text}`, UNLISTED: text };
     planted.id = `${i}-${seed}-${s.job}`;
     return planted;
   });
