@@ -11,9 +11,9 @@ sudo=""
 # munge, Slurm (controller, node daemon, client, slurmdbd with MariaDB), OpenSSH's sshd and iproute2 for the
 # federation tests, which bring up two Slurm sites in network namespaces (slurm/testenv/up.sh); PostgreSQL for the
 # results database's tests against a real server (test/db/pgserver.ts starts a private cluster with initdb); util-linux
-# (setsid) and procps (ps) for the command workload's tests of processes a program leaves behind; PyTorch (CPU build)
-# for the pytorch suite's CPU-sized cases.
-packages=(chromium fonts-dejavu-core munge slurmctld slurmd slurm-client slurmdbd mariadb-server openssh-server iproute2 util-linux procps postgresql python3-torch)
+# (setsid) and procps (ps) for the command workload's tests of processes a program leaves behind; openssl for the
+# server's TLS test; PyTorch (CPU build) for the pytorch suite's CPU-sized cases.
+packages=(chromium fonts-dejavu-core munge slurmctld slurmd slurm-client slurmdbd mariadb-server openssh-server openssl iproute2 util-linux procps postgresql python3-torch)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,6 +16,7 @@ import { collectCommand } from './collect.js';
 import { deployCommand } from './deploy.js';
 import { dbCommand, historyCommand, regressionsCommand } from './db.js';
 import { serveCommand } from './serve.js';
+import { redactCommand } from './redact.js';
 
 export function program(): Command {
   const p = new Command('fedbench')
@@ -41,6 +42,7 @@ export function program(): Command {
     historyCommand(),
     regressionsCommand(),
     serveCommand(),
+    redactCommand(),
   ])
     p.addCommand(cmd.exitOverride());
   return p;

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { InputError, errorText } from '../errors.js';
@@ -71,7 +72,7 @@ export function reportCommand(): Command {
     .option('--sites-dir <dir>', 'site profiles whose facts (cost, GPUs per node, grid carbon) feed the ranking')
     .option(
       '--redact',
-      'replace host, node and user names (home paths too), Slurm job ids, IP addresses, GPU UUIDs and serial numbers by labels (node-1, user-1, job-1, …) in everything written, for sharing outside the centre',
+      'share outside the centre: every field kept, replaced by a label (node-1, user-1, job-1, …) or dropped as README says; the values replaced are listed in NAME.replaced.json beside the report, to keep',
     )
     .option('--redact-also <value...>', 'with --redact: more values to replace, e.g. project or account ids')
     .option('--export <formats>', `also write ${EXPORT_FORMATS.join(', ')} beside the HTML (comma-separated)`, '')
@@ -104,7 +105,12 @@ export function reportCommand(): Command {
       const exports = parseExports(opts.export);
       const weights = weightsOption(opts.weights);
       const references = opts.references ? loadReferences(opts.references) : undefined;
-      const facts = opts.sitesDir ? allSiteFacts(opts.sitesDir) : undefined;
+      const warn = (line: string) => process.stderr.write(`fedbench: ${line}\n`);
+      const facts = opts.sitesDir
+        ? allSiteFacts(opts.sitesDir, (name, err) =>
+            warn(`warning: site profile ${name} left out of the report's facts: ${errorText(err)}`),
+          )
+        : undefined;
       const since = sinceOption(opts.since);
       const fromDb = Boolean(opts.campaign || since);
       if (fromDb && this.getOptionValueSource('results') === 'cli')
@@ -132,13 +138,20 @@ export function reportCommand(): Command {
         sources = [`records read from ${opts.results.join(', ')}`];
       }
       // before anything is built from them: every view of the report (HTML, exports) sees labels only
+      let workloads = opts.workload;
       const shared = opts.redact
-        ? redactForSharing(records, { title: opts.title, sources, history }, opts.sitesDir, opts.redactAlso)
+        ? redactForSharing(
+            records,
+            { title: opts.title, sources, history, workloads },
+            opts.sitesDir,
+            opts.redactAlso,
+            warn,
+          )
         : null;
       if (shared)
         ({
           records,
-          extra: { title, sources, history },
+          extra: { title, sources, history, workloads },
         } = shared);
       const written = await writeReport(
         records,
@@ -148,13 +161,21 @@ export function reportCommand(): Command {
           weights,
           ...(references ? { references } : {}),
           ...(facts ? { facts } : {}),
-          ...(opts.workload ? { workloads: opts.workload } : {}),
+          ...(workloads ? { workloads } : {}),
           ...(history ? { history } : {}),
           sources,
           ...(shared ? { redaction: shared.summary } : {}),
         },
         exports,
       );
+      // the proof of what was replaced stays at the centre: beside the report, never inside it
+      const proof = shared ? written.html.replace(/(\.html?)?$/i, '.replaced.json') : undefined;
+      if (shared && proof)
+        await writeFile(
+          proof,
+          `${JSON.stringify({ note: 'values replaced in the redacted report: keep at the centre, never share', values: shared.replaced }, null, 2)}\n`,
+          { mode: 0o600 },
+        );
       if (opts.json)
         process.stdout.write(
           `${JSON.stringify(
@@ -164,6 +185,7 @@ export function reportCommand(): Command {
               bytes: written.bytes,
               records: records.length,
               redacted: Boolean(shared),
+              ...(proof ? { replaced: proof } : {}),
             },
             null,
             2,
@@ -175,7 +197,7 @@ export function reportCommand(): Command {
             written.exports,
           )
             .map((f) => `export: ${f}\n`)
-            .join('')}`,
+            .join('')}${proof ? `replaced values (keep at the centre, do not share): ${proof}\n` : ''}`,
         );
     });
 }

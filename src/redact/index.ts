@@ -1,13 +1,19 @@
-// Redaction of run records for reports shared outside the computing centre: host and node names, user names (and
-// so home paths), Slurm job and array task ids, IP and MAC addresses, GPU UUIDs and serial numbers become labels
-// (`node-3`, `user-1`, `job-2`, `ip-1`, `gpu-uuid-4`), the same value the same label everywhere in one call.
-// It works on the records, before anything is rendered, so every view of them (HTML, CSV, JSON, Markdown, and
-// later `fedbench serve`) shows only labels. Two passes: collect the identifying values (from the fields that hold
-// them, then by shape in every string), then replace each occurrence of each in every string the schema calls text.
+// Redaction of run records for reports shared outside the computing centre, by an allow-list: each string field of
+// the record is kept, replaced by a label, scanned as free text or dropped (decisions.ts). Host and node names, user
+// names (and so home paths), Slurm job and array task ids, clusters, partitions, accounts, IP and MAC addresses,
+// UUIDs, key fingerprints, serial numbers and the domains of the hosts become labels (`node-3`, `user-1`, `job-2`,
+// `ip-1`, `gpu-uuid-4`), the same value the same label everywhere in one call. It works on the records, before
+// anything is rendered, so every view of them (HTML, CSV, JSON, Markdown, `fedbench serve`'s exports) shows only
+// labels. Two passes: collect the identifying values (from the fields that hold them, then by shape in every scanned
+// string), then replace each occurrence of each wherever the plan reaches.
+import { isIP } from 'node:net';
 import type { RunRecord } from '../results/index.js';
 import { assignLabels, LABEL_KINDS, LABEL_SHAPE, type LabelKind, lower, Replacer } from './labels.js';
 import { expandHostList, findInText } from './patterns.js';
-import { compileWalk, DATA, RECORD_PLAN } from './plan.js';
+import { compileWalk, DATA, RECORD_PLAN, type TextRole } from './plan.js';
+
+export { survivors, type Survivor } from './check.js';
+export { decisionsMarkdown, ENV_DECISIONS, FIELD_DECISIONS } from './decisions.js';
 
 export interface RedactOptions<E = undefined> {
   /** Identifying values the records may hold without showing what they are: from site profiles, the user, or data
@@ -17,6 +23,7 @@ export interface RedactOptions<E = undefined> {
     hosts?: readonly string[];
     nodes?: readonly string[];
     accounts?: readonly string[];
+    partitions?: readonly string[];
     values?: readonly string[];
   };
   /** Public names kept as they are, even inside other text (site names; the records' own sites always are). */
@@ -38,6 +45,16 @@ export interface Redacted<E = undefined> {
   /** `extra`, redacted. */
   extra: E;
   summary: RedactionSummary;
+  /** Every value replaced, with its label: the proof kept at the centre, never part of what is shared. */
+  replaced: ReplacedValue[];
+}
+
+export interface ReplacedValue {
+  kind: LabelKind;
+  value: string;
+  label: string;
+  /** Replaced wherever it appears in text; otherwise only where a whole field holds it (a partition called `gpu`). */
+  inText: boolean;
 }
 
 const WHAT: Record<RedactedKind, string> = {
@@ -50,6 +67,11 @@ const WHAT: Record<RedactedKind, string> = {
   mac: 'MAC addresses',
   'gpu-uuid': 'GPU UUIDs',
   'mig-uuid': 'MIG device UUIDs',
+  uuid: 'other UUIDs',
+  key: 'SSH key fingerprints',
+  domain: 'domains of hosts and e-mail addresses',
+  cluster: 'cluster names',
+  partition: 'partitions',
   serial: 'serial numbers',
   account: 'accounts',
   value: 'other values given to redact',
@@ -64,6 +86,11 @@ const SUMMARY_ORDER: RedactedKind[] = [
   'mac',
   'gpu-uuid',
   'mig-uuid',
+  'uuid',
+  'key',
+  'domain',
+  'cluster',
+  'partition',
   'serial',
   'account',
   'value',
@@ -71,9 +98,11 @@ const SUMMARY_ORDER: RedactedKind[] = [
 
 /** Words a field holds when it knows nothing (`unknownSystem`'s host) or a name that says nothing of anyone. */
 const SAYS_NOTHING = new Set(['unknown', 'localhost', 'none', 'null', 'undefined', 'n/a', 'na', '(null)', '?']);
+/** A value that is a label's own word (`/home/user`, a node called `node`) says nothing, and is in every banner. */
+const KIND_WORDS = new Set<string>(LABEL_KINDS);
 /** Slurm variables holding a job id, and the array task id (renumbered with its array job). */
 const JOB_ENV = ['SLURM_JOB_ID', 'SLURM_ARRAY_JOB_ID'] as const;
-const SHAPE_ONLY_LABEL = /(?<![A-Za-z0-9-])(ip|mac|gpu-uuid|mig-uuid|serial)-\d+(?![A-Za-z0-9])/g;
+const SHAPE_ONLY_LABEL = /(?<![A-Za-z0-9-])(ip|mac|gpu-uuid|mig-uuid|uuid|key|domain|serial)-\d+(?![A-Za-z0-9])/g;
 
 /** What pass one finds: each value with its kind (the earliest in LABEL_KINDS when found as several). */
 class Findings {
@@ -90,7 +119,7 @@ class Findings {
   add(kind: LabelKind, raw: string): void {
     const value = raw.trim();
     const key = lower(value);
-    if (!/[A-Za-z0-9]/.test(value) || SAYS_NOTHING.has(key) || this.#public.has(key)) return;
+    if (!/[A-Za-z0-9]/.test(value) || SAYS_NOTHING.has(key) || KIND_WORDS.has(key) || this.#public.has(key)) return;
     const had = this.#kinds.get(key);
     if (!had || LABEL_KINDS.indexOf(kind) < LABEL_KINDS.indexOf(had.kind)) this.#kinds.set(key, { kind, value });
   }
@@ -126,10 +155,16 @@ function collect<E>(records: readonly RunRecord[], opts: RedactOptions<E>, publi
   for (const h of opts.known?.hosts ?? []) found.add('host', h);
   for (const n of opts.known?.nodes ?? []) found.add('node', n);
   for (const a of opts.known?.accounts ?? []) found.add('account', a);
+  for (const p of opts.known?.partitions ?? []) found.add('partition', p);
   for (const v of opts.known?.values ?? []) found.add('value', v);
   const seen = new Set<string>();
-  const scan = (s: string, version: boolean) => {
-    if (version || seen.has(s)) return s;
+  const scan = (s: string, role: TextRole) => {
+    if (role === 'known') return s;
+    if (role !== 'scan') {
+      found.add(role, s);
+      return s;
+    }
+    if (seen.has(s)) return s;
     seen.add(s);
     findInText(s, (f) => (f.kind === 'job' ? found.task(f.value, f.task) : found.add(f.kind, f.value)));
     // labels of kinds found only by their shape, met again: counted, so a second redaction reports the same
@@ -161,8 +196,37 @@ function collect<E>(records: readonly RunRecord[], opts: RedactOptions<E>, publi
     visit(r);
   }
   compileWalk(DATA, scan, false)(opts.extra);
+  // the domains of hosts and e-mail addresses (`example.lu` of `login.hpc.example.lu`): they name the centre too
+  // (those that appear on their own, not only inside the host names, which get labels of their own)
+  const domains = new Set<string>();
+  for (const { kind, value } of [...found.entries()])
+    if ((kind === 'host' || kind === 'node') && !isIP(value)) for (const d of domainsOf(value)) domains.add(lower(d));
+  if (domains.size)
+    for (const text of seen) {
+      const low = lower(text);
+      for (const d of domains)
+        for (let at = low.indexOf(d); at >= 0; at = low.indexOf(d, at + 1))
+          if (!/[A-Za-z0-9.-]/.test(low[at - 1] ?? '')) {
+            found.add('domain', text.slice(at, at + d.length));
+            domains.delete(d);
+            break;
+          }
+    }
   return found;
 }
+
+/** A host name's parent domains of two labels or more (`hpc.example.lu`, `example.lu`). */
+function domainsOf(host: string): string[] {
+  const parts = host.split('.');
+  const out: string[] = [];
+  for (let i = 1; i <= parts.length - 2; i++)
+    if (/^[A-Za-z]{2,}$/.test(parts.at(-1)!) && parts.slice(i).every((p) => /^[A-Za-z0-9-]+$/.test(p)))
+      out.push(parts.slice(i).join('.'));
+  return out;
+}
+
+/** Partition and cluster names are often words (`gpu`, `batch`): in text only when they cannot be one. */
+const DISTINCTIVE = /[0-9_.-]|^[A-Za-z]{8,}$/;
 
 const escapedForms = (v: string): string[] => [
   encodeURIComponent(v),
@@ -190,10 +254,14 @@ export function redactRecords<E = undefined>(records: readonly RunRecord[], opts
     replacer.set(value, label, inText);
     for (const form of escapedForms(value)) if (form !== value) replacer.set(form, label, inText);
   };
+  const replaced: ReplacedValue[] = [];
   for (const { kind, value } of found.entries()) {
     const label = labels.get(lower(value))!;
+    const word = (kind === 'partition' || kind === 'cluster') && !DISTINCTIVE.test(value);
+    const inText = value.length >= IN_TEXT_FROM && !word && !(kind === 'job' && value.length < JOB_IN_TEXT_FROM);
+    if (lower(value) !== label) replaced.push({ kind, value, label, inText });
     if (kind === 'job' && value.length < JOB_IN_TEXT_FROM) continue;
-    set(value, label, value.length >= IN_TEXT_FROM);
+    set(value, label, inText);
     // a host's short name (`n01` of `n01.cluster.example.org`), where it is distinctive enough to stand for it
     const short = value.split('.')[0]!;
     if ((kind === 'host' || kind === 'node') && short !== value && short.length >= 3 && /\d/.test(short))
@@ -216,7 +284,12 @@ export function redactRecords<E = undefined>(records: readonly RunRecord[], opts
   for (const name of [...sites, ...clean]) replacer.set(name, null, true);
   replacer.seal();
 
-  const text = (s: string) => replacer.replace(s);
+  const text = (s: string, role: TextRole = 'scan') => {
+    if (role === 'scan' || role === 'known') return replacer.replace(s);
+    const value = s.trim();
+    const label = labels.get(lower(value));
+    return label ? s.replace(value, () => label) : replacer.replace(s);
+  };
   const redact = compileWalk(RECORD_PLAN, text, true);
   const job = (id: string) => labels.get(lower(id.trim())) ?? text(id);
   const rank = (id: string | undefined, task: number) =>
@@ -235,7 +308,7 @@ export function redactRecords<E = undefined>(records: readonly RunRecord[], opts
     return red;
   });
   const extra = compileWalk(DATA, text, true)(opts.extra) as E;
-  return { records: out, extra, summary: summarise(labels, found.tasks) };
+  return { records: out, extra, summary: summarise(labels, found.tasks), replaced };
 }
 
 function summarise(labels: ReadonlyMap<string, string>, tasks: ReadonlyMap<string, Set<number>>): RedactionSummary {

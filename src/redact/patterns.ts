@@ -3,7 +3,7 @@
 // found here are then replaced everywhere in the records, not only where their shape gave them away.
 import { isIPv4, isIPv6 } from 'node:net';
 
-export type FoundKind = 'ip' | 'mac' | 'gpu-uuid' | 'mig-uuid' | 'serial' | 'user' | 'host' | 'job';
+export type FoundKind = 'ip' | 'mac' | 'gpu-uuid' | 'mig-uuid' | 'uuid' | 'key' | 'serial' | 'user' | 'host' | 'job';
 
 export interface Found {
   kind: FoundKind;
@@ -21,6 +21,12 @@ const MAC = /(?<![0-9A-Fa-f:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 // nvidia-smi's GPU-… and MIG-… identifiers (a MIG device of an old driver is MIG-GPU-<uuid>/gi/ci: its GPU part is found)
 const GPU_UUID = new RegExp(`(?<![0-9a-z])(GPU|MIG)-${UUID}(?![0-9a-z])`, 'gi');
+// Any other UUID (a GPU's without its `GPU-`, a file system's, a container's): it names one thing somewhere
+const BARE_UUID = new RegExp(`(?<![0-9a-z-])${UUID}(?![0-9a-z])`, 'gi');
+// SSH key fingerprints as ssh prints them: SHA256:<43 base64 characters>, MD5:<16 hex pairs> or the pairs alone
+// (the digest is the value: `SHA256:` stays, before its label)
+const KEY_FINGERPRINT =
+  /(?<=SHA256:)[A-Za-z0-9+/]{43}(?![A-Za-z0-9+/])|(?<![0-9A-Fa-f:])(?:[0-9a-f]{2}:){15}[0-9a-f]{2}(?![0-9A-Fa-f:])/gi;
 // "Serial Number : 1324…" (nvidia-smi -q), "serial=…", "\"serial\": \"…\""
 const SERIAL = /serial(?:[ _-]?(?:number|no\.?))?["']?\s*[:=]\s*["']?([A-Za-z0-9][A-Za-z0-9-]{3,})/gi;
 // The segment after one of these is a user's folder: /home/alice, /Users/alice, C:\Users\alice, /p/home/jusers/alice,
@@ -88,6 +94,8 @@ export function findInText(text: string, found: (f: Found) => void): void {
     for (const m of text.matchAll(GPU_UUID))
       found({ kind: m[1]!.toUpperCase() === 'MIG' ? 'mig-uuid' : 'gpu-uuid', value: m[0] });
   }
+  if (text.includes('-')) for (const m of text.matchAll(BARE_UUID)) found({ kind: 'uuid', value: m[0] });
+  if (text.includes(':')) for (const m of text.matchAll(KEY_FINGERPRINT)) found({ kind: 'key', value: m[0] });
   if (/serial/i.test(text)) for (const m of text.matchAll(SERIAL)) found({ kind: 'serial', value: m[1]! });
   if (text.includes('/') || text.includes('\\')) {
     for (const m of text.matchAll(USER_ROOT)) {

@@ -4,14 +4,22 @@
 // be called `gpu` must not turn a reading's domain into a label.
 import { z } from 'zod';
 import { runRecordSchema } from '../results/index.js';
+import { type Decision, DROP_OTHER_ENV, ENV_DECISIONS, FIELD_DECISIONS } from './decisions.js';
+import type { LabelKind } from './labels.js';
 
 export type Plan =
   /** fedbench's vocabulary, numbers, booleans: left alone. */
   | { t: 'keep' }
   /** Text: every identifying value in it is replaced. */
   | { t: 'text' }
-  /** A version string: identifying values replaced, but no address looked for in `1.2.3.4`-shaped versions. */
+  /** Kept (a version, a unit): identifying values found elsewhere replaced, nothing looked for by its shape. */
   | { t: 'version' }
+  /** The whole value is an identifying value of this kind. */
+  | { t: 'label'; kind: LabelKind }
+  /** Left out of the copy. */
+  | { t: 'drop' }
+  /** An object keyed by names with a plan each (environment variables); other keys get `other`. */
+  | { t: 'vars'; keys: Record<string, Plan>; other: Plan }
   /** Fields of an object; a field the schema does not name is free-form. */
   | { t: 'object'; fields: Record<string, Plan> }
   /** A record keyed by fedbench's or the suite's names (environment variables, packages, parameters). */
@@ -28,7 +36,7 @@ const TEXT: Plan = { t: 'text' };
 const FREE: Plan = { t: 'free' };
 export const DATA: Plan = { t: 'data' };
 
-const scalar = (p: Plan) => p.t === 'keep' || p.t === 'text' || p.t === 'version';
+const scalar = (p: Plan) => p.t === 'keep' || p.t === 'text' || p.t === 'version' || p.t === 'label';
 
 /** Two shapes a value may take (a union's options) as one plan: the more cautious wherever they differ. */
 function merge(a: Plan, b: Plan): Plan {
@@ -87,21 +95,69 @@ function override(plan: Plan, path: readonly string[], p: Plan): Plan {
   throw new Error(`redaction plan: no field ${path.join('.')} in the record schema`);
 }
 
-const VERSION: Plan = { t: 'version' };
+/** Every string field of a plan (and free-form one): its path (`[]` an array's elements, `*` a record's values). */
+export function stringFields(plan: Plan, at: readonly string[] = []): string[] {
+  const join = (k: string) => [...at, k];
+  const key = (p: readonly string[]) => p.join('.').replace(/\.\[\]/g, '[]');
+  switch (plan.t) {
+    case 'object':
+      return Object.entries(plan.fields).flatMap(([k, f]) => stringFields(f, join(k)));
+    case 'array':
+      return stringFields(plan.element, join('[]'));
+    case 'record':
+      return stringFields(plan.values, join('*'));
+    case 'tuple':
+      return plan.items.flatMap((p, i) => stringFields(p, join(String(i))));
+    case 'keep':
+      return [];
+    default:
+      return [key(at)];
+  }
+}
 
-/** Versions that readers need and that are never addresses; the site's name, which is public. */
-export const RECORD_PLAN: Plan = [
-  { path: ['engine', 'version'], p: VERSION },
-  { path: ['system', 'node'], p: VERSION },
-  { path: ['system', 'os', 'release'], p: VERSION },
-  { path: ['system', 'packages', '*'], p: VERSION },
-  { path: ['system', 'gpus', '[]', 'driver'], p: VERSION },
-  { path: ['system', 'gpus', '[]', 'cuda'], p: VERSION },
-  { path: ['site'], p: KEEP },
-].reduce((plan, o) => override(plan, o.path, o.p), planOf(runRecordSchema));
+const pathOf = (field: string) => field.replace(/\[\]/g, '.[]').split('.');
 
-/** What a walk does with each string the plan calls text (or version): returns its replacement. */
-export type OnText = (s: string, version: boolean) => string;
+function planFor(d: Decision, free: boolean): Plan {
+  if ('scan' in d) return free ? FREE : TEXT;
+  if ('keep' in d) return { t: 'version' };
+  if ('label' in d) return { t: 'label', kind: d.label };
+  return { t: 'drop' };
+}
+
+/** The schema's plan with each string field's decision (decisions.ts) applied; the environment by variable. */
+export const RECORD_PLAN: Plan = (() => {
+  const schema = planOf(runRecordSchema);
+  const frees = new Set(stringFields(schema).filter((f) => fieldAt(schema, pathOf(f))?.t === 'free'));
+  let plan = Object.entries(FIELD_DECISIONS).reduce(
+    (p, [field, d]) => override(p, pathOf(field), planFor(d, frees.has(field))),
+    schema,
+  );
+  const env: Plan = {
+    t: 'vars',
+    keys: Object.fromEntries(Object.entries(ENV_DECISIONS).map(([k, d]) => [k, planFor(d, false)])),
+    other: planFor(DROP_OTHER_ENV, false),
+  };
+  plan = override(plan, ['system', 'env'], env);
+  return plan;
+})();
+
+function fieldAt(plan: Plan, path: readonly string[]): Plan | undefined {
+  if (!path.length) return plan;
+  const [head, ...rest] = path;
+  if (plan.t === 'object' && head !== undefined && plan.fields[head]) return fieldAt(plan.fields[head], rest);
+  if (plan.t === 'array' && head === '[]') return fieldAt(plan.element, rest);
+  if (plan.t === 'record' && head === '*') return fieldAt(plan.values, rest);
+  return undefined;
+}
+
+/** The record schema's plan before any decision: what decisions.ts must cover. */
+export const SCHEMA_PLAN: Plan = planOf(runRecordSchema);
+
+/** How a string is read: free text (`scan`), kept (`known`: only values found elsewhere replaced), or a whole
+ *  identifying value of a kind. */
+export type TextRole = 'scan' | 'known' | LabelKind;
+/** What a walk does with each string the plan calls text (or kept, or a label): returns its replacement. */
+export type OnText = (s: string, role: TextRole) => string;
 type Walk = (value: unknown) => unknown;
 
 function each(values: unknown[], walk: Walk): unknown[] {
@@ -120,22 +176,22 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export function compileWalk(plan: Plan, onText: OnText, copy: boolean): Walk {
   const free: Walk = (v) => {
-    if (typeof v === 'string') return onText(v, false);
+    if (typeof v === 'string') return onText(v, 'scan');
     if (Array.isArray(v)) return copy ? v.map(free) : each(v, free);
     if (!isObject(v)) return v;
     if (!copy) {
       for (const k in v) {
-        onText(k, false);
+        onText(k, 'scan');
         free(v[k]);
       }
       return v;
     }
     const out: Record<string, unknown> = {};
-    for (const k in v) out[onText(k, false)] = free(v[k]);
+    for (const k in v) out[onText(k, 'scan')] = free(v[k]);
     return out;
   };
   const data: Walk = (v) => {
-    if (typeof v === 'string') return onText(v, false);
+    if (typeof v === 'string') return onText(v, 'scan');
     if (Array.isArray(v)) return copy ? v.map(data) : each(v, data);
     if (!isObject(v)) return v;
     if (!copy) {
@@ -164,9 +220,29 @@ export function compileWalk(plan: Plan, onText: OnText, copy: boolean): Walk {
       case 'keep':
         return (v) => (isObject(v) ? free(v) : v);
       case 'text':
-      case 'version': {
-        const version = p.t === 'version';
-        return (v) => (typeof v === 'string' ? onText(v, version) : isObject(v) ? free(v) : v);
+      case 'version':
+      case 'label': {
+        const role: TextRole = p.t === 'text' ? 'scan' : p.t === 'version' ? 'known' : p.kind;
+        return (v) => (typeof v === 'string' ? onText(v, role) : isObject(v) ? free(v) : v);
+      }
+      case 'drop':
+        return () => undefined;
+      case 'vars': {
+        const keys = new Map(Object.entries(p.keys).map(([k, f]) => [k, walk(f)]));
+        const other = walk(p.other);
+        return (v) => {
+          if (!isObject(v) || Array.isArray(v)) return free(v);
+          if (!copy) {
+            for (const k in v) (keys.get(k) ?? other)(v[k]);
+            return v;
+          }
+          const out: Record<string, unknown> = {};
+          for (const k in v) {
+            const value = (keys.get(k) ?? other)(v[k]);
+            if (value !== undefined) out[k] = value;
+          }
+          return out;
+        };
       }
       case 'array': {
         const element = walk(p.element);
@@ -209,7 +285,10 @@ export function compileWalk(plan: Plan, onText: OnText, copy: boolean): Walk {
             return v;
           }
           const out: Record<string, unknown> = {};
-          for (const k in v) out[k] = (fields.get(k) ?? free)(v[k]);
+          for (const k in v) {
+            const value = (fields.get(k) ?? free)(v[k]);
+            if (value !== undefined || v[k] === undefined) out[k] = value;
+          }
           return out;
         };
       }

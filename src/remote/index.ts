@@ -19,7 +19,9 @@ export {
   OpenSshExecutor,
   AuthenticationError,
   controlDir,
+  hostKeyOf,
   parseProxyJump,
+  plainKeysRefused,
   type OpenSshEndpoint,
   type AuthInfo,
 } from './openssh.js';

@@ -144,6 +144,26 @@ function sshSaid(log: string): string {
   return lines.slice(-4).join(' | ');
 }
 
+const FINGERPRINT = 'SHA256:[A-Za-z0-9+/=]+';
+
+/** The host's key as `ssh -v` logged it (`TYPE SHA256:…`, without the comma ssh writes after a certificate's),
+ *  and the CA that signed the host's certificate, where it presented one. */
+export function hostKeyOf(log: string): { key: string | null; ca: string | null } {
+  const key = new RegExp(`Server host (?:key|certificate): (\\S+) (${FINGERPRINT})`).exec(log);
+  const ca = new RegExp(`Server host certificate: .*? CA (\\S+) (${FINGERPRINT})`).exec(log);
+  return { key: key ? `${key[1]} ${key[2]}` : null, ca: ca ? `${ca[1]} ${ca[2]}` : null };
+}
+
+/** The plain keys a site refused when it takes public keys only (no password or keyboard-interactive step that
+ *  `sites login` could answer) and no certificate was offered: such a site wants a certificate. Null otherwise. */
+export function plainKeysRefused(log: string): string[] | null {
+  const methods = [...log.matchAll(/Authentications that can continue: (\S+)/g)].at(-1)?.[1]?.split(',');
+  if (!methods || methods.some((m) => m !== 'publickey')) return null;
+  const offered = [...log.matchAll(/Offering public key: (.+?) ([A-Z0-9-]+) SHA256:/g)];
+  if (!offered.length || offered.some((o) => o[2]!.endsWith('-CERT'))) return null;
+  return [...new Set(offered.map((o) => o[1]!))];
+}
+
 export class OpenSshExecutor implements Executor {
   readonly stats: ExecutorStats = { connections: 0, commands: 0, transfers: 0, retries: 0 };
   readonly where: string;
@@ -381,7 +401,7 @@ export class OpenSshExecutor implements Executor {
     const all = `${hopsLog}\n${log}`;
     const said = sshSaid(all) || `ssh exited with ${code}`;
     const where = `${this.where} (site ${this.ep.site})`;
-    const offered = /Server host (?:key|certificate): (\S+ SHA256:\S+)/.exec(all)?.[1];
+    const { key: offered, ca } = hostKeyOf(all);
     if (/Host key verification failed|HOST IDENTIFICATION HAS CHANGED|host key for .* has changed/i.test(all)) {
       if (/IDENTIFICATION HAS CHANGED|has changed/i.test(all))
         return new HostKeyError(
@@ -389,7 +409,7 @@ export class OpenSshExecutor implements Executor {
         );
       if (/No matching CA found|certificate .* (signed by|not signed)|Certificate invalid/i.test(all))
         return new HostKeyError(
-          `${where}: the host presented a certificate (${offered ?? 'unknown key'}) signed by a CA that ${this.ep.knownHosts} does not trust (@cert-authority), and its plain key is not listed either. Refusing to connect.`,
+          `${where}: the host presented a certificate (${offered ?? 'unknown key'}) signed by a CA${ca ? ` (${ca})` : ''} that ${this.ep.knownHosts} does not trust (@cert-authority), and its plain key is not listed either. Refusing to connect.`,
         );
       const unknown = /No (\S+) host key is known for (\S+)/.exec(all);
       return new HostKeyError(
@@ -417,6 +437,14 @@ export class OpenSshExecutor implements Executor {
             `(your platform's or site's SSH certificate service), then run the command again: nothing measured or collected is lost.`,
         );
       }
+      const plain = usable.length ? null : plainKeysRefused(all);
+      if (plain)
+        return new AuthenticationError(
+          `${where}: ${this.ep.site} takes keys only and refused ${plain.join(', ')}: it wants a certificate` +
+            `${ca ? ` (the host presented one signed by CA ${ca})` : ''}, which \`fedbench sites login\` cannot give. ` +
+            `Get a user certificate from the site's SSH certificate service, save it as KEY-cert.pub beside the key ` +
+            `(or name it as certificateFile in the profile), then run the command again: nothing measured or collected is lost.`,
+        );
       return new AuthenticationError(
         `${where}: ${this.ep.site} needs a login: run \`fedbench sites login ${this.ep.site}\` (ssh said: ${said})`,
       );

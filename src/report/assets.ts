@@ -14,13 +14,15 @@ function packageDir(name: string): string {
 
 const BUILDS: Array<[string, string]> = [
   ['vega', 'build/vega.min.js'],
+  // vega's expression interpreter: charts render under a CSP without 'unsafe-eval'
+  ['vega-interpreter', 'build/vega-interpreter.min.js'],
   ['vega-lite', 'build/vega-lite.min.js'],
   ['vega-embed', 'build/vega-embed.min.js'],
 ];
 
 let cached: string | null = null;
 
-/** vega, vega-lite and vega-embed browser builds, as one script body. */
+/** vega, its expression interpreter, vega-lite and vega-embed browser builds, as one script body. */
 export function chartLibraries(): string {
   cached ??= BUILDS.map(([pkg, file]) =>
     readFileSync(path.join(packageDir(pkg), file), 'utf8').replace(/<\/script/gi, '<\\/script'),
@@ -37,14 +39,7 @@ export function chartLibraryVersions(): Record<string, string> {
   );
 }
 
-/**
- * The browser builds as files, for `fedbench serve`, which serves them itself: vega, vega's expression interpreter
- * (charts render under a CSP without 'unsafe-eval'), vega-lite and vega-embed, in loading order.
- */
+/** The browser builds as files, for `fedbench serve`, which serves them itself, in loading order. */
 export function chartLibraryFiles(): Array<{ name: string; file: string }> {
-  return [
-    BUILDS[0]!,
-    ['vega-interpreter', 'build/vega-interpreter.min.js'] as [string, string],
-    ...BUILDS.slice(1),
-  ].map(([pkg, file]) => ({ name: path.basename(file), file: path.join(packageDir(pkg), file) }));
+  return BUILDS.map(([pkg, file]) => ({ name: path.basename(file), file: path.join(packageDir(pkg), file) }));
 }

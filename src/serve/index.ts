@@ -18,7 +18,7 @@ import { registerHistory } from './routes/history.js';
 import { registerHome } from './routes/home.js';
 import { registerResults } from './routes/results.js';
 import { registerSites } from './routes/sites.js';
-import { Guard, isLoopback, newSecret, wantsHtml } from './security.js';
+import { addressProblem, Guard, isLoopback, newSecret, wantsHtml } from './security.js';
 
 export interface ServeOptions {
   db: ServeDb;
@@ -41,6 +41,8 @@ export interface ServeOptions {
   /** Request bodies larger than this are refused (413). Default 1 MiB. */
   bodyLimit?: number;
   warn?: (line: string) => void;
+  /** For tests: the sessions' clock (default Date.now). */
+  now?: () => number;
 }
 
 export interface RunningServer {
@@ -121,6 +123,19 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     // a query string is parsed into lists for repeated keys (campaign=a&campaign=b)
     routerOptions: { maxParamLength: 200 },
     ...(opts.tls ? { https: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
+    // an address the router cannot decode: answered only after the same checks as any other request
+    frameworkErrors: async (err, req, reply) => {
+      req.cookies = app.parseCookie(req.headers.cookie ?? '');
+      await guard.check(req, reply);
+      if (reply.sent) return;
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      guard.refuse(
+        req,
+        reply,
+        tooLong ? 414 : 400,
+        tooLong ? 'a name in the address is too long' : (addressProblem(req.url) ?? 'the address cannot be read'),
+      );
+    },
   });
   await app.register(fastifyCookie);
   const guard = new Guard({
@@ -128,13 +143,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     secure,
     allowedOrigins: opts.allowedOrigins ?? [],
     loopback: isLoopback(host),
+    ...(opts.now ? { now: opts.now } : {}),
   });
   app.decorateRequest('auth', null);
   // the server's own time for each answer (Server-Timing), for the browser's devtools and bench:serve
   const started = new WeakMap<object, number>();
-  app.addHook('onRequest', (req, reply) => {
+  app.addHook('onRequest', async (req, reply) => {
     started.set(req, performance.now());
-    return guard.check(req, reply);
+    await guard.check(req, reply);
+    if (reply.sent) return;
+    const why = addressProblem(req.url);
+    if (why) guard.refuse(req, reply, 400, why);
   });
   app.addHook('onSend', async (req, reply, payload) => {
     const t = started.get(req);

@@ -7,6 +7,7 @@
 // A hand-written check rather than @fastify/csrf-protection: that plugin wants a session store or signed cookies and
 // checks no Origin; this is one token per in-memory session, compared in constant time, plus the Origin rule.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -34,6 +35,9 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=()',
 };
 
+/** Under TLS: browsers that have seen the server once refuse plain HTTP to it for a year. */
+export const HSTS = 'max-age=31536000';
+
 export const newSecret = () => randomBytes(32).toString('base64url');
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -44,7 +48,15 @@ export interface Session {
   id: string;
   csrf: string;
   created: number;
+  /** Last request made with it: a session unused for SESSION_IDLE_MS ends. */
+  used: number;
 }
+
+/** A session ends after this long unused, and after SESSION_MAX_MS in any case (the cookie says the same). */
+export const SESSION_IDLE_MS = 12 * 3600_000;
+export const SESSION_MAX_MS = 7 * 24 * 3600_000;
+/** Sign-ins beyond this end the least recently used session: the token's holder cannot fill the memory. */
+export const MAX_SESSIONS = 1000;
 
 export type Auth = { kind: 'cookie'; session: Session } | { kind: 'bearer' };
 
@@ -61,33 +73,57 @@ export interface SecurityOptions {
   allowedOrigins: readonly string[];
   /** Bound to a loopback address: only loopback names (and the allowed origins' hosts) are valid Host headers. */
   loopback?: boolean;
+  /** The sessions' clock (tests move it); default Date.now. */
+  now?: () => number;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export class Guard {
+  /** Sessions by the digest of their id, least recently used first: a lookup is one map access (the digest makes
+   *  its timing say nothing of the id), and expired sessions are taken from the front. */
   private readonly sessions = new Map<string, Session>();
   /** The port in the cookie's name: cookies are not kept apart by port, two servers on one host must not clash. */
   cookieName = 'fedbench';
-  constructor(private readonly opts: SecurityOptions) {}
+  private readonly now: () => number;
+  constructor(private readonly opts: SecurityOptions) {
+    this.now = opts.now ?? Date.now;
+  }
 
-  /** The session of a request's cookie, if any. */
+  private expired(s: Session, now: number): boolean {
+    return now - s.used > SESSION_IDLE_MS || now - s.created > SESSION_MAX_MS;
+  }
+
+  /** The session of a request's cookie, if any and not expired; using it moves it to the back. */
   private session(req: FastifyRequest): Session | null {
     const id = req.cookies[this.cookieName];
     if (!id) return null;
-    for (const s of this.sessions.values()) if (sameSecret(s.id, id)) return s;
-    return null;
+    const key = digest(id).toString('base64url');
+    const s = this.sessions.get(key);
+    if (!s) return null;
+    this.sessions.delete(key);
+    const now = this.now();
+    if (this.expired(s, now)) return null;
+    s.used = now;
+    this.sessions.set(key, s);
+    return s;
   }
 
   private newSession(): Session {
-    const s = { id: newSecret(), csrf: newSecret(), created: Date.now() };
-    this.sessions.set(s.id, s);
+    const now = this.now();
+    for (const [key, s] of this.sessions) {
+      if (!this.expired(s, now) && this.sessions.size < MAX_SESSIONS) break;
+      this.sessions.delete(key);
+    }
+    const s = { id: newSecret(), csrf: newSecret(), created: now, used: now };
+    this.sessions.set(digest(s.id).toString('base64url'), s);
     return s;
   }
 
   /** onRequest: authenticate, exchange a token for a cookie, refuse cross-site state changes. */
   async check(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+    if (this.opts.secure) reply.header('strict-transport-security', HSTS);
     req.auth = null;
     // DNS rebinding: a page from another site whose name now resolves to 127.0.0.1 sends its own name as Host
     if (this.opts.loopback && !this.hostAllowed(req.headers.host))
@@ -103,10 +139,12 @@ export class Guard {
         httpOnly: true,
         sameSite: 'strict',
         secure: this.opts.secure,
+        maxAge: SESSION_MAX_MS / 1000,
       });
       url.searchParams.delete('token');
       const rest = url.searchParams.toString();
-      return void reply.redirect(`${url.pathname}${rest ? `?${rest}` : ''}`, 303);
+      // one leading slash: `//evil.example/` (from `/.//evil.example/`) would send the browser to another site
+      return void reply.redirect(`/${url.pathname.replace(/^[/\\]+/, '')}${rest ? `?${rest}` : ''}`, 303);
     }
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (bearer !== undefined) {
@@ -159,13 +197,13 @@ export class Guard {
     return null;
   }
 
-  private refuse(req: FastifyRequest, reply: FastifyReply, code: 401 | 403, message: string): void {
+  refuse(req: FastifyRequest, reply: FastifyReply, code: 400 | 401 | 403 | 414, message: string): void {
     reply.code(code).header('cache-control', 'no-store');
     if (wantsHtml(req))
       void reply
         .type('text/html; charset=utf-8')
         .send(
-          `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fedbench: ${code}</title></head><body><h1>${code === 401 ? 'Sign in' : 'Refused'}</h1><p>${escapeText(message)}</p></body></html>`,
+          `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fedbench: ${code}</title></head><body><h1>${code === 401 ? 'Sign in' : code === 403 ? 'Refused' : 'Bad request'}</h1><p>${escapeText(message)}</p></body></html>`,
         );
     else void reply.send({ error: message });
   }
@@ -176,7 +214,31 @@ export const wantsHtml = (req: FastifyRequest) =>
 
 const escapeText = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Loopback addresses: the only binds allowed without TLS (or --insecure). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Loopback addresses (any spelling: `[::1]`, `0:0::1`, `::ffff:127.0.0.1`): the only binds allowed without TLS
+ *  (or --insecure), and the ones where the Host header is checked. */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  const name = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (name === 'localhost') return true;
+  const family = isIP(name);
+  // an IPv4-mapped IPv6 address is checked as the IPv4 address it maps (BlockList does so)
+  return family !== 0 && LOOPBACK.check(name, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** Why a request's address is refused before any route reads it (null when it is fine): a NUL byte, which no name
+ *  holds and the database refuses, or a malformed percent-encoding. */
+export function addressProblem(url: string): string | null {
+  for (const part of url.split(/[/?&=]/)) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      return `malformed percent-encoding in the address: ${part.slice(0, 80)}`;
+    }
+    if (decoded.includes('\0')) return 'a NUL byte in the address';
+  }
+  return null;
 }

@@ -130,6 +130,15 @@ export function loginOf(site: Site): string {
 }
 
 /** Facts of every profile in a folder, by site name (for `report --sites-dir`). */
-export function allSiteFacts(dir?: string): Record<string, SiteFacts> {
-  return Object.fromEntries(siteNames(dir).map((n) => [n, siteFacts(loadSite(n, dir))]));
+/** Every profile's facts; with `skip`, an invalid profile is handed to it (its name and why) and left out. */
+export function allSiteFacts(dir?: string, skip?: (name: string, err: unknown) => void): Record<string, SiteFacts> {
+  const out: Record<string, SiteFacts> = {};
+  for (const n of siteNames(dir))
+    try {
+      out[n] = siteFacts(loadSite(n, dir));
+    } catch (err) {
+      if (!skip || !(err instanceof InputError)) throw err;
+      skip(n, err);
+    }
+  return out;
 }

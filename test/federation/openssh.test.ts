@@ -376,14 +376,14 @@ describe.skipIf(missing !== null)(
       );
     });
 
-    it('refuses a plain key on a certificate-only site, and says a login is needed — at once, without prompting', async () => {
+    it('refuses a plain key on a certificate-only site, and says it wants a certificate and whose — at once, without prompting', async () => {
       certSite('alpha', 'alpha-plainkey', { identityFile: env.key });
       const t0 = Date.now();
       const r = await cli(['sites', 'check', 'alpha-plainkey', '--json']);
       expect(r.code).toBe(1);
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(json<Array<{ problems: string[] }>>(r.stdout)[0]!.problems.join()).toMatch(
-        /alpha-plainkey needs a login: run `fedbench sites login alpha-plainkey` \(ssh said: .*Permission denied \(publickey\)/,
+        /alpha-plainkey takes keys only and refused .*: it wants a certificate \(the host presented one signed by CA ssh-ed25519 SHA256:[A-Za-z0-9+/=]+\), which `fedbench sites login` cannot give/,
       );
     });
 
@@ -488,7 +488,7 @@ describe.skipIf(missing !== null)(
         /HOST KEY MISMATCH: the host offered .* that does not match .*known_hosts\.changed\. Refusing to connect/,
       );
       expect(foreignCa!.problems.join()).toMatch(
-        /the host presented a certificate \(.*\) signed by a CA that .*known_hosts\.foreign-ca does not trust \(@cert-authority\).*Refusing to connect/,
+        /the host presented a certificate \(\S+ SHA256:[A-Za-z0-9+/=]+\) signed by a CA \(ssh-ed25519 SHA256:[A-Za-z0-9+/=]+\) that .*known_hosts\.foreign-ca does not trust \(@cert-authority\).*Refusing to connect/,
       );
       expect(plainHost!.problems.join()).toMatch(/unknown host \[10\.200\.1\.2\]:22|unknown host 10\.200\.1\.2/);
       expect(plainHost!.problems.join()).toMatch(/is not in .*known_hosts_ca/);

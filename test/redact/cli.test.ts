@@ -19,7 +19,8 @@ const TITLE = `Acceptance of ${ID.nodeList} for ${ID.user}`;
 /** Every file a report run wrote into `dir`, by extension. */
 async function written(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const f of await readdir(dir)) out[path.extname(f).slice(1)] = await readFile(path.join(dir, f), 'utf8');
+  for (const f of await readdir(dir))
+    if (!f.endsWith('.replaced.json')) out[path.extname(f).slice(1)] = await readFile(path.join(dir, f), 'utf8');
   return out;
 }
 
@@ -83,7 +84,7 @@ describe('fedbench report --redact', () => {
       /^host names \(\d+\), node names \(4\), user names \(home and scratch paths included\) \(\d+\), Slurm job ids \(3\), /,
     );
     expect(banner?.[1]).toMatch(
-      /IP addresses \(3\), MAC addresses \(1\), GPU UUIDs \(1\), MIG device UUIDs \(1\), serial numbers \(1\), accounts \(1\), other values given to redact \(1\) were replaced by labels/,
+      /IP addresses \(3\), MAC addresses \(1\), GPU UUIDs \(1\), MIG device UUIDs \(1\), other UUIDs \(4\), partitions \(1\), serial numbers \(1\), accounts \(1\), other values given to redact \(1\) were replaced by labels/,
     );
     expect(files['md']).toMatch(/^> Redacted for sharing outside the computing centre: host names/m);
     const model = JSON.parse(files['json']!) as ReportModel;

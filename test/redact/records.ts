@@ -281,3 +281,76 @@ export function leaksIn(text: string, originals: readonly string[]): string[] {
 }
 
 const LIBRARIES = chartLibraries();
+
+/** The values issue 24's hostile review found surviving a redacted report, each where it was found. */
+export const SURVIVED = {
+  workloadUser: 'u100234',
+  jobUser: 'hq_rk42',
+  partition: 'gpu-secret-p7',
+  cluster: 'clustrix-q9',
+  account: 'p465000999',
+  sha256: 'SHA256:Xk3mP9qLr2Tz8WvB5nYc7HdFj4Ga6Ks1Ue0Io2Pl3Qm',
+  md5: '3b:7f:c2:19:aa:5e:0d:44:81:96:2c:e7:f0:13:6b:d8',
+  bareUuid: '5b0e9d2c-7a41-4f3e-8c6d-1e2f3a4b5c6d',
+  siteHost: 'login3.hpc.secretcentre.lu',
+  siteDomain: 'secretcentre.lu',
+  email: 'zelda.adm@mailhub.uni-secret.lu',
+  emailDomain: 'uni-secret.lu',
+  taskJob: '8812345',
+};
+
+export const SURVIVED_VALUES: string[] = [
+  SURVIVED.workloadUser,
+  SURVIVED.jobUser,
+  SURVIVED.partition,
+  SURVIVED.cluster,
+  SURVIVED.account,
+  SURVIVED.sha256.slice('SHA256:'.length),
+  SURVIVED.md5,
+  SURVIVED.bareUuid,
+  SURVIVED.siteHost,
+  SURVIVED.siteDomain,
+  'zelda.adm',
+  SURVIVED.emailDomain,
+  SURVIVED.taskJob,
+];
+
+/** Records holding what survived: a `workload: command` benchmark named after the user, the job's Slurm variables,
+ *  an SSH refusal with the key's fingerprints, a bare UUID, the site's domain and an e-mail address in text. */
+export function survivedRecords(): RunRecord[] {
+  const S = SURVIVED;
+  return [0, 1].map((i) => {
+    const r = syntheticRecord({
+      site: i ? 'gamma' : 'delta',
+      node: `gnode${i}q7`,
+      benchmark: `mycmd/${S.workloadUser}`,
+      median: 900 + i,
+      gpu: GPU,
+      seed: 40 + i,
+    });
+    return {
+      ...r,
+      campaign: 'c-survived',
+      ...(i
+        ? {
+            status: 'failed' as const,
+            error: `ssh: Host key ${S.sha256} (${S.md5}) refused by ${S.siteHost}; disk ${S.bareUuid}; mail ${S.email} or see ${S.siteDomain}; job ${S.taskJob}`,
+          }
+        : {}),
+      warnings: [`home /home/${S.workloadUser}/bench; contact ${S.email}; volume ${S.bareUuid.toUpperCase()}`],
+      system: {
+        ...r.system,
+        ...(i ? {} : { host: S.siteHost }), // a run on the login node
+        env: {
+          SLURM_JOB_USER: S.jobUser,
+          SLURM_JOB_PARTITION: S.partition,
+          SLURM_CLUSTER_NAME: S.cluster,
+          SLURM_JOB_ACCOUNT: S.account,
+          SLURM_JOB_ID: S.taskJob,
+          HOSTNAME_OF_PROXY: S.siteHost,
+        },
+      },
+      slurm: { cluster: S.cluster, partition: S.partition, jobId: S.taskJob, node: `gnode${i}q7` },
+    };
+  });
+}

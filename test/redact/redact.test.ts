@@ -267,7 +267,7 @@ describe('redactRecords', () => {
     expect(count).toMatchObject({
       node: 5,
       host: 2,
-      user: 4, // zelda77, qbert_99, someone_else, and `user` of the real records' /home/user/fedbench
+      user: 3, // zelda77, qbert_99, someone_else; `user` of the real records' /home/user/fedbench says nothing
       job: 3,
       task: 8, // 12, 13, 14, 20, 21 of one array job; 3, 20, 21 of the other
       ip: 3,

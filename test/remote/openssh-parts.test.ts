@@ -7,7 +7,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   controlDir,
+  hostKeyOf,
   parseCertificateListing,
+  plainKeysRefused,
   parseProxyJump,
   readCertificate,
   validity,
@@ -130,5 +132,49 @@ describe('OpenSSH transport parts', () => {
     expect(() => controlDir()).toThrow(/is not private \(mode 755, owner \d+\).*chmod 700/);
     chmodSync(dir, 0o700);
     expect(controlDir()).toBe(dir);
+  });
+});
+
+// Recorded from OpenSSH 9.2 (`ssh -v`, batch mode) against a private sshd whose host key has a certificate and which
+// takes user certificates only (TrustedUserCAKeys, no authorized keys): a plain key refused, then the same host
+// with its CA not trusted.
+const HOST_CERT =
+  'debug1: Server host certificate: ssh-ed25519-cert-v01@openssh.com SHA256:4N1ztOmTB4643fiGmoZh7Cd4ffR3qDyt/5YwGTjNpIQ, serial 0 ID "testhost" CA ssh-ed25519 SHA256:LDdslVVHU2dc5FDlrT9TD+YVuumF35E5/dGmukZjc4k valid forever';
+const PLAIN_REFUSED = [
+  HOST_CERT,
+  'debug1: Found CA key in /tmp/sshx/known_hosts:1',
+  'debug1: Authentications that can continue: publickey',
+  'debug1: Offering public key: /tmp/sshx/user ED25519 SHA256:3XuoeSbKlp6FUzBIx67OD7H/cVbrCMmaRmx/EvrFTLw explicit',
+  'debug1: Authentications that can continue: publickey',
+  'root@127.0.0.1: Permission denied (publickey).',
+].join('\n');
+const CA_UNTRUSTED = [
+  HOST_CERT,
+  'debug1: No matching CA found. Retry with plain key',
+  'Host key verification failed.',
+].join('\n');
+
+describe("ssh's account of a refused login", () => {
+  it('reads the host key without the comma ssh writes after it, and the CA that signed the host certificate', () => {
+    expect(hostKeyOf(CA_UNTRUSTED)).toEqual({
+      key: 'ssh-ed25519-cert-v01@openssh.com SHA256:4N1ztOmTB4643fiGmoZh7Cd4ffR3qDyt/5YwGTjNpIQ',
+      ca: 'ssh-ed25519 SHA256:LDdslVVHU2dc5FDlrT9TD+YVuumF35E5/dGmukZjc4k',
+    });
+    expect(hostKeyOf('debug1: Server host key: ssh-ed25519 SHA256:abc+/=')).toEqual({
+      key: 'ssh-ed25519 SHA256:abc+/=',
+      ca: null,
+    });
+  });
+
+  it('tells a keys-only site that refused plain keys (it wants a certificate) from one that needs a login', () => {
+    expect(plainKeysRefused(PLAIN_REFUSED)).toEqual(['/tmp/sshx/user']);
+    // a site that also asks for a one-time password: `sites login` can answer that
+    expect(
+      plainKeysRefused(PLAIN_REFUSED.replaceAll('continue: publickey', 'continue: publickey,keyboard-interactive')),
+    ).toBeNull();
+    // a certificate was offered and refused: not this case (expired or wrong principal)
+    expect(
+      plainKeysRefused(PLAIN_REFUSED.replace('/tmp/sshx/user ED25519', '/tmp/sshx/user-cert.pub ED25519-CERT')),
+    ).toBeNull();
   });
 });

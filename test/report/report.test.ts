@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -150,6 +151,14 @@ describe('HTML report in a real browser', () => {
     );
     const check = await openReport(browser, file, path.join(ARTIFACTS, 'report-federation.png'));
 
+    // scripts run by their hashes only, and nothing is compiled from strings: the charts below drew under that
+    const pageText = await readFile(file, 'utf8');
+    const scriptSrc = /http-equiv="Content-Security-Policy" content="[^"]*script-src ([^;"]+)/.exec(pageText)![1]!;
+    expect(scriptSrc).not.toMatch(/unsafe/);
+    const inline = [...pageText.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    expect(inline.length).toBe(2);
+    for (const text of inline)
+      expect(scriptSrc).toContain(`'sha256-${createHash('sha256').update(text).digest('base64')}'`);
     expect(check.errors).toEqual([]);
     expect(check.dialogs).toEqual([]); // no injected script ran
     expect(check.requests).toEqual([]); // nothing fetched from the network

@@ -1,6 +1,8 @@
 // fedbench serve through fastify's inject (no sockets involved in the checks): the access token and its cookie, CSRF
 // and Origin refusals, body validation and size limits, paths that must not reach the file system, the CSP, hostile
 // strings shown as text; and the pages over a real embedded results database.
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,8 +11,16 @@ import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { openDb, type ResultsDb } from '../../src/db/index.js';
 import type { RunRecord } from '../../src/results/index.js';
 import { startServer, type RunningServer } from '../../src/serve/index.js';
-import { CSP } from '../../src/serve/security.js';
-import { identifyingRecords, leaksIn, ORIGINALS } from '../redact/records.js';
+import { CSP, isLoopback } from '../../src/serve/security.js';
+import { redactRecords, type ReplacedValue, survivors } from '../../src/redact/index.js';
+import {
+  identifyingRecords,
+  leaksIn,
+  ORIGINALS,
+  SURVIVED,
+  SURVIVED_VALUES,
+  survivedRecords,
+} from '../redact/records.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fedbench-serve-test-'));
 const HOSTILE_SITE = '<script>alert("site")</script>';
@@ -74,6 +84,7 @@ beforeAll(async () => {
   const secret = await identifyingRecords();
   secretCampaigns = [...new Set(secret.map((r) => r.campaign))];
   await db.ingest(secret);
+  await db.ingest(survivedRecords());
   const bench = path.join(tmp, 'benchmarks');
   mkdirSync(path.join(bench, 'references'), { recursive: true });
   writeFileSync(
@@ -314,10 +325,222 @@ describe('pages', () => {
     expect(html.body).toMatch(/node-1/);
   });
 
+  it('exports redacted what the hostile review found leaking, in every format, the typed workload id included', async () => {
+    const values: ReplacedValue[] = [
+      ...redactRecords(survivedRecords()).replaced.filter((v) => v.inText),
+      ...SURVIVED_VALUES.map((value) => ({ kind: 'value' as const, value, label: '', inText: true })),
+    ];
+    const query = `campaign=c-survived&bench=${encodeURIComponent(`mycmd/${SURVIVED.workloadUser}`)}`;
+    const plain = await get(`/export?${query}&format=json`);
+    expect(survivors(plain.body, values).length).toBeGreaterThan(5); // the records do hold them
+    for (const format of ['html', 'csv', 'md', 'json']) {
+      const r = await get(`/export?${query}&format=${format}&redact=1`);
+      expect(r.statusCode, format).toBe(200);
+      expect(
+        survivors(r.body, values).map((v) => `${v.value.value} (${v.form})`),
+        format,
+      ).toEqual([]);
+    }
+    const json = await get(`/export?${query}&format=json&redact=1`);
+    expect(json.json().rankings.note).toMatch(/^ranked for mycmd\/user-\d+$/);
+  });
+
+  it('redacts with the valid profiles when one is invalid, and refuses when the invalid one is of a site exported', async () => {
+    const sites = path.join(tmp, 'sites');
+    const broken = path.join(sites, 'broken.yaml');
+    writeFileSync(broken, 'name: broken\nscheduler: { partition: 12 }\n');
+    try {
+      const ok = await get('/export?campaign=c-survived&format=csv&redact=1');
+      expect(ok.statusCode).toBe(200);
+      writeFileSync(path.join(sites, 'gamma.yaml'), 'name: gamma\nscheduler: [ ]\n');
+      const refused = await get('/export?campaign=c-survived&format=csv&redact=1', { accept: 'application/json' });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().error).toMatch(
+        /^cannot redact the records of site gamma: its profile is invalid \(.*gamma\.yaml/,
+      );
+    } finally {
+      rmSync(broken, { force: true });
+      rmSync(path.join(sites, 'gamma.yaml'), { force: true });
+    }
+  });
+
   it('offers the built-in suites and the benchmarks folder for launching, and lists sites', async () => {
     const r = await get('/campaigns');
     expect(r.body).toContain('value="quick"');
     expect(r.body).toContain('value="mine"');
     expect((await get('/sites')).statusCode).toBe(200);
+  });
+});
+
+describe('hardening', () => {
+  const headersOk = (r: { headers: Record<string, unknown> }) => {
+    expect(r.headers['content-security-policy']).toBe(CSP);
+    expect(r.headers['x-frame-options']).toBe('DENY');
+  };
+
+  it('answers a NUL byte in a query parameter with 400 naming it, on every page that reads one', async () => {
+    for (const url of [
+      '/results?campaign=a%00b',
+      '/history?bench=gemm&site=a%00b',
+      '/export?campaign=a%00b&format=csv',
+      '/regressions?site=a%00b',
+      '/record?campaign=c-late&case=gemm&id=a%00b',
+    ]) {
+      const r = await get(url, { accept: 'application/json' });
+      expect(r.statusCode, url).toBe(400);
+      expect(r.json().error, url).toBe('a NUL byte in the address');
+      headersOk(r);
+    }
+  });
+
+  it('answers a malformed percent-encoding after the sign-in check, with the security headers', async () => {
+    const anonymous = await server.app.inject({ method: 'GET', url: '/campaigns/%E0%A4%A' });
+    expect(anonymous.statusCode).toBe(401);
+    headersOk(anonymous);
+    const signedIn = await get('/campaigns/%E0%A4%A', { accept: 'application/json' });
+    expect(signedIn.statusCode).toBe(400);
+    expect(signedIn.json().error).toMatch(/malformed percent-encoding/);
+    headersOk(signedIn);
+    const query = await get('/results?campaign=%E0%A4%A', { accept: 'application/json' });
+    expect(query.statusCode).toBe(400);
+    headersOk(query);
+  });
+
+  it('redirects after sign-in only to a path of its own, never to another host (//evil.example)', async () => {
+    // over a socket, with the path sent as written (inject and fetch would normalise it first)
+    const { port } = new URL(server.url);
+    const raw = (p: string) =>
+      new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get({ host: '127.0.0.1', port, path: p }, (res) => resolve(res.resume())).on('error', reject),
+      );
+    for (const url of ['/.//evil.example/', '//evil.example/', '/.///evil.example/', '/./\\evil.example/']) {
+      const r = await raw(`${url}?token=${server.token}`);
+      expect(r.statusCode, url).toBe(303);
+      const location = String(r.headers.location);
+      expect(location, url).toMatch(/^\/(?![/\\])/);
+      expect(new URL(location, 'http://127.0.0.1/').host, url).toBe('127.0.0.1');
+    }
+  });
+
+  it('ends a session unused for 12 hours, and finds a session without scanning all of them', async () => {
+    let now = Date.now();
+    const s = await startServer({ db, port: 0, sitesDir: path.join(tmp, 'sites'), now: () => now, warn: () => {} });
+    try {
+      const signIn = async () => {
+        const r = await s.app.inject({ method: 'GET', url: `/?token=${s.token}` });
+        return String(r.headers['set-cookie']).split(';')[0]!;
+      };
+      const mine = await signIn();
+      const at = (c: string) => s.app.inject({ method: 'GET', url: '/regressions', headers: { cookie: c } });
+      expect((await at(mine)).statusCode).toBe(200);
+      now += 11 * 3600_000;
+      expect((await at(mine)).statusCode).toBe(200); // used: the idle time starts again
+      now += 11 * 3600_000;
+      expect((await at(mine)).statusCode).toBe(200);
+      now += 12 * 3600_000 + 1000;
+      expect((await at(mine)).statusCode).toBe(401);
+
+      // per-request time with one session, then with 3,000 more: a scan of every session made it ~20 times slower
+      const fresh = await signIn();
+      const time = async () => {
+        const t = performance.now();
+        for (let i = 0; i < 30; i++)
+          await s.app.inject({ method: 'GET', url: '/assets/app.css', headers: { cookie: fresh } });
+        return performance.now() - t;
+      };
+      await time();
+      const few = await time();
+      const first = await signIn();
+      for (let i = 0; i < 3000; i++) {
+        await signIn();
+        if (i % 100 === 0) await at(fresh); // in use: not the least recently used one
+      }
+      expect((await at(fresh)).statusCode).toBe(200);
+      // past 1,000 sessions the least recently used ends: the token's holder cannot fill the memory
+      expect((await at(first)).statusCode).toBe(401);
+      const many = await time();
+      expect(many).toBeLessThan(few * 5 + 100);
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
+
+  it('treats every spelling of a loopback address as loopback, ::ffff:127.0.0.1 included (the Host check is on)', async () => {
+    for (const h of [
+      '127.0.0.1',
+      '127.3.4.5',
+      '::1',
+      '[::1]',
+      '0:0:0:0:0:0:0:1',
+      '::ffff:127.0.0.1',
+      '[::ffff:7f00:1]',
+    ])
+      expect(isLoopback(h), h).toBe(true);
+    for (const h of ['10.0.0.1', '::ffff:10.0.0.1', '0.0.0.0', '::', 'evil.example', '127.0.0.1.evil.example'])
+      expect(isLoopback(h), h).toBe(false);
+    const s = await startServer({
+      db,
+      host: '::ffff:127.0.0.1',
+      port: 0,
+      sitesDir: path.join(tmp, 'sites'),
+      warn: () => {},
+    });
+    try {
+      const login = await s.app.inject({ method: 'GET', url: `/?token=${s.token}` });
+      const c = String(login.headers['set-cookie']).split(';')[0]!;
+      const port = new URL(s.url).port;
+      const evil = await s.app.inject({
+        method: 'GET',
+        url: '/',
+        headers: { cookie: c, host: `evil.example:${port}` },
+      });
+      expect(evil.statusCode).toBe(403);
+      const own = await s.app.inject({
+        method: 'GET',
+        url: '/',
+        headers: { cookie: c, host: `[::ffff:127.0.0.1]:${port}` },
+      });
+      expect(own.statusCode).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('sends HSTS under TLS (and not over plain HTTP, where browsers ignore it)', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'tls-'));
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    const s = await startServer({ db, port: 0, sitesDir: path.join(tmp, 'sites'), tls: { cert, key }, warn: () => {} });
+    try {
+      const r = await s.app.inject({ method: 'GET', url: '/' });
+      expect(r.statusCode).toBe(401);
+      expect(r.headers['strict-transport-security']).toBe('max-age=31536000');
+      const login = await s.app.inject({ method: 'GET', url: `/?token=${s.token}` });
+      expect(String(login.headers['set-cookie'])).toMatch(/Secure/);
+    } finally {
+      await s.close();
+    }
+    expect((await get('/')).headers['strict-transport-security']).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@ import {
   jsonScript,
   num,
   redactForSharing,
+  type ReportText,
   renderReportBody,
   type ReportModel,
   type SafeHtml,
@@ -63,7 +64,7 @@ export async function select(ctx: ServeContext, s: Selection, title: string, red
     limit: MAX_RECORDS,
   });
   const truncated = records.length >= MAX_RECORDS;
-  let text = {
+  let text: ReportText = {
     title,
     sources: [
       `records read from the results database: ${[
@@ -75,15 +76,16 @@ export async function select(ctx: ServeContext, s: Selection, title: string, red
         .join('; ')}`,
     ],
     history: undefined as HistorySeries[] | undefined,
+    workloads: s.bench.length ? s.bench : undefined,
   };
   // before anything is built from them: every view of a redacted export sees labels only
-  const shared = redact ? redactForSharing(records, text, ctx.sitesDir) : null;
+  const shared = redact ? redactForSharing(records, text, ctx.sitesDir, [], ctx.warn) : null;
   if (shared) ({ records, extra: text } = shared);
   const model = buildReportModel(records, {
     title: text.title,
     weights,
     facts: ctx.facts(),
-    ...(s.bench.length ? { workloads: s.bench } : {}),
+    ...(text.workloads ? { workloads: text.workloads } : {}),
     sources: text.sources,
     ...(shared ? { redaction: shared.summary } : {}),
   });
