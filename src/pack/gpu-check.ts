@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 import { quoteWord } from '../remote/index.js';
+import { CHART_BUILDS } from '../report/index.js';
 import { NVIDIA_SMI_QUERY } from '../system/index.js';
 import { SAMPLE_FIELDS } from '../energy/nvidia-smi-meter.js';
 import { errorText } from '../errors.js';
@@ -137,11 +138,7 @@ export async function packGpuCheck(
     );
     // The report inlines the chart libraries' browser builds, found through their packages (report/assets.ts).
     const require = createRequire(import.meta.url);
-    for (const [name, build] of [
-      ['vega', 'build/vega.min.js'],
-      ['vega-lite', 'build/vega-lite.min.js'],
-      ['vega-embed', 'build/vega-embed.min.js'],
-    ] as const) {
+    for (const [name, build] of CHART_BUILDS) {
       const dir = realpathSync(path.join(modules, name));
       const entry = path.relative(dir, realpathSync(require.resolve(name)));
       const wanted = new Set(['', 'package.json', 'build', entry, build]);

@@ -12,7 +12,8 @@ function packageDir(name: string): string {
   return dir;
 }
 
-const BUILDS: Array<[string, string]> = [
+/** Each chart library's package and its browser build, in loading order (the GPU check kit copies these too). */
+export const CHART_BUILDS: ReadonlyArray<readonly [string, string]> = [
   ['vega', 'build/vega.min.js'],
   // vega's expression interpreter: charts render under a CSP without 'unsafe-eval'
   ['vega-interpreter', 'build/vega-interpreter.min.js'],
@@ -24,7 +25,7 @@ let cached: string | null = null;
 
 /** vega, its expression interpreter, vega-lite and vega-embed browser builds, as one script body. */
 export function chartLibraries(): string {
-  cached ??= BUILDS.map(([pkg, file]) =>
+  cached ??= CHART_BUILDS.map(([pkg, file]) =>
     readFileSync(path.join(packageDir(pkg), file), 'utf8').replace(/<\/script/gi, '<\\/script'),
   ).join('\n;\n');
   return cached;
@@ -32,7 +33,7 @@ export function chartLibraries(): string {
 
 export function chartLibraryVersions(): Record<string, string> {
   return Object.fromEntries(
-    BUILDS.map(([pkg]) => [
+    CHART_BUILDS.map(([pkg]) => [
       pkg,
       (JSON.parse(readFileSync(path.join(packageDir(pkg), 'package.json'), 'utf8')) as { version: string }).version,
     ]),
@@ -41,5 +42,5 @@ export function chartLibraryVersions(): Record<string, string> {
 
 /** The browser builds as files, for `fedbench serve`, which serves them itself, in loading order. */
 export function chartLibraryFiles(): Array<{ name: string; file: string }> {
-  return BUILDS.map(([pkg, file]) => ({ name: path.basename(file), file: path.join(packageDir(pkg), file) }));
+  return CHART_BUILDS.map(([pkg, file]) => ({ name: path.basename(file), file: path.join(packageDir(pkg), file) }));
 }

@@ -42,7 +42,7 @@ export async function writeReport(
 export { buildReportModel, renderHtml, toCsv, toMarkdown, type RedactionNote, type ReportModel, type ReportOptions };
 export { renderReportBody, REPORT_CSS, type ReportBody };
 export { redactForSharing, profileHints, type ReportText } from './share.js';
-export { chartLibraryFiles } from './assets.js';
+export { chartLibraryFiles, CHART_BUILDS } from './assets.js';
 export * as charts from './charts.js';
 export { html, joinHtml, jsonScript, trusted, SafeHtml, type HtmlValue } from './escape.js';
 export { esc, jsonForScript } from './escape.js';
