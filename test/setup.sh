@@ -10,8 +10,9 @@ sudo=""
 # Debian packages: Chromium for the report's browser test (driven by playwright-core; no browser download);
 # munge, Slurm (controller, node daemon, client, slurmdbd with MariaDB), OpenSSH's sshd and iproute2 for the
 # federation tests, which bring up two Slurm sites in network namespaces (slurm/testenv/up.sh); PostgreSQL for the
-# results database's tests against a real server (test/db/pgserver.ts starts a private cluster with initdb).
-packages=(chromium fonts-dejavu-core munge slurmctld slurmd slurm-client slurmdbd mariadb-server openssh-server iproute2 util-linux postgresql)
+# results database's tests against a real server (test/db/pgserver.ts starts a private cluster with initdb);
+# PyTorch (CPU, torch.distributed over gloo) for the comm suite's tests.
+packages=(chromium fonts-dejavu-core munge slurmctld slurmd slurm-client slurmdbd mariadb-server openssh-server iproute2 util-linux postgresql python3-torch)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

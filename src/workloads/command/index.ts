@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { measureHarnessCost, samplingDecision } from '../../measure/index.js';
 import type { CommandDetails } from '../../results/index.js';
 import { SkipCase, type CustomWorkload, type ExecuteContext, type Outcome } from '../types.js';
+import { commOf, launchRanks, ranksRecord, worldOf, worldProblem, type RanksInvocation } from '../ranks/index.js';
 import { invoke, type Invocation } from './invoke.js';
 import { commandMetric, extractionRule, sameAs, substitute, type CommandFields, type CommandMetric } from './spec.js';
 
@@ -130,10 +131,20 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
       ctx.onEngine(engine);
       const missing = await missingRequirement(fields);
       if (missing) throw new SkipCase(missing);
+      // `nodes` × `gpusPerNode`: fedbench starts the ranks (src/workloads/ranks/)
+      const world = worldOf(ctx.params);
+      const notHere = world && worldProblem(world);
+      if (notHere) throw new SkipCase(notHere);
 
       const same = sameAs(fields, ctx.params);
       let invocations = 0;
       let last: Invocation | null = null;
+      let lastRanks: RanksInvocation | null = null;
+      const ranksDetails = (r: RanksInvocation): Pick<CommandDetails, 'ranks' | 'comm'> => {
+        const ranks = ranksRecord(r, (rank) => figuresOf(rank, fields.metric).at(-1) ?? null, metric.direction);
+        const comm = commOf(r.lines, r.ranks.map((k) => k.stderrTail).join('\n'), ranks);
+        return { ranks, ...(comm ? { comm } : {}) };
+      };
       const details = (): CommandDetails => ({
         kind: 'command',
         argv,
@@ -143,13 +154,16 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         exitCode: last?.exitCode ?? null,
         ...(last?.stderrTail ? { stderrTail: last.stderrTail } : {}),
         ...(same ? { sameAs: same } : {}),
+        ...(lastRanks ? ranksDetails(lastRanks) : {}),
       });
       /** Runs the program once; a run without a usable figure ends the case with the reason. */
       const run = async (onBegin?: () => unknown): Promise<{ inv: Invocation; figures: number[] }> => {
-        const inv = await invoke(argv, { cwd, timeoutSeconds: fields.timeout, markers: fields.markers, onBegin });
+        const opts = { cwd, timeoutSeconds: fields.timeout, markers: fields.markers, onBegin };
+        const inv = world ? await launchRanks(argv, world, opts) : await invoke(argv, opts);
         invocations++;
         last = inv;
-        const n = invocations;
+        if (world) lastRanks = inv as RanksInvocation;
+        const n = world && 'who' in inv && inv.who ? `${invocations} (${inv.who})` : invocations;
         if (inv.spawnError) throw new CommandFailed(inv.spawnError, details());
         if (inv.skipReason !== null && inv.exitCode === 0) throw new SkipCase(inv.skipReason);
         if (inv.timedOut)
