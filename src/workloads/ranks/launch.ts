@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { forgetGroup, killGroup, killOnExit } from '../../process-group.js';
 import { BEGIN_MARKER, END_MARKER, SKIP_MARKER, type Invocation, type InvokeOptions } from '../command/invoke.js';
 
-/** `FEDBENCH:RANK <rank> <node> <localRank>`: printed by each task of a launcher step before the program starts. */
+/** `FEDBENCH:RANK <rank> <node> <localRank> <masterAddr>`: printed by each task of a launcher step before the program starts. */
 export const RANK_MARKER = 'FEDBENCH:RANK';
 /** The job script's launcher step as a JSON argv (e.g. srun … rank-env.sh); unset: ranks start on this machine. */
 export const LAUNCHER_ENV = 'FEDBENCH_RANK_LAUNCHER';
@@ -251,6 +251,7 @@ async function launchStep(
   const masterPort = await freePort();
   const t0 = now();
   const perRank = new Map<number, { lines: RankLines; node: string; localRank: number }>();
+  let masterAddr = '?';
   const rankOf = (r: number) => {
     let e = perRank.get(r);
     if (!e) {
@@ -286,10 +287,11 @@ async function launchStep(
         const l = labelled(line);
         if (!l) return;
         const e = rankOf(l.rank);
-        const rm = new RegExp(`^${RANK_MARKER} (\\d+) (\\S+) (\\d+)$`).exec(l.text.trim());
+        const rm = new RegExp(`^${RANK_MARKER} (\\d+) (\\S+) (\\d+) (\\S+)$`).exec(l.text.trim());
         if (rm) {
           e.node = rm[2]!;
           e.localRank = Number(rm[3]);
+          masterAddr = rm[4]!;
           return;
         }
         if (e.lines.push(l.text) && !begun) {
@@ -348,7 +350,7 @@ async function launchStep(
   });
   return combine(runs, failed, timedOut, wall, {
     launcher: launcher.join(' '),
-    rendezvous: { masterAddr: runs[0]?.node ?? '?', masterPort },
+    rendezvous: { masterAddr, masterPort },
     world,
   });
 }
