@@ -46,6 +46,8 @@ export const commSchema = z.object({
   /** Set when a multi-node run fell back to sockets or used a single network rail. */
   flag: z.string().optional(),
   rows: z.array(commRowSchema),
+  /** Median share of a training step spent communicating, as the program measured it (data-parallel training). */
+  commShare: z.number().min(0).max(1).optional(),
 });
 
 export type Ranks = z.infer<typeof ranksSchema>;

@@ -49,11 +49,13 @@ export function transportFlag(transports: readonly string[], nodes: number): str
 }
 
 /**
- * The comm table of a run, or undefined when its program printed no rows. `lines`: rank 0's measured lines;
+ * The comm table of a run (rows, or a data-parallel run's share of a step in communication), or undefined when
+ * its program stated no backend and printed no rows. `lines`: rank 0's measured lines;
  * `logs`: every rank's stderr (NCCL writes its INFO lines there when NCCL_DEBUG_FILE is unset… or to stdout).
  */
 export function commOf(lines: readonly string[], logs: string, ranks: Ranks | undefined): Comm | undefined {
   const rows: CommRow[] = [];
+  const shares: number[] = [];
   let backend: string | null = null;
   let stated: string | null = null;
   for (const line of lines) {
@@ -64,6 +66,7 @@ export function commOf(lines: readonly string[], logs: string, ranks: Ranks | un
       stated = typeof j.transport === 'string' ? j.transport : null;
       continue;
     }
+    if (typeof j.comm_share === 'number' && Number.isFinite(j.comm_share)) shares.push(j.comm_share);
     const row = commRowSchema.safeParse(j);
     if (row.success) rows.push(row.data);
   }
@@ -72,5 +75,13 @@ export function commOf(lines: readonly string[], logs: string, ranks: Ranks | un
   const transport = nccl.length ? nccl : stated ? [stated] : [];
   const nodes = ranks?.nodes.length ?? 1;
   const flag = backend === 'nccl' || nccl.length ? transportFlag(transport, nodes) : undefined;
-  return { backend: backend ?? 'unknown', transport, ...(flag ? { flag } : {}), rows };
+  shares.sort((x, y) => x - y);
+  const commShare = shares.length ? Math.min(1, shares[shares.length >> 1]!) : undefined;
+  return {
+    backend: backend ?? 'unknown',
+    transport,
+    ...(flag ? { flag } : {}),
+    rows,
+    ...(commShare !== undefined ? { commShare } : {}),
+  };
 }
