@@ -51,6 +51,16 @@ function commSuite(name: string, nodes: number[]): string {
           timeout: 240,
           metric: { name: 'busbw', unit: 'GB/s', direction: 'higher', json: 'busbw' },
         },
+        {
+          // constructed fault: rank 1 exits 3 while rank 0 waits for it forever
+          id: 'crash',
+          workload: 'command',
+          params: { nodes: 2, gpusPerNode: 2 },
+          command: ['/usr/bin/python3', path.join(ROOT, 'test/workloads/fixtures/ranks.py'), 'crash'],
+          warmup: 0,
+          timeout: 240,
+          metric: { name: 'throughput', unit: 'samples/s', direction: 'higher', regex: 'figure: ([0-9.]+)' },
+        },
       ],
     }),
   );
@@ -78,8 +88,8 @@ describe.skipIf(missing !== null)(
       const c = await cli(['collect', 'comm2', '--wait', '--interval', '1', '--timeout', '240']);
       expect(c.code, c.stdout + c.stderr).toBe(0);
       const { records } = await readRecords(path.join(work, 'results', 'comm2'));
-      expect(records).toHaveLength(2);
-      const two = records.find((r) => r.benchmark.params.nodes === 2)!;
+      expect(records).toHaveLength(3);
+      const two = records.find((r) => r.benchmark.id === 'allreduce' && r.benchmark.params.nodes === 2)!;
       expect(two.status, two.error).toBe('ok');
       expect(two.slurm).toMatchObject({ state: 'COMPLETED' });
       const d = detailsOf(two, 'command')!;
@@ -98,6 +108,11 @@ describe.skipIf(missing !== null)(
       expect(d.comm!.rows.map((r) => r.bytes)).toEqual(Array.from({ length: 14 }, (_, i) => 8 * 2 ** i));
       // all-reduce over 4 ranks: busbw = algbw × 2(n-1)/n = 1.5 algbw
       for (const r of d.comm!.rows) expect(r.busbw).toBeCloseTo(r.algbw * 1.5, 9);
+      // a rank that crashes ends the srun step (--kill-on-bad-exit): a failed record naming the rank, inside the time-out
+      const crash = records.find((r) => r.benchmark.id === 'crash')!;
+      expect(crash.status).toBe('failed');
+      expect(crash.error).toMatch(/rank 1 of 4 on node a100-01: Exited with exit code 3/);
+      expect(detailsOf(crash, 'command')!.stderrTail).toContain('simulated fault');
       const one = records.find((r) => r.benchmark.params.nodes === 1)!;
       expect(one.status, one.error).toBe('ok');
       expect(detailsOf(one, 'command')!.ranks!.nodes).toHaveLength(1);

@@ -1,0 +1,159 @@
+// npm run bench:comm — fedbench's gloo all-reduce sweep (the comm suite's case, 2 ranks started by `fedbench run`)
+// against the same collective in a bare torch.distributed loop started by hand (comm_bare.py, two processes with
+// the rendezvous set), in alternating rounds so drift hits both alike. Per size: the ratio fedbench / bare of
+// busbw (sizes ≥ 1 MiB; target ≥ 0.97) and of time per call (small sizes; target within 5%), each round's ratio
+// one figure, a t interval over rounds on the logarithms.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { tInterval } from '../measure/index.js';
+import type { CommRow } from '../results/index.js';
+import { freePort } from '../workloads/ranks/index.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const ROUNDS = Number(process.env.FEDBENCH_BENCH_ROUNDS ?? 5);
+const MAX_BYTES = Number(process.env.FEDBENCH_BENCH_MAX_BYTES ?? 4 * 1024 * 1024);
+const SECONDS = '0.02';
+const BATCHES = 5;
+const PYTHON = process.env.FEDBENCH_PYTHON ?? 'python3';
+
+async function fedbenchRound(dir: string, round: number): Promise<Map<number, number>> {
+  const suite = path.join(dir, 'comm.yaml');
+  writeFileSync(
+    suite,
+    stringify({
+      name: 'bench-comm',
+      stop: { minSamples: 1, maxSamples: 1, minSeconds: 0, maxSeconds: 120 },
+      benchmarks: [
+        {
+          id: 'allreduce',
+          workload: 'command',
+          params: { nodes: 1, gpusPerNode: 2 },
+          cwd: path.join(ROOT, 'benchmarks/scripts'),
+          command: [
+            PYTHON,
+            'comm.py',
+            '--collective',
+            'all_reduce',
+            '--backend',
+            'gloo',
+            '--max-bytes',
+            String(MAX_BYTES),
+            '--seconds',
+            SECONDS,
+            '--batches',
+            String(BATCHES),
+          ],
+          warmup: 0,
+          markers: true,
+          timeout: 300,
+          metric: { name: 'busbw', unit: 'GB/s', direction: 'higher', json: 'busbw' },
+        },
+      ],
+    }),
+  );
+  const out = path.join(dir, `r${round}`);
+  await promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, 'dist/cli/main.js'), 'run', '--suite', suite, '--out', out],
+    {
+      env: { ...process.env, FEDBENCH_DB: 'off' },
+    },
+  );
+  const file = readdirSync(out).find((f) => f.endsWith('.json'))!;
+  const record = JSON.parse(readFileSync(path.join(out, file), 'utf8')) as {
+    status: string;
+    error?: string;
+    details?: { comm?: { rows: CommRow[] } };
+  };
+  if (record.status !== 'ok') throw new Error(`fedbench's case ${record.status}: ${record.error}`);
+  return new Map(record.details!.comm!.rows.map((r) => [r.bytes, r.timeUs]));
+}
+
+async function bareRound(): Promise<Map<number, number>> {
+  const port = await freePort();
+  const runs = [0, 1].map(
+    (rank) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(
+          PYTHON,
+          [path.join(ROOT, 'src/bench/comm_bare.py'), '8', String(MAX_BYTES), SECONDS, String(BATCHES)],
+          {
+            env: {
+              ...process.env,
+              MASTER_ADDR: '127.0.0.1',
+              MASTER_PORT: String(port),
+              WORLD_SIZE: '2',
+              RANK: String(rank),
+            },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.on('error', reject);
+        child.on('close', (code) =>
+          code === 0 ? resolve(out) : reject(new Error(`bare rank ${rank} exited ${code}`)),
+        );
+      }),
+  );
+  const [out] = await Promise.all(runs);
+  return new Map(
+    out!
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { bytes: number; timeUs: number })
+      .map((r) => [r.bytes, r.timeUs]),
+  );
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fedbench-bench-comm-'));
+  const timeRatios = new Map<number, number[]>(); // fedbench time / bare time, per size
+  const busbw = new Map<number, { fed: number[]; bare: number[] }>();
+  console.log(
+    `bench:comm: gloo all-reduce, 2 ranks, 8 B … ${MAX_BYTES} B, ${ROUNDS} alternating rounds; ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)}`,
+  );
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      const fed = await fedbenchRound(dir, r);
+      const bare = await bareRound();
+      for (const [bytes, t] of bare) {
+        const f = fed.get(bytes);
+        if (f === undefined) continue;
+        timeRatios.set(bytes, [...(timeRatios.get(bytes) ?? []), f / t]);
+        const b = busbw.get(bytes) ?? { fed: [], bare: [] };
+        b.fed.push(bytes / f / 1e3); // all-reduce over 2 ranks: busbw = algbw (GB/s) = bytes / µs / 1e3
+        b.bare.push(bytes / t / 1e3);
+        busbw.set(bytes, b);
+      }
+      console.log(`  round ${r + 1}: done (load ${os.loadavg()[0]!.toFixed(2)})`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log('bytes        fedbench busbw  bare busbw  busbw ratio fedbench/bare [95% interval]   time ratio');
+  let worstBig = Number.POSITIVE_INFINITY;
+  let worstSmall = 0;
+  for (const [bytes, ratios] of [...timeRatios].sort((a, b) => a[0] - b[0])) {
+    const bw = tInterval(ratios.map((x) => 1 / x)); // busbw ratio = inverse time ratio
+    const t = tInterval(ratios);
+    const b = busbw.get(bytes)!;
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+    console.log(
+      `${String(bytes).padEnd(12)} ${med(b.fed).toPrecision(3).padStart(10)} GB/s ${med(b.bare).toPrecision(3).padStart(8)} GB/s  ${bw.centre.toFixed(3)} [${bw.ci95[0].toFixed(3)}, ${bw.ci95[1].toFixed(3)}]              ${t.centre.toFixed(3)}`,
+    );
+    if (bytes >= 1 << 20) worstBig = Math.min(worstBig, bw.centre);
+    else worstSmall = Math.max(worstSmall, Math.abs(t.centre - 1));
+  }
+  console.log(
+    `sizes ≥ 1 MiB: lowest busbw ratio ${worstBig.toFixed(3)} (target ≥ 0.97); smaller sizes: largest time difference ${(worstSmall * 100).toFixed(1)}% (target within 5%)`,
+  );
+}
+
+await main();
