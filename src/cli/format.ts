@@ -3,7 +3,7 @@
 // every row of a benchmark shares are said once above the table, and what is still too wide is wrapped.
 // `--json`, records and reports keep the full ids.
 import Table from 'cli-table3';
-import { aggregate, engineLabel } from '../analysis/index.js';
+import { aggregate, commCurves, engineLabel, transports } from '../analysis/index.js';
 import { num } from '../format.js';
 import type { RunRecord } from '../results/index.js';
 
@@ -182,6 +182,39 @@ export function runSummary(records: readonly RunRecord[], width = terminalWidth(
   return [
     caseTable(['case', 'engine/backend', 'median', '95% CI', 'unit', 'n', 'status'], rows, width),
     ...notes.map((l) => wrapText(l, width, '  ')),
+  ].join('\n');
+}
+
+/**
+ * Collective sweeps of this run: busbw (GB/s) per message size, one column per collective and world, and the
+ * transport each used; empty when the run had none.
+ */
+export function commSummary(records: readonly RunRecord[]): string {
+  const curves = commCurves(records);
+  if (!curves.length) return '';
+  const head = curves.map((c) => `${c.collective} ${c.dtype} ×${c.world}${c.nodes > 1 ? `/${c.nodes}n` : ''}`);
+  const sizes = [...new Set(curves.flatMap((c) => c.points.map((p) => p.bytes)))].sort((a, b) => a - b);
+  const rows = sizes.map((bytes) => [
+    String(bytes),
+    ...curves.map((c) => {
+      const p = c.points.find((x) => x.bytes === bytes);
+      return p ? num(p.busbw) : '—';
+    }),
+  ]);
+  const widths = ['bytes', ...head].map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  const used = [
+    ...new Set(
+      transports(records).map(
+        (t) => `${t.backend}: ${t.transport.join(', ') || 'not stated'}${t.flag ? ` — ${t.flag}` : ''}`,
+      ),
+    ),
+  ];
+  return [
+    'busbw (GB/s) by message size (nccl-tests formulas; ×N: ranks, /Mn: nodes)',
+    line(['bytes', ...head]),
+    ...rows.map(line),
+    `transport: ${used.join('; ')}`,
   ].join('\n');
 }
 

@@ -9,7 +9,7 @@ import { writeReport } from '../report/index.js';
 import { runCases } from '../runner/index.js';
 import { loadSuite } from '../suite/index.js';
 import { modelSuite } from './model-suite.js';
-import { repeatSummary, runSummary } from './format.js';
+import { commSummary, repeatSummary, runSummary } from './format.js';
 import type { RunRecord } from '../results/index.js';
 import { parseEngineFilter, selectCases } from './select.js';
 import { intOption, positiveNumberOption } from './options.js';
@@ -232,6 +232,8 @@ export function runCommand(): Command {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
       } else {
         process.stdout.write(`${runSummary(records)}\n`);
+        const comm = commSummary(records);
+        if (comm) process.stdout.write(`${comm}\n`);
         process.stdout.write(`${records.length} record(s) in ${out}\n`);
       }
       await feedDb(records, out, opts.db, say);

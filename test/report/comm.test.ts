@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { scalingEfficiency, transports } from '../../src/analysis/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
+import { commSummary } from '../../src/cli/format.js';
 import { buildReportModel, renderReportBody } from '../../src/report/index.js';
 import { runRecordSchema, type CommRow, type RunRecord } from '../../src/results/index.js';
 
@@ -63,6 +64,7 @@ describe('communication and scaling in the report', () => {
       rows: [],
       ...(share !== undefined ? { commShare: share } : {}),
     });
+  const ddpOnly = ddp(1, 1000);
   const records = [
     ddp(1, 1000),
     ddp(2, 1800, 0.2),
@@ -101,5 +103,15 @@ describe('communication and scaling in the report', () => {
     expect(specs.toString()).toContain('"text":"Bus bandwidth"');
     expect(specs.toString()).toContain('"scale":{"type":"log","base":2}');
     expect(specs.toString()).toContain('"text":"Scaling efficiency"');
+  });
+
+  it('fedbench run prints busbw per size for each collective sweep, with the transport and its flag', () => {
+    const text = commSummary(records);
+    const lines = text.split('\n');
+    expect(lines[1]!.trim().split(/\s+/)).toEqual(['bytes', 'all_reduce', 'fp32', '×8/2n']);
+    // 1024 B in 20 µs: algbw 0.0512 GB/s, busbw × 2·7/8
+    expect(lines[2]!.trim().split(/\s+/)).toEqual(['1024', '0.0896']);
+    expect(text).toContain('nccl: P2P/IPC, NET/Socket/0 — 2 nodes connected over sockets (TCP), not InfiniBand');
+    expect(commSummary([ddpOnly])).toBe('');
   });
 });
