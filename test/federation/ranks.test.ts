@@ -94,6 +94,9 @@ describe.skipIf(missing !== null)(
       expect(two.slurm).toMatchObject({ state: 'COMPLETED' });
       const d = detailsOf(two, 'command')!;
       expect(d.ranks!.world).toBe(4);
+      expect(two.warnings).toContainEqual(
+        expect.stringMatching(/^energy covers only this node \(a100-01\).*other 1 node\(s\) of the job \(a100-02\)/),
+      );
       expect([...d.ranks!.nodes].sort()).toEqual(['a100-01', 'a100-02']);
       expect(d.ranks!.launcher).toMatch(/^srun .*--nodes=2 .*--ntasks-per-node=2/);
       expect(d.ranks!.rendezvous.masterAddr).toBe(env.sites.alpha.address); // the first node's NodeAddr

@@ -9,7 +9,15 @@ import { z } from 'zod';
 import { measureHarnessCost, samplingDecision } from '../../measure/index.js';
 import type { CommandDetails } from '../../results/index.js';
 import { SkipCase, type CustomWorkload, type ExecuteContext, type Outcome } from '../types.js';
-import { commOf, launchRanks, ranksRecord, worldOf, worldProblem, type RanksInvocation } from '../ranks/index.js';
+import {
+  commOf,
+  launchRanks,
+  ranksRecord,
+  ranksWarnings,
+  worldOf,
+  worldProblem,
+  type RanksInvocation,
+} from '../ranks/index.js';
 import { invoke, type Invocation } from './invoke.js';
 import { commandMetric, extractionRule, sameAs, substitute, type CommandFields, type CommandMetric } from './spec.js';
 
@@ -218,7 +226,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
       const medianSeconds = [...iterationSeconds].sort((a, b) => a - b)[Math.floor(iterationSeconds.length / 2)]!;
       const { timerNs } = await measureHarnessCost(true, 100);
 
-      const warnings: string[] = [];
+      const warnings: string[] = lastRanks ? ranksWarnings(lastRanks) : [];
       if (stopReason !== 'converged')
         warnings.push(
           `noise target not met after ${samples.length} samples from ${measured} invocations (${stopReason}): raise stop.maxSeconds or stop.maxSamples in the suite for a tighter figure`,

@@ -16,6 +16,14 @@ export {
   type World,
 } from './launch.js';
 
+/** What a user must know about a ranked run's other figures: energy is metered where fedbench runs only. */
+export function ranksWarnings(inv: RanksInvocation): string[] {
+  if (inv.nodes.length < 2) return [];
+  return [
+    `energy covers only this node (${inv.nodes[0]}), where fedbench ran, not the other ${inv.nodes.length - 1} node(s) of the job (${inv.nodes.slice(1).join(', ')})`,
+  ];
+}
+
 /**
  * The record's `ranks`: each rank's figure (by `figureOf`, its last one) and min / median / max over ranks, the
  * slowest rank being the lowest for a rate and the highest for a time.
