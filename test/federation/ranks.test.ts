@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { buildReportModel } from '../../src/report/index.js';
 import { detailsOf, readRecords } from '../../src/results/index.js';
 import { fedbench } from '../cli/run-cli.js';
 import { down, IN_CI, missingPrerequisite, ROOT, up, type TestEnv } from './testenv.js';
@@ -52,6 +53,29 @@ function commSuite(name: string, nodes: number[]): string {
           metric: { name: 'busbw', unit: 'GB/s', direction: 'higher', json: 'busbw' },
         },
         {
+          // the scaling suite's DDP case at 1 and 2 nodes (one rank each)
+          id: 'ddp',
+          workload: 'command',
+          params: { nodes, gpusPerNode: 1 },
+          cwd: path.join(ROOT, 'benchmarks/scripts'),
+          command: [
+            '/usr/bin/python3',
+            'ddp_scaling.py',
+            '--model',
+            'mlp',
+            '--batch',
+            '32',
+            '--steps',
+            '5',
+            '--rounds',
+            '2',
+          ],
+          samples: 'all',
+          markers: true,
+          timeout: 240,
+          metric: { name: 'throughput', unit: 'samples/s', direction: 'higher', json: 'samples_per_s' },
+        },
+        {
           // constructed fault: rank 1 exits 3 while rank 0 waits for it forever
           id: 'crash',
           workload: 'command',
@@ -82,13 +106,13 @@ describe.skipIf(missing !== null)(
       if (env) down();
     });
 
-    it('a 2-node × 2-rank gloo all-reduce sweep: submitted, collected, one record per case with each rank and its node', async () => {
+    it('a 2-node × 2-rank gloo all-reduce sweep and DDP at 1 and 2 nodes: submitted, collected, reported; a crashing rank named', async () => {
       const s = await cli(['submit', '--suite', commSuite('comm2', [1, 2]), '--sites', 'alpha', '--campaign', 'comm2']);
       expect(s.code, s.stdout + s.stderr).toBe(0);
       const c = await cli(['collect', 'comm2', '--wait', '--interval', '1', '--timeout', '240']);
       expect(c.code, c.stdout + c.stderr).toBe(0);
       const { records } = await readRecords(path.join(work, 'results', 'comm2'));
-      expect(records).toHaveLength(3);
+      expect(records).toHaveLength(5);
       const two = records.find((r) => r.benchmark.id === 'allreduce' && r.benchmark.params.nodes === 2)!;
       expect(two.status, two.error).toBe('ok');
       expect(two.slurm).toMatchObject({ state: 'COMPLETED' });
@@ -116,7 +140,21 @@ describe.skipIf(missing !== null)(
       expect(crash.status).toBe('failed');
       expect(crash.error).toMatch(/rank 1 of 4 on node a100-01: Exited with exit code 3/);
       expect(detailsOf(crash, 'command')!.stderrTail).toContain('simulated fault');
-      const one = records.find((r) => r.benchmark.params.nodes === 1)!;
+      // DDP at 1 and 2 nodes: the report's scaling efficiency T(2) / (2 × T(1)) and communication share, and the
+      // all-reduce's busbw curve for 4 ranks on 2 nodes at site alpha
+      const m = buildReportModel(records);
+      const eff = m.comm.scaling.filter((r) => r.benchmark === 'ddp' && r.site === 'alpha');
+      expect(eff.map((r) => [r.world, r.nodes])).toEqual([
+        [1, 1],
+        [2, 2],
+      ]);
+      expect(eff[0]!.efficiency).toBe(1);
+      expect(eff[1]!.efficiency).toBeCloseTo(eff[1]!.median / (2 * eff[0]!.median), 9);
+      expect(eff[1]!.commShare).toBeGreaterThanOrEqual(0);
+      expect(m.comm.curves).toContainEqual(
+        expect.objectContaining({ site: 'alpha', collective: 'all_reduce', world: 4, nodes: 2 }),
+      );
+      const one = records.find((r) => r.benchmark.id === 'allreduce' && r.benchmark.params.nodes === 1)!;
       expect(one.status, one.error).toBe('ok');
       expect(detailsOf(one, 'command')!.ranks!.nodes).toHaveLength(1);
     }, 300_000);
