@@ -94,6 +94,8 @@ async function byHand(args: string[]): Promise<Map<number, number>> {
             RANK: String(rank),
           },
           stdio: ['ignore', 'pipe', 'inherit'],
+          // FEDBENCH_BENCH_DETACH=1: each rank in its own session, as fedbench starts them (a scheduler autogroup each)
+          detached: process.env.FEDBENCH_BENCH_DETACH === '1',
         });
         let out = '';
         child.stdout.on('data', (d) => (out += d));
