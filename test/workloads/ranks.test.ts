@@ -104,6 +104,14 @@ describe('ranks launched by fedbench', () => {
     for (const f of readdirSync(pids)) expect(alive(Number(readFileSync(path.join(pids, f), 'utf8')))).toBe(false);
   });
 
+  it('a world that is not whole numbers ≥ 1 is refused when the suite loads, naming file, line and field', () => {
+    const text =
+      'name: r\nbenchmarks:\n  - id: p\n    workload: command\n    params: { gpusPerNode: [2, 0] }\n    command: [python3, ranks.py, ok]\n';
+    expect(() => parseSuite(text, 'w.yaml')).toThrow(
+      /^w\.yaml:5:\d+: benchmarks\[0\]\.params\.gpusPerNode: gpusPerNode must be a whole number ≥ 1 \(got 0\)/,
+    );
+  });
+
   it('more than one node outside a Slurm job is a skipped record saying why', async () => {
     const [r] = await run('ok', '{ nodes: 2, gpusPerNode: 1 }');
     expect(r!.status).toBe('skipped');

@@ -10,6 +10,7 @@ import { measureHarnessCost, samplingDecision } from '../../measure/index.js';
 import type { CommandDetails } from '../../results/index.js';
 import { SkipCase, type CustomWorkload, type ExecuteContext, type Outcome } from '../types.js';
 import {
+  worldIssues,
   commOf,
   launchRanks,
   ranksRecord,
@@ -120,7 +121,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
     kind: 'command',
     description: `the program ${fields.command[0]}`,
     fields: { ...fields, cwd },
-    params: z.record(z.string(), scalar),
+    params: z.record(z.string(), scalar).superRefine(worldIssues),
     metric: () => metric,
     metricSummary: `${metric.unit} (${extraction})`,
     engines: ['command'],

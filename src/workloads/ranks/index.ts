@@ -1,5 +1,6 @@
 // Distributed programs as one case: ranks started by fedbench (launch.ts), their figures kept per rank and
 // summarised, and a collective sweep's table with the transport used (comm.ts).
+import type { z } from 'zod';
 import type { Ranks } from '../../results/index.js';
 import type { RankRun, RanksInvocation } from './launch.js';
 
@@ -15,6 +16,17 @@ export {
   type RanksInvocation,
   type World,
 } from './launch.js';
+
+/** `nodes` and `gpusPerNode`, where a case has them, must be whole numbers ≥ 1: checked when the suite loads. */
+export function worldIssues(params: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  for (const k of ['nodes', 'gpusPerNode'])
+    if (k in params && !(Number.isInteger(params[k]) && (params[k] as number) >= 1))
+      ctx.addIssue({
+        code: 'custom',
+        path: [k],
+        message: `${k} must be a whole number ≥ 1 (got ${JSON.stringify(params[k])})`,
+      });
+}
 
 /** What a user must know about a ranked run's other figures: energy is metered where fedbench runs only. */
 export function ranksWarnings(inv: RanksInvocation): string[] {
