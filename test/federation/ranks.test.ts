@@ -76,6 +76,16 @@ function commSuite(name: string, nodes: number[]): string {
           metric: { name: 'throughput', unit: 'samples/s', direction: 'higher', json: 'samples_per_s' },
         },
         {
+          // constructed fault: every rank hangs; the srun step must be killed at the 5 s time-out, not at the job's limit
+          id: 'hang',
+          workload: 'command',
+          params: { nodes: 2, gpusPerNode: 1 },
+          command: ['/usr/bin/python3', path.join(ROOT, 'test/workloads/fixtures/ranks.py'), 'hang'],
+          warmup: 0,
+          timeout: 5,
+          metric: { name: 'throughput', unit: 'samples/s', direction: 'higher', regex: 'figure: ([0-9.]+)' },
+        },
+        {
           // constructed fault: rank 1 exits 3 while rank 0 waits for it forever
           id: 'crash',
           workload: 'command',
@@ -106,13 +116,16 @@ describe.skipIf(missing !== null)(
       if (env) down();
     });
 
-    it('a 2-node × 2-rank gloo all-reduce sweep and DDP at 1 and 2 nodes: submitted, collected, reported; a crashing rank named', async () => {
+    it('a 2-node × 2-rank gloo all-reduce sweep and DDP at 1 and 2 nodes: submitted, collected, reported; a crashing rank named, a hung step killed at its time-out', async () => {
       const s = await cli(['submit', '--suite', commSuite('comm2', [1, 2]), '--sites', 'alpha', '--campaign', 'comm2']);
       expect(s.code, s.stdout + s.stderr).toBe(0);
       const c = await cli(['collect', 'comm2', '--wait', '--interval', '1', '--timeout', '240']);
       expect(c.code, c.stdout + c.stderr).toBe(0);
       const { records } = await readRecords(path.join(work, 'results', 'comm2'));
-      expect(records).toHaveLength(5);
+      expect(records).toHaveLength(6);
+      const hang = records.find((r) => r.benchmark.id === 'hang')!;
+      expect(hang.status).toBe('failed');
+      expect(hang.error).toMatch(/ran past its time-out of 5 s and was killed/);
       const two = records.find((r) => r.benchmark.id === 'allreduce' && r.benchmark.params.nodes === 2)!;
       expect(two.status, two.error).toBe('ok');
       expect(two.slurm).toMatchObject({ state: 'COMPLETED' });

@@ -310,13 +310,24 @@ async function launchStep(
         clearTimeout(timer);
         resolve({ code: null, signal: null, spawnError });
       });
-      child.on('close', (code, signal) => {
+      let orphanedPipes: NodeJS.Timeout | undefined;
+      const done = (code: number | null, signal: NodeJS.Signals | null): void => {
         clearTimeout(timer);
+        clearTimeout(orphanedPipes);
         if (child.pid) {
           killGroup(child.pid, 'SIGKILL');
           forgetGroup(child.pid);
         }
         resolve({ code, signal, spawnError });
+      };
+      child.on('close', done);
+      // a process outside the group that inherited the step's pipes must not keep fedbench waiting after it exited
+      child.on('exit', (code, signal) => {
+        orphanedPipes = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          done(code, signal);
+        }, KILL_GRACE_MS + 3000);
       });
       if (!opts.markers) child.once('spawn', () => void opts.onBegin?.());
     },
