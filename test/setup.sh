@@ -12,7 +12,8 @@ sudo=""
 # federation tests, which bring up two Slurm sites in network namespaces (slurm/testenv/up.sh); PostgreSQL for the
 # results database's tests against a real server (test/db/pgserver.ts starts a private cluster with initdb); util-linux
 # (setsid) and procps (ps) for the command workload's tests of processes a program leaves behind; openssl for the
-# server's TLS test; PyTorch (CPU build) for the pytorch suite's CPU-sized cases.
+# server's TLS test; PyTorch (CPU build; torch.distributed over gloo) for the pytorch
+# suite's CPU-sized cases and the comm and scaling suites.
 packages=(chromium fonts-dejavu-core munge slurmctld slurmd slurm-client slurmdbd mariadb-server openssh-server openssl iproute2 util-linux procps postgresql python3-torch)
 missing=()
 for p in "${packages[@]}"; do

@@ -55,3 +55,11 @@ export {
   type RunPoint,
   type SeriesChange,
 } from './history.js';
+export {
+  commCurves,
+  scalingEfficiency,
+  transports,
+  type CommCurve,
+  type ScalingRow,
+  type TransportRow,
+} from './comm.js';

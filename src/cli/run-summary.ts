@@ -1,7 +1,7 @@
 // What `fedbench run` prints when it ends: one line per case, its problems as short flags, then at most one line of
 // advice per kind of problem, naming the cases and what to do (as hyperfine, pyperf and cargo do). Each record
 // keeps its warnings in full; `--verbose` prints them, and so do the report and `--json`.
-import { aggregate, engineLabel } from '../analysis/index.js';
+import { aggregate, commCurves, engineLabel, transports } from '../analysis/index.js';
 import { num } from '../format.js';
 import type { RunRecord } from '../results/index.js';
 import { caseLabels, terminalWidth, wrapText } from './format.js';
@@ -295,4 +295,37 @@ export function repeatSummary(records: readonly RunRecord[], options: SummaryOpt
   return [...shared.map((s) => wrapText(s, width, '  ')), table, ...notes.map((l) => wrapText(l, width, '  '))].join(
     '\n',
   );
+}
+
+/**
+ * Collective sweeps of this run: busbw (GB/s) per message size, one column per collective and world, and the
+ * transport each used; empty when the run had none.
+ */
+export function commSummary(records: readonly RunRecord[]): string {
+  const curves = commCurves(records);
+  if (!curves.length) return '';
+  const head = curves.map((c) => `${c.collective} ${c.dtype} ×${c.world}${c.nodes > 1 ? `/${c.nodes}n` : ''}`);
+  const sizes = [...new Set(curves.flatMap((c) => c.points.map((p) => p.bytes)))].sort((a, b) => a - b);
+  const rows = sizes.map((bytes) => [
+    String(bytes),
+    ...curves.map((c) => {
+      const p = c.points.find((x) => x.bytes === bytes);
+      return p ? num(p.busbw) : '—';
+    }),
+  ]);
+  const widths = ['bytes', ...head].map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  const used = [
+    ...new Set(
+      transports(records).map(
+        (t) => `${t.backend}: ${t.transport.join(', ') || 'not stated'}${t.flag ? ` — ${t.flag}` : ''}`,
+      ),
+    ),
+  ];
+  return [
+    'busbw (GB/s) by message size (nccl-tests formulas; ×N: ranks, /Mn: nodes)',
+    line(['bytes', ...head]),
+    ...rows.map(line),
+    `transport: ${used.join('; ')}`,
+  ].join('\n');
 }

@@ -10,7 +10,7 @@ import { runCases } from '../runner/index.js';
 import { loadSuite } from '../suite/index.js';
 import { modelSuite } from './model-suite.js';
 import { terminalWidth } from './format.js';
-import { repeatSummary, runSummary } from './run-summary.js';
+import { commSummary, repeatSummary, runSummary } from './run-summary.js';
 import { checkRecord, type RunRecord } from '../results/index.js';
 import { parseEngineFilter, selectCases } from './select.js';
 import { intOption, positiveNumberOption } from './options.js';
@@ -235,6 +235,8 @@ export function runCommand(): Command {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
       } else {
         process.stdout.write(`${runSummary(records, { verbose: !!opts.verbose, out })}\n`);
+        const comm = commSummary(records);
+        if (comm) process.stdout.write(`${comm}\n`);
         process.stdout.write(`${records.length} record(s) in ${out}\n`);
       }
       await feedDb(records, out, opts.db, say);

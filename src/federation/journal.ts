@@ -30,6 +30,8 @@ export const jobSchema = z.object({
   script: z.string(),
   node: z.string().nullable(),
   wholeNode: z.boolean(),
+  /** Cases of `nodes` × `gpusPerNode`: each array task is one allocation of that shape, ranks started by srun. */
+  world: z.object({ nodes: z.number().int(), perNode: z.number().int() }).optional(),
   /** Array index i runs task offset + i. */
   offset: z.number().int(),
   count: z.number().int(),

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { InputError } from '../errors.js';
 import { parseSuite, type Case } from '../suite/index.js';
 import { metricOf } from '../workloads/index.js';
+import { worldOf, type World } from '../workloads/ranks/index.js';
 import type { PlannedCase } from './journal.js';
 
 /** The metric and kind of a case's workload. */
@@ -54,6 +55,41 @@ export function oneCaseSuite(c: Case): string {
     );
   }
   return text;
+}
+
+/** The ranks a planned case asks for (`nodes` × `gpusPerNode`), or null for a one-process case. */
+export function worldOfCase(c: Pick<PlannedCase, 'params'>): World | null {
+  return worldOf(c.params);
+}
+
+const worldKey = (w: World | null): string => (w ? `${w.nodes}x${w.perNode}` : '');
+
+/**
+ * Tasks of at most casesPerTask cases, never mixing cases of different worlds (a task runs in one allocation);
+ * grouped by world, so each world's tasks are one contiguous range of array indices.
+ */
+export function chunkTasksByWorld(cases: readonly Pick<PlannedCase, 'params'>[], casesPerTask: number): number[][] {
+  const groups = new Map<string, number[]>();
+  cases.forEach((c, i) => {
+    const k = worldKey(worldOfCase(c));
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  });
+  return [...groups.values()].flatMap((idx) => chunkTasks(idx.length, casesPerTask).map((t) => t.map((k) => idx[k]!)));
+}
+
+/** Contiguous task ranges [offset, offset + count) of one world each. */
+export function worldRanges(
+  tasks: readonly number[][],
+  cases: readonly Pick<PlannedCase, 'params'>[],
+): Array<{ world: World | null; offset: number; count: number }> {
+  const out: Array<{ world: World | null; offset: number; count: number }> = [];
+  tasks.forEach((t, i) => {
+    const world = worldOfCase(cases[t[0]!]!);
+    const last = out.at(-1);
+    if (last && worldKey(last.world) === worldKey(world)) last.count++;
+    else out.push({ world, offset: i, count: 1 });
+  });
+  return out;
 }
 
 export function chunkTasks(caseCount: number, casesPerTask: number): number[][] {

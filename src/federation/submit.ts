@@ -19,7 +19,7 @@ import {
   type SiteEntry,
 } from './journal.js';
 import { cancelNote } from './cancel.js';
-import { arrayRanges, chunkTasks, oneCaseSuite, planCases } from './plan.js';
+import { arrayRanges, chunkTasksByWorld, oneCaseSuite, planCases, worldOfCase, worldRanges } from './plan.js';
 import type { SitePool } from './pool.js';
 
 /** Slurm's default MaxArraySize, when neither the profile nor scontrol says. */
@@ -63,6 +63,7 @@ export function startCommand(site: Site, workdir: string): string[] {
 
 function newJournal(req: SubmitRequest): Journal {
   const casesPerTask = req.casesPerTask ?? 1;
+  const cases = planCases(req.cases);
   return {
     schema: JOURNAL_SCHEMA,
     name: req.campaign,
@@ -70,8 +71,8 @@ function newJournal(req: SubmitRequest): Journal {
     suite: { name: req.suite.name, file: req.suite.file },
     options: { eachNode: req.eachNode ?? false, wholeNode: req.wholeNode ?? false, casesPerTask },
     resultsDir: path.resolve(req.resultsDir),
-    cases: planCases(req.cases),
-    tasks: chunkTasks(req.cases.length, casesPerTask),
+    cases,
+    tasks: chunkTasksByWorld(cases, casesPerTask),
     sites: {},
   };
 }
@@ -93,12 +94,17 @@ async function planSite(
         `scheduler.partition '${site.scheduler.partition}' (${site.file}) lists no nodes (sinfo), nothing to sweep`,
       );
   }
+  const ranges = worldRanges(j.tasks, j.cases);
+  await refuseWorlds(site, ex, j, ranges);
   const jobs: JournalJob[] = [];
   const scripts: RenderedScript[] = [];
   const fedbench = startCommand(site, workdir);
   for (const node of nodes) {
-    arrayRanges(j.tasks.length, maxArray).forEach(({ offset, count }, i) => {
-      const part = `${node ? `${node}-` : ''}${i}`;
+    const parts = ranges.flatMap(({ world, offset, count }) =>
+      arrayRanges(count, maxArray).map((r) => ({ world, offset: offset + r.offset, count: r.count })),
+    );
+    parts.forEach(({ world, offset, count }, i) => {
+      const part = `${node ? `${node}-` : ''}${world ? `${world.nodes}x${world.perNode}-` : ''}${i}`;
       const name = `fb-${j.name}-${site.name}-${part}`.slice(0, 120);
       const script = `${remoteDir}/job-${part}.sbatch`;
       const text = renderArrayScript(site, {
@@ -110,6 +116,7 @@ async function planSite(
         offset,
         ...(node ? { node } : {}),
         wholeNode: j.options.wholeNode,
+        ...(world ? { world } : {}),
         fedbench,
       });
       jobs.push({
@@ -118,6 +125,7 @@ async function planSite(
         script,
         node,
         wholeNode: j.options.wholeNode,
+        ...(world ? { world } : {}),
         offset,
         count,
         jobId: null,
@@ -133,6 +141,42 @@ async function planSite(
     remoteDir,
     workdir,
   };
+}
+
+/**
+ * Cases of `nodes` × `gpusPerNode` the site cannot give, refused before anything is submitted: more nodes than the
+ * partition has (sinfo), more ranks per node than its GPUs per node, or a shape a node sweep / whole nodes cannot take.
+ */
+async function refuseWorlds(
+  site: Site,
+  ex: Executor,
+  j: Journal,
+  ranges: ReturnType<typeof worldRanges>,
+): Promise<void> {
+  const worlds = ranges.flatMap((r) => (r.world ? [r.world] : []));
+  if (!worlds.length) return;
+  const caseOf = (w: { nodes: number; perNode: number }) =>
+    j.cases.find((c) => {
+      const cw = worldOfCase(c);
+      return cw?.nodes === w.nodes && cw.perNode === w.perNode;
+    })?.id ?? `${w.nodes} × ${w.perNode}`;
+  if (j.options.wholeNode || j.options.eachNode)
+    throw new InputError(
+      `case ${caseOf(worlds[0]!)} sets nodes × gpusPerNode: it cannot run with ${j.options.wholeNode ? '--whole-node' : '--each-node'}, which place one process per GPU or one node per job`,
+    );
+  const partition = site.scheduler.partition;
+  const have = (await scheduler(ex).nodes(partition)).length;
+  const perNode = site.facts.gpu.perNode;
+  for (const w of worlds) {
+    if (w.nodes > have)
+      throw new InputError(
+        `case ${caseOf(w)} asks for ${w.nodes} nodes; partition '${partition}' of site ${site.name} has ${have} (sinfo)`,
+      );
+    if (perNode > 0 && w.perNode > perNode)
+      throw new InputError(
+        `case ${caseOf(w)} asks for ${w.perNode} ranks (GPUs) per node; site ${site.name}'s nodes have ${perNode} GPUs (${site.file})`,
+      );
+  }
 }
 
 /** Puts the campaign's files on the site: one suite file per case, task folders, the GPU worker, the scripts. */
@@ -169,6 +213,8 @@ async function upload(
   });
   if (j.options.wholeNode)
     files.push({ path: `${remoteDir}/gpu-worker.sh`, data: template('gpu-worker.sh', TEMPLATES_DIR), mode: 0o755 });
+  if (j.tasks.some((t) => worldOfCase(j.cases[t[0]!]!)))
+    files.push({ path: `${remoteDir}/rank-env.sh`, data: template('rank-env.sh', TEMPLATES_DIR), mode: 0o755 });
   for (const s of scripts) files.push({ path: s.path, data: s.text, mode: 0o644 });
   await ex.writeFiles(files);
 }

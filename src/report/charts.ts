@@ -1,7 +1,7 @@
 // Vega-Lite specs built from the report model. Intervals come from fedbench's own statistics (drawn as
 // rules), never from the chart library's random bootstrap, so the same records draw the same report.
 import type { BenchmarkSection, PeakRow, EnergyRow, TrainingRow } from './model.js';
-import type { HistorySeries, Variability } from '../analysis/index.js';
+import type { CommCurve, HistorySeries, ScalingRow, Variability } from '../analysis/index.js';
 
 export type Spec = Record<string, unknown>;
 
@@ -115,6 +115,75 @@ export function scalingChart(title: string, param: string, sections: BenchmarkSe
       { mark: { type: 'line', point: true }, encoding: { y: { field: 'median', type: 'quantitative', title: unit } } },
       { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
     ],
+  };
+}
+
+/** nccl-tests' plot: bus bandwidth against message size, both on log scales, one line per site, collective and world. */
+export function busbwChart(curves: readonly CommCurve[]): Spec | null {
+  const values = curves.flatMap((c) =>
+    c.points
+      .filter((p) => p.busbw > 0)
+      .map((p) => ({
+        bytes: p.bytes,
+        busbw: p.busbw,
+        timeUs: p.timeUs,
+        series: `${c.site} · ${c.collective} ${c.dtype} · ${c.world} ranks on ${c.nodes} node${c.nodes > 1 ? 's' : ''} (${c.backend})`,
+      })),
+  );
+  if (!values.length) return null;
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Bus bandwidth', subtitle: 'busbw (GB/s) against message size, log–log (nccl-tests formulas)' },
+    width: WIDTH,
+    height: 300,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'bytes', type: 'quantitative', title: 'message size (bytes)', scale: { type: 'log', base: 2 } },
+      y: { field: 'busbw', type: 'quantitative', title: 'busbw (GB/s)', scale: { type: 'log' } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        legend: { orient: 'bottom', columns: 1, labelLimit: 600 },
+      },
+      tooltip: [
+        { field: 'series', type: 'nominal' },
+        { field: 'bytes', type: 'quantitative', title: 'bytes' },
+        { field: 'busbw', type: 'quantitative', format: '.4~g', title: 'busbw GB/s' },
+        { field: 'timeUs', type: 'quantitative', format: '.4~g', title: 'µs per call' },
+      ],
+    },
+  };
+}
+
+/** Scaling efficiency T(N) / (N × T(1)) against the number of ranks, one line per site and benchmark. */
+export function efficiencyChart(rows: readonly ScalingRow[]): Spec | null {
+  const values = rows
+    .filter((r) => r.efficiency !== null)
+    .map((r) => ({
+      ranks: r.world,
+      efficiency: r.efficiency,
+      series: `${r.site} · ${r.benchmark}${r.params ? ` · ${r.params}` : ''}`,
+    }));
+  if (new Set(values.map((v) => v.ranks)).size < 2) return null;
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Scaling efficiency', subtitle: 'T(N) / (N × T(1)) against ranks (1 = perfect weak scaling)' },
+    width: WIDTH,
+    height: 240,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'ranks', type: 'quantitative', title: 'ranks', scale: { type: 'log', base: 2 } },
+      y: { field: 'efficiency', type: 'quantitative', title: 'efficiency', scale: { domain: [0, 1.2] } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        legend: { orient: 'bottom', columns: 1, labelLimit: 600 },
+      },
+    },
   };
 }
 

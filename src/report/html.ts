@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { chartLibraries, chartLibraryVersions } from './assets.js';
 import {
   benchmarkChart,
+  busbwChart,
+  efficiencyChart,
   energyChart,
   historyChart,
   lossChart,
@@ -170,6 +172,29 @@ function scaling(m: ReportModel, charts: Charts): SafeHtml {
     }
   }
   return html`<section id="scaling"><h2>Scaling</h2>${out.length ? out : html`<p>No benchmark was run at two or more values of a numeric parameter.</p>`}</section>`;
+}
+
+function communication(m: ReportModel, charts: Charts): SafeHtml {
+  const { curves, scaling, transports } = m.comm;
+  if (!curves.length && !scaling.length && !transports.length) return NOTHING;
+  const effRows = scaling.map((r) => [
+    r.benchmark,
+    r.site,
+    r.params,
+    `${r.world} on ${r.nodes} node${r.nodes > 1 ? 's' : ''}`,
+    `${num(r.median)} ${r.unit}`,
+    r.efficiency === null ? '—' : pct(r.efficiency),
+    r.commShare === null ? '—' : pct(r.commShare),
+  ]);
+  const tRows = transports.map((t) => [
+    t.site,
+    t.case,
+    t.backend,
+    `${t.world} on ${t.nodes} node${t.nodes > 1 ? 's' : ''}`,
+    t.transport.join(', ') || 'not stated',
+    t.flag ? html`<span class="bad">${t.flag}</span>` : 'none',
+  ]);
+  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged.</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}</section>`;
 }
 
 function variability(m: ReportModel, charts: Charts): SafeHtml {
@@ -437,6 +462,7 @@ export function renderReportBody(m: ReportModel, only?: readonly string[]): Repo
     ['energy', () => energy(m, charts)],
     ['peaks', () => peaks(m, charts)],
     ['scaling', () => scaling(m, charts)],
+    ['communication', () => communication(m, charts)],
     ['variability', () => variability(m, charts)],
     ['whole-nodes', () => wholeNodeSection(m)],
     ['history', () => historySection(m, charts)],

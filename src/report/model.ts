@@ -3,6 +3,12 @@
 import {
   accept,
   aggregate,
+  commCurves,
+  scalingEfficiency,
+  transports,
+  type CommCurve,
+  type ScalingRow,
+  type TransportRow,
   bestSite,
   compareEngines,
   compareSamples,
@@ -196,6 +202,8 @@ export interface ReportModel {
   wholeNodes: WholeNodeCase[];
   training: TrainingRow[];
   inference: InferenceRow[];
+  /** Cases run as several ranks: busbw curves, scaling efficiency across a sweep's worlds, transports used. */
+  comm: { curves: CommCurve[]; scaling: ScalingRow[]; transports: TransportRow[] };
   acceptance: { rows: AcceptanceRow[]; given: boolean };
   rankings: { weights: Weights; rankings: Ranking[]; note: string };
   provenance: ProvenanceRow[];
@@ -504,6 +512,7 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     wholeNodes: wholeNodes(records),
     training: training(records),
     inference: inference(records),
+    comm: { curves: commCurves(records), scaling: scalingEfficiency(records), transports: transports(records) },
     acceptance: { rows: opts.references ? accept(records, opts.references) : [], given: Boolean(opts.references) },
     rankings: {
       weights,

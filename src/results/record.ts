@@ -3,6 +3,7 @@
 // view) is inferred from it, never restated. Versioned by `schema`; readers upgrade the versions they know
 // (`upgrade.ts`) and reject what they do not understand instead of guessing.
 import { z } from 'zod';
+import { commSchema, ranksSchema } from './ranks.js';
 
 export const RUN_SCHEMA = 'fedbench.run/2';
 
@@ -337,6 +338,10 @@ export const commandDetailsSchema = z.object({
   leftBehind: z.string().optional(),
   /** The built-in benchmark and parameters this program measures the same as (`as:` in the suite). */
   sameAs: z.object({ benchmark: z.string(), params: z.record(z.string(), z.unknown()) }).optional(),
+  /** A case with `nodes` × `gpusPerNode`: its ranks, where they ran and their figures. */
+  ranks: ranksSchema.optional(),
+  /** A collective sweep: its table per message size and the transport used. */
+  comm: commSchema.optional(),
 });
 
 /** Kind-specific figures, tagged with the benchmark's kind (an inference run also with its scenario). */

@@ -55,6 +55,8 @@ export interface ArrayJob {
   node?: string;
   /** Every GPU of the node, one worker each. */
   wholeNode: boolean;
+  /** Each task one allocation of `nodes` × `perNode` ranks (one per GPU), started by srun through rank-env.sh. */
+  world?: { nodes: number; perNode: number };
   /** The start command on the compute node, already resolved (deploy dir, container prefix). */
   fedbench: string[];
 }
@@ -63,6 +65,7 @@ export interface ArrayJob {
 export function directives(site: Site, job: ArrayJob): string[] {
   const s = site.scheduler;
   const gpusPerNode = site.facts.gpu.perNode;
+  if (job.world) return worldDirectives(site, job.world);
   const gpus = job.wholeNode ? gpusPerNode : s.gpus.perJob;
   const d = [`--partition=${s.partition}`, `--time=${s.timeLimit}`, '--nodes=1'];
   if (s.account) d.push(`--account=${s.account}`);
@@ -88,6 +91,40 @@ export function estimateOption(site: Site, gpus: number): string {
   return tdp && gpus > 0 ? ` --estimate-tdp ${tdp * gpus}` : '';
 }
 
+/** A job of nodes × ranks per node: one task and one GPU per rank on every node (GPUs requested per node). */
+function worldDirectives(site: Site, w: { nodes: number; perNode: number }): string[] {
+  const s = site.scheduler;
+  const d = [
+    `--partition=${s.partition}`,
+    `--time=${s.timeLimit}`,
+    `--nodes=${w.nodes}`,
+    `--ntasks-per-node=${w.perNode}`,
+  ];
+  if (s.account) d.push(`--account=${s.account}`);
+  if (s.qos) d.push(`--qos=${s.qos}`);
+  if (site.facts.gpu.perNode > 0) {
+    const type = s.gpus.type ? `${s.gpus.type}:` : '';
+    d.push(s.gpus.style === 'gres' ? `--gres=gpu:${type}${w.perNode}` : `--gpus-per-node=${type}${w.perNode}`);
+  }
+  if (s.cpusPerGpu) d.push(`--cpus-per-task=${s.cpusPerGpu}`);
+  if (s.memory) d.push(`--mem=${s.memory}`);
+  d.push(...s.extra);
+  return d;
+}
+
+/** The launcher step fedbench runs the ranks with inside the job (FEDBENCH_RANK_LAUNCHER), as a JSON argv. */
+export function rankLauncher(campaignDir: string, w: { nodes: number; perNode: number }): string[] {
+  return [
+    'srun',
+    '--label',
+    '--kill-on-bad-exit=1',
+    `--nodes=${w.nodes}`,
+    `--ntasks=${w.nodes * w.perNode}`,
+    `--ntasks-per-node=${w.perNode}`,
+    `${campaignDir}/rank-env.sh`,
+  ];
+}
+
 export function renderArrayScript(site: Site, job: ArrayJob, dir = TEMPLATES_DIR): string {
   checkScriptPath(job.campaignDir, `working directory of site ${site.name}`);
   if (job.node !== undefined && !/^[A-Za-z0-9_.-]+$/.test(job.node))
@@ -98,18 +135,28 @@ export function renderArrayScript(site: Site, job: ArrayJob, dir = TEMPLATES_DIR
   ].join('\n');
   const workers = site.facts.gpu.perNode;
   const estimate = estimateOption(site, job.wholeNode ? 1 : site.scheduler.gpus.perJob);
-  const runCase = job.wholeNode
+  const runCase = job.world
     ? fill(
-        template('run-case-whole-node.sh', dir),
+        template('run-case-ranks.sh', dir),
         {
-          workers: String(workers),
-          cpusPerWorker: String(site.scheduler.cpusPerGpu ?? 1),
+          launcher: quoteWord(JSON.stringify(rankLauncher(job.campaignDir, job.world))),
           campaignQuoted: quoteWord(job.campaign),
-          estimate,
+          estimate: estimateOption(site, site.facts.gpu.perNode > 0 ? job.world.nodes * job.world.perNode : 0),
         },
-        'run-case-whole-node.sh',
+        'run-case-ranks.sh',
       )
-    : fill(template('run-case.sh', dir), { campaignQuoted: quoteWord(job.campaign), estimate }, 'run-case.sh');
+    : job.wholeNode
+      ? fill(
+          template('run-case-whole-node.sh', dir),
+          {
+            workers: String(workers),
+            cpusPerWorker: String(site.scheduler.cpusPerGpu ?? 1),
+            campaignQuoted: quoteWord(job.campaign),
+            estimate,
+          },
+          'run-case-whole-node.sh',
+        )
+      : fill(template('run-case.sh', dir), { campaignQuoted: quoteWord(job.campaign), estimate }, 'run-case.sh');
   return fill(
     template('array.sbatch', dir),
     {

@@ -123,7 +123,9 @@ describe('bad input exits 2 with a message that names what and where', () => {
   it('unknown suite lists the valid ones', async () => {
     const r = await fedbench(['run', '--suite', 'nope']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown suite 'nope'. Valid suites: inference, kernels, pytorch, quick, training/);
+    expect(r.stderr).toMatch(
+      /unknown suite 'nope'. Valid suites: comm, inference, kernels, pytorch, quick, scaling, training/,
+    );
   });
 
   it('unknown benchmark id lists the ids of the suite', async () => {

@@ -153,6 +153,24 @@ describe('renderArrayScript', () => {
     expect(w).toContain('srun --ntasks=4');
     expect(renderArrayScript(site, { ...job, node: 'n17' })).toContain('#SBATCH --nodelist=n17');
   });
+  it('a nodes × ranks job: every node and one task and GPU per rank in the site style, ranks started by one srun step', () => {
+    const w = renderArrayScript(site, { ...job, world: { nodes: 2, perNode: 4 } });
+    for (const line of [
+      '#SBATCH --nodes=2',
+      '#SBATCH --ntasks-per-node=4',
+      '#SBATCH --gres=gpu:a100:4', // gres counts per node
+      '#SBATCH --cpus-per-task=8',
+    ])
+      expect(w).toContain(line);
+    expect(w).not.toContain('--nodes=1');
+    expect(w).toContain(
+      `FEDBENCH_RANK_LAUNCHER='["srun","--label","--kill-on-bad-exit=1","--nodes=2","--ntasks=8","--ntasks-per-node=4","/work/u/campaigns/c1/rank-env.sh"]' "\${fedbench[@]}" run`,
+    );
+    const g = parseSite(PROFILE.replace('style: gres', 'style: gpus'), 's1.yaml');
+    expect(renderArrayScript(g, { ...job, world: { nodes: 2, perNode: 4 } })).toContain(
+      '#SBATCH --gpus-per-node=a100:4',
+    );
+  });
   it("passes the profile's GPU TDP × the run's GPUs as the estimate for cases no meter measures", () => {
     expect(renderArrayScript(site, job)).not.toContain('--estimate-tdp'); // no TDP declared
     const t = parseSite(

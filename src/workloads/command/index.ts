@@ -9,6 +9,16 @@ import { z } from 'zod';
 import { measureHarnessCost, samplingDecision, samplingWarnings, summarize } from '../../measure/index.js';
 import type { CommandDetails } from '../../results/index.js';
 import { SkipCase, type CustomWorkload, type EngineUsed, type ExecuteContext, type Outcome } from '../types.js';
+import {
+  worldIssues,
+  commOf,
+  launchRanks,
+  ranksRecord,
+  ranksWarnings,
+  worldOf,
+  worldProblem,
+  type RanksInvocation,
+} from '../ranks/index.js';
 import { invoke, type Invocation } from './invoke.js';
 import { commandMetric, extractionRule, sameAs, substitute, type CommandFields, type CommandMetric } from './spec.js';
 
@@ -129,7 +139,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
     kind: 'command',
     description: `the program ${fields.command[0]}`,
     fields: { ...fields, cwd },
-    params: z.record(z.string(), scalar),
+    params: z.record(z.string(), scalar).superRefine(worldIssues),
     metric: () => metric,
     metricSummary: `${metric.unit} (${extraction})`,
     engines: ['command'],
@@ -148,11 +158,21 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
       ctx.onEngine(engine);
       const missing = await missingRequirement(fields);
       if (missing) throw new SkipCase(missing);
+      // `nodes` × `gpusPerNode`: fedbench starts the ranks (src/workloads/ranks/)
+      const world = worldOf(ctx.params);
+      const notHere = world && worldProblem(world);
+      if (notHere) throw new SkipCase(notHere);
 
       const same = sameAs(fields, ctx.params);
       let invocations = 0;
       let last: Invocation | null = null;
       let leftBehind: string | null = null;
+      let lastRanks: RanksInvocation | null = null;
+      const ranksDetails = (r: RanksInvocation): Pick<CommandDetails, 'ranks' | 'comm'> => {
+        const ranks = ranksRecord(r, (rank) => figuresOf(rank, fields.metric).at(-1)?.value ?? null, metric.direction);
+        const comm = commOf(r.lines, r.ranks.map((k) => k.stderrTail).join('\n'), ranks);
+        return { ranks, ...(comm ? { comm } : {}) };
+      };
       /** The record's details; a failed one keeps stdout's tail too, where the figure was looked for. */
       const details = (failed = false): CommandDetails => ({
         kind: 'command',
@@ -165,13 +185,16 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         ...(failed && last?.stdoutTail ? { stdoutTail: last.stdoutTail } : {}),
         ...(leftBehind ? { leftBehind } : {}),
         ...(same ? { sameAs: same } : {}),
+        ...(lastRanks ? ranksDetails(lastRanks) : {}),
       });
       /** Runs the program once; a run without a usable figure ends the case with the reason. */
       const run = async (onBegin?: () => unknown): Promise<{ inv: Invocation; figures: number[] }> => {
-        const inv = await invoke(argv, { cwd, timeoutSeconds: fields.timeout, markers: fields.markers, onBegin });
+        const opts = { cwd, timeoutSeconds: fields.timeout, markers: fields.markers, onBegin };
+        const inv = world ? await launchRanks(argv, world, opts) : await invoke(argv, opts);
         invocations++;
         last = inv;
-        const n = invocations;
+        if (world) lastRanks = inv as RanksInvocation;
+        const n = world && 'who' in inv && inv.who ? `${invocations} (${inv.who})` : invocations;
         if (inv.device) engine.device = inv.device;
         if (inv.leftBehind && !leftBehind) leftBehind = `invocation ${n}: ${inv.leftBehind}`;
         const failed = (message: string): CommandFailed => new CommandFailed(message, details(true));
@@ -229,7 +252,10 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
       const { timerNs } = await measureHarnessCost(true, 100);
 
       // the same warnings as every built-in workload, on the figures as the program printed them
-      const warnings = samplingWarnings(summarize(samples), samples, stopReason, ctx.rules, 'figures');
+      const warnings = [
+        ...(lastRanks ? ranksWarnings(lastRanks) : []),
+        ...samplingWarnings(summarize(samples), samples, stopReason, ctx.rules, 'figures'),
+      ];
       if (leftBehind) warnings.push(leftBehind);
       if (fields.markers && measured > 1)
         warnings.push(

@@ -1,0 +1,13 @@
+#!/bin/bash
+# One rank of a multi-node case (a task of the srun step fedbench starts): the rendezvous torchrun would set, from
+# Slurm's view of the step; the master is the first node of the job, at its NodeAddr, on the port fedbench chose
+# (MASTER_PORT, inherited). Prints "FEDBENCH:RANK rank node local-rank master-address" first, so fedbench knows where each ran.
+# usage: rank-env.sh PROGRAM ARGS...
+set -uo pipefail
+first="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"
+addr="$(scontrol show node "$first" | grep -o 'NodeAddr=[^ ]*' | head -n 1)"
+export MASTER_ADDR="${addr#NodeAddr=}"
+export RANK="$SLURM_PROCID" LOCAL_RANK="$SLURM_LOCALID" WORLD_SIZE="$SLURM_NTASKS"
+export LOCAL_WORLD_SIZE="${SLURM_NTASKS_PER_NODE%%(*}"
+echo "FEDBENCH:RANK $RANK ${SLURMD_NODENAME:-$(hostname -s)} $LOCAL_RANK $MASTER_ADDR"
+exec "$@"

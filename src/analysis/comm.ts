@@ -1,0 +1,136 @@
+// Communication and scaling from records of ranked cases (details.ranks / details.comm): busbw curves per site,
+// scaling efficiency across the worlds of a sweep, and the transport each run really used.
+import { detailsOf, type RunRecord } from '../results/index.js';
+import { groupBy, siteOf } from './aggregate.js';
+
+/** busbw against message size for one collective at one site and world (the last run's table). */
+export interface CommCurve {
+  site: string;
+  collective: string;
+  dtype: string;
+  world: number;
+  nodes: number;
+  backend: string;
+  points: Array<{ bytes: number; busbw: number; algbw: number; timeUs: number }>;
+}
+
+/** One world of a sweep: the figure (median of its runs) and T(N) / (N × T(1)) against the same case at one rank. */
+export interface ScalingRow {
+  benchmark: string;
+  site: string;
+  /** The sweep's other parameters, in words. */
+  params: string;
+  world: number;
+  nodes: number;
+  median: number;
+  unit: string;
+  /** null when the sweep has no one-rank case at this site, or the metric is not a rate. */
+  efficiency: number | null;
+  commShare: number | null;
+}
+
+export interface TransportRow {
+  site: string;
+  case: string;
+  backend: string;
+  nodes: number;
+  world: number;
+  transport: string[];
+  flag: string | null;
+}
+
+const WORLD_PARAMS = new Set(['nodes', 'gpusPerNode']);
+
+function ranked(records: readonly RunRecord[]) {
+  return records.flatMap((r) => {
+    const d = r.status === 'ok' ? detailsOf(r, 'command') : undefined;
+    return d?.ranks ? [{ r, ranks: d.ranks, comm: d.comm }] : [];
+  });
+}
+
+export function commCurves(records: readonly RunRecord[]): CommCurve[] {
+  const latest = new Map<string, CommCurve>();
+  for (const { r, ranks, comm } of ranked(records)) {
+    if (!comm?.rows.length) continue;
+    for (const [key, rows] of groupBy(comm.rows, (x) => `${x.collective}|${x.dtype}`)) {
+      const [collective, dtype] = key.split('|') as [string, string];
+      const k = JSON.stringify([siteOf(r), collective, dtype, ranks.world, ranks.nodes.length]);
+      latest.set(k, {
+        site: siteOf(r),
+        collective,
+        dtype,
+        world: ranks.world,
+        nodes: ranks.nodes.length,
+        backend: comm.backend,
+        points: rows.map((x) => ({ bytes: x.bytes, busbw: x.busbw, algbw: x.algbw, timeUs: x.timeUs })),
+      });
+    }
+  }
+  return [...latest.values()].sort(
+    (a, b) => a.site.localeCompare(b.site) || a.collective.localeCompare(b.collective) || a.world - b.world,
+  );
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Scaling efficiency E(N) = T(N) / (N × T(1)) for rates (weak scaling: a fixed batch per rank). */
+export function scalingEfficiency(records: readonly RunRecord[]): ScalingRow[] {
+  const rows: ScalingRow[] = [];
+  const runs = ranked(records).filter(({ comm }) => !comm?.rows.length); // collective sweeps have their own view
+  const sweeps = groupBy(runs, ({ r }) => {
+    const rest = Object.entries(r.benchmark.params).filter(([k]) => !WORLD_PARAMS.has(k));
+    return JSON.stringify([siteOf(r), r.benchmark.id, rest]);
+  });
+  for (const group of sweeps.values()) {
+    const byWorld = groupBy(group, ({ ranks }) => String(ranks.world));
+    const at = (w: number) => byWorld.get(String(w)) ?? [];
+    const figure = (w: number): number | null => {
+      const xs = at(w).flatMap(({ r }) => (r.stats ? [r.stats.median] : []));
+      return xs.length ? median(xs) : null;
+    };
+    const one = figure(1);
+    const first = group[0]!.r;
+    const rate = first.metric.direction === 'higher';
+    for (const w of [...byWorld.keys()].map(Number).sort((a, b) => a - b)) {
+      const t = figure(w);
+      if (t === null) continue;
+      const shares = at(w).flatMap(({ comm }) => (comm?.commShare !== undefined ? [comm.commShare] : []));
+      rows.push({
+        benchmark: first.benchmark.id,
+        site: siteOf(first),
+        params: Object.entries(first.benchmark.params)
+          .filter(([k]) => !WORLD_PARAMS.has(k))
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(' '),
+        world: w,
+        nodes: Math.max(...at(w).map(({ ranks }) => ranks.nodes.length)),
+        median: t,
+        unit: first.metric.unit,
+        efficiency: rate && one !== null && one > 0 ? t / (w * one) : null,
+        commShare: shares.length ? median(shares) : null,
+      });
+    }
+  }
+  return rows.sort(
+    (a, b) => a.benchmark.localeCompare(b.benchmark) || a.site.localeCompare(b.site) || a.world - b.world,
+  );
+}
+
+export function transports(records: readonly RunRecord[]): TransportRow[] {
+  return ranked(records)
+    .filter(({ comm }) => comm)
+    .map(({ r, ranks, comm }) => ({
+      site: siteOf(r),
+      case: r.case,
+      backend: comm!.backend,
+      nodes: ranks.nodes.length,
+      world: ranks.world,
+      transport: comm!.transport,
+      flag: comm!.flag ?? null,
+    }))
+    .sort((a, b) => a.site.localeCompare(b.site) || a.case.localeCompare(b.case));
+}

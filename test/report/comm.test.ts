@@ -1,0 +1,117 @@
+// The report's communication section from constructed records of ranked cases (the figures are made up; the
+// record shapes are the ones fedbench writes for nodes × gpusPerNode cases).
+import { describe, expect, it } from 'vitest';
+import { scalingEfficiency, transports } from '../../src/analysis/index.js';
+import { syntheticRecord } from '../../src/bench/synthetic.js';
+import { commSummary } from '../../src/cli/run-summary.js';
+import { buildReportModel, renderReportBody } from '../../src/report/index.js';
+import { runRecordSchema, type CommRow, type RunRecord } from '../../src/results/index.js';
+
+function ranked(
+  site: string,
+  benchmark: string,
+  params: Record<string, unknown>,
+  median: number,
+  world: number,
+  nodes: string[],
+  comm?: { backend: string; transport: string[]; flag?: string; rows: CommRow[]; commShare?: number },
+): RunRecord {
+  const r = syntheticRecord({ site, benchmark, params, median, kind: 'command', seed: world, spread: 0 });
+  r.metric = { name: 'throughput', unit: 'samples/s', direction: 'higher' };
+  r.details = {
+    kind: 'command',
+    argv: ['python3', 'x.py'],
+    exitCode: 0,
+    extraction: 'json path samples_per_s',
+    ranks: {
+      world,
+      nodes,
+      perNode: world / nodes.length,
+      launcher: 'fedbench (local processes)',
+      rendezvous: { masterAddr: '127.0.0.1', masterPort: 29500 },
+      perRank: Array.from({ length: world }, (_, rank) => ({
+        rank,
+        node: nodes[Math.floor(rank / (world / nodes.length))]!,
+        localRank: rank % (world / nodes.length),
+        figure: median,
+        exitCode: 0,
+      })),
+      summary: { min: median, median, max: median, slowestRank: 0 },
+    },
+    ...(comm ? { comm } : {}),
+  };
+  return runRecordSchema.parse(r);
+}
+
+const row = (bytes: number, timeUs: number, n: number): CommRow => {
+  const algbw = bytes / (timeUs * 1e-6) / 1e9;
+  return {
+    collective: 'all_reduce',
+    dtype: 'fp32',
+    bytes,
+    timeUs,
+    algbw,
+    busbw: (algbw * 2 * (n - 1)) / n,
+    checked: true,
+  };
+};
+
+describe('communication and scaling in the report', () => {
+  const ddp = (w: number, m: number, share?: number) =>
+    ranked('s1', 'ddp', { nodes: 1, gpusPerNode: w, batch: 64 }, m, w, ['n1'], {
+      backend: 'gloo',
+      transport: ['gloo over TCP'],
+      rows: [],
+      ...(share !== undefined ? { commShare: share } : {}),
+    });
+  const ddpOnly = ddp(1, 1000);
+  const records = [
+    ddp(1, 1000),
+    ddp(2, 1800, 0.2),
+    ddp(4, 3000, 0.4),
+    ranked('s1', 'comm', { nodes: 2, gpusPerNode: 4 }, 20, 8, ['n1', 'n2'], {
+      backend: 'nccl',
+      transport: ['P2P/IPC', 'NET/Socket/0'],
+      flag: '2 nodes connected over sockets (TCP), not InfiniBand',
+      rows: [row(1024, 20, 8), row(1 << 20, 100, 8)],
+    }),
+  ];
+
+  it('scaling efficiency is T(N) / (N × T(1)) across the worlds of one sweep, with the communication share', () => {
+    const rows = scalingEfficiency(records);
+    expect(rows.map((r) => [r.world, r.efficiency, r.commShare])).toEqual([
+      [1, 1, null],
+      [2, 0.9, 0.2],
+      [4, 0.75, 0.4],
+    ]);
+  });
+
+  it('draws busbw against size (log–log), efficiency against ranks, and flags a multi-node run over sockets', () => {
+    expect(transports(records).find((t) => t.backend === 'nccl')).toMatchObject({
+      nodes: 2,
+      world: 8,
+      flag: /sockets/,
+    });
+    const m = buildReportModel(records);
+    expect(m.comm.curves).toEqual([
+      expect.objectContaining({ site: 's1', collective: 'all_reduce', world: 8, nodes: 2 }),
+    ]);
+    const { body, specs } = renderReportBody(m, ['communication']);
+    const text = body.toString();
+    expect(text).toContain('<span class="bad">2 nodes connected over sockets (TCP), not InfiniBand</span>');
+    expect(text).toMatch(/<td>75\.0%<\/td>/);
+    expect(specs.toString()).toContain('"text":"Bus bandwidth"');
+    expect(specs.toString()).toContain('"scale":{"type":"log","base":2}');
+    expect(specs.toString()).toContain('"text":"Scaling efficiency"');
+  });
+
+  it('fedbench run prints busbw per size for each collective sweep, with the transport and its flag', () => {
+    const text = commSummary(records);
+    const lines = text.split('\n');
+    expect(lines[1]!.trim().split(/\s+/)).toEqual(['bytes', 'all_reduce', 'fp32', '×8/2n']);
+    // 1024 B in 20 µs: algbw 0.0512 GB/s, busbw × 2·7/8
+    expect(lines[2]!.trim().split(/\s+/)).toEqual(['1024', '0.0896']);
+    expect(text).toContain('nccl: P2P/IPC, NET/Socket/0 — 2 nodes connected over sockets (TCP), not InfiniBand');
+    expect(commSummary([ddpOnly])).toBe('');
+  });
+});
