@@ -36,7 +36,7 @@ describe('fedbench run --suite quick --json', () => {
       }
     }
     // the only expected skip here: fp16 on tfjs
-    expect(records.filter((x) => x.status === 'skipped').map((x) => x.case)).toEqual(['gemm/tfjs/n=512,dtype=fp16']);
+    expect(records.filter((x) => x.status === 'skipped').map((x) => x.case)).toEqual(['gemm/tfjs/n=1024,dtype=fp16']);
     // one file per case on disk, identical to what was printed
     const files = await readdir(out);
     expect(files).toHaveLength(records.length);
