@@ -119,13 +119,14 @@ describe.skipIf(missing !== null)(
     it('a 2-node × 2-rank gloo all-reduce sweep and DDP at 1 and 2 nodes: submitted, collected, reported; a crashing rank named, a hung step killed at its time-out', async () => {
       const s = await cli(['submit', '--suite', commSuite('comm2', [1, 2]), '--sites', 'alpha', '--campaign', 'comm2']);
       expect(s.code, s.stdout + s.stderr).toBe(0);
-      const c = await cli(['collect', 'comm2', '--wait', '--interval', '1', '--timeout', '240']);
+      // generous: on a busy 2-core machine the 2-node DDP case alone can take minutes to start and run
+      const c = await cli(['collect', 'comm2', '--wait', '--interval', '1', '--timeout', '600']);
       expect(c.code, c.stdout + c.stderr).toBe(0);
       const { records } = await readRecords(path.join(work, 'results', 'comm2'));
       expect(records).toHaveLength(6);
       const hang = records.find((r) => r.benchmark.id === 'hang')!;
       expect(hang.status).toBe('failed');
-      expect(hang.error).toMatch(/ran past its time-out of 5 s and was killed/);
+      expect(hang.error).toMatch(/ran past its per-invocation time-out \(timeout: 5 s\) and was killed/);
       const two = records.find((r) => r.benchmark.id === 'allreduce' && r.benchmark.params.nodes === 2)!;
       expect(two.status, two.error).toBe('ok');
       expect(two.slurm).toMatchObject({ state: 'COMPLETED' });
@@ -170,7 +171,7 @@ describe.skipIf(missing !== null)(
       const one = records.find((r) => r.benchmark.id === 'allreduce' && r.benchmark.params.nodes === 1)!;
       expect(one.status, one.error).toBe('ok');
       expect(detailsOf(one, 'command')!.ranks!.nodes).toHaveLength(1);
-    }, 300_000);
+    }, 900_000);
 
     it('more nodes than the partition has: refused before submit, naming the case, the partition and the count', async () => {
       const s = await cli(['submit', '--suite', commSuite('comm3', [3]), '--sites', 'alpha', '--campaign', 'comm3']);

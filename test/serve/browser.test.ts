@@ -190,7 +190,8 @@ describe.skipIf(missing !== null)(`fedbench serve in Chromium${missing ? ` (skip
       for (const p of state.phases) seen.add(p);
       if (state.complete === 'true') {
         expect(state.phases).toEqual(Array(6).fill('collected'));
-        expect(state.seq).toBeGreaterThan(1);
+        // on a busy machine the first look at the sites may already find every task collected: one event then
+        expect(state.seq).toBeGreaterThanOrEqual(1);
         break;
       }
       if (Date.now() > deadline) throw new Error(`campaign ${campaign} did not finish: ${[...seen].join(', ')}`);

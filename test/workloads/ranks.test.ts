@@ -98,7 +98,7 @@ describe('ranks launched by fedbench', () => {
     process.env.PIDS_DIR = pids;
     const [r] = await run('hang', '{ gpusPerNode: 2 }', 2).finally(() => delete process.env.PIDS_DIR);
     expect(r!.status).toBe('failed');
-    expect(r!.error).toMatch(/time-out of 2 s/);
+    expect(r!.error).toMatch(/per-invocation time-out \(timeout: 2 s\)/);
     expect(readdirSync(pids)).toHaveLength(2);
     await new Promise((ok) => setTimeout(ok, 3000)); // SIGKILL follows SIGTERM after a 2 s grace
     for (const f of readdirSync(pids)) expect(alive(Number(readFileSync(path.join(pids, f), 'utf8')))).toBe(false);
