@@ -5,7 +5,7 @@
 // twice, ends the same — the journal says the site is cancelled, so submit never resubmits it and a second cancel
 // only cancels what is still queued.
 import path from 'node:path';
-import { InputError } from '../errors.js';
+import { errorText, InputError } from '../errors.js';
 import { newRecord, unknownSystem, writeJsonAtomic, recordFileName, type RunRecord } from '../results/index.js';
 import { isTerminal, scheduler } from '../slurm/index.js';
 import type { Site } from '../sites/index.js';
@@ -87,7 +87,7 @@ export async function cancelCampaign(req: CancelRequest): Promise<CancelOutcome>
             `${name}: ${live.length ? `cancelled job(s) ${live.join(', ')}` : 'no job still queued or running'}${result.neverSubmitted ? `; ${result.neverSubmitted} case(s) never submitted, recorded as cancelled` : ''}`,
           );
         } catch (err) {
-          result.error = `site ${name}: ${err instanceof Error ? err.message : String(err)}`;
+          result.error = `site ${name}: ${errorText(err)}`;
         }
       }),
     );
