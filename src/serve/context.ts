@@ -4,10 +4,11 @@ import { z } from 'zod';
 import type { CampaignSummary, ResultsDb } from '../db/index.js';
 import { InputError } from '../errors.js';
 import type { SiteFacts } from '../sites/index.js';
+import type { AnalysisPool } from './analysis/pool.js';
 import type { Launcher } from './launch.js';
 
 /** The database calls the server makes. */
-export type ServeDb = Pick<ResultsDb, 'history' | 'status' | 'ingest' | 'records' | 'campaigns'>;
+export type ServeDb = Pick<ResultsDb, 'history' | 'status' | 'ingest' | 'records' | 'recordTexts' | 'campaigns'>;
 
 export interface ServeContext {
   db: ServeDb;
@@ -24,6 +25,8 @@ export interface ServeContext {
   /** Incremented whenever the server adds records: a key for what is computed from them. */
   dataVersion(): number;
   launcher: Launcher;
+  /** Worker threads for the analysis of large selections. */
+  analysis: AnalysisPool;
   warn(line: string): void;
 }
 

@@ -9,6 +9,7 @@ import type { SiteFacts } from '../sites/index.js';
 import { loadSite, siteFacts, siteNames, sitesDir as defaultSitesDir } from '../sites/index.js';
 import { BUILTIN_SUITES_DIR } from '../suite/index.js';
 import { registerAssets } from './assets.js';
+import { analysisPool } from './analysis/pool.js';
 import { cached, type ServeContext, type ServeDb } from './context.js';
 import { Launcher } from './launch.js';
 import { registerAcceptance } from './routes/acceptance.js';
@@ -109,6 +110,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     campaigns: () => campaigns.get(),
     dataVersion: () => dataVersion,
     launcher,
+    analysis: analysisPool(),
     warn,
   };
   void campaigns.get(); // warmed while the server starts: on a big database it is a scan of every record
@@ -206,6 +208,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     close: async () => {
       await launcher.close();
       await app.close();
+      await ctx.analysis.close();
     },
   };
 }

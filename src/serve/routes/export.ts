@@ -4,7 +4,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
-import { renderHtml, toCsv, toMarkdown } from '../../report/index.js';
 import { parseOr400, type ServeContext } from '../context.js';
 import { select, selectionSchema } from './results.js';
 
@@ -26,15 +25,7 @@ export function registerExport(app: FastifyInstance, ctx: ServeContext): void {
     const q = parseOr400(exportQuery, req.query, 'query');
     if (q.campaign.length + q.site.length + q.bench.length === 0)
       throw new InputError('choose campaigns, sites or a workload to export');
-    const { records, model } = await select(ctx, q, q.title ?? 'fedbench report', q.redact === '1');
-    const text =
-      q.format === 'html'
-        ? renderHtml(model)
-        : q.format === 'csv'
-          ? toCsv(records)
-          : q.format === 'md'
-            ? toMarkdown(model)
-            : `${JSON.stringify(model, null, 2)}\n`;
+    const { body: text } = await select(ctx, q, q.title ?? 'fedbench report', q.format, q.redact === '1');
     const stamp = new Date().toISOString().slice(0, 10);
     return reply
       .type(TYPES[q.format])

@@ -5,19 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { CRITERIA, type HistorySeries, type Weights } from '../../analysis/index.js';
 import { InputError } from '../../errors.js';
-import {
-  buildReportModel,
-  html,
-  jsonScript,
-  num,
-  redactForSharing,
-  type ReportText,
-  renderReportBody,
-  type ReportModel,
-  type SafeHtml,
-} from '../../report/index.js';
+import { html, jsonScript, num, type ReportText, type SafeHtml, trusted } from '../../report/index.js';
 import type { RunRecord } from '../../results/index.js';
 import { siteNames } from '../../sites/index.js';
+import type { AnalysisResult, JobOutput, RecordRow } from '../analysis/pool.js';
 import { idListParam, listParam, parseOr400, textParam, type ServeContext } from '../context.js';
 import { datalist, link, multiSelect, page, table, textField, when } from '../page.js';
 import { csrfOf, sendPage, weightsFrom, weightsText } from './common.js';
@@ -44,27 +35,25 @@ export const selectionParams = (s: Selection, weights?: Weights) => ({
   ...(weights ? { weights: weightsText(weights) } : {}),
 });
 
-export interface Selected {
-  records: RunRecord[];
+export interface Selected extends AnalysisResult {
   truncated: boolean;
-  model: ReportModel;
   weights: Weights;
 }
 
 /**
- * The records a selection names, and the report model of them: one analysis path for screen, report and exports.
+ * The records a selection names, analysed on a worker thread (parsed, redacted when asked, modelled by the
+ * report's own model, rendered as `output`): one analysis path for screen, report and exports, off the event loop.
  * `redact`: the records (and the report's own text) redacted before the model is built, as `report --redact` does.
  */
-export async function select(ctx: ServeContext, s: Selection, title: string, redact = false): Promise<Selected> {
+export async function select(
+  ctx: ServeContext,
+  s: Selection,
+  title: string,
+  output: JobOutput,
+  redact = false,
+): Promise<Selected> {
   const weights = weightsFrom(s);
-  let records = await ctx.db.records({
-    ...(s.campaign.length ? { campaign: s.campaign } : {}),
-    ...(s.site.length ? { site: s.site } : {}),
-    ...(s.bench.length ? { bench: s.bench } : {}),
-    limit: MAX_RECORDS,
-  });
-  const truncated = records.length >= MAX_RECORDS;
-  let text: ReportText = {
+  const text: ReportText = {
     title,
     sources: [
       `records read from the results database: ${[
@@ -78,18 +67,20 @@ export async function select(ctx: ServeContext, s: Selection, title: string, red
     history: undefined as HistorySeries[] | undefined,
     workloads: s.bench.length ? s.bench : undefined,
   };
-  // before anything is built from them: every view of a redacted export sees labels only
-  const shared = redact ? redactForSharing(records, text, ctx.sitesDir, [], ctx.warn) : null;
-  if (shared) ({ records, extra: text } = shared);
-  const model = buildReportModel(records, {
-    title: text.title,
-    weights,
-    facts: ctx.facts(),
-    ...(text.workloads ? { workloads: text.workloads } : {}),
-    sources: text.sources,
-    ...(shared ? { redaction: shared.summary } : {}),
+  const key = JSON.stringify([ctx.dataVersion(), s.campaign, s.site, s.bench, weights, title, output, redact]);
+  const result = await ctx.analysis.run(key, async () => {
+    const texts: string[] = [];
+    for await (const page of ctx.db.recordTexts({
+      ...(s.campaign.length ? { campaign: s.campaign } : {}),
+      ...(s.site.length ? { site: s.site } : {}),
+      ...(s.bench.length ? { bench: s.bench } : {}),
+      limit: MAX_RECORDS,
+    }))
+      texts.push(...page);
+    return { texts, text, weights, facts: ctx.facts(), redact: redact ? { sitesDir: ctx.sitesDir } : null, output };
   });
-  return { records, truncated, model, weights };
+  for (const w of result.warnings) ctx.warn(w);
+  return { ...result, truncated: result.count >= MAX_RECORDS, weights };
 }
 
 function weightsForm(w: Weights): SafeHtml {
@@ -116,21 +107,18 @@ function exportLinks(s: Selection, w: Weights): SafeHtml {
   )}</p>`;
 }
 
-function recordRows(records: readonly RunRecord[]) {
-  return records
-    .slice(-200)
-    .reverse()
-    .map((r) => [
-      link('/record', { campaign: r.campaign, case: r.case, id: r.id }, r.id.slice(0, 12)),
-      r.case,
-      r.site ?? 'local',
-      r.slurm?.node ?? r.system.host,
-      r.status,
-      r.stats ? `${num(r.stats.median)} ${r.metric.unit}` : (r.error ?? '—'),
-      String(r.warnings?.length ?? 0),
-      when(r.startedAt),
-      link('/history', { bench: r.case, ...(r.site ? { site: r.site } : {}) }, 'history'),
-    ]);
+function recordRows(rows: readonly RecordRow[]) {
+  return rows.map((r) => [
+    link('/record', { campaign: r.campaign, case: r.case, id: r.id }, r.id.slice(0, 12)),
+    r.case,
+    r.site ?? 'local',
+    r.node,
+    r.status,
+    r.figure,
+    String(r.warnings),
+    when(r.startedAt),
+    link('/history', { bench: r.case, ...(r.site ? { site: r.site } : {}) }, 'history'),
+  ]);
 }
 
 export function registerResults(app: FastifyInstance, ctx: ServeContext): void {
@@ -144,11 +132,8 @@ export function registerResults(app: FastifyInstance, ctx: ServeContext): void {
     if (fragment !== undefined) {
       // the ranking again with other weights: the same model, only its recommendation section
       if (fragment !== 'recommendation') throw new InputError("fragment: only 'recommendation'");
-      const { model } = await select(ctx, s, 'results');
-      return reply
-        .type('text/html; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .send(renderReportBody(model, ['recommendation']).body.toString());
+      const { body } = await select(ctx, s, 'results', 'fragment');
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
     }
     const sites = [...new Set([...siteNames(ctx.sitesDir), ...campaigns.flatMap((c) => c.sites)])].sort();
     const weights = weightsFrom(s);
@@ -162,9 +147,10 @@ export function registerResults(app: FastifyInstance, ctx: ServeContext): void {
       )}<p>Choose campaigns, sites or a workload: the page shows the report's verdicts, intervals, energy, roofline, scaling and ranking for those records.</p>`;
       return sendPage(reply, page({ title: 'Results', active: '/results', csrf: csrfOf(req), body }));
     }
-    const sel = await select(ctx, s, 'Results');
-    const { nav, body, specs } = renderReportBody(sel.model);
-    const benches = [...new Set(sel.records.map((r) => r.benchmark.id))].sort();
+    const sel = await select(ctx, s, 'Results', 'page');
+    // markup made by renderReportBody on the worker thread (strings escaped there by the same html template)
+    const [nav, body, specs] = [trusted(sel.nav), trusted(sel.body), trusted(sel.specs)];
+    const benches = sel.benches;
     const content = html`${filterForm(
       s,
       weights,
@@ -174,11 +160,11 @@ export function registerResults(app: FastifyInstance, ctx: ServeContext): void {
     )}
 ${exportLinks(s, sel.weights)}
 ${sel.truncated ? html`<p class="problem">More than ${MAX_RECORDS} records match: the newest ${MAX_RECORDS} are shown. Narrow the choice.</p>` : ''}
-${sel.records.length ? html`<nav aria-label="Sections" class="sections">${nav} <a href="#records">records</a></nav>${body}` : html`<p>No record matches.</p>`}
+${sel.count ? html`<nav aria-label="Sections" class="sections">${nav} <a href="#records">records</a></nav>${body}` : html`<p>No record matches.</p>`}
 <section id="records"><h2>Records</h2>${table(
-      `The ${Math.min(200, sel.records.length)} newest of ${sel.records.length} record(s)`,
+      `The ${sel.rows.length} newest of ${sel.count} record(s)`,
       ['record', 'case', 'site', 'node', 'status', 'figure', 'warnings', 'started (UTC)', ''],
-      recordRows(sel.records),
+      recordRows(sel.rows),
     )}</section>
 ${specs}`;
     return sendPage(
