@@ -95,6 +95,41 @@ async function main(): Promise<void> {
       )?.[1],
     );
 
+    // Under load: one heavy request (the newest 20,000 records of everything, analysed on a worker) and, while it
+    // runs, light ones one after another (a one-case selection, analysed at once; a history, cached); their wall
+    // time as a client sees it. Then 8 different heavy requests at once against one alone, and the peak RSS.
+    const heavyUrl = (k: number) =>
+      `/results?${q({ campaign: Array.from({ length: 5 }, (_, j) => campaignName(Math.max(0, last - k - j))) })}`;
+    const timed = async (url: string) => {
+      const t0 = now();
+      const r = await fetch(new URL(url, server.url), { headers: { cookie } });
+      await r.text();
+      if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
+      return now() - t0;
+    };
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 50);
+    const lightUrls = [pages[0]![1], pages[3]![1]];
+    const heavyAlone = await timed(heavyUrl(0));
+    const light: number[] = [];
+    let heavyDone = false;
+    const heavy = timed(heavyUrl(1)).then((x) => {
+      heavyDone = true;
+      return x;
+    });
+    for (let k = 0; !heavyDone; k++) light.push(await timed(lightUrls[k % lightUrls.length]!));
+    const heavyWithLight = await heavy;
+    light.sort((a, b) => a - b);
+    const p99 = light[Math.min(light.length - 1, Math.ceil(light.length * 0.99) - 1)]!;
+    const rssBefore = process.memoryUsage().rss;
+    peakRss = rssBefore;
+    const t8 = now();
+    await Promise.all(Array.from({ length: 8 }, (_, k) => timed(heavyUrl(k))));
+    const eight = now() - t8;
+    clearInterval(sampler);
+
     const render: Array<[string, string]> = [];
     if (existsSync(CHROMIUM)) {
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
@@ -141,6 +176,12 @@ async function main(): Promise<void> {
       console.log(`  ${l.padEnd(64)} ${first.padEnd(9)} ${ms.padEnd(20)} page ${size}`);
     console.log(
       `  regressions over every series: first ${regFirst.toFixed(1)} s (${/(\d+) regression\(s\) in (\d+) series/.exec(regText)?.[0] ?? '?'}), then ${regAgain.toFixed(0)} ms (cached until the database changes)`,
+    );
+    console.log(
+      `under load: one heavy request (results of the newest 20,000 records) ${heavyAlone.toFixed(1)} s alone, ${heavyWithLight.toFixed(1)} s with light requests beside it; the light ones (one case's results, a history) while it ran: p99 ${(p99 * 1000).toFixed(0)} ms, median ${(median(light) * 1000).toFixed(0)} ms, max ${(light.at(-1)! * 1000).toFixed(0)} ms (n=${light.length}; target p99 ≤ 100 ms)`,
+    );
+    console.log(
+      `  8 different heavy requests at once: ${eight.toFixed(1)} s (${(eight / heavyAlone).toFixed(1)}× one; target ≤ 2×), the process's peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (${(rssBefore / 2 ** 20).toFixed(0)} MiB before)`,
     );
     if (render.length) {
       console.log(

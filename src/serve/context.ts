@@ -8,7 +8,10 @@ import type { AnalysisPool } from './analysis/pool.js';
 import type { Launcher } from './launch.js';
 
 /** The database calls the server makes. */
-export type ServeDb = Pick<ResultsDb, 'history' | 'status' | 'ingest' | 'records' | 'recordTexts' | 'campaigns'>;
+export type ServeDb = Pick<
+  ResultsDb,
+  'history' | 'historyText' | 'status' | 'ingest' | 'records' | 'recordTexts' | 'campaigns'
+>;
 
 export interface ServeContext {
   db: ServeDb;

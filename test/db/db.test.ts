@@ -446,6 +446,42 @@ describe.each(backends)('results database: $name', (backend) => {
     },
   );
 
+  maybe(
+    'records: a selection larger than a page comes whole, in start order, and a limit keeps the newest',
+    async () => {
+      // 4,600 records over two pages and more; many share a start time (ordered by id), some have none (oldest)
+      const many: RunRecord[] = [];
+      for (let i = 0; i < 4600; i++) {
+        const r = record({
+          day: 1 + (i % 7),
+          id: `p-${String((i * 7919) % 4600).padStart(5, '0')}`,
+          campaign: 'paged',
+        });
+        if (i % 500 === 0) r.startedAt = 'no start time';
+        many.push(r);
+      }
+      const key = (r: RunRecord) => {
+        const t = Date.parse(r.startedAt);
+        return Number.isFinite(t) ? `1 ${new Date(t).toISOString()} ${r.id}` : `0 ${r.id}`;
+      };
+      const ordered = [...many].sort((a, b) => (key(a) < key(b) ? -1 : 1)).map((r) => r.id);
+      const handle = await openDb(dbTarget(await backend.fresh('paged')));
+      try {
+        expect((await handle.ingest(many)).added).toBe(4600);
+        expect((await handle.records({ campaign: ['paged'] })).map((r) => r.id)).toEqual(ordered);
+        expect((await handle.records({ campaign: ['paged'], limit: 2500 })).map((r) => r.id)).toEqual(
+          ordered.slice(-2500),
+        );
+        // a limit that reaches into the records without a start time
+        expect((await handle.records({ campaign: ['paged'], limit: 4595 })).map((r) => r.id)).toEqual(
+          ordered.slice(-4595),
+        );
+      } finally {
+        await handle.close();
+      }
+    },
+  );
+
   maybe('migrations are applied once and recorded', async () => {
     const db = await backend.fresh('migrations');
     for (let i = 0; i < 2; i++) {

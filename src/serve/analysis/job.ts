@@ -1,8 +1,9 @@
-// One heavy analysis of the server — records parsed, (redacted,) modelled and rendered — as plain data in and out,
-// so that it can run on a worker thread. The same function runs in the worker and, for the tests of its output,
-// in-process.
+// The server's heavy analyses — records parsed, (redacted,) modelled and rendered; a history's change points drawn;
+// the regressions of every series — as plain data in and out, so that they run on a worker thread. The same
+// functions run in the worker and, for the tests of their output, in-process.
+import { findRegressions, historySeries, type RegressionFound, type Weights } from '../../analysis/index.js';
+import { historyPoints } from '../../db/history.js';
 import type { SiteFacts } from '../../sites/index.js';
-import type { Weights } from '../../analysis/index.js';
 import {
   buildReportModel,
   type ReportText,
@@ -18,6 +19,7 @@ import { num } from '../../format.js';
 export type JobOutput = 'page' | 'fragment' | 'html' | 'csv' | 'md' | 'json';
 
 export interface AnalysisJob {
+  kind: 'report';
   /** The records' JSON text, as the database holds it (validated when ingested), oldest first. */
   texts: string[];
   text: ReportText;
@@ -52,6 +54,61 @@ export interface AnalysisResult {
   /** The newest 200 records, newest first. */
   rows: RecordRow[];
   warnings: string[];
+}
+
+/** A history drawn with its change points: the report's history section. */
+export interface HistoryJob {
+  kind: 'history';
+  /** `ResultsDb.historyText`'s answer. */
+  points: string;
+}
+
+export interface HistoryDrawn {
+  body: string;
+  specs: string;
+}
+
+/** The regressions of every series of a history. */
+export interface RegressionsJob {
+  kind: 'regressions';
+  points: string;
+  /** ISO time: regressions whose first slower run started then or later. */
+  since: string | null;
+}
+
+export interface RegressionsFound {
+  found: RegressionFound[];
+  series: number;
+}
+
+export type Job = AnalysisJob | HistoryJob | RegressionsJob;
+
+export interface JobResults {
+  report: AnalysisResult;
+  history: HistoryDrawn;
+  regressions: RegressionsFound;
+}
+
+export function runAny(job: Job): JobResults[Job['kind']] {
+  switch (job.kind) {
+    case 'report':
+      return runJob(job);
+    case 'history': {
+      // the report's history section, for an empty record set with this history: one drawing for both
+      const { body, specs } = renderReportBody(
+        buildReportModel([], { history: historySeries(historyPoints(job.points)) }),
+        ['history'],
+      );
+      return { body: body.toString(), specs: specs.toString() };
+    }
+    case 'regressions': {
+      const points = historyPoints(job.points);
+      return {
+        found: findRegressions(points, job.since ? new Date(job.since) : undefined),
+        series: new Set(points.map((p) => `${p.case}|${p.site}|${p.seriesNode}`)).size,
+      };
+    }
+  }
 }
 
 export function runJob(job: AnalysisJob): AnalysisResult {

@@ -1,6 +1,7 @@
 // Heavy analysis off the event loop: the server's large selections (the results page, its ranking fragment, the
-// exports) are parsed, modelled and rendered on worker threads, so that while one user asks for a year of
-// everything another user's page still answers. A job holds its records' text only while it runs (they are read
+// exports), histories with their change points and the regressions of every series run on worker threads, so that
+// while one user asks for a year of everything another user's page still answers. Each kind of job has workers of
+// its own (made when first needed), so a report of everything never delays a history, nor regressions a report. A job holds its records' text only while it runs (they are read
 // from the database when a worker is free), so memory is bounded by the workers, not by the requests waiting; the
 // same request made again while it runs (the same selection, output and state of the database) shares its answer.
 import { existsSync } from 'node:fs';
@@ -8,9 +9,9 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../../errors.js';
-import type { AnalysisJob, AnalysisResult } from './job.js';
+import type { Job, JobResults } from './job.js';
 
-export type { AnalysisJob, AnalysisResult, JobOutput, RecordRow } from './job.js';
+export type { AnalysisJob, AnalysisResult, HistoryDrawn, JobOutput, RecordRow, RegressionsFound } from './job.js';
 
 /** The worker's script: beside this module when built; from the build when this module runs as TypeScript (tests). */
 function workerScript(): URL {
@@ -26,55 +27,75 @@ interface Slot {
   busy: boolean;
 }
 
+interface Lane {
+  size: number;
+  slots: Slot[];
+  waiting: Array<() => void>;
+}
+
+type Kind = Job['kind'];
+
 export interface AnalysisPool {
   /**
-   * Runs the job made by `prepare` (called when a worker is free) on a worker thread. Calls with the same `key`
-   * while one runs share its result.
+   * Runs the job made by `prepare` (called when a worker of its kind is free) on a worker thread. Calls with the
+   * same `key` while one runs share its result.
    */
-  run(key: string, prepare: () => Promise<AnalysisJob>): Promise<AnalysisResult>;
+  run<K extends Kind>(kind: K, key: string, prepare: () => Promise<Extract<Job, { kind: K }>>): Promise<JobResults[K]>;
   close(): Promise<void>;
 }
 
-/** One worker per spare core (at least one): the event loop keeps a core of its own. */
-export function analysisPool(size = Math.max(1, Math.min(4, os.availableParallelism() - 1))): AnalysisPool {
-  const slots: Slot[] = [];
-  const waiting: Array<() => void> = [];
-  const shared = new Map<string, Promise<AnalysisResult>>();
+/**
+ * Reports get one worker per spare core (at least one, at most four: the event loop keeps a core of its own); a
+ * history and the regressions one worker each. Memory is bounded by the workers: a job's input is read only when
+ * its worker is free.
+ */
+export function analysisPool(reports = Math.max(1, Math.min(4, os.availableParallelism() - 1))): AnalysisPool {
+  const lanes = new Map<Kind, Lane>();
+  const shared = new Map<string, Promise<unknown>>();
   let seq = 0;
   let closed = false;
 
-  const acquire = async (): Promise<Slot> => {
+  const laneOf = (kind: Kind): Lane => {
+    let lane = lanes.get(kind);
+    if (!lane) {
+      lane = { size: kind === 'report' ? reports : 1, slots: [], waiting: [] };
+      lanes.set(kind, lane);
+    }
+    return lane;
+  };
+
+  const acquire = async (lane: Lane): Promise<Slot> => {
     for (;;) {
       if (closed) throw new Error('the server is closing');
-      const free = slots.find((s) => !s.busy);
+      const free = lane.slots.find((s) => !s.busy);
       if (free) return free;
-      if (slots.length < size) {
+      if (lane.slots.length < lane.size) {
         const worker = new Worker(workerScript());
         worker.unref();
         const slot = { worker, busy: false };
-        slots.push(slot);
+        lane.slots.push(slot);
         return slot;
       }
-      await new Promise<void>((resolve) => waiting.push(resolve));
+      await new Promise<void>((resolve) => lane.waiting.push(resolve));
     }
   };
 
-  const onWorker = (slot: Slot, job: AnalysisJob): Promise<AnalysisResult> =>
+  const onWorker = (lane: Lane, slot: Slot, job: Job): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const id = ++seq;
       const done = () => {
         slot.worker.off('message', onMessage);
         slot.worker.off('error', onError);
       };
-      const onMessage = (m: { id: number; result?: AnalysisResult; error?: string; input?: boolean }) => {
+      const onMessage = (m: { id: number; result?: unknown; error?: string; input?: boolean }) => {
         if (m.id !== id) return;
         done();
         if (m.error !== undefined) reject(m.input ? new InputError(m.error) : new Error(m.error));
-        else resolve(m.result!);
+        else resolve(m.result);
       };
       const onError = (err: Error) => {
         done();
-        slots.splice(slots.indexOf(slot), 1); // a worker that failed is not used again
+        lane.slots.splice(lane.slots.indexOf(slot), 1); // a worker that failed is not used again
         reject(err);
       };
       slot.worker.on('message', onMessage);
@@ -82,29 +103,31 @@ export function analysisPool(size = Math.max(1, Math.min(4, os.availableParallel
       slot.worker.postMessage({ id, job });
     });
 
-  const execute = async (prepare: () => Promise<AnalysisJob>): Promise<AnalysisResult> => {
-    const slot = await acquire();
+  const execute = async (kind: Kind, prepare: () => Promise<Job>): Promise<unknown> => {
+    const lane = laneOf(kind);
+    const slot = await acquire(lane);
     slot.busy = true;
     try {
-      return await onWorker(slot, await prepare());
+      return await onWorker(lane, slot, await prepare());
     } finally {
       slot.busy = false;
-      waiting.shift()?.();
+      lane.waiting.shift()?.();
     }
   };
 
   return {
-    run(key, prepare) {
-      const running = shared.get(key);
-      if (running) return running;
-      const p = execute(prepare).finally(() => shared.delete(key));
-      shared.set(key, p);
-      return p;
+    run<K extends Kind>(kind: K, key: string, prepare: () => Promise<Extract<Job, { kind: K }>>) {
+      const k = JSON.stringify([kind, key]);
+      const running = shared.get(k);
+      if (running) return running as Promise<JobResults[K]>;
+      const p = execute(kind, prepare).finally(() => shared.delete(k));
+      shared.set(k, p);
+      return p as Promise<JobResults[K]>;
     },
     async close() {
       closed = true;
-      for (const w of waiting.splice(0)) w();
-      await Promise.all(slots.splice(0).map((s) => s.worker.terminate()));
+      for (const lane of lanes.values()) for (const w of lane.waiting.splice(0)) w();
+      await Promise.all([...lanes.values()].flatMap((lane) => lane.slots.splice(0).map((s) => s.worker.terminate())));
     },
   };
 }

@@ -2,9 +2,9 @@
 // change points marked, drawn by the report's own history section; the open regressions with what changed.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { findRegressions, historySeries, type RegressionFound } from '../../analysis/index.js';
+import type { RegressionFound } from '../../analysis/index.js';
 import { InputError } from '../../errors.js';
-import { buildReportModel, html, num, renderReportBody, type SafeHtml } from '../../report/index.js';
+import { html, num, type SafeHtml, trusted } from '../../report/index.js';
 import { parseOr400, type ServeContext } from '../context.js';
 import { link, page, table, textField, when } from '../page.js';
 import { csrfOf, sendPage } from './common.js';
@@ -52,17 +52,14 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
     const key = JSON.stringify([ctx.dataVersion(), q.bench, q.site, q.gpu, q.since]);
     let drawn = histories.get(key);
     if (!drawn || Date.now() - drawn.at > HISTORY_TTL_MS) {
-      const points = await ctx.db.history({
-        bench: q.bench,
-        ...opt('site', q.site),
-        ...opt('gpu', q.gpu),
-        ...(since ? { since } : {}),
-      });
-      // the report's history section, for an empty record set with this history: one drawing for both
-      drawn = {
-        at: Date.now(),
-        ...renderReportBody(buildReportModel([], { history: historySeries(points) }), ['history']),
-      };
+      const history = { bench: q.bench, ...opt('site', q.site), ...opt('gpu', q.gpu), ...(since ? { since } : {}) };
+      // series and change points on a worker thread: the points travel as the database's one JSON text
+      const out = await ctx.analysis.run('history', key, async () => ({
+        kind: 'history' as const,
+        points: await ctx.db.historyText(history),
+      }));
+      // markup made by renderReportBody on the worker thread (strings escaped there by the same html template)
+      drawn = { at: Date.now(), body: trusted(out.body), specs: trusted(out.specs) };
       histories.set(key, drawn);
       for (const k of histories.keys()) if (histories.size > 32) histories.delete(k);
     }
@@ -87,14 +84,13 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
     // per state of the database as this server knows it; records added by another process show within an hour
     const key = JSON.stringify([ctx.dataVersion(), q.bench, q.site, q.gpu, q.since]);
     if (cache?.key !== key || Date.now() - cache.at > 3_600_000) {
-      const points = await ctx.db.history({ ...opt('bench', q.bench), ...opt('site', q.site), ...opt('gpu', q.gpu) });
-      const found = findRegressions(points, since);
-      cache = {
-        key,
-        at: Date.now(),
-        found,
-        series: new Set(points.map((p) => `${p.case}|${p.site}|${p.seriesNode}`)).size,
-      };
+      const history = { ...opt('bench', q.bench), ...opt('site', q.site), ...opt('gpu', q.gpu) };
+      const { found, series } = await ctx.analysis.run('regressions', key, async () => ({
+        kind: 'regressions' as const,
+        points: await ctx.db.historyText(history),
+        since: since ? since.toISOString() : null,
+      }));
+      cache = { key, at: Date.now(), found, series };
     }
     const rows = cache.found.map((r) => [
       link('/history', { bench: r.case, ...(r.site ? { site: r.site } : {}) }, r.case),
