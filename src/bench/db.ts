@@ -10,12 +10,13 @@
 //              baseline in the same script: the same records read from JSONL files (today's `report --results`)
 //   regressions every series' change points (`fedbench regressions` in-process: history of everything + E-Divisive)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findRegressions, historySeries } from '../analysis/index.js';
 import { dbTarget, openDb, type ResultsDb } from '../db/index.js';
+import { openPostgres } from '../db/sql.js';
 import { buildReportModel, renderHtml } from '../report/index.js';
 import { readRecords, type RunRecord } from '../results/index.js';
 import { missingPostgres, startPostgres } from './pgserver.js';
@@ -45,6 +46,16 @@ interface Figures {
   regressionsFind: number;
   series: number;
   regressions: number;
+  /** Bytes on disk: the embedded database's folder, the server database's pg_database_size. */
+  bytes: number;
+}
+
+/** Bytes of the files under `dir`. */
+function folderBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) n += statSync(path.join(e.parentPath, e.name)).size;
+  return n;
 }
 
 const CASE0 = recordAt(0).case;
@@ -132,6 +143,14 @@ async function main(): Promise<void> {
 
     for (const [k, db] of dbs.entries()) await queries(db, figures[k]!, path.join(work, `report-${k}.html`));
     await Promise.all(dbs.map((db) => db.close()));
+    for (const [k, t] of targets.entries()) {
+      if (t.where.startsWith('postgres')) {
+        const pg = await openPostgres(t.where);
+        const { rows } = await pg.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n');
+        figures[k]!.bytes = Number(rows[0]!.n);
+        await pg.close();
+      } else figures[k]!.bytes = folderBytes(t.where);
+    }
 
     let t = now();
     const fromFiles = await readRecords(bundle);
@@ -153,6 +172,7 @@ async function main(): Promise<void> {
     ]);
 
     const nodeStart = node('');
+    const cliStart = cli(['--version']);
     for (const [k, f] of figures.entries()) {
       const db = targets[k]!.where;
       f.openCli = node(
@@ -174,6 +194,11 @@ async function main(): Promise<void> {
         '≤ 120 s',
       ],
       [
+        'size on disk per record',
+        ...figures.map((f) => `${Math.round(f.bytes / TOTAL)} B (${(f.bytes / 2 ** 30).toFixed(2)} GiB)`),
+        '',
+      ],
+      [
         `history of one case at one site (${figures[0]!.historyPoints} runs), in-process`,
         ...figures.map((f) => `${(f.historyQuery * 1000).toFixed(0)} ms`),
         '≤ 50 ms',
@@ -182,7 +207,7 @@ async function main(): Promise<void> {
       [
         '  floor: a fresh process that only opens the database',
         ...figures.map((f) => s(f.openCli)),
-        `Node alone: ${s(nodeStart)}`,
+        `Node alone: ${s(nodeStart)}; \`fedbench --version\`: ${s(cliStart)}`,
       ],
       [
         `report of the last ${REPORT_RECORDS} records: query`,
@@ -207,7 +232,7 @@ async function main(): Promise<void> {
       [
         '  find (E-Divisive + minimum effect)',
         ...figures.map((f) => `${s(f.regressionsFind)}, ${f.regressions} found`),
-        '',
+        'read + find ≤ 10 s',
       ],
     ];
     const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
