@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RegressionFound } from '../../analysis/index.js';
-import { InputError } from '../../errors.js';
+import { errorText, InputError } from '../../errors.js';
 import { html, num, type SafeHtml, trusted } from '../../report/index.js';
 import { parseOr400, type ServeContext } from '../context.js';
 import { link, page, table, textField, when } from '../page.js';
@@ -48,10 +48,10 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
       );
     }
     // change points of long histories cost seconds (E-Divisive's permutation tests): each history is computed once
-    // per state of the database; records added by another process show within HISTORY_TTL_MS
+    // per state of the database; records added by another process show within HISTORY_TTL_MS, redrawn while the
+    // last drawing is still shown (no view waits for a redraw)
     const key = JSON.stringify([ctx.dataVersion(), q.bench, q.site, q.gpu, q.since]);
-    let drawn = histories.get(key);
-    if (!drawn || Date.now() - drawn.at > HISTORY_TTL_MS) {
+    const redraw = async () => {
       const history = { bench: q.bench, ...opt('site', q.site), ...opt('gpu', q.gpu), ...(since ? { since } : {}) };
       // series and change points on a worker thread: the points travel as the database's one JSON text
       const out = await ctx.analysis.run('history', key, async () => ({
@@ -59,10 +59,15 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
         points: await ctx.db.historyText(history),
       }));
       // markup made by renderReportBody on the worker thread (strings escaped there by the same html template)
-      drawn = { at: Date.now(), body: trusted(out.body), specs: trusted(out.specs) };
-      histories.set(key, drawn);
+      const fresh = { at: Date.now(), body: trusted(out.body), specs: trusted(out.specs) };
+      histories.set(key, fresh);
       for (const k of histories.keys()) if (histories.size > 32) histories.delete(k);
-    }
+      return fresh;
+    };
+    let drawn = histories.get(key);
+    if (!drawn) drawn = await redraw();
+    else if (Date.now() - drawn.at > HISTORY_TTL_MS)
+      redraw().catch((err: unknown) => ctx.warn(`history of ${q.bench} not redrawn: ${errorText(err)}`));
     const { body, specs } = drawn;
     return sendPage(
       reply,
