@@ -101,12 +101,13 @@ export async function select(
   }
   let result: AnalysisResult;
   try {
-    result = complete
-      ? runJob(job(texts))
-      : await ctx.analysis.run('report', key, async () => {
-          for await (const page of pages) texts.push(...page);
-          return job(texts);
-        });
+    result =
+      complete && texts.length <= INLINE_RECORDS
+        ? runJob(job(texts))
+        : await ctx.analysis.run('report', key, async () => {
+            for await (const page of pages) texts.push(...page);
+            return job(texts);
+          });
   } finally {
     await pages.return(undefined); // a shared answer leaves the generator unread
   }
