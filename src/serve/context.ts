@@ -10,7 +10,7 @@ import type { Launcher } from './launch.js';
 /** The database calls the server makes. */
 export type ServeDb = Pick<
   ResultsDb,
-  'history' | 'historyText' | 'status' | 'ingest' | 'records' | 'recordTexts' | 'campaigns'
+  'history' | 'historyText' | 'historyTexts' | 'status' | 'ingest' | 'records' | 'recordTexts' | 'campaigns'
 >;
 
 export interface ServeContext {

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticRecord, type SyntheticSpec } from '../../src/bench/synthetic.js';
-import { type DbTarget, dbTarget, MIGRATIONS, openDb, SCHEMA_VERSION } from '../../src/db/index.js';
+import { type DbTarget, dbTarget, historyPoints, MIGRATIONS, openDb, SCHEMA_VERSION } from '../../src/db/index.js';
 import { openPglite, openPostgres } from '../../src/db/sql.js';
 import { type RunRecord, writeRecord } from '../../src/results/index.js';
 import { fedbench, ROOT } from '../cli/run-cli.js';
@@ -481,6 +481,25 @@ describe.each(backends)('results database: $name', (backend) => {
       }
     },
   );
+
+  maybe('history a case at a time (the server reads every series so): the same points as one answer', async () => {
+    const recs = ['gemm', 'conv2d', 'attention'].flatMap((benchmark) =>
+      [1, 2, 3].map((day) => record({ day, benchmark, campaign: `c${day}` })),
+    );
+    const handle = await openDb(dbTarget(await backend.fresh('per-case')));
+    try {
+      await handle.ingest(recs);
+      const texts: string[] = [];
+      for await (const t of handle.historyTexts({})) texts.push(t);
+      expect(texts).toHaveLength(3);
+      for (const t of texts) expect(new Set(historyPoints(t).map((p) => p.case)).size).toBe(1);
+      const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
+      expect(texts.flatMap(historyPoints).sort(byId)).toEqual((await handle.history({})).sort(byId));
+      expect(texts.flatMap(historyPoints)).toHaveLength(9);
+    } finally {
+      await handle.close();
+    }
+  });
 
   maybe('migrations are applied once and recorded', async () => {
     const db = await backend.fresh('migrations');

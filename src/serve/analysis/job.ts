@@ -71,7 +71,8 @@ export interface HistoryDrawn {
 /** The regressions of every series of a history. */
 export interface RegressionsJob {
   kind: 'regressions';
-  points: string;
+  /** `ResultsDb.historyTexts`' answers, one per case. */
+  points: string[];
   /** ISO time: regressions whose first slower run started then or later. */
   since: string | null;
 }
@@ -102,7 +103,7 @@ export function runAny(job: Job): JobResults[Job['kind']] {
       return { body: body.toString(), specs: specs.toString() };
     }
     case 'regressions': {
-      const points = historyPoints(job.points);
+      const points = job.points.flatMap(historyPoints);
       return {
         found: findRegressions(points, job.since ? new Date(job.since) : undefined),
         series: new Set(points.map((p) => `${p.case}|${p.site}|${p.seriesNode}`)).size,

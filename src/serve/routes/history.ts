@@ -90,11 +90,12 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
     const key = JSON.stringify([ctx.dataVersion(), q.bench, q.site, q.gpu, q.since]);
     if (cache?.key !== key || Date.now() - cache.at > 3_600_000) {
       const history = { ...opt('bench', q.bench), ...opt('site', q.site), ...opt('gpu', q.gpu) };
-      const { found, series } = await ctx.analysis.run('regressions', key, async () => ({
-        kind: 'regressions' as const,
-        points: await ctx.db.historyText(history),
-        since: since ? since.toISOString() : null,
-      }));
+      const { found, series } = await ctx.analysis.run('regressions', key, async () => {
+        // one case at a time: between cases the server answers other requests
+        const points: string[] = [];
+        for await (const text of ctx.db.historyTexts(history)) points.push(text);
+        return { kind: 'regressions' as const, points, since: since ? since.toISOString() : null };
+      });
       cache = { key, at: Date.now(), found, series };
     }
     const rows = cache.found.map((r) => [
