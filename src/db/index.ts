@@ -3,6 +3,7 @@
 // directory, no server), or a PostgreSQL server for a team (`--db postgres://…` or $FEDBENCH_DB): the same
 // schema and the same SQL for both.
 import { existsSync } from 'node:fs';
+import { setImmediate } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReadProblem, RunRecord } from '../results/index.js';
@@ -149,6 +150,12 @@ export async function openDb(target: DbTarget, opts: OpenOptions = {}): Promise<
   return new Db(target, sql, lock);
 }
 
+/**
+ * A turn of the event loop between the parts of a large read: PGlite answers without I/O, so its queries chain as
+ * microtasks, and without this a request arriving meanwhile could wait for every part.
+ */
+const nextTurn = () => setImmediate();
+
 /** Records per page of `recordTexts`: about 5 MB of text, tens of milliseconds of the embedded database's time. */
 const RECORD_PAGE = 2000;
 
@@ -294,7 +301,10 @@ class Db implements ResultsDb {
          UNION ALL SELECT (SELECT min("case") FROM records WHERE "case" > c.v) FROM c WHERE c.v IS NOT NULL)
        SELECT v FROM c WHERE v IS NOT NULL`,
     );
-    for (const { v } of rows) yield await this.pointsText(h, v);
+    for (const { v } of rows) {
+      yield await this.pointsText(h, v);
+      await nextTurn();
+    }
   }
 
   /** `historyText`, of one case only when `caseId` is given. */
@@ -377,6 +387,7 @@ class Db implements ResultsDb {
       );
       if (rows.length) yield rows.map((r) => r.record);
       if (rows.length < RECORD_PAGE) return;
+      await nextTurn();
       const last = rows.at(-1)!;
       after = {
         at: last.started_at === null ? null : new Date(last.started_at).toISOString(),
