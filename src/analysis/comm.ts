@@ -1,6 +1,8 @@
 // Communication and scaling from records of ranked cases (details.ranks / details.comm): busbw curves per site,
 // scaling efficiency across the worlds of a sweep, and the transport each run really used.
+import { median } from 'simple-statistics';
 import { detailsOf, type RunRecord } from '../results/index.js';
+import type { SiteFacts } from '../sites/facts.js';
 import { groupBy, siteOf } from './aggregate.js';
 
 /** busbw against message size for one collective at one site and world (the last run's table). */
@@ -71,12 +73,6 @@ export function commCurves(records: readonly RunRecord[]): CommCurve[] {
   );
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 /** Scaling efficiency E(N) = T(N) / (N × T(1)) for rates (weak scaling: a fixed batch per rank). */
 export function scalingEfficiency(records: readonly RunRecord[]): ScalingRow[] {
   const rows: ScalingRow[] = [];
@@ -133,4 +129,64 @@ export function transports(records: readonly RunRecord[]): TransportRow[] {
       flag: comm!.flag ?? null,
     }))
     .sort((a, b) => a.site.localeCompare(b.site) || a.case.localeCompare(b.case));
+}
+
+/**
+ * An NCCL curve's best busbw as a share of the link its ranks crossed, by the site profile's declared interconnect
+ * (gloo's curves have no row: their bytes go through host memory and TCP, not the GPUs' links).
+ */
+export interface LinkShareRow {
+  site: string;
+  collective: string;
+  dtype: string;
+  world: number;
+  nodes: number;
+  /** Between nodes once the ranks span nodes (the node's rails bound busbw), else inside one node (per GPU). */
+  scope: 'interNode' | 'intraNode';
+  link: string | null;
+  peakGbPerSec: number | null;
+  bestBusbw: number;
+  atBytes: number;
+  share: number | null;
+  /** Why there is no share, in words a user can act on. */
+  note: string | null;
+  source: string | null;
+}
+
+export function linkShares(
+  curves: readonly CommCurve[],
+  facts: Readonly<Record<string, Pick<SiteFacts, 'links'>>>,
+): LinkShareRow[] {
+  return (
+    curves
+      // Only NCCL moves GPU buffers over NVLink and InfiniBand (RDMA); gloo copies through host memory and TCP.
+      .filter((c) => c.backend === 'nccl' && c.world > 1 && c.points.length)
+      .map((c) => {
+        const scope = c.nodes > 1 ? 'interNode' : 'intraNode';
+        const where = scope === 'interNode' ? 'between nodes' : 'inside a node';
+        const best = c.points.reduce((a, b) => (b.busbw > a.busbw ? b : a));
+        const links = facts[c.site]?.links;
+        const declared = links?.[scope];
+        const note = !declared
+          ? `no link ${where} declared: add facts.interconnect.${scope} to the site profile`
+          : declared.gbPerSec === undefined
+            ? `the profile names the link ${where} without its rate: add it from the site's documentation`
+            : null;
+        return {
+          site: c.site,
+          collective: c.collective,
+          dtype: c.dtype,
+          world: c.world,
+          nodes: c.nodes,
+          scope,
+          link: declared?.link ?? null,
+          peakGbPerSec: declared?.gbPerSec ?? null,
+          bestBusbw: best.busbw,
+          atBytes: best.bytes,
+          share: note === null ? best.busbw / declared!.gbPerSec! : null,
+          note,
+          source: declared ? links!.source : null,
+        };
+      })
+  );
 }

@@ -1,11 +1,12 @@
 // The report's communication section from constructed records of ranked cases (the figures are made up; the
 // record shapes are the ones fedbench writes for nodes × gpusPerNode cases).
 import { describe, expect, it } from 'vitest';
-import { scalingEfficiency, transports } from '../../src/analysis/index.js';
+import { linkShares, scalingEfficiency, transports } from '../../src/analysis/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { commSummary } from '../../src/cli/run-summary.js';
 import { buildReportModel, renderReportBody } from '../../src/report/index.js';
 import { runRecordSchema, type CommRow, type RunRecord } from '../../src/results/index.js';
+import { parseSite, siteFacts } from '../../src/sites/index.js';
 
 function ranked(
   site: string,
@@ -113,5 +114,52 @@ describe('communication and scaling in the report', () => {
     expect(lines[2]!.trim().split(/\s+/)).toEqual(['1024', '0.0896']);
     expect(text).toContain('nccl: P2P/IPC, NET/Socket/0 — 2 nodes connected over sockets (TCP), not InfiniBand');
     expect(commSummary([ddpOnly])).toBe('');
+  });
+  it("gives an NCCL curve's best busbw as a share of the link its ranks crossed, from the profile's interconnect", () => {
+    const profile = (name: string, interconnect: string) =>
+      siteFacts(
+        parseSite(
+          `name: ${name}\nscheduler: { partition: gpu }\nworkdir: ~/w\nfacts:\n  gpu: { model: A100, perNode: 4 }\n  interconnect: ${interconnect}\n  sources: [the site's hardware page]\n`,
+          `${name}.yaml`,
+        ),
+      );
+    const facts = {
+      a: profile(
+        'a',
+        '{ intraNode: { link: NVLink 3, gbPerSecPerGpu: 300 }, interNode: { link: 4× HDR, rails: 4, gbitPerNode: 800 } }',
+      ),
+      b: profile('b', '{ interNode: { link: 2× HDR } }'),
+    };
+    const nccl = (site: string, world: number, nodes: string[], busbw: number[]) =>
+      ranked(site, 'comm', { nodes: nodes.length, gpusPerNode: world / nodes.length }, 1, world, nodes, {
+        backend: 'nccl',
+        transport: ['NET/IB/0/GDRDMA'],
+        rows: busbw.map((b, i) => ({ ...row(1024 << (10 * i), 10, world), busbw: b })),
+      });
+    const recs = [
+      nccl('a', 4, ['n1'], [1.5, 180, 240]), // inside a node: best 240 GB/s of NVLink's 300 per direction
+      nccl('a', 8, ['n1', 'n2'], [0.9, 60, 85]), // between nodes: 85 of 800 Gb/s = 100 GB/s
+      nccl('b', 8, ['n1', 'n2'], [0.5, 20]), // a link without its rate
+      nccl('b', 4, ['n1'], [1, 2]), // no intra-node link declared
+      ...records.filter((r) => r.benchmark.id === 'ddp'), // gloo: host buffers, no row
+    ];
+    const m = buildReportModel(recs, { facts });
+    expect(
+      m.comm.links.map((l) => [l.site, l.world, l.scope, l.bestBusbw, l.atBytes, l.peakGbPerSec, l.share]),
+    ).toEqual([
+      ['a', 4, 'intraNode', 240, 1024 << 20, 300, 0.8],
+      ['a', 8, 'interNode', 85, 1024 << 20, 100, 0.85],
+      ['b', 4, 'intraNode', 2, 1024 << 10, null, null],
+      ['b', 8, 'interNode', 20, 1024 << 10, null, null],
+    ]);
+    expect(m.comm.links[2]!.note).toBe(
+      'no link inside a node declared: add facts.interconnect.intraNode to the site profile',
+    );
+    expect(m.comm.links[3]!.note).toMatch(/names the link between nodes without its rate/);
+    expect(linkShares(m.comm.curves, {})).toHaveLength(4);
+    const text = renderReportBody(m, ['communication']).body.toString();
+    expect(text).toContain('<td>80.0%</td>');
+    expect(text).toContain('240 GB/s at 1 GiB');
+    expect(text).toContain('site profile a (facts.interconnect; the site&#39;s hardware page)');
   });
 });
