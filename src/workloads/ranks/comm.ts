@@ -1,6 +1,7 @@
 // What a collective sweep printed, read into the record: its rows (one JSON line per collective and size, see
 // benchmarks/scripts/comm.py), the backend it reported, and the transport — from NCCL's own log where there is one.
 import { commRowSchema, type Comm, type CommRow, type Ranks } from '../../results/index.js';
+import { ncclTestsTable } from './nccl-tests.js';
 
 /** nccl-tests' bus bandwidth factor (doc/PERFORMANCE.md) for a collective over n ranks. */
 export function busFactor(collective: string, n: number): number {
@@ -50,7 +51,7 @@ export function transportFlag(transports: readonly string[], nodes: number): str
 
 /**
  * The comm table of a run (rows, or a data-parallel run's share of a step in communication), or undefined when
- * its program stated no backend and printed no rows. `lines`: rank 0's measured lines;
+ * its program stated no backend and printed no rows — fedbench's JSON lines (comm.py), or nccl-tests' table. `lines`: rank 0's measured lines;
  * `logs`: every rank's stderr (NCCL writes its INFO lines there when NCCL_DEBUG_FILE is unset… or to stdout).
  */
 export function commOf(lines: readonly string[], logs: string, ranks: Ranks | undefined): Comm | undefined {
@@ -70,7 +71,13 @@ export function commOf(lines: readonly string[], logs: string, ranks: Ranks | un
     const row = commRowSchema.safeParse(j);
     if (row.success) rows.push(row.data);
   }
-  if (!rows.length && backend === null) return undefined;
+  if (!rows.length && backend === null) {
+    // not fedbench's sweep: nccl-tests' own table, if the program was one of its binaries
+    const table = ncclTestsTable(lines);
+    if (!table) return undefined;
+    rows.push(...table.rows);
+    backend = 'nccl';
+  }
   const nccl = ncclTransports(`${lines.join('\n')}\n${logs}`);
   const transport = nccl.length ? nccl : stated ? [stated] : [];
   const nodes = ranks?.nodes.length ?? 1;
