@@ -1,12 +1,13 @@
 // The report's communication section from constructed records of ranked cases (the figures are made up; the
 // record shapes are the ones fedbench writes for nodes × gpusPerNode cases).
 import { describe, expect, it } from 'vitest';
-import { linkShares, scalingEfficiency, transports } from '../../src/analysis/index.js';
+import { accept, linkShares, scalingEfficiency, transports } from '../../src/analysis/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { commSummary } from '../../src/cli/run-summary.js';
 import { buildReportModel, renderReportBody } from '../../src/report/index.js';
 import { runRecordSchema, type CommRow, type RunRecord } from '../../src/results/index.js';
 import { parseSite, siteFacts } from '../../src/sites/index.js';
+import { referencesFileSchema, type Reference } from '../../src/suite/index.js';
 
 function ranked(
   site: string,
@@ -161,5 +162,42 @@ describe('communication and scaling in the report', () => {
     expect(text).toContain('<td>80.0%</td>');
     expect(text).toContain('240 GB/s at 1 GiB');
     expect(text).toContain('site profile a (facts.interconnect; the site&#39;s hardware page)');
+  });
+  it('validate judges busbw at a message size and scaling efficiency at a world, saying what is missing', () => {
+    const refs = referencesFileSchema.parse({
+      references: [
+        { benchmark: 'comm', busbwAt: 1 << 20, value: 9, unit: 'GB/s', tolerance: { rel: 0.1 } },
+        { benchmark: 'ddp', params: { gpusPerNode: 2 }, efficiency: true, value: 0.85, unit: 'ratio' },
+        { benchmark: 'ddp', params: { gpusPerNode: 4 }, efficiency: true, value: 0.85, unit: 'ratio' },
+      ],
+    }).references as Reference[];
+    const rows = accept(records, refs);
+    // 1 MiB in 100 µs: algbw 10.49 GB/s, busbw × 2·7/8 = 18.35 — above 9 − 10%
+    expect(rows.find((r) => r.case.startsWith('comm/'))).toMatchObject({ verdict: 'PASS', unit: 'GB/s' });
+    expect(rows.find((r) => r.case.startsWith('comm/'))!.reason).toMatch(/^busbw at 1 MiB 18\.35 within/);
+    const ddp2 = rows.find((r) => r.case.startsWith('ddp/') && r.case.includes('gpusPerNode=2'))!;
+    const ddp4 = rows.find((r) => r.case.startsWith('ddp/') && r.case.includes('gpusPerNode=4'))!;
+    expect([ddp2.verdict, ddp2.median, ddp2.reason]).toEqual([
+      'PASS',
+      0.9,
+      expect.stringMatching(/^scaling efficiency 0\.9 within/),
+    ]);
+    expect([ddp4.verdict, ddp4.median]).toEqual(['FAIL', 0.75]);
+    // a size the table lacks, and a sweep without its one-rank case: FAIL, saying why
+    const missing = accept(
+      records.filter((r) => !r.case.includes('gpusPerNode=1,')),
+      [{ ...refs[0]!, busbwAt: 3 }, refs[1]!],
+    );
+    expect(missing.find((r) => r.case.startsWith('comm/'))!.reason).toBe(
+      "no busbw at 3 B: no row at 3 B in the case's table (1 KiB … 1 MiB)",
+    );
+    expect(missing.find((r) => r.case.includes('gpusPerNode=2'))!.reason).toBe(
+      'no scaling efficiency: no one-rank case of the same sweep at this site to scale against',
+    );
+    expect(() =>
+      referencesFileSchema.parse({
+        references: [{ benchmark: 'x', busbwAt: 8, efficiency: true, value: 1, unit: 'GB/s' }],
+      }),
+    ).toThrow(/busbwAt or efficiency, not both/);
   });
 });
