@@ -26,11 +26,13 @@ export const referenceSchema = z.strictObject({
   note: z.string().optional(),
 });
 export const referencesFileSchema = z.strictObject({
-  references: z.array(
-    referenceSchema.refine((r) => !(r.busbwAt && r.efficiency), {
-      message: 'give busbwAt or efficiency, not both (neither: the case figure)',
-    }),
-  ).min(1),
+  references: z
+    .array(
+      referenceSchema.refine((r) => !(r.busbwAt && r.efficiency), {
+        message: 'give busbwAt or efficiency, not both (neither: the case figure)',
+      }),
+    )
+    .min(1),
 });
 export type Reference = z.infer<typeof referenceSchema>;
 
