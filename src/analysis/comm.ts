@@ -50,10 +50,21 @@ function ranked(records: readonly RunRecord[]) {
   });
 }
 
+/** Records with a collective table: ranks started by fedbench, or by the program's own launcher (nccl-tests, mpirun). */
+function collectives(records: readonly RunRecord[]) {
+  return records.flatMap((r) => {
+    const d = r.status === 'ok' ? detailsOf(r, 'command') : undefined;
+    if (!d?.comm) return [];
+    const world = d.ranks?.world ?? d.comm.world ?? 1;
+    const nodes = d.ranks?.nodes.length ?? d.comm.nodes ?? 1;
+    return [{ r, comm: d.comm, ranks: { world, nodes: { length: nodes } } }];
+  });
+}
+
 export function commCurves(records: readonly RunRecord[]): CommCurve[] {
   const latest = new Map<string, CommCurve>();
-  for (const { r, ranks, comm } of ranked(records)) {
-    if (!comm?.rows.length) continue;
+  for (const { r, ranks, comm } of collectives(records)) {
+    if (!comm.rows.length) continue;
     for (const [key, rows] of groupBy(comm.rows, (x) => `${x.collective}|${x.dtype}`)) {
       const [collective, dtype] = key.split('|') as [string, string];
       const k = JSON.stringify([siteOf(r), collective, dtype, ranks.world, ranks.nodes.length]);
@@ -117,16 +128,15 @@ export function scalingEfficiency(records: readonly RunRecord[]): ScalingRow[] {
 }
 
 export function transports(records: readonly RunRecord[]): TransportRow[] {
-  return ranked(records)
-    .filter(({ comm }) => comm)
+  return collectives(records)
     .map(({ r, ranks, comm }) => ({
       site: siteOf(r),
       case: r.case,
-      backend: comm!.backend,
+      backend: comm.backend,
       nodes: ranks.nodes.length,
       world: ranks.world,
-      transport: comm!.transport,
-      flag: comm!.flag ?? null,
+      transport: comm.transport,
+      flag: comm.flag ?? null,
     }))
     .sort((a, b) => a.site.localeCompare(b.site) || a.case.localeCompare(b.case));
 }

@@ -81,6 +81,7 @@ describe("nccl-tests' tables", () => {
     const comm = detailsOf(r, 'command')?.comm;
     expect(comm?.backend).toBe('nccl');
     expect(comm?.transport).toEqual(['P2P/IPC']);
+    expect(comm).toMatchObject({ world: 4, nodes: 1 }); // its "#  Rank N … on HOST" lines
     expect(comm?.rows).toHaveLength(28); // 8 B … 1 GiB by doubling
     const largest = comm!.rows.at(-1)!;
     expect(largest).toMatchObject({ collective: 'all_reduce', bytes: 2 ** 30, checked: true });

@@ -59,12 +59,17 @@ export function commOf(lines: readonly string[], logs: string, ranks: Ranks | un
   const shares: number[] = [];
   let backend: string | null = null;
   let stated: string | null = null;
+  let size: Pick<Comm, 'world' | 'nodes'> = {};
+  const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
   for (const line of lines) {
     const j = jsonLine(line);
     if (!j) continue;
     if (typeof j.backend === 'string' && 'transport' in j) {
       backend = j.backend;
       stated = typeof j.transport === 'string' ? j.transport : null;
+      // a program started by its own launcher (mpirun) says how many ranks and nodes took part
+      const [world, nodes] = [count(j.world), count(j.nodes)];
+      size = { ...(world ? { world } : {}), ...(nodes ? { nodes } : {}) };
       continue;
     }
     if (typeof j.comm_share === 'number' && Number.isFinite(j.comm_share)) shares.push(j.comm_share);
@@ -77,10 +82,11 @@ export function commOf(lines: readonly string[], logs: string, ranks: Ranks | un
     if (!table) return undefined;
     rows.push(...table.rows);
     backend = 'nccl';
+    size = { ...(table.world ? { world: table.world } : {}), ...(table.nodes ? { nodes: table.nodes } : {}) };
   }
   const nccl = ncclTransports(`${lines.join('\n')}\n${logs}`);
   const transport = nccl.length ? nccl : stated ? [stated] : [];
-  const nodes = ranks?.nodes.length ?? 1;
+  const nodes = ranks?.nodes.length ?? size.nodes ?? 1;
   const flag = backend === 'nccl' || nccl.length ? transportFlag(transport, nodes) : undefined;
   shares.sort((x, y) => x - y);
   const commShare = shares.length ? Math.min(1, shares[shares.length >> 1]!) : undefined;
@@ -89,6 +95,7 @@ export function commOf(lines: readonly string[], logs: string, ranks: Ranks | un
     transport,
     ...(flag ? { flag } : {}),
     rows,
+    ...(ranks ? {} : size),
     ...(commShare !== undefined ? { commShare } : {}),
   };
 }

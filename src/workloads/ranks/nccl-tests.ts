@@ -27,6 +27,9 @@ export interface NcclTestsTable {
   rows: CommRow[];
   /** Sizes whose result nccl-tests found wrong (#wrong > 0): the collective corrupted data there. */
   wrong: Array<{ bytes: number; elements: number }>;
+  /** Its "#  Rank  N Group … on HOST device …" lines: one per GPU of the run, every process's listed by the first. */
+  world: number | null;
+  nodes: number | null;
 }
 
 /** The table nccl-tests printed in `lines`, or null when there is none. */
@@ -35,7 +38,13 @@ export function ncclTestsTable(lines: readonly string[]): NcclTestsTable | null 
   let collective: string | null = null;
   const rows: CommRow[] = [];
   const wrong: NcclTestsTable['wrong'] = [];
+  const devices: string[] = [];
   for (const line of lines) {
+    const device = /^#\s*Rank\s+(\d+)\s+Group\s+\d+\s+Pid\s+\d+\s+on\s+(\S+)/.exec(line);
+    if (device) {
+      devices.push(device[2]!);
+      continue;
+    }
     const started = /^#\s*Collective test starting:\s*(\S+)/.exec(line);
     if (started) {
       const name = started[1]!.replace(/^.*\//, '').replace(/_perf(_mpi)?$/, '');
@@ -68,5 +77,6 @@ export function ncclTestsTable(lines: readonly string[]): NcclTestsTable | null 
       checked: errors !== 'N/A',
     });
   }
-  return header && rows.length ? { collective, rows, wrong } : null;
+  const world = devices.length || null;
+  return header && rows.length ? { collective, rows, wrong, world, nodes: world && new Set(devices).size } : null;
 }
