@@ -1,9 +1,11 @@
 // Communication and scaling from records of ranked cases (details.ranks / details.comm): busbw curves per site,
 // scaling efficiency across the worlds of a sweep, and the transport each run really used.
 import { median } from 'simple-statistics';
-import { detailsOf, type RunRecord } from '../results/index.js';
+import { detailsOf, type RunRecord, type SystemInfo } from '../results/index.js';
 import type { SiteFacts } from '../sites/facts.js';
 import { groupBy, siteOf } from './aggregate.js';
+
+type InfinibandPort = NonNullable<SystemInfo['fabric']>['infiniband'][number];
 
 /** busbw against message size for one collective at one site and world (the last run's table). */
 export interface CommCurve {
@@ -39,6 +41,8 @@ export interface TransportRow {
   world: number;
   transport: string[];
   flag: string | null;
+  /** The InfiniBand ports of the node fedbench ran on (rank 0's) that were down or slow, from its record. */
+  fabric: string[];
 }
 
 const WORLD_PARAMS = new Set(['nodes', 'gpusPerNode']);
@@ -137,6 +141,7 @@ export function transports(records: readonly RunRecord[]): TransportRow[] {
       world: ranks.world,
       transport: comm.transport,
       flag: comm.flag ?? null,
+      fabric: fabricProblems(r.system.fabric?.infiniband ?? []),
     }))
     .sort((a, b) => a.site.localeCompare(b.site) || a.case.localeCompare(b.case));
 }
@@ -199,4 +204,23 @@ export function linkShares(
         };
       })
   );
+}
+
+/**
+ * What a centre must see about the node's InfiniBand ports: a port that is not ACTIVE, and ports running slower
+ * than the node's fastest (a cable or switch port that trained down). Empty when all is well or there are none.
+ */
+export function fabricProblems(ports: readonly InfinibandPort[]): string[] {
+  const ib = ports.filter((p) => p.linkLayer === 'InfiniBand');
+  const problems = ib
+    .filter((p) => !/ACTIVE/.test(p.state))
+    .map((p) => `InfiniBand port ${p.device}/${p.port} is ${p.state.replace(/^\d+:\s*/, '')}, not ACTIVE`);
+  const up = ib.filter((p) => /ACTIVE/.test(p.state) && p.gbitPerSec !== null);
+  const fastest = Math.max(...up.map((p) => p.gbitPerSec!));
+  for (const p of up)
+    if (p.gbitPerSec! < fastest)
+      problems.push(
+        `InfiniBand port ${p.device}/${p.port} runs at ${p.rate}, slower than the node's ${fastest} Gb/sec`,
+      );
+  return problems;
 }

@@ -57,6 +57,7 @@ export {
 } from './history.js';
 export {
   commCurves,
+  fabricProblems,
   linkShares,
   scalingEfficiency,
   transports,

@@ -147,6 +147,24 @@ export const systemSchema = z.object({
   node: z.string(),
   packages: z.record(z.string(), z.string().nullable()),
   env: z.record(z.string(), z.string()),
+  /** What links the node to others and its GPUs to each other, as the node reports it; absent in older records. */
+  fabric: z
+    .object({
+      /** Every InfiniBand (or RoCE) port in sysfs, as `ibstat` shows them. */
+      infiniband: z.array(
+        z.object({
+          device: z.string(),
+          port: z.number().int(),
+          state: z.string(),
+          rate: z.string(),
+          gbitPerSec: z.number().nullable(),
+          linkLayer: z.string(),
+        }),
+      ),
+      /** `nvidia-smi topo -m` as printed; null without GPUs or nvidia-smi. */
+      gpuTopology: z.string().nullable(),
+    })
+    .optional(),
 });
 
 const warmupRulesSchema = z.object({

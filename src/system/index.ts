@@ -6,6 +6,9 @@ import os from 'node:os';
 import { promisify } from 'node:util';
 import { smiNumber, smiText } from '../energy/smi-fields.js';
 import type { SystemInfo } from '../results/record.js';
+import { gpuTopology, infinibandPorts } from './fabric.js';
+
+export { gpuTopology, infinibandPorts, type InfinibandPort } from './fabric.js';
 
 const run = promisify(execFile);
 
@@ -161,7 +164,7 @@ let cached: Promise<SystemInfo> | null = null;
 
 export function systemInfo(): Promise<SystemInfo> {
   cached ??= (async () => {
-    const [g, d, flags] = await Promise.all([gpus(), distro(), cpuFlags()]);
+    const [g, d, flags, infiniband] = await Promise.all([gpus(), distro(), cpuFlags(), infinibandPorts()]);
     return {
       host: os.hostname(),
       os: { platform: os.platform(), release: os.release(), distro: d, arch: os.arch() },
@@ -177,6 +180,7 @@ export function systemInfo(): Promise<SystemInfo> {
       node: process.version,
       packages: Object.fromEntries([['fedbench', fedbenchVersion()], ...PACKAGES.map((p) => [p, packageVersion(p)])]),
       env: relevantEnv(),
+      fabric: { infiniband, gpuTopology: await gpuTopology(g.gpus.length) },
     };
   })();
   return cached;
