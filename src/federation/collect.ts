@@ -14,6 +14,7 @@ import {
   claimedRunSchema,
   newRecord,
   runRecordSchema,
+  unavailableEnergy,
   unknownSystem,
   upgradeRecord,
   writeJsonAtomic,
@@ -153,7 +154,7 @@ function missingRecord(
     // the engine never started here, as far as anyone knows
     engine: { name: c.engine, requested: c.backend ? [c.backend] : [] },
     metric: c.metric,
-    energy: { status: 'unavailable', reason: 'the case did not run to the end of a measurement' },
+    energy: unavailableEnergy('the case did not run to the end of a measurement'),
     system: unknownSystem('the case wrote no record', st.node),
     site,
     slurm: slurmFields(entry, ref, st, worker),

@@ -21,6 +21,7 @@ import { OUTLIER_THRESHOLD } from '../measure/index.js';
 import { intervalText, modesText, num, paramsText, pct, range } from '../format.js';
 import { redactionText, type BenchmarkSection, type ReportModel } from './model.js';
 import { fedbenchVersion } from '../system/index.js';
+import type { Direction } from '../results/index.js';
 
 /** Node-variability charts beyond this many (the widest spreads first) are summarised in a table only. */
 const MAX_VARIABILITY_CHARTS = 30;
@@ -241,7 +242,7 @@ function wholeNodeSection(m: ReportModel): SafeHtml {
 }
 
 /** "3.0% better" / "3.0% worse" than the site's typical node, in the metric's direction. */
-function versusTypical(figure: number | null, typical: number | null, direction: 'higher' | 'lower'): HtmlValue {
+function versusTypical(figure: number | null, typical: number | null, direction: Direction): HtmlValue {
   if (figure === null || typical === null || typical === 0) return '—';
   const rel = figure / typical - 1;
   if (rel === 0) return 'typical';
