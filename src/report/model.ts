@@ -38,6 +38,7 @@ import {
 } from '../analysis/index.js';
 import { num, pct } from '../format.js';
 import { detailsOf, slurmOf, type RunRecord } from '../results/index.js';
+import { isPerTaskVariable } from '../slurm/job-env.js';
 
 export interface ReportOptions {
   title?: string;
@@ -519,7 +520,6 @@ function inference(records: readonly RunRecord[]): InferenceRow[] {
 
 function provenance(records: readonly RunRecord[]): ProvenanceRow[] {
   const bySite = groupBy(records, siteOf);
-  const transient = /^SLURM_(JOB_ID|ARRAY|PROCID|LOCALID|STEP)/;
   return [...bySite]
     .map(([site, rs]) => ({
       site,
@@ -544,7 +544,7 @@ function provenance(records: readonly RunRecord[]): ProvenanceRow[] {
         for (const k in r.system.packages) add(`${k} ${r.system.packages[k] ?? '(not installed)'}`);
       }).sort(),
       env: distinct<string>(rs, (r, add) => {
-        for (const k in r.system.env) if (!transient.test(k)) add(`${k}=${r.system.env[k]}`);
+        for (const k in r.system.env) if (!isPerTaskVariable(k)) add(`${k}=${r.system.env[k]}`);
       }).sort(),
     }))
     .sort((a, b) => a.site.localeCompare(b.site));

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { smiNumber, smiText } from '../energy/smi-fields.js';
+import { isSlurmJobVariable } from '../slurm/job-env.js';
 import type { GpuInfo, SystemInfo } from '../results/record.js';
 
 const run = promisify(execFile);
@@ -28,8 +29,6 @@ export const RELEVANT_ENV = [
   'FEDBENCH_ENERGY_EXCLUDE',
   'FEDBENCH_HEAP',
 ];
-const SLURM_ENV =
-  /^(SLURM_(JOB_ID|JOB_NAME|CLUSTER_NAME|JOB_PARTITION|JOB_NODELIST|JOB_GPUS|GPUS_ON_NODE|ARRAY_JOB_ID|ARRAY_TASK_ID|NTASKS|PROCID|LOCALID|CPUS_PER_TASK|STEP_ID)|SLURMD_NODENAME)$/;
 
 /** CPU features that decide which kernels the engines can use. */
 const CPU_FLAGS = [
@@ -139,7 +138,7 @@ async function cpuFlags(): Promise<string[]> {
 
 export function relevantEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(env).filter(([k, v]) => v !== undefined && (RELEVANT_ENV.includes(k) || SLURM_ENV.test(k))),
+    Object.entries(env).filter(([k, v]) => v !== undefined && (RELEVANT_ENV.includes(k) || isSlurmJobVariable(k))),
   ) as Record<string, string>;
 }
 
