@@ -59,7 +59,6 @@ export { buildReportModel, renderHtml, toCsv, toMarkdown, type RedactionNote, ty
 export { EXPORTERS, EXPORT_NAMES, EXPORT_FORMATS, acceptanceCsv, type Exporter, type ExportName, type ExportFormat };
 export { mdCell, PEAK_HEAD, peakCells, RANKING_HEAD, rankingCells, weightsUsedText };
 export { renderReportBody, REPORT_CSS, type ReportBody };
-export { redactForSharing, profileHints, type ReportText } from './share.js';
 export { chartLibraryFiles, CHART_BUILDS } from './assets.js';
 export * as charts from './charts.js';
 export { html, joinHtml, jsonScript, trusted, SafeHtml, type HtmlValue } from './escape.js';
