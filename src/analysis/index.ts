@@ -57,9 +57,11 @@ export {
 } from './history.js';
 export {
   commCurves,
+  linkShares,
   scalingEfficiency,
   transports,
   type CommCurve,
+  type LinkShareRow,
   type ScalingRow,
   type TransportRow,
 } from './comm.js';

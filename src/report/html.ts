@@ -18,7 +18,7 @@ import {
 import { html, joinHtml, jsonScript, trusted, type HtmlValue, type SafeHtml } from './escape.js';
 import { DEFAULT_CHANGEPOINTS, DEFAULT_COMPARE, STRAGGLER_THRESHOLD } from '../analysis/index.js';
 import { OUTLIER_THRESHOLD } from '../measure/index.js';
-import { intervalText, modesText, num, paramsText, pct, range } from '../format.js';
+import { bytesText, intervalText, modesText, num, paramsText, pct, range } from '../format.js';
 import {
   PEAK_HEAD,
   peakCells,
@@ -183,8 +183,19 @@ function scaling(m: ReportModel, charts: Charts): SafeHtml {
 }
 
 function communication(m: ReportModel, charts: Charts): SafeHtml {
-  const { curves, scaling, transports } = m.comm;
+  const { curves, links, scaling, transports } = m.comm;
   if (!curves.length && !scaling.length && !transports.length) return NOTHING;
+  const linkRows = links.map((l) => [
+    l.site,
+    `${l.collective} ${l.dtype}`,
+    `${l.world} on ${l.nodes} node${l.nodes > 1 ? 's' : ''}`,
+    `${num(l.bestBusbw)} GB/s at ${bytesText(l.atBytes)}`,
+    l.link === null
+      ? '—'
+      : html`${l.link}${l.peakGbPerSec === null ? '' : `, ${num(l.peakGbPerSec)} GB/s`} <span class="note">(${l.scope === 'interNode' ? 'between nodes' : 'inside a node, per GPU'})</span>`,
+    l.share === null ? html`<span class="note">${l.note ?? ''}</span>` : pct(l.share),
+  ]);
+  const linkSources = [...new Set(links.flatMap((l) => (l.source ? [l.source] : [])))];
   const effRows = scaling.map((r) => [
     r.benchmark,
     r.site,
@@ -202,7 +213,7 @@ function communication(m: ReportModel, charts: Charts): SafeHtml {
     t.transport.join(', ') || 'not stated',
     t.flag ? html`<span class="bad">${t.flag}</span>` : 'none',
   ]);
-  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged.</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}</section>`;
+  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged.</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${links.length ? html`<h3>Against the links</h3><p>An NCCL curve's best busbw as a share of the peak of the link its ranks crossed, per direction, as the site profile declares it (facts.interconnect): per GPU inside a node, the node's rails together between nodes.${linkSources.length ? ` Sources: ${linkSources.join('; ')}.` : ''}</p>${table(['site', 'collective', 'ranks', 'best busbw', 'link peak', 'share of peak'], linkRows)}` : NOTHING}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}</section>`;
 }
 
 function variability(m: ReportModel, charts: Charts): SafeHtml {

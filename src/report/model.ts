@@ -4,6 +4,8 @@ import {
   accept,
   aggregate,
   commCurves,
+  linkShares,
+  type LinkShareRow,
   scalingEfficiency,
   transports,
   type CommCurve,
@@ -206,7 +208,7 @@ export interface ReportModel {
   training: TrainingRow[];
   inference: InferenceRow[];
   /** Cases run as several ranks: busbw curves, scaling efficiency across a sweep's worlds, transports used. */
-  comm: { curves: CommCurve[]; scaling: ScalingRow[]; transports: TransportRow[] };
+  comm: { curves: CommCurve[]; links: LinkShareRow[]; scaling: ScalingRow[]; transports: TransportRow[] };
   acceptance: { rows: AcceptanceRow[]; given: boolean };
   rankings: { weights: Weights; rankings: Ranking[]; note: string };
   provenance: ProvenanceRow[];
@@ -559,6 +561,7 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     wanted ? (wanted.includes(c.case) || wanted.includes(c.benchmark.id)) && succeeded(c) >= 1 : succeeded(c) >= 2,
   );
   const workByCase = new Map(records.map((r) => [r.case, r.work?.perCall ?? null]));
+  const curves = commCurves(records);
   const variability: Variability[] = [];
   for (const c of cases)
     for (const s of c.sites) {
@@ -578,7 +581,12 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     wholeNodes: wholeNodes(records),
     training: training(records),
     inference: inference(records),
-    comm: { curves: commCurves(records), scaling: scalingEfficiency(records), transports: transports(records) },
+    comm: {
+      curves,
+      links: linkShares(curves, opts.facts ?? {}),
+      scaling: scalingEfficiency(records),
+      transports: transports(records),
+    },
     acceptance: { rows: opts.references ? accept(records, opts.references) : [], given: Boolean(opts.references) },
     rankings: {
       weights,

@@ -5,6 +5,7 @@ import type { Direction, Ranks } from '../../results/index.js';
 import type { RankRun, RanksInvocation } from './launch.js';
 
 export { busFactor, commOf, ncclTransports, transportFlag } from './comm.js';
+export { ncclTestsTable, type NcclTestsTable } from './nccl-tests.js';
 export {
   freePort,
   LAUNCHER_ENV,
