@@ -1,7 +1,7 @@
 // Acceptance against reference values: PASS / FAIL / NO REFERENCE per case, site and node (each GPU of a
 // whole-node run on its own: a reference is a per-card figure).
 // References follow ReFrame's idea: a value with tolerances, per GPU model or site.
-import { detailsOf, type RunRecord } from '../results/index.js';
+import { detailsOf, type Direction, type RunRecord } from '../results/index.js';
 import type { Reference } from '../suite/index.js';
 import { deviceOf, groupBy, pooledSamples, siteOf } from './aggregate.js';
 import { median as medianOf } from '../measure/index.js';
@@ -57,7 +57,7 @@ export function referenceFor(refs: readonly Reference[], r: RunRecord): Referenc
   return best;
 }
 
-export function bounds(ref: Reference, direction: 'higher' | 'lower'): [number, number] {
+export function bounds(ref: Reference, direction: Direction): [number, number] {
   const dev = (ref.tolerance.abs ?? 0) + (ref.tolerance.rel ?? 0) * Math.abs(ref.value);
   if (ref.twoSided) return [ref.value - dev, ref.value + dev];
   return direction === 'higher' ? [ref.value - dev, Infinity] : [-Infinity, ref.value + dev];

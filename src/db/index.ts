@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ReadProblem, RunRecord } from '../results/index.js';
+import type { Direction, ReadProblem, RunRecord } from '../results/index.js';
 import { acquireLock, type Lock } from './lock.js';
 import { migrate, TABLES } from './schema.js';
 import { openPglite, openPostgres, type Queryable, type Sql } from './sql.js';
@@ -77,7 +77,7 @@ export interface HistoryPoint {
   ci95: [number, number] | null;
   n: number | null;
   unit: string;
-  direction: string;
+  direction: Direction;
   backend: string | null;
   engineVersion: string | null;
   driver: string | null;
@@ -350,7 +350,8 @@ class Db implements ResultsDb {
         ci95: r.ci_low === null || r.ci_high === null ? null : [Number(r.ci_low), Number(r.ci_high)],
         n: r.n,
         unit: r.metric_unit,
-        direction: r.direction,
+        // the column holds a record's metric.direction
+        direction: r.direction === 'lower' ? 'lower' : 'higher',
         backend: r.backend,
         engineVersion: r.engine_version,
         driver: r.driver,

@@ -14,6 +14,7 @@ import {
   claimedRunSchema,
   newRecord,
   runRecordSchema,
+  unavailableEnergy,
   unknownSystem,
   upgradeRecord,
   writeJsonAtomic,
@@ -21,7 +22,7 @@ import {
   type SlurmInfo,
 } from '../results/index.js';
 import { printable, type Executor, type TreeSnapshot } from '../remote/index.js';
-import { describeEnd, isTerminal, recordStatusFor, type TaskState } from '../slurm/index.js';
+import { describeEnd, isTerminal, recordStatusFor, slurmJob, type TaskState } from '../slurm/index.js';
 import type { Site } from '../sites/index.js';
 import { cancelNote } from './cancel.js';
 import { journalSaver, type Journal, type PlannedCase, type SiteEntry } from './journal.js';
@@ -103,13 +104,14 @@ function slurmFields(
   jobEnv: Record<string, string> = {},
 ): SlurmInfo {
   const seen = entry.seen?.[ref.key];
+  const job = slurmJob(jobEnv);
   return {
-    cluster: st.cluster ?? ref.job.cluster ?? jobEnv['SLURM_CLUSTER_NAME'] ?? null,
-    partition: st.partition ?? seen?.partition ?? jobEnv['SLURM_JOB_PARTITION'] ?? null,
+    cluster: st.cluster ?? ref.job.cluster ?? job.cluster ?? null,
+    partition: st.partition ?? seen?.partition ?? job.partition ?? null,
     jobId: ref.jobId,
     arrayTaskId: ref.arrayIndex,
     task: ref.task,
-    node: st.node ?? seen?.node ?? jobEnv['SLURMD_NODENAME'] ?? null,
+    node: st.node ?? seen?.node ?? job.nodeName ?? null,
     state: st.state === 'ENDED' ? 'ENDED (no accounting)' : st.state,
     elapsed: st.elapsedSeconds,
     exitCode: st.exitCode,
@@ -153,7 +155,7 @@ function missingRecord(
     // the engine never started here, as far as anyone knows
     engine: { name: c.engine, requested: c.backend ? [c.backend] : [] },
     metric: c.metric,
-    energy: { status: 'unavailable', reason: 'the case did not run to the end of a measurement' },
+    energy: unavailableEnergy('the case did not run to the end of a measurement'),
     system: unknownSystem('the case wrote no record', st.node),
     site,
     slurm: slurmFields(entry, ref, st, worker),

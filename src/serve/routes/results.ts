@@ -10,13 +10,12 @@ import {
   html,
   jsonScript,
   num,
-  redactForSharing,
-  type ReportText,
   renderReportBody,
   type ReportModel,
   type SafeHtml,
 } from '../../report/index.js';
 import type { RunRecord } from '../../results/index.js';
+import { redactForSharing, type ReportText } from '../../share/index.js';
 import { siteNames } from '../../sites/index.js';
 import { idListParam, listParam, parseOr400, textParam, type ServeContext } from '../context.js';
 import { datalist, link, multiSelect, page, table, textField, when } from '../page.js';

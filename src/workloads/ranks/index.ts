@@ -1,7 +1,7 @@
 // Distributed programs as one case: ranks started by fedbench (launch.ts), their figures kept per rank and
 // summarised, and a collective sweep's table with the transport used (comm.ts).
 import type { z } from 'zod';
-import type { Ranks } from '../../results/index.js';
+import type { Direction, Ranks } from '../../results/index.js';
 import type { RankRun, RanksInvocation } from './launch.js';
 
 export { busFactor, commOf, ncclTransports, transportFlag } from './comm.js';
@@ -44,7 +44,7 @@ export function ranksWarnings(inv: RanksInvocation): string[] {
 export function ranksRecord(
   inv: RanksInvocation,
   figureOf: (rank: RankRun) => number | null,
-  direction: 'higher' | 'lower',
+  direction: Direction,
 ): Ranks {
   const perRank = inv.ranks.map((r) => ({
     rank: r.rank,
