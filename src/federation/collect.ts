@@ -12,6 +12,7 @@ import { errorText } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import {
   claimedRunSchema,
+  detailsOf,
   newRecord,
   runRecordSchema,
   unavailableEnergy,
@@ -24,6 +25,7 @@ import {
 import { printable, type Executor, type TreeSnapshot } from '../remote/index.js';
 import { describeEnd, isTerminal, recordStatusFor, slurmJob, type TaskState } from '../slurm/index.js';
 import type { Site } from '../sites/index.js';
+import { ONE_NODE_ENERGY_WARNING } from '../workloads/ranks/index.js';
 import { cancelNote } from './cancel.js';
 import { journalSaver, type Journal, type PlannedCase, type SiteEntry } from './journal.js';
 import type { SitePool } from './pool.js';
@@ -393,18 +395,27 @@ async function collectTask(
         slurm: slurmFields(entry, ref, st, worker, verdict.record.system.env),
       };
       // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included);
-      // a measurement, it replaces nothing measured but does replace an estimate from declared power
+      // a measurement, it replaces nothing measured but does replace an estimate from declared power — and the one
+      // node's meters of a multi-node case, since the scheduler accounts every node of the job
+      const nodes = detailsOf(record, 'command')?.ranks?.nodes ?? [];
       if (
-        schedulerEnergyReplaces(record.energy) &&
+        schedulerEnergyReplaces(record.energy, nodes.length) &&
         st.consumedEnergyJ !== null &&
         expected.size === 1 &&
         worker === null &&
         st.elapsedSeconds !== null
-      )
+      ) {
         record.energy = schedulerEnergy(
-          { joules: st.consumedEnergyJ, elapsedSeconds: st.elapsedSeconds, device: st.node ?? 'job' },
+          {
+            joules: st.consumedEnergyJ,
+            elapsedSeconds: st.elapsedSeconds,
+            device: nodes.length > 1 ? nodes.join(',') : (st.node ?? 'job'),
+          },
           verdict.record.energy,
+          nodes,
         );
+        record.warnings = record.warnings.filter((w) => !w.startsWith(ONE_NODE_ENERGY_WARNING));
+      }
       runRecordSchema.parse(record);
       await writeJsonAtomic(path.join(local, sub, safeName(e.name)), record);
       seen.add(`${record.case}|${sub}`);

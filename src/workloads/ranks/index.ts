@@ -29,11 +29,14 @@ export function worldIssues(params: Record<string, unknown>, ctx: z.RefinementCt
       });
 }
 
+/** The start of the warning below: collect drops it once the scheduler's figure for every node replaced the energy. */
+export const ONE_NODE_ENERGY_WARNING = 'energy covers only this node';
+
 /** What a user must know about a ranked run's other figures: energy is metered where fedbench runs only. */
 export function ranksWarnings(inv: RanksInvocation): string[] {
   if (inv.nodes.length < 2) return [];
   return [
-    `energy covers only this node (${inv.nodes[0]}), where fedbench ran, not the other ${inv.nodes.length - 1} node(s) of the job (${inv.nodes.slice(1).join(', ')})`,
+    `${ONE_NODE_ENERGY_WARNING} (${inv.nodes[0]}), where fedbench ran, not the other ${inv.nodes.length - 1} node(s) of the job (${inv.nodes.slice(1).join(', ')}); collect replaces it with the scheduler's figure for every node where the site accounts energy`,
   ];
 }
 
