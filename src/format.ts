@@ -68,3 +68,15 @@ export function modesText(s: { modes?: ReadonlyArray<{ median: number; share: nu
   const modes = s.modes ?? [];
   return `${modes.length} modes: ${modes.map((m) => `${Math.round(m.share * 100)}% ≈ ${num(m.median)}`).join(', ')}`;
 }
+
+/** A message or buffer size in binary units as nccl-tests' sweeps double them: 8 B, 4 KiB, 1.5 MiB. */
+export function bytesText(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number.isInteger(v) ? v : v.toPrecision(3)} ${units[u]}`;
+}

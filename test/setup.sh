@@ -13,8 +13,8 @@ sudo=""
 # results database's tests against a real server (test/db/pgserver.ts starts a private cluster with initdb); util-linux
 # (setsid) and procps (ps) for the command workload's tests of processes a program leaves behind; openssl for the
 # server's TLS test; PyTorch (CPU build; torch.distributed over gloo) for the pytorch
-# suite's CPU-sized cases and the comm and scaling suites.
-packages=(chromium fonts-dejavu-core munge slurmctld slurmd slurm-client slurmdbd mariadb-server openssh-server openssl iproute2 util-linux procps postgresql python3-torch)
+# suite's CPU-sized cases and the comm and scaling suites; Open MPI and mpi4py for the comm suite's MPI cases.
+packages=(chromium fonts-dejavu-core munge slurmctld slurmd slurm-client slurmdbd mariadb-server openssh-server openssl iproute2 util-linux procps postgresql python3-torch openmpi-bin python3-mpi4py)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

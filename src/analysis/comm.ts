@@ -1,7 +1,11 @@
 // Communication and scaling from records of ranked cases (details.ranks / details.comm): busbw curves per site,
 // scaling efficiency across the worlds of a sweep, and the transport each run really used.
-import { detailsOf, type RunRecord } from '../results/index.js';
+import { median } from 'simple-statistics';
+import { detailsOf, type RunRecord, type SystemInfo } from '../results/index.js';
+import type { SiteFacts } from '../sites/facts.js';
 import { groupBy, siteOf } from './aggregate.js';
+
+type InfinibandPort = NonNullable<SystemInfo['fabric']>['infiniband'][number];
 
 /** busbw against message size for one collective at one site and world (the last run's table). */
 export interface CommCurve {
@@ -37,6 +41,8 @@ export interface TransportRow {
   world: number;
   transport: string[];
   flag: string | null;
+  /** The InfiniBand ports of the node fedbench ran on (rank 0's) that were down or slow, from its record. */
+  fabric: string[];
 }
 
 const WORLD_PARAMS = new Set(['nodes', 'gpusPerNode']);
@@ -48,10 +54,21 @@ function ranked(records: readonly RunRecord[]) {
   });
 }
 
+/** Records with a collective table: ranks started by fedbench, or by the program's own launcher (nccl-tests, mpirun). */
+function collectives(records: readonly RunRecord[]) {
+  return records.flatMap((r) => {
+    const d = r.status === 'ok' ? detailsOf(r, 'command') : undefined;
+    if (!d?.comm) return [];
+    const world = d.ranks?.world ?? d.comm.world ?? 1;
+    const nodes = d.ranks?.nodes.length ?? d.comm.nodes ?? 1;
+    return [{ r, comm: d.comm, ranks: { world, nodes: { length: nodes } } }];
+  });
+}
+
 export function commCurves(records: readonly RunRecord[]): CommCurve[] {
   const latest = new Map<string, CommCurve>();
-  for (const { r, ranks, comm } of ranked(records)) {
-    if (!comm?.rows.length) continue;
+  for (const { r, ranks, comm } of collectives(records)) {
+    if (!comm.rows.length) continue;
     for (const [key, rows] of groupBy(comm.rows, (x) => `${x.collective}|${x.dtype}`)) {
       const [collective, dtype] = key.split('|') as [string, string];
       const k = JSON.stringify([siteOf(r), collective, dtype, ranks.world, ranks.nodes.length]);
@@ -70,12 +87,6 @@ export function commCurves(records: readonly RunRecord[]): CommCurve[] {
     (a, b) => a.site.localeCompare(b.site) || a.collective.localeCompare(b.collective) || a.world - b.world,
   );
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** Scaling efficiency E(N) = T(N) / (N × T(1)) for rates (weak scaling: a fixed batch per rank). */
 export function scalingEfficiency(records: readonly RunRecord[]): ScalingRow[] {
@@ -121,16 +132,95 @@ export function scalingEfficiency(records: readonly RunRecord[]): ScalingRow[] {
 }
 
 export function transports(records: readonly RunRecord[]): TransportRow[] {
-  return ranked(records)
-    .filter(({ comm }) => comm)
+  return collectives(records)
     .map(({ r, ranks, comm }) => ({
       site: siteOf(r),
       case: r.case,
-      backend: comm!.backend,
+      backend: comm.backend,
       nodes: ranks.nodes.length,
       world: ranks.world,
-      transport: comm!.transport,
-      flag: comm!.flag ?? null,
+      transport: comm.transport,
+      flag: comm.flag ?? null,
+      fabric: fabricProblems(r.system.fabric?.infiniband ?? []),
     }))
     .sort((a, b) => a.site.localeCompare(b.site) || a.case.localeCompare(b.case));
+}
+
+/**
+ * An NCCL curve's best busbw as a share of the link its ranks crossed, by the site profile's declared interconnect
+ * (gloo's curves have no row: their bytes go through host memory and TCP, not the GPUs' links).
+ */
+export interface LinkShareRow {
+  site: string;
+  collective: string;
+  dtype: string;
+  world: number;
+  nodes: number;
+  /** Between nodes once the ranks span nodes (the node's rails bound busbw), else inside one node (per GPU). */
+  scope: 'interNode' | 'intraNode';
+  link: string | null;
+  peakGbPerSec: number | null;
+  bestBusbw: number;
+  atBytes: number;
+  share: number | null;
+  /** Why there is no share, in words a user can act on. */
+  note: string | null;
+  source: string | null;
+}
+
+export function linkShares(
+  curves: readonly CommCurve[],
+  facts: Readonly<Record<string, Pick<SiteFacts, 'links'>>>,
+): LinkShareRow[] {
+  return (
+    curves
+      // Only NCCL moves GPU buffers over NVLink and InfiniBand (RDMA); gloo copies through host memory and TCP.
+      .filter((c) => c.backend === 'nccl' && c.world > 1 && c.points.length)
+      .map((c) => {
+        const scope = c.nodes > 1 ? 'interNode' : 'intraNode';
+        const where = scope === 'interNode' ? 'between nodes' : 'inside a node';
+        const best = c.points.reduce((a, b) => (b.busbw > a.busbw ? b : a));
+        const links = facts[c.site]?.links;
+        const declared = links?.[scope];
+        const note = !declared
+          ? `no link ${where} declared: add facts.interconnect.${scope} to the site profile`
+          : declared.gbPerSec === undefined
+            ? `the profile names the link ${where} without its rate: add it from the site's documentation`
+            : null;
+        return {
+          site: c.site,
+          collective: c.collective,
+          dtype: c.dtype,
+          world: c.world,
+          nodes: c.nodes,
+          scope,
+          link: declared?.link ?? null,
+          peakGbPerSec: declared?.gbPerSec ?? null,
+          bestBusbw: best.busbw,
+          atBytes: best.bytes,
+          share: note === null ? best.busbw / declared!.gbPerSec! : null,
+          note,
+          source: declared ? links!.source : null,
+        };
+      })
+  );
+}
+
+/**
+ * What a centre must see about the node's InfiniBand ports: a port that is not ACTIVE, and ports running slower
+ * than the node's fastest (a cable or switch port that trained down). Empty when all is well or there are none.
+ */
+export function fabricProblems(ports: readonly InfinibandPort[]): string[] {
+  const ib = ports.filter((p) => p.linkLayer === 'InfiniBand');
+  const problems = ib
+    .filter((p) => !/ACTIVE/.test(p.state))
+    .map((p) => `InfiniBand port ${p.device}/${p.port} is ${p.state.replace(/^\d+:\s*/, '')}, not ACTIVE`);
+  const up = ib.filter((p) => /ACTIVE/.test(p.state) && p.gbitPerSec !== null);
+  const fastest = Math.max(...up.map((p) => p.gbitPerSec!));
+  for (const p of up)
+    if (p.gbitPerSec! < fastest)
+      problems.push(
+        `InfiniBand port ${p.device}/${p.port} runs at ${p.rate}, slower than the node's ${fastest} Gb/sec`,
+      );
+  return problems;
 }

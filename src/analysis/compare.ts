@@ -4,9 +4,10 @@
 import * as ss from 'simple-statistics';
 import { modesText, pct } from '../format.js';
 import { sortedSamples, summarize, type Stats } from '../measure/index.js';
+import type { Direction } from '../results/index.js';
 
 export type Verdict = 'SAME' | 'FASTER' | 'SLOWER' | 'UNCERTAIN';
-export type Direction = 'higher' | 'lower';
+export type { Direction };
 
 export interface CompareOptions {
   /** Significance level of the two-sided test. */

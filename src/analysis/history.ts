@@ -2,7 +2,7 @@
 // judged, for `fedbench regressions`, the report's history section and the server's history page: one rule for all.
 import { groupBy } from './aggregate.js';
 import { changes, provenanceChanges, type Regression, regressions } from './changepoints.js';
-import type { Verdict } from './compare.js';
+import type { Direction, Verdict } from './compare.js';
 
 /** One run of a case, as the results database gives it (`db` HistoryPoint satisfies this). */
 export interface RunPoint {
@@ -17,7 +17,7 @@ export interface RunPoint {
   median: number;
   ci95: [number, number] | null;
   unit: string;
-  direction: string;
+  direction: Direction;
   gpu: string | null;
   driver: string | null;
   cuda: string | null;
@@ -52,8 +52,6 @@ const dated = (runs: readonly RunPoint[]) =>
     .filter((p) => p.startedAt !== null)
     .sort((a, b) => a.startedAt!.localeCompare(b.startedAt!) || a.id.localeCompare(b.id));
 
-const directionOf = (p: RunPoint) => (p.direction === 'lower' ? 'lower' : 'higher');
-
 export interface RegressionFound extends Regression {
   case: string;
   site: string | null;
@@ -74,7 +72,7 @@ export function findRegressions(points: readonly RunPoint[], since?: Date): Regr
         median: p.median,
         provenance: provenance(p),
       }));
-    for (const r of regressions(history, directionOf(first))) {
+    for (const r of regressions(history, first.direction)) {
       if (since && Date.parse(r.firstAfter.startedAt) < since.getTime()) continue;
       out.push({ ...r, case: first.case, site: first.site, node: first.seriesNode, unit: first.unit });
     }
@@ -99,7 +97,7 @@ export interface HistorySeries {
   site: string | null;
   node: string | null;
   unit: string;
-  direction: 'higher' | 'lower';
+  direction: Direction;
   points: Array<{ id: string; campaign: string; startedAt: string; median: number; ci95: [number, number] | null }>;
   /** Every change point, judged: SLOWER is a regression, FASTER an improvement, SAME/UNCERTAIN noise-sized. */
   changes: SeriesChange[];
@@ -110,7 +108,7 @@ export function historySeries(points: readonly RunPoint[]): HistorySeries[] {
   return [...seriesOf(points).values()].map((runs) => {
     const first = runs[0]!;
     const ordered = dated(runs);
-    const direction = directionOf(first);
+    const direction = first.direction;
     return {
       case: first.case,
       site: first.site,

@@ -57,9 +57,12 @@ export {
 } from './history.js';
 export {
   commCurves,
+  fabricProblems,
+  linkShares,
   scalingEfficiency,
   transports,
   type CommCurve,
+  type LinkShareRow,
   type ScalingRow,
   type TransportRow,
 } from './comm.js';

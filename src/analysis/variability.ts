@@ -1,5 +1,6 @@
 // Node-to-node variability from node sweeps: the slow nodes of a partition stand out.
 import type { SiteSeries } from './aggregate.js';
+import type { Direction } from '../results/index.js';
 import * as ss from 'simple-statistics';
 
 export interface NodeFinding {
@@ -24,7 +25,7 @@ export const STRAGGLER_THRESHOLD = 0.05;
 /** A node is a straggler when its median is worse than the site's typical node by more than `threshold`. */
 export function nodeVariability(
   s: SiteSeries,
-  direction: 'higher' | 'lower',
+  direction: Direction,
   threshold = STRAGGLER_THRESHOLD,
 ): Variability | null {
   if (s.nodes.length < 2) return null;

@@ -3,7 +3,7 @@
 // medians; for a time or latency (lower is better) it is the slowest GPU, which bounds the node. A node
 // with GPUs missing or failed gets no figure: a partial sum would pass for a slow node.
 import { median } from '../measure/index.js';
-import { slurmOf, type RunRecord } from '../results/index.js';
+import { slurmOf, type Direction, type RunRecord } from '../results/index.js';
 import { gpuWorkerOf, groupBy, nodeOf, pooledSamples, siteOf } from './aggregate.js';
 
 export interface NodeRun {
@@ -27,7 +27,7 @@ export interface WholeNodeCase {
   case: string;
   site: string;
   unit: string;
-  direction: 'higher' | 'lower';
+  direction: Direction;
   /** What `figure` is: 'node total' (sum over GPUs) or 'slowest GPU'. */
   figureName: string;
   runs: NodeRun[];
@@ -40,13 +40,13 @@ export interface WholeNodeCase {
  * GPU for a time or latency (lower is better); null unless all `gpus` GPUs gave a result. `fedbench collect`
  * prints what the report shows because both come through here (collect calls `wholeNodes` on a task's records).
  */
-export function nodeFigure(direction: 'higher' | 'lower', medians: readonly number[], gpus: number): number | null {
+export function nodeFigure(direction: Direction, medians: readonly number[], gpus: number): number | null {
   if (!medians.length || medians.length !== gpus) return null;
   return direction === 'higher' ? medians.reduce((a, b) => a + b, 0) : Math.max(...medians);
 }
 
 /** What `nodeFigure` is for a metric of this direction. */
-export function nodeFigureName(direction: 'higher' | 'lower'): string {
+export function nodeFigureName(direction: Direction): string {
   return direction === 'higher' ? 'node total (sum over GPUs)' : 'slowest GPU';
 }
 

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { accept, aggregate, compareSamples, rankSites, type CaseSeries } from '../analysis/index.js';
 import { unknownName } from '../errors.js';
 import { median } from '../measure/index.js';
-import { num } from '../report/index.js';
+import { num, RANKING_HEAD, rankingCells, weightsUsedText } from '../report/index.js';
 import { allSiteFacts } from '../sites/index.js';
 import { loadReferences } from '../suite/index.js';
 import { caseLabels, caseTable, fitTable, terminalWidth, wrapText } from './format.js';
@@ -124,24 +124,8 @@ export function recommendCommand(): Command {
         const { label, shared } = caseLabels(rankings.map((r) => r.case));
         for (const s of shared) process.stdout.write(`${wrapText(s, width, '  ')}\n`);
         for (const r of rankings) {
-          const t = fitTable(
-            ['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top'],
-            r.sites.map((s) => [
-              s.rank,
-              s.site,
-              num(s.score),
-              num(s.values.time),
-              num(s.values.energy),
-              num(s.values.cost),
-              num(s.values.co2),
-              s.versusTop ?? '',
-            ]),
-            width,
-          );
-          const used =
-            Object.entries(r.weightsUsed)
-              .map(([k, v]) => `${k} ${num(v)}`)
-              .join(', ') || 'none';
+          const t = fitTable(RANKING_HEAD, r.sites.map(rankingCells), width);
+          const used = weightsUsedText(r);
           const heading = `${label(r.case)}\nweights used: ${used}${r.excluded.length ? `; left out: ${r.excluded.map((e) => `${e.criterion} (${e.reason})`).join('; ')}` : ''}`;
           process.stdout.write(`${wrapText(heading, width, '  ')}\n${t}\n`);
         }

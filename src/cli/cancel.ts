@@ -8,8 +8,8 @@ import {
   latestCampaign,
   readJournal,
   SitePool,
+  printable,
 } from '../federation/index.js';
-import { printable } from '../remote/index.js';
 
 export function cancelCommand(): Command {
   return new Command('cancel')

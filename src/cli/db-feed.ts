@@ -4,6 +4,7 @@
 import { dbTarget, describeTarget, openDb } from '../db/index.js';
 import { errorText, InputError } from '../errors.js';
 import type { RunRecord } from '../results/index.js';
+import { inSlurmJob } from '../slurm/job-env.js';
 
 /** FEDBENCH_DB=off (or none, 0, false): no command writes to a database unless given --db. */
 export function dbOff(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -27,7 +28,7 @@ export async function feedDb(
 ): Promise<void> {
   if (flag === false) return;
   const chosen = typeof flag === 'string' ? flag : undefined;
-  if (!chosen && (dbOff() || process.env.SLURM_JOB_ID)) return;
+  if (!chosen && (dbOff() || inSlurmJob())) return;
   if (!records.length) return;
   const target = dbTarget(chosen);
   try {

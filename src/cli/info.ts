@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { fabricProblems } from '../analysis/index.js';
 import { energySources } from '../energy/index.js';
 import { probeOrt } from '../engines/onnxruntime.js';
 import { probeTfjs } from '../engines/tfjs.js';
@@ -21,6 +22,13 @@ export function infoCommand(): Command {
         `cpu      ${system.cpu.model}; ${system.cpu.availableParallelism} of ${system.cpu.logicalCores} logical cores usable; ${system.cpu.flags.join(' ') || 'no notable SIMD flags'}`,
         `memory   ${gib} GiB`,
         `gpus     ${system.gpus.length ? system.gpus.map((g) => `[${g.index}] ${g.name} ${g.memoryMiB ?? '?'} MiB, driver ${g.driver ?? '?'}`).join('; ') : system.gpuSource}`,
+        `fabric   ${fabricLine(system.fabric?.infiniband ?? [])}`,
+        ...fabricProblems(system.fabric?.infiniband ?? []).map(
+          (p) => `         warning: ${p}: check the cable and switch port (ibstat)`,
+        ),
+        ...(system.fabric?.gpuTopology
+          ? ['gpu links (nvidia-smi topo -m)', ...system.fabric.gpuTopology.split('\n').map((l) => `  ${l}`)]
+          : []),
         `node     ${system.node}`,
         ...Object.entries(system.env).map(([k, v]) => `env      ${k}=${v}`),
         '',
@@ -40,4 +48,17 @@ export function infoCommand(): Command {
         lines.push('    no energy source: records will say energy unavailable, with these reasons');
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/** "mlx5_0/1 ACTIVE 200 Gb/sec (4X HDR), …", or why there is nothing to show. */
+function fabricLine(
+  ports: ReadonlyArray<{ device: string; port: number; state: string; rate: string; linkLayer: string }>,
+): string {
+  if (!ports.length) return 'no InfiniBand or RoCE port (/sys/class/infiniband is empty or absent)';
+  return ports
+    .map(
+      (p) =>
+        `${p.device}/${p.port} ${p.state.replace(/^\d+:\s*/, '')} ${p.rate}${p.linkLayer === 'InfiniBand' ? '' : ` (${p.linkLayer})`}`,
+    )
+    .join(', ');
 }

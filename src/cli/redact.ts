@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { profileHints } from '../report/index.js';
+import { profileHints } from '../share/index.js';
 import { decisionsMarkdown, redactRecords, survivors } from '../redact/index.js';
 import { loadRecords } from './results-input.js';
 

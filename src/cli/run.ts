@@ -6,8 +6,8 @@ import type { EnergySource } from '../energy/index.js';
 import { errorLine, InputError } from '../errors.js';
 import { heapChoiceProblem } from '../measure/index.js';
 import { writeReport } from '../report/index.js';
-import { runCases } from '../runner/index.js';
-import { loadSuite } from '../suite/index.js';
+import { runCases, type RunOptions } from '../runner/index.js';
+import { loadSuite, type Case, type Suite } from '../suite/index.js';
 import { modelSuite } from './model-suite.js';
 import { terminalWidth } from './format.js';
 import { commSummary, repeatSummary, runSummary } from './run-summary.js';
@@ -110,17 +110,7 @@ export function runCommand(): Command {
         opts.excludeEnergy ??
           (process.env.FEDBENCH_ENERGY_EXCLUDE ? process.env.FEDBENCH_ENERGY_EXCLUDE.split(',') : []),
       );
-      const suite = opts.model
-        ? await modelSuite({
-            model: opts.model,
-            input: opts.input,
-            scenario: opts.scenario,
-            ...(opts.batch.length ? { batch: opts.batch } : {}),
-            ...(opts.findMaxQps ? { findMaxQps: true } : {}),
-            ...(opts.qps ? { targetQps: opts.qps } : {}),
-            ...(opts.p99Bound ? { p99BoundMs: opts.p99Bound } : {}),
-          })
-        : loadSuite(opts.suite);
+      const suite = await suiteOf(opts);
       const cases = selectCases(suite.cases, {
         ...(opts.bench ? { bench: opts.bench } : {}),
         ...(opts.engine ? { engines: opts.engine.map(parseEngineFilter) } : {}),
@@ -129,135 +119,179 @@ export function runCommand(): Command {
       const out = path.resolve(opts.out ?? path.join('results', campaign));
       const repetition = opts.repetition ? parseRepetition(opts.repetition) : undefined;
       if (opts.repeat < 1) throw new InputError(`--repeat must be at least 1 (got ${opts.repeat})`);
+      const run = { opts, suite, campaign, out };
       if (opts.repeat > 1) {
         const records = await repeatInFreshProcesses(opts, campaign, out);
         if (records === null) return;
-        if (opts.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
-        else
-          process.stdout.write(
+        await finish(records, run, {
+          summary: () =>
             `${repeatSummary(records, { verbose: !!opts.verbose, out })}\n${records.length} record(s) (${cases.length} case(s) × ${opts.repeat} processes) in ${out}\n`,
-          );
-        await feedDb(records, out, opts.db, say);
-        if (opts.report) {
-          const file = path.resolve(
-            typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`),
-          );
-          const written = await writeReport(records, file, {
-            title: `fedbench ${suite.name} — ${campaign} (${opts.repeat} processes per case)`,
-            sources: [`suite ${suite.file}`, `records in ${out}`],
-          });
-          process.stderr.write(`report: ${written.html}\n`);
-        }
-        if (records.some((r) => r.status === 'failed')) process.exitCode = 1;
+          title: ` (${opts.repeat} processes per case)`,
+          // each repetition's process has named its failed cases already
+          nameFailures: false,
+        });
         return;
       }
-      const tty = !opts.json && process.stderr.isTTY;
-      const bar = tty
-        ? new cliProgress.SingleBar(
-            {
-              format: '{bar} {value}/{total} cases | {case} | {samples} samples, {elapsed}s',
-              stream: process.stderr,
-              hideCursor: true,
-              clearOnComplete: true,
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : null;
-      bar?.start(cases.length, 0, { case: '', samples: 0, elapsed: '0.0' });
-      // Ctrl-C, or Slurm's SIGTERM at a time limit: every finished case already has its record on disk (written
-      // atomically; one being written is waited for); say so, and which case had none, so a job log explains what
-      // is missing. The handler runs when the event loop is free: a long blocking engine call delays it (Slurm's
-      // KillWait still ends the job).
-      let current: string | null = null;
-      let kept = 0;
-      let writing: Promise<unknown> | null = null;
-      let stopping = false;
-      const stop = (signal: NodeJS.Signals, code: number) => async () => {
-        stopping = true;
-        if (writing) {
-          const ok = await writing.then(
-            () => true,
-            () => false,
-          );
-          if (ok && current) kept++; // its record is on disk: the case is not "in progress" any more
-          if (ok) current = null;
-        }
-        bar?.stop();
-        process.stderr.write(
-          `\nfedbench: ${signal}${current ? ` during ${current}` : ''}: ${kept} record(s) kept in ${out}; ${current ? 'the case in progress has no record' : 'no case was in progress'}\n`,
-        );
-        process.exit(code);
-      };
-      const onInt = stop('SIGINT', 130);
-      const onTerm = stop('SIGTERM', 143);
-      process.once('SIGINT', onInt);
-      process.once('SIGTERM', onTerm);
-      const records = await runCases(cases, {
-        campaign,
-        out,
-        ...(opts.threads ? { threads: opts.threads } : {}),
+      const records = await runInThisProcess(cases, run, {
         ...(repetition ? { repetition } : {}),
-        ...(opts.estimateTdp || exclude.length
-          ? {
-              energy: {
-                ...(exclude.length ? { exclude } : {}),
-                ...(opts.estimateTdp
-                  ? { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } }
-                  : {}),
-              },
-            }
-          : {}),
-        events: {
-          caseStart: (c, i) => {
-            if (stopping) return;
-            current = c.id;
-            // the bar's other fields take ~45 columns: the case id gets the rest of the line
-            bar?.update(i, { case: fitLine(c.id, terminalWidth() - 45), samples: 0, elapsed: '0.0' });
-          },
-          sample: (_c, n, t) => bar?.update({ samples: n, elapsed: t.toFixed(1) }),
-          writing: (_c, done) => {
-            writing = done;
-          },
-          caseEnd: (r) => {
-            if (stopping) return;
-            writing = null;
-            current = null;
-            kept++;
-            if (!bar && !opts.json) process.stderr.write(`${fitLine(`${r.status.padEnd(7)} ${r.case}`)}\n`);
-          },
-        },
+        ...energyOptions(opts, exclude),
       });
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      bar?.update(cases.length);
-      bar?.stop();
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
-      } else {
-        process.stdout.write(`${runSummary(records, { verbose: !!opts.verbose, out })}\n`);
-        const comm = commSummary(records);
-        if (comm) process.stdout.write(`${comm}\n`);
-        process.stdout.write(`${records.length} record(s) in ${out}\n`);
-      }
-      await feedDb(records, out, opts.db, say);
-      if (opts.report) {
-        const file = path.resolve(
-          typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`),
-        );
-        const written = await writeReport(records, file, {
-          title: `fedbench ${suite.name} — ${campaign}`,
-          sources: [`suite ${suite.file}`, `records in ${out}`],
-        });
-        process.stderr.write(`report: ${written.html}\n`);
-      }
-      const failed = records.filter((r) => r.status === 'failed');
-      if (failed.length) {
-        process.stderr.write(
-          `${failed.length} case(s) failed:\n${failed.map((r) => `  ${r.case}: ${r.error}`).join('\n')}\n`,
-        );
-        process.exitCode = 1;
-      }
+      await finish(records, run, {
+        summary: () =>
+          `${runSummary(records, { verbose: !!opts.verbose, out })}\n${commLines(records)}${records.length} record(s) in ${out}\n`,
+        title: '',
+        nameFailures: true,
+      });
     });
+}
+
+/** The communication summary's lines, if the records hold any. */
+function commLines(records: readonly RunRecord[]): string {
+  const comm = commSummary(records);
+  return comm ? `${comm}\n` : '';
+}
+
+/** The suite a run measures: a model's (`--model`) or a suite file's. */
+async function suiteOf(opts: RunOpts): Promise<Suite> {
+  if (!opts.model) return loadSuite(opts.suite);
+  return modelSuite({
+    model: opts.model,
+    input: opts.input,
+    scenario: opts.scenario,
+    ...(opts.batch.length ? { batch: opts.batch } : {}),
+    ...(opts.findMaxQps ? { findMaxQps: true } : {}),
+    ...(opts.qps ? { targetQps: opts.qps } : {}),
+    ...(opts.p99Bound ? { p99BoundMs: opts.p99Bound } : {}),
+  });
+}
+
+/** The runner's energy options from --exclude-energy and --estimate-tdp / --estimate-utilisation. */
+function energyOptions(opts: RunOpts, exclude: EnergySource[]): Pick<RunOptions, 'energy'> {
+  if (!opts.estimateTdp && !exclude.length) return {};
+  return {
+    energy: {
+      ...(exclude.length ? { exclude } : {}),
+      ...(opts.estimateTdp
+        ? { estimate: { tdpWatts: opts.estimateTdp, utilisation: opts.estimateUtilisation ?? 1 } }
+        : {}),
+    },
+  };
+}
+
+/** What a run is: its options, suite, campaign and records folder. */
+interface RunContext {
+  opts: RunOpts;
+  suite: Suite;
+  campaign: string;
+  out: string;
+}
+
+/**
+ * The cases run here, with a progress bar on a terminal (else one line per case). Ctrl-C, or Slurm's SIGTERM at a
+ * time limit: every finished case already has its record on disk (written atomically; one being written is waited
+ * for); say so, and which case had none, so a job log explains what is missing. The handler runs when the event
+ * loop is free: a long blocking engine call delays it (Slurm's KillWait still ends the job).
+ */
+async function runInThisProcess(
+  cases: readonly Case[],
+  { opts, campaign, out }: RunContext,
+  more: Pick<RunOptions, 'repetition' | 'energy'>,
+): Promise<RunRecord[]> {
+  const tty = !opts.json && process.stderr.isTTY;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        {
+          format: '{bar} {value}/{total} cases | {case} | {samples} samples, {elapsed}s',
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  bar?.start(cases.length, 0, { case: '', samples: 0, elapsed: '0.0' });
+  let current: string | null = null;
+  let kept = 0;
+  let writing: Promise<unknown> | null = null;
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals, code: number) => async () => {
+    stopping = true;
+    if (writing) {
+      const ok = await writing.then(
+        () => true,
+        () => false,
+      );
+      if (ok && current) kept++; // its record is on disk: the case is not "in progress" any more
+      if (ok) current = null;
+    }
+    bar?.stop();
+    process.stderr.write(
+      `\nfedbench: ${signal}${current ? ` during ${current}` : ''}: ${kept} record(s) kept in ${out}; ${current ? 'the case in progress has no record' : 'no case was in progress'}\n`,
+    );
+    process.exit(code);
+  };
+  const onInt = stop('SIGINT', 130);
+  const onTerm = stop('SIGTERM', 143);
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  const records = await runCases(cases, {
+    campaign,
+    out,
+    ...(opts.threads ? { threads: opts.threads } : {}),
+    ...more,
+    events: {
+      caseStart: (c, i) => {
+        if (stopping) return;
+        current = c.id;
+        // the bar's other fields take ~45 columns: the case id gets the rest of the line
+        bar?.update(i, { case: fitLine(c.id, terminalWidth() - 45), samples: 0, elapsed: '0.0' });
+      },
+      sample: (_c, n, t) => bar?.update({ samples: n, elapsed: t.toFixed(1) }),
+      writing: (_c, done) => {
+        writing = done;
+      },
+      caseEnd: (r) => {
+        if (stopping) return;
+        writing = null;
+        current = null;
+        kept++;
+        if (!bar && !opts.json) process.stderr.write(`${fitLine(`${r.status.padEnd(7)} ${r.case}`)}\n`);
+      },
+    },
+  });
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
+  bar?.update(cases.length);
+  bar?.stop();
+  return records;
+}
+
+/**
+ * A run's one finish, in this process or over fresh ones: the records (JSON with --json, else `summary`), the
+ * results database, the report with --report (its title ends with `title`), exit code 1 when a case failed.
+ */
+async function finish(
+  records: RunRecord[],
+  { opts, suite, campaign, out }: RunContext,
+  how: { summary: () => string; title: string; nameFailures: boolean },
+): Promise<void> {
+  process.stdout.write(opts.json ? `${JSON.stringify(records, null, 2)}\n` : how.summary());
+  await feedDb(records, out, opts.db, say);
+  if (opts.report) {
+    const file = path.resolve(typeof opts.report === 'string' ? opts.report : path.join('reports', `${campaign}.html`));
+    const written = await writeReport(records, file, {
+      title: `fedbench ${suite.name} — ${campaign}${how.title}`,
+      sources: [`suite ${suite.file}`, `records in ${out}`],
+    });
+    process.stderr.write(`report: ${written.html}\n`);
+  }
+  const failed = records.filter((r) => r.status === 'failed');
+  if (!failed.length) return;
+  if (how.nameFailures)
+    process.stderr.write(
+      `${failed.length} case(s) failed:\n${failed.map((r) => `  ${r.case}: ${r.error}`).join('\n')}\n`,
+    );
+  process.exitCode = 1;
 }
 
 /** A progress line cut to the terminal's width (the full case id is in the record and the summary's table). */

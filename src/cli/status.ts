@@ -10,8 +10,8 @@ import {
   SitePool,
   summarise,
   type SiteStatus,
+  printable,
 } from '../federation/index.js';
-import { printable } from '../remote/index.js';
 import { errorText } from '../errors.js';
 
 export function statusCommand(): Command {

@@ -1,10 +1,16 @@
 // fedbench submit: a campaign — one job array per site (chunked to MaxArraySize), journal in campaigns/.
 import path from 'node:path';
 import { Command } from 'commander';
-import { campaignsDir, certificateWarning, checkCampaignName, SitePool, submitCampaign } from '../federation/index.js';
+import {
+  campaignsDir,
+  certificateWarning,
+  checkCampaignName,
+  SitePool,
+  submitCampaign,
+  timeLimitSeconds,
+} from '../federation/index.js';
 import { OpenSshExecutor } from '../remote/index.js';
 import { loadSites, type Site } from '../sites/index.js';
-import { timeLimitSeconds } from '../slurm/index.js';
 import type { Journal } from '../federation/index.js';
 import { loadSuite } from '../suite/index.js';
 import { intOption } from './options.js';

@@ -1,5 +1,6 @@
 // A history's points from the database's answer (one JSON text, `ResultsDb.historyText`): pure, so that it runs
 // where the analysis runs (the server's worker threads) as well as in `history()`.
+import type { Direction } from '../results/index.js';
 
 export interface HistoryPoint {
   id: string;
@@ -16,7 +17,7 @@ export interface HistoryPoint {
   ci95: [number, number] | null;
   n: number | null;
   unit: string;
-  direction: string;
+  direction: Direction;
   backend: string | null;
   engineVersion: string | null;
   driver: string | null;
@@ -117,7 +118,8 @@ export function historyPoints(text: string): HistoryPoint[] {
       ci95: r.ci_low === null || r.ci_high === null ? null : [Number(r.ci_low), Number(r.ci_high)],
       n: r.n,
       unit: r.metric_unit,
-      direction: r.direction,
+      // the column holds a record's metric.direction
+      direction: r.direction === 'lower' ? 'lower' : 'higher',
       backend: r.backend,
       engineVersion: r.engine_version,
       driver: r.driver,

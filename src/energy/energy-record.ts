@@ -1,5 +1,6 @@
 // From meter readings to the record's `energy` field: totals that never double-count (a node reading
 // contains CPU, memory and GPUs), energy per call, and efficiency in the metric's own unit.
+import { unavailableEnergy } from '../results/new-record.js';
 import type { EnergyReading, MeasuredEnergy } from '../results/record.js';
 import type { EnergyDomain, EnergyMethod, MeterReading, SourceUnavailable } from './types.js';
 
@@ -21,10 +22,6 @@ export interface MeasuredWork {
 
 /** Sources whose readings cover the whole node rather than the GPUs visible to this process. */
 const NODE_WIDE = new Set(['rapl', 'pm_counters']);
-
-export function unavailableEnergy(reason: string, sources: SourceUnavailable[] = []): EnergyReading {
-  return { status: 'unavailable', reason, ...(sources.length ? { sources } : {}) };
-}
 
 export function energyRecord(
   meterReadings: readonly MeterReading[],

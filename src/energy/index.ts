@@ -13,6 +13,7 @@ export type {
   SourceUnavailable,
 } from './types.js';
 export { openMeters, energySources, type OpenedMeters, type EnergySourceStatus } from './open-meters.js';
-export { energyRecord, unavailableEnergy, type MeasuredWork } from './energy-record.js';
+export { energyRecord, type MeasuredWork } from './energy-record.js';
+export { unavailableEnergy } from '../results/new-record.js';
 export { meterWindow, type MeterWindow } from './meter-window.js';
 export { schedulerEnergy, schedulerEnergyReplaces, type JobEnergy } from './scheduler-energy.js';

@@ -1,5 +1,6 @@
 // Chooses the meters for this machine: per domain the most direct source present (a counter before sampled
 // power, sampled power before an estimate), every source not used listed with its reason.
+import { inSlurmJob, slurmJob } from '../slurm/job-env.js';
 import { EstimateMeter } from './estimate.js';
 import { NvidiaSmiMeter, nvidiaSmiUnavailableReason } from './nvidia-smi-meter.js';
 import { NvmlMeter, nvmlUnavailableReason } from './nvml-meter.js';
@@ -162,13 +163,13 @@ export async function energySources(options: EnergyOptions = {}): Promise<Energy
       smi.detail = nvidiaSmiUnavailableReason(o.nvidiaSmi, err);
     }
   }
-  const inSlurm = Boolean(process.env.SLURM_JOB_ID);
+  const inSlurm = inSlurmJob();
   list.push({
     source: 'sacct',
     present: inSlurm,
     used: false,
     detail: inSlurm
-      ? `job ${process.env.SLURM_JOB_ID}: its ConsumedEnergy is read after the job (post-hoc, whole job; needs AcctGatherEnergyType)`
+      ? `job ${slurmJob().jobId}: its ConsumedEnergy is read after the job (post-hoc, whole job; needs AcctGatherEnergyType)`
       : 'not in a Slurm job (post-hoc job energy from sacct applies to submitted jobs)',
   });
   list.push(

@@ -45,102 +45,130 @@ function kernel(tf: Tf, name: string): KernelFunc {
   return k.kernelFunc as unknown as KernelFunc;
 }
 
+/** The wasm backend's own kernels that ours are composed of, resolved before anything is replaced. */
+interface Stock {
+  tf: Tf;
+  transpose: KernelFunc;
+  conv2d: KernelFunc;
+  slice: KernelFunc;
+  reshape: KernelFunc;
+  padV2: KernelFunc;
+  concat: KernelFunc;
+  reverse: KernelFunc;
+}
+
 /** Installs the kernels (once per process); call after `setBackend('wasm')` and `ready()`. */
 export function installWasmTrainingKernels(tf: Tf): void {
   if ((tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc as unknown as Record<symbol, unknown> | undefined)?.[OURS])
     return;
-  const transpose = kernel(tf, 'Transpose');
-  const conv2d = kernel(tf, 'Conv2D');
-  const slice = kernel(tf, 'Slice');
-  const reshape = kernel(tf, 'Reshape');
-  const padV2 = kernel(tf, 'PadV2');
-  const concat = kernel(tf, 'Concat');
-  const reverse = kernel(tf, 'Reverse');
-
-  /** Swaps the last two axes (a copy in the backend's memory). */
-  const swapLast = (x: TensorInfo, backend: WasmBackend): TensorInfo => {
-    const r = x.shape.length;
-    const perm = [...Array(r).keys()];
-    [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
-    return transpose({ inputs: { x }, backend, attrs: { perm } });
+  const stock: Stock = {
+    tf,
+    transpose: kernel(tf, 'Transpose'),
+    conv2d: kernel(tf, 'Conv2D'),
+    slice: kernel(tf, 'Slice'),
+    reshape: kernel(tf, 'Reshape'),
+    padV2: kernel(tf, 'PadV2'),
+    concat: kernel(tf, 'Concat'),
+    reverse: kernel(tf, 'Reverse'),
   };
+  // Resolve the originals before replacing anything.
+  const batchMatMul = plainProduct(stock, 'BatchMatMul');
+  const fusedMatMul = plainProduct(stock, '_FusedMatMul');
+  replace(tf, 'BatchMatMul', batchMatMul);
+  replace(tf, '_FusedMatMul', fusedMatMul);
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) replace(tf, 'Conv2DBackpropFilter', conv2DBackpropFilter(stock));
+  replace(tf, 'Conv2DBackpropInput', conv2DBackpropInput(stock));
+}
 
-  const size = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
-  const SPLIT_MIN_MKN = 2 ** 19;
+/** Swaps the last two axes (a copy in the backend's memory). */
+function swapLast(stock: Stock, x: TensorInfo, backend: WasmBackend): TensorInfo {
+  const r = x.shape.length;
+  const perm = [...Array(r).keys()];
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
+  return stock.transpose({ inputs: { x }, backend, attrs: { perm } });
+}
 
-  /**
-   * a [...batchA, M, K] × b [...batchB, K, N], no transposes: one plain product per matrix of the
-   * (broadcast) batch, concatenated. Falls back to the original kernel for one matrix or small ones.
-   */
-  const perMatrix = (
-    original: KernelFunc,
-    a: TensorInfo,
-    b: TensorInfo,
-    backend: WasmBackend,
-    attrs: Record<string, unknown>,
-  ): TensorInfo => {
-    const [M, K] = a.shape.slice(-2) as [number, number];
-    const N = b.shape.at(-1)!;
-    const batchA = a.shape.slice(0, -2);
-    const batchB = b.shape.slice(0, -2);
-    const [ba, bb] = [size(batchA), size(batchB)];
-    const batch = Math.max(ba, bb);
-    if (batch <= 1 || M * K * N < SPLIT_MIN_MKN || (ba !== bb && ba !== 1 && bb !== 1))
-      return original({ inputs: { a, b }, backend, attrs });
-    const outBatch = tf.backend_util.assertAndGetBroadcastShape(batchA, batchB);
+const size = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
+/** Below this M·K·N a batch of products is left to the batched kernel (see the header). */
+const SPLIT_MIN_MKN = 2 ** 19;
+
+/**
+ * a [...batchA, M, K] × b [...batchB, K, N], no transposes: one plain product per matrix of the
+ * (broadcast) batch, concatenated. Falls back to the original kernel for one matrix or small ones.
+ */
+function perMatrix(
+  stock: Stock,
+  original: KernelFunc,
+  a: TensorInfo,
+  b: TensorInfo,
+  backend: WasmBackend,
+  attrs: Record<string, unknown>,
+): TensorInfo {
+  const [M, K] = a.shape.slice(-2) as [number, number];
+  const N = b.shape.at(-1)!;
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  const [ba, bb] = [size(batchA), size(batchB)];
+  const batch = Math.max(ba, bb);
+  if (batch <= 1 || M * K * N < SPLIT_MIN_MKN || (ba !== bb && ba !== 1 && bb !== 1))
+    return original({ inputs: { a, b }, backend, attrs });
+  const outBatch = stock.tf.backend_util.assertAndGetBroadcastShape(batchA, batchB);
+  const temps: TensorInfo[] = [];
+  const keep = <T extends TensorInfo>(x: T): T => {
+    temps.push(x);
+    return x;
+  };
+  try {
+    const a3 = keep(stock.reshape({ inputs: { x: a }, backend, attrs: { shape: [ba, M, K] } }));
+    const b3 = keep(stock.reshape({ inputs: { x: b }, backend, attrs: { shape: [bb, K, N] } }));
+    const parts: TensorInfo[] = [];
+    for (let i = 0; i < batch; i++) {
+      const ai = keep(
+        stock.slice({ inputs: { x: a3 }, backend, attrs: { begin: [ba === 1 ? 0 : i, 0, 0], size: [1, M, K] } }),
+      );
+      const bi = keep(
+        stock.slice({ inputs: { x: b3 }, backend, attrs: { begin: [bb === 1 ? 0 : i, 0, 0], size: [1, K, N] } }),
+      );
+      parts.push(
+        keep(
+          original({ inputs: { a: ai, b: bi }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }),
+        ),
+      );
+    }
+    const joined = keep(
+      stock.concat({ inputs: parts as unknown as Record<string, TensorInfo>, backend, attrs: { axis: 0 } }),
+    );
+    return stock.reshape({ inputs: { x: joined }, backend, attrs: { shape: [...outBatch, M, N] } });
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/** BatchMatMul or _FusedMatMul with transposed operands transposed first, then a plain product. */
+function plainProduct(stock: Stock, name: 'BatchMatMul' | '_FusedMatMul'): KernelFunc {
+  const original = kernel(stock.tf, name);
+  return ({ inputs, backend, attrs }) => {
     const temps: TensorInfo[] = [];
-    const keep = <T extends TensorInfo>(x: T): T => {
+    const keep = (x: TensorInfo): TensorInfo => {
       temps.push(x);
       return x;
     };
+    const a = attrs.transposeA ? keep(swapLast(stock, inputs.a!, backend)) : inputs.a!;
+    const b = attrs.transposeB ? keep(swapLast(stock, inputs.b!, backend)) : inputs.b!;
+    const plain = { ...attrs, transposeA: false, transposeB: false };
     try {
-      const a3 = keep(reshape({ inputs: { x: a }, backend, attrs: { shape: [ba, M, K] } }));
-      const b3 = keep(reshape({ inputs: { x: b }, backend, attrs: { shape: [bb, K, N] } }));
-      const parts: TensorInfo[] = [];
-      for (let i = 0; i < batch; i++) {
-        const ai = keep(
-          slice({ inputs: { x: a3 }, backend, attrs: { begin: [ba === 1 ? 0 : i, 0, 0], size: [1, M, K] } }),
-        );
-        const bi = keep(
-          slice({ inputs: { x: b3 }, backend, attrs: { begin: [bb === 1 ? 0 : i, 0, 0], size: [1, K, N] } }),
-        );
-        parts.push(
-          keep(
-            original({ inputs: { a: ai, b: bi }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }),
-          ),
-        );
-      }
-      const joined = keep(
-        concat({ inputs: parts as unknown as Record<string, TensorInfo>, backend, attrs: { axis: 0 } }),
-      );
-      return reshape({ inputs: { x: joined }, backend, attrs: { shape: [...outBatch, M, N] } });
+      // The fused kernel also adds a bias and an activation: only plain BatchMatMul is split per matrix.
+      if (name === 'BatchMatMul') return perMatrix(stock, original, a, b, backend, plain);
+      return original({ inputs: { ...inputs, a, b }, backend, attrs: plain });
     } finally {
       for (const t of temps) backend.disposeData(t.dataId);
     }
   };
+}
 
-  const plainProduct = (name: 'BatchMatMul' | '_FusedMatMul'): KernelFunc => {
-    const original = kernel(tf, name);
-    return ({ inputs, backend, attrs }) => {
-      const temps: TensorInfo[] = [];
-      const keep = (x: TensorInfo): TensorInfo => {
-        temps.push(x);
-        return x;
-      };
-      const a = attrs.transposeA ? keep(swapLast(inputs.a!, backend)) : inputs.a!;
-      const b = attrs.transposeB ? keep(swapLast(inputs.b!, backend)) : inputs.b!;
-      const plain = { ...attrs, transposeA: false, transposeB: false };
-      try {
-        // The fused kernel also adds a bias and an activation: only plain BatchMatMul is split per matrix.
-        if (name === 'BatchMatMul') return perMatrix(original, a, b, backend, plain);
-        return original({ inputs: { ...inputs, a, b }, backend, attrs: plain });
-      } finally {
-        for (const t of temps) backend.disposeData(t.dataId);
-      }
-    };
-  };
-
-  const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+/** dW as the convolution of x (batch and channel axes swapped) with dy dilated by the stride. */
+function conv2DBackpropFilter(stock: Stock): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
     const x = inputs.x!;
     const dy = inputs.dy!;
     const { strides, pad, dimRoundingMode, filterShape } = attrs as {
@@ -152,7 +180,7 @@ export function installWasmTrainingKernels(tf: Tf): void {
     };
     if (attrs.dataFormat && attrs.dataFormat !== 'NHWC')
       throw new Error(`Conv2DBackpropFilter on wasm: only NHWC is implemented, got ${String(attrs.dataFormat)}`);
-    const info = tf.backend_util.computeConv2DInfo(
+    const info = stock.tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filterShape,
       strides,
@@ -177,15 +205,15 @@ export function installWasmTrainingKernels(tf: Tf): void {
     // A negative pad means rows of x that no output reads (e.g. 'valid' with a stride that does not divide): crop them.
     if (bottom < 0 || right < 0) {
       const size = [x.shape[0]!, H + Math.min(0, bottom), W + Math.min(0, right), x.shape[3]!];
-      xin = keep(slice({ inputs: { x }, backend, attrs: { begin: [0, 0, 0, 0], size } }));
+      xin = keep(stock.slice({ inputs: { x }, backend, attrs: { begin: [0, 0, 0, 0], size } }));
       bottom = Math.max(0, bottom);
       right = Math.max(0, right);
     }
     try {
-      const xT = keep(transpose({ inputs: { x: xin }, backend, attrs: { perm: [3, 1, 2, 0] } })); // [C, H, W, N]
-      const dyT = keep(transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } })); // [OH, OW, N, K]
+      const xT = keep(stock.transpose({ inputs: { x: xin }, backend, attrs: { perm: [3, 1, 2, 0] } })); // [C, H, W, N]
+      const dyT = keep(stock.transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } })); // [OH, OW, N, K]
       const dwT = keep(
-        conv2d({
+        stock.conv2d({
           inputs: { x: xT, filter: dyT },
           backend,
           attrs: {
@@ -203,13 +231,16 @@ export function installWasmTrainingKernels(tf: Tf): void {
       ); // [C, R, S, K]
       if (dwT.shape[1] !== R || dwT.shape[2] !== S)
         throw new Error(`Conv2DBackpropFilter on wasm: internal shape ${dwT.shape} for a ${R}×${S} filter`);
-      return transpose({ inputs: { x: dwT }, backend, attrs: { perm: [1, 2, 0, 3] } }); // [R, S, C, K]
+      return stock.transpose({ inputs: { x: dwT }, backend, attrs: { perm: [1, 2, 0, 3] } }); // [R, S, C, K]
     } finally {
       for (const t of temps) backend.disposeData(t.dataId);
     }
   };
+}
 
-  const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
+/** dx as the convolution of dy (zeros between rows and columns for a stride) with the flipped, transposed filter. */
+function conv2DBackpropInput(stock: Stock): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
     const dy = inputs.dy!;
     const filter = inputs.filter!;
     const { strides, pad, dimRoundingMode, inputShape } = attrs as {
@@ -220,7 +251,7 @@ export function installWasmTrainingKernels(tf: Tf): void {
     };
     if (attrs.dataFormat && attrs.dataFormat !== 'NHWC')
       throw new Error(`Conv2DBackpropInput on wasm: only NHWC is implemented, got ${String(attrs.dataFormat)}`);
-    const info = tf.backend_util.computeConv2DInfo(
+    const info = stock.tf.backend_util.computeConv2DInfo(
       inputShape,
       filter.shape as [number, number, number, number],
       strides,
@@ -239,9 +270,9 @@ export function installWasmTrainingKernels(tf: Tf): void {
       // dy with stride-1 zeros after every row and column: [N, OH·sh, OW·sw, K].
       let up = dy;
       if (sh > 1 || sw > 1) {
-        const r6 = keep(reshape({ inputs: { x: dy }, backend, attrs: { shape: [N, OH, 1, OW, 1, K] } }));
+        const r6 = keep(stock.reshape({ inputs: { x: dy }, backend, attrs: { shape: [N, OH, 1, OW, 1, K] } }));
         const padded = keep(
-          padV2({
+          stock.padV2({
             inputs: { x: r6 },
             backend,
             attrs: {
@@ -257,14 +288,14 @@ export function installWasmTrainingKernels(tf: Tf): void {
             },
           }),
         );
-        up = keep(reshape({ inputs: { x: padded }, backend, attrs: { shape: [N, OH * sh, OW * sw, K] } }));
+        up = keep(stock.reshape({ inputs: { x: padded }, backend, attrs: { shape: [N, OH * sh, OW * sw, K] } }));
       }
       const before = [R - 1 - top, S - 1 - left];
       let after = [H + top - OH * sh, W + left - OW * sw];
       // Trailing rows that no output reads (negative padding): crop them.
       if (after[0]! < 0 || after[1]! < 0) {
         up = keep(
-          slice({
+          stock.slice({
             inputs: { x: up },
             backend,
             attrs: {
@@ -275,9 +306,9 @@ export function installWasmTrainingKernels(tf: Tf): void {
         );
         after = after.map((a) => Math.max(0, a));
       }
-      const flipped = keep(reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
-      const w = keep(transpose({ inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } })); // [R, S, K, C]
-      return conv2d({
+      const flipped = keep(stock.reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
+      const w = keep(stock.transpose({ inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } })); // [R, S, K, C]
+      return stock.conv2d({
         inputs: { x: up, filter: w },
         backend,
         attrs: {
@@ -296,27 +327,21 @@ export function installWasmTrainingKernels(tf: Tf): void {
       for (const t of temps) backend.disposeData(t.dataId);
     }
   };
+}
 
-  const replace = (kernelName: string, kernelFunc: KernelFunc) => {
-    (kernelFunc as unknown as Record<symbol, unknown>)[OURS] = true;
-    const stock = tf.getKernel(kernelName, 'wasm');
-    if (stock) tf.unregisterKernel(kernelName, 'wasm');
-    // Keep the stock setupFunc: it binds the package's wasm functions (which the original kernelFunc called
-    // from ours uses) to a backend's module, and tfjs runs it again whenever a wasm backend is started anew
-    // (e.g. by enableWasmThreads); without it they stay bound to the first, disposed, module and abort.
-    tf.registerKernel({
-      kernelName,
-      backendName: 'wasm',
-      kernelFunc: kernelFunc as never,
-      ...(stock?.setupFunc ? { setupFunc: stock.setupFunc } : {}),
-      ...(stock?.disposeFunc ? { disposeFunc: stock.disposeFunc } : {}),
-    });
-  };
-  // Resolve the originals before replacing anything.
-  const batchMatMul = plainProduct('BatchMatMul');
-  const fusedMatMul = plainProduct('_FusedMatMul');
-  replace('BatchMatMul', batchMatMul);
-  replace('_FusedMatMul', fusedMatMul);
-  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) replace('Conv2DBackpropFilter', conv2DBackpropFilter);
-  replace('Conv2DBackpropInput', conv2DBackpropInput);
+/** Registers ours in place of the stock kernel, keeping the stock setup and dispose functions. */
+function replace(tf: Tf, kernelName: string, kernelFunc: KernelFunc): void {
+  (kernelFunc as unknown as Record<symbol, unknown>)[OURS] = true;
+  const stock = tf.getKernel(kernelName, 'wasm');
+  if (stock) tf.unregisterKernel(kernelName, 'wasm');
+  // Keep the stock setupFunc: it binds the package's wasm functions (which the original kernelFunc called
+  // from ours uses) to a backend's module, and tfjs runs it again whenever a wasm backend is started anew
+  // (e.g. by enableWasmThreads); without it they stay bound to the first, disposed, module and abort.
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: kernelFunc as never,
+    ...(stock?.setupFunc ? { setupFunc: stock.setupFunc } : {}),
+    ...(stock?.disposeFunc ? { disposeFunc: stock.disposeFunc } : {}),
+  });
 }

@@ -12,8 +12,10 @@ import { errorText } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import {
   claimedRunSchema,
+  detailsOf,
   newRecord,
   runRecordSchema,
+  unavailableEnergy,
   unknownSystem,
   upgradeRecord,
   writeJsonAtomic,
@@ -21,8 +23,9 @@ import {
   type SlurmInfo,
 } from '../results/index.js';
 import { printable, type Executor, type TreeSnapshot } from '../remote/index.js';
-import { describeEnd, isTerminal, recordStatusFor, type TaskState } from '../slurm/index.js';
+import { describeEnd, isTerminal, recordStatusFor, slurmJob, type TaskState } from '../slurm/index.js';
 import type { Site } from '../sites/index.js';
+import { ONE_NODE_ENERGY_WARNING } from '../workloads/ranks/index.js';
 import { cancelNote } from './cancel.js';
 import { journalSaver, type Journal, type PlannedCase, type SiteEntry } from './journal.js';
 import type { SitePool } from './pool.js';
@@ -103,13 +106,14 @@ function slurmFields(
   jobEnv: Record<string, string> = {},
 ): SlurmInfo {
   const seen = entry.seen?.[ref.key];
+  const job = slurmJob(jobEnv);
   return {
-    cluster: st.cluster ?? ref.job.cluster ?? jobEnv['SLURM_CLUSTER_NAME'] ?? null,
-    partition: st.partition ?? seen?.partition ?? jobEnv['SLURM_JOB_PARTITION'] ?? null,
+    cluster: st.cluster ?? ref.job.cluster ?? job.cluster ?? null,
+    partition: st.partition ?? seen?.partition ?? job.partition ?? null,
     jobId: ref.jobId,
     arrayTaskId: ref.arrayIndex,
     task: ref.task,
-    node: st.node ?? seen?.node ?? jobEnv['SLURMD_NODENAME'] ?? null,
+    node: st.node ?? seen?.node ?? job.nodeName ?? null,
     state: st.state === 'ENDED' ? 'ENDED (no accounting)' : st.state,
     elapsed: st.elapsedSeconds,
     exitCode: st.exitCode,
@@ -153,7 +157,7 @@ function missingRecord(
     // the engine never started here, as far as anyone knows
     engine: { name: c.engine, requested: c.backend ? [c.backend] : [] },
     metric: c.metric,
-    energy: { status: 'unavailable', reason: 'the case did not run to the end of a measurement' },
+    energy: unavailableEnergy('the case did not run to the end of a measurement'),
     system: unknownSystem('the case wrote no record', st.node),
     site,
     slurm: slurmFields(entry, ref, st, worker),
@@ -391,18 +395,27 @@ async function collectTask(
         slurm: slurmFields(entry, ref, st, worker, verdict.record.system.env),
       };
       // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included);
-      // a measurement, it replaces nothing measured but does replace an estimate from declared power
+      // a measurement, it replaces nothing measured but does replace an estimate from declared power — and the one
+      // node's meters of a multi-node case, since the scheduler accounts every node of the job
+      const nodes = detailsOf(record, 'command')?.ranks?.nodes ?? [];
       if (
-        schedulerEnergyReplaces(record.energy) &&
+        schedulerEnergyReplaces(record.energy, nodes.length) &&
         st.consumedEnergyJ !== null &&
         expected.size === 1 &&
         worker === null &&
         st.elapsedSeconds !== null
-      )
+      ) {
         record.energy = schedulerEnergy(
-          { joules: st.consumedEnergyJ, elapsedSeconds: st.elapsedSeconds, device: st.node ?? 'job' },
+          {
+            joules: st.consumedEnergyJ,
+            elapsedSeconds: st.elapsedSeconds,
+            device: nodes.length > 1 ? nodes.join(',') : (st.node ?? 'job'),
+          },
           verdict.record.energy,
+          nodes,
         );
+        record.warnings = record.warnings.filter((w) => !w.startsWith(ONE_NODE_ENERGY_WARNING));
+      }
       runRecordSchema.parse(record);
       await writeJsonAtomic(path.join(local, sub, safeName(e.name)), record);
       seen.add(`${record.case}|${sub}`);

@@ -45,3 +45,7 @@ export { cancelCampaign, cancelNote, type CancelOutcome, type SiteCancel } from 
 export { deploy, productionPackages, PACKAGE_ROOT, type DeployOutcome } from './deploy.js';
 export { failureReason } from './failure-reason.js';
 export { checkSite, certificateWarning, type SiteCheck } from './check.js';
+// What callers above federation (the server) need of the scheduler's and transports' words, so that they reach
+// sites only through federation.
+export { describeEnd, isTerminal, timeLimitSeconds, type TaskState } from '../slurm/index.js';
+export { printable } from '../remote/index.js';

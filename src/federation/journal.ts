@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync,
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { writeJsonAtomic } from '../results/index.js';
+import { benchmarkKindSchema, engineNameSchema, metricSchema, writeJsonAtomic } from '../results/index.js';
 
 export const JOURNAL_SCHEMA = 'fedbench.campaign/1';
 
@@ -15,12 +15,12 @@ export const plannedCaseSchema = z.object({
   benchmark: z.object({
     id: z.string(),
     workload: z.string(),
-    kind: z.enum(['kernel', 'training', 'inference', 'command']),
+    kind: benchmarkKindSchema,
   }),
-  engine: z.enum(['onnxruntime', 'tfjs', 'command']),
+  engine: engineNameSchema,
   backend: z.string().nullable(),
   params: z.record(z.string(), z.unknown()),
-  metric: z.object({ name: z.string(), unit: z.string(), direction: z.enum(['higher', 'lower']) }),
+  metric: metricSchema,
 });
 export type PlannedCase = z.infer<typeof plannedCaseSchema>;
 

@@ -1,51 +1,15 @@
 // Summary statistics of raw samples. Pure functions: the same samples always give the same figures.
 import * as ss from 'simple-statistics';
+import type { Mode, Outliers, RecordStats } from '../results/record.js';
 
-export interface Outliers {
-  /** Modified z-score threshold (Iglewicz & Hoaglin; hyperfine uses 3.5 too). */
-  threshold: number;
-  low: number;
-  high: number;
-  /** Indices into the sample array, in sampling order. */
-  indices: number[];
-}
+export type { Mode, Outliers };
 
-export interface Stats {
-  n: number;
-  median: number;
-  mean: number;
-  stdev: number;
-  /** Coefficient of variation: stdev / mean. */
-  cv: number;
-  /** 95% confidence interval of the median. */
-  ci95: [number, number];
-  /**
-   * How ci95 was obtained: distribution-free order statistics; the same with ranks widened for samples that come in
-   * phases (autocorrelated: `effectiveN` independent samples' worth); or none when there are too few (effective) samples.
-   */
-  ciMethod: 'order-statistics' | 'order-statistics-autocorrelated' | 'between-runs' | 'none';
-  /** Separate runs pooled into these statistics (summarizeRuns), when more than one. */
-  runs?: number;
-  /** Independent samples' worth: n / the integrated autocorrelation time of the above/below-median sequence. */
-  effectiveN: number;
-  /** Present when the samples have more than one mode (clusters apart): each mode's median and share, low to high. */
-  modes?: Mode[];
-  p5: number;
-  p95: number;
-  p99: number;
-  min: number;
-  max: number;
-  /** Median absolute deviation (raw, not scaled). */
-  mad: number;
-  outliers: Outliers;
-}
-
-export interface Mode {
-  median: number;
-  /** Fraction of the samples in this mode. */
-  share: number;
-  n: number;
-}
+/**
+ * The record's statistics as measure computes them. They differ from the record's on purpose in one field:
+ * `effectiveN` (n / the integrated autocorrelation time of the above/below-median sequence) is always computed
+ * here, while a record may lack it (written before autocorrelation was accounted for).
+ */
+export type Stats = RecordStats & { effectiveN: number };
 
 /** Modified z-score above which a sample is flagged as an outlier (kept, not removed). */
 export const OUTLIER_THRESHOLD = 3.5;

@@ -22,6 +22,7 @@ const label = (kind: LabelKind, why: string): Decision => ({ label: kind, why })
 const TYPED = 'typed by the user or a suite: may hold paths and names';
 const MESSAGE = 'message text: may quote hosts, paths, addresses';
 const VOCAB = "fedbench's or an engine's vocabulary";
+const SYSFS = "the kernel's words in sysfs";
 const VERSION = 'a version: needed to compare runs';
 
 /** Every string field of the record (a path in the schema: `[]` an array's elements, `*` a record's values). */
@@ -104,6 +105,11 @@ export const FIELD_DECISIONS: Readonly<Record<string, Decision>> = {
   'system.gpuSource': keep(VOCAB),
   'system.node': keep(VERSION),
   'system.packages.*': keep(VERSION),
+  'system.fabric.infiniband[].device': keep('an HCA name (mlx5_0)'),
+  'system.fabric.infiniband[].state': keep(SYSFS),
+  'system.fabric.infiniband[].rate': keep(SYSFS),
+  'system.fabric.infiniband[].linkLayer': keep(SYSFS),
+  'system.fabric.gpuTopology': scan("nvidia-smi's matrix: GPU and NIC names, links, CPU and NUMA affinity"),
   'system.env.*': scan('environment values: see the variables below; any other variable is dropped'),
   site: keep("the site's public name"),
   'slurm.cluster': label('cluster', "the centre's name for the machine"),

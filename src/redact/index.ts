@@ -8,6 +8,7 @@
 // string), then replace each occurrence of each wherever the plan reaches.
 import { isIP } from 'node:net';
 import type { RunRecord } from '../results/index.js';
+import { SLURM_JOB_VARIABLES, slurmJob } from '../slurm/job-env.js';
 import { assignLabels, LABEL_KINDS, LABEL_SHAPE, type LabelKind, lower, Replacer } from './labels.js';
 import { expandHostList, findInText } from './patterns.js';
 import { compileWalk, DATA, RECORD_PLAN, type TextRole } from './plan.js';
@@ -100,8 +101,8 @@ const SUMMARY_ORDER: RedactedKind[] = [
 const SAYS_NOTHING = new Set(['unknown', 'localhost', 'none', 'null', 'undefined', 'n/a', 'na', '(null)', '?']);
 /** A value that is a label's own word (`/home/user`, a node called `node`) says nothing, and is in every banner. */
 const KIND_WORDS = new Set<string>(LABEL_KINDS);
-/** Slurm variables holding a job id, and the array task id (renumbered with its array job). */
-const JOB_ENV = ['SLURM_JOB_ID', 'SLURM_ARRAY_JOB_ID'] as const;
+/** Slurm variables holding a job id (the array task id is renumbered with its array job). */
+const JOB_ENV = [SLURM_JOB_VARIABLES.jobId, SLURM_JOB_VARIABLES.arrayJobId] as const;
 const SHAPE_ONLY_LABEL = /(?<![A-Za-z0-9-])(ip|mac|gpu-uuid|mig-uuid|uuid|key|domain|serial)-\d+(?![A-Za-z0-9])/g;
 
 /** What pass one finds: each value with its kind (the earliest in LABEL_KINDS when found as several). */
@@ -178,10 +179,11 @@ function collect<E>(records: readonly RunRecord[], opts: RedactOptions<E>, publi
     if (r.slurm?.jobId !== undefined) found.add('job', r.slurm.jobId);
     found.task(r.slurm?.jobId, r.slurm?.arrayTaskId);
     const env = r.system.env;
-    if (env['SLURMD_NODENAME']) found.add('node', env['SLURMD_NODENAME']);
+    const job = slurmJob(env);
+    if (job.nodeName) found.add('node', job.nodeName);
     for (const k of JOB_ENV) if (env[k]) found.add('job', env[k]);
-    found.task(env['SLURM_ARRAY_JOB_ID'], env['SLURM_ARRAY_TASK_ID']);
-    const list = env['SLURM_JOB_NODELIST'];
+    found.task(job.arrayJobId, job.arrayTaskId);
+    const list = job.nodeList;
     if (list && !found.nodeLists.has(list)) {
       const nodes = expandHostList(list);
       if (nodes) for (const n of nodes) found.add('node', n);
@@ -302,9 +304,9 @@ export function redactRecords<E = undefined>(records: readonly RunRecord[], opts
     }
     const env = r.system.env;
     for (const k of JOB_ENV) if (env[k]) red.system.env[k] = job(env[k]);
-    const task = env['SLURM_ARRAY_TASK_ID'];
+    const { arrayJobId, arrayTaskId: task } = slurmJob(env);
     if (task && /^\d+$/.test(task))
-      red.system.env['SLURM_ARRAY_TASK_ID'] = String(rank(env['SLURM_ARRAY_JOB_ID'], Number(task)));
+      red.system.env[SLURM_JOB_VARIABLES.arrayTaskId] = String(rank(arrayJobId, Number(task)));
     return red;
   });
   const extra = compileWalk(DATA, text, true)(opts.extra) as E;

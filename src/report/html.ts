@@ -18,9 +18,28 @@ import {
 import { html, joinHtml, jsonScript, trusted, type HtmlValue, type SafeHtml } from './escape.js';
 import { DEFAULT_CHANGEPOINTS, DEFAULT_COMPARE, STRAGGLER_THRESHOLD } from '../analysis/index.js';
 import { OUTLIER_THRESHOLD } from '../measure/index.js';
-import { intervalText, modesText, num, paramsText, pct, range } from '../format.js';
-import { redactionText, type BenchmarkSection, type ReportModel } from './model.js';
+import { bytesText, intervalText, modesText, num, paramsText, pct, range } from '../format.js';
+import {
+  PEAK_HEAD,
+  peakCells,
+  RANKING_HEAD,
+  rankingCells,
+  redactionText,
+  weightsUsedText,
+  type BenchmarkSection,
+  type ReportModel,
+} from './model.js';
+
+/** The page's peak table explains two of its headings. */
+const PEAK_HEAD_EXPLAINED = PEAK_HEAD.map((h) =>
+  h === 'intensity'
+    ? 'intensity (ideal: inputs and outputs moved once)'
+    : h === 'roof'
+      ? 'roof min(peak, intensity × bandwidth)'
+      : h,
+);
 import { fedbenchVersion } from '../system/index.js';
+import type { Direction } from '../results/index.js';
 
 /** Node-variability charts beyond this many (the widest spreads first) are summarised in a table only. */
 const MAX_VARIABILITY_CHARTS = 30;
@@ -142,20 +161,9 @@ function energy(m: ReportModel, charts: Charts): SafeHtml {
 }
 
 function peaks(m: ReportModel, charts: Charts): SafeHtml {
-  const rows = m.peaks.rows.map((r) => [
-    r.case,
-    r.site,
-    r.device,
-    `${num(r.median)} ${r.unit}`,
-    `${num(r.peak)} (${r.what})`,
-    pct(r.fraction),
-    r.intensity === null ? '—' : `${num(r.intensity)} FLOP/B`,
-    r.roof === null ? '—' : `${num(r.roof)} (${r.bound}-bound)`,
-    r.ofRoof === null ? '—' : pct(r.ofRoof),
-    r.source,
-  ]);
+  const rows = m.peaks.rows.map(peakCells);
   const notes = m.peaks.notes.length ? html`<ul>${m.peaks.notes.map((n) => html`<li>${n}</li>`)}</ul>` : '';
-  return html`<section id="peaks"><h2>Kernels against peak</h2>${rows.length ? [charts.add(peakChart(m.peaks.rows)), table(['case', 'site', 'device', 'median', 'peak', 'of peak', 'intensity (ideal: inputs and outputs moved once)', 'roof min(peak, intensity × bandwidth)', 'of roof', 'source'], rows)] : html`<p>No GPU kernel result with a known peak.</p>`}${notes}</section>`;
+  return html`<section id="peaks"><h2>Kernels against peak</h2>${rows.length ? [charts.add(peakChart(m.peaks.rows)), table(PEAK_HEAD_EXPLAINED, rows)] : html`<p>No GPU kernel result with a known peak.</p>`}${notes}</section>`;
 }
 
 function scaling(m: ReportModel, charts: Charts): SafeHtml {
@@ -175,8 +183,19 @@ function scaling(m: ReportModel, charts: Charts): SafeHtml {
 }
 
 function communication(m: ReportModel, charts: Charts): SafeHtml {
-  const { curves, scaling, transports } = m.comm;
+  const { curves, links, scaling, transports } = m.comm;
   if (!curves.length && !scaling.length && !transports.length) return NOTHING;
+  const linkRows = links.map((l) => [
+    l.site,
+    `${l.collective} ${l.dtype}`,
+    `${l.world} on ${l.nodes} node${l.nodes > 1 ? 's' : ''}`,
+    `${num(l.bestBusbw)} GB/s at ${bytesText(l.atBytes)}`,
+    l.link === null
+      ? '—'
+      : html`${l.link}${l.peakGbPerSec === null ? '' : `, ${num(l.peakGbPerSec)} GB/s`} <span class="note">(${l.scope === 'interNode' ? 'between nodes' : 'inside a node, per GPU'})</span>`,
+    l.share === null ? html`<span class="note">${l.note ?? ''}</span>` : pct(l.share),
+  ]);
+  const linkSources = [...new Set(links.flatMap((l) => (l.source ? [l.source] : [])))];
   const effRows = scaling.map((r) => [
     r.benchmark,
     r.site,
@@ -192,9 +211,11 @@ function communication(m: ReportModel, charts: Charts): SafeHtml {
     t.backend,
     `${t.world} on ${t.nodes} node${t.nodes > 1 ? 's' : ''}`,
     t.transport.join(', ') || 'not stated',
-    t.flag ? html`<span class="bad">${t.flag}</span>` : 'none',
+    t.flag || t.fabric.length
+      ? html`<span class="bad">${[t.flag, ...t.fabric].filter(Boolean).join('; ')}</span>`
+      : 'none',
   ]);
-  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged.</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}</section>`;
+  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged, and so is an InfiniBand port of the node fedbench ran on that was down or slower than its others.</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${links.length ? html`<h3>Against the links</h3><p>An NCCL curve's best busbw as a share of the peak of the link its ranks crossed, per direction, as the site profile declares it (facts.interconnect): per GPU inside a node, the node's rails together between nodes.${linkSources.length ? ` Sources: ${linkSources.join('; ')}.` : ''}</p>${table(['site', 'collective', 'ranks', 'best busbw', 'link peak', 'share of peak'], linkRows)}` : NOTHING}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}</section>`;
 }
 
 function variability(m: ReportModel, charts: Charts): SafeHtml {
@@ -241,7 +262,7 @@ function wholeNodeSection(m: ReportModel): SafeHtml {
 }
 
 /** "3.0% better" / "3.0% worse" than the site's typical node, in the metric's direction. */
-function versusTypical(figure: number | null, typical: number | null, direction: 'higher' | 'lower'): HtmlValue {
+function versusTypical(figure: number | null, typical: number | null, direction: Direction): HtmlValue {
   if (figure === null || typical === null || typical === 0) return '—';
   const rel = figure / typical - 1;
   if (rel === 0) return 'typical';
@@ -324,24 +345,12 @@ function recommendation(m: ReportModel): SafeHtml {
   if (!m.rankings.rankings.length)
     return html`<section id="recommendation"><h2>Recommendation</h2><p>Nothing to rank: no case was measured at two or more sites. Requested weights: ${w}.</p></section>`;
   const parts = m.rankings.rankings.map((r) => {
-    const rows = r.sites.map((s) => [
-      String(s.rank),
-      s.site,
-      num(s.score),
-      num(s.values.time),
-      num(s.values.energy),
-      num(s.values.cost),
-      num(s.values.co2),
-      badge(s.versusTop),
-    ]);
+    // the verdict against the top site as a badge
+    const rows = r.sites.map((s): HtmlValue[] => [...rankingCells(s).slice(0, -1), badge(s.versusTop)]);
     const excluded = r.excluded.length
       ? html`<p class="note">Left out: ${r.excluded.map((e) => `${e.criterion} (${e.reason})`).join('; ')}.</p>`
       : '';
-    return html`<h3>${r.case}</h3><p class="note">Weights used: ${
-      Object.entries(r.weightsUsed)
-        .map(([k, v]) => `${k} ${num(v)}`)
-        .join(', ') || 'none'
-    }. ${r.note}.</p>${excluded}${table(['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top'], rows)}`;
+    return html`<h3>${r.case}</h3><p class="note">Weights used: ${weightsUsedText(r)}. ${r.note}.</p>${excluded}${table(RANKING_HEAD, rows)}`;
   });
   return html`<section id="recommendation"><h2>Recommendation</h2><p>Requested weights: ${w} (${m.rankings.note}).</p>${parts}</section>`;
 }

@@ -2,13 +2,30 @@
 import path from 'node:path';
 import { writeFile, mkdir } from 'node:fs/promises';
 import type { RunRecord } from '../results/index.js';
-import { toCsv } from './export/csv.js';
-import { toMarkdown } from './export/markdown.js';
+import {
+  acceptanceCsv,
+  EXPORTERS,
+  EXPORT_FORMATS,
+  EXPORT_NAMES,
+  mdCell,
+  toCsv,
+  toMarkdown,
+  type Exporter,
+  type ExportFormat,
+  type ExportName,
+} from './export/index.js';
 import { renderHtml, renderReportBody, REPORT_CSS, type ReportBody } from './html.js';
-import { buildReportModel, type RedactionNote, type ReportModel, type ReportOptions } from './model.js';
-
-export const EXPORT_FORMATS = ['csv', 'json', 'md'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+import {
+  buildReportModel,
+  PEAK_HEAD,
+  peakCells,
+  RANKING_HEAD,
+  rankingCells,
+  weightsUsedText,
+  type RedactionNote,
+  type ReportModel,
+  type ReportOptions,
+} from './model.js';
 
 export interface WrittenReport {
   html: string;
@@ -25,23 +42,23 @@ export async function writeReport(
   exports: readonly ExportFormat[] = [],
 ): Promise<WrittenReport> {
   const model = buildReportModel(records, opts);
-  const html = renderHtml(model);
+  const html = EXPORTERS.html.render({ model, records });
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, html);
   const base = out.replace(/\.html?$/i, '');
   const written: WrittenReport['exports'] = {};
   for (const f of exports) {
     const file = `${base}.${f}`;
-    const text = f === 'csv' ? toCsv(records) : f === 'md' ? toMarkdown(model) : `${JSON.stringify(model, null, 2)}\n`;
-    await writeFile(file, text);
+    await writeFile(file, EXPORTERS[f].render({ model, records }));
     written[f] = file;
   }
   return { html: out, exports: written, model, bytes: Buffer.byteLength(html) };
 }
 
 export { buildReportModel, renderHtml, toCsv, toMarkdown, type RedactionNote, type ReportModel, type ReportOptions };
+export { EXPORTERS, EXPORT_NAMES, EXPORT_FORMATS, acceptanceCsv, type Exporter, type ExportName, type ExportFormat };
+export { mdCell, PEAK_HEAD, peakCells, RANKING_HEAD, rankingCells, weightsUsedText };
 export { renderReportBody, REPORT_CSS, type ReportBody };
-export { redactForSharing, profileHints, type ReportText } from './share.js';
 export { chartLibraryFiles, CHART_BUILDS } from './assets.js';
 export * as charts from './charts.js';
 export { html, joinHtml, jsonScript, trusted, SafeHtml, type HtmlValue } from './escape.js';

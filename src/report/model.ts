@@ -4,6 +4,8 @@ import {
   accept,
   aggregate,
   commCurves,
+  linkShares,
+  type LinkShareRow,
   scalingEfficiency,
   transports,
   type CommCurve,
@@ -28,6 +30,7 @@ import {
   type EngineComparison,
   type Ranking,
   type Reference,
+  type SiteScore,
   type SiteFacts,
   type Variability,
   type Verdict,
@@ -35,7 +38,9 @@ import {
   type WholeNodeCase,
   wholeNodes,
 } from '../analysis/index.js';
+import { num, pct } from '../format.js';
 import { detailsOf, slurmOf, type RunRecord } from '../results/index.js';
+import { isPerTaskVariable } from '../slurm/job-env.js';
 
 export interface ReportOptions {
   title?: string;
@@ -203,7 +208,7 @@ export interface ReportModel {
   training: TrainingRow[];
   inference: InferenceRow[];
   /** Cases run as several ranks: busbw curves, scaling efficiency across a sweep's worlds, transports used. */
-  comm: { curves: CommCurve[]; scaling: ScalingRow[]; transports: TransportRow[] };
+  comm: { curves: CommCurve[]; links: LinkShareRow[]; scaling: ScalingRow[]; transports: TransportRow[] };
   acceptance: { rows: AcceptanceRow[]; given: boolean };
   rankings: { weights: Weights; rankings: Ranking[]; note: string };
   provenance: ProvenanceRow[];
@@ -213,6 +218,70 @@ export interface ReportModel {
   /** null: no history was asked for; else each series of the reported cases over time. */
   history: HistorySeries[] | null;
   redaction: RedactionNote | null;
+}
+
+// The cells of the tables that every output shows alike (HTML, Markdown, the terminal), built once here.
+
+export const PEAK_HEAD = [
+  'case',
+  'site',
+  'device',
+  'median',
+  'peak',
+  'of peak',
+  'intensity',
+  'roof',
+  'of roof',
+  'source',
+];
+
+export function peakCells(r: PeakRow): string[] {
+  return [
+    r.case,
+    r.site,
+    r.device,
+    `${num(r.median)} ${r.unit}`,
+    `${num(r.peak)} (${r.what})`,
+    pct(r.fraction),
+    r.intensity === null ? '—' : `${num(r.intensity)} FLOP/B`,
+    r.roof === null ? '—' : `${num(r.roof)} (${r.bound}-bound)`,
+    r.ofRoof === null ? '—' : pct(r.ofRoof),
+    r.source,
+  ];
+}
+
+export const RANKING_HEAD = [
+  'rank',
+  'site',
+  'score',
+  's per call',
+  'J per call',
+  'cost per call',
+  'g CO2e per call',
+  'vs top',
+];
+
+/** One ranked site's cells; the last is the verdict against the top site ('' for the top site itself). */
+export function rankingCells(s: SiteScore): string[] {
+  return [
+    String(s.rank),
+    s.site,
+    num(s.score),
+    num(s.values.time),
+    num(s.values.energy),
+    num(s.values.cost),
+    num(s.values.co2),
+    s.versusTop ?? '',
+  ];
+}
+
+/** The weights a ranking used, as "time 0.4, energy 0.2", or "none". */
+export function weightsUsedText(r: Ranking): string {
+  return (
+    Object.entries(r.weightsUsed)
+      .map(([k, v]) => `${k} ${num(v)}`)
+      .join(', ') || 'none'
+  );
 }
 
 const uniq = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
@@ -453,7 +522,6 @@ function inference(records: readonly RunRecord[]): InferenceRow[] {
 
 function provenance(records: readonly RunRecord[]): ProvenanceRow[] {
   const bySite = groupBy(records, siteOf);
-  const transient = /^SLURM_(JOB_ID|ARRAY|PROCID|LOCALID|STEP)/;
   return [...bySite]
     .map(([site, rs]) => ({
       site,
@@ -478,7 +546,7 @@ function provenance(records: readonly RunRecord[]): ProvenanceRow[] {
         for (const k in r.system.packages) add(`${k} ${r.system.packages[k] ?? '(not installed)'}`);
       }).sort(),
       env: distinct<string>(rs, (r, add) => {
-        for (const k in r.system.env) if (!transient.test(k)) add(`${k}=${r.system.env[k]}`);
+        for (const k in r.system.env) if (!isPerTaskVariable(k)) add(`${k}=${r.system.env[k]}`);
       }).sort(),
     }))
     .sort((a, b) => a.site.localeCompare(b.site));
@@ -493,6 +561,7 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     wanted ? (wanted.includes(c.case) || wanted.includes(c.benchmark.id)) && succeeded(c) >= 1 : succeeded(c) >= 2,
   );
   const workByCase = new Map(records.map((r) => [r.case, r.work?.perCall ?? null]));
+  const curves = commCurves(records);
   const variability: Variability[] = [];
   for (const c of cases)
     for (const s of c.sites) {
@@ -512,7 +581,12 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
     wholeNodes: wholeNodes(records),
     training: training(records),
     inference: inference(records),
-    comm: { curves: commCurves(records), scaling: scalingEfficiency(records), transports: transports(records) },
+    comm: {
+      curves,
+      links: linkShares(curves, opts.facts ?? {}),
+      scaling: scalingEfficiency(records),
+      transports: transports(records),
+    },
     acceptance: { rows: opts.references ? accept(records, opts.references) : [], given: Boolean(opts.references) },
     rankings: {
       weights,

@@ -2,6 +2,16 @@ export {
   RUN_SCHEMA,
   runRecordSchema,
   systemSchema,
+  directionSchema,
+  metricSchema,
+  statsSchema,
+  outliersSchema,
+  modeSchema,
+  gpuSchema,
+  recordStatusSchema,
+  engineNameSchema,
+  fallbackSchema,
+  verificationSchema,
   energyMethodSchema,
   energyDomainSchema,
   energyDomainReadingSchema,
@@ -20,6 +30,16 @@ export {
   slurmSchema,
   type RunRecord,
   type SystemInfo,
+  type Direction,
+  type Metric,
+  type RecordStats,
+  type Outliers,
+  type Mode,
+  type GpuInfo,
+  type RecordStatus,
+  type EngineName,
+  type Fallback,
+  type Verification,
   type EnergyReading,
   type MeasuredEnergy,
   type EnergyMethod,
@@ -41,7 +61,7 @@ export {
   type SlurmInfo,
 } from './record.js';
 export { ranksSchema, commSchema, commRowSchema, type Ranks, type Comm, type CommRow } from './ranks.js';
-export { newRecord, unknownSystem, type RecordInit } from './new-record.js';
+export { newRecord, unavailableEnergy, unknownSystem, type RecordInit } from './new-record.js';
 export { upgradeRecord, tagDetails, claimedRunSchema, RUN_SCHEMA_V1, READABLE_RUN_SCHEMAS } from './upgrade.js';
 export { detailsOf, slurmOf } from './access.js';
 export { writeRecord, readRecords, checkRecord, writeJsonAtomic, recordFileName, type ReadProblem } from './store.js';

@@ -1,6 +1,6 @@
 // The one way a record is made: the runner (a case that ran, or did not) and collect (a case whose job ended
 // before it wrote one) both start here, so the version and the empty measurement are set in one place.
-import { RUN_SCHEMA, type RunRecord, type SystemInfo } from './record.js';
+import { RUN_SCHEMA, type EnergyReading, type RunRecord, type SourceUnavailable, type SystemInfo } from './record.js';
 
 type Engine = RunRecord['engine'];
 
@@ -35,6 +35,11 @@ export function newRecord(init: RecordInit): RunRecord {
     secondary: init.secondary ?? [],
     warnings: init.warnings ?? [],
   };
+}
+
+/** The record's energy when nothing measured it: the reason, and each source not used with its own. */
+export function unavailableEnergy(reason: string, sources: SourceUnavailable[] = []): EnergyReading {
+  return { status: 'unavailable', reason, ...(sources.length ? { sources } : {}) };
 }
 
 /**

@@ -46,6 +46,10 @@ export const commSchema = z.object({
   /** Set when a multi-node run fell back to sockets or used a single network rail. */
   flag: z.string().optional(),
   rows: z.array(commRowSchema),
+  /** Ranks and nodes of the collective as the program reported them, when fedbench did not start the ranks itself
+   * (nccl-tests driving every GPU from one process, `mpirun -np N`); a ranked case's are in details.ranks. */
+  world: z.number().int().positive().optional(),
+  nodes: z.number().int().positive().optional(),
   /** Median share of a training step spent communicating, as the program measured it (data-parallel training). */
   commShare: z.number().min(0).max(1).optional(),
 });

@@ -7,40 +7,58 @@ import { commSchema, ranksSchema } from './ranks.js';
 
 export const RUN_SCHEMA = 'fedbench.run/2';
 
-const metric = z.object({
+/** Which way is better for a figure. */
+export const directionSchema = z.enum(['higher', 'lower']);
+
+export const metricSchema = z.object({
   name: z.string(),
   unit: z.string(),
-  direction: z.enum(['higher', 'lower']),
+  direction: directionSchema,
 });
 
-const stats = z.object({
+export const outliersSchema = z.object({
+  /** Modified z-score threshold (Iglewicz & Hoaglin; hyperfine uses 3.5 too). */
+  threshold: z.number(),
+  low: z.number().int(),
+  high: z.number().int(),
+  /** Indices into the sample array, in sampling order. */
+  indices: z.array(z.number().int()),
+});
+
+/** One mode of multimodal samples: its median, the fraction of the samples in it, and their count. */
+export const modeSchema = z.object({ median: z.number(), share: z.number(), n: z.number().int() });
+
+export const statsSchema = z.object({
   n: z.number().int().nonnegative(),
   median: z.number(),
   mean: z.number(),
   stdev: z.number(),
+  /** Coefficient of variation: stdev / mean. */
   cv: z.number(),
+  /** 95% confidence interval of the median. */
   ci95: z.tuple([z.number(), z.number()]),
+  /**
+   * How ci95 was obtained: distribution-free order statistics; the same with ranks widened for samples that come in
+   * phases (autocorrelated: `effectiveN` independent samples' worth); pooled runs; or none when there are too few.
+   */
   ciMethod: z.enum(['order-statistics', 'order-statistics-autocorrelated', 'between-runs', 'none']),
   /** Separate runs (processes, records) pooled into these statistics, when more than one. */
   runs: z.number().int().optional(),
   /** Absent in records written before autocorrelation was accounted for. */
   effectiveN: z.number().optional(),
-  modes: z.array(z.object({ median: z.number(), share: z.number(), n: z.number().int() })).optional(),
+  /** Present when the samples have more than one mode (clusters apart): each mode's median and share, low to high. */
+  modes: z.array(modeSchema).optional(),
   p5: z.number(),
   p95: z.number(),
   p99: z.number(),
   min: z.number(),
   max: z.number(),
+  /** Median absolute deviation (raw, not scaled). */
   mad: z.number(),
-  outliers: z.object({
-    threshold: z.number(),
-    low: z.number().int(),
-    high: z.number().int(),
-    indices: z.array(z.number().int()),
-  }),
+  outliers: outliersSchema,
 });
 
-const secondary = metric.extend({ stats });
+const secondary = metricSchema.extend({ stats: statsSchema });
 
 /** counter: a hardware energy counter read at both ends; sampled: power integrated over samples;
  *  scheduler: the batch system's accounting; estimate: declared power × time, nothing measured. */
@@ -120,14 +138,17 @@ const energy = z.discriminatedUnion('status', [
   }),
 ]);
 
-const gpu = z.object({
+/** One GPU as nvidia-smi describes it. */
+export const gpuSchema = z.object({
   index: z.number().int(),
   name: z.string(),
   uuid: z.string().optional(),
   memoryMiB: z.number().optional(),
   driver: z.string().optional(),
+  /** The CUDA version the driver supports (nvidia-smi's header). */
   cuda: z.string().optional(),
   powerLimitW: z.number().optional(),
+  /** 'Enabled' / 'Disabled' as nvidia-smi says; absent where the GPU has no such mode. */
   mig: z.string().optional(),
   ecc: z.string().optional(),
 });
@@ -142,11 +163,29 @@ export const systemSchema = z.object({
     flags: z.array(z.string()),
   }),
   memoryBytes: z.number(),
-  gpus: z.array(gpu),
+  gpus: z.array(gpuSchema),
   gpuSource: z.string(),
   node: z.string(),
   packages: z.record(z.string(), z.string().nullable()),
   env: z.record(z.string(), z.string()),
+  /** What links the node to others and its GPUs to each other, as the node reports it; absent in older records. */
+  fabric: z
+    .object({
+      /** Every InfiniBand (or RoCE) port in sysfs, as `ibstat` shows them. */
+      infiniband: z.array(
+        z.object({
+          device: z.string(),
+          port: z.number().int(),
+          state: z.string(),
+          rate: z.string(),
+          gbitPerSec: z.number().nullable(),
+          linkLayer: z.string(),
+        }),
+      ),
+      /** `nvidia-smi topo -m` as printed; null without GPUs or nvidia-smi. */
+      gpuTopology: z.string().nullable(),
+    })
+    .optional(),
 });
 
 const warmupRulesSchema = z.object({
@@ -383,6 +422,21 @@ export const slurmSchema = z.object({
   workers: z.number().int().optional(),
 });
 
+export const recordStatusSchema = z.enum(['ok', 'failed', 'skipped', 'timeout', 'cancelled']);
+/** The engines fedbench drives itself; `command` is a user's program, which brings its own. */
+export const engineNameSchema = z.enum(['onnxruntime', 'tfjs', 'command']);
+/** A backend or provider that was tried and not used, with the reason it gave. */
+export const fallbackSchema = z.object({ backend: z.string(), reason: z.string() });
+
+/** A kernel's check against its JavaScript reference, at a small size. */
+export const verificationSchema = z.object({
+  params: z.record(z.string(), z.unknown()),
+  passed: z.boolean(),
+  worstExcess: z.number().nullable(),
+  /** |got - want| <= abs + rel * |want| for every element. */
+  tolerance: z.object({ abs: z.number(), rel: z.number() }),
+});
+
 export const runRecordSchema = z.object({
   schema: z.literal(RUN_SCHEMA),
   id: z.string(),
@@ -391,7 +445,7 @@ export const runRecordSchema = z.object({
   case: z.string(),
   startedAt: z.string(),
   finishedAt: z.string(),
-  status: z.enum(['ok', 'failed', 'skipped', 'timeout', 'cancelled']),
+  status: recordStatusSchema,
   error: z.string().optional(),
   benchmark: z.object({
     id: z.string(),
@@ -400,7 +454,7 @@ export const runRecordSchema = z.object({
     params: z.record(z.string(), z.unknown()),
   }),
   engine: z.object({
-    name: z.enum(['onnxruntime', 'tfjs', 'command']),
+    name: engineNameSchema,
     /** As actually used, not as requested. Null when the engine never started. */
     backend: z.string().nullable(),
     package: z.string().nullable(),
@@ -410,22 +464,15 @@ export const runRecordSchema = z.object({
      *  `FEDBENCH:DEVICE <text>` line: "cuda:0 NVIDIA A100-SXM4-40GB", "cpu, 2 threads"). */
     device: z.string().optional(),
     requested: z.array(z.string()),
-    fallbacks: z.array(z.object({ backend: z.string(), reason: z.string() })),
+    fallbacks: z.array(fallbackSchema),
   }),
-  metric,
+  metric: metricSchema,
   /** bytesPerCall: least memory traffic of one call (kernels with a FLOP count), for the report's roofline. */
   work: z.object({ perCall: z.number(), note: z.string(), bytesPerCall: z.number().optional() }).optional(),
-  verification: z
-    .object({
-      params: z.record(z.string(), z.unknown()),
-      passed: z.boolean(),
-      worstExcess: z.number().nullable(),
-      tolerance: z.object({ abs: z.number(), rel: z.number() }),
-    })
-    .optional(),
+  verification: verificationSchema.optional(),
   samples: z.array(z.number()),
   iterationSeconds: z.array(z.number()),
-  stats: stats.optional(),
+  stats: statsSchema.optional(),
   secondary: z.array(secondary),
   measurement: measurementSchema.optional(),
   warnings: z.array(z.string()),
@@ -442,6 +489,17 @@ export const runRecordSchema = z.object({
 
 export type RunRecord = z.infer<typeof runRecordSchema>;
 export type SystemInfo = z.infer<typeof systemSchema>;
+export type Direction = z.infer<typeof directionSchema>;
+export type Metric = z.infer<typeof metricSchema>;
+/** The statistics as records keep them (older records lack `effectiveN`). */
+export type RecordStats = z.infer<typeof statsSchema>;
+export type Outliers = z.infer<typeof outliersSchema>;
+export type Mode = z.infer<typeof modeSchema>;
+export type GpuInfo = z.infer<typeof gpuSchema>;
+export type RecordStatus = z.infer<typeof recordStatusSchema>;
+export type EngineName = z.infer<typeof engineNameSchema>;
+export type Fallback = z.infer<typeof fallbackSchema>;
+export type Verification = z.infer<typeof verificationSchema>;
 export type EnergyReading = z.infer<typeof energy>;
 export type MeasuredEnergy = Extract<EnergyReading, { status: 'measured' }>;
 export type EnergyMethod = z.infer<typeof energyMethodSchema>;

@@ -11,7 +11,7 @@ import {
 } from '../energy/index.js';
 import { modesText } from '../format.js';
 import { keepFreedMemoryInHeap, summarize, type Stats } from '../measure/index.js';
-import { newRecord, type RunRecord, type SystemInfo } from '../results/index.js';
+import { newRecord, type RecordInit, type RunRecord, type SystemInfo } from '../results/index.js';
 import type { Case } from '../suite/index.js';
 import {
   metricOf,
@@ -62,7 +62,8 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     ...(ctx.threads ? { threads: ctx.threads } : {}),
   };
   let engine: EngineUsed | null = null;
-  const base = (): RunRecord =>
+  // Every record of the case comes from the factory; `found` is what the case got to (figures, or why it did not).
+  const record = (found: Partial<RecordInit> = {}): RunRecord =>
     newRecord({
       id: randomUUID(),
       campaign: ctx.campaign,
@@ -78,6 +79,7 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
         : {}),
       energy: unavailableEnergy('no measured window: the case ended before timing'),
       system: ctx.system,
+      ...found,
     });
 
   let meters: MeterWindow | null = null;
@@ -115,8 +117,7 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
         })
       : unavailableEnergy('energy meters were not started: the workload reported no measured window');
     const stats = outcome.samples.length ? summarize(outcome.samples) : null;
-    return {
-      ...base(),
+    return record({
       metric: outcome.metric,
       ...(outcome.work ? { work: outcome.work } : {}),
       ...(outcome.verification ? { verification: outcome.verification } : {}),
@@ -132,19 +133,18 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
         ...(measuredEnergy?.warnings ?? []),
       ],
       energy,
-    };
+    });
   } catch (err) {
-    if (err instanceof SkipCase) return { ...base(), status: 'skipped', error: err.message };
+    if (err instanceof SkipCase) return record({ status: 'skipped', error: err.message });
     const verification: Verification | undefined = err instanceof WrongResults ? err.verification : undefined;
     // a user's program that failed keeps its argv, exit code and stderr's tail
     const details = err instanceof CommandFailed ? { details: err.details } : {};
-    return {
-      ...base(),
+    return record({
       status: 'failed',
       error: errorText(err),
       ...(verification ? { verification } : {}),
       ...details,
-    };
+    });
   } finally {
     await (meters as MeterWindow | null)?.close();
   }

@@ -12,6 +12,7 @@ import { registerAssets } from './assets.js';
 import { analysisPool } from './analysis/pool.js';
 import { cached, type ServeContext, type ServeDb } from './context.js';
 import { Launcher } from './launch.js';
+import { errorPage } from './page.js';
 import { registerAcceptance } from './routes/acceptance.js';
 import { registerCampaigns } from './routes/campaigns.js';
 import { registerExport } from './routes/export.js';
@@ -171,17 +172,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const message = code === 500 ? 'internal error (the server log says more)' : errorText(err);
     reply.code(code);
     if (wantsHtml(req))
-      return reply
-        .type('text/html; charset=utf-8')
-        .send(
-          `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fedbench: ${code}</title><link rel="stylesheet" href="/assets/app.css"></head><body><main><h1>${code}</h1><p>${message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</p><p><a href="/">Back</a></p></main></body></html>`,
-        );
+      return reply.type('text/html; charset=utf-8').send(errorPage(code, String(code), message).toString());
     return reply.send({ error: message });
   });
   app.setNotFoundHandler((req, reply) => {
     reply.code(404);
     return wantsHtml(req)
-      ? reply.type('text/html; charset=utf-8').send('<!doctype html><title>not found</title><p>not found</p>')
+      ? reply.type('text/html; charset=utf-8').send(errorPage(404, 'not found', 'not found').toString())
       : reply.send({ error: 'not found' });
   });
 

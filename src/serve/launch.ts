@@ -22,14 +22,17 @@ import {
   submitCampaign,
   taskRefs,
   CAMPAIGN_NAME,
+  describeEnd,
+  isTerminal,
+  printable,
+  timeLimitSeconds,
   type CancelOutcome,
   type Journal,
   type RenderedScript,
+  type TaskState,
 } from '../federation/index.js';
-import { printable } from '../remote/index.js';
 import { readRecords } from '../results/index.js';
 import { loadSites, siteNames, type Site } from '../sites/index.js';
-import { describeEnd, isTerminal, timeLimitSeconds, type TaskState } from '../slurm/index.js';
 import { builtinSuites, BUILTIN_SUITES_DIR, loadSuite } from '../suite/index.js';
 import type { ServeDb } from './context.js';
 

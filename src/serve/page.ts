@@ -25,7 +25,7 @@ export interface PageOptions {
 
 const CHART_SCRIPTS = ['vega.min.js', 'vega-interpreter.min.js', 'vega-lite.min.js', 'vega-embed.min.js'];
 
-export function page(o: PageOptions): string {
+export function page(o: PageOptions): SafeHtml {
   // deferred classic scripts and the module run in document order, after parsing
   const scripts = o.charts ? CHART_SCRIPTS : [];
   return html`<!doctype html>
@@ -41,7 +41,15 @@ ${scripts.map((s) => html`<script defer src="/assets/${s}"></script>`)}<script t
 <main id="main" tabindex="-1"><h1>${o.title}</h1>
 ${o.body}
 </main></body></html>
-`.toString();
+`;
+}
+
+/**
+ * The page for a refused or failed request, the message escaped like every other value. `styled`: with the style
+ * sheet and a way back (a request refused before sign-in gets neither: the sheet would be refused too).
+ */
+export function errorPage(code: number, heading: string, message: string, styled = true): SafeHtml {
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fedbench: ${code}</title>${styled ? html`<link rel="stylesheet" href="/assets/app.css">` : ''}</head><body>${styled ? html`<main><h1>${heading}</h1><p>${message}</p><p><a href="/">Back</a></p></main>` : html`<h1>${heading}</h1><p>${message}</p>`}</body></html>`;
 }
 
 /** An accessible table: a caption, column headers with scope; cells are text (escaped) or markup. */

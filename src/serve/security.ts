@@ -10,6 +10,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorPage } from './page.js';
 
 export const CSP = [
   "default-src 'self'",
@@ -203,7 +204,12 @@ export class Guard {
       void reply
         .type('text/html; charset=utf-8')
         .send(
-          `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fedbench: ${code}</title></head><body><h1>${code === 401 ? 'Sign in' : code === 403 ? 'Refused' : 'Bad request'}</h1><p>${escapeText(message)}</p></body></html>`,
+          errorPage(
+            code,
+            code === 401 ? 'Sign in' : code === 403 ? 'Refused' : 'Bad request',
+            message,
+            false,
+          ).toString(),
         );
     else void reply.send({ error: message });
   }
@@ -211,8 +217,6 @@ export class Guard {
 
 export const wantsHtml = (req: FastifyRequest) =>
   req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
-
-const escapeText = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');

@@ -12,6 +12,14 @@ export interface Peaks {
   source: string;
 }
 
+/** A link's peak for comm figures (busbw is comparable to it whatever the rank count), from the site profile. */
+export interface LinkPeak {
+  /** The link in the site's words, e.g. "NVLink 3" or "2× dual-port InfiniBand HDR". */
+  link: string;
+  /** Peak per direction, GB/s; undefined when the profile names the link without its rate. */
+  gbPerSec?: number;
+}
+
 /** What the ranking and the report need about a site. */
 export interface SiteFacts {
   /** Price of one node-hour, and the node's GPU count, to price a GPU-hour. */
@@ -24,6 +32,8 @@ export interface SiteFacts {
   energyPricePerKWh?: number;
   /** Datasheet peaks declared in the site profile (preferred over the ones fedbench knows by GPU name). */
   peaks?: Peaks;
+  /** Inside a node (per GPU) and between nodes (the node's rails together), from facts.interconnect. */
+  links?: { intraNode?: LinkPeak; interNode?: LinkPeak; source: string };
 }
 
 /** A profile's facts in the ranking's terms. */
@@ -36,6 +46,24 @@ export function siteFacts(site: Pick<SiteProfile, 'facts'> & { name?: string }):
     ...(f.carbonGPerKWh !== undefined ? { carbonGPerKWh: f.carbonGPerKWh } : {}),
     ...(f.energyPricePerKWh !== undefined ? { energyPricePerKWh: f.energyPricePerKWh } : {}),
     ...(profilePeaks(site) ? { peaks: profilePeaks(site)! } : {}),
+    ...(profileLinks(site) ? { links: profileLinks(site)! } : {}),
+  };
+}
+
+function profileLinks(site: Pick<SiteProfile, 'facts'> & { name?: string }): SiteFacts['links'] {
+  const i = site.facts.interconnect;
+  if (!i?.intraNode && !i?.interNode) return undefined;
+  const intra = i.intraNode;
+  const inter = i.interNode;
+  return {
+    ...(intra
+      ? { intraNode: { link: intra.link, ...(intra.gbPerSecPerGpu ? { gbPerSec: intra.gbPerSecPerGpu } : {}) } }
+      : {}),
+    // line rate in Gb/s → GB/s per direction, as busbw is counted
+    ...(inter
+      ? { interNode: { link: inter.link, ...(inter.gbitPerNode ? { gbPerSec: inter.gbitPerNode / 8 } : {}) } }
+      : {}),
+    source: `site profile${site.name ? ` ${site.name}` : ''} (facts.interconnect; ${site.facts.sources.join('; ') || 'no source named'})`,
   };
 }
 

@@ -22,4 +22,4 @@ export {
   BUILTIN_SITES_DIR,
   type Site,
 } from './load.js';
-export { siteFacts, type SiteFacts, type Peaks } from './facts.js';
+export { siteFacts, type SiteFacts, type Peaks, type LinkPeak } from './facts.js';

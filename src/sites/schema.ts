@@ -132,6 +132,24 @@ export const factsSchema = z.strictObject({
       tdpWatts: z.number().positive().optional(),
     })
     .default({}),
+  /** What lies between the GPUs, from the site's documentation (name it in `sources`): each comm figure is shown as a
+   * share of its link's peak. */
+  interconnect: z
+    .strictObject({
+      /** GPU↔GPU inside a node, per GPU and per direction (A100 SXM4, NVLink 3: 600 GB/s both ways → 300). */
+      intraNode: z
+        .strictObject({ link: z.string().min(1), gbPerSecPerGpu: z.number().positive().optional() })
+        .optional(),
+      /** Node↔node: every rail of a node together, line rate (2× dual-port HDR100: 400 Gb/s). */
+      interNode: z
+        .strictObject({
+          link: z.string().min(1),
+          rails: z.number().int().min(1).optional(),
+          gbitPerNode: z.number().positive().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   nodes: z.number().int().min(1).optional(),
   nodeHourCost: z.number().min(0).optional(),
   currency: z.string().optional(),

@@ -1,4 +1,13 @@
 export {
+  SLURM_JOB_VARIABLES,
+  slurmJob,
+  inSlurmJob,
+  isSlurmJobVariable,
+  isPerTaskVariable,
+  type SlurmJobEnv,
+  type SlurmJobField,
+} from './job-env.js';
+export {
   renderArrayScript,
   directives,
   gpuDirective,

@@ -14,6 +14,10 @@ export const referenceSchema = z.strictObject({
   /** Substring of a GPU model name in the record (e.g. "A100-SXM4-40GB"), or of the CPU model when the record has no GPU. */
   device: z.string().optional(),
   site: z.string().optional(),
+  /** Judge the busbw at this message size (bytes, as nccl-tests counts them) from the case's table, unit GB/s. */
+  busbwAt: z.number().int().positive().optional(),
+  /** Judge the scaling efficiency T(N) / (N × T(1)) at the case's world against its sweep's one-rank case, unit ratio. */
+  efficiency: z.literal(true).optional(),
   value: z.number(),
   unit: z.string(),
   tolerance: z.strictObject({ rel: z.number().min(0).optional(), abs: z.number().min(0).optional() }).default({}),
@@ -21,7 +25,15 @@ export const referenceSchema = z.strictObject({
   twoSided: z.boolean().default(false),
   note: z.string().optional(),
 });
-export const referencesFileSchema = z.strictObject({ references: z.array(referenceSchema).min(1) });
+export const referencesFileSchema = z.strictObject({
+  references: z
+    .array(
+      referenceSchema.refine((r) => !(r.busbwAt && r.efficiency), {
+        message: 'give busbwAt or efficiency, not both (neither: the case figure)',
+      }),
+    )
+    .min(1),
+});
 export type Reference = z.infer<typeof referenceSchema>;
 
 export function loadReferences(file: string): Reference[] {

@@ -5,7 +5,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { smiNumber, smiText } from '../energy/smi-fields.js';
-import type { SystemInfo } from '../results/record.js';
+import { isSlurmJobVariable } from '../slurm/job-env.js';
+import type { GpuInfo, SystemInfo } from '../results/record.js';
+import { gpuTopology, infinibandPorts } from './fabric.js';
+
+export { gpuTopology, infinibandPorts, type InfinibandPort } from './fabric.js';
 
 const run = promisify(execFile);
 
@@ -28,8 +32,6 @@ export const RELEVANT_ENV = [
   'FEDBENCH_ENERGY_EXCLUDE',
   'FEDBENCH_HEAP',
 ];
-const SLURM_ENV =
-  /^(SLURM_(JOB_ID|JOB_NAME|CLUSTER_NAME|JOB_PARTITION|JOB_NODELIST|JOB_GPUS|GPUS_ON_NODE|ARRAY_JOB_ID|ARRAY_TASK_ID|NTASKS|PROCID|LOCALID|CPUS_PER_TASK|STEP_ID)|SLURMD_NODENAME)$/;
 
 /** CPU features that decide which kernels the engines can use. */
 const CPU_FLAGS = [
@@ -63,26 +65,12 @@ export function packageVersion(name: string): string | null {
   }
 }
 
-export interface GpuRow {
-  index: number;
-  name: string;
-  uuid?: string;
-  memoryMiB?: number;
-  driver?: string;
-  /** The CUDA version the driver supports (nvidia-smi's header). */
-  cuda?: string;
-  powerLimitW?: number;
-  /** 'Enabled' / 'Disabled' as nvidia-smi says; absent where the GPU has no such mode. */
-  mig?: string;
-  ecc?: string;
-}
-
 const BASIC_FIELDS = 'index,name,uuid,memory.total,driver_version';
 const FIELDS = `${BASIC_FIELDS},power.limit,mig.mode.current,ecc.mode.current`;
 export const NVIDIA_SMI_QUERY = [`--query-gpu=${FIELDS}`, '--format=csv,noheader,nounits'];
 
 /** Parses `nvidia-smi --query-gpu=<FIELDS> --format=csv,noheader,nounits` (or the five basic fields of older drivers). */
-export function parseNvidiaSmiGpus(csv: string, cuda?: string): GpuRow[] {
+export function parseNvidiaSmiGpus(csv: string, cuda?: string): GpuInfo[] {
   return csv
     .split('\n')
     .map((l) => l.trim())
@@ -111,7 +99,7 @@ export function parseCudaVersion(header: string): string | undefined {
   return /CUDA Version:\s*([\d.]+)/.exec(header)?.[1];
 }
 
-async function gpus(): Promise<{ gpus: GpuRow[]; source: string }> {
+async function gpus(): Promise<{ gpus: GpuInfo[]; source: string }> {
   try {
     // Older drivers refuse the whole query over one field they lack (e.g. mig.mode.current): ask for the basics then.
     const { stdout } = await run('nvidia-smi', NVIDIA_SMI_QUERY, { timeout: 15_000 }).catch(
@@ -153,7 +141,7 @@ async function cpuFlags(): Promise<string[]> {
 
 export function relevantEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(env).filter(([k, v]) => v !== undefined && (RELEVANT_ENV.includes(k) || SLURM_ENV.test(k))),
+    Object.entries(env).filter(([k, v]) => v !== undefined && (RELEVANT_ENV.includes(k) || isSlurmJobVariable(k))),
   ) as Record<string, string>;
 }
 
@@ -161,7 +149,7 @@ let cached: Promise<SystemInfo> | null = null;
 
 export function systemInfo(): Promise<SystemInfo> {
   cached ??= (async () => {
-    const [g, d, flags] = await Promise.all([gpus(), distro(), cpuFlags()]);
+    const [g, d, flags, infiniband] = await Promise.all([gpus(), distro(), cpuFlags(), infinibandPorts()]);
     return {
       host: os.hostname(),
       os: { platform: os.platform(), release: os.release(), distro: d, arch: os.arch() },
@@ -177,6 +165,7 @@ export function systemInfo(): Promise<SystemInfo> {
       node: process.version,
       packages: Object.fromEntries([['fedbench', fedbenchVersion()], ...PACKAGES.map((p) => [p, packageVersion(p)])]),
       env: relevantEnv(),
+      fabric: { infiniband, gpuTopology: await gpuTopology(g.gpus.length) },
     };
   })();
   return cached;

@@ -4,15 +4,17 @@ import type { EngineName } from '../engines/types.js';
 import type { Tf } from '../engines/tfjs.js';
 import type * as TF from '@tensorflow/tfjs';
 import type { Stats, StoppingRules } from '../measure/index.js';
-import type { BenchmarkKind, MeasurementSummary, RunDetails } from '../results/index.js';
+import type {
+  BenchmarkKind,
+  Fallback,
+  MeasurementSummary,
+  Metric,
+  RunDetails,
+  RunRecord,
+  Verification,
+} from '../results/index.js';
 
-export type { BenchmarkKind, MeasurementSummary };
-
-export interface Metric {
-  name: string;
-  unit: string;
-  direction: 'higher' | 'lower';
-}
+export type { BenchmarkKind, MeasurementSummary, Metric, Verification };
 
 /** Logical input data, always generated in fp32 and row-major; engines convert (fp16, layouts) outside the timed region. */
 export interface HostTensor {
@@ -30,11 +32,8 @@ export interface TfjsProgram {
   toReference(output: TF.Tensor): TF.Tensor;
 }
 
-export interface Tolerance {
-  /** |got - want| <= abs + rel * |want| for every element. */
-  abs: number;
-  rel: number;
-}
+/** |got - want| <= abs + rel * |want| for every element. */
+export type Tolerance = Verification['tolerance'];
 
 /** Hooks a workload calls around its measured window, so energy meters frame exactly that window. */
 export interface MeasureHooks {
@@ -51,18 +50,15 @@ export interface EngineChoice {
   threads?: number;
 }
 
-/** The engine as it actually ran. */
-export interface EngineUsed {
-  name: EngineName;
+/**
+ * The engine as it actually ran: the record's `engine` less what the suite asked for (`requested`), and with a
+ * backend and package that are never null here (the record's are null only for an engine that never started).
+ */
+export type EngineUsed = Omit<RunRecord['engine'], 'requested' | 'backend' | 'package' | 'fallbacks'> & {
   backend: string;
   package: string;
-  /** null when there is no version to ask for (a user's program). */
-  version: string | null;
-  threads: number | null;
-  /** Where it computed, in the engine's or program's own words (the record's `engine.device`). */
-  device?: string;
-  fallbacks: Array<{ backend: string; reason: string }>;
-}
+  fallbacks: Fallback[];
+};
 
 export interface ExecuteContext<P> {
   params: P;
@@ -95,13 +91,6 @@ export interface Outcome {
   callUnit?: { one: string; many: string };
   /** Kind-specific figures (loss trajectory, scenario details), tagged with the kind, stored in the record as they are. */
   details?: RunDetails;
-}
-
-export interface Verification {
-  params: Record<string, unknown>;
-  passed: boolean;
-  worstExcess: number | null;
-  tolerance: Tolerance;
 }
 
 export interface SecondaryMetric extends Metric {

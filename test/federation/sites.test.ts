@@ -1,9 +1,11 @@
 // Site profiles: the shipped templates validate except for their marked placeholders, which are named by
 // file:line:col; facts reach the ranking's SiteFacts.
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReportModel } from '../../src/report/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
-import { loadSite, loadSites, parseSite, siteFacts, siteNames } from '../../src/sites/index.js';
+import { BUILTIN_SITES_DIR, loadSite, loadSites, parseSite, siteFacts, siteNames } from '../../src/sites/index.js';
 
 describe('site profiles', () => {
   it('ships templates for MeluXina, Leonardo, Vega, Karolina and a local profile', () => {
@@ -15,6 +17,30 @@ describe('site profiles', () => {
     for (const name of ['meluxina', 'leonardo', 'vega', 'karolina']) {
       expect(() => loadSite(name)).toThrow(new RegExp(`${name}\\.yaml:\\d+:\\d+: ssh\\.user: still a placeholder`));
     }
+  });
+
+  it('ships templates that validate once filled, with the interconnect their sources state and no rate they do not', () => {
+    const filled = (name: string) =>
+      siteFacts(
+        parseSite(
+          fs
+            .readFileSync(path.join(BUILTIN_SITES_DIR, `${name}.yaml`), 'utf8')
+            .replace(/<(NODE_HOUR_COST|ENERGY_PRICE|GRID_CARBON_G_PER_KWH)>/g, '1')
+            .replace(/<[A-Z_]+>/g, 'filled'),
+          `${name}.yaml`,
+        ),
+      );
+    // Leonardo: 2× dual-port HDR, 400 Gb/s per node (CINECA) → 50 GB/s per direction; its custom A100's NVLink unstated
+    expect(filled('leonardo').links).toMatchObject({ interNode: { gbPerSec: 50 }, source: /cineca/ });
+    expect(filled('leonardo').links?.intraNode).toBeUndefined();
+    // A100 SXM4 (MeluXina, Karolina): NVLink 3, 600 GB/s per GPU both ways → 300 per direction
+    expect(filled('meluxina').links).toEqual({
+      intraNode: { link: 'NVLink 3 (A100 SXM4)', gbPerSec: 300 },
+      source: expect.stringContaining('NVIDIA A100 datasheet'),
+    });
+    expect(filled('karolina').links?.interNode).toEqual({ link: 'InfiniBand HDR (non-blocking fat tree)' });
+    expect(filled('vega').links).toMatchObject({ interNode: { link: /dual-port InfiniBand HDR/ }, source: /izum/ });
+    expect(filled('vega').links?.interNode?.gbPerSec).toBeUndefined();
   });
 
   it('gives the report its facts (GPUs per node, cost, carbon)', () => {

@@ -1,11 +1,13 @@
 // The report's communication section from constructed records of ranked cases (the figures are made up; the
 // record shapes are the ones fedbench writes for nodes × gpusPerNode cases).
 import { describe, expect, it } from 'vitest';
-import { scalingEfficiency, transports } from '../../src/analysis/index.js';
+import { accept, linkShares, scalingEfficiency, transports } from '../../src/analysis/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { commSummary } from '../../src/cli/run-summary.js';
 import { buildReportModel, renderReportBody } from '../../src/report/index.js';
 import { runRecordSchema, type CommRow, type RunRecord } from '../../src/results/index.js';
+import { parseSite, siteFacts } from '../../src/sites/index.js';
+import { referencesFileSchema, type Reference } from '../../src/suite/index.js';
 
 function ranked(
   site: string,
@@ -113,5 +115,89 @@ describe('communication and scaling in the report', () => {
     expect(lines[2]!.trim().split(/\s+/)).toEqual(['1024', '0.0896']);
     expect(text).toContain('nccl: P2P/IPC, NET/Socket/0 — 2 nodes connected over sockets (TCP), not InfiniBand');
     expect(commSummary([ddpOnly])).toBe('');
+  });
+  it("gives an NCCL curve's best busbw as a share of the link its ranks crossed, from the profile's interconnect", () => {
+    const profile = (name: string, interconnect: string) =>
+      siteFacts(
+        parseSite(
+          `name: ${name}\nscheduler: { partition: gpu }\nworkdir: ~/w\nfacts:\n  gpu: { model: A100, perNode: 4 }\n  interconnect: ${interconnect}\n  sources: [the site's hardware page]\n`,
+          `${name}.yaml`,
+        ),
+      );
+    const facts = {
+      a: profile(
+        'a',
+        '{ intraNode: { link: NVLink 3, gbPerSecPerGpu: 300 }, interNode: { link: 4× HDR, rails: 4, gbitPerNode: 800 } }',
+      ),
+      b: profile('b', '{ interNode: { link: 2× HDR } }'),
+    };
+    const nccl = (site: string, world: number, nodes: string[], busbw: number[]) =>
+      ranked(site, 'comm', { nodes: nodes.length, gpusPerNode: world / nodes.length }, 1, world, nodes, {
+        backend: 'nccl',
+        transport: ['NET/IB/0/GDRDMA'],
+        rows: busbw.map((b, i) => ({ ...row(1024 << (10 * i), 10, world), busbw: b })),
+      });
+    const recs = [
+      nccl('a', 4, ['n1'], [1.5, 180, 240]), // inside a node: best 240 GB/s of NVLink's 300 per direction
+      nccl('a', 8, ['n1', 'n2'], [0.9, 60, 85]), // between nodes: 85 of 800 Gb/s = 100 GB/s
+      nccl('b', 8, ['n1', 'n2'], [0.5, 20]), // a link without its rate
+      nccl('b', 4, ['n1'], [1, 2]), // no intra-node link declared
+      ...records.filter((r) => r.benchmark.id === 'ddp'), // gloo: host buffers, no row
+    ];
+    const m = buildReportModel(recs, { facts });
+    expect(
+      m.comm.links.map((l) => [l.site, l.world, l.scope, l.bestBusbw, l.atBytes, l.peakGbPerSec, l.share]),
+    ).toEqual([
+      ['a', 4, 'intraNode', 240, 1024 << 20, 300, 0.8],
+      ['a', 8, 'interNode', 85, 1024 << 20, 100, 0.85],
+      ['b', 4, 'intraNode', 2, 1024 << 10, null, null],
+      ['b', 8, 'interNode', 20, 1024 << 10, null, null],
+    ]);
+    expect(m.comm.links[2]!.note).toBe(
+      'no link inside a node declared: add facts.interconnect.intraNode to the site profile',
+    );
+    expect(m.comm.links[3]!.note).toMatch(/names the link between nodes without its rate/);
+    expect(linkShares(m.comm.curves, {})).toHaveLength(4);
+    const text = renderReportBody(m, ['communication']).body.toString();
+    expect(text).toContain('<td>80.0%</td>');
+    expect(text).toContain('240 GB/s at 1 GiB');
+    expect(text).toContain('site profile a (facts.interconnect; the site&#39;s hardware page)');
+  });
+  it('validate judges busbw at a message size and scaling efficiency at a world, saying what is missing', () => {
+    const refs = referencesFileSchema.parse({
+      references: [
+        { benchmark: 'comm', busbwAt: 1 << 20, value: 9, unit: 'GB/s', tolerance: { rel: 0.1 } },
+        { benchmark: 'ddp', params: { gpusPerNode: 2 }, efficiency: true, value: 0.85, unit: 'ratio' },
+        { benchmark: 'ddp', params: { gpusPerNode: 4 }, efficiency: true, value: 0.85, unit: 'ratio' },
+      ],
+    }).references as Reference[];
+    const rows = accept(records, refs);
+    // 1 MiB in 100 µs: algbw 10.49 GB/s, busbw × 2·7/8 = 18.35 — above 9 − 10%
+    expect(rows.find((r) => r.case.startsWith('comm/'))).toMatchObject({ verdict: 'PASS', unit: 'GB/s' });
+    expect(rows.find((r) => r.case.startsWith('comm/'))!.reason).toMatch(/^busbw at 1 MiB 18\.35 within/);
+    const ddp2 = rows.find((r) => r.case.startsWith('ddp/') && r.case.includes('gpusPerNode=2'))!;
+    const ddp4 = rows.find((r) => r.case.startsWith('ddp/') && r.case.includes('gpusPerNode=4'))!;
+    expect([ddp2.verdict, ddp2.median, ddp2.reason]).toEqual([
+      'PASS',
+      0.9,
+      expect.stringMatching(/^scaling efficiency 0\.9 within/),
+    ]);
+    expect([ddp4.verdict, ddp4.median]).toEqual(['FAIL', 0.75]);
+    // a size the table lacks, and a sweep without its one-rank case: FAIL, saying why
+    const missing = accept(
+      records.filter((r) => !r.case.includes('gpusPerNode=1,')),
+      [{ ...refs[0]!, busbwAt: 3 }, refs[1]!],
+    );
+    expect(missing.find((r) => r.case.startsWith('comm/'))!.reason).toBe(
+      "no busbw at 3 B: no row at 3 B in the case's table (1 KiB … 1 MiB)",
+    );
+    expect(missing.find((r) => r.case.includes('gpusPerNode=2'))!.reason).toBe(
+      'no scaling efficiency: no one-rank case of the same sweep at this site to scale against',
+    );
+    expect(() =>
+      referencesFileSchema.parse({
+        references: [{ benchmark: 'x', busbwAt: 8, efficiency: true, value: 1, unit: 'GB/s' }],
+      }),
+    ).toThrow(/busbwAt or efficiency, not both/);
   });
 });

@@ -393,6 +393,24 @@ describe('hardening', () => {
     }
   });
 
+  it('answers an HTML request that fails with an error page holding the message as text, and a way back', async () => {
+    const bad = await get(`/campaigns/${encodeURIComponent('<img src=x onerror=alert(3)>')}`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/^text\/html/);
+    expect(bad.body).toContain('bad campaign name &#39;&lt;img src=x onerror=alert(3)&gt;&#39;');
+    expect(bad.body).not.toContain('<img');
+    expect(bad.body).toContain('<a href="/">Back</a>');
+    headersOk(bad);
+    const refused = await server.app.inject({
+      method: 'GET',
+      url: '/?token=<b>x</b>',
+      headers: { accept: 'text/html' },
+    });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.body).toContain('<h1>Sign in</h1>');
+    expect(refused.body).not.toContain('<b>');
+  });
+
   it('answers a malformed percent-encoding after the sign-in check, with the security headers', async () => {
     const anonymous = await server.app.inject({ method: 'GET', url: '/campaigns/%E0%A4%A' });
     expect(anonymous.statusCode).toBe(401);

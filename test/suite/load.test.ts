@@ -140,6 +140,7 @@ describe('shipped references', () => {
   it('the example references file is valid', async () => {
     const { loadReferences } = await import('../../src/suite/index.js');
     const refs = loadReferences(new URL('../../benchmarks/references/a100.example.yaml', import.meta.url).pathname);
-    expect(refs.map((r) => r.benchmark)).toEqual(['gemm', 'bandwidth']);
+    expect(refs.map((r) => r.benchmark)).toEqual(['gemm', 'bandwidth', 'comm-nccl', 'ddp-cnn-nccl']);
+    expect(refs.filter((r) => r.busbwAt || r.efficiency).map((r) => r.unit)).toEqual(['GB/s', 'ratio']);
   });
 });

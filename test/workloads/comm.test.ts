@@ -1,9 +1,11 @@
 // The comm suite's gloo all-reduce, run for real with PyTorch from Debian (python3-torch, installed by
-// test/setup.sh): two ranks started by fedbench on this machine, each size checked and timed.
+// test/setup.sh): two ranks started by fedbench on this machine, each size checked and timed; and its MPI all-reduce
+// with Open MPI's mpirun and mpi4py from Debian (openmpi-bin, python3-mpi4py).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { commCurves } from '../../src/analysis/index.js';
 import { detailsOf, runRecordSchema } from '../../src/results/index.js';
 import { runCase } from '../../src/runner/index.js';
 import { BUILTIN_SUITES_DIR, loadSuite } from '../../src/suite/index.js';
@@ -61,4 +63,30 @@ describe('comm suite (gloo, 2 local ranks)', () => {
       expect(Date.now() - t0).toBeLessThan(30_000);
     },
   );
+});
+
+describe('comm suite (MPI, 2 ranks started by mpirun)', () => {
+  it('sweeps all-reduce with Open MPI: rows like the gloo ones, the library named, ranks and nodes as MPI saw them', async () => {
+    execFileSync('python3', ['-c', 'import mpi4py']); // python3-mpi4py and openmpi-bin are part of the test set-up
+    // CI runs as root, which Open MPI refuses unless told this is deliberate
+    if (process.getuid?.() === 0)
+      Object.assign(process.env, { OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' });
+    const suite = loadSuite(path.join(BUILTIN_SUITES_DIR, 'comm.yaml'));
+    const c = suite.cases.find((k) => k.id.startsWith('comm-mpi/command/collective=all_reduce,'))!;
+    const small = { ...c, params: { ...c.params, maxBytes: 65536 } };
+    const r = await runCase(small, { campaign: 't', system: await systemInfo(), energy: noEnergy });
+    expect(() => runRecordSchema.parse(r)).not.toThrow();
+    expect(r.status, r.error).toBe('ok');
+    const comm = detailsOf(r, 'command')!.comm!;
+    expect(comm).toMatchObject({ backend: 'mpi', world: 2, nodes: 1 });
+    expect(comm.transport).toEqual([expect.stringMatching(/^Open MPI v\d/)]);
+    expect(comm.rows.map((row) => row.bytes)).toEqual(Array.from({ length: 14 }, (_, i) => 8 * 2 ** i));
+    for (const row of comm.rows) {
+      expect(row.checked).toBe(true);
+      expect(row.busbw).toBeCloseTo(row.algbw, 12); // all-reduce over 2 ranks: 2(n-1)/n = 1
+    }
+    expect(r.samples.at(-1)).toBeCloseTo(comm.rows.at(-1)!.busbw, 9);
+    // the report draws it beside fedbench-launched sweeps, with the world MPI reported
+    expect(commCurves([r])).toEqual([expect.objectContaining({ backend: 'mpi', world: 2, nodes: 1 })]);
+  }, 240_000);
 });

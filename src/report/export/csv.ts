@@ -1,5 +1,5 @@
-// One row per run record: the raw-data export of a report.
-import { nodeOf, siteOf } from '../../analysis/index.js';
+// One row per run record: the raw-data export of a report; and the acceptance verdicts, one row per node and case.
+import { nodeOf, siteOf, type AcceptanceRow } from '../../analysis/index.js';
 import type { RunRecord } from '../../results/index.js';
 
 const COLUMNS = [
@@ -107,4 +107,25 @@ export function toCsv(records: readonly RunRecord[]): string {
     lines.push(COLUMNS.map((c) => csvCell(row[c])).join(','));
   }
   return `${lines.join('\n')}\n`;
+}
+
+export function acceptanceCsv(rows: readonly AcceptanceRow[]): string {
+  const head = ['case', 'site', 'node', 'median', 'unit', 'reference', 'lower', 'upper', 'verdict', 'why'];
+  const lines = rows.map((r) =>
+    [
+      r.case,
+      r.site,
+      r.node,
+      r.median,
+      r.unit,
+      r.reference?.value ?? null,
+      r.bounds?.[0] ?? null,
+      r.bounds?.[1] ?? null,
+      r.verdict,
+      r.reason,
+    ]
+      .map(csvCell)
+      .join(','),
+  );
+  return `${[head.join(','), ...lines].join('\n')}\n`;
 }

@@ -1,6 +1,14 @@
 // The report's tables as Markdown, for tickets and wikis.
 import { intervalText, num, paramsText, pct } from '../../format.js';
-import { redactionText, type ReportModel } from '../model.js';
+import {
+  PEAK_HEAD,
+  peakCells,
+  RANKING_HEAD,
+  rankingCells,
+  redactionText,
+  weightsUsedText,
+  type ReportModel,
+} from '../model.js';
 
 /** Escapes what would break a table cell or start markup; Markdown renderers may still allow HTML, so < and > are entities. */
 export function mdCell(value: unknown): string {
@@ -71,23 +79,7 @@ export function toMarkdown(m: ReportModel): string {
   }
   if (m.peaks.rows.length) {
     out.push('## Kernels against peak', '');
-    out.push(
-      table(
-        ['case', 'site', 'device', 'median', 'peak', 'of peak', 'intensity', 'roof', 'of roof', 'source'],
-        m.peaks.rows.map((r) => [
-          r.case,
-          r.site,
-          r.device,
-          `${num(r.median)} ${r.unit}`,
-          `${num(r.peak)} (${r.what})`,
-          pct(r.fraction),
-          r.intensity === null ? '—' : `${num(r.intensity)} FLOP/B`,
-          r.roof === null ? '—' : `${num(r.roof)} (${r.bound}-bound)`,
-          r.ofRoof === null ? '—' : pct(r.ofRoof),
-          r.source,
-        ]),
-      ),
-    );
+    out.push(table(PEAK_HEAD, m.peaks.rows.map(peakCells)));
   }
   if (m.wholeNodes.length) {
     out.push('## Whole nodes', '');
@@ -130,31 +122,8 @@ export function toMarkdown(m: ReportModel): string {
   if (m.rankings.rankings.length) {
     out.push('## Recommendation', '');
     for (const r of m.rankings.rankings) {
-      out.push(
-        `### ${mdCell(r.case)}`,
-        '',
-        `Weights used: ${
-          Object.entries(r.weightsUsed)
-            .map(([k, v]) => `${k} ${num(v)}`)
-            .join(', ') || 'none'
-        }.`,
-        '',
-      );
-      out.push(
-        table(
-          ['rank', 'site', 'score', 's per call', 'J per call', 'cost per call', 'g CO2e per call', 'vs top'],
-          r.sites.map((s) => [
-            s.rank,
-            s.site,
-            num(s.score),
-            num(s.values.time),
-            num(s.values.energy),
-            num(s.values.cost),
-            num(s.values.co2),
-            s.versusTop ?? '',
-          ]),
-        ),
-      );
+      out.push(`### ${mdCell(r.case)}`, '', `Weights used: ${weightsUsedText(r)}.`, '');
+      out.push(table(RANKING_HEAD, r.sites.map(rankingCells)));
     }
   }
   return out.join('\n');

@@ -4,19 +4,13 @@
 import { findRegressions, historySeries, type RegressionFound, type Weights } from '../../analysis/index.js';
 import { historyPoints } from '../../db/history.js';
 import type { SiteFacts } from '../../sites/index.js';
-import {
-  buildReportModel,
-  type ReportText,
-  redactForSharing,
-  renderHtml,
-  renderReportBody,
-  toCsv,
-  toMarkdown,
-} from '../../report/index.js';
+import { buildReportModel, EXPORTERS, type ExportName, renderReportBody } from '../../report/index.js';
 import type { RunRecord } from '../../results/index.js';
+import { type ReportText, redactForSharing } from '../../share/index.js';
 import { num } from '../../format.js';
 
-export type JobOutput = 'page' | 'fragment' | 'html' | 'csv' | 'md' | 'json';
+/** The results page, its ranking fragment, or an export (rendered by the report's exporter of that name). */
+export type JobOutput = 'page' | 'fragment' | ExportName;
 
 export interface AnalysisJob {
   kind: 'report';
@@ -160,18 +154,8 @@ export function runJob(job: AnalysisJob): AnalysisResult {
     case 'fragment':
       result.body = renderReportBody(model, ['recommendation']).body.toString();
       break;
-    case 'html':
-      result.body = renderHtml(model);
-      break;
-    case 'csv':
-      result.body = toCsv(records);
-      break;
-    case 'md':
-      result.body = toMarkdown(model);
-      break;
-    case 'json':
-      result.body = `${JSON.stringify(model, null, 2)}\n`;
-      break;
+    default:
+      result.body = EXPORTERS[job.output].render({ model, records });
   }
   return result;
 }

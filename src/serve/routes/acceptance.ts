@@ -5,10 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AcceptanceRow } from '../../analysis/index.js';
 import { InputError } from '../../errors.js';
-import { csvCell } from '../../report/export/csv.js';
-import { buildReportModel, html, renderReportBody } from '../../report/index.js';
+import { acceptanceCsv, buildReportModel, html, renderReportBody } from '../../report/index.js';
 import { referencesFileSchema, type Reference } from '../../suite/index.js';
 import { loadYamlAs } from '../../yaml.js';
 import { idListParam, listParam, parseOr400, type ServeContext } from '../context.js';
@@ -69,27 +67,6 @@ async function judged(
     limit: MAX_RECORDS,
   });
   return buildReportModel(records, { references: refs, facts: ctx.facts(), title: 'Acceptance' });
-}
-
-export function acceptanceCsv(rows: readonly AcceptanceRow[]): string {
-  const head = ['case', 'site', 'node', 'median', 'unit', 'reference', 'lower', 'upper', 'verdict', 'why'];
-  const lines = rows.map((r) =>
-    [
-      r.case,
-      r.site,
-      r.node,
-      r.median,
-      r.unit,
-      r.reference?.value ?? null,
-      r.bounds?.[0] ?? null,
-      r.bounds?.[1] ?? null,
-      r.verdict,
-      r.reason,
-    ]
-      .map(csvCell)
-      .join(','),
-  );
-  return `${[head.join(','), ...lines].join('\n')}\n`;
 }
 
 const SECTIONS = ['acceptance', 'variability', 'whole-nodes'];

@@ -4,33 +4,28 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
+import { EXPORTERS, EXPORT_NAMES } from '../../report/index.js';
 import { parseOr400, type ServeContext } from '../context.js';
 import { select, selectionSchema } from './results.js';
 
 const exportQuery = selectionSchema.extend({
-  format: z.enum(['html', 'csv', 'md', 'json']),
+  format: z.enum(EXPORT_NAMES),
   redact: z.enum(['0', '1']).optional(),
   title: z.string().max(200).optional(),
 });
-
-const TYPES = {
-  html: 'text/html; charset=utf-8',
-  csv: 'text/csv; charset=utf-8',
-  md: 'text/markdown; charset=utf-8',
-  json: 'application/json; charset=utf-8',
-} as const;
 
 export function registerExport(app: FastifyInstance, ctx: ServeContext): void {
   app.get('/export', async (req, reply) => {
     const q = parseOr400(exportQuery, req.query, 'query');
     if (q.campaign.length + q.site.length + q.bench.length === 0)
       throw new InputError('choose campaigns, sites or a workload to export');
-    const { body: text } = await select(ctx, q, q.title ?? 'fedbench report', q.format, q.redact === '1');
+    const { body } = await select(ctx, q, q.title ?? 'fedbench report', q.format, q.redact === '1');
+    const exporter = EXPORTERS[q.format];
     const stamp = new Date().toISOString().slice(0, 10);
     return reply
-      .type(TYPES[q.format])
-      .header('content-disposition', `attachment; filename="fedbench-${stamp}.${q.format}"`)
+      .type(exporter.contentType)
+      .header('content-disposition', `attachment; filename="fedbench-${stamp}.${exporter.name}"`)
       .header('cache-control', 'no-store')
-      .send(text);
+      .send(body); // rendered by the exporter on a worker thread (select)
   });
 }

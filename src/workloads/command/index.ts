@@ -13,6 +13,7 @@ import {
   worldIssues,
   commOf,
   launchRanks,
+  ncclTestsTable,
   ranksRecord,
   ranksWarnings,
   worldOf,
@@ -173,6 +174,11 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         const comm = commOf(r.lines, r.ranks.map((k) => k.stderrTail).join('\n'), ranks);
         return { ranks, ...(comm ? { comm } : {}) };
       };
+      /** A single process's collective table (nccl-tests' binaries drive every GPU of a node from one process). */
+      const plainComm = (inv: Invocation | null): Pick<CommandDetails, 'comm'> => {
+        const comm = inv ? commOf(inv.lines, inv.stderrTail, undefined) : undefined;
+        return comm ? { comm } : {};
+      };
       /** The record's details; a failed one keeps stdout's tail too, where the figure was looked for. */
       const details = (failed = false): CommandDetails => ({
         kind: 'command',
@@ -185,7 +191,7 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         ...(failed && last?.stdoutTail ? { stdoutTail: last.stdoutTail } : {}),
         ...(leftBehind ? { leftBehind } : {}),
         ...(same ? { sameAs: same } : {}),
-        ...(lastRanks ? ranksDetails(lastRanks) : {}),
+        ...(lastRanks ? ranksDetails(lastRanks) : plainComm(last)),
       });
       /** Runs the program once; a run without a usable figure ends the case with the reason. */
       const run = async (onBegin?: () => unknown): Promise<{ inv: Invocation; figures: number[] }> => {
@@ -211,6 +217,11 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         if (fields.markers && inv.windowSeconds === null)
           throw failed(
             `invocation ${n} did not print both FEDBENCH:BEGIN and FEDBENCH:END lines on stdout (markers: true)`,
+          );
+        const corrupt = ncclTestsTable(inv.lines)?.wrong[0];
+        if (corrupt)
+          throw failed(
+            `invocation ${n}: nccl-tests found ${corrupt.elements} wrong element${corrupt.elements === 1 ? '' : 's'} at ${corrupt.bytes} B (#wrong): the collective corrupted data`,
           );
         let found = figuresOf(inv, fields.metric);
         if (!found.length) throw failed(`invocation ${n} printed no figure (${extraction})`);

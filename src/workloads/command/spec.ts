@@ -2,6 +2,7 @@
 // from its output, what it needs to run, and how long one invocation may take.
 import { z } from 'zod';
 import { errorText } from '../../errors.js';
+import { directionSchema, type Metric } from '../../results/index.js';
 
 /** The argument that marks a placeholder; `{{` and `}}` stand for literal braces. */
 const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_-]*)\}/g;
@@ -10,7 +11,7 @@ export const commandMetricSchema = z
   .strictObject({
     name: z.string().min(1).optional(),
     unit: z.string().min(1).optional(),
-    direction: z.enum(['higher', 'lower']).optional(),
+    direction: directionSchema.optional(),
     /** A regular expression with one capture group, applied to each line of stdout. */
     regex: z.string().min(1).optional(),
     /** A dotted path into each stdout line that is a JSON object, e.g. `metrics.throughput`. */
@@ -116,11 +117,7 @@ export function substitute(argv: readonly string[], params: Record<string, unkno
 }
 
 /** The metric a record states: the suite's, or wall time in seconds when the figure is not read from the output. */
-export function commandMetric(m: CommandMetric | undefined): {
-  name: string;
-  unit: string;
-  direction: 'higher' | 'lower';
-} {
+export function commandMetric(m: CommandMetric | undefined): Metric {
   if (m?.regex || m?.json) return { name: m.name!, unit: m.unit!, direction: m.direction! };
   return { name: m?.name ?? 'time', unit: 's', direction: 'lower' };
 }

@@ -1,6 +1,7 @@
 // What a collective sweep printed, read into the record: its rows (one JSON line per collective and size, see
 // benchmarks/scripts/comm.py), the backend it reported, and the transport — from NCCL's own log where there is one.
 import { commRowSchema, type Comm, type CommRow, type Ranks } from '../../results/index.js';
+import { ncclTestsTable } from './nccl-tests.js';
 
 /** nccl-tests' bus bandwidth factor (doc/PERFORMANCE.md) for a collective over n ranks. */
 export function busFactor(collective: string, n: number): number {
@@ -50,7 +51,7 @@ export function transportFlag(transports: readonly string[], nodes: number): str
 
 /**
  * The comm table of a run (rows, or a data-parallel run's share of a step in communication), or undefined when
- * its program stated no backend and printed no rows. `lines`: rank 0's measured lines;
+ * its program stated no backend and printed no rows — fedbench's JSON lines (comm.py), or nccl-tests' table. `lines`: rank 0's measured lines;
  * `logs`: every rank's stderr (NCCL writes its INFO lines there when NCCL_DEBUG_FILE is unset… or to stdout).
  */
 export function commOf(lines: readonly string[], logs: string, ranks: Ranks | undefined): Comm | undefined {
@@ -58,22 +59,34 @@ export function commOf(lines: readonly string[], logs: string, ranks: Ranks | un
   const shares: number[] = [];
   let backend: string | null = null;
   let stated: string | null = null;
+  let size: Pick<Comm, 'world' | 'nodes'> = {};
+  const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
   for (const line of lines) {
     const j = jsonLine(line);
     if (!j) continue;
     if (typeof j.backend === 'string' && 'transport' in j) {
       backend = j.backend;
       stated = typeof j.transport === 'string' ? j.transport : null;
+      // a program started by its own launcher (mpirun) says how many ranks and nodes took part
+      const [world, nodes] = [count(j.world), count(j.nodes)];
+      size = { ...(world ? { world } : {}), ...(nodes ? { nodes } : {}) };
       continue;
     }
     if (typeof j.comm_share === 'number' && Number.isFinite(j.comm_share)) shares.push(j.comm_share);
     const row = commRowSchema.safeParse(j);
     if (row.success) rows.push(row.data);
   }
-  if (!rows.length && backend === null) return undefined;
+  if (!rows.length && backend === null) {
+    // not fedbench's sweep: nccl-tests' own table, if the program was one of its binaries
+    const table = ncclTestsTable(lines);
+    if (!table) return undefined;
+    rows.push(...table.rows);
+    backend = 'nccl';
+    size = { ...(table.world ? { world: table.world } : {}), ...(table.nodes ? { nodes: table.nodes } : {}) };
+  }
   const nccl = ncclTransports(`${lines.join('\n')}\n${logs}`);
   const transport = nccl.length ? nccl : stated ? [stated] : [];
-  const nodes = ranks?.nodes.length ?? 1;
+  const nodes = ranks?.nodes.length ?? size.nodes ?? 1;
   const flag = backend === 'nccl' || nccl.length ? transportFlag(transport, nodes) : undefined;
   shares.sort((x, y) => x - y);
   const commShare = shares.length ? Math.min(1, shares[shares.length >> 1]!) : undefined;
@@ -82,6 +95,7 @@ export function commOf(lines: readonly string[], logs: string, ranks: Ranks | un
     transport,
     ...(flag ? { flag } : {}),
     rows,
+    ...(ranks ? {} : size),
     ...(commShare !== undefined ? { commShare } : {}),
   };
 }

@@ -1,10 +1,11 @@
 // Distributed programs as one case: ranks started by fedbench (launch.ts), their figures kept per rank and
 // summarised, and a collective sweep's table with the transport used (comm.ts).
 import type { z } from 'zod';
-import type { Ranks } from '../../results/index.js';
+import type { Direction, Ranks } from '../../results/index.js';
 import type { RankRun, RanksInvocation } from './launch.js';
 
 export { busFactor, commOf, ncclTransports, transportFlag } from './comm.js';
+export { ncclTestsTable, type NcclTestsTable } from './nccl-tests.js';
 export {
   freePort,
   LAUNCHER_ENV,
@@ -28,11 +29,14 @@ export function worldIssues(params: Record<string, unknown>, ctx: z.RefinementCt
       });
 }
 
+/** The start of the warning below: collect drops it once the scheduler's figure for every node replaced the energy. */
+export const ONE_NODE_ENERGY_WARNING = 'energy covers only this node';
+
 /** What a user must know about a ranked run's other figures: energy is metered where fedbench runs only. */
 export function ranksWarnings(inv: RanksInvocation): string[] {
   if (inv.nodes.length < 2) return [];
   return [
-    `energy covers only this node (${inv.nodes[0]}), where fedbench ran, not the other ${inv.nodes.length - 1} node(s) of the job (${inv.nodes.slice(1).join(', ')})`,
+    `${ONE_NODE_ENERGY_WARNING} (${inv.nodes[0]}), where fedbench ran, not the other ${inv.nodes.length - 1} node(s) of the job (${inv.nodes.slice(1).join(', ')}); collect replaces it with the scheduler's figure for every node where the site accounts energy`,
   ];
 }
 
@@ -43,7 +47,7 @@ export function ranksWarnings(inv: RanksInvocation): string[] {
 export function ranksRecord(
   inv: RanksInvocation,
   figureOf: (rank: RankRun) => number | null,
-  direction: 'higher' | 'lower',
+  direction: Direction,
 ): Ranks {
   const perRank = inv.ranks.map((r) => ({
     rank: r.rank,

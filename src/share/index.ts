@@ -1,5 +1,6 @@
 // Sharing a report outside the centre: the records and the report's own text (title, sources, history) redacted
 // with one set of labels before anything is rendered — for `fedbench report --redact` and `fedbench serve`'s export.
+// Its own folder above report/ (it reads redact/ and site profiles, which report/ never imports).
 import type { HistorySeries } from '../analysis/index.js';
 import path from 'node:path';
 import { errorText, InputError } from '../errors.js';
