@@ -24,7 +24,8 @@ const program = new Command('soak')
     (v) => positive(v, '--recovery-seconds'),
     240,
   )
-  .option('--keep', 'leave the test sites running afterwards');
+  .option('--keep', 'leave the test sites running afterwards')
+  .option('--json', 'print the outcome as JSON (faults, recoveries, campaigns, invariants with their violations)');
 
 function positive(v: string, flag: string): number {
   const n = Number(v);
@@ -41,6 +42,7 @@ async function main(): Promise<number> {
     testenv?: string;
     recoverySeconds: number;
     keep?: boolean;
+    json?: boolean;
   }>();
   if (process.getuid?.() !== 0) {
     process.stderr.write('soak: needs root (the test sites run in network namespaces)\n');
@@ -59,6 +61,12 @@ async function main(): Promise<number> {
   const env = upTestenv(run);
   try {
     const o = await soak({ campaigns: opts.campaigns, seed, env, work, log, recoverySeconds: opts.recoverySeconds });
+    const bad = o.invariants.flatMap((i) => i.violations);
+    const replay = `npm run soak -- --campaigns ${opts.campaigns} --seed ${seed}`;
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ seed, log: logFile, ...o, ...(bad.length ? { replay } : {}) }, null, 2)}\n`);
+      return bad.length ? 1 : 0;
+    }
     const rows: string[][] = [['fault', 'injected', 'missed']];
     for (const k of FAULT_KINDS) rows.push([k, String(o.faults[k].injected), String(o.faults[k].missed)]);
     rows.push(['', '', '']);
@@ -82,11 +90,10 @@ async function main(): Promise<number> {
     process.stdout.write(
       `${o.campaigns.length} campaign(s) (${cancelled} cancelled), ${cases} planned case(s), ${records} record(s) at home; ${o.seconds.toFixed(0)} s, seed ${seed}\n`,
     );
-    const bad = o.invariants.flatMap((i) => i.violations);
     for (const v of bad) process.stdout.write(`violation: ${v.invariant}: campaign ${v.campaign}: ${v.detail}\n`);
     if (bad.length) {
       process.stdout.write(
-        `soak failed: replay with  npm run soak -- --campaigns ${opts.campaigns} --seed ${seed}  (log ${logFile})\n`,
+        `soak failed: replay with  ${replay}  (log ${logFile})\n`,
       );
       return 1;
     }
