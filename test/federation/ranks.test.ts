@@ -156,6 +156,12 @@ describe.skipIf(missing !== null)(
       expect(detailsOf(crash, 'command')!.stderrTail).toContain('simulated fault');
       // DDP at 1 and 2 nodes: the report's scaling efficiency T(2) / (2 × T(1)) and communication share, and the
       // all-reduce's busbw curve for 4 ranks on 2 nodes at site alpha
+      for (const ddp of records.filter((r) => r.benchmark.id === 'ddp')) {
+        expect(
+          ddp.status,
+          `${ddp.benchmark.params.nodes} node(s): ${ddp.error}\n${detailsOf(ddp, 'command')?.stderrTail ?? ''}`,
+        ).toBe('ok');
+      }
       const m = buildReportModel(records);
       const eff = m.comm.scaling.filter((r) => r.benchmark === 'ddp' && r.site === 'alpha');
       expect(eff.map((r) => [r.world, r.nodes])).toEqual([
