@@ -2,14 +2,18 @@
 // puts it back (`restore`), so the recovery that follows is fedbench's own. What it did is logged line by line.
 import { closeSync, openSync, readdirSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   alive,
+  childrenOf,
   daemonPid,
   type Env,
   type SiteName,
   siteDaemons,
   sleep,
   slurm,
+  sshPort,
   slurmdbd,
   sshdSessions,
   startDaemon,
@@ -32,12 +36,13 @@ export const FAULT_KINDS = [
   'requeue',
   'corrupt-record',
   'disk-full',
+  'cert-expired',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Cuts every SSH connection of a site (its sshd's session processes), as a dropped link would. */
 export function cutSsh(env: Env, site: SiteName): number {
-  const pid = daemonPid(env, `${site}-sshd`);
+  const pid = daemonPid(env, siteDaemons(env, site).sshd.name);
   if (!alive(pid)) return 0;
   const sessions = sshdSessions(pid!);
   for (const s of sessions) {
@@ -48,6 +53,31 @@ export function cutSsh(env: Env, site: SiteName): number {
     }
   }
   return sessions.length;
+}
+
+/**
+ * Whether a fedbench command has reached one of these sites since this was called: its sshd accepted a new connection,
+ * or the command runs an ssh client (OpenSSH through a master connection kept from an earlier command).
+ */
+export function connectedSince(env: Env, sites: readonly SiteName[]): (child?: ChildProcess) => boolean {
+  const listener = (site: SiteName) => daemonPid(env, siteDaemons(env, site).sshd.name);
+  const before = new Set(sites.flatMap((s) => sshdSessions(listener(s) ?? -1)));
+  return (child) =>
+    (child?.pid !== undefined && childrenOf(child.pid).length > 0) ||
+    sites.some((s) => sshdSessions(listener(s) ?? -1).some((p) => !before.has(p)));
+}
+
+/** Once a connection to the site has opened (`connected`), waits `delayMs` and cuts every connection: how many. */
+export async function cutSshOnceConnected(
+  env: Env,
+  site: SiteName,
+  connected: () => boolean,
+  delayMs: number,
+  withinMs = 60_000,
+): Promise<number> {
+  if (!(await until(connected, withinMs, 50))) return 0;
+  await sleep(delayMs);
+  return connected() ? cutSsh(env, site) : 0; // the command may have ended meanwhile: the next one's are not cut
 }
 
 /** The site's sshd dies with every connection, and comes back after `downMs`. */
@@ -65,7 +95,7 @@ export async function restartSshd(env: Env, site: SiteName, downMs: number): Pro
   }
   await sleep(downMs);
   startDaemon(env, d.name, d.argv);
-  await until(() => tcpOpen(env.sites[site].address, 22), 10_000, 100);
+  await until(() => tcpOpen(env.sites[site].address, sshPort(env, site)), 10_000, 100);
 }
 
 async function tcpOpen(host: string, port: number): Promise<boolean> {
@@ -89,6 +119,10 @@ export async function restartSlurmctld(env: Env, site: SiteName, downMs: number)
   await sleep(downMs);
   startDaemon(env, d.name, d.argv);
   await until(async () => (await slurm(env, site, ['sinfo', '-h', '-o', '%T'], 10_000)).code === 0, 30_000, 300);
+  // Slurm 22.05 here: a slurmctld restarted with ended jobs in its state never frees the GPUs of the jobs that run
+  // after it (the node's AllocTRES keeps them, jobs wait for Resources on an idle node) until the nodes register
+  // again; the site's administrator's `scontrol reconfigure` does that
+  await slurm(env, site, ['scontrol', 'reconfigure']);
 }
 
 export async function stopSlurmdbd(env: Env): Promise<void> {
@@ -129,6 +163,23 @@ export async function setNode(env: Env, site: SiteName, node: string, state: 'do
 
 export async function requeue(env: Env, site: SiteName, task: string) {
   return slurm(env, site, ['scontrol', 'requeue', task]);
+}
+
+/**
+ * Tasks of jobs named `prefix…` that Slurm holds back after a requeue (reason BeginTime: about two minutes) start now,
+ * as a site's administrator may do: a short soak then needs no idle waits. What runs and when is still Slurm's.
+ */
+export async function releaseRequeued(env: Env, prefix: string): Promise<number> {
+  let released = 0;
+  for (const site of ['alpha', 'beta'] as const) {
+    const r = await slurm(env, site, ['squeue', '-h', '-r', '--states=PENDING', '-o', '%i|%j|%r']);
+    for (const l of r.stdout.split('\n')) {
+      const [id = '', name = '', reason = ''] = l.trim().split('|');
+      if (!name.startsWith(prefix) || reason !== 'BeginTime') continue;
+      if ((await slurm(env, site, ['scontrol', 'update', `jobid=${id}`, 'starttime=now'])).code === 0) released++;
+    }
+  }
+  return released;
 }
 
 /** Every node of both sites back in service (a fault's node left down must not starve later campaigns). */
@@ -178,4 +229,49 @@ export function fillDisk(dir: string): string {
 
 export function freeDisk(filler: string): void {
   rmSync(filler, { force: true });
+}
+
+/**
+ * The soak user's key and its certificate from the test user CA (`validity` as ssh-keygen's -V: `-5m:+2h` a fresh
+ * one, `-2h:-1h` one that has expired): a renewal, or the certificate running out mid-campaign.
+ */
+export function signCertificate(env: Env, key: string, validity: string): void {
+  execFileSync('ssh-keygen', [
+    '-q',
+    '-s',
+    env.cert.userCa,
+    '-I',
+    'fedbench-soak',
+    '-n',
+    'root',
+    '-V',
+    validity,
+    `${key}.pub`,
+  ]);
+}
+
+/** A new key pair for the soak's user, with a fresh certificate. */
+export function userKey(env: Env, key: string): string {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fedbench-soak', '-f', key]);
+  signCertificate(env, key, '-5m:+2h');
+  return key;
+}
+
+/** Closes the OpenSSH master connections fedbench keeps in `dir` (ControlPersist), through their sockets. */
+export function closeMasters(dir: string): void {
+  let socks: string[];
+  try {
+    socks = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const s of socks)
+    try {
+      execFileSync('ssh', ['-o', `ControlPath=${path.join(dir, s)}`, '-O', 'exit', 'fedbench-soak'], {
+        stdio: 'ignore',
+        timeout: 10_000,
+      });
+    } catch {
+      /* not a live master */
+    }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
-import { FAULT_KINDS } from './faults.js';
+import { closeMasters, FAULT_KINDS } from './faults.js';
 import { soak } from './soak.js';
 import { downTestenv, upTestenv } from './testenv.js';
 
@@ -58,13 +58,18 @@ async function main(): Promise<number> {
   const log = (line: string) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
   process.stderr.write(`soak: seed ${seed}, ${opts.campaigns} campaign(s); log ${logFile}\n`);
   log(`seed ${seed}, ${opts.campaigns} campaign(s)`);
+  // fedbench's OpenSSH master connections (site alpha) are the soak's own, closed at its end
+  const masters = path.join(work, 'cm');
+  process.env.FEDBENCH_SSH_DIR = masters;
   const env = upTestenv(run);
   try {
     const o = await soak({ campaigns: opts.campaigns, seed, env, work, log, recoverySeconds: opts.recoverySeconds });
     const bad = o.invariants.flatMap((i) => i.violations);
     const replay = `npm run soak -- --campaigns ${opts.campaigns} --seed ${seed}`;
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ seed, log: logFile, ...o, ...(bad.length ? { replay } : {}) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ seed, log: logFile, ...o, ...(bad.length ? { replay } : {}) }, null, 2)}\n`,
+      );
       return bad.length ? 1 : 0;
     }
     const rows: string[][] = [['fault', 'injected', 'missed']];
@@ -92,13 +97,12 @@ async function main(): Promise<number> {
     );
     for (const v of bad) process.stdout.write(`violation: ${v.invariant}: campaign ${v.campaign}: ${v.detail}\n`);
     if (bad.length) {
-      process.stdout.write(
-        `soak failed: replay with  ${replay}  (log ${logFile})\n`,
-      );
+      process.stdout.write(`soak failed: replay with  ${replay}  (log ${logFile})\n`);
       return 1;
     }
     return 0;
   } finally {
+    closeMasters(masters);
     if (!opts.keep) {
       downTestenv(run);
       try {

@@ -2,9 +2,9 @@
 // kills fedbench in every phase, cuts SSH, restarts daemons, takes nodes away, requeues jobs, corrupts a record on a
 // site and fills the disk collect writes to. Then fedbench is run again as a user would (submit to resume, status,
 // collect) until every campaign has ended, and the invariants are checked. Same seed, same faults at the same steps.
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { openDb } from '../db/index.js';
 import {
   collectCampaign,
@@ -16,12 +16,17 @@ import {
 } from '../federation/index.js';
 import { prng } from '../random.js';
 import {
+  connectedSince,
   corruptRecordFile,
   cutSsh,
+  cutSshOnceConnected,
   FAULT_KINDS,
   type FaultKind,
   fillDisk,
   freeDisk,
+  signCertificate,
+  userKey,
+  releaseRequeued,
   requeue,
   restartSlurmctld,
   restartSshd,
@@ -39,7 +44,7 @@ import {
   homeRecords,
   type Violation,
 } from './invariants.js';
-import { type Env, fedbench, type Ran, type SiteName, sleep, slurm, until } from './testenv.js';
+import { type Env, fedbench, type Ran, type SiteName, sleep, slurm, until, VIA_CERTIFICATE } from './testenv.js';
 
 export interface SoakOptions {
   campaigns: number;
@@ -79,7 +84,7 @@ const SUITES = {
       {
         id: 'nap',
         workload: 'command',
-        params: { s: [2, 3, 4] },
+        params: { s: [8, 12, 16] },
         command: ['sh', '-c', 'sleep {s}; echo "rate: {s}"'],
         metric: { name: 'rate', unit: 'items/s', direction: 'higher', regex: 'rate: ([0-9.]+)' },
         warmup: 0,
@@ -94,7 +99,7 @@ const SUITES = {
       {
         id: 'nap',
         workload: 'command',
-        params: { s: [3] },
+        params: { s: [12] },
         command: ['sh', '-c', 'sleep {s}; echo "rate: {s}"'],
         metric: { name: 'rate', unit: 'items/s', direction: 'higher', regex: 'rate: ([0-9.]+)' },
         warmup: 0,
@@ -164,8 +169,22 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
   const work = o.work;
   mkdirSync(path.join(work, 'sites'), { recursive: true });
   mkdirSync(path.join(work, 'suites'), { recursive: true });
-  for (const s of ['alpha', 'beta'] as const)
-    copyFileSync(o.env.sites[s].profile, path.join(work, 'sites', `${s}.yaml`));
+  mkdirSync(path.join(work, 'ssh'), { recursive: true, mode: 0o700 });
+  const key = userKey(o.env, path.join(work, 'ssh', 'id_soak'));
+  for (const s of ['alpha', 'beta'] as const) {
+    const profile = parse(readFileSync(o.env.sites[s].profile, 'utf8')) as { ssh: Record<string, unknown> };
+    if (VIA_CERTIFICATE[s])
+      profile.ssh = {
+        transport: 'openssh',
+        host: o.env.sites[s].address,
+        port: o.env.cert.port,
+        user: 'root',
+        identityFile: key,
+        knownHosts: o.env.cert.knownHosts,
+        connectTimeoutSeconds: 10,
+      };
+    writeFileSync(path.join(work, 'sites', `${s}.yaml`), stringify(profile));
+  }
   for (const [name, suite] of Object.entries(SUITES))
     writeFileSync(path.join(work, 'suites', `${name}.yaml`), stringify(suite));
   const campaignsDir = path.join(work, 'campaigns');
@@ -175,7 +194,7 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
   const say = (what: string, r: Ran & { killed?: boolean }) =>
     o.log(
       `  ${what}: ${r.killed ? 'SIGKILLed' : r.signal ? `signal ${r.signal}` : `exit ${r.code}`} after ${r.ms} ms${
-        r.code && !r.killed ? `: ${lastLines(r.stderr)}` : ''
+        r.code && !r.killed ? `: ${lastLines(r.stderr) || lastLines(r.stdout)}` : ''
       }`,
     );
 
@@ -187,7 +206,8 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
     const hand = hands[i]!;
     const has = (k: FaultKind) => hand.includes(k);
     const name = `soak${o.seed}-${i}`;
-    const sites: SiteName[] = rand() < 0.75 ? ['alpha', 'beta'] : [pick(['alpha', 'beta'] as const)];
+    let sites: SiteName[] = rand() < 0.75 ? ['alpha', 'beta'] : [pick(['alpha', 'beta'] as const)];
+    if (has('cert-expired') && !sites.includes('alpha')) sites = ['alpha', ...sites]; // alpha is reached by certificate
     const suite = pick(Object.keys(SUITES));
     const eachNode = rand() < 0.3;
     const perTask = rand() < 0.4 ? 2 : 1;
@@ -210,20 +230,27 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
         ? hit('kill-after-sbatch', `submit of ${name} killed between sbatch and the journal`)
         : missed('kill-after-sbatch', 'submit did not reach sbatch');
     }
+    // a kill or a cut lands a random time after the command first reached a site (planning, upload, sbatch…)
     if (has('kill-submit')) {
-      const at = between(150, 1500);
-      const r = await run(submitArgs, { killAfterMs: at });
-      say(`submit (SIGKILL at ${at} ms)`, r);
+      const at = between(0, 4000);
+      const r = await run(submitArgs, { killAfterMs: at, armed: connectedSince(o.env, sites) });
+      say(`submit (SIGKILL ${at} ms after it connected)`, r);
       r.killed
-        ? hit('kill-submit', `submit of ${name} killed at ${at} ms`)
+        ? hit('kill-submit', `submit of ${name} killed ${at} ms after it connected`)
         : missed('kill-submit', `submit ended in ${r.ms} ms`);
     }
     if (has('ssh-cut') && rand() < 0.5) {
-      const at = between(200, 1500);
+      const at = between(0, 3000);
       const site = pick(sites);
       let cut = 0;
-      const r = await run(submitArgs, { during: () => void sleep(at).then(() => (cut = cutSsh(o.env, site))) });
-      say(`submit (SSH to ${site} cut at ${at} ms)`, r);
+      const connected = connectedSince(o.env, [site]);
+      const r = await run(submitArgs, {
+        during: (child) =>
+          void cutSshOnceConnected(o.env, site, () => child.exitCode === null && connected(child), at).then(
+            (n) => (cut = n),
+          ),
+      });
+      say(`submit (SSH to ${site} cut ${at} ms after it connected)`, r);
       cut
         ? hit('ssh-cut', `${cut} connection(s) to ${site} cut during submit of ${name}`)
         : missed('ssh-cut', 'no connection open');
@@ -243,35 +270,49 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
         for (const t of await siteTasks(o.env, site, `fb-${name}-`)) if (t.state === state) out.push({ ...t, site });
       return out;
     };
-    await until(async () => (await mine('RUNNING')).length > 0, 60_000, 300);
+    // a task of the campaign running now; none once every task has ended (or after 45 s)
+    const running = async () => {
+      let t: Awaited<ReturnType<typeof mine>>[number] | undefined;
+      await until(
+        async () => {
+          t = (await mine('RUNNING'))[0];
+          return t !== undefined || (await mine('PENDING')).length === 0;
+        },
+        45_000,
+        300,
+      );
+      return t;
+    };
+    await running();
     const nodeFault = async (kind: 'node-down' | 'node-drain') => {
-      const t = (await mine('RUNNING'))[0];
+      const t = await running();
       if (!t) return missed(kind, 'no task running');
       await setNode(o.env, t.site, t.node, kind === 'node-down' ? 'down' : 'drain');
       hit(kind, `${t.site} node ${t.node} set ${kind.slice(5)} while ${t.id} ran on it`);
       await sleep(between(1000, 4000));
       await setNode(o.env, t.site, t.node, 'resume');
     };
-    const runningFaults = shuffle(
-      hand.filter((k) =>
-        [
-          'kill-status',
-          'sshd-restart',
-          'slurmctld-restart',
-          'slurmdbd-stop',
-          'node-down',
-          'node-drain',
-          'requeue',
-        ].includes(k),
+    // those that need a running task first (the campaign's tasks last seconds), then the rest, each in seeded order
+    const needTask: FaultKind[] = ['node-down', 'node-drain', 'requeue'];
+    const others: FaultKind[] = ['kill-status', 'sshd-restart', 'slurmctld-restart', 'slurmdbd-stop', 'cert-expired'];
+    const runningFaults = [
+      ...shuffle(
+        hand.filter((k) => needTask.includes(k)),
+        rand,
       ),
-      rand,
-    );
+      ...shuffle(
+        hand.filter((k) => others.includes(k)),
+        rand,
+      ),
+    ];
     for (const kind of runningFaults) {
       if (kind === 'kill-status') {
-        const at = between(100, 900);
-        const r = await run(['status', name, '--json'], { killAfterMs: at });
-        say(`status (SIGKILL at ${at} ms)`, r);
-        r.killed ? hit(kind, `status of ${name} killed at ${at} ms`) : missed(kind, `status ended in ${r.ms} ms`);
+        const at = between(0, 1500);
+        const r = await run(['status', name, '--json'], { killAfterMs: at, armed: connectedSince(o.env, sites) });
+        say(`status (SIGKILL ${at} ms after it connected)`, r);
+        r.killed
+          ? hit(kind, `status of ${name} killed ${at} ms after it connected`)
+          : missed(kind, `status ended in ${r.ms} ms`);
       } else if (kind === 'sshd-restart') {
         const site = pick(sites);
         const at = between(100, 800);
@@ -291,8 +332,20 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
         slurmdbdBack.push(sleep(downMs).then(() => startSlurmdbd(o.env)));
       } else if (kind === 'node-down' || kind === 'node-drain') {
         await nodeFault(kind);
+      } else if (kind === 'cert-expired') {
+        // the certificate runs out; the link drops, so the next command must log in again with it
+        signCertificate(o.env, key, '-2h:-1h');
+        const cut = cutSsh(o.env, 'alpha');
+        const r = await run(['status', name]);
+        say('status (certificate expired)', r);
+        hit(
+          kind,
+          `alpha's certificate expired (${cut} connection(s) dropped); status ${r.code === 0 ? 'succeeded' : `failed: ${lastLines(r.stderr) || lastLines(r.stdout)}`}; renewed`,
+        );
+        await sleep(between(500, 3000));
+        signCertificate(o.env, key, '-5m:+2h');
       } else if (kind === 'requeue') {
-        const t = (await mine('RUNNING'))[0];
+        const t = await running();
         if (!t) missed(kind, 'no task running');
         else {
           const r = await requeue(o.env, t.site, t.id);
@@ -303,11 +356,11 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
     }
     if (cancel) {
       if (has('kill-cancel')) {
-        const at = between(100, 900);
-        const r = await run(['cancel', name], { killAfterMs: at });
-        say(`cancel (SIGKILL at ${at} ms)`, r);
+        const at = between(0, 1500);
+        const r = await run(['cancel', name], { killAfterMs: at, armed: connectedSince(o.env, sites) });
+        say(`cancel (SIGKILL ${at} ms after it connected)`, r);
         r.killed
-          ? hit('kill-cancel', `cancel of ${name} killed at ${at} ms`)
+          ? hit('kill-cancel', `cancel of ${name} killed ${at} ms after it connected`)
           : missed('kill-cancel', `cancel ended in ${r.ms} ms`);
       }
       recoveries.cancel++;
@@ -348,19 +401,25 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
     }
     if (has('kill-collect')) {
       await until(async () => (await mine('RUNNING')).length + (await mine('PENDING')).length === 0, 60_000, 500);
-      const at = between(300, 2500);
-      const r = await run(['collect', name], { killAfterMs: at });
-      say(`collect (SIGKILL at ${at} ms)`, r);
+      const at = between(0, 3000);
+      const r = await run(['collect', name], { killAfterMs: at, armed: connectedSince(o.env, sites) });
+      say(`collect (SIGKILL ${at} ms after it connected)`, r);
       r.killed
-        ? hit('kill-collect', `collect of ${name} killed at ${at} ms`)
+        ? hit('kill-collect', `collect of ${name} killed ${at} ms after it connected`)
         : missed('kill-collect', `collect ended in ${r.ms} ms`);
     }
     if (has('ssh-cut') && faults['ssh-cut'].injected + faults['ssh-cut'].missed === 0) {
-      const at = between(200, 1200);
+      const at = between(0, 2000);
       const site = pick(sites);
       let cut = 0;
-      const r = await run(['collect', name], { during: () => void sleep(at).then(() => (cut = cutSsh(o.env, site))) });
-      say(`collect (SSH to ${site} cut at ${at} ms)`, r);
+      const connected = connectedSince(o.env, [site]);
+      const r = await run(['collect', name], {
+        during: (child) =>
+          void cutSshOnceConnected(o.env, site, () => child.exitCode === null && connected(child), at).then(
+            (n) => (cut = n),
+          ),
+      });
+      say(`collect (SSH to ${site} cut ${at} ms after it connected)`, r);
       cut
         ? hit('ssh-cut', `${cut} connection(s) to ${site} cut during collect of ${name}`)
         : missed('ssh-cut', 'no connection open');
@@ -369,6 +428,8 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
     // ---- recovery, as a user would: resume submit where a site was not reached, collect until every task ended
     await Promise.all(slurmdbdBack.splice(0));
     await resumeAllNodes(o.env);
+    const released = await releaseRequeued(o.env, `fb-${name}-`);
+    if (released) o.log(`  ${released} requeued task(s) of ${name} released from their begin-time delay`);
     const deadline = Date.now() + (o.recoverySeconds ?? 240) * 1000;
     let complete = false;
     while (!complete && Date.now() < deadline) {

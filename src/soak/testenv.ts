@@ -14,6 +14,18 @@ export type SiteName = (typeof SITES)[number];
 export interface Env {
   run: string;
   sites: Record<SiteName, { address: string; dir: string; profile: string; slurmConf: string }>;
+  /** The certificate-only sshds (port 2022): the user CA that signs the soak's certificate, known_hosts with the host CA. */
+  cert: { port: number; userCa: string; knownHosts: string };
+}
+
+/**
+ * How the soak's user reaches each site: alpha through its certificate-only sshd with OpenSSH (a short-lived user
+ * certificate, a master connection kept between commands), beta through its plain sshd with ssh2 (a key).
+ */
+export const VIA_CERTIFICATE: Record<SiteName, boolean> = { alpha: true, beta: false };
+
+export function sshPort(env: Env, site: SiteName): number {
+  return VIA_CERTIFICATE[site] ? env.cert.port : 22;
 }
 
 export interface Ran {
@@ -69,13 +81,17 @@ export function slurm(env: Env, site: SiteName, argv: string[], timeoutMs = 30_0
   return sh(argv[0]!, argv.slice(1), { ...process.env, SLURM_CONF: env.sites[site].slurmConf }, timeoutMs);
 }
 
-/** fedbench as a user runs it, in `work`; `killAfterMs`: SIGKILL it then (the fault). */
+/**
+ * fedbench as a user runs it, in `work`; `killAfterMs`: SIGKILL it then (the fault), counted from the moment `armed`
+ * first holds (polled), so that the kill lands in the command's work rather than in Node's start-up.
+ */
 export function fedbench(
   work: string,
   args: string[],
   opts: {
     env?: NodeJS.ProcessEnv;
     killAfterMs?: number;
+    armed?: (child: ChildProcess) => boolean;
     timeoutMs?: number;
     during?: (child: ChildProcess) => void;
   } = {},
@@ -103,12 +119,19 @@ export function fedbench(
       killed = child.exitCode === null && child.signalCode === null;
       child.kill('SIGKILL');
     };
-    const timers = [
-      ...(opts.killAfterMs !== undefined ? [setTimeout(kill, opts.killAfterMs)] : []),
-      setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000),
-    ];
+    const timers = [setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000)];
+    const killAfterMs = opts.killAfterMs;
+    const poll =
+      killAfterMs === undefined
+        ? undefined
+        : setInterval(() => {
+            if (opts.armed && !opts.armed(child)) return;
+            clearInterval(poll);
+            timers.push(setTimeout(kill, killAfterMs));
+          }, 50);
     opts.during?.(child);
     child.on('close', (code, signal) => {
+      clearInterval(poll);
       for (const t of timers) clearTimeout(t);
       resolve({ code, signal, stdout, stderr, ms: Date.now() - t0, killed: killed && signal === 'SIGKILL' });
     });
@@ -159,7 +182,13 @@ export const inSite = (site: SiteName, argv: string[]) => ['nsenter', `--net=/ru
 export function siteDaemons(env: Env, site: SiteName) {
   const S = env.sites[site].dir;
   return {
-    sshd: { name: `${site}-sshd`, argv: inSite(site, ['/usr/sbin/sshd', '-D', '-e', '-f', `${S}/sshd_config`]) },
+    // the sshd the soak's user logs in through (up.sh starts both)
+    sshd: VIA_CERTIFICATE[site]
+      ? {
+          name: `${site}-sshd-cert`,
+          argv: inSite(site, ['/usr/sbin/sshd', '-D', '-E', `${S}/sshd-cert.log`, '-f', `${S}/sshd_cert_config`]),
+        }
+      : { name: `${site}-sshd`, argv: inSite(site, ['/usr/sbin/sshd', '-D', '-e', '-f', `${S}/sshd_config`]) },
     slurmctld: {
       name: `${site}-slurmctld`,
       argv: inSite(site, ['/usr/sbin/slurmctld', '-D', '-f', env.sites[site].slurmConf]),
@@ -177,13 +206,18 @@ export function slurmdbd(env: Env) {
 
 /** PIDs of the per-connection processes an sshd listener has forked (its children). */
 export function sshdSessions(listenerPid: number): number[] {
+  return childrenOf(listenerPid);
+}
+
+/** PIDs of a process's children. */
+export function childrenOf(parent: number): number[] {
   const out: number[] = [];
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === listenerPid) out.push(Number(p));
+      if (ppid === parent) out.push(Number(p));
     } catch {
       /* gone */
     }

@@ -35,8 +35,8 @@ function soak(args: string[]): Promise<{ code: number | null; stdout: string; st
 }
 
 describe.skipIf(missing !== null)(`the chaos soak${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  it('3 seeded campaigns, every fault kind injected: every case ends once, nothing lost, doubled or left running', async () => {
-    const r = await soak(['--campaigns', '3', '--seed', '23', '--json', '--recovery-seconds', '150']);
+  it('2 seeded campaigns, every fault kind injected: every case ends once, nothing lost, doubled or left running', async () => {
+    const r = await soak(['--campaigns', '2', '--seed', '23', '--json', '--recovery-seconds', '150']);
     const o = JSON.parse(r.stdout) as Outcome;
     const violations = o.invariants.flatMap((i) => i.violations.map((v) => `${i.name}: ${v.campaign}: ${v.detail}`));
     expect(violations, r.stderr).toEqual([]);
@@ -44,7 +44,7 @@ describe.skipIf(missing !== null)(`the chaos soak${missing ? ` (skipped: ${missi
     expect(o.invariants.map((i) => i.name)).toEqual([...INVARIANTS]);
     for (const k of FAULT_KINDS)
       expect(o.faults[k]!.injected, `fault ${k} (${JSON.stringify(o.faults[k])})`).toBeGreaterThan(0);
-    expect(o.campaigns).toHaveLength(3);
+    expect(o.campaigns).toHaveLength(2);
     for (const c of o.campaigns) expect(c.records, c.name).toBeGreaterThanOrEqual(c.cases);
   }, 420_000);
 });
