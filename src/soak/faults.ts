@@ -112,10 +112,12 @@ async function tcpOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** slurmctld crashes and is started again (it recovers its jobs from its state folder). */
+/** slurmctld stops and is started again (it recovers its jobs from its state folder). */
 export async function restartSlurmctld(env: Env, site: SiteName, downMs: number): Promise<void> {
   const d = siteDaemons(env, site).slurmctld;
-  await stopDaemon(env, d.name);
+  // stopped as for a failover (its state saved): a SIGKILL seconds after `scontrol requeue` lost the requeue, and the
+  // restarted controller showed the task RUNNING on a node that ran nothing, until its time limit (Slurm 22.05)
+  await stopDaemon(env, d.name, 'SIGTERM');
   await sleep(downMs);
   startDaemon(env, d.name, d.argv);
   await until(async () => (await slurm(env, site, ['sinfo', '-h', '-o', '%T'], 10_000)).code === 0, 30_000, 300);
@@ -182,11 +184,22 @@ export async function releaseRequeued(env: Env, prefix: string): Promise<number>
   return released;
 }
 
+/**
+ * A node back in service after a fault. Slurm 22.05 here leaves a node that was DOWN "not responding" (idle*, given no
+ * work) until its slurmd registers again, up to a ping interval later; `scontrol reconfigure` has it register now.
+ */
+export async function resumeNode(env: Env, site: SiteName, node: string): Promise<void> {
+  await setNode(env, site, node, 'resume');
+  await slurm(env, site, ['scontrol', 'reconfigure']);
+}
+
 /** Every node of both sites back in service (a fault's node left down must not starve later campaigns). */
 export async function resumeAllNodes(env: Env): Promise<void> {
   for (const site of ['alpha', 'beta'] as const) {
-    const r = await slurm(env, site, ['sinfo', '-h', '-N', '-t', 'down,drain,drng,drained', '-o', '%N']);
-    for (const n of new Set(r.stdout.split('\n').filter(Boolean))) await setNode(env, site, n, 'resume');
+    const r = await slurm(env, site, ['sinfo', '-h', '-N', '-t', 'down,drain,drng,drained,no_respond', '-o', '%N']);
+    const nodes = new Set(r.stdout.split('\n').filter(Boolean));
+    for (const n of nodes) await setNode(env, site, n, 'resume');
+    if (nodes.size) await slurm(env, site, ['scontrol', 'reconfigure']);
   }
 }
 

@@ -31,6 +31,7 @@ import {
   restartSlurmctld,
   restartSshd,
   resumeAllNodes,
+  resumeNode,
   setNode,
   siteTasks,
   startSlurmdbd,
@@ -290,7 +291,7 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
       await setNode(o.env, t.site, t.node, kind === 'node-down' ? 'down' : 'drain');
       hit(kind, `${t.site} node ${t.node} set ${kind.slice(5)} while ${t.id} ran on it`);
       await sleep(between(1000, 4000));
-      await setNode(o.env, t.site, t.node, 'resume');
+      await resumeNode(o.env, t.site, t.node);
     };
     // those that need a running task first (the campaign's tasks last seconds), then the rest, each in seeded order
     const needTask: FaultKind[] = ['node-down', 'node-drain', 'requeue'];
@@ -324,7 +325,7 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
       } else if (kind === 'slurmctld-restart') {
         const site = pick(sites);
         await restartSlurmctld(o.env, site, between(500, 3000));
-        hit(kind, `${site}'s slurmctld killed and started again`);
+        hit(kind, `${site}'s slurmctld stopped and started again`);
       } else if (kind === 'slurmdbd-stop') {
         await stopSlurmdbd(o.env);
         const downMs = between(4000, 15000);
@@ -338,6 +339,13 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
         const cut = cutSsh(o.env, 'alpha');
         const r = await run(['status', name]);
         say('status (certificate expired)', r);
+        o.log(
+          `  what it said: ${`${r.stderr}\n${r.stdout}`
+            .replace(/[─│┌┐└┘├┤┬┴┼]+/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim()
+            .slice(0, 600)}`,
+        );
         hit(
           kind,
           `alpha's certificate expired (${cut} connection(s) dropped); status ${r.code === 0 ? 'succeeded' : `failed: ${lastLines(r.stderr) || lastLines(r.stdout)}`}; renewed`,
@@ -354,6 +362,10 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
       }
       await sleep(between(0, 1500));
     }
+    // a requeued task waits about two minutes before it may start again: released now, as the recovery does
+    const requeued = await releaseRequeued(o.env, `fb-${name}-`);
+    if (requeued) o.log(`  ${requeued} requeued task(s) of ${name} released from their begin-time delay`);
+    let cancelDone = !cancel;
     if (cancel) {
       if (has('kill-cancel')) {
         const at = between(0, 1500);
@@ -363,8 +375,9 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
           ? hit('kill-cancel', `cancel of ${name} killed ${at} ms after it connected`)
           : missed('kill-cancel', `cancel ended in ${r.ms} ms`);
       }
-      recoveries.cancel++;
-      say('cancel', await run(['cancel', name]));
+      const r = await run(['cancel', name]);
+      say('cancel', r);
+      cancelDone = r.code === 0;
     }
 
     // ---- collect: a record corrupted on the site first, the disk full, collect killed, SSH cut under it
@@ -440,6 +453,13 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
       if (unsent || Object.keys(j.sites).length < sites.length) {
         recoveries.submit++;
         say('submit (resume)', await run(submitArgs));
+      }
+      if (!cancelDone) {
+        // the cancel failed (a site did not answer): the user cancels again
+        recoveries.cancel++;
+        const c = await run(['cancel', name]);
+        say('cancel (again)', c);
+        cancelDone = c.code === 0;
       }
       recoveries.status++;
       say('status', await run(['status', name]));

@@ -156,11 +156,16 @@ export function alive(pid: number | null): boolean {
   }
 }
 
-/** Ends a daemon by its kept PID (SIGKILL: a crash, not a shutdown) and waits until it is gone. */
-export async function stopDaemon(env: Env, name: string): Promise<void> {
+/**
+ * Ends a daemon by its kept PID (SIGKILL: a crash; SIGTERM: a shutdown, as for a failover or an upgrade) and waits
+ * until it is gone (a SIGKILL after 10 s).
+ */
+export async function stopDaemon(env: Env, name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   const pid = daemonPid(env, name);
   if (!alive(pid)) return;
-  process.kill(pid!, 'SIGKILL');
+  process.kill(pid!, signal);
+  for (let i = 0; i < 200 && alive(pid); i++) await sleep(50);
+  if (alive(pid)) process.kill(pid!, 'SIGKILL');
   for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
 }
 

@@ -37,7 +37,12 @@ function soak(args: string[]): Promise<{ code: number | null; stdout: string; st
 describe.skipIf(missing !== null)(`the chaos soak${missing ? ` (skipped: ${missing})` : ''}`, () => {
   it('2 seeded campaigns, every fault kind injected: every case ends once, nothing lost, doubled or left running', async () => {
     const r = await soak(['--campaigns', '2', '--seed', '23', '--json', '--recovery-seconds', '150']);
-    const o = JSON.parse(r.stdout) as Outcome;
+    let o: Outcome;
+    try {
+      o = JSON.parse(r.stdout) as Outcome;
+    } catch {
+      throw new Error(`the soak printed no outcome (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+    }
     const violations = o.invariants.flatMap((i) => i.violations.map((v) => `${i.name}: ${v.campaign}: ${v.detail}`));
     expect(violations, r.stderr).toEqual([]);
     expect(r.code, r.stderr).toBe(0);
