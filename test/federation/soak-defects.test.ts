@@ -130,7 +130,15 @@ describe.skipIf(missing !== null)(`defects the soak found${missing ? ` (skipped:
     expect(firstRun).toHaveLength(1);
     const firstId = runRecordSchema.parse(JSON.parse(readFileSync(path.join(dir, firstRun[0]!), 'utf8'))).id;
     slurm(['scontrol', 'requeue', `${job.jobId}_0`]);
-    await sleep(1000);
+    // Slurm holds a requeued task back about two minutes (reason BeginTime): it may start now
+    for (let i = 0; i < 120; i++) {
+      const pending = slurm(['squeue', '-h', '-r', `--name=${job.name}`, '--states=PENDING', '-o', '%r']).trim();
+      if (pending === 'BeginTime') {
+        slurm(['scontrol', 'update', `jobid=${job.jobId}_0`, 'starttime=now']);
+        break;
+      }
+      await sleep(500);
+    }
     await ended(job.name);
     const collected = await cli(['collect', 'requeued', '--wait', '--interval', '1', '--timeout', '180']);
     expect(collected.code, collected.stderr).toBe(0);
