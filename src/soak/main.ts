@@ -1,7 +1,7 @@
 // npm run soak -- --campaigns N --seed S: the chaos soak on the Slurm test sites (brought up here, torn down after).
 // Prints the faults injected by kind, the recoveries, each invariant's result and the time; exits 1 on any
 // violation, naming the seed that replays it. Every fault and every fedbench command is in the log file.
-import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -106,6 +106,8 @@ async function main(): Promise<number> {
     if (!opts.keep) {
       downTestenv(run);
       try {
+        // the records at home live on the soak's tmpfs: kept in results.kept/ for a look after the run
+        cpSync(path.join(work, 'results'), path.join(work, 'results.kept'), { recursive: true });
         execFileSync('umount', [path.join(work, 'results')]);
       } catch {
         /* still in use: left mounted */
