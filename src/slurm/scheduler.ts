@@ -3,7 +3,7 @@
 // Federation and CLI code ask for what they need (submit a script, the tasks' states, the partitions) and never
 // spell a Slurm command. One adapter per executor: `scontrol show config` is read once per site and command.
 import { run, type ExecResult, type Executor } from '../remote/index.js';
-import { isTerminal, parseSacct, parseSbatch, parseSqueue, SACCT_ARGS, SQUEUE_ARGS, type TaskState } from './jobs.js';
+import { parseSacct, parseSbatch, parseSqueue, SACCT_ARGS, SQUEUE_ARGS, type TaskState } from './jobs.js';
 
 export interface SiteStates {
   /** By `ARRAYJOB_INDEX`. */
@@ -110,21 +110,7 @@ function slurmAdapter(ex: Pick<Executor, 'exec' | 'where'>): Scheduler {
     async states(jobIds) {
       if (!jobIds.length) return { tasks: new Map(), accounting: true };
       const r = await ex.exec(['sacct', ...SACCT_ARGS, '-j', jobIds.join(',')], { readOnly: true });
-      if (r.code === 0) {
-        const tasks = parseSacct(r.stdout);
-        // accounting calls a task ended as soon as it is cancelled; while the controller still lists it (COMPLETING)
-        // its exit code is not in yet (0:0, later 0:15): not ended until it leaves the queue. Where the controller
-        // cannot answer, accounting's word stands.
-        if ([...tasks.values()].some((t) => isTerminal(t.state))) {
-          const q = await squeue(jobIds).catch(() => null);
-          if (q?.code === 0)
-            for (const [key, active] of parseSqueue(q.stdout)) {
-              const t = tasks.get(key);
-              if (t && isTerminal(t.state)) tasks.set(key, { ...t, state: active.state });
-            }
-        }
-        return { tasks, accounting: true };
-      }
+      if (r.code === 0) return { tasks: parseSacct(r.stdout), accounting: true };
       if (!/accounting storage is disabled|slurmdbd/i.test(r.stderr))
         throw new Error(`${ex.where}: sacct failed (exit ${r.code}): ${said(r)}`);
       const q = await squeue(jobIds);
