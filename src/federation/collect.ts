@@ -358,6 +358,7 @@ async function collectTask(
   for (const worker of workers) {
     const sub = worker === null ? '' : `gpu${worker}`;
     const dir = sub ? `${remote}/${sub}` : remote;
+    const candidates: Array<{ name: string; data: Buffer; record: RunRecord }> = [];
     for (const e of await ex.readDir(dir)) {
       if (e.name.endsWith('.tmp')) continue; // an atomic write the job did not finish
       if (worker === null && e.kind === 'dir' && /^gpu\d+$/.test(e.name)) continue;
@@ -389,10 +390,24 @@ async function collectTask(
         await quarantine(sub, e.name, verdict.reason, data);
         continue;
       }
+      candidates.push({ name: e.name, data, record: verdict.record });
+    }
+    // one record per case: a task that ran again (requeued) may have left an earlier run's; the last run's is kept
+    candidates.sort((a, b) => b.record.finishedAt.localeCompare(a.record.finishedAt) || a.name.localeCompare(b.name));
+    for (const { name, data, record: found } of candidates) {
+      if (seen.has(`${found.case}|${sub}`)) {
+        await quarantine(
+          sub,
+          name,
+          `a second record of case '${found.case}' in this task (finished ${found.finishedAt}): the task ran it again (requeued?); the later one is kept`,
+          data,
+        );
+        continue;
+      }
       const record: RunRecord = {
-        ...verdict.record,
+        ...found,
         site: site.name,
-        slurm: slurmFields(entry, ref, st, worker, verdict.record.system.env),
+        slurm: slurmFields(entry, ref, st, worker, found.system.env),
       };
       // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included);
       // a measurement, it replaces nothing measured but does replace an estimate from declared power — and the one
@@ -411,13 +426,13 @@ async function collectTask(
             elapsedSeconds: st.elapsedSeconds,
             device: nodes.length > 1 ? nodes.join(',') : (st.node ?? 'job'),
           },
-          verdict.record.energy,
+          found.energy,
           nodes,
         );
         record.warnings = record.warnings.filter((w) => !w.startsWith(ONE_NODE_ENERGY_WARNING));
       }
       runRecordSchema.parse(record);
-      await writeJsonAtomic(path.join(local, sub, safeName(e.name)), record);
+      await writeJsonAtomic(path.join(local, sub, safeName(name)), record);
       seen.add(`${record.case}|${sub}`);
       counts.records++;
       out.landed++;

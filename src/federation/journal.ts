@@ -38,6 +38,11 @@ export const jobSchema = z.object({
   jobId: z.string().nullable(),
   cluster: z.string().nullable(),
   submittedAt: z.string().nullable(),
+  /**
+   * Written before sbatch runs (write-ahead): a job with it and no jobId may be on the site already (fedbench killed
+   * between sbatch's answer and the journal write), so a resumed submit looks for it by name before submitting.
+   */
+  sbatchAt: z.string().optional(),
 });
 export type JournalJob = z.infer<typeof jobSchema>;
 

@@ -261,24 +261,31 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
           entry.error = null;
           for (const job of entry.jobs) {
             if (job.jobId) continue;
-            // a job with this name already queued (a submit killed after sbatch, before the journal write): adopt it
-            const adopted = resuming ? await scheduler(ex).queuedJob(job.name) : null;
+            // a job this campaign may have submitted already (killed after sbatch, before the journal write): adopt it,
+            // queued, running or ended; where the site cannot say, fail here rather than run its cases twice
+            const adopted = job.sbatchAt
+              ? await scheduler(ex).submittedJob(job.name, sinceDay(job.sbatchAt ?? j.createdAt))
+              : null;
             let jobId = adopted;
             let cluster: string | null = null;
             if (!jobId) {
+              job.sbatchAt = new Date().toISOString();
+              await save();
               const submitted = await scheduler(ex).submit(job.script, { cwd: entry.remoteDir! });
               if ('refused' in submitted)
                 throw new Error(
                   `sbatch refused ${job.script} (profile ${site.file}):\n  ${submitted.refused.replace(/\n/g, '\n  ')}`,
                 );
               ({ jobId, cluster } = submitted);
+              // the soak's fault injector (src/soak/) dies exactly here, a moment a random kill seldom hits
+              if (process.env.FEDBENCH_FAULT === 'after-sbatch') process.kill(process.pid, 'SIGKILL');
             }
             job.jobId = jobId;
             job.cluster = cluster;
             job.submittedAt = new Date().toISOString();
             await save();
             log(
-              `${site.name}: ${adopted ? 'adopted queued' : 'submitted'} job ${jobId} (${job.count} task(s)${job.node ? ` on ${job.node}` : ''})`,
+              `${site.name}: ${adopted ? 'adopted (submitted before fedbench was stopped)' : 'submitted'} job ${jobId} (${job.count} task(s)${job.node ? ` on ${job.node}` : ''})`,
             );
           }
         } catch (err) {
@@ -308,6 +315,11 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
   } finally {
     unlock();
   }
+}
+
+/** The day before an ISO time, as sacct's `-S` takes it (time zones between here and the site cannot hide a job). */
+function sinceDay(iso: string): string {
+  return new Date(Date.parse(iso) - 86_400_000).toISOString().slice(0, 10);
 }
 
 /** For `status` and `collect`: the profile a journal's site was submitted with. */

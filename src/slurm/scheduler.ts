@@ -35,8 +35,12 @@ export type Submitted = { jobId: string; cluster: string | null } | { refused: s
 export interface Scheduler {
   /** sbatch --parsable SCRIPT, run in `cwd`: the job id (and cluster), or what sbatch said when it refused. */
   submit(script: string, opts: { cwd: string }): Promise<Submitted>;
-  /** The id of a queued job with this name, if any (squeue). */
-  queuedJob(name: string): Promise<string | null>;
+  /**
+   * The id of a job with this name submitted since `sinceDay` (YYYY-MM-DD), queued, running or ended: squeue (every
+   * state it still lists), then sacct. null only when both answered and neither knows one; throws when neither could
+   * answer, so a caller never submits a second copy of a job it could not look for.
+   */
+  submittedJob(name: string, sinceDay: string): Promise<string | null>;
   /** Every task of these jobs from sacct, finished ones included; from squeue (active tasks) where accounting is off. */
   states(jobIds: readonly string[]): Promise<SiteStates>;
   /** Queued and running tasks of these jobs (squeue); none when the controller knows none of the ids. */
@@ -84,16 +88,23 @@ function slurmAdapter(ex: Pick<Executor, 'exec' | 'where'>): Scheduler {
       };
     },
 
-    async queuedJob(name) {
-      const r = await ex.exec(['squeue', '-h', `--name=${name}`, '-o', '%F'], { readOnly: true });
-      const id =
-        r.code === 0
-          ? r.stdout
-              .split('\n')
-              .map((l) => l.trim())
-              .find((l) => /^\d+$/.test(l))
-          : undefined;
-      return id ?? null;
+    async submittedJob(name, sinceDay) {
+      const firstId = (out: string) =>
+        out
+          .split('\n')
+          .map((l) => /^(\d+)/.exec(l.trim())?.[1])
+          .find(Boolean) ?? null;
+      const q = await ex.exec(['squeue', '-h', '--states=all', `--name=${name}`, '-o', '%F'], { readOnly: true });
+      if (q.code === 0 && firstId(q.stdout)) return firstId(q.stdout);
+      // an ended job leaves squeue after MinJobAge: accounting still has it
+      const a = await ex.exec(['sacct', '-X', '-n', '-P', `--name=${name}`, '-S', sinceDay, '-o', 'JobID'], {
+        readOnly: true,
+      });
+      if (a.code === 0) return firstId(a.stdout);
+      if (q.code === 0 && /accounting storage is disabled/i.test(a.stderr)) return null;
+      throw new Error(
+        `${ex.where}: cannot tell whether job ${name} was already submitted: squeue ${q.code === 0 ? 'lists none' : `failed (exit ${q.code}): ${said(q)}`}, sacct failed (exit ${a.code}): ${said(a)}`,
+      );
     },
 
     async states(jobIds) {

@@ -60,6 +60,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // scripts (npm run bench:*, pack:gpu-check): fedbench's own benchmarks and the GPU kit may use any layer
   bench: ['*'],
   pack: ['*'],
+  // npm run soak: drives the federation as a user would and checks what it left (records, database)
+  soak: ['federation', 'results', 'db'],
 };
 
 interface Arrow {

@@ -22,6 +22,38 @@ function scripted(answers: Record<string, Answer>) {
 }
 
 describe('scheduler adapter', () => {
+  it('finds a job submitted under a name after it left the queue (sacct), and never answers "none" when it cannot tell', async () => {
+    // fedbench killed between sbatch's answer and the journal write; the job ended before submit was resumed
+    const ended = scripted({ squeue: { stdout: '' }, sacct: { stdout: '77_[0-2]\n' } });
+    expect(await scheduler(ended).submittedJob('fb-c-alpha-0', '2026-12-06')).toBe('77');
+    expect(ended.calls[1]!.argv).toEqual([
+      'sacct',
+      '-X',
+      '-n',
+      '-P',
+      '--name=fb-c-alpha-0',
+      '-S',
+      '2026-12-06',
+      '-o',
+      'JobID',
+    ]);
+    const never = scripted({ squeue: { stdout: '' }, sacct: { stdout: '' } });
+    expect(await scheduler(never).submittedJob('fb-c-alpha-0', '2026-12-06')).toBeNull();
+    const noAccounting = scripted({
+      squeue: { stdout: '' },
+      sacct: { code: 1, stderr: 'sacct: error: Slurm accounting storage is disabled' },
+    });
+    expect(await scheduler(noAccounting).submittedJob('x', '2026-12-06')).toBeNull();
+    // the controller restarting and slurmdbd down: unknown, not "not submitted"
+    const blind = scripted({
+      squeue: { code: 1, stderr: 'slurm_load_jobs error: Unable to contact slurm controller' },
+      sacct: { code: 1, stderr: 'sacct: error: Problem talking to the database: Connection refused' },
+    });
+    await expect(scheduler(blind).submittedJob('fb-c-alpha-0', '2026-12-06')).rejects.toThrow(
+      /cannot tell whether job fb-c-alpha-0 was already submitted: squeue failed \(exit 1\).*sacct failed/,
+    );
+  });
+
   it('submits with sbatch --parsable in the campaign folder, and reports a refusal in sbatch’s words', async () => {
     const ok = scripted({ sbatch: { stdout: '42;alpha\n' } });
     expect(await scheduler(ok).submit('/w/job-0.sbatch', { cwd: '/w' })).toEqual({ jobId: '42', cluster: 'alpha' });
@@ -98,23 +130,22 @@ describe('scheduler adapter', () => {
     ]);
   });
 
-  it('finds a queued job by name, reads the queue and cancels tasks', async () => {
+  it('finds a job by name, reads the queue and cancels tasks', async () => {
     const ex = scripted({
       squeue: (argv) => (argv.includes('-j') ? { stdout: '5_0|PENDING|0:00||Priority|gpu\n' } : { stdout: '5\n' }),
       scancel: {},
     });
     const s = scheduler(ex);
-    expect(await s.queuedJob('fb-c-alpha-0')).toBe('5');
+    expect(await s.submittedJob('fb-c-alpha-0', '2026-12-06')).toBe('5');
     expect((await s.queue(['5'])).get('5_0')).toMatchObject({ state: 'PENDING', reason: 'Priority' });
     await s.cancel(['5_1']);
     expect(ex.calls.map((c) => c.argv)).toEqual([
-      ['squeue', '-h', '--name=fb-c-alpha-0', '-o', '%F'],
+      ['squeue', '-h', '--states=all', '--name=fb-c-alpha-0', '-o', '%F'],
       ['squeue', '-h', '-r', '-o', '%i|%T|%M|%N|%r|%P', '-j', '5'],
       ['scancel', '5_1'],
     ]);
     // scancel changes state: never run again after a dropped connection
     expect(ex.calls[2]!.opts?.readOnly).toBeUndefined();
-    expect(await scheduler(scripted({ squeue: { code: 1 } })).queuedJob('x')).toBeNull();
     const gone = scripted({ squeue: { code: 1, stderr: 'Invalid job id specified' } });
     expect(await scheduler(gone).queue(['5'])).toEqual(new Map());
     await expect(scheduler(scripted({ scancel: { code: 1, stderr: 'denied' } })).cancel(['5'])).rejects.toThrow(
