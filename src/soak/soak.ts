@@ -219,6 +219,21 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
       ...['--campaign', name, '--cases-per-task', String(perTask), '--out', path.join(resultsRoot, name)],
       ...(eachNode ? ['--each-node'] : []),
     ];
+    /**
+     * SIGKILLs `fedbench args` a random time (up to `maxMs`) after it first reached a site; where the command ended
+     * first, tries again sooner (a quarter of that, then at once), so a quick command does not leave the kind out.
+     */
+    const killWhileRunning = async (kind: FaultKind, args: string[], maxMs: number, what: string) => {
+      const took: number[] = [];
+      for (const limit of [maxMs, Math.round(maxMs / 4), 0]) {
+        const at = between(0, limit);
+        const r = await run(args, { killAfterMs: at, armed: connectedSince(o.env, sites) });
+        say(`${what} (SIGKILL ${at} ms after it connected)`, r);
+        if (r.killed) return hit(kind, `${what} of ${name} killed ${at} ms after it connected`);
+        took.push(r.ms);
+      }
+      missed(kind, `${what} ended before its kill each time (${took.join(', ')} ms)`);
+    };
     o.log(
       `campaign ${name}: suite ${suite} at ${sites.join(', ')}${eachNode ? ', node sweep' : ''}, ${perTask} case(s) per task${cancel ? ', to be cancelled' : ''}; faults ${hand.join(', ')}`,
     );
@@ -233,12 +248,7 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
     }
     // a kill or a cut lands a random time after the command first reached a site (planning, upload, sbatch…)
     if (has('kill-submit')) {
-      const at = between(0, 4000);
-      const r = await run(submitArgs, { killAfterMs: at, armed: connectedSince(o.env, sites) });
-      say(`submit (SIGKILL ${at} ms after it connected)`, r);
-      r.killed
-        ? hit('kill-submit', `submit of ${name} killed ${at} ms after it connected`)
-        : missed('kill-submit', `submit ended in ${r.ms} ms`);
+      await killWhileRunning('kill-submit', submitArgs, 4000, 'submit');
     }
     if (has('ssh-cut') && rand() < 0.5) {
       const at = between(0, 3000);
@@ -308,12 +318,7 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
     ];
     for (const kind of runningFaults) {
       if (kind === 'kill-status') {
-        const at = between(0, 1500);
-        const r = await run(['status', name, '--json'], { killAfterMs: at, armed: connectedSince(o.env, sites) });
-        say(`status (SIGKILL ${at} ms after it connected)`, r);
-        r.killed
-          ? hit(kind, `status of ${name} killed ${at} ms after it connected`)
-          : missed(kind, `status ended in ${r.ms} ms`);
+        await killWhileRunning(kind, ['status', name, '--json'], 1500, 'status');
       } else if (kind === 'sshd-restart') {
         const site = pick(sites);
         const at = between(100, 800);
@@ -368,12 +373,7 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
     let cancelDone = !cancel;
     if (cancel) {
       if (has('kill-cancel')) {
-        const at = between(0, 1500);
-        const r = await run(['cancel', name], { killAfterMs: at, armed: connectedSince(o.env, sites) });
-        say(`cancel (SIGKILL ${at} ms after it connected)`, r);
-        r.killed
-          ? hit('kill-cancel', `cancel of ${name} killed ${at} ms after it connected`)
-          : missed('kill-cancel', `cancel ended in ${r.ms} ms`);
+        await killWhileRunning('kill-cancel', ['cancel', name], 1500, 'cancel');
       }
       const r = await run(['cancel', name]);
       say('cancel', r);
@@ -414,12 +414,7 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
     }
     if (has('kill-collect')) {
       await until(async () => (await mine('RUNNING')).length + (await mine('PENDING')).length === 0, 60_000, 500);
-      const at = between(0, 3000);
-      const r = await run(['collect', name], { killAfterMs: at, armed: connectedSince(o.env, sites) });
-      say(`collect (SIGKILL ${at} ms after it connected)`, r);
-      r.killed
-        ? hit('kill-collect', `collect of ${name} killed ${at} ms after it connected`)
-        : missed('kill-collect', `collect ended in ${r.ms} ms`);
+      await killWhileRunning('kill-collect', ['collect', name], 3000, 'collect');
     }
     if (has('ssh-cut') && faults['ssh-cut'].injected + faults['ssh-cut'].missed === 0) {
       const at = between(0, 2000);
