@@ -167,20 +167,29 @@ export async function requeue(env: Env, site: SiteName, task: string) {
   return slurm(env, site, ['scontrol', 'requeue', task]);
 }
 
+/** How long after a requeue a held task may be released without slurmd refusing its credential. */
+export const CREDENTIAL_REVOKE_SETTLE_MS = 2500;
+
 /**
  * Tasks of jobs named `prefix…` that Slurm holds back after a requeue (reason BeginTime: about two minutes) start now,
  * as a site's administrator may do: a short soak then needs no idle waits. What runs and when is still Slurm's.
  */
 export async function releaseRequeued(env: Env, prefix: string): Promise<number> {
-  let released = 0;
+  const held: Array<{ site: SiteName; id: string }> = [];
   for (const site of ['alpha', 'beta'] as const) {
     const r = await slurm(env, site, ['squeue', '-h', '-r', '--states=PENDING', '-o', '%i|%j|%r']);
     for (const l of r.stdout.split('\n')) {
       const [id = '', name = '', reason = ''] = l.trim().split('|');
-      if (!name.startsWith(prefix) || reason !== 'BeginTime') continue;
-      if ((await slurm(env, site, ['scontrol', 'update', `jobid=${id}`, 'starttime=now'])).code === 0) released++;
+      if (name.startsWith(prefix) && reason === 'BeginTime') held.push({ site, id });
     }
   }
+  if (!held.length) return 0;
+  // slurmd refuses a job whose credential is no newer (in whole seconds) than the one it revoked at the requeue
+  // ("Job credential revoked": the task fails at once); Slurm's own hold exists for that, so a release waits that out
+  await new Promise((r) => setTimeout(r, CREDENTIAL_REVOKE_SETTLE_MS));
+  let released = 0;
+  for (const { site, id } of held)
+    if ((await slurm(env, site, ['scontrol', 'update', `jobid=${id}`, 'starttime=now'])).code === 0) released++;
   return released;
 }
 

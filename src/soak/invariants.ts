@@ -98,6 +98,9 @@ export function checkEndedOnce(j: Journal, records: Map<string, RunRecord>, out:
   return want.size;
 }
 
+/** A task's folder as slurm/templates/array.sbatch renames it when the task starts again. */
+const SUPERSEDED_RUN = /^\d+_\d+\.before-restart-\d+$/;
+
 /** Every valid record a job left on the site is at home (by id); ids are unique at home. */
 export function checkNoneLostOrDoubled(j: Journal, records: Map<string, RunRecord>, out: Violation[]): void {
   const ids = new Map<string, string>();
@@ -111,6 +114,8 @@ export function checkNoneLostOrDoubled(j: Journal, records: Map<string, RunRecor
     const dir = path.join(entry.remoteDir, 'records');
     for (const rel of filesUnder(dir)) {
       if (!rel.endsWith('.json')) continue;
+      // an earlier run of a task that ran again: set aside by the job script, its cases ran anew (checked above)
+      if (SUPERSEDED_RUN.test(rel.split(path.sep)[0]!)) continue;
       let r: RunRecord;
       try {
         r = runRecordSchema.parse(JSON.parse(readFileSync(path.join(dir, rel), 'utf8')));

@@ -287,7 +287,11 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
       await until(
         async () => {
           t = (await mine('RUNNING'))[0];
-          return t !== undefined || (await mine('PENDING')).length === 0;
+          if (t !== undefined || (await mine('PENDING')).length === 0) return true;
+          // a task an earlier fault requeued (node down, requeue) would sit out Slurm's two-minute hold
+          const released = await releaseRequeued(o.env, `fb-${name}-`);
+          if (released) o.log(`  ${released} requeued task(s) of ${name} released from their begin-time delay`);
+          return false;
         },
         45_000,
         300,

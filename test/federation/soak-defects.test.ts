@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { readJournal } from '../../src/federation/index.js';
 import { runRecordSchema, type RunRecord } from '../../src/results/index.js';
+import { CREDENTIAL_REVOKE_SETTLE_MS } from '../../src/soak/faults.js';
 import { fedbench } from '../cli/run-cli.js';
 import { down, IN_CI, missingPrerequisite, up, type TestEnv } from './testenv.js';
 
@@ -134,6 +135,8 @@ describe.skipIf(missing !== null)(`defects the soak found${missing ? ` (skipped:
     for (let i = 0; i < 120; i++) {
       const pending = slurm(['squeue', '-h', '-r', `--name=${job.name}`, '--states=PENDING', '-o', '%r']).trim();
       if (pending === 'BeginTime') {
+        // released as the soak does: not within the second slurmd revoked the first run's credential in
+        await sleep(CREDENTIAL_REVOKE_SETTLE_MS);
         slurm(['scontrol', 'update', `jobid=${job.jobId}_0`, 'starttime=now']);
         break;
       }
@@ -143,8 +146,16 @@ describe.skipIf(missing !== null)(`defects the soak found${missing ? ` (skipped:
     const collected = await cli(['collect', 'requeued', '--wait', '--interval', '1', '--timeout', '180']);
     expect(collected.code, collected.stderr).toBe(0);
     const records = recordsUnder(path.join(work, 'results', 'requeued'));
-    expect(records.map((r) => `${r.case} ${r.status}`).sort()).toEqual(['nap/command/s=2 ok', 'nap/command/s=6 ok']);
+    const onSite = (
+      readdirSync(path.join(j.sites.alpha!.remoteDir!, 'records'), { recursive: true }) as string[]
+    ).sort();
+    expect(
+      records.map((r) => `${r.case} ${r.status}`).sort(),
+      `${collected.stderr}\non the site: ${onSite.join(', ')}\n${records.map((r) => `${r.case}: ${r.error ?? ''}`).join('\n')}`,
+    ).toEqual(['nap/command/s=2 ok', 'nap/command/s=6 ok']);
     // the first run's record of the first case is not among them: the rerun started from scratch
     expect(records.map((r) => r.id)).not.toContain(firstId);
+    // ... and is kept on the site beside it, where collect does not look
+    expect(onSite).toContain(path.join(`${job.jobId}_0.before-restart-1`, firstRun[0]!));
   }, 240_000);
 });
