@@ -250,7 +250,11 @@ const JOB_IN_TEXT_FROM = 5;
 export function redactRecords<E = undefined>(records: readonly RunRecord[], opts: RedactOptions<E> = {}): Redacted<E> {
   const sites = new Set<string>([...records.flatMap((r) => (r.site ? [r.site] : [])), ...(opts.keep ?? [])]);
   const found = collect(records, opts, sites);
-  const labels = assignLabels(found.byKind());
+  const aliases = shortNameAliases(found.entries());
+  const labels = assignLabels(
+    new Map([...found.byKind()].map(([kind, values]) => [kind, values.filter((v) => !aliases.has(lower(v)))])),
+  );
+  for (const [short, full] of aliases) labels.set(short, labels.get(full)!);
   const replacer = new Replacer();
   const set = (value: string, label: string, inText: boolean) => {
     replacer.set(value, label, inText);
@@ -265,9 +269,8 @@ export function redactRecords<E = undefined>(records: readonly RunRecord[], opts
     if (kind === 'job' && value.length < JOB_IN_TEXT_FROM) continue;
     set(value, label, inText);
     // a host's short name (`n01` of `n01.cluster.example.org`), where it is distinctive enough to stand for it
-    const short = value.split('.')[0]!;
-    if ((kind === 'host' || kind === 'node') && short !== value && short.length >= 3 && /\d/.test(short))
-      if (!replacer.has(short)) set(short, label, true);
+    const short = standsForShortName(kind, value);
+    if (short && !replacer.has(short)) set(short, label, true);
   }
   const taskRank = new Map<string, Map<number, number>>();
   for (const [job, tasks] of found.tasks) {
@@ -311,6 +314,35 @@ export function redactRecords<E = undefined>(records: readonly RunRecord[], opts
   });
   const extra = compileWalk(DATA, text, true)(opts.extra) as E;
   return { records: out, extra, summary: summarise(labels, found.tasks), replaced };
+}
+
+/** The short name (`n01` of `n01.cluster.example.org`) of a host or node, where it is distinctive enough to stand for
+ *  the machine in text. */
+function standsForShortName(kind: LabelKind, value: string): string | null {
+  const short = value.split('.')[0]!;
+  return (kind === 'host' || kind === 'node') && short !== value && short.length >= 3 && /\d/.test(short)
+    ? short
+    : null;
+}
+
+/**
+ * A host or node found by its short name alone (`n01` as the host, `n01.cluster.example.org` as the node) is that
+ * machine: it takes the full name's label, in its own fields as in text. Lowered short name → lowered full name; a
+ * short name that two full names share stays a value of its own.
+ */
+function shortNameAliases(found: Iterable<{ kind: LabelKind; value: string }>): Map<string, string> {
+  const entries = [...found];
+  const values = new Map(entries.map((e) => [lower(e.value), e.kind]));
+  const fulls = new Map<string, Set<string>>();
+  for (const { kind, value } of entries) {
+    const short = standsForShortName(kind, value);
+    if (!short) continue;
+    const k = lower(short);
+    const kindOfShort = values.get(k);
+    if (kindOfShort !== 'host' && kindOfShort !== 'node') continue;
+    fulls.set(k, (fulls.get(k) ?? new Set()).add(lower(value)));
+  }
+  return new Map([...fulls].filter(([, f]) => f.size === 1).map(([short, f]) => [short, [...f][0]!]));
 }
 
 function summarise(labels: ReadonlyMap<string, string>, tasks: ReadonlyMap<string, Set<number>>): RedactionSummary {
