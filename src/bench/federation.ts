@@ -13,12 +13,12 @@ import {
   collectCampaign,
   journalSites,
   PACKAGE_ROOT,
+  schedulerOf,
   siteStates,
   SitePool,
   submitCampaign,
 } from '../federation/index.js';
 import { readRecords, slurmOf } from '../results/index.js';
-import { isTerminal } from '../slurm/index.js';
 import { OpenSshExecutor } from '../remote/index.js';
 import { executorFor, loadSite, type Site } from '../sites/index.js';
 import { loadSuite } from '../suite/index.js';
@@ -141,15 +141,19 @@ async function campaign(
   for (;;) {
     t0 = performance.now();
     const states = await Promise.all(
-      Object.entries(j.sites).map(([s, e]) => siteStates(pool.get(sites.find((x) => x.name === s)!), e)),
+      Object.entries(j.sites).map(([s, e]) => {
+        const site = sites.find((x) => x.name === s)!;
+        return siteStates(site, pool.get(site), e);
+      }),
     );
     t.status += performance.now() - t0;
     t.statusCalls++;
     const ended = states.every((st, i) => {
-      const e = Object.values(j.sites)[i]!;
+      const [name, e] = Object.entries(j.sites)[i]!;
+      const kind = schedulerOf(sites.find((x) => x.name === name)!);
       return e.jobs.every((job) =>
         Array.from({ length: job.count }, (_, k) => st.tasks.get(`${job.jobId}_${k}`)).every(
-          (x) => x && isTerminal(x.state),
+          (x) => x && kind.isTerminal(x.state),
         ),
       );
     });

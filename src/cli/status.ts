@@ -33,7 +33,7 @@ export function statusCommand(): Command {
             .map(async ([s, entry]) => {
               try {
                 const states = entry.jobs.some((x) => x.jobId)
-                  ? await siteStates(pool.get(sites.get(s)!), entry)
+                  ? await siteStates(sites.get(s)!, pool.get(sites.get(s)!), entry)
                   : null;
                 return summarise(s, entry, states, null);
               } catch (err) {

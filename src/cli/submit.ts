@@ -7,7 +7,7 @@ import {
   checkCampaignName,
   SitePool,
   submitCampaign,
-  timeLimitSeconds,
+  schedulerOf,
 } from '../federation/index.js';
 import { OpenSshExecutor } from '../remote/index.js';
 import { loadSites, type Site } from '../sites/index.js';
@@ -140,7 +140,7 @@ async function certificateWarnings(sites: readonly Site[], pool: SitePool, journ
     const w = certificateWarning(
       site,
       auth,
-      timeLimitSeconds(site.scheduler.timeLimit) * arrays,
+      schedulerOf(site).timeLimitSeconds(site.scheduler.timeLimit) * arrays,
       `the campaign's expected end (time limit ${site.scheduler.timeLimit} × ${arrays} job array(s))`,
     );
     if (w) out.push(`${site.name}: ${w}`);

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { errorText, InputError } from '../errors.js';
 import { newRecord, unknownSystem, writeJsonAtomic, recordFileName, type RunRecord } from '../results/index.js';
-import { isTerminal, scheduler } from '../slurm/index.js';
+import { schedulerOf } from '../scheduler/index.js';
 import type { Site } from '../sites/index.js';
 import { journalSaver, lockCampaign, type Journal, type SiteEntry } from './journal.js';
 import type { SitePool } from './pool.js';
@@ -71,17 +71,19 @@ export async function cancelCampaign(req: CancelRequest): Promise<CancelOutcome>
           result.neverSubmitted = await recordNeverSubmitted(j, name, entry, save);
           const submitted = entry.jobs.filter((x) => x.jobId);
           if (!submitted.length) return;
-          const ex = req.pool.get(req.site(name));
-          const states = await siteStates(ex, entry);
+          const site = req.site(name);
+          const ex = req.pool.get(site);
+          const kind = schedulerOf(site);
+          const states = await siteStates(site, ex, entry);
           // a job still has work to stop when one of its tasks is queued or running, or (no accounting) still listed
           const live = submitted
             .map((x) => x.jobId!)
             .filter((id) =>
               [...states.tasks.values()].some(
-                (t) => t.arrayJobId === id && !isTerminal(t.state) && t.state !== 'ENDED',
+                (t) => t.arrayJobId === id && !kind.isTerminal(t.state) && t.state !== 'ENDED',
               ),
             );
-          if (live.length) await scheduler(ex).cancel(live);
+          if (live.length) await kind.on(ex).cancel(live);
           result.cancelledJobs = live;
           log(
             `${name}: ${live.length ? `cancelled job(s) ${live.join(', ')}` : 'no job still queued or running'}${result.neverSubmitted ? `; ${result.neverSubmitted} case(s) never submitted, recorded as cancelled` : ''}`,

@@ -2,7 +2,7 @@
 // MaxArraySize, the working directory, fedbench itself. `fedbench sites check` prints it; `fedbench serve` shows it.
 import { CommandError, OpenSshExecutor, printable, validity, type AuthInfo } from '../remote/index.js';
 import { resolveWorkdir, type Site } from '../sites/index.js';
-import { scheduler, timeLimitSeconds } from '../slurm/index.js';
+import { schedulerOf } from '../scheduler/index.js';
 import { errorText } from '../errors.js';
 import { duration } from '../format.js';
 import { failureReason } from './failure-reason.js';
@@ -52,7 +52,8 @@ export async function checkSite(site: Site, pool: SitePool): Promise<SiteCheck> 
   };
   try {
     const t0 = performance.now();
-    const slurm = scheduler(ex);
+    const kind = schedulerOf(site);
+    const slurm = kind.on(ex);
     // Slurm not answering (sinfo failed) is one problem: the working directory and fedbench are still worth checking.
     const partitions = await slurm
       .partitions()
@@ -63,7 +64,7 @@ export async function checkSite(site: Site, pool: SitePool): Promise<SiteCheck> 
       const w = certificateWarning(
         site,
         c.auth,
-        timeLimitSeconds(site.scheduler.timeLimit),
+        kind.timeLimitSeconds(site.scheduler.timeLimit),
         `a job of the site's time limit ${site.scheduler.timeLimit}`,
       );
       if (w) c.warnings.push(w);

@@ -23,7 +23,7 @@ import {
   type SlurmInfo,
 } from '../results/index.js';
 import { printable, type Executor, type TreeSnapshot } from '../remote/index.js';
-import { describeEnd, isTerminal, recordStatusFor, slurmJob, type TaskState } from '../slurm/index.js';
+import { schedulerOf, type SchedulerKind, type TaskState } from '../scheduler/index.js';
 import type { Site } from '../sites/index.js';
 import { ONE_NODE_ENERGY_WARNING } from '../workloads/ranks/index.js';
 import { cancelNote } from './cancel.js';
@@ -99,6 +99,7 @@ const safeName = (name: string) => {
  * come from what squeue saw while the task ran, or from the job's own SLURM_* variables that its record kept.
  */
 function slurmFields(
+  kind: SchedulerKind,
   entry: SiteEntry,
   ref: TaskRef,
   st: TaskState,
@@ -106,14 +107,14 @@ function slurmFields(
   jobEnv: Record<string, string> = {},
 ): SlurmInfo {
   const seen = entry.seen?.[ref.key];
-  const job = slurmJob(jobEnv);
+  const job = kind.jobPlacement(jobEnv);
   return {
     cluster: st.cluster ?? ref.job.cluster ?? job.cluster ?? null,
     partition: st.partition ?? seen?.partition ?? job.partition ?? null,
     jobId: ref.jobId,
     arrayTaskId: ref.arrayIndex,
     task: ref.task,
-    node: st.node ?? seen?.node ?? job.nodeName ?? null,
+    node: st.node ?? seen?.node ?? job.node ?? null,
     state: st.state === 'ENDED' ? 'ENDED (no accounting)' : st.state,
     elapsed: st.elapsedSeconds,
     exitCode: st.exitCode,
@@ -128,6 +129,7 @@ function slurmFields(
 
 /** A record for a case that never wrote one: the job ended first. */
 function missingRecord(
+  kind: SchedulerKind,
   j: Journal,
   site: string,
   c: PlannedCase,
@@ -137,12 +139,12 @@ function missingRecord(
   logTail: string,
   entry: SiteEntry,
 ): RunRecord {
-  const status = st.state === 'COMPLETED' ? 'failed' : recordStatusFor(st.state);
+  const status = st.state === 'COMPLETED' ? 'failed' : kind.endStatus(st.state);
   const cancelled = status === 'cancelled' && entry.cancelled ? `, ${cancelNote(entry.cancelled)}` : '';
   const why =
     st.state === 'COMPLETED'
       ? 'the job completed but wrote no record for this case'
-      : `the job ended ${describeEnd(st)}${cancelled} before this case wrote a record`;
+      : `the job ended ${kind.describeEnd(st)}${cancelled} before this case wrote a record`;
   const at = st.end ?? st.start ?? new Date().toISOString();
   return newRecord({
     id: `slurm-${site}-${ref.key}-${c.index}${worker !== null ? `-gpu${worker}` : ''}`,
@@ -160,7 +162,7 @@ function missingRecord(
     energy: unavailableEnergy('the case did not run to the end of a measurement'),
     system: unknownSystem('the case wrote no record', st.node),
     site,
-    slurm: slurmFields(entry, ref, st, worker),
+    slurm: slurmFields(kind, entry, ref, st, worker),
   });
 }
 
@@ -220,7 +222,7 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
       try {
         const refs = taskRefs(entry).filter((t) => !entry.progress[t.key]?.done);
         if (!refs.length) return;
-        const states = await siteStates(ex, entry);
+        const states = await siteStates(site, ex, entry);
         const stateOf = (ref: TaskRef): TaskState | undefined =>
           states.tasks.get(ref.key) ??
           // no accounting: a task that left the queue has ended, how is unknown
@@ -243,7 +245,7 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
                 energyNote: null,
               });
         const hasEnded = (st: TaskState | undefined): boolean =>
-          st !== undefined && (isTerminal(st.state) || st.state === 'ENDED');
+          st !== undefined && (schedulerOf(site).isTerminal(st.state) || st.state === 'ENDED');
         // ended tasks' records fetched in batches (one session each on the openssh transport), a batch when first needed
         const ended = refs.filter((ref) => hasEnded(stateOf(ref))).map((r) => r.key);
         const perFetch = req.tasksPerFetch ?? 32;
@@ -407,7 +409,7 @@ async function collectTask(
       const record: RunRecord = {
         ...found,
         site: site.name,
-        slurm: slurmFields(entry, ref, st, worker, found.system.env),
+        slurm: slurmFields(schedulerOf(site), entry, ref, st, worker, found.system.env),
       };
       // a task that ran one case alone: the scheduler's energy for the job is that case's (start-up included);
       // a measurement, it replaces nothing measured but does replace an estimate from declared power — and the one
@@ -446,7 +448,7 @@ async function collectTask(
     for (const c of expected.values()) {
       if (seen.has(`${c.id}|${sub}`)) continue;
       logTail ??= await jobLogTail(ex, `${entry.remoteDir}/logs/${ref.key}.out`);
-      const record = missingRecord(j, site.name, c, ref, st, worker, logTail, entry);
+      const record = missingRecord(schedulerOf(site), j, site.name, c, ref, st, worker, logTail, entry);
       await writeJsonAtomic(path.join(local, sub, `missing.${String(c.index).padStart(5, '0')}.json`), record);
       if (worker !== null) perGpu.push(record);
       counts.synthesized++;

@@ -47,5 +47,10 @@ export { failureReason } from './failure-reason.js';
 export { checkSite, certificateWarning, type SiteCheck } from './check.js';
 // What callers above federation (the server) need of the scheduler's and transports' words, so that they reach
 // sites only through federation.
-export { describeEnd, isTerminal, timeLimitSeconds, type TaskState } from '../slurm/index.js';
+export {
+  schedulerOf,
+  SCHEDULER_KINDS,
+  type SchedulerKind,
+  type TaskState,
+} from '../scheduler/index.js';
 export { printable } from '../remote/index.js';

@@ -1,15 +1,21 @@
-// Where every task of a campaign stands, from the scheduler adapter (slurm/): every array task, finished ones
+// Where every task of a campaign stands, from the site's scheduler (scheduler/): every array task, finished ones
 // included where the site keeps accounting; else only queued ones (then a task that left the queue has an unknown end).
 import type { Executor } from '../remote/index.js';
-import { scheduler, type SiteStates } from '../slurm/index.js';
+import { type ScheduledSite, schedulerOf, type SiteStates } from '../scheduler/index.js';
 import { loadSite, type Site } from '../sites/index.js';
 import type { Journal, SiteEntry } from './journal.js';
 
 export type { SiteStates };
 
-/** Where the site's submitted tasks stand (the scheduler adapter: sacct, or squeue without accounting). */
-export async function siteStates(ex: Pick<Executor, 'exec' | 'where'>, entry: SiteEntry): Promise<SiteStates> {
-  return scheduler(ex).states(entry.jobs.map((x) => x.jobId).filter((x): x is string => Boolean(x)));
+/** Where the site's submitted tasks stand (its scheduler's accounting, or its queue without accounting). */
+export async function siteStates(
+  site: ScheduledSite,
+  ex: Pick<Executor, 'exec' | 'where'>,
+  entry: SiteEntry,
+): Promise<SiteStates> {
+  return schedulerOf(site)
+    .on(ex)
+    .states(entry.jobs.map((x) => x.jobId).filter((x): x is string => Boolean(x)));
 }
 
 export interface TaskRef {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { InputError, errorText } from '../errors.js';
 import { CommandError, type Executor, type FileToWrite } from '../remote/index.js';
 import { resolveWorkdir, type Site } from '../sites/index.js';
-import { renderArrayScript, scheduler, template, TEMPLATES_DIR } from '../slurm/index.js';
+import { schedulerOf } from '../scheduler/index.js';
 import type { Case, Suite } from '../suite/index.js';
 import {
   JOURNAL_SCHEMA,
@@ -21,9 +21,6 @@ import {
 import { cancelNote } from './cancel.js';
 import { arrayRanges, chunkTasksByWorld, oneCaseSuite, planCases, worldOfCase, worldRanges } from './plan.js';
 import type { SitePool } from './pool.js';
-
-/** Slurm's default MaxArraySize, when neither the profile nor scontrol says. */
-const SLURM_DEFAULT_MAX_ARRAY = 1001;
 
 export interface SubmitRequest {
   campaign: string;
@@ -84,11 +81,11 @@ async function planSite(
 ): Promise<{ entry: SiteEntry; scripts: RenderedScript[]; remoteDir: string; workdir: string }> {
   const workdir = await resolveWorkdir(ex, site);
   const remoteDir = `${workdir}/campaigns/${j.name}`;
-  const maxArray =
-    site.scheduler.maxArraySize ?? (await scheduler(ex).config()).maxArraySize ?? SLURM_DEFAULT_MAX_ARRAY;
+  const kind = schedulerOf(site);
+  const maxArray = site.scheduler.maxArraySize ?? (await kind.on(ex).config()).maxArraySize ?? kind.defaultMaxArraySize;
   let nodes: Array<string | null> = [null];
   if (j.options.eachNode) {
-    nodes = await scheduler(ex).nodes(site.scheduler.partition);
+    nodes = await kind.on(ex).nodes(site.scheduler.partition);
     if (!nodes.length)
       throw new InputError(
         `scheduler.partition '${site.scheduler.partition}' (${site.file}) lists no nodes (sinfo), nothing to sweep`,
@@ -107,7 +104,7 @@ async function planSite(
       const part = `${node ? `${node}-` : ''}${world ? `${world.nodes}x${world.perNode}-` : ''}${i}`;
       const name = `fb-${j.name}-${site.name}-${part}`.slice(0, 120);
       const script = `${remoteDir}/job-${part}.sbatch`;
-      const text = renderArrayScript(site, {
+      const text = kind.jobScript(site, {
         campaign: j.name,
         part,
         jobName: name,
@@ -165,7 +162,7 @@ async function refuseWorlds(
       `case ${caseOf(worlds[0]!)} sets nodes × gpusPerNode: it cannot run with ${j.options.wholeNode ? '--whole-node' : '--each-node'}, which place one process per GPU or one node per job`,
     );
   const partition = site.scheduler.partition;
-  const have = (await scheduler(ex).nodes(partition)).length;
+  const have = (await schedulerOf(site).on(ex).nodes(partition)).length;
   const perNode = site.facts.gpu.perNode;
   for (const w of worlds) {
     if (w.nodes > have)
@@ -181,6 +178,7 @@ async function refuseWorlds(
 
 /** Puts the campaign's files on the site: one suite file per case, task folders, the GPU worker, the scripts. */
 async function upload(
+  site: Site,
   ex: Executor,
   remoteDir: string,
   j: Journal,
@@ -211,10 +209,11 @@ async function upload(
         mode: 0o644,
       });
   });
-  if (j.options.wholeNode)
-    files.push({ path: `${remoteDir}/gpu-worker.sh`, data: template('gpu-worker.sh', TEMPLATES_DIR), mode: 0o755 });
-  if (j.tasks.some((t) => worldOfCase(j.cases[t[0]!]!)))
-    files.push({ path: `${remoteDir}/rank-env.sh`, data: template('rank-env.sh', TEMPLATES_DIR), mode: 0o755 });
+  const helpers = schedulerOf(site).helperFiles({
+    wholeNode: j.options.wholeNode,
+    ranks: j.tasks.some((t) => worldOfCase(j.cases[t[0]!]!)),
+  });
+  for (const { name, ...file } of helpers) files.push({ path: `${remoteDir}/${name}`, ...file });
   for (const s of scripts) files.push({ path: s.path, data: s.text, mode: 0o644 });
   await ex.writeFiles(files);
 }
@@ -253,7 +252,7 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
           scripts.push(...planned.scripts);
           if (req.dryRun) return;
           if (!entry?.jobs.length) {
-            await upload(ex, planned.remoteDir, j, req.cases, planned.scripts);
+            await upload(site, ex, planned.remoteDir, j, req.cases, planned.scripts);
             entry = planned.entry;
             j.sites[site.name] = entry;
             await save();
@@ -264,14 +263,16 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
             // a job this campaign may have submitted already (killed after sbatch, before the journal write): adopt it,
             // queued, running or ended; where the site cannot say, fail here rather than run its cases twice
             const adopted = job.sbatchAt
-              ? await scheduler(ex).submittedJob(job.name, sinceDay(job.sbatchAt ?? j.createdAt))
+              ? await schedulerOf(site)
+                  .on(ex)
+                  .submittedJob(job.name, sinceDay(job.sbatchAt ?? j.createdAt))
               : null;
             let jobId = adopted;
             let cluster: string | null = null;
             if (!jobId) {
               job.sbatchAt = new Date().toISOString();
               await save();
-              const submitted = await scheduler(ex).submit(job.script, { cwd: entry.remoteDir! });
+              const submitted = await schedulerOf(site).on(ex).submit(job.script, { cwd: entry.remoteDir! });
               if ('refused' in submitted)
                 throw new Error(
                   `sbatch refused ${job.script} (profile ${site.file}):\n  ${submitted.refused.replace(/\n/g, '\n  ')}`,

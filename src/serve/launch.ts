@@ -22,13 +22,12 @@ import {
   submitCampaign,
   taskRefs,
   CAMPAIGN_NAME,
-  describeEnd,
-  isTerminal,
   printable,
-  timeLimitSeconds,
+  schedulerOf,
   type CancelOutcome,
   type Journal,
   type RenderedScript,
+  type SchedulerKind,
   type TaskState,
 } from '../federation/index.js';
 import { readRecords } from '../results/index.js';
@@ -149,8 +148,10 @@ export class Launcher {
       if (!known.includes(s)) throw new InputError(`unknown site '${s}'. Sites: ${known.join(', ') || '(none)'}`);
     const sites = loadSites(req.sites, this.o.sitesDir);
     if (req.timeLimit) {
-      timeLimitSeconds(req.timeLimit); // throws on what Slurm would not take
-      for (const s of sites) s.scheduler.timeLimit = req.timeLimit;
+      for (const s of sites) {
+        schedulerOf(s).timeLimitSeconds(req.timeLimit); // throws on what the site's scheduler would not take
+        s.scheduler.timeLimit = req.timeLimit;
+      }
     }
     return sites;
   }
@@ -302,7 +303,7 @@ export class Launcher {
         if (!entry.jobs.some((x) => x.jobId) || taskRefs(entry).every((t) => entry.progress[t.key]?.done))
           return void states.set(s, null);
         try {
-          const st = await siteStates(this.pool.get(sites.get(s)!), entry);
+          const st = await siteStates(sites.get(s)!, this.pool.get(sites.get(s)!), entry);
           states.set(s, st.tasks);
         } catch (err) {
           states.set(s, null);
@@ -313,7 +314,7 @@ export class Launcher {
     const toCollect = Object.entries(j.sites).some(([s, e]) =>
       taskRefs(e).some((t) => {
         const st = states.get(s)?.get(t.key);
-        return !e.progress[t.key]?.done && st !== undefined && (isTerminal(st.state) || st.state === 'ENDED');
+        return !e.progress[t.key]?.done && st !== undefined && hasEnded(schedulerOf(sites.get(s)!), st.state);
       }),
     );
     if (toCollect) {
@@ -351,7 +352,7 @@ export class Launcher {
       for (const [k, t] of tasks) kept.set(k, t);
       f.last.set(site, kept);
     }
-    return view(j, f.last, problems, f.log);
+    return view(j, f.last, problems, f.log, (s) => schedulerOf(sites.get(s)!));
   }
 
   async close(): Promise<void> {
@@ -372,9 +373,12 @@ function readJournalNames(dir: string): string[] {
     .filter((n) => CAMPAIGN_NAME.test(n));
 }
 
-function phaseOf(state: string, collected: boolean): TaskPhase {
+/** The scheduler will not change this state; `ENDED`: the task left the queue of a site without accounting. */
+const hasEnded = (kind: SchedulerKind, state: string) => kind.isTerminal(state) || state === 'ENDED';
+
+function phaseOf(kind: SchedulerKind, state: string, collected: boolean): TaskPhase {
   if (collected) return 'collected';
-  if (isTerminal(state) || state === 'ENDED') return 'ended';
+  if (hasEnded(kind, state)) return 'ended';
   if (RUNNING.has(state)) return 'running';
   return 'pending';
 }
@@ -384,6 +388,7 @@ function view(
   states: ReadonlyMap<string, ReadonlyMap<string, TaskState> | null>,
   problems: string[],
   log: string[],
+  kindOf: (site: string) => SchedulerKind,
 ): CampaignView {
   const sites = Object.entries(j.sites)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -393,10 +398,11 @@ function view(
         const st = states.get(s)?.get(t.key);
         // a collected task's end as collect recorded it; else what the scheduler said last
         const state = p?.done ? p.state : (st?.state ?? p?.state ?? 'SUBMITTED');
-        const phase = phaseOf(state, Boolean(p?.done));
-        const ended = isTerminal(state) || state === 'ENDED';
+        const kind = kindOf(s);
+        const phase = phaseOf(kind, state, Boolean(p?.done));
+        const ended = hasEnded(kind, state);
         const failed = (ended && state !== 'COMPLETED') || Boolean(p?.synthesized);
-        const endOf = st && (isTerminal(st.state) || st.state === 'ENDED') ? st : null;
+        const endOf = st && hasEnded(kind, st.state) ? st : null;
         return {
           key: t.key,
           task: t.task,
@@ -406,7 +412,7 @@ function view(
           node: st?.node ?? null,
           reason: failed
             ? endOf
-              ? printable(describeEnd(endOf))
+              ? printable(kind.describeEnd(endOf))
               : p?.synthesized
                 ? `${p.synthesized} case(s) wrote no record (see their records)`
                 : null

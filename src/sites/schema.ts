@@ -88,6 +88,11 @@ export const sshSchema = z
   });
 
 export const schedulerSchema = z.strictObject({
+  /** Which batch scheduler runs the site (src/scheduler/: the registry checks the name when the site is used). */
+  kind: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, { message: 'expected a scheduler name such as slurm' })
+    .default('slurm'),
   partition: placeholderFree('partition').pipe(slurmName),
   account: placeholderFree('account').pipe(slurmName).optional(),
   qos: placeholderFree('QoS').pipe(slurmName).optional(),

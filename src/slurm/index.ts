@@ -52,3 +52,4 @@ export {
   type SacctEnergy,
   type SacctStep,
 } from './sacct-energy.js';
+export { slurmScheduler } from './kind.js';

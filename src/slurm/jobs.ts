@@ -1,4 +1,5 @@
 // Job states from sacct (and squeue where accounting is off), and sbatch's answer: pure parsers.
+import type { TaskState } from '../scheduler/contract.js';
 import { parseSlurmElapsed, sacctEnergy } from './sacct-energy.js';
 
 export const SACCT_FIELDS = [
@@ -47,23 +48,7 @@ export function recordStatusFor(state: string): 'failed' | 'timeout' | 'cancelle
   return 'failed';
 }
 
-export interface TaskState {
-  /** `123_4`: array job id and index. */
-  key: string;
-  arrayJobId: string;
-  arrayIndex: number | null;
-  state: string;
-  exitCode: string;
-  elapsedSeconds: number | null;
-  start: string | null;
-  end: string | null;
-  node: string | null;
-  reason: string | null;
-  partition: string | null;
-  cluster: string | null;
-  consumedEnergyJ: number | null;
-  energyNote: string | null;
-}
+export type { TaskState };
 
 /** `12_[3-5,7%2]` → [3,4,5,7]. */
 export function expandArrayIndices(spec: string): number[] {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
+import type { ArrayJob } from '../scheduler/contract.js';
 import { exportLine, quoteWord } from '../remote/index.js';
 import { isScriptPath, SCRIPT_PATH_RULE, type Site } from '../sites/index.js';
 
@@ -42,24 +43,7 @@ export function gpuDirective(site: Site, count: number): string | null {
     : `--gpus=${g.type ? `${g.type}:` : ''}${count}`;
 }
 
-export interface ArrayJob {
-  campaign: string;
-  /** Which part of the campaign at this site (arrays are chunked to MaxArraySize; node sweeps add one per node). */
-  part: string;
-  jobName: string;
-  campaignDir: string;
-  /** Array indices 0..count-1 map to tasks offset..offset+count-1. */
-  count: number;
-  offset: number;
-  /** --nodelist for a node sweep. */
-  node?: string;
-  /** Every GPU of the node, one worker each. */
-  wholeNode: boolean;
-  /** Each task one allocation of `nodes` × `perNode` ranks (one per GPU), started by srun through rank-env.sh. */
-  world?: { nodes: number; perNode: number };
-  /** The start command on the compute node, already resolved (deploy dir, container prefix). */
-  fedbench: string[];
-}
+export type { ArrayJob };
 
 /** sbatch options from the profile and the job's shape. */
 export function directives(site: Site, job: ArrayJob): string[] {

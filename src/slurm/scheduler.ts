@@ -3,57 +3,12 @@
 // Federation and CLI code ask for what they need (submit a script, the tasks' states, the partitions) and never
 // spell a Slurm command. One adapter per executor: `scontrol show config` is read once per site and command.
 import { run, type ExecResult, type Executor } from '../remote/index.js';
-import { parseSacct, parseSbatch, parseSqueue, SACCT_ARGS, SQUEUE_ARGS, type TaskState } from './jobs.js';
-
-export interface SiteStates {
-  /** By `ARRAYJOB_INDEX`. */
-  tasks: Map<string, TaskState>;
-  /** false: sacct is unavailable and only queued/running tasks are known. */
-  accounting: boolean;
-}
-
-/** A partition as `sinfo -h -o '%P|%a|%D|%G'` lists it (the default partition's trailing `*` removed). */
-export interface Partition {
-  name: string;
-  /** Slurm's availability: `up`, `down`, `drain`, `inact`. */
-  state: string;
-  nodes: number;
-  /** Generic resources as sinfo prints them, e.g. `gpu:a100:4(S:0-1)` or `(null)`. */
-  gres: string;
-  /** The cluster's default partition. */
-  isDefault: boolean;
-}
+import type { Partition, Scheduler, SchedulerConfig, SiteStates, Submitted } from '../scheduler/contract.js';
+import { parseSacct, parseSbatch, parseSqueue, SACCT_ARGS, SQUEUE_ARGS } from './jobs.js';
 
 /** What fedbench reads from `scontrol show config`. */
-export interface SlurmConfig {
-  /** null when the controller did not answer or printed no MaxArraySize. */
-  maxArraySize: number | null;
-}
-
-export type Submitted = { jobId: string; cluster: string | null } | { refused: string };
-
-export interface Scheduler {
-  /** sbatch --parsable SCRIPT, run in `cwd`: the job id (and cluster), or what sbatch said when it refused. */
-  submit(script: string, opts: { cwd: string }): Promise<Submitted>;
-  /**
-   * The id of a job with this name submitted since `sinceDay` (YYYY-MM-DD), queued, running or ended: squeue (every
-   * state it still lists), then sacct. null only when both answered and neither knows one; throws when neither could
-   * answer, so a caller never submits a second copy of a job it could not look for.
-   */
-  submittedJob(name: string, sinceDay: string): Promise<string | null>;
-  /** Every task of these jobs from sacct, finished ones included; from squeue (active tasks) where accounting is off. */
-  states(jobIds: readonly string[]): Promise<SiteStates>;
-  /** Queued and running tasks of these jobs (squeue); none when the controller knows none of the ids. */
-  queue(jobIds: readonly string[]): Promise<Map<string, TaskState>>;
-  /** scancel; ids are jobs (`123`) or array tasks (`123_4`). Throws CommandError when scancel fails. */
-  cancel(ids: readonly string[]): Promise<void>;
-  /** Every partition (sinfo). Throws CommandError when sinfo fails. */
-  partitions(): Promise<Partition[]>;
-  /** The nodes of a partition, sorted (sinfo). Throws CommandError when sinfo fails. */
-  nodes(partition: string): Promise<string[]>;
-  /** The controller's configuration (scontrol show config), read once per adapter. */
-  config(): Promise<SlurmConfig>;
-}
+export type SlurmConfig = SchedulerConfig;
+export type { Partition, Scheduler, SiteStates, Submitted };
 
 /** The scheduler of a site reached through `ex`; the same adapter (and cached configuration) for the same executor. */
 export function scheduler(ex: Pick<Executor, 'exec' | 'where'>): Scheduler {

@@ -98,6 +98,43 @@ describe('a working directory that cannot go into a job script', () => {
   });
 });
 
+describe('a profile naming a scheduler fedbench does not know', () => {
+  it('is a problem of that site for sites check, and submit refuses it naming the site and the kinds there are', async () => {
+    const dir = await localSite('pbs', [`workdir: ${path.join(tmp, 'work-pbs')}`]);
+    const file = path.join(dir, 'pbs.yaml');
+    const { readFile } = await import('node:fs/promises');
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')).replace('{ partition: gpu }', '{ kind: pbs, partition: gpu }'),
+    );
+    const message = `scheduler.kind 'pbs' (${file}) is not one fedbench knows: slurm`;
+    const check = await fedbench(['sites', 'check', 'pbs', '--sites-dir', dir], { env });
+    expect(check.code, check.stderr).toBe(1);
+    expect(check.stdout).toContain(`pbs: ${message}\n`);
+    const submit = await fedbench(
+      [
+        'submit',
+        '--suite',
+        'quick',
+        '--bench',
+        'gemm',
+        '--sites',
+        'pbs',
+        '--sites-dir',
+        dir,
+        '--campaigns-dir',
+        path.join(tmp, 'campaigns'),
+        '--campaign',
+        'pbs',
+      ],
+      { env },
+    );
+    expect(submit.code, submit.stderr).toBe(2);
+    expect(submit.stderr).toBe(`fedbench: site pbs: ${message}\n`);
+    expect(submit.stdout).toBe('campaign pbs: nothing queued\n');
+  });
+});
+
 describe('fedbench submit, refused by a profile', () => {
   it('queues nothing, suggests no next step, and exits 2 naming the site and the field', async () => {
     // the workdir passes the schema, but the home it is under holds a space: known only once resolved on the site

@@ -737,20 +737,21 @@ describe.skipIf(missing !== null)(
           error: null,
           progress: {},
         };
-        let states = await siteStates(ex, entry);
+        const site = { scheduler: { kind: 'slurm' } };
+        let states = await siteStates(site, ex, entry);
         for (
           let i = 0;
           i < 120 && !(states.tasks.get(`${id}_1`)?.state === 'RUNNING' && !states.tasks.has(`${id}_0`));
           i++
         ) {
           await new Promise((res) => setTimeout(res, 500));
-          states = await siteStates(ex, entry);
+          states = await siteStates(site, ex, entry);
         }
         expect(states.accounting).toBe(false);
         expect([...states.tasks.keys()]).toEqual([`${id}_1`]);
         expect(summarise('alpha-noacct', entry, states, null).states).toEqual({ RUNNING: 1, ENDED: 1 });
         // ids the controller no longer knows: every task has ended (squeue's "Invalid job id specified")
-        const gone = await siteStates(ex, { ...entry, jobs: [{ ...job, jobId: '999999' }] });
+        const gone = await siteStates(site, ex, { ...entry, jobs: [{ ...job, jobId: '999999' }] });
         expect(gone).toMatchObject({ accounting: false, tasks: new Map() });
       } finally {
         await ex.exec(['scancel', id]);

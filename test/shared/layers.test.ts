@@ -11,6 +11,11 @@ const SRC = path.join(ROOT, 'src');
 const SHARED = 'shared';
 /** `slurm/job-env.ts`: the job's SLURM_* variables; imports nothing, so every layer may read it. */
 const JOB_ENV = 'slurm/job-env';
+/** `scheduler/contract.ts`: what a scheduler implements (types only); the implementations import it, and the
+ *  registry (the rest of `scheduler/`) imports them. */
+const CONTRACT = 'scheduler/contract';
+/** The folders that implement the contract: the scheduler registry lists them. */
+const SCHEDULERS = ['slurm'];
 
 /**
  * The folders each folder may import (besides itself, the shared files and `slurm/job-env.ts`), as ARCHITECTURE.md's
@@ -42,7 +47,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // sharing a report outside the centre: records and the report's text through redact/, site profiles' hints
   share: ['redact', 'sites', 'analysis', 'results'],
   runner: ['engines', 'workloads', 'measure', 'system', 'energy', 'suite', 'results'],
-  federation: ['sites', 'slurm', 'remote', 'energy', 'analysis', 'workloads', 'suite', 'results'],
+  // a site's batch system through the scheduler registry only (no slurm/ import): a second scheduler is a new folder
+  federation: ['sites', 'scheduler', 'remote', 'energy', 'analysis', 'workloads', 'suite', 'results'],
   report: ['analysis', 'measure', 'system', 'results'],
   analysis: ['measure', 'suite', 'sites', 'results'],
   suite: ['workloads', 'engines', 'measure'],
@@ -55,6 +61,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   redact: ['results'],
   sites: ['remote'],
   slurm: ['remote', 'sites'],
+  scheduler: [...SCHEDULERS, 'remote', 'sites'],
   remote: [],
   results: [],
   // scripts (npm run bench:*, pack:gpu-check): fedbench's own benchmarks and the GPU kit may use any layer
@@ -87,6 +94,7 @@ function layerOf(file: string): string {
     .replace(/\.(js|ts)$/, '');
   if (!rel.includes('/')) return SHARED;
   if (rel === JOB_ENV) return JOB_ENV;
+  if (rel === CONTRACT) return CONTRACT;
   return rel.split('/')[0]!;
 }
 
@@ -110,6 +118,9 @@ function allowed(a: Arrow): boolean {
   if (a.to === SHARED) return true; // everyone may use the shared files, and they may use each other
   if (a.from === SHARED || a.from === JOB_ENV) return false; // they import nothing else of fedbench
   if (a.to === JOB_ENV) return true;
+  // the contract: types of the sites and transports it names; the registry and the schedulers implement it
+  if (a.from === CONTRACT) return a.to === 'remote' || a.to === 'sites';
+  if (a.to === CONTRACT) return a.from === 'scheduler' || SCHEDULERS.includes(a.from);
   const may = ALLOWED[a.from];
   if (!may) return false; // a new folder: add it to ARCHITECTURE.md's table and rules, then here
   return may.includes('*') || may.includes(a.to);
@@ -120,7 +131,7 @@ describe("ARCHITECTURE.md's layers", () => {
 
   it('reads the imports of every layer (so the rules below are checked against something)', () => {
     const layers = new Set(all.map((a) => a.from));
-    for (const l of ['cli', 'serve', 'runner', 'federation', 'report', 'analysis', 'slurm', 'results', SHARED])
+    for (const l of ['cli', 'serve', 'runner', 'federation', 'scheduler', CONTRACT, 'slurm', 'results', SHARED])
       expect(layers.has(l) || all.some((a) => a.to === l), l).toBe(true);
     expect(all.length).toBeGreaterThan(100);
   });
@@ -139,6 +150,11 @@ describe("ARCHITECTURE.md's layers", () => {
 
   it('reaches sites from the server only through federation (no slurm/ or remote/ import in serve/)', () => {
     expect(all.filter((a) => a.from === 'serve' && (a.to === 'slurm' || a.to === 'remote'))).toEqual([]);
+  });
+
+  it('reaches a scheduler only through the registry: nothing above it imports slurm/ (but bench scripts)', () => {
+    const bad = all.filter((a) => a.to === 'slurm' && !['scheduler', 'bench', 'pack'].includes(a.from));
+    expect(bad.map((a) => `${a.file} → ${a.spec}`)).toEqual([]);
   });
 
   it('names SLURM_* variables only in slurm/ (and in redact/decisions.ts, its table of decisions by variable)', () => {
