@@ -79,9 +79,7 @@ export async function cancelCampaign(req: CancelRequest): Promise<CancelOutcome>
           const live = submitted
             .map((x) => x.jobId!)
             .filter((id) =>
-              [...states.tasks.values()].some(
-                (t) => t.arrayJobId === id && !kind.isTerminal(t.state) && t.state !== 'ENDED',
-              ),
+              [...states.tasks.values()].some((t) => t.arrayJobId === id && kind.phase(t.state) !== 'ended'),
             );
           if (live.length) await kind.on(ex).cancel(live);
           result.cancelledJobs = live;

@@ -53,9 +53,9 @@ export async function checkSite(site: Site, pool: SitePool): Promise<SiteCheck> 
   try {
     const t0 = performance.now();
     const kind = schedulerOf(site);
-    const slurm = kind.on(ex);
+    const commands = kind.on(ex);
     // Slurm not answering (sinfo failed) is one problem: the working directory and fedbench are still worth checking.
-    const partitions = await slurm
+    const partitions = await commands
       .partitions()
       .catch((err: unknown) => (err instanceof CommandError ? err : Promise.reject(err)));
     c.connectMs = Math.round(performance.now() - t0);
@@ -78,14 +78,9 @@ export async function checkSite(site: Site, pool: SitePool): Promise<SiteCheck> 
       );
     else {
       c.partition = { name: site.scheduler.partition, state: p.state, nodes: p.nodes, gres: p.gres };
-      if (p.state !== 'up') c.problems.push(`partition '${site.scheduler.partition}' is ${p.state}`);
-      const type = site.scheduler.gpus.type;
-      if (!/gpu/.test(p.gres))
-        c.problems.push(`partition '${site.scheduler.partition}' shows no GPUs (gres: ${p.gres || 'none'})`);
-      else if (type && !p.gres.includes(`gpu:${type}`))
-        c.problems.push(`partition '${site.scheduler.partition}' has no GPU of type '${type}' (gres: ${p.gres})`);
+      c.problems.push(...kind.partitionProblems(site, p));
     }
-    c.maxArraySize = (await slurm.config()).maxArraySize;
+    c.maxArraySize = (await commands.config()).maxArraySize;
     const workdir = await resolveWorkdir(ex, site);
     const w = await ex.exec(['sh', '-c', 'mkdir -p -- "$1" && test -w "$1"', 'check', workdir], {
       readOnly: true,

@@ -23,7 +23,7 @@ import {
   type SlurmInfo,
 } from '../results/index.js';
 import { printable, type Executor, type TreeSnapshot } from '../remote/index.js';
-import { schedulerOf, type SchedulerKind, type TaskState } from '../scheduler/index.js';
+import { ENDED_UNKNOWN, schedulerOf, type SchedulerKind, type TaskState } from '../scheduler/index.js';
 import type { Site } from '../sites/index.js';
 import { ONE_NODE_ENERGY_WARNING } from '../workloads/ranks/index.js';
 import { cancelNote } from './cancel.js';
@@ -115,7 +115,7 @@ function slurmFields(
     arrayTaskId: ref.arrayIndex,
     task: ref.task,
     node: st.node ?? seen?.node ?? job.node ?? null,
-    state: st.state === 'ENDED' ? 'ENDED (no accounting)' : st.state,
+    state: st.state === ENDED_UNKNOWN ? `${ENDED_UNKNOWN} (no accounting)` : st.state,
     elapsed: st.elapsedSeconds,
     exitCode: st.exitCode,
     start: st.start,
@@ -139,12 +139,11 @@ function missingRecord(
   logTail: string,
   entry: SiteEntry,
 ): RunRecord {
-  const status = st.state === 'COMPLETED' ? 'failed' : kind.endStatus(st.state);
+  const status = kind.completed(st.state) ? 'failed' : kind.endStatus(st.state);
   const cancelled = status === 'cancelled' && entry.cancelled ? `, ${cancelNote(entry.cancelled)}` : '';
-  const why =
-    st.state === 'COMPLETED'
-      ? 'the job completed but wrote no record for this case'
-      : `the job ended ${kind.describeEnd(st)}${cancelled} before this case wrote a record`;
+  const why = kind.completed(st.state)
+    ? 'the job completed but wrote no record for this case'
+    : `the job ended ${kind.describeEnd(st)}${cancelled} before this case wrote a record`;
   const at = st.end ?? st.start ?? new Date().toISOString();
   return newRecord({
     id: `slurm-${site}-${ref.key}-${c.index}${worker !== null ? `-gpu${worker}` : ''}`,
@@ -232,7 +231,7 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
                 key: ref.key,
                 arrayJobId: ref.jobId,
                 arrayIndex: ref.arrayIndex,
-                state: 'ENDED',
+                state: ENDED_UNKNOWN,
                 exitCode: '',
                 elapsedSeconds: null,
                 start: null,
@@ -245,7 +244,7 @@ export async function collectCampaign(req: CollectRequest): Promise<CollectOutco
                 energyNote: null,
               });
         const hasEnded = (st: TaskState | undefined): boolean =>
-          st !== undefined && (schedulerOf(site).isTerminal(st.state) || st.state === 'ENDED');
+          st !== undefined && schedulerOf(site).phase(st.state) === 'ended';
         // ended tasks' records fetched in batches (one session each on the openssh transport), a batch when first needed
         const ended = refs.filter((ref) => hasEnded(stateOf(ref))).map((r) => r.key);
         const perFetch = req.tasksPerFetch ?? 32;
@@ -447,7 +446,7 @@ async function collectTask(
     const sub = worker === null ? '' : `gpu${worker}`;
     for (const c of expected.values()) {
       if (seen.has(`${c.id}|${sub}`)) continue;
-      logTail ??= await jobLogTail(ex, `${entry.remoteDir}/logs/${ref.key}.out`);
+      logTail ??= await jobLogTail(ex, schedulerOf(site).logPath(entry.remoteDir!, ref.key));
       const record = missingRecord(schedulerOf(site), j, site.name, c, ref, st, worker, logTail, entry);
       await writeJsonAtomic(path.join(local, sub, `missing.${String(c.index).padStart(5, '0')}.json`), record);
       if (worker !== null) perGpu.push(record);

@@ -1,7 +1,7 @@
 // Where every task of a campaign stands, from the site's scheduler (scheduler/): every array task, finished ones
 // included where the site keeps accounting; else only queued ones (then a task that left the queue has an unknown end).
 import type { Executor } from '../remote/index.js';
-import { type ScheduledSite, schedulerOf, type SiteStates } from '../scheduler/index.js';
+import { ENDED_UNKNOWN, type ScheduledSite, schedulerOf, type SiteStates } from '../scheduler/index.js';
 import { loadSite, type Site } from '../sites/index.js';
 import type { Journal, SiteEntry } from './journal.js';
 
@@ -58,7 +58,8 @@ export function summarise(site: string, entry: SiteEntry, states: SiteStates | n
   for (const t of refs) {
     const p = entry.progress[t.key];
     if (p?.done) collected++;
-    const s = states?.tasks.get(t.key)?.state ?? p?.state ?? (states && !states.accounting ? 'ENDED' : 'SUBMITTED');
+    const s =
+      states?.tasks.get(t.key)?.state ?? p?.state ?? (states && !states.accounting ? ENDED_UNKNOWN : 'SUBMITTED');
     counts[s] = (counts[s] ?? 0) + 1;
   }
   return {

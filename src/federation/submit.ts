@@ -103,7 +103,7 @@ async function planSite(
     parts.forEach(({ world, offset, count }, i) => {
       const part = `${node ? `${node}-` : ''}${world ? `${world.nodes}x${world.perNode}-` : ''}${i}`;
       const name = `fb-${j.name}-${site.name}-${part}`.slice(0, 120);
-      const script = `${remoteDir}/job-${part}.sbatch`;
+      const script = kind.scriptPath(remoteDir, part);
       const text = kind.jobScript(site, {
         campaign: j.name,
         part,
@@ -265,7 +265,7 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
             const adopted = job.sbatchAt
               ? await schedulerOf(site)
                   .on(ex)
-                  .submittedJob(job.name, sinceDay(job.sbatchAt ?? j.createdAt))
+                  .submittedJob(job.name, job.sbatchAt ?? j.createdAt)
               : null;
             let jobId = adopted;
             let cluster: string | null = null;
@@ -316,11 +316,6 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
   } finally {
     unlock();
   }
-}
-
-/** The day before an ISO time, as sacct's `-S` takes it (time zones between here and the site cannot hide a job). */
-function sinceDay(iso: string): string {
-  return new Date(Date.parse(iso) - 86_400_000).toISOString().slice(0, 10);
 }
 
 /** For `status` and `collect`: the profile a journal's site was submitted with. */

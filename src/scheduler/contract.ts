@@ -11,7 +11,7 @@ export interface TaskState {
   key: string;
   arrayJobId: string;
   arrayIndex: number | null;
-  /** The scheduler's word (`RUNNING`, `CANCELLED`, …), or `ENDED` where it left the queue and nothing says how. */
+  /** The scheduler's word (`RUNNING`, `CANCELLED`, …), or `ENDED_UNKNOWN` where it left the queue and nothing says how. */
   state: string;
   exitCode: string;
   elapsedSeconds: number | null;
@@ -57,11 +57,11 @@ export interface Scheduler {
   /** Submits SCRIPT, run in `cwd`: the job id (and cluster), or what the scheduler said when it refused. */
   submit(script: string, opts: { cwd: string }): Promise<Submitted>;
   /**
-   * The id of a job with this name submitted since `sinceDay` (YYYY-MM-DD), queued, running or ended. null only when
+   * The id of a job with this name submitted since `since` (an ISO time), queued, running or ended. null only when
    * the scheduler answered and knows none; throws when it could not answer, so a caller never submits a second copy
    * of a job it could not look for.
    */
-  submittedJob(name: string, sinceDay: string): Promise<string | null>;
+  submittedJob(name: string, since: string): Promise<string | null>;
   /** Every task of these jobs, finished ones included; active tasks only where accounting is off. */
   states(jobIds: readonly string[]): Promise<SiteStates>;
   /** Queued and running tasks of these jobs; none when the controller knows none of the ids. */
@@ -99,6 +99,12 @@ export interface ArrayJob {
 /** How a case that wrote no record ended, from its task's end state. */
 export type EndStatus = 'failed' | 'timeout' | 'cancelled';
 
+/** fedbench's own word for a task that left the queue of a site without accounting: it ended, how is unknown. */
+export const ENDED_UNKNOWN = 'ENDED';
+
+/** Where a task stands, in the words federation and the server use. */
+export type TaskPhase = 'pending' | 'running' | 'ended';
+
 /** A kind of batch scheduler: the profile's `scheduler.kind` names one. */
 export interface SchedulerKind {
   readonly name: string;
@@ -110,8 +116,20 @@ export interface SchedulerKind {
   jobScript(site: Site, job: ArrayJob): string;
   /** Helper scripts the job scripts call, written into the campaign's folder on the site (`name` relative to it). */
   helperFiles(needs: { wholeNode: boolean; ranks: boolean }): Array<Omit<FileToWrite, 'path'> & { name: string }>;
-  /** The scheduler will not change this state any more (`ENDED`, the no-accounting word, is not one of its own). */
+  /** The scheduler will not change this state any more (`ENDED_UNKNOWN` is fedbench's word, not one of its own). */
   isTerminal(state: string): boolean;
+  /** Pending, running or ended (a terminal state, or `ENDED_UNKNOWN`). */
+  phase(state: string): TaskPhase;
+  /** An end that ran the job script to its end (Slurm's COMPLETED): a case with no record then failed on its own. */
+  completed(state: string): boolean;
+  /** The state a task that was never submitted is recorded with once its campaign is cancelled. */
+  readonly cancelledState: string;
+  /** What keeps the profile's partition from running its jobs (down, no GPUs, not the profile's GPU type). */
+  partitionProblems(site: Site, partition: Partition): string[];
+  /** The path of a job script in the campaign's folder on the site. */
+  scriptPath(campaignDir: string, part: string): string;
+  /** The log an array task writes (its job script's output), by task key. */
+  logPath(campaignDir: string, taskKey: string): string;
   /** What a case that wrote no record is, given its task's terminal state. */
   endStatus(state: string): EndStatus;
   /** The end of a task in words: state, reason, time and node. */

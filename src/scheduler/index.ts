@@ -4,6 +4,8 @@ import { InputError } from '../errors.js';
 import { slurmScheduler } from '../slurm/index.js';
 import type { SchedulerKind } from './contract.js';
 
+export { ENDED_UNKNOWN } from './contract.js';
+
 const KINDS: ReadonlyMap<string, SchedulerKind> = new Map([[slurmScheduler.name, slurmScheduler]]);
 
 /** The names `scheduler.kind` may take. */
@@ -36,5 +38,6 @@ export type {
   SchedulerKind,
   SiteStates,
   Submitted,
+  TaskPhase,
   TaskState,
 } from './contract.js';

@@ -114,8 +114,6 @@ export interface LauncherOptions {
   warn?: (line: string) => void;
 }
 
-const RUNNING = new Set(['RUNNING', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'STOPPED']);
-
 export class Launcher {
   private readonly followed = new Map<string, Followed>();
   private readonly pool = new SitePool();
@@ -373,14 +371,11 @@ function readJournalNames(dir: string): string[] {
     .filter((n) => CAMPAIGN_NAME.test(n));
 }
 
-/** The scheduler will not change this state; `ENDED`: the task left the queue of a site without accounting. */
-const hasEnded = (kind: SchedulerKind, state: string) => kind.isTerminal(state) || state === 'ENDED';
+/** The scheduler will not change this state (or the task left the queue of a site without accounting). */
+const hasEnded = (kind: SchedulerKind, state: string) => kind.phase(state) === 'ended';
 
 function phaseOf(kind: SchedulerKind, state: string, collected: boolean): TaskPhase {
-  if (collected) return 'collected';
-  if (hasEnded(kind, state)) return 'ended';
-  if (RUNNING.has(state)) return 'running';
-  return 'pending';
+  return collected ? 'collected' : kind.phase(state);
 }
 
 function view(
@@ -401,7 +396,7 @@ function view(
         const kind = kindOf(s);
         const phase = phaseOf(kind, state, Boolean(p?.done));
         const ended = hasEnded(kind, state);
-        const failed = (ended && state !== 'COMPLETED') || Boolean(p?.synthesized);
+        const failed = (ended && !kind.completed(state)) || Boolean(p?.synthesized);
         const endOf = st && hasEnded(kind, st.state) ? st : null;
         return {
           key: t.key,

@@ -21,6 +21,11 @@ export function scheduler(ex: Pick<Executor, 'exec' | 'where'>): Scheduler {
 }
 const adapters = new WeakMap<object, Scheduler>();
 
+/** The day before an ISO time, as sacct's `-S` takes it (time zones between here and the site cannot hide a job). */
+function dayBefore(iso: string): string {
+  return new Date(Date.parse(iso) - 86_400_000).toISOString().slice(0, 10);
+}
+
 /** The last lines a command wrote to stderr, on one line. */
 const said = (r: ExecResult, lines = 3) => r.stderr.trim().split('\n').slice(-lines).join(' ');
 
@@ -43,7 +48,7 @@ function slurmAdapter(ex: Pick<Executor, 'exec' | 'where'>): Scheduler {
       };
     },
 
-    async submittedJob(name, sinceDay) {
+    async submittedJob(name, since) {
       const firstId = (out: string) =>
         out
           .split('\n')
@@ -52,7 +57,7 @@ function slurmAdapter(ex: Pick<Executor, 'exec' | 'where'>): Scheduler {
       const q = await ex.exec(['squeue', '-h', '--states=all', `--name=${name}`, '-o', '%F'], { readOnly: true });
       if (q.code === 0 && firstId(q.stdout)) return firstId(q.stdout);
       // an ended job leaves squeue after MinJobAge: accounting still has it
-      const a = await ex.exec(['sacct', '-X', '-n', '-P', `--name=${name}`, '-S', sinceDay, '-o', 'JobID'], {
+      const a = await ex.exec(['sacct', '-X', '-n', '-P', `--name=${name}`, '-S', dayBefore(since), '-o', 'JobID'], {
         readOnly: true,
       });
       if (a.code === 0) return firstId(a.stdout);

@@ -25,7 +25,7 @@ describe('scheduler adapter', () => {
   it('finds a job submitted under a name after it left the queue (sacct), and never answers "none" when it cannot tell', async () => {
     // fedbench killed between sbatch's answer and the journal write; the job ended before submit was resumed
     const ended = scripted({ squeue: { stdout: '' }, sacct: { stdout: '77_[0-2]\n' } });
-    expect(await scheduler(ended).submittedJob('fb-c-alpha-0', '2026-12-06')).toBe('77');
+    expect(await scheduler(ended).submittedJob('fb-c-alpha-0', '2026-12-07T10:00:00Z')).toBe('77');
     expect(ended.calls[1]!.argv).toEqual([
       'sacct',
       '-X',
@@ -38,18 +38,18 @@ describe('scheduler adapter', () => {
       'JobID',
     ]);
     const never = scripted({ squeue: { stdout: '' }, sacct: { stdout: '' } });
-    expect(await scheduler(never).submittedJob('fb-c-alpha-0', '2026-12-06')).toBeNull();
+    expect(await scheduler(never).submittedJob('fb-c-alpha-0', '2026-12-07T10:00:00Z')).toBeNull();
     const noAccounting = scripted({
       squeue: { stdout: '' },
       sacct: { code: 1, stderr: 'sacct: error: Slurm accounting storage is disabled' },
     });
-    expect(await scheduler(noAccounting).submittedJob('x', '2026-12-06')).toBeNull();
+    expect(await scheduler(noAccounting).submittedJob('x', '2026-12-07T10:00:00Z')).toBeNull();
     // the controller restarting and slurmdbd down: unknown, not "not submitted"
     const blind = scripted({
       squeue: { code: 1, stderr: 'slurm_load_jobs error: Unable to contact slurm controller' },
       sacct: { code: 1, stderr: 'sacct: error: Problem talking to the database: Connection refused' },
     });
-    await expect(scheduler(blind).submittedJob('fb-c-alpha-0', '2026-12-06')).rejects.toThrow(
+    await expect(scheduler(blind).submittedJob('fb-c-alpha-0', '2026-12-07T10:00:00Z')).rejects.toThrow(
       /cannot tell whether job fb-c-alpha-0 was already submitted: squeue failed \(exit 1\).*sacct failed/,
     );
   });
@@ -136,7 +136,7 @@ describe('scheduler adapter', () => {
       scancel: {},
     });
     const s = scheduler(ex);
-    expect(await s.submittedJob('fb-c-alpha-0', '2026-12-06')).toBe('5');
+    expect(await s.submittedJob('fb-c-alpha-0', '2026-12-07T10:00:00Z')).toBe('5');
     expect((await s.queue(['5'])).get('5_0')).toMatchObject({ state: 'PENDING', reason: 'Priority' });
     await s.cancel(['5_1']);
     expect(ex.calls.map((c) => c.argv)).toEqual([
