@@ -122,8 +122,6 @@ export interface SchedulerKind {
   phase(state: string): TaskPhase;
   /** An end that ran the job script to its end (Slurm's COMPLETED): a case with no record then failed on its own. */
   completed(state: string): boolean;
-  /** The state a task that was never submitted is recorded with once its campaign is cancelled. */
-  readonly cancelledState: string;
   /** What keeps the profile's partition from running its jobs (down, no GPUs, not the profile's GPU type). */
   partitionProblems(site: Site, partition: Partition): string[];
   /** The path of a job script in the campaign's folder on the site. */

@@ -23,7 +23,6 @@ export const slurmScheduler: SchedulerKind = {
   phase: (state) =>
     isTerminal(state) || state === ENDED_UNKNOWN ? 'ended' : RUNNING.has(baseState(state)) ? 'running' : 'pending',
   completed: (state) => baseState(state) === 'COMPLETED',
-  cancelledState: 'CANCELLED',
   // array.sbatch writes its output to logs/%A_%a.out: the task key is JOB_TASK
   scriptPath: (campaignDir, part) => `${campaignDir}/job-${part}.sbatch`,
   logPath: (campaignDir, taskKey) => `${campaignDir}/logs/${taskKey}.out`,
