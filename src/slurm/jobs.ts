@@ -73,6 +73,8 @@ export function parseSacct(output: string): Map<string, TaskState> {
     .map((l) => l.split('|'));
   const byKey = new Map<string, TaskState>();
   const stepLines = new Map<string, string[]>();
+  /** The batch step's exit code by job (`123_4`): the script's own end. */
+  const batchExit = new Map<string, string>();
   for (const r of rows) {
     const [
       jobId = '',
@@ -93,6 +95,7 @@ export function parseSacct(output: string): Map<string, TaskState> {
     const list = stepLines.get(head) ?? [];
     list.push([head + (step ? `.${step}` : ''), state, elapsed, energy].join('|'));
     stepLines.set(head, list);
+    if (step === 'batch') batchExit.set(head, exitCode);
     if (step !== undefined) continue;
     const m = /^(\d+)(?:_(\[[^\]]*\]|\d+))?$/.exec(head);
     if (!m) continue;
@@ -118,6 +121,13 @@ export function parseSacct(output: string): Map<string, TaskState> {
       });
       void jobIdRaw;
     }
+  }
+  // A job cancelled while its script ran reads 0:0 at first; Slurm rewrites it to the script's signal (0:15) later,
+  // minutes later on the test sites (the chaos soak's clean re-collects differed by exactly that): the batch step
+  // says it from the start, so the record takes it at once and a later collect reads the same.
+  for (const [head, code] of batchExit) {
+    const t = byKey.get(head);
+    if (t && t.state === 'CANCELLED' && t.exitCode === '0:0' && code && code !== '0:0') t.exitCode = code;
   }
   for (const [head, lines] of stepLines) {
     const t = byKey.get(head);

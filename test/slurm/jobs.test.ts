@@ -22,6 +22,8 @@ const SACCT = `7_0|8|COMPLETED|0:0|00:00:04|2026-11-26T17:19:59|2026-11-26T17:20
 7_2|10|TIMEOUT|0:0|00:01:05|2026-11-26T17:19:59|2026-11-26T17:21:04|a100-01|TimeLimit||gpu|alpha
 7_2.batch|10.batch|CANCELLED|0:15|00:01:06|2026-11-26T17:19:59|2026-11-26T17:21:05|a100-01||5100||alpha
 7_3|11|CANCELLED by 0|0:0|00:00:09|2026-11-26T17:19:59|2026-11-26T17:20:08|a100-02|None||gpu|alpha
+7_3.batch|11.batch|CANCELLED|0:15|00:00:09|2026-11-26T17:19:59|2026-11-26T17:20:08|a100-02||900||alpha
+7_7|12|CANCELLED by 0|0:0|00:00:00|None|2026-11-26T17:20:08|None assigned|None||gpu|alpha
 7_[4-6,9%2]|7|PENDING|0:0|00:00:00|Unknown|Unknown|None assigned|Priority||gpu|alpha
 `;
 
@@ -46,6 +48,12 @@ describe('parseSacct', () => {
     expect(t.get('7_1')!.energyNote).toMatch(/no energy/);
     expect(t.get('7_2')).toMatchObject({ state: 'TIMEOUT', elapsedSeconds: 65, consumedEnergyJ: 5100 });
     expect(t.get('7_3')!.state).toBe('CANCELLED');
+    // cancelled while its script ran: the script's signal (the batch step's code), which Slurm writes to the job's
+    // own row only later; cancelled while pending (no batch step): the job's 0:0
+    expect(t.get('7_3')!.exitCode).toBe('0:15');
+    expect(t.get('7_7')).toMatchObject({ state: 'CANCELLED', exitCode: '0:0' });
+    // a timed-out job keeps its own row's code
+    expect(t.get('7_2')!.exitCode).toBe('0:0');
   });
   it('expands a pending range into its tasks', () => {
     expect([4, 5, 6, 9].map((i) => t.get(`7_${i}`)?.state)).toEqual(['PENDING', 'PENDING', 'PENDING', 'PENDING']);
