@@ -6,7 +6,7 @@
 // - stop() kills the group by its PID (SIGTERM, then SIGKILL) and waits for it to exit;
 // - an 'exit' hook kills any group still alive when this process exits normally or by an exception.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { forgetGroup, killGroup, killOnExit, liveGroups } from '../process-group.js';
+import { forgetGroup, groupRunning, killGroup, killOnExit, liveGroups } from '../process-group.js';
 
 const WATCHDOG = [
   '"$@" & sampler=$!', // background jobs of a non-interactive sh read /dev/null, not our pipe
@@ -51,11 +51,19 @@ export async function startSampler(
     child,
     exited: () => child.exitCode !== null || child.signalCode !== null,
     async stop(graceMs = 2000) {
+      const deadline = Date.now() + graceMs;
       if (child.exitCode === null && child.signalCode === null) {
         killGroup(pid, 'SIGTERM');
         const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
         await exit;
         clearTimeout(timer);
+      }
+      // the watchdog may exit a moment before the sampler it leads: wait for the whole group (SIGKILL at the grace)
+      for (let killed = false; groupRunning(pid); await new Promise((r) => setTimeout(r, 10))) {
+        if (Date.now() < deadline) continue;
+        if (killed) break; // a SIGKILLed process that does not go is the kernel's, not ours to wait for
+        killGroup(pid, 'SIGKILL');
+        killed = true;
       }
       child.stdin?.destroy();
     },
