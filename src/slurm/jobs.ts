@@ -129,6 +129,14 @@ export function parseSacct(output: string): Map<string, TaskState> {
     const t = byKey.get(head);
     if (t && t.state === 'CANCELLED' && t.exitCode === '0:0' && code && code !== '0:0') t.exitCode = code;
   }
+  // A job that ended while slurmdbd was down or catching up can read COMPLETED with End "Unknown": sacct then gives
+  // the time since it started as its elapsed (17 s for a 14 s job in the chaos soak). Its end is not written yet, so
+  // the task reads as still completing and collect waits for the accounting rather than keep a figure it would change.
+  for (const t of byKey.values())
+    if (isTerminal(t.state) && t.start !== null && t.end === null) {
+      t.state = 'COMPLETING';
+      t.reason = 'Slurm accounting has not written its end yet';
+    }
   for (const [head, lines] of stepLines) {
     const t = byKey.get(head);
     if (!t || !isTerminal(t.state)) continue;

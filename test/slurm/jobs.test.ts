@@ -11,6 +11,7 @@ import {
   parseSbatch,
   recordStatusFor,
   renderArrayScript,
+  slurmScheduler,
 } from '../../src/slurm/index.js';
 
 // Recorded from `sacct -P -n --format=<SACCT_FIELDS>` on the test site alpha (pm_counters energy plugin), plus
@@ -24,6 +25,8 @@ const SACCT = `7_0|8|COMPLETED|0:0|00:00:04|2026-11-26T17:19:59|2026-11-26T17:20
 7_3|11|CANCELLED by 0|0:0|00:00:09|2026-11-26T17:19:59|2026-11-26T17:20:08|a100-02|None||gpu|alpha
 7_3.batch|11.batch|CANCELLED|0:15|00:00:09|2026-11-26T17:19:59|2026-11-26T17:20:08|a100-02||900||alpha
 7_7|12|CANCELLED by 0|0:0|00:00:00|None|2026-11-26T17:20:08|None assigned|None||gpu|alpha
+7_8|13|COMPLETED|0:0|00:00:17|2026-11-26T17:19:59|Unknown|a100-01|None||gpu|alpha
+7_8.batch|13.batch|COMPLETED|0:0|00:00:17|2026-11-26T17:19:59|Unknown|a100-01||0||alpha
 7_[4-6,9%2]|7|PENDING|0:0|00:00:00|Unknown|Unknown|None assigned|Priority||gpu|alpha
 `;
 
@@ -54,6 +57,13 @@ describe('parseSacct', () => {
     expect(t.get('7_7')).toMatchObject({ state: 'CANCELLED', exitCode: '0:0' });
     // a timed-out job keeps its own row's code
     expect(t.get('7_2')!.exitCode).toBe('0:0');
+  });
+  it('reads a job whose end accounting has not written yet as still completing (its elapsed would change)', () => {
+    // constructed from the chaos soak's case: slurmdbd back up moments before the job ended, sacct said COMPLETED
+    // with End Unknown and elapsed = now - start; a later sacct gave the real end
+    expect(t.get('7_8')).toMatchObject({ state: 'COMPLETING', end: null });
+    expect(slurmScheduler.phase(t.get('7_8')!.state)).toBe('running');
+    expect(t.get('7_8')!.reason).toMatch(/not written its end/);
   });
   it('expands a pending range into its tasks', () => {
     expect([4, 5, 6, 9].map((i) => t.get(`7_${i}`)?.state)).toEqual(['PENDING', 'PENDING', 'PENDING', 'PENDING']);
