@@ -224,3 +224,96 @@ export function fabricProblems(ports: readonly InfinibandPort[]): string[] {
       );
   return problems;
 }
+
+/**
+ * A pair of nodes is slow below this share of the fastest pair's best busbw (at its site, for its collective). The
+ * fastest pair, not the median: with one bad node of three, two pairs of three are slow and the median is one of them.
+ */
+export const SLOW_PAIR_SHARE = 0.8;
+/** Pairs a view needs before it calls one slow. */
+const MIN_PAIRS_TO_JUDGE = 2;
+
+/** One pair of nodes: its best busbw (the median over its runs) against the site's fastest pair. */
+export interface NodePairCell {
+  a: string;
+  b: string;
+  busbw: number;
+  atBytes: number;
+  runs: number;
+  /** busbw / the fastest pair's; null while there are too few pairs to judge. */
+  ofBest: number | null;
+  slow: boolean;
+}
+
+/**
+ * Which pair of nodes is slow: a collective run on two nodes at a time (a node-pair sweep, `submit --node-pairs`),
+ * each pair's best busbw against the fastest pair's. A node whose every pair (two or more) is slow is the suspect:
+ * its link, HCA or switch port, not its partners'.
+ */
+export interface NodePairView {
+  site: string;
+  collective: string;
+  dtype: string;
+  backend: string;
+  world: number;
+  nodes: string[];
+  pairs: NodePairCell[];
+  bestBusbw: number;
+  suspects: Array<{ node: string; slowPairs: number }>;
+  /** Why nothing is judged, when too few pairs were run. */
+  note: string | null;
+}
+
+export function nodePairViews(records: readonly RunRecord[]): NodePairView[] {
+  const runs = ranked(records).flatMap(({ r, ranks, comm }) => {
+    const nodes = [...new Set(ranks.nodes)].sort();
+    if (nodes.length !== 2 || !comm?.rows.length) return [];
+    return [...groupBy(comm.rows, (x) => `${x.collective}|${x.dtype}`)].map(([key, rows]) => {
+      const best = rows.reduce((a, b) => (b.busbw > a.busbw ? b : a));
+      const [collective, dtype] = key.split('|') as [string, string];
+      return { site: siteOf(r), collective, dtype, backend: comm.backend, world: ranks.world, nodes, best };
+    });
+  });
+  const views: NodePairView[] = [];
+  for (const group of groupBy(runs, (x) =>
+    JSON.stringify([x.site, x.collective, x.dtype, x.backend, x.world]),
+  ).values()) {
+    const first = group[0]!;
+    const pairs = [...groupBy(group, (x) => x.nodes.join('\u0000')).values()].map((p) => {
+      const busbw = median(p.map((x) => x.best.busbw));
+      const nearest = p.reduce((a, b) => (Math.abs(b.best.busbw - busbw) < Math.abs(a.best.busbw - busbw) ? b : a));
+      return { a: p[0]!.nodes[0]!, b: p[0]!.nodes[1]!, busbw, atBytes: nearest.best.bytes, runs: p.length };
+    });
+    const top = Math.max(...pairs.map((p) => p.busbw));
+    const judged = pairs.length >= MIN_PAIRS_TO_JUDGE && top > 0;
+    const cells: NodePairCell[] = pairs
+      .map((p) => {
+        const ofBest = judged ? p.busbw / top : null;
+        return { ...p, ofBest, slow: ofBest !== null && ofBest < SLOW_PAIR_SHARE };
+      })
+      .sort((x, y) => x.a.localeCompare(y.a) || x.b.localeCompare(y.b));
+    const nodes = [...new Set(cells.flatMap((c) => [c.a, c.b]))].sort();
+    const suspects = nodes.flatMap((node) => {
+      const mine = cells.filter((c) => c.a === node || c.b === node);
+      const slow = mine.filter((c) => c.slow).length;
+      return mine.length >= 2 && slow === mine.length ? [{ node, slowPairs: slow }] : [];
+    });
+    views.push({
+      site: first.site,
+      collective: first.collective,
+      dtype: first.dtype,
+      backend: first.backend,
+      world: first.world,
+      nodes,
+      pairs: cells,
+      bestBusbw: top,
+      suspects,
+      note: judged
+        ? null
+        : 'one pair of nodes measured: a pair is judged against the others (run a node-pair sweep on three nodes or more)',
+    });
+  }
+  return views.sort(
+    (a, b) => a.site.localeCompare(b.site) || a.collective.localeCompare(b.collective) || a.world - b.world,
+  );
+}

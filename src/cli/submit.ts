@@ -35,6 +35,10 @@ export function submitCommand(): Command {
       '--whole-node',
       'each case on every GPU of a node, one worker (srun task) per GPU: per-GPU and per-node figures (with --each-node: on every node)',
     )
+    .option(
+      '--node-pairs',
+      "node-pair sweep: run the cases (each of nodes: 2) once on every pair of the partition's nodes, one job per pair: the report's node-pair view names a slow pair or node",
+    )
     .option('--dry-run', 'print the job scripts; upload and submit nothing')
     .option('--sites-dir <dir>', 'folder of site profiles (default: $FEDBENCH_SITES or slurm/sites)')
     .option('--campaigns-dir <dir>', 'folder of campaign journals (default: $FEDBENCH_CAMPAIGNS or ./campaigns)')
@@ -50,6 +54,7 @@ export function submitCommand(): Command {
         casesPerTask: number;
         eachNode?: boolean;
         wholeNode?: boolean;
+        nodePairs?: boolean;
         dryRun?: boolean;
         sitesDir?: string;
         campaignsDir?: string;
@@ -76,6 +81,7 @@ export function submitCommand(): Command {
             resultsDir: path.resolve(opts.out ?? path.join('results', campaign)),
             eachNode: Boolean(opts.eachNode),
             wholeNode: Boolean(opts.wholeNode),
+            nodePairs: Boolean(opts.nodePairs),
             casesPerTask: opts.casesPerTask,
             dryRun: Boolean(opts.dryRun),
             pool,

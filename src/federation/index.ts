@@ -1,5 +1,6 @@
 export {
   submitCampaign,
+  nodePairs,
   startCommand,
   profileOf,
   type SubmitRequest,

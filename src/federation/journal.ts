@@ -29,6 +29,8 @@ export const jobSchema = z.object({
   name: z.string(),
   script: z.string(),
   node: z.string().nullable(),
+  /** A node-pair sweep's job: the two nodes it runs on. */
+  nodes: z.array(z.string()).optional(),
   wholeNode: z.boolean(),
   /** Cases of `nodes` × `gpusPerNode`: each array task is one allocation of that shape, ranks started by srun. */
   world: z.object({ nodes: z.number().int(), perNode: z.number().int() }).optional(),
@@ -77,7 +79,13 @@ export const journalSchema = z.object({
   name: z.string(),
   createdAt: z.string(),
   suite: z.object({ name: z.string(), file: z.string() }),
-  options: z.object({ eachNode: z.boolean(), wholeNode: z.boolean(), casesPerTask: z.number().int() }),
+  options: z.object({
+    eachNode: z.boolean(),
+    wholeNode: z.boolean(),
+    casesPerTask: z.number().int(),
+    /** Each case (of 2 nodes) once on every pair of the partition's nodes. */
+    nodePairs: z.boolean().optional(),
+  }),
   /** Where collected records land (one folder per site below it). */
   resultsDir: z.string(),
   cases: z.array(plannedCaseSchema),

@@ -31,6 +31,8 @@ export interface SubmitRequest {
   resultsDir: string;
   eachNode?: boolean;
   wholeNode?: boolean;
+  /** Each case (every one of 2 nodes) once on every pair of the partition's nodes, one job per pair. */
+  nodePairs?: boolean;
   casesPerTask?: number;
   /** Render and print the scripts; upload and submit nothing. */
   dryRun?: boolean;
@@ -66,7 +68,12 @@ function newJournal(req: SubmitRequest): Journal {
     name: req.campaign,
     createdAt: new Date().toISOString(),
     suite: { name: req.suite.name, file: req.suite.file },
-    options: { eachNode: req.eachNode ?? false, wholeNode: req.wholeNode ?? false, casesPerTask },
+    options: {
+      eachNode: req.eachNode ?? false,
+      wholeNode: req.wholeNode ?? false,
+      casesPerTask,
+      ...(req.nodePairs ? { nodePairs: true } : {}),
+    },
     resultsDir: path.resolve(req.resultsDir),
     cases,
     tasks: chunkTasksByWorld(cases, casesPerTask),
@@ -83,25 +90,34 @@ async function planSite(
   const remoteDir = `${workdir}/campaigns/${j.name}`;
   const kind = schedulerOf(site);
   const maxArray = site.scheduler.maxArraySize ?? (await kind.on(ex).config()).maxArraySize ?? kind.defaultMaxArraySize;
-  let nodes: Array<string | null> = [null];
-  if (j.options.eachNode) {
-    nodes = await kind.on(ex).nodes(site.scheduler.partition);
+  // where each set of arrays runs: anywhere (one set), on each node (a node sweep), on each pair of nodes
+  let placements: Array<{ node: string | null; pair?: [string, string] }> = [{ node: null }];
+  if (j.options.eachNode || j.options.nodePairs) {
+    const nodes = await kind.on(ex).nodes(site.scheduler.partition);
     if (!nodes.length)
       throw new InputError(
         `scheduler.partition '${site.scheduler.partition}' (${site.file}) lists no nodes (sinfo), nothing to sweep`,
       );
+    if (j.options.nodePairs && nodes.length < 2)
+      throw new InputError(
+        `--node-pairs needs two nodes or more; partition '${site.scheduler.partition}' of site ${site.name} has ${nodes.length} (sinfo)`,
+      );
+    placements = j.options.nodePairs
+      ? nodePairs(nodes).map((pair) => ({ node: null, pair }))
+      : nodes.map((node) => ({ node }));
   }
   const ranges = worldRanges(j.tasks, j.cases);
   await refuseWorlds(site, ex, j, ranges);
   const jobs: JournalJob[] = [];
   const scripts: RenderedScript[] = [];
   const fedbench = startCommand(site, workdir);
-  for (const node of nodes) {
+  for (const { node, pair } of placements) {
     const parts = ranges.flatMap(({ world, offset, count }) =>
       arrayRanges(count, maxArray).map((r) => ({ world, offset: offset + r.offset, count: r.count })),
     );
     parts.forEach(({ world, offset, count }, i) => {
-      const part = `${node ? `${node}-` : ''}${world ? `${world.nodes}x${world.perNode}-` : ''}${i}`;
+      const where = node ? `${node}-` : pair ? `${pair.join('+')}-` : '';
+      const part = `${where}${world ? `${world.nodes}x${world.perNode}-` : ''}${i}`;
       const name = `fb-${j.name}-${site.name}-${part}`.slice(0, 120);
       const script = kind.scriptPath(remoteDir, part);
       const text = kind.jobScript(site, {
@@ -112,6 +128,7 @@ async function planSite(
         count,
         offset,
         ...(node ? { node } : {}),
+        ...(pair ? { nodes: pair } : {}),
         wholeNode: j.options.wholeNode,
         ...(world ? { world } : {}),
         fedbench,
@@ -121,6 +138,7 @@ async function planSite(
         name,
         script,
         node,
+        ...(pair ? { nodes: pair } : {}),
         wholeNode: j.options.wholeNode,
         ...(world ? { world } : {}),
         offset,
@@ -138,6 +156,30 @@ async function planSite(
     remoteDir,
     workdir,
   };
+}
+
+/** Every unordered pair of the nodes, in sinfo's order: n(n-1)/2 jobs of a node-pair sweep. */
+export function nodePairs(nodes: readonly string[]): Array<[string, string]> {
+  return nodes.flatMap((a, i) => nodes.slice(i + 1).map((b): [string, string] => [a, b]));
+}
+
+/**
+ * A node-pair sweep runs cases of two nodes, and only those: refused before anything is planned, naming the case.
+ * Such a case cannot also be a node sweep or whole-node run (each places its own jobs).
+ */
+export function refuseNodePairs(req: Pick<SubmitRequest, 'cases' | 'nodePairs' | 'eachNode' | 'wholeNode'>): void {
+  if (!req.nodePairs) return;
+  if (req.eachNode || req.wholeNode)
+    throw new InputError(
+      `--node-pairs places one job on each pair of nodes: it cannot run with ${req.eachNode ? '--each-node' : '--whole-node'}`,
+    );
+  for (const c of req.cases) {
+    const w = worldOfCase(c);
+    if (w?.nodes !== 2)
+      throw new InputError(
+        `case ${c.id} ${w ? `asks for ${w.nodes} node(s)` : 'runs as one process'}: --node-pairs runs cases of nodes: 2 (ranks on two nodes) once on every pair of the partition's nodes`,
+      );
+  }
 }
 
 /**
@@ -223,6 +265,7 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
   const resuming = existsSync(journalFile(req.campaignsDir, req.campaign));
   const unlock = req.dryRun ? () => undefined : lockCampaign(req.campaignsDir, req.campaign);
   try {
+    if (!resuming) refuseNodePairs(req);
     const j = resuming ? readJournal(req.campaignsDir, req.campaign) : newJournal(req);
     if (resuming) {
       const want = req.cases.map((c) => c.id).join('\n');

@@ -16,7 +16,13 @@ import {
   type Spec,
 } from './charts.js';
 import { html, joinHtml, jsonScript, trusted, type HtmlValue, type SafeHtml } from './escape.js';
-import { DEFAULT_CHANGEPOINTS, DEFAULT_COMPARE, STRAGGLER_THRESHOLD } from '../analysis/index.js';
+import {
+  DEFAULT_CHANGEPOINTS,
+  DEFAULT_COMPARE,
+  SLOW_PAIR_SHARE,
+  STRAGGLER_THRESHOLD,
+  type NodePairView,
+} from '../analysis/index.js';
 import { OUTLIER_THRESHOLD } from '../measure/index.js';
 import { bytesText, intervalText, modesText, num, paramsText, pct, range } from '../format.js';
 import {
@@ -182,9 +188,30 @@ function scaling(m: ReportModel, charts: Charts): SafeHtml {
   return html`<section id="scaling"><h2>Scaling</h2>${out.length ? out : html`<p>No benchmark was run at two or more values of a numeric parameter.</p>`}</section>`;
 }
 
+/** A node-pair sweep as a matrix over the nodes: each pair's best busbw and its share of the fastest pair's. */
+function nodePairMatrix(v: NodePairView): SafeHtml {
+  const cell = (x: string, y: string): HtmlValue => {
+    if (x === y) return '—';
+    const c = v.pairs.find((p) => (p.a === x && p.b === y) || (p.a === y && p.b === x));
+    if (!c) return html`<span class="note">not run</span>`;
+    const text = `${num(c.busbw)} GB/s${c.ofBest === null ? '' : ` (${pct(c.ofBest)})`}`;
+    return c.slow ? html`<span class="bad">${text} slow</span>` : text;
+  };
+  const suspects = v.suspects.length
+    ? html`<p class="bad">Suspect node${v.suspects.length > 1 ? 's' : ''}: ${v.suspects.map((s) => `${s.node} (all ${s.slowPairs} of its pairs slow)`).join(', ')} — check its HCA, cable and switch port (fedbench info on it; ibstat).</p>`
+    : NOTHING;
+  return html`<h4>${v.site}: ${v.collective} ${v.dtype} (${v.backend}, ${v.world} ranks on 2 nodes)</h4>${v.note ? html`<p class="note">${v.note}</p>` : NOTHING}${suspects}${table(
+    ['', ...v.nodes],
+    v.nodes.map((x) => [html`<strong>${x}</strong>`, ...v.nodes.map((y) => cell(x, y))]),
+  )}`;
+}
+
 function communication(m: ReportModel, charts: Charts): SafeHtml {
-  const { curves, links, scaling, transports } = m.comm;
+  const { curves, links, scaling, transports, pairs } = m.comm;
   if (!curves.length && !scaling.length && !transports.length) return NOTHING;
+  const pairView = pairs.length
+    ? html`<h3>Node pairs</h3><p>A collective run on two nodes at a time, on every pair of a site's nodes (<code>fedbench submit --node-pairs</code>): each pair's best busbw over its message sizes (the median over its runs), and its share of the fastest pair's. A pair below ${pct(SLOW_PAIR_SHARE)} of the fastest is slow; a node whose every pair (two or more) is slow is the suspect.</p>${pairs.map(nodePairMatrix)}`
+    : NOTHING;
   const linkRows = links.map((l) => [
     l.site,
     `${l.collective} ${l.dtype}`,
@@ -215,7 +242,7 @@ function communication(m: ReportModel, charts: Charts): SafeHtml {
       ? html`<span class="bad">${[t.flag, ...t.fabric].filter(Boolean).join('; ')}</span>`
       : 'none',
   ]);
-  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged, and so is an InfiniBand port of the node fedbench ran on that was down or slower than its others.</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${links.length ? html`<h3>Against the links</h3><p>An NCCL curve's best busbw as a share of the peak of the link its ranks crossed, per direction, as the site profile declares it (facts.interconnect): per GPU inside a node, the node's rails together between nodes.${linkSources.length ? ` Sources: ${linkSources.join('; ')}.` : ''}</p>${table(['site', 'collective', 'ranks', 'best busbw', 'link peak', 'share of peak'], linkRows)}` : NOTHING}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}</section>`;
+  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged, and so is an InfiniBand port of the node fedbench ran on that was down or slower than its others.</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${links.length ? html`<h3>Against the links</h3><p>An NCCL curve's best busbw as a share of the peak of the link its ranks crossed, per direction, as the site profile declares it (facts.interconnect): per GPU inside a node, the node's rails together between nodes.${linkSources.length ? ` Sources: ${linkSources.join('; ')}.` : ''}</p>${table(['site', 'collective', 'ranks', 'best busbw', 'link peak', 'share of peak'], linkRows)}` : NOTHING}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}${pairView}</section>`;
 }
 
 function variability(m: ReportModel, charts: Charts): SafeHtml {

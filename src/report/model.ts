@@ -5,7 +5,9 @@ import {
   aggregate,
   commCurves,
   linkShares,
+  nodePairViews,
   type LinkShareRow,
+  type NodePairView,
   scalingEfficiency,
   transports,
   type CommCurve,
@@ -208,7 +210,14 @@ export interface ReportModel {
   training: TrainingRow[];
   inference: InferenceRow[];
   /** Cases run as several ranks: busbw curves, scaling efficiency across a sweep's worlds, transports used. */
-  comm: { curves: CommCurve[]; links: LinkShareRow[]; scaling: ScalingRow[]; transports: TransportRow[] };
+  comm: {
+    curves: CommCurve[];
+    links: LinkShareRow[];
+    scaling: ScalingRow[];
+    transports: TransportRow[];
+    /** Node-pair sweeps: which pair of nodes, and which node, is slow. */
+    pairs: NodePairView[];
+  };
   acceptance: { rows: AcceptanceRow[]; given: boolean };
   rankings: { weights: Weights; rankings: Ranking[]; note: string };
   provenance: ProvenanceRow[];
@@ -586,6 +595,7 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
       links: linkShares(curves, opts.facts ?? {}),
       scaling: scalingEfficiency(records),
       transports: transports(records),
+      pairs: nodePairViews(records),
     },
     acceptance: { rows: opts.references ? accept(records, opts.references) : [], given: Boolean(opts.references) },
     rankings: {

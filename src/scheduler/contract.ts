@@ -88,6 +88,8 @@ export interface ArrayJob {
   offset: number;
   /** The one node of a node sweep. */
   node?: string;
+  /** The two nodes of a node-pair sweep's job (cases of 2 nodes), one job per pair. */
+  nodes?: string[];
   /** Every GPU of the node, one worker each. */
   wholeNode: boolean;
   /** Each task one allocation of `nodes` × `perNode` ranks (one per GPU). */

@@ -47,6 +47,7 @@ export const launchSchema = z.strictObject({
   campaign: z.string().regex(CAMPAIGN_NAME, 'letters, digits and . _ - (up to 80)').optional(),
   eachNode: z.boolean().optional(),
   wholeNode: z.boolean().optional(),
+  nodePairs: z.boolean().optional(),
   timeLimit: z
     .string()
     .regex(/^(?:\d+-)?\d{1,4}(?::\d{2}){0,2}$/, 'a Slurm time limit: MM, HH:MM:SS or D-HH:MM:SS')
@@ -173,6 +174,7 @@ export class Launcher {
       resultsDir: path.join(this.o.resultsDir, campaign),
       eachNode: Boolean(req.eachNode),
       wholeNode: Boolean(req.wholeNode),
+      nodePairs: Boolean(req.nodePairs),
       casesPerTask: req.casesPerTask ?? 1,
       dryRun,
       pool: this.pool,

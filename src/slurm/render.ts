@@ -49,7 +49,7 @@ export type { ArrayJob };
 export function directives(site: Site, job: ArrayJob): string[] {
   const s = site.scheduler;
   const gpusPerNode = site.facts.gpu.perNode;
-  if (job.world) return worldDirectives(site, job.world);
+  if (job.world) return worldDirectives(site, job.world, job.nodes);
   const gpus = job.wholeNode ? gpusPerNode : s.gpus.perJob;
   const d = [`--partition=${s.partition}`, `--time=${s.timeLimit}`, '--nodes=1'];
   if (s.account) d.push(`--account=${s.account}`);
@@ -76,7 +76,7 @@ export function estimateOption(site: Site, gpus: number): string {
 }
 
 /** A job of nodes × ranks per node: one task and one GPU per rank on every node (GPUs requested per node). */
-function worldDirectives(site: Site, w: { nodes: number; perNode: number }): string[] {
+function worldDirectives(site: Site, w: { nodes: number; perNode: number }, nodes?: readonly string[]): string[] {
   const s = site.scheduler;
   const d = [
     `--partition=${s.partition}`,
@@ -92,6 +92,8 @@ function worldDirectives(site: Site, w: { nodes: number; perNode: number }): str
   }
   if (s.cpusPerGpu) d.push(`--cpus-per-task=${s.cpusPerGpu}`);
   if (s.memory) d.push(`--mem=${s.memory}`);
+  // a node-pair sweep: these two nodes and nothing else on them, so the pair's figure is the link's alone
+  if (nodes?.length) d.push(`--nodelist=${nodes.join(',')}`, '--exclusive');
   d.push(...s.extra);
   return d;
 }
@@ -111,8 +113,8 @@ export function rankLauncher(campaignDir: string, w: { nodes: number; perNode: n
 
 export function renderArrayScript(site: Site, job: ArrayJob, dir = TEMPLATES_DIR): string {
   checkScriptPath(job.campaignDir, `working directory of site ${site.name}`);
-  if (job.node !== undefined && !/^[A-Za-z0-9_.-]+$/.test(job.node))
-    throw new InputError(`bad node name '${job.node}'`);
+  for (const node of [...(job.node !== undefined ? [job.node] : []), ...(job.nodes ?? [])])
+    if (!/^[A-Za-z0-9_.-]+$/.test(node)) throw new InputError(`bad node name '${node}'`);
   const setup = [
     ...site.modules.map((m) => `module load ${quoteWord(m)}`),
     ...Object.entries(site.env).map(([k, v]) => exportLine(k, v)),

@@ -124,7 +124,7 @@ describe('bad input exits 2 with a message that names what and where', () => {
     const r = await fedbench(['run', '--suite', 'nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /unknown suite 'nope'. Valid suites: comm, inference, kernels, pytorch, quick, scaling, training/,
+      /unknown suite 'nope'. Valid suites: comm, inference, kernels, node-pairs, pytorch, quick, scaling, training/,
     );
   });
 

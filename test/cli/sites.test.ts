@@ -187,3 +187,53 @@ describe('failureReason', () => {
     expect(failureReason('bash: line 1: npx: command not found\n')).toBe('bash: line 1: npx: command not found');
   });
 });
+
+describe('fedbench submit --node-pairs', () => {
+  it("plans one job per pair of the partition's nodes, each on its two nodes alone; refuses a case not of 2 nodes", async () => {
+    // sinfo lists three nodes; nothing is submitted (--dry-run)
+    const bin = path.join(tmp, 'bin-pairs');
+    await mkdir(bin, { recursive: true });
+    await writeFile(path.join(bin, 'sinfo'), "#!/bin/sh\nprintf 'n3\\nn1\\nn2\\n'\n");
+    await chmod(path.join(bin, 'sinfo'), 0o755);
+    const dir = await localSite('pairs', [`workdir: ${path.join(tmp, 'work-pairs')}`]);
+    const file = path.join(dir, 'pairs.yaml');
+    const { readFile } = await import('node:fs/promises');
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')).replace('{ partition: gpu }', '{ partition: gpu, maxArraySize: 10 }'),
+    );
+    const args = (suite: string, bench: string, campaign: string) => [
+      'submit',
+      '--suite',
+      suite,
+      '--bench',
+      bench,
+      '--sites',
+      'pairs',
+      '--sites-dir',
+      dir,
+      '--campaigns-dir',
+      path.join(tmp, 'campaigns'),
+      '--campaign',
+      campaign,
+      '--node-pairs',
+      '--dry-run',
+      '--json',
+    ];
+    const pathEnv = { PATH: `${bin}:${process.env.PATH}` };
+    const r = await fedbench(args('node-pairs', 'pair-gloo', 'pairs'), { env: pathEnv });
+    expect(r.code, r.stderr).toBe(0);
+    const scripts = JSON.parse(r.stdout) as Array<{ part: string; text: string }>;
+    expect(scripts.map((s) => s.part)).toEqual(['n1+n2-2x1-0', 'n1+n3-2x1-0', 'n2+n3-2x1-0']);
+    for (const [s, nodes] of scripts.map((s, i) => [s, ['n1,n2', 'n1,n3', 'n2,n3'][i]] as const)) {
+      expect(s.text).toContain(`#SBATCH --nodelist=${nodes}\n`);
+      expect(s.text).toContain('#SBATCH --nodes=2\n');
+      expect(s.text).toContain('#SBATCH --exclusive\n');
+    }
+    const refused = await fedbench(args('scaling', 'ddp-mlp-gloo', 'pairs-refused'), { env: pathEnv });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^fedbench: case ddp-mlp-gloo\/\S+ asks for 1 node\(s\): --node-pairs runs cases of nodes: 2 .* once on every pair of the partition's nodes/,
+    );
+  });
+});

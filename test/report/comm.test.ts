@@ -1,7 +1,7 @@
 // The report's communication section from constructed records of ranked cases (the figures are made up; the
 // record shapes are the ones fedbench writes for nodes × gpusPerNode cases).
 import { describe, expect, it } from 'vitest';
-import { accept, linkShares, scalingEfficiency, transports } from '../../src/analysis/index.js';
+import { accept, linkShares, nodePairViews, scalingEfficiency, transports } from '../../src/analysis/index.js';
 import { syntheticRecord } from '../../src/bench/synthetic.js';
 import { commSummary } from '../../src/cli/run-summary.js';
 import { buildReportModel, renderReportBody } from '../../src/report/index.js';
@@ -199,5 +199,67 @@ describe('communication and scaling in the report', () => {
         references: [{ benchmark: 'x', busbwAt: 8, efficiency: true, value: 1, unit: 'GB/s' }],
       }),
     ).toThrow(/busbwAt or efficiency, not both/);
+  });
+});
+
+describe('node pairs: which pair of nodes, and which node, is slow', () => {
+  // a constructed node-pair sweep: 4 nodes, 6 pairs; every pair with n4 runs at 40% of the others (n4's link)
+  const pair = (a: string, b: string, timeUs: number, site = 's1') =>
+    ranked(site, 'allreduce', { nodes: 2, gpusPerNode: 1 }, 1, 2, [a, b], {
+      backend: 'nccl',
+      transport: ['NET/IB/0'],
+      rows: [row(1024, 30, 2), row(1 << 24, timeUs, 2)],
+    });
+  const nodes = ['n1', 'n2', 'n3', 'n4'];
+  const sweep = nodes.flatMap((a, i) =>
+    nodes.slice(i + 1).map((b) => pair(a, b, b === 'n4' || a === 'n4' ? 2500 : 1000)),
+  );
+
+  it('each pair against the fastest; a node whose every pair is slow is the suspect', () => {
+    const [v] = nodePairViews(sweep);
+    expect(v!.nodes).toEqual(nodes);
+    expect(v!.pairs).toHaveLength(6);
+    expect(v!.pairs.filter((p) => p.slow).map((p) => `${p.a}-${p.b}`)).toEqual(['n1-n4', 'n2-n4', 'n3-n4']);
+    expect(v!.pairs.find((p) => p.a === 'n1' && p.b === 'n4')!.ofBest).toBeCloseTo(0.4, 6);
+    expect(v!.pairs.find((p) => p.a === 'n1' && p.b === 'n2')!).toMatchObject({
+      ofBest: 1,
+      slow: false,
+      atBytes: 1 << 24,
+    });
+    expect(v!.suspects).toEqual([{ node: 'n4', slowPairs: 3 }]);
+  });
+
+  it('three nodes, one bad: its two pairs are slow, the median would have hidden it', () => {
+    const three = [pair('n1', 'n2', 1000), pair('n1', 'n3', 2000), pair('n2', 'n3', 2000)];
+    expect(nodePairViews(three)[0]!.suspects).toEqual([{ node: 'n3', slowPairs: 2 }]);
+  });
+
+  it('one pair only: shown, not judged, saying why; repeated runs of a pair give their median', () => {
+    const [v] = nodePairViews([pair('n1', 'n2', 1000), pair('n1', 'n2', 2000), pair('n1', 'n2', 1100)]);
+    expect(v!.pairs).toHaveLength(1);
+    expect(v!.pairs[0]).toMatchObject({ runs: 3, ofBest: null, slow: false });
+    expect(v!.pairs[0]!.busbw).toBeCloseTo(row(1 << 24, 1100, 2).busbw, 6);
+    expect(v!.note).toMatch(/one pair of nodes measured/);
+    // runs on one node, or on more than two, are not pairs
+    expect(
+      nodePairViews([
+        ranked('s1', 'allreduce', { nodes: 1, gpusPerNode: 2 }, 1, 2, ['n1'], {
+          backend: 'nccl',
+          transport: [],
+          rows: [row(1024, 30, 2)],
+        }),
+      ]),
+    ).toEqual([]);
+  });
+
+  it('the report draws the matrix and names the suspect, escaping node names', () => {
+    const hostile = [pair('n1', '<b>x', 1000), pair('n1', 'n3', 1000), pair('<b>x', 'n3', 1000)];
+    const model = buildReportModel([...sweep, ...hostile.map((r) => ({ ...r, site: 's2' }))], {});
+    const body = renderReportBody(model, ['communication']).body.toString();
+    expect(body).toContain('<h3>Node pairs</h3>');
+    expect(body).toMatch(/Suspect node: n4 \(all 3 of its pairs slow\)/);
+    expect(body).toMatch(/<span class="bad">[\d.]+ GB\/s \(40(\.0)?%\) slow<\/span>/);
+    expect(body).toContain('&lt;b&gt;x');
+    expect(body).not.toContain('<b>x');
   });
 });

@@ -1,6 +1,6 @@
 // Scheduler answers (sacct as Slurm 22.05 prints it on the test clusters) and job scripts rendered from slurm/templates.
 import { describe, expect, it } from 'vitest';
-import { arrayRanges, chunkTasks, planCases } from '../../src/federation/index.js';
+import { arrayRanges, chunkTasks, nodePairs, planCases } from '../../src/federation/index.js';
 import { parseSuite } from '../../src/suite/index.js';
 import { parseSite } from '../../src/sites/index.js';
 import {
@@ -188,6 +188,24 @@ describe('renderArrayScript', () => {
     expect(renderArrayScript(g, { ...job, world: { nodes: 2, perNode: 4 } })).toContain(
       '#SBATCH --gpus-per-node=a100:4',
     );
+  });
+  it("a node-pair sweep's job: its two nodes and no one else on them; a node name that could break out refused", () => {
+    const w = renderArrayScript(site, { ...job, world: { nodes: 2, perNode: 1 }, nodes: ['a100-01', 'a100-07'] });
+    expect(w).toContain('#SBATCH --nodelist=a100-01,a100-07');
+    expect(w).toContain('#SBATCH --exclusive');
+    expect(renderArrayScript(site, { ...job, world: { nodes: 2, perNode: 1 } })).not.toContain('--nodelist');
+    expect(() =>
+      renderArrayScript(site, { ...job, world: { nodes: 2, perNode: 1 }, nodes: ['a', 'b\n#SBATCH --x'] }),
+    ).toThrow(/bad node name/);
+    expect(nodePairs(['n1', 'n2', 'n3', 'n4'])).toEqual([
+      ['n1', 'n2'],
+      ['n1', 'n3'],
+      ['n1', 'n4'],
+      ['n2', 'n3'],
+      ['n2', 'n4'],
+      ['n3', 'n4'],
+    ]);
+    expect(nodePairs(['n1'])).toEqual([]);
   });
   it("passes the profile's GPU TDP × the run's GPUs as the estimate for cases no meter measures", () => {
     expect(renderArrayScript(site, job)).not.toContain('--estimate-tdp'); // no TDP declared

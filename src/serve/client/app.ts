@@ -180,6 +180,7 @@ function launchForm(): void {
       sites: data.getAll('sites').map(String),
       eachNode: data.get('eachNode') !== null,
       wholeNode: data.get('wholeNode') !== null,
+      nodePairs: data.get('nodePairs') !== null,
     };
     const bench = text('bench')
       .split(/[\s,]+/)

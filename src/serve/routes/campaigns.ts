@@ -22,7 +22,8 @@ function launchForm(suites: string[], sites: string[]): SafeHtml {
 <div class="field"><label for="l-bench">Only benchmarks</label><input id="l-bench" name="bench" aria-describedby="l-bench-hint"><small id="l-bench-hint">benchmark ids; empty: the whole suite</small></div>
 <fieldset><legend>Options</legend>
 <label><input type="checkbox" name="eachNode"> node sweep (every node of the partition)</label><br>
-<label><input type="checkbox" name="wholeNode"> whole nodes (every GPU, one worker each)</label></fieldset>
+<label><input type="checkbox" name="wholeNode"> whole nodes (every GPU, one worker each)</label><br>
+<label><input type="checkbox" name="nodePairs"> node pairs (2-node cases on every pair of nodes)</label></fieldset>
 <div class="field"><label for="l-time">Time limit</label><input id="l-time" name="timeLimit" placeholder="profile's" aria-describedby="l-time-hint"><small id="l-time-hint">HH:MM:SS; empty: each profile's own</small></div>
 <div class="field"><label for="l-name">Campaign name</label><input id="l-name" name="campaign" placeholder="SUITE-DATE-TIME"></div>
 <div class="field"><button type="button" data-action="dry-run">Show job scripts</button></div>
