@@ -41,7 +41,7 @@ export interface TransportRow {
   world: number;
   transport: string[];
   flag: string | null;
-  /** The InfiniBand ports of the node fedbench ran on (rank 0's) that were down or slow, from its record. */
+  /** InfiniBand ports that were down or slow: of every node of the job where its ranks read them, else rank 0's node. */
   fabric: string[];
 }
 
@@ -141,7 +141,7 @@ export function transports(records: readonly RunRecord[]): TransportRow[] {
       world: ranks.world,
       transport: comm.transport,
       flag: comm.flag ?? null,
-      fabric: fabricProblems(r.system.fabric?.infiniband ?? []),
+      fabric: nodeFabricProblems(r),
     }))
     .sort((a, b) => a.site.localeCompare(b.site) || a.case.localeCompare(b.case));
 }
@@ -207,6 +207,16 @@ export function linkShares(
 }
 
 /**
+ * The ports of every node of the job where its ranks read them (each problem named by its node), else those of the
+ * node fedbench ran on (rank 0's: system.fabric).
+ */
+function nodeFabricProblems(r: RunRecord): string[] {
+  const nodes = detailsOf(r, 'command')?.ranks?.fabric;
+  if (nodes?.length) return nodes.flatMap((n) => fabricProblems(n.infiniband).map((p) => `${n.node}: ${p}`));
+  return fabricProblems(r.system.fabric?.infiniband ?? []);
+}
+
+/**
  * What a centre must see about the node's InfiniBand ports: a port that is not ACTIVE, and ports running slower
  * than the node's fastest (a cable or switch port that trained down). Empty when all is well or there are none.
  */
@@ -259,7 +269,8 @@ export interface NodePairView {
   nodes: string[];
   pairs: NodePairCell[];
   bestBusbw: number;
-  suspects: Array<{ node: string; slowPairs: number }>;
+  /** With the problems its ports showed in the sweep's jobs (down, or slower than its others), where read. */
+  suspects: Array<{ node: string; slowPairs: number; ports: string[] }>;
   /** Why nothing is judged, when too few pairs were run. */
   note: string | null;
 }
@@ -271,7 +282,8 @@ export function nodePairViews(records: readonly RunRecord[]): NodePairView[] {
     return [...groupBy(comm.rows, (x) => `${x.collective}|${x.dtype}`)].map(([key, rows]) => {
       const best = rows.reduce((a, b) => (b.busbw > a.busbw ? b : a));
       const [collective, dtype] = key.split('|') as [string, string];
-      return { site: siteOf(r), collective, dtype, backend: comm.backend, world: ranks.world, nodes, best };
+      const ports = new Map((ranks.fabric ?? []).map((n) => [n.node, fabricProblems(n.infiniband)]));
+      return { site: siteOf(r), collective, dtype, backend: comm.backend, world: ranks.world, nodes, best, ports };
     });
   });
   const views: NodePairView[] = [];
@@ -296,7 +308,9 @@ export function nodePairViews(records: readonly RunRecord[]): NodePairView[] {
     const suspects = nodes.flatMap((node) => {
       const mine = cells.filter((c) => c.a === node || c.b === node);
       const slow = mine.filter((c) => c.slow).length;
-      return mine.length >= 2 && slow === mine.length ? [{ node, slowPairs: slow }] : [];
+      if (mine.length < 2 || slow !== mine.length) return [];
+      const ports = [...new Set(group.flatMap((x) => x.ports.get(node) ?? []))];
+      return [{ node, slowPairs: slow, ports }];
     });
     views.push({
       site: first.site,

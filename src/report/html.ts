@@ -198,7 +198,7 @@ function nodePairMatrix(v: NodePairView): SafeHtml {
     return c.slow ? html`<span class="bad">${text} slow</span>` : text;
   };
   const suspects = v.suspects.length
-    ? html`<p class="bad">Suspect node${v.suspects.length > 1 ? 's' : ''}: ${v.suspects.map((s) => `${s.node} (all ${s.slowPairs} of its pairs slow)`).join(', ')} — check its HCA, cable and switch port (fedbench info on it; ibstat).</p>`
+    ? html`<p class="bad">Suspect node${v.suspects.length > 1 ? 's' : ''}: ${v.suspects.map((s) => `${s.node} (all ${s.slowPairs} of its pairs slow${s.ports.length ? `; ${s.ports.join('; ')}` : ''})`).join(', ')} — check its HCA, cable and switch port (fedbench info on it; ibstat).</p>`
     : NOTHING;
   return html`<h4>${v.site}: ${v.collective} ${v.dtype} (${v.backend}, ${v.world} ranks on 2 nodes)</h4>${v.note ? html`<p class="note">${v.note}</p>` : NOTHING}${suspects}${table(
     ['', ...v.nodes],

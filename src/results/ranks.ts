@@ -2,6 +2,16 @@
 // communication benchmark, its table per message size and the transport the library really used.
 import { z } from 'zod';
 
+/** One InfiniBand (or RoCE) port as sysfs says it, as `ibstat` shows it. */
+export const infinibandPortSchema = z.object({
+  device: z.string(),
+  port: z.number().int(),
+  state: z.string(),
+  rate: z.string(),
+  gbitPerSec: z.number().nullable(),
+  linkLayer: z.string(),
+});
+
 export const rankFigureSchema = z.object({
   rank: z.number().int().nonnegative(),
   node: z.string(),
@@ -21,6 +31,11 @@ export const ranksSchema = z.object({
   perRank: z.array(rankFigureSchema),
   /** Over the ranks' figures; the slowest rank by the metric's direction. Null when no rank gave a figure. */
   summary: z.object({ min: z.number(), median: z.number(), max: z.number(), slowestRank: z.number().int() }).nullable(),
+  /**
+   * Every node's InfiniBand ports, as the node's first rank read them in the job's launcher step (rank 0's node is
+   * also in system.fabric); absent where fedbench started the ranks itself (one node: system.fabric).
+   */
+  fabric: z.array(z.object({ node: z.string(), infiniband: z.array(infinibandPortSchema) })).optional(),
 });
 
 /** One row of a collective sweep, nccl-tests' columns: bytes per rank as nccl-tests counts them, time per call. */

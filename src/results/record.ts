@@ -3,7 +3,7 @@
 // view) is inferred from it, never restated. Versioned by `schema`; readers upgrade the versions they know
 // (`upgrade.ts`) and reject what they do not understand instead of guessing.
 import { z } from 'zod';
-import { commSchema, ranksSchema } from './ranks.js';
+import { commSchema, infinibandPortSchema, ranksSchema } from './ranks.js';
 
 export const RUN_SCHEMA = 'fedbench.run/2';
 
@@ -172,16 +172,7 @@ export const systemSchema = z.object({
   fabric: z
     .object({
       /** Every InfiniBand (or RoCE) port in sysfs, as `ibstat` shows them. */
-      infiniband: z.array(
-        z.object({
-          device: z.string(),
-          port: z.number().int(),
-          state: z.string(),
-          rate: z.string(),
-          gbitPerSec: z.number().nullable(),
-          linkLayer: z.string(),
-        }),
-      ),
+      infiniband: z.array(infinibandPortSchema),
       /** `nvidia-smi topo -m` as printed; null without GPUs or nvidia-smi. */
       gpuTopology: z.string().nullable(),
     })

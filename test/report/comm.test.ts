@@ -226,12 +226,25 @@ describe('node pairs: which pair of nodes, and which node, is slow', () => {
       slow: false,
       atBytes: 1 << 24,
     });
-    expect(v!.suspects).toEqual([{ node: 'n4', slowPairs: 3 }]);
+    expect(v!.suspects).toEqual([{ node: 'n4', slowPairs: 3, ports: [] }]);
   });
 
   it('three nodes, one bad: its two pairs are slow, the median would have hidden it', () => {
     const three = [pair('n1', 'n2', 1000), pair('n1', 'n3', 2000), pair('n2', 'n3', 2000)];
-    expect(nodePairViews(three)[0]!.suspects).toEqual([{ node: 'n3', slowPairs: 2 }]);
+    // the bad node's ports as its rank read them in the job: the suspect comes with its down port
+    const d = three[2]!.details as { ranks: { fabric?: unknown } };
+    d.ranks.fabric = [
+      { node: 'n2', infiniband: [] },
+      {
+        node: 'n3',
+        infiniband: [
+          { device: 'mlx5_0', port: 1, state: '1: DOWN', rate: '10 Gb/sec', gbitPerSec: 10, linkLayer: 'InfiniBand' },
+        ],
+      },
+    ];
+    expect(nodePairViews(three)[0]!.suspects).toEqual([
+      { node: 'n3', slowPairs: 2, ports: ['InfiniBand port mlx5_0/1 is DOWN, not ACTIVE'] },
+    ]);
   });
 
   it('one pair only: shown, not judged, saying why; repeated runs of a pair give their median', () => {

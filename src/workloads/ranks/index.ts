@@ -72,6 +72,7 @@ export function ranksRecord(
     perNode: Math.max(...inv.ranks.map((r) => r.localRank)) + 1,
     launcher: inv.launcher,
     rendezvous: inv.rendezvous,
+    ...(inv.fabric ? { fabric: inv.fabric } : {}),
     perRank,
     summary: slowest
       ? {

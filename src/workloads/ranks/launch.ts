@@ -16,9 +16,30 @@ import {
   type Invocation,
   type InvokeOptions,
 } from '../command/invoke.js';
+import type { Ranks } from '../../results/index.js';
 
 /** `FEDBENCH:RANK <rank> <node> <localRank> <masterAddr>`: printed by each task of a launcher step before the program starts. */
 export const RANK_MARKER = 'FEDBENCH:RANK';
+/** `FEDBENCH:PORT|device|port|state|rate|link layer`: an InfiniBand port of the node, from its first rank (rank-env.sh). */
+export const PORT_MARKER = 'FEDBENCH:PORT';
+
+type Port = NonNullable<Ranks['fabric']>[number]['infiniband'][number];
+
+/** A port line's fields, the rate read as system/fabric.ts reads sysfs ("200 Gb/sec (4X HDR)" → 200). */
+export function portOf(text: string): Port | null {
+  const f = text.trim().split('|');
+  if (f.length !== 6 || f[0] !== PORT_MARKER || !/^\d+$/.test(f[2]!)) return null;
+  const gbit = /^([\d.]+)\s*Gb\/sec/.exec(f[4]!);
+  return {
+    device: f[1]!,
+    port: Number(f[2]),
+    state: f[3]!,
+    rate: f[4]!,
+    gbitPerSec: gbit ? Number(gbit[1]) : null,
+    linkLayer: f[5]!,
+  };
+}
+
 /** The job script's launcher step as a JSON argv (e.g. srun … rank-env.sh); unset: ranks start on this machine. */
 export const LAUNCHER_ENV = 'FEDBENCH_RANK_LAUNCHER';
 
@@ -44,6 +65,8 @@ export interface RanksInvocation extends Invocation {
   nodes: string[];
   launcher: string;
   rendezvous: { masterAddr: string; masterPort: number | null };
+  /** Each node's InfiniBand ports as its first rank read them (launcher steps only). */
+  fabric?: Ranks['fabric'];
 }
 
 /** The world a case asks for: its `nodes` × `gpusPerNode` parameters, or null when it names neither. */
@@ -258,12 +281,12 @@ async function launchStep(
   const size = world.nodes * world.perNode;
   const masterPort = await freePort();
   const t0 = now();
-  const perRank = new Map<number, { lines: RankLines; node: string; localRank: number }>();
+  const perRank = new Map<number, { lines: RankLines; node: string; localRank: number; ports: Port[] }>();
   let masterAddr = '?';
   const rankOf = (r: number) => {
     let e = perRank.get(r);
     if (!e) {
-      e = { lines: new RankLines(opts.markers), node: '?', localRank: r };
+      e = { lines: new RankLines(opts.markers), node: '?', localRank: r, ports: [] };
       perRank.set(r, e);
     }
     return e;
@@ -300,6 +323,11 @@ async function launchStep(
           e.node = rm[2]!;
           e.localRank = Number(rm[3]);
           masterAddr = rm[4]!;
+          return;
+        }
+        const port = portOf(l.text);
+        if (port) {
+          e.ports.push(port);
           return;
         }
         if (e.lines.push(l.text) && !begun) {
@@ -368,11 +396,18 @@ async function launchStep(
       spawnError: rank === 0 ? inv.spawnError : null,
     };
   });
-  return combine(runs, failed, timedOut, wall, {
-    launcher: launcher.join(' '),
-    rendezvous: { masterAddr, masterPort },
-    world,
-  });
+  // every node its first rank reported, ports or none (a node without an HCA reports an empty list)
+  const fabric = [...perRank.values()]
+    .filter((e) => e.localRank === 0 && e.node !== '?')
+    .map((e) => ({ node: e.node, infiniband: e.ports }));
+  return {
+    ...combine(runs, failed, timedOut, wall, {
+      launcher: launcher.join(' '),
+      rendezvous: { masterAddr, masterPort },
+      world,
+    }),
+    fabric,
+  };
 }
 
 /** What a rank printed, as one invocation's record keeps it: stdout's tail and its last FEDBENCH:DEVICE line. */
