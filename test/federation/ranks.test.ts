@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildReportModel } from '../../src/report/index.js';
+import { readJournal } from '../../src/federation/index.js';
 import { detailsOf, readRecords, type RunRecord } from '../../src/results/index.js';
 import { fedbench } from '../cli/run-cli.js';
 import { down, IN_CI, missingPrerequisite, ROOT, up, type TestEnv } from './testenv.js';
@@ -201,6 +202,62 @@ describe.skipIf(missing !== null)(
       expect(one.status, one.error).toBe('ok');
       expect(detailsOf(one, 'command')!.ranks!.nodes).toHaveLength(1);
     }, 900_000);
+
+    it("a node-pair sweep: one job on the pair of alpha's nodes, each node's first rank reading its ports, the report's pair view", async () => {
+      const file = path.join(work, 'pairs.yaml');
+      writeFileSync(
+        file,
+        stringify({
+          name: 'pairs',
+          stop: { minSamples: 1, maxSamples: 1, minSeconds: 0, maxSeconds: 60 },
+          benchmarks: [
+            {
+              id: 'pair',
+              workload: 'command',
+              params: { nodes: 2, gpusPerNode: 1 },
+              cwd: path.join(ROOT, 'benchmarks/scripts'),
+              command: [
+                '/usr/bin/python3',
+                'comm.py',
+                '--collective',
+                'all_reduce',
+                '--backend',
+                'gloo',
+                '--max-bytes',
+                '65536',
+                '--seconds',
+                '0.01',
+              ],
+              warmup: 0,
+              markers: true,
+              metric: { name: 'busbw', unit: 'GB/s', direction: 'higher', json: 'busbw' },
+              timeout: 120,
+            },
+          ],
+        }),
+      );
+      const s = await cli(['submit', '--suite', file, '--sites', 'alpha', '--campaign', 'pairs', '--node-pairs']);
+      expect(s.code, s.stdout + s.stderr).toBe(0);
+      const journal = readJournal(campaigns, 'pairs');
+      expect(journal.sites.alpha!.jobs.map((j) => j.nodes)).toEqual([['a100-01', 'a100-02']]);
+      const c = await cli(['collect', 'pairs', '--wait', '--interval', '1', '--timeout', '300']);
+      expect(c.code, c.stdout + c.stderr).toBe(0);
+      const { records } = await readRecords(path.join(work, 'results', 'pairs'));
+      expect(records).toHaveLength(1);
+      const r = records[0]!;
+      expect(r.status, r.error).toBe('ok');
+      const ranks = detailsOf(r, 'command')!.ranks!;
+      expect([...ranks.nodes].sort()).toEqual(['a100-01', 'a100-02']);
+      // both nodes reported their ports (the test sites have no HCA: none, said as an empty list)
+      expect(ranks.fabric!.map((f) => [f.node, f.infiniband]).sort()).toEqual([
+        ['a100-01', []],
+        ['a100-02', []],
+      ]);
+      const [view] = buildReportModel(records).comm.pairs;
+      expect(view).toMatchObject({ site: 'alpha', nodes: ['a100-01', 'a100-02'], suspects: [] });
+      expect(view!.pairs).toEqual([expect.objectContaining({ a: 'a100-01', b: 'a100-02', runs: 1, ofBest: null })]);
+      expect(view!.note).toMatch(/one pair of nodes measured/);
+    }, 600_000);
 
     it('more nodes than the partition has: refused before submit, naming the case, the partition and the count', async () => {
       const s = await cli(['submit', '--suite', commSuite('comm3', [3]), '--sites', 'alpha', '--campaign', 'comm3']);
