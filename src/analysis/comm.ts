@@ -3,7 +3,7 @@
 import { median } from 'simple-statistics';
 import { detailsOf, type RunRecord, type SystemInfo } from '../results/index.js';
 import type { SiteFacts } from '../sites/facts.js';
-import { groupBy, siteOf } from './aggregate.js';
+import { groupBy, nodeOf, siteOf } from './aggregate.js';
 
 type InfinibandPort = NonNullable<SystemInfo['fabric']>['infiniband'][number];
 
@@ -330,4 +330,54 @@ export function nodePairViews(records: readonly RunRecord[]): NodePairView[] {
   return views.sort(
     (a, b) => a.site.localeCompare(b.site) || a.collective.localeCompare(b.collective) || a.world - b.world,
   );
+}
+
+/**
+ * A node's copy matrix (copy_matrix.py, the latest run on that node): each cell source → destination in GB/s, a
+ * GPU-to-GPU cell below SLOW_PAIR_SHARE of the node's fastest GPU-to-GPU cell slow (a weak or missing NVLink), and
+ * the same for the host's cells against the fastest host cell (a GPU on a slower PCIe path).
+ */
+export interface CopyMatrix {
+  site: string;
+  node: string;
+  devices: string[];
+  cells: Array<{ src: string; dst: string; gbPerSec: number; peer: boolean | null; slow: boolean }>;
+}
+
+export function copyMatrices(records: readonly RunRecord[]): CopyMatrix[] {
+  const latest = new Map<string, { r: RunRecord; rows: NonNullable<ReturnType<typeof copiesOfRecord>> }>();
+  for (const r of records) {
+    const rows = copiesOfRecord(r);
+    if (!rows) continue;
+    const key = JSON.stringify([siteOf(r), nodeOf(r)]);
+    const was = latest.get(key);
+    if (!was || was.r.startedAt < r.startedAt) latest.set(key, { r, rows });
+  }
+  return [...latest.values()]
+    .map(({ r, rows }) => {
+      const fastest = (peer: boolean) =>
+        Math.max(0, ...rows.filter((c) => (c.peer !== null) === peer).map((c) => c.gbPerSec));
+      const [gpuBest, hostBest] = [fastest(true), fastest(false)];
+      const order = (d: string) => (d === 'host' ? -1 : Number(d.replace(/\D+/g, '')) || 0);
+      const devices = [...new Set(rows.flatMap((c) => [c.src, c.dst]))].sort(
+        (a, b) => order(a) - order(b) || a.localeCompare(b),
+      );
+      return {
+        site: siteOf(r),
+        node: nodeOf(r),
+        devices,
+        cells: rows.map((c) => ({
+          src: c.src,
+          dst: c.dst,
+          gbPerSec: c.gbPerSec,
+          peer: c.peer,
+          slow: c.gbPerSec < SLOW_PAIR_SHARE * (c.peer !== null ? gpuBest : hostBest),
+        })),
+      };
+    })
+    .sort((a, b) => a.site.localeCompare(b.site) || a.node.localeCompare(b.node));
+}
+
+function copiesOfRecord(r: RunRecord) {
+  return r.status === 'ok' ? detailsOf(r, 'command')?.copies?.rows : undefined;
 }

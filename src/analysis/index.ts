@@ -57,6 +57,8 @@ export {
 } from './history.js';
 export {
   commCurves,
+  copyMatrices,
+  type CopyMatrix,
   fabricProblems,
   linkShares,
   nodePairViews,

@@ -74,6 +74,8 @@ export const FIELD_DECISIONS: Readonly<Record<string, Decision>> = {
   'details.ranks.fabric[].infiniband[].rate': keep(SYSFS),
   'details.ranks.fabric[].infiniband[].linkLayer': keep(SYSFS),
   'details.comm.backend': keep(VOCAB),
+  'details.copies.rows[].src': keep('host, gpu0, gpu1, … (copy_matrix.py)'),
+  'details.copies.rows[].dst': keep('host, gpu0, gpu1, … (copy_matrix.py)'),
   'details.comm.transport[]': scan(MESSAGE),
   'details.comm.flag': scan(MESSAGE),
   'details.comm.rows[].collective': keep(VOCAB),

@@ -21,6 +21,7 @@ import {
   DEFAULT_COMPARE,
   SLOW_PAIR_SHARE,
   STRAGGLER_THRESHOLD,
+  type CopyMatrix,
   type NodePairView,
 } from '../analysis/index.js';
 import { OUTLIER_THRESHOLD } from '../measure/index.js';
@@ -206,9 +207,27 @@ function nodePairMatrix(v: NodePairView): SafeHtml {
   )}`;
 }
 
+/** A node's copy matrix: rows the source, columns the destination, GB/s per direction. */
+function copyMatrix(v: CopyMatrix): SafeHtml {
+  const cell = (src: string, dst: string): HtmlValue => {
+    if (src === dst) return '—';
+    const c = v.cells.find((x) => x.src === src && x.dst === dst);
+    if (!c) return html`<span class="note">not run</span>`;
+    const text = `${num(c.gbPerSec)} GB/s${c.peer === false ? ' (no peer access)' : ''}`;
+    return c.slow ? html`<span class="bad">${text} slow</span>` : text;
+  };
+  return html`<h4>${v.site}: ${v.node}</h4>${table(
+    ['from ↓ to →', ...v.devices],
+    v.devices.map((src) => [html`<strong>${src}</strong>`, ...v.devices.map((dst) => cell(src, dst))]),
+  )}`;
+}
+
 function communication(m: ReportModel, charts: Charts): SafeHtml {
-  const { curves, links, scaling, transports, pairs } = m.comm;
-  if (!curves.length && !scaling.length && !transports.length) return NOTHING;
+  const { curves, links, scaling, transports, pairs, copies } = m.comm;
+  if (!curves.length && !scaling.length && !transports.length && !copies.length) return NOTHING;
+  const copyView = copies.length
+    ? html`<h3>Copies inside a node</h3><p>Each GPU to every other GPU (peer to peer where the driver allows it) and the host (pinned memory) to and from each GPU, one direction per cell, each copy checked before it is timed (copy_matrix.py; the latest run on each node). A GPU-to-GPU cell below ${pct(SLOW_PAIR_SHARE)} of the node's fastest is slow — a weak or missing NVLink —, and a host cell below ${pct(SLOW_PAIR_SHARE)} of the fastest host cell — a GPU on a slower PCIe path.</p>${copies.map(copyMatrix)}`
+    : NOTHING;
   const pairView = pairs.length
     ? html`<h3>Node pairs</h3><p>A collective run on two nodes at a time, on every pair of a site's nodes (<code>fedbench submit --node-pairs</code>): each pair's best busbw over its message sizes (the median over its runs), and its share of the fastest pair's. A pair below ${pct(SLOW_PAIR_SHARE)} of the fastest is slow; a node whose every pair (two or more) is slow is the suspect.</p>${pairs.map(nodePairMatrix)}`
     : NOTHING;
@@ -242,7 +261,7 @@ function communication(m: ReportModel, charts: Charts): SafeHtml {
       ? html`<span class="bad">${[t.flag, ...t.fabric].filter(Boolean).join('; ')}</span>`
       : 'none',
   ]);
-  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged, and so is an InfiniBand port of the node fedbench ran on that was down or slower than its others.</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${links.length ? html`<h3>Against the links</h3><p>An NCCL curve's best busbw as a share of the peak of the link its ranks crossed, per direction, as the site profile declares it (facts.interconnect): per GPU inside a node, the node's rails together between nodes.${linkSources.length ? ` Sources: ${linkSources.join('; ')}.` : ''}</p>${table(['site', 'collective', 'ranks', 'best busbw', 'link peak', 'share of peak'], linkRows)}` : NOTHING}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}${pairView}</section>`;
+  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged, and so is an InfiniBand port of the node fedbench ran on that was down or slower than its others.</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${links.length ? html`<h3>Against the links</h3><p>An NCCL curve's best busbw as a share of the peak of the link its ranks crossed, per direction, as the site profile declares it (facts.interconnect): per GPU inside a node, the node's rails together between nodes.${linkSources.length ? ` Sources: ${linkSources.join('; ')}.` : ''}</p>${table(['site', 'collective', 'ranks', 'best busbw', 'link peak', 'share of peak'], linkRows)}` : NOTHING}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}${pairView}${copyView}</section>`;
 }
 
 function variability(m: ReportModel, charts: Charts): SafeHtml {

@@ -4,6 +4,8 @@ import {
   accept,
   aggregate,
   commCurves,
+  copyMatrices,
+  type CopyMatrix,
   linkShares,
   nodePairViews,
   type LinkShareRow,
@@ -217,6 +219,8 @@ export interface ReportModel {
     transports: TransportRow[];
     /** Node-pair sweeps: which pair of nodes, and which node, is slow. */
     pairs: NodePairView[];
+    /** Copies inside a node: GPU to GPU and host to GPU, per node. */
+    copies: CopyMatrix[];
   };
   acceptance: { rows: AcceptanceRow[]; given: boolean };
   rankings: { weights: Weights; rankings: Ranking[]; note: string };
@@ -596,6 +600,7 @@ export function buildReportModel(records: readonly RunRecord[], opts: ReportOpti
       scaling: scalingEfficiency(records),
       transports: transports(records),
       pairs: nodePairViews(records),
+      copies: copyMatrices(records),
     },
     acceptance: { rows: opts.references ? accept(records, opts.references) : [], given: Boolean(opts.references) },
     rankings: {

@@ -60,7 +60,16 @@ export {
   type CommandDetails,
   type SlurmInfo,
 } from './record.js';
-export { ranksSchema, commSchema, commRowSchema, type Ranks, type Comm, type CommRow } from './ranks.js';
+export {
+  ranksSchema,
+  commSchema,
+  commRowSchema,
+  copyRowSchema,
+  type Ranks,
+  type Comm,
+  type CommRow,
+  type CopyRow,
+} from './ranks.js';
 export { newRecord, unavailableEnergy, unknownSystem, type RecordInit } from './new-record.js';
 export { upgradeRecord, tagDetails, claimedRunSchema, RUN_SCHEMA_V1, READABLE_RUN_SCHEMAS } from './upgrade.js';
 export { detailsOf, slurmOf } from './access.js';

@@ -69,6 +69,23 @@ export const commSchema = z.object({
   commShare: z.number().min(0).max(1).optional(),
 });
 
+/**
+ * One cell of a node's copy matrix (copy_matrix.py, what nvbandwidth shows): bytes copied from `src` to `dst`
+ * ("host", "gpu0", …), one direction, GB/s (1e9); `peer`: whether the driver allows peer access between the two GPUs
+ * (null when one end is the host).
+ */
+export const copyRowSchema = z.object({
+  src: z.string(),
+  dst: z.string(),
+  bytes: z.number().positive(),
+  gbPerSec: z.number().nonnegative(),
+  peer: z.boolean().nullable(),
+  checked: z.boolean(),
+});
+
+export const copiesSchema = z.object({ rows: z.array(copyRowSchema) });
+
 export type Ranks = z.infer<typeof ranksSchema>;
+export type CopyRow = z.infer<typeof copyRowSchema>;
 export type CommRow = z.infer<typeof commRowSchema>;
 export type Comm = z.infer<typeof commSchema>;

@@ -3,7 +3,7 @@
 // view) is inferred from it, never restated. Versioned by `schema`; readers upgrade the versions they know
 // (`upgrade.ts`) and reject what they do not understand instead of guessing.
 import { z } from 'zod';
-import { commSchema, infinibandPortSchema, ranksSchema } from './ranks.js';
+import { commSchema, copiesSchema, infinibandPortSchema, ranksSchema } from './ranks.js';
 
 export const RUN_SCHEMA = 'fedbench.run/2';
 
@@ -372,6 +372,8 @@ export const commandDetailsSchema = z.object({
   ranks: ranksSchema.optional(),
   /** A collective sweep: its table per message size and the transport used. */
   comm: commSchema.optional(),
+  /** A node's copy matrix over its GPUs and the host (copy_matrix.py). */
+  copies: copiesSchema.optional(),
 });
 
 /** Kind-specific figures, tagged with the benchmark's kind (an inference run also with its scenario). */

@@ -12,6 +12,7 @@ import { SkipCase, type CustomWorkload, type EngineUsed, type ExecuteContext, ty
 import {
   worldIssues,
   commOf,
+  copiesOf,
   launchRanks,
   ncclTestsTable,
   ranksRecord,
@@ -175,9 +176,10 @@ export function commandWorkload(fields: CommandFields, suiteDir: string): Custom
         return { ranks, ...(comm ? { comm } : {}) };
       };
       /** A single process's collective table (nccl-tests' binaries drive every GPU of a node from one process). */
-      const plainComm = (inv: Invocation | null): Pick<CommandDetails, 'comm'> => {
+      const plainComm = (inv: Invocation | null): Pick<CommandDetails, 'comm' | 'copies'> => {
         const comm = inv ? commOf(inv.lines, inv.stderrTail, undefined) : undefined;
-        return comm ? { comm } : {};
+        const copies = inv ? copiesOf(inv.lines) : undefined;
+        return { ...(comm ? { comm } : {}), ...(copies ? { copies } : {}) };
       };
       /** The record's details; a failed one keeps stdout's tail too, where the figure was looked for. */
       const details = (failed = false): CommandDetails => ({

@@ -1,6 +1,15 @@
 // What a collective sweep printed, read into the record: its rows (one JSON line per collective and size, see
 // benchmarks/scripts/comm.py), the backend it reported, and the transport — from NCCL's own log where there is one.
-import { commRowSchema, type Comm, type CommRow, type Ranks } from '../../results/index.js';
+import {
+  commRowSchema,
+  copyRowSchema,
+  type Comm,
+  type CommRow,
+  type CopyRow,
+  type Ranks,
+} from '../../results/index.js';
+
+type Copies = { rows: CopyRow[] };
 import { ncclTestsTable } from './nccl-tests.js';
 
 /** nccl-tests' bus bandwidth factor (doc/PERFORMANCE.md) for a collective over n ranks. */
@@ -47,6 +56,16 @@ export function transportFlag(transports: readonly string[], nodes: number): str
   const rails = new Set(net.filter((t) => t.startsWith('NET/IB')).map((t) => t.split('/')[2]));
   if (rails.size === 1) return `${nodes} nodes over a single InfiniBand rail (NET/IB/${[...rails][0]})`;
   return undefined;
+}
+
+/** A node's copy matrix from copy_matrix.py's JSON lines (one per cell), or undefined when it printed none. */
+export function copiesOf(lines: readonly string[]): Copies | undefined {
+  const rows: CopyRow[] = [];
+  for (const line of lines) {
+    const row = copyRowSchema.safeParse(jsonLine(line));
+    if (row.success) rows.push(row.data);
+  }
+  return rows.length ? { rows } : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Direction, Ranks } from '../../results/index.js';
 import type { RankRun, RanksInvocation } from './launch.js';
 
-export { busFactor, commOf, ncclTransports, transportFlag } from './comm.js';
+export { busFactor, commOf, copiesOf, ncclTransports, transportFlag } from './comm.js';
 export { ncclTestsTable, type NcclTestsTable } from './nccl-tests.js';
 export {
   freePort,
