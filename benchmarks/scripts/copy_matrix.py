@@ -10,6 +10,7 @@ Prints on stdout, one JSON object per line:
 """
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -34,7 +35,11 @@ def main() -> None:
         skip(f"copies between GPUs need CUDA; torch.cuda.is_available() is False here (torch {torch.__version__})")
     n = torch.cuda.device_count()
     if a.figure == "peer" and n < 2:
-        skip(f"GPU-to-GPU copies need two GPUs or more; this node shows {n}")
+        seen = os.environ.get("CUDA_VISIBLE_DEVICES")
+        skip(
+            f"GPU-to-GPU copies need two GPUs or more; this process sees {n}"
+            + (f" (CUDA_VISIBLE_DEVICES={seen}: a Slurm job sees the GPUs it asked for, scheduler.gpus.perJob)" if seen else "")
+        )
 
     def buffer(where: str) -> "torch.Tensor":
         if where == "host":

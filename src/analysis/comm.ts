@@ -247,61 +247,82 @@ const MIN_PAIRS_TO_JUDGE = 2;
 export interface NodePairCell {
   a: string;
   b: string;
-  busbw: number;
-  atBytes: number;
+  /** null when every run of the pair failed. */
+  busbw: number | null;
+  atBytes: number | null;
+  /** Runs that gave a table, and runs that failed (a dead link often fails rather than runs slowly). */
   runs: number;
-  /** busbw / the fastest pair's; null while there are too few pairs to judge. */
+  failed: number;
+  /** The last failed run's reason (it names the rank and node), null when none failed. */
+  error: string | null;
+  /** busbw / the fastest pair's; null while there are too few pairs to judge, or when the pair never ran. */
   ofBest: number | null;
+  /** Below SLOW_PAIR_SHARE of the fastest pair, or failed every time it ran. */
   slow: boolean;
 }
 
 /**
- * Which pair of nodes is slow: a collective run on two nodes at a time (a node-pair sweep, `submit --node-pairs`),
- * each pair's best busbw against the fastest pair's. A node whose every pair (two or more) is slow is the suspect:
- * its link, HCA or switch port, not its partners'.
+ * Which pair of nodes is slow: one case run on two nodes at a time (a node-pair sweep, `submit --node-pairs`), each
+ * pair's best busbw against the fastest pair's. A node whose every pair (two or more) is slow or failed is the
+ * suspect: its link, HCA or switch port, not its partners'. One view per site and case (runs of other cases, other
+ * message sizes, are never pooled with it).
  */
 export interface NodePairView {
   site: string;
+  case: string;
   collective: string;
   dtype: string;
   backend: string;
   world: number;
   nodes: string[];
   pairs: NodePairCell[];
-  bestBusbw: number;
+  /** null when no pair gave a table. */
+  bestBusbw: number | null;
   /** With the problems its ports showed in the sweep's jobs (down, or slower than its others), where read. */
   suspects: Array<{ node: string; slowPairs: number; ports: string[] }>;
-  /** Why nothing is judged, when too few pairs were run. */
+  /** Why nothing is judged, when too few pairs ran. */
   note: string | null;
 }
 
 export function nodePairViews(records: readonly RunRecord[]): NodePairView[] {
-  const runs = ranked(records).flatMap(({ r, ranks, comm }) => {
-    const nodes = [...new Set(ranks.nodes)].sort();
-    if (nodes.length !== 2 || !comm?.rows.length) return [];
-    return [...groupBy(comm.rows, (x) => `${x.collective}|${x.dtype}`)].map(([key, rows]) => {
-      const best = rows.reduce((a, b) => (b.busbw > a.busbw ? b : a));
-      const [collective, dtype] = key.split('|') as [string, string];
-      const ports = new Map((ranks.fabric ?? []).map((n) => [n.node, fabricProblems(n.infiniband)]));
-      return { site: siteOf(r), collective, dtype, backend: comm.backend, world: ranks.world, nodes, best, ports };
-    });
+  const runs = records.flatMap((r) => {
+    const d = r.status === 'skipped' ? undefined : detailsOf(r, 'command');
+    const nodes = [...new Set(d?.ranks?.nodes ?? [])].sort();
+    if (!d?.ranks || nodes.length !== 2) return [];
+    const rows = r.status === 'ok' ? (d.comm?.rows ?? []) : [];
+    const best = rows.length ? rows.reduce((a, b) => (b.busbw > a.busbw ? b : a)) : null;
+    if (r.status === 'ok' && !best) return []; // not a collective's sweep
+    const ports = new Map((d.ranks.fabric ?? []).map((n) => [n.node, fabricProblems(n.infiniband)]));
+    return [{ r, site: siteOf(r), nodes, best, backend: d.comm?.backend ?? null, world: d.ranks.world, ports }];
   });
   const views: NodePairView[] = [];
-  for (const group of groupBy(runs, (x) =>
-    JSON.stringify([x.site, x.collective, x.dtype, x.backend, x.world]),
-  ).values()) {
-    const first = group[0]!;
+  for (const group of groupBy(runs, (x) => JSON.stringify([x.site, x.r.case])).values()) {
+    const ran = group.find((x) => x.best);
     const pairs = [...groupBy(group, (x) => x.nodes.join('\u0000')).values()].map((p) => {
-      const busbw = median(p.map((x) => x.best.busbw));
-      const nearest = p.reduce((a, b) => (Math.abs(b.best.busbw - busbw) < Math.abs(a.best.busbw - busbw) ? b : a));
-      return { a: p[0]!.nodes[0]!, b: p[0]!.nodes[1]!, busbw, atBytes: nearest.best.bytes, runs: p.length };
+      const ok = p.filter((x) => x.best);
+      const failed = p.filter((x) => !x.best).sort((x, y) => x.r.startedAt.localeCompare(y.r.startedAt));
+      const busbw = ok.length ? median(ok.map((x) => x.best!.busbw)) : null;
+      const nearest =
+        busbw === null
+          ? null
+          : ok.reduce((a, b) => (Math.abs(b.best!.busbw - busbw) < Math.abs(a.best!.busbw - busbw) ? b : a));
+      return {
+        a: p[0]!.nodes[0]!,
+        b: p[0]!.nodes[1]!,
+        busbw,
+        atBytes: nearest?.best!.bytes ?? null,
+        runs: ok.length,
+        failed: failed.length,
+        error: failed.at(-1)?.r.error ?? null,
+      };
     });
-    const top = Math.max(...pairs.map((p) => p.busbw));
-    const judged = pairs.length >= MIN_PAIRS_TO_JUDGE && top > 0;
+    const rates = pairs.flatMap((p) => (p.busbw !== null ? [p.busbw] : []));
+    const top = rates.length ? Math.max(...rates) : null;
+    const judged = pairs.length >= MIN_PAIRS_TO_JUDGE && top !== null && top > 0;
     const cells: NodePairCell[] = pairs
       .map((p) => {
-        const ofBest = judged ? p.busbw / top : null;
-        return { ...p, ofBest, slow: ofBest !== null && ofBest < SLOW_PAIR_SHARE };
+        const ofBest = judged && p.busbw !== null ? p.busbw / top! : null;
+        return { ...p, ofBest, slow: p.busbw === null || (ofBest !== null && ofBest < SLOW_PAIR_SHARE) };
       })
       .sort((x, y) => x.a.localeCompare(y.a) || x.b.localeCompare(y.b));
     const nodes = [...new Set(cells.flatMap((c) => [c.a, c.b]))].sort();
@@ -312,24 +333,27 @@ export function nodePairViews(records: readonly RunRecord[]): NodePairView[] {
       const ports = [...new Set(group.flatMap((x) => x.ports.get(node) ?? []))];
       return [{ node, slowPairs: slow, ports }];
     });
+    const first = (ran ?? group[0]!).r;
+    const params = first.benchmark.params;
     views.push({
-      site: first.site,
-      collective: first.collective,
-      dtype: first.dtype,
-      backend: first.backend,
-      world: first.world,
+      site: siteOf(first),
+      case: first.case,
+      collective: ran?.best?.collective ?? String(params.collective ?? 'collective'),
+      dtype: ran?.best?.dtype ?? String(params.dtype ?? ''),
+      backend: ran?.backend ?? 'unknown',
+      world: (ran ?? group[0]!).world,
       nodes,
       pairs: cells,
       bestBusbw: top,
       suspects,
       note: judged
         ? null
-        : 'one pair of nodes measured: a pair is judged against the others (run a node-pair sweep on three nodes or more)',
+        : pairs.length < MIN_PAIRS_TO_JUDGE
+          ? 'one pair of nodes measured: a pair is judged against the others (run a node-pair sweep on three nodes or more)'
+          : 'no pair gave a table: nothing to judge the pairs by (every run failed)',
     });
   }
-  return views.sort(
-    (a, b) => a.site.localeCompare(b.site) || a.collective.localeCompare(b.collective) || a.world - b.world,
-  );
+  return views.sort((a, b) => a.site.localeCompare(b.site) || a.case.localeCompare(b.case));
 }
 
 /**

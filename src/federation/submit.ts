@@ -1,6 +1,7 @@
 // fedbench submit: plan a campaign, put its files on every site (SFTP), and submit one job array per site
 // (chunked to MaxArraySize; one per node for a node sweep). The journal is written before sbatch and after
 // each job id, so an interrupted submit resumes without submitting anything twice.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, errorText } from '../errors.js';
@@ -85,22 +86,33 @@ async function planSite(
   site: Site,
   ex: Executor,
   j: Journal,
-): Promise<{ entry: SiteEntry; scripts: RenderedScript[]; remoteDir: string; workdir: string }> {
+): Promise<{ entry: SiteEntry; scripts: RenderedScript[]; remoteDir: string; workdir: string; notes: string[] }> {
   const workdir = await resolveWorkdir(ex, site);
   const remoteDir = `${workdir}/campaigns/${j.name}`;
   const kind = schedulerOf(site);
   const maxArray = site.scheduler.maxArraySize ?? (await kind.on(ex).config()).maxArraySize ?? kind.defaultMaxArraySize;
   // where each set of arrays runs: anywhere (one set), on each node (a node sweep), on each pair of nodes
   let placements: Array<{ node: string | null; pair?: [string, string] }> = [{ node: null }];
+  const notes: string[] = [];
   if (j.options.eachNode || j.options.nodePairs) {
-    const nodes = await kind.on(ex).nodes(site.scheduler.partition);
+    let nodes = await kind.on(ex).nodes(site.scheduler.partition);
+    if (j.options.nodePairs) {
+      // a pair's job on a node that is down or drained would wait for it forever: those nodes are left out, said so
+      const states = await kind.on(ex).nodeStates(site.scheduler.partition);
+      const out = states.filter((s) => !s.usable);
+      if (out.length)
+        notes.push(
+          `node-pair sweep leaves out ${out.map((s) => `${s.node} (${s.state})`).join(', ')}: a job there could not start`,
+        );
+      nodes = states.filter((s) => s.usable).map((s) => s.node);
+    }
     if (!nodes.length)
       throw new InputError(
         `scheduler.partition '${site.scheduler.partition}' (${site.file}) lists no nodes (sinfo), nothing to sweep`,
       );
     if (j.options.nodePairs && nodes.length < 2)
       throw new InputError(
-        `--node-pairs needs two nodes or more; partition '${site.scheduler.partition}' of site ${site.name} has ${nodes.length} (sinfo)`,
+        `--node-pairs needs two nodes or more that can run jobs; partition '${site.scheduler.partition}' of site ${site.name} has ${nodes.length} (sinfo)`,
       );
     placements = j.options.nodePairs
       ? nodePairs(nodes).map((pair) => ({ node: null, pair }))
@@ -118,7 +130,7 @@ async function planSite(
     parts.forEach(({ world, offset, count }, i) => {
       const where = node ? `${node}-` : pair ? `${pair.join('+')}-` : '';
       const part = `${where}${world ? `${world.nodes}x${world.perNode}-` : ''}${i}`;
-      const name = `fb-${j.name}-${site.name}-${part}`.slice(0, 120);
+      const name = jobName(`fb-${j.name}-${site.name}-${part}`);
       const script = kind.scriptPath(remoteDir, part);
       const text = kind.jobScript(site, {
         campaign: j.name,
@@ -155,10 +167,18 @@ async function planSite(
     scripts,
     remoteDir,
     workdir,
+    notes,
   };
 }
 
-/** Every unordered pair of the nodes, in sinfo's order: n(n-1)/2 jobs of a node-pair sweep. */
+/** Job names stay under 120 characters and unique: a resumed submit finds its job by name. */
+const JOB_NAME_MAX = 120;
+function jobName(full: string): string {
+  if (full.length <= JOB_NAME_MAX) return full;
+  return `${full.slice(0, JOB_NAME_MAX - 9)}-${createHash('sha256').update(full).digest('hex').slice(0, 8)}`;
+}
+
+/** Every unordered pair of the nodes, in the order given (sorted by name): n(n-1)/2 jobs of a node-pair sweep. */
 export function nodePairs(nodes: readonly string[]): Array<[string, string]> {
   return nodes.flatMap((a, i) => nodes.slice(i + 1).map((b): [string, string] => [a, b]));
 }
@@ -268,6 +288,13 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
     if (!resuming) refuseNodePairs(req);
     const j = resuming ? readJournal(req.campaignsDir, req.campaign) : newJournal(req);
     if (resuming) {
+      // a resume keeps the campaign's own plan: a placement flag it was not planned with would be silently ignored
+      const asked = { eachNode: '--each-node', wholeNode: '--whole-node', nodePairs: '--node-pairs' } as const;
+      for (const [k, flag] of Object.entries(asked) as Array<[keyof typeof asked, string]>)
+        if (req[k] && !j.options[k])
+          throw new InputError(
+            `campaign '${req.campaign}' exists and was planned without ${flag}; a resume keeps its plan: leave ${flag} out, or choose another --campaign name`,
+          );
       const want = req.cases.map((c) => c.id).join('\n');
       if (j.cases.map((c) => c.id).join('\n') !== want || j.suite.name !== req.suite.name) {
         throw new InputError(
@@ -292,6 +319,7 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
             return;
           }
           const planned = await planSite(site, ex, j);
+          for (const note of planned.notes) log(`${site.name}: ${note}`);
           scripts.push(...planned.scripts);
           if (req.dryRun) return;
           if (!entry?.jobs.length) {
@@ -329,7 +357,7 @@ export async function submitCampaign(req: SubmitRequest): Promise<SubmitOutcome>
             job.submittedAt = new Date().toISOString();
             await save();
             log(
-              `${site.name}: ${adopted ? 'adopted (submitted before fedbench was stopped)' : 'submitted'} job ${jobId} (${job.count} task(s)${job.node ? ` on ${job.node}` : ''})`,
+              `${site.name}: ${adopted ? 'adopted (submitted before fedbench was stopped)' : 'submitted'} job ${jobId} (${job.count} task(s)${job.node ? ` on ${job.node}` : job.nodes ? ` on ${job.nodes.join(' and ')}` : ''})`,
             );
           }
         } catch (err) {

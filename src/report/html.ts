@@ -195,16 +195,19 @@ function nodePairMatrix(v: NodePairView): SafeHtml {
     if (x === y) return '—';
     const c = v.pairs.find((p) => (p.a === x && p.b === y) || (p.a === y && p.b === x));
     if (!c) return html`<span class="note">not run</span>`;
-    const text = `${num(c.busbw)} GB/s${c.ofBest === null ? '' : ` (${pct(c.ofBest)})`}`;
+    if (c.busbw === null) return html`<span class="bad">failed${c.failed > 1 ? ` (${c.failed} runs)` : ''}</span>`;
+    const failedToo = c.failed ? `, ${c.failed} run(s) failed` : '';
+    const text = `${num(c.busbw)} GB/s${c.ofBest === null ? '' : ` (${pct(c.ofBest)})`}${failedToo}`;
     return c.slow ? html`<span class="bad">${text} slow</span>` : text;
   };
   const suspects = v.suspects.length
-    ? html`<p class="bad">Suspect node${v.suspects.length > 1 ? 's' : ''}: ${v.suspects.map((s) => `${s.node} (all ${s.slowPairs} of its pairs slow${s.ports.length ? `; ${s.ports.join('; ')}` : ''})`).join(', ')} — check its HCA, cable and switch port (fedbench info on it; ibstat).</p>`
+    ? html`<p class="bad">Suspect node${v.suspects.length > 1 ? 's' : ''}: ${v.suspects.map((s) => `${s.node} (all ${s.slowPairs} of its pairs slow or failed${s.ports.length ? `; ${s.ports.join('; ')}` : ''})`).join(', ')} — check its HCA, cable and switch port (fedbench info on it; ibstat).</p>`
     : NOTHING;
-  return html`<h4>${v.site}: ${v.collective} ${v.dtype} (${v.backend}, ${v.world} ranks on 2 nodes)</h4>${v.note ? html`<p class="note">${v.note}</p>` : NOTHING}${suspects}${table(
+  const failures = v.pairs.filter((p) => p.error !== null);
+  return html`<h4>${v.site}: ${v.case} (${v.collective}${v.dtype ? ` ${v.dtype}` : ''}, ${v.backend}, ${v.world} ranks on 2 nodes)</h4>${v.note ? html`<p class="note">${v.note}</p>` : NOTHING}${suspects}${table(
     ['', ...v.nodes],
     v.nodes.map((x) => [html`<strong>${x}</strong>`, ...v.nodes.map((y) => cell(x, y))]),
-  )}`;
+  )}${failures.length ? html`<ul>${failures.map((p) => html`<li>${p.a} and ${p.b}: ${p.error}</li>`)}</ul>` : NOTHING}`;
 }
 
 /** A node's copy matrix: rows the source, columns the destination, GB/s per direction. */
@@ -229,7 +232,7 @@ function communication(m: ReportModel, charts: Charts): SafeHtml {
     ? html`<h3>Copies inside a node</h3><p>Each GPU to every other GPU (peer to peer where the driver allows it) and the host (pinned memory) to and from each GPU, one direction per cell, each copy checked before it is timed (copy_matrix.py; the latest run on each node). A GPU-to-GPU cell below ${pct(SLOW_PAIR_SHARE)} of the node's fastest is slow — a weak or missing NVLink —, and a host cell below ${pct(SLOW_PAIR_SHARE)} of the fastest host cell — a GPU on a slower PCIe path.</p>${copies.map(copyMatrix)}`
     : NOTHING;
   const pairView = pairs.length
-    ? html`<h3>Node pairs</h3><p>A collective run on two nodes at a time, on every pair of a site's nodes (<code>fedbench submit --node-pairs</code>): each pair's best busbw over its message sizes (the median over its runs), and its share of the fastest pair's. A pair below ${pct(SLOW_PAIR_SHARE)} of the fastest is slow; a node whose every pair (two or more) is slow is the suspect.</p>${pairs.map(nodePairMatrix)}`
+    ? html`<h3>Node pairs</h3><p>A collective run on two nodes at a time, on every pair of a site's nodes (<code>fedbench submit --node-pairs</code>): each pair's best busbw over its message sizes (the median over its runs), and its share of the fastest pair's. A pair below ${pct(SLOW_PAIR_SHARE)} of the fastest is slow, and so is one whose every run failed; a node whose every pair (two or more) is slow is the suspect.</p>${pairs.map(nodePairMatrix)}`
     : NOTHING;
   const linkRows = links.map((l) => [
     l.site,
@@ -261,7 +264,7 @@ function communication(m: ReportModel, charts: Charts): SafeHtml {
       ? html`<span class="bad">${[t.flag, ...t.fabric].filter(Boolean).join('; ')}</span>`
       : 'none',
   ]);
-  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged, and so is an InfiniBand port of the node fedbench ran on that was down or slower than its others.</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${links.length ? html`<h3>Against the links</h3><p>An NCCL curve's best busbw as a share of the peak of the link its ranks crossed, per direction, as the site profile declares it (facts.interconnect): per GPU inside a node, the node's rails together between nodes.${linkSources.length ? ` Sources: ${linkSources.join('; ')}.` : ''}</p>${table(['site', 'collective', 'ranks', 'best busbw', 'link peak', 'share of peak'], linkRows)}` : NOTHING}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}${pairView}${copyView}</section>`;
+  return html`<section id="communication"><h2>Communication and scaling</h2><p>Cases run as several ranks. Collectives as nccl-tests reports them: algbw = bytes / time per call, busbw = algbw × 2(n−1)/n for all-reduce, × (n−1)/n for all-gather, reduce-scatter and all-to-all, × 1 for broadcast and send/recv; each size's result is checked before it is timed. Scaling efficiency is T(N) / (N × T(1)) with a fixed batch per rank (weak scaling); the communication share is 1 − (step without the gradient all-reduce) / (step with it). The transport is the library's own report (NCCL's log); a run across nodes over sockets or one rail is flagged, and so is an InfiniBand port that was down or slower than its node's others, on any node of the job whose ranks read their ports (else the node fedbench ran on).</p>${charts.add(busbwChart(curves))}${charts.add(efficiencyChart(scaling))}${links.length ? html`<h3>Against the links</h3><p>An NCCL curve's best busbw as a share of the peak of the link its ranks crossed, per direction, as the site profile declares it (facts.interconnect): per GPU inside a node, the node's rails together between nodes.${linkSources.length ? ` Sources: ${linkSources.join('; ')}.` : ''}</p>${table(['site', 'collective', 'ranks', 'best busbw', 'link peak', 'share of peak'], linkRows)}` : NOTHING}${table(['benchmark', 'site', 'parameters', 'ranks', 'median', 'efficiency', 'communication share'], effRows)}${table(['site', 'case', 'backend', 'ranks', 'transport', 'flag'], tRows)}${pairView}${copyView}</section>`;
 }
 
 function variability(m: ReportModel, charts: Charts): SafeHtml {

@@ -72,6 +72,8 @@ export interface Scheduler {
   partitions(): Promise<Partition[]>;
   /** The nodes of a partition, sorted. Throws CommandError when the scheduler cannot list them. */
   nodes(partition: string): Promise<string[]>;
+  /** The nodes of a partition with their state, sorted; `usable`: a job placed on it can start (not down or drained). */
+  nodeStates(partition: string): Promise<Array<{ node: string; state: string; usable: boolean }>>;
   /** The controller's configuration, read once per adapter. */
   config(): Promise<SchedulerConfig>;
 }

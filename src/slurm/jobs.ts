@@ -15,6 +15,7 @@ export const SACCT_FIELDS = [
   'ConsumedEnergyRaw',
   'Partition',
   'Cluster',
+  'Timelimit',
 ] as const;
 export const SACCT_ARGS = ['-P', '-n', `--format=${SACCT_FIELDS.join(',')}`];
 
@@ -65,8 +66,11 @@ export function expandArrayIndices(spec: string): number[] {
 
 const dateOrNull = (s: string | undefined) => (s && s !== 'Unknown' && s !== 'None' ? s : null);
 
+/** How long after its time limit a job's end may still be missing from accounting before fedbench stops waiting. */
+const ACCOUNTING_GRACE_S = 3600;
+
 /** Every array task (and plain job) in `sacct -P -n --format=<SACCT_FIELDS>` output, by `job_index`. */
-export function parseSacct(output: string): Map<string, TaskState> {
+export function parseSacct(output: string, now = Date.now()): Map<string, TaskState> {
   const rows = output
     .split('\n')
     .filter((l) => l.trim())
@@ -75,6 +79,8 @@ export function parseSacct(output: string): Map<string, TaskState> {
   const stepLines = new Map<string, string[]>();
   /** The batch step's exit code by job (`123_4`): the script's own end. */
   const batchExit = new Map<string, string>();
+  /** The job's time limit in seconds by key, where sacct gives one (not UNLIMITED). */
+  const limits = new Map<string, number>();
   for (const r of rows) {
     const [
       jobId = '',
@@ -89,6 +95,7 @@ export function parseSacct(output: string): Map<string, TaskState> {
       energy = '',
       partition = '',
       cluster = '',
+      timelimit = '',
     ] = r;
     const [head, step] = jobId.split('.', 2) as [string, string | undefined];
     // energy lines are fed to the shared sacct energy parser (JobID|State|Elapsed|ConsumedEnergyRaw)
@@ -103,6 +110,8 @@ export function parseSacct(output: string): Map<string, TaskState> {
     const indices = m[2] === undefined ? [null] : m[2].startsWith('[') ? expandArrayIndices(m[2]) : [Number(m[2])];
     for (const idx of indices) {
       const key = idx === null ? arrayJobId : `${arrayJobId}_${idx}`;
+      const limit = parseSlurmElapsed(timelimit);
+      if (limit !== null) limits.set(key, limit);
       byKey.set(key, {
         key,
         arrayJobId,
@@ -132,10 +141,19 @@ export function parseSacct(output: string): Map<string, TaskState> {
   // A job that ended while slurmdbd was down or catching up can read COMPLETED with End "Unknown": sacct then gives
   // the time since it started as its elapsed (17 s for a 14 s job in the chaos soak). Its end is not written yet, so
   // the task reads as still completing and collect waits for the accounting rather than keep a figure it would change.
+  // Bounded: an hour past the latest the job could have ended (start + time limit), the end is taken as never to
+  // come — the task ended as sacct says, its elapsed unknown — so no campaign waits forever for a lost row.
   for (const t of byKey.values())
     if (isTerminal(t.state) && t.start !== null && t.end === null) {
-      t.state = 'COMPLETING';
-      t.reason = 'Slurm accounting has not written its end yet';
+      const limit = limits.get(t.key);
+      const latest = limit === undefined ? Number.NaN : Date.parse(t.start) + (limit + ACCOUNTING_GRACE_S) * 1000;
+      if (now > latest) {
+        t.elapsedSeconds = null;
+        t.reason = 'Slurm accounting never wrote its end: elapsed unknown';
+      } else {
+        t.state = 'COMPLETING';
+        t.reason = 'Slurm accounting has not written its end yet';
+      }
     }
   for (const [head, lines] of stepLines) {
     const t = byKey.get(head);

@@ -107,6 +107,11 @@ function slurmAdapter(ex: Pick<Executor, 'exec' | 'where'>): Scheduler {
       ].sort();
     },
 
+    async nodeStates(partition) {
+      const out = await run(ex, ['sinfo', '-h', '-N', '-p', partition, '-o', '%N|%t'], { readOnly: true });
+      return parseNodeStates(out);
+    },
+
     config() {
       config ??= ex.exec(['scontrol', 'show', 'config'], { readOnly: true }).then(
         (r) => ({ maxArraySize: r.code === 0 ? parseMaxArraySize(r.stdout) : null }),
@@ -138,4 +143,19 @@ export function parseSinfoPartitions(output: string): Partition[] {
 export function parseMaxArraySize(configText: string): number | null {
   const m = /^MaxArraySize\s*=\s*(\d+)/m.exec(configText);
   return m ? Number(m[1]) : null;
+}
+
+/** sinfo's short node states a job placed on the node cannot start in (`*`: the node does not respond). */
+const UNUSABLE_NODE = /^(down|drain|drng|fail|failg|maint|inval|unk|futr|npc)/;
+
+/** `sinfo -h -N -o '%N|%t'`: each node once (a node in two partitions is listed twice), sorted. */
+export function parseNodeStates(out: string): Array<{ node: string; state: string; usable: boolean }> {
+  const byNode = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [node = '', state = ''] = line.trim().split('|');
+    if (node) byNode.set(node, state);
+  }
+  return [...byNode]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([node, state]) => ({ node, state, usable: !UNUSABLE_NODE.test(state) && !state.endsWith('*') }));
 }

@@ -193,7 +193,11 @@ describe('fedbench submit --node-pairs', () => {
     // sinfo lists three nodes; nothing is submitted (--dry-run)
     const bin = path.join(tmp, 'bin-pairs');
     await mkdir(bin, { recursive: true });
-    await writeFile(path.join(bin, 'sinfo'), "#!/bin/sh\nprintf 'n3\\nn1\\nn2\\n'\n");
+    // stand-in sinfo: n4 is drained (a job placed there would wait for it forever)
+    await writeFile(
+      path.join(bin, 'sinfo'),
+      `#!/bin/sh\ncase "$*" in *'%N|%t'*) printf 'n3|idle\\nn1|mix\\nn2|alloc\\nn4|drain\\n';; *) printf 'n3\\nn1\\nn2\\nn4\\n';; esac\n`,
+    );
     await chmod(path.join(bin, 'sinfo'), 0o755);
     const dir = await localSite('pairs', [`workdir: ${path.join(tmp, 'work-pairs')}`]);
     const file = path.join(dir, 'pairs.yaml');
@@ -230,6 +234,8 @@ describe('fedbench submit --node-pairs', () => {
       expect(s.text).toContain('#SBATCH --nodes=2\n');
       expect(s.text).toContain('#SBATCH --exclusive\n');
     }
+    const told = await fedbench(args('node-pairs', 'pair-gloo', 'pairs').slice(0, -1), { env: pathEnv });
+    expect(told.stderr).toContain('pairs: node-pair sweep leaves out n4 (drain): a job there could not start\n');
     const refused = await fedbench(args('scaling', 'ddp-mlp-gloo', 'pairs-refused'), { env: pathEnv });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(

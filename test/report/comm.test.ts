@@ -247,6 +247,36 @@ describe('node pairs: which pair of nodes, and which node, is slow', () => {
     ]);
   });
 
+  it('a pair whose runs failed is slow and says why; another case on the same nodes is its own view', () => {
+    const dead = (a: string, b: string) => {
+      const r = pair(a, b, 1000);
+      r.status = 'failed';
+      r.error = `rank 1 of 2 on node ${b}: exited with code 1`;
+      delete (r.details as { comm?: unknown }).comm;
+      return r;
+    };
+    // n3's pairs: one failed outright, one slow: n3 is the suspect
+    const three = [pair('n1', 'n2', 1000), dead('n1', 'n3'), pair('n2', 'n3', 2500)];
+    const [v] = nodePairViews(three);
+    expect(v!.pairs.find((p) => p.b === 'n3' && p.a === 'n1')).toMatchObject({
+      busbw: null,
+      runs: 0,
+      failed: 1,
+      slow: true,
+      error: 'rank 1 of 2 on node n3: exited with code 1',
+    });
+    expect(v!.suspects.map((x) => x.node)).toEqual(['n3']);
+    const body = renderReportBody(buildReportModel(three, {}), ['communication']).body.toString();
+    expect(body).toContain('<span class="bad">failed</span>');
+    expect(body).toContain('<li>n1 and n3: rank 1 of 2 on node n3: exited with code 1</li>');
+    // the same nodes under another case (another message-size ceiling): never pooled with the sweep
+    const other = pair('n1', 'n2', 100);
+    other.case = 'allreduce/command/nodes=2,gpusPerNode=1,maxBytes=65536';
+    const views = nodePairViews([...three, other]);
+    expect(views).toHaveLength(2);
+    expect(views.find((x) => x.case === other.case)!.pairs).toHaveLength(1);
+  });
+
   it('one pair only: shown, not judged, saying why; repeated runs of a pair give their median', () => {
     const [v] = nodePairViews([pair('n1', 'n2', 1000), pair('n1', 'n2', 2000), pair('n1', 'n2', 1100)]);
     expect(v!.pairs).toHaveLength(1);
@@ -270,7 +300,7 @@ describe('node pairs: which pair of nodes, and which node, is slow', () => {
     const model = buildReportModel([...sweep, ...hostile.map((r) => ({ ...r, site: 's2' }))], {});
     const body = renderReportBody(model, ['communication']).body.toString();
     expect(body).toContain('<h3>Node pairs</h3>');
-    expect(body).toMatch(/Suspect node: n4 \(all 3 of its pairs slow\)/);
+    expect(body).toMatch(/Suspect node: n4 \(all 3 of its pairs slow or failed\)/);
     expect(body).toMatch(/<span class="bad">[\d.]+ GB\/s \(40(\.0)?%\) slow<\/span>/);
     expect(body).toContain('&lt;b&gt;x');
     expect(body).not.toContain('<b>x');

@@ -65,6 +65,20 @@ describe('parseSacct', () => {
     expect(slurmScheduler.phase(t.get('7_8')!.state)).toBe('running');
     expect(t.get('7_8')!.reason).toMatch(/not written its end/);
   });
+  it('stops waiting for a lost end an hour past the latest the job could have ended (start + time limit)', () => {
+    const row = (limit: string) =>
+      `9_0|20|COMPLETED|0:0|00:00:17|2026-11-26T17:19:59|Unknown|a100-01|None||gpu|alpha|${limit}\n`;
+    const at = (iso: string) => Date.parse(iso);
+    // a 10-minute job: at 18:20 the end may still come (COMPLETING); at 18:31 it is taken as lost
+    expect(parseSacct(row('00:10:00'), at('2026-11-26T18:20:00')).get('9_0')!.state).toBe('COMPLETING');
+    expect(parseSacct(row('00:10:00'), at('2026-11-26T18:31:00')).get('9_0')).toMatchObject({
+      state: 'COMPLETED',
+      elapsedSeconds: null,
+      reason: 'Slurm accounting never wrote its end: elapsed unknown',
+    });
+    // no limit to bound it by: it keeps waiting
+    expect(parseSacct(row('UNLIMITED'), at('2027-01-01T00:00:00')).get('9_0')!.state).toBe('COMPLETING');
+  });
   it('expands a pending range into its tasks', () => {
     expect([4, 5, 6, 9].map((i) => t.get(`7_${i}`)?.state)).toEqual(['PENDING', 'PENDING', 'PENDING', 'PENDING']);
     expect(t.get('7_4')!.node).toBeNull();

@@ -43,7 +43,7 @@ afterEach(() => {
 describe("every node's fabric in a ranked record", () => {
   it('reads the ports of each node of the job, and the report flags a down port on a node other than rank 0s', async () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'fb-rank-fabric-'));
-    // n1: two healthy HDR ports; n2: one HDR port and one that is down; n3 (not in this job) unused
+    // n1: two healthy HDR ports; n2: one HDR port and one that is down; n3: no HCA at all
     port(path.join(tmp, 'ib', 'n1'), 'mlx5_0', 1, '4: ACTIVE', '200 Gb/sec (4X HDR)');
     port(path.join(tmp, 'ib', 'n1'), 'mlx5_1', 1, '4: ACTIVE', '200 Gb/sec (4X HDR)');
     port(path.join(tmp, 'ib', 'n2'), 'mlx5_0', 1, '4: ACTIVE', '200 Gb/sec (4X HDR)');
@@ -52,16 +52,16 @@ describe("every node's fabric in a ranked record", () => {
     mkdirSync(bin);
     writeFileSync(
       path.join(bin, 'scontrol'),
-      '#!/bin/sh\n# stand-in: the two nodes of the job, each at this machine\ncase "$2" in hostnames) printf "n1\\nn2\\n";; node) echo "NodeName=$3 NodeAddr=127.0.0.1 State=ALLOCATED";; esac\n',
+      '#!/bin/sh\n# stand-in: the three nodes of the job, each at this machine\ncase "$2" in hostnames) printf "n1\\nn2\\nn3\\n";; node) echo "NodeName=$3 NodeAddr=127.0.0.1 State=ALLOCATED";; esac\n',
     );
-    // stand-in for `srun --label --ntasks=2 --ntasks-per-node=1 rank-env.sh PROGRAM…`: one task per node
+    // stand-in for `srun --label --ntasks=6 --ntasks-per-node=2 rank-env.sh PROGRAM…`: two tasks per node
     writeFileSync(
       path.join(bin, 'fake-srun'),
       `#!/bin/bash
-for t in 0 1; do
-  node="n$((t + 1))"
-  SLURM_PROCID=$t SLURM_LOCALID=0 SLURM_NTASKS=2 SLURM_NTASKS_PER_NODE=1 SLURMD_NODENAME=$node \\
-    SLURM_JOB_NODELIST=n[1-2] FEDBENCH_INFINIBAND_ROOT=${JSON.stringify(path.join(tmp, 'ib'))}/$node \\
+for t in 0 1 2 3 4 5; do
+  node="n$((t / 2 + 1))"
+  SLURM_PROCID=$t SLURM_LOCALID=$((t % 2)) SLURM_NTASKS=6 SLURM_NTASKS_PER_NODE=2 SLURMD_NODENAME=$node \\
+    SLURM_JOB_NODELIST=n[1-3] FEDBENCH_INFINIBAND_ROOT=${JSON.stringify(path.join(tmp, 'ib'))}/$node \\
     ${JSON.stringify(RANK_ENV)} "$@" 2>&1 | sed -u "s/^/$t: /" &
 done
 wait
@@ -77,7 +77,7 @@ stop: { minSamples: 1, maxSamples: 1, minSeconds: 0, maxSeconds: 60 }
 benchmarks:
   - id: prog
     workload: command
-    params: { nodes: 2, gpusPerNode: 1 }
+    params: { nodes: 3, gpusPerNode: 2 }
     command: [python3, ranks.py, ok]
     warmup: 0
     timeout: 60
@@ -89,7 +89,9 @@ benchmarks:
     const ranks = detailsOf(r, 'command')?.ranks;
     expect(r.status, r.error ?? '').toBe('ok');
     expect(runRecordSchema.parse(r)).toBeTruthy();
-    expect(ranks!.nodes.sort()).toEqual(['n1', 'n2']);
+    expect(ranks!.nodes.sort()).toEqual(['n1', 'n2', 'n3']);
+    // one entry per node, from its first rank only (the second rank of a node reports nothing)
+    expect(ranks!.fabric!.map((f) => f.node).sort()).toEqual(['n1', 'n2', 'n3']);
     const byNode = Object.fromEntries(ranks!.fabric!.map((f) => [f.node, f.infiniband]));
     expect(byNode.n1!.map((p) => [p.device, p.port, p.state, p.gbitPerSec])).toEqual([
       ['mlx5_0', 1, '4: ACTIVE', 200],
@@ -104,7 +106,8 @@ benchmarks:
       linkLayer: 'InfiniBand',
     });
     // the port lines are not the program's: each rank's figure is still its own
-    expect(ranks!.perRank.map((x) => x.figure)).toEqual([10, 20]);
+    expect(ranks!.perRank.map((x) => x.figure)).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(byNode.n3).toEqual([]); // no HCA: said as no ports
 
     // the transport table names the node of the down port (a comm table makes the record a collective's)
     const d = detailsOf(r, 'command')!;

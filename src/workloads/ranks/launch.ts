@@ -399,7 +399,8 @@ async function launchStep(
   // every node its first rank reported, ports or none (a node without an HCA reports an empty list)
   const fabric = [...perRank.values()]
     .filter((e) => e.localRank === 0 && e.node !== '?')
-    .map((e) => ({ node: e.node, infiniband: e.ports }));
+    .map((e) => ({ node: e.node, infiniband: e.ports }))
+    .sort((a, b) => a.node.localeCompare(b.node));
   return {
     ...combine(runs, failed, timedOut, wall, {
       launcher: launcher.join(' '),
