@@ -310,7 +310,7 @@ export function nodePairViews(records: readonly RunRecord[]): NodePairView[] {
         a: p[0]!.nodes[0]!,
         b: p[0]!.nodes[1]!,
         busbw,
-        atBytes: nearest?.best!.bytes ?? null,
+        atBytes: nearest?.best?.bytes ?? null,
         runs: ok.length,
         failed: failed.length,
         error: failed.at(-1)?.r.error ?? null,
