@@ -6,6 +6,7 @@
 //             set from SLURM_* by hand, one `srun` step; the figures are rank 0's lines of its output
 // Per size: the ratio fedbench / by hand of busbw (sizes ≥ 1 MiB; target ≥ 0.97) and of time per call (small sizes;
 // target within 5%), each round's ratio one figure, a t interval over rounds on the logarithms.
+// FEDBENCH_BENCH_METERS=off turns fedbench's energy meters off in its jobs (their share of its cost).
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,7 +113,11 @@ async function main(): Promise<void> {
   const ratios = new Map<number, number[]>();
   try {
     mkdirSync(path.join(work, 'sites'));
-    writeFileSync(path.join(work, 'sites', 'alpha.yaml'), readFileSync(env.sites.alpha.profile));
+    let profile = readFileSync(env.sites.alpha.profile, 'utf8');
+    // FEDBENCH_BENCH_METERS=off: fedbench's meters off in its jobs, to tell their share of its cost from the rest
+    if (process.env.FEDBENCH_BENCH_METERS === 'off')
+      profile = profile.replace(/^env:\n/m, 'env:\n  FEDBENCH_ENERGY_EXCLUDE: nvml,nvidia-smi,rapl,pm_counters\n');
+    writeFileSync(path.join(work, 'sites', 'alpha.yaml'), profile);
     for (let r = 0; r < ROUNDS; r++) {
       // alternate which goes first, so a drift in the machine's load hits both alike
       let fed: Map<number, number>;
