@@ -420,18 +420,23 @@ export async function soak(o: SoakOptions): Promise<SoakOutcome> {
       await until(async () => (await mine('RUNNING')).length + (await mine('PENDING')).length === 0, 60_000, 500);
       await killWhileRunning('kill-collect', ['collect', name], 3000, 'collect');
     }
-    if (has('ssh-cut') && faults['ssh-cut'].injected + faults['ssh-cut'].missed === 0) {
-      const at = between(0, 2000);
+    // until one cut has landed (a cut during submit may have found no connection open): a collect that ended before
+    // its cut is run again with a shorter delay (a quarter, then at once after it connects), as the kill faults do
+    if (has('ssh-cut') && faults['ssh-cut'].injected === 0) {
       const site = pick(sites);
       let cut = 0;
-      const connected = connectedSince(o.env, [site]);
-      const r = await run(['collect', name], {
-        during: (child) =>
-          void cutSshOnceConnected(o.env, site, () => child.exitCode === null && connected(child), at).then(
-            (n) => (cut = n),
-          ),
-      });
-      say(`collect (SSH to ${site} cut ${at} ms after it connected)`, r);
+      for (const limit of [2000, 500, 0]) {
+        const at = between(0, limit);
+        const connected = connectedSince(o.env, [site]);
+        const r = await run(['collect', name], {
+          during: (child) =>
+            void cutSshOnceConnected(o.env, site, () => child.exitCode === null && connected(child), at).then(
+              (n) => (cut = n),
+            ),
+        });
+        say(`collect (SSH to ${site} cut ${at} ms after it connected)`, r);
+        if (cut) break;
+      }
       cut
         ? hit('ssh-cut', `${cut} connection(s) to ${site} cut during collect of ${name}`)
         : missed('ssh-cut', 'no connection open');
