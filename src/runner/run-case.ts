@@ -83,8 +83,12 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     });
 
   let meters: MeterWindow | null = null;
+  let metering = false;
   let measuredEnergy: Awaited<ReturnType<MeterWindow['stop']>> | undefined;
   try {
+    // Opened before the case starts, started when sampling does: opening (nvmlInit, a first nvidia-smi) can take a
+    // second on a GPU node, and a program that marks its own window (ranks, commands) goes on while it is started.
+    meters = meterWindow(await openMeters(ctx.energy));
     const outcome = await execute(c, {
       params: c.params,
       engine: choice,
@@ -96,13 +100,13 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
           meters?.poll();
           ctx.onSample?.(n, elapsed);
         },
-        // Meters open just before sampling starts (warm-up excluded): the energy window is the measured window.
+        // Meters start just before sampling starts (warm-up excluded): the energy window is the measured window.
         onSamplingStart: async () => {
-          meters = meterWindow(await openMeters(ctx.energy));
-          await meters.start();
+          metering = true;
+          await meters?.start();
         },
         onSamplingEnd: async () => {
-          measuredEnergy = await meters?.stop();
+          if (metering) measuredEnergy = await meters?.stop();
         },
       },
     });

@@ -1,6 +1,6 @@
 // Ranks started by fedbench (`nodes` × `gpusPerNode`), run for real with a constructed Python program
 // (fixtures/ranks.py) that makes a real TCP rendezvous at MASTER_ADDR:MASTER_PORT.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { runCase } from '../../src/runner/index.js';
 import { parseSuite } from '../../src/suite/index.js';
 import { systemInfo } from '../../src/system/index.js';
 import { ncclTransports, transportFlag } from '../../src/workloads/ranks/index.js';
+import { fakeNvidiaSmi } from '../energy/helpers.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const noEnergy = {
@@ -20,7 +21,13 @@ const noEnergy = {
   nvidiaSmi: '/nonexistent/nvidia-smi',
 };
 
-async function run(mode: string, params: string, timeout = 60): Promise<RunRecord[]> {
+async function run(
+  mode: string,
+  params: string,
+  timeout = 60,
+  energy: object = noEnergy,
+  markers = false,
+): Promise<RunRecord[]> {
   const text = `name: ranks
 stop: { minSamples: 2, maxSamples: 2, minSeconds: 0, maxSeconds: 60 }
 benchmarks:
@@ -30,12 +37,13 @@ benchmarks:
     command: [python3, ranks.py, ${mode}]
     warmup: 0
     timeout: ${timeout}
+    markers: ${markers}
     metric: { name: throughput, unit: samples/s, direction: higher, regex: 'figure: ([0-9.]+)' }
 `;
   const system = await systemInfo();
   const out: RunRecord[] = [];
   for (const c of parseSuite(text, path.join(FIXTURES, 'suite.yaml')).cases) {
-    const r = await runCase(c, { campaign: 't', system, energy: noEnergy });
+    const r = await runCase(c, { campaign: 't', system, energy });
     expect(() => runRecordSchema.parse(r)).not.toThrow();
     out.push(r);
   }
@@ -102,6 +110,33 @@ describe('ranks launched by fedbench', () => {
     expect(readdirSync(pids)).toHaveLength(2);
     await new Promise((ok) => setTimeout(ok, 3000)); // SIGKILL follows SIGTERM after a 2 s grace
     for (const f of readdirSync(pids)) expect(alive(Number(readFileSync(path.join(pids, f), 'utf8')))).toBe(false);
+  });
+
+  it('opens the energy meters before the ranks start, so opening never runs inside their measured part', async () => {
+    // A stand-in nvidia-smi that logs when it is asked for the GPU list (the meter's opening query).
+    const dir = mkdtempSync(path.join(tmpdir(), 'ranks-smi-'));
+    const log = path.join(dir, 'calls');
+    const smi = path.join(dir, 'nvidia-smi');
+    writeFileSync(
+      smi,
+      `#!/bin/sh\ncase "$1" in --query-gpu=index,*) date +%s%N >> "${log}" ;; esac\nexec "${fakeNvidiaSmi().binary}" "$@"\n`,
+    );
+    chmodSync(smi, 0o755);
+    const pids = mkdtempSync(path.join(tmpdir(), 'ranks-'));
+    process.env.PIDS_DIR = pids;
+    const [r] = await run('marked', '{ gpusPerNode: 2 }', 60, { ...noEnergy, nvidiaSmi: smi }, true).finally(
+      () => delete process.env.PIDS_DIR,
+    );
+    expect(r!.status, r!.error).toBe('ok');
+    expect(r!.energy).toMatchObject({ status: 'measured', source: 'nvidia-smi' });
+    const opened = readFileSync(log, 'utf8').trim().split('\n').map(BigInt);
+    const begins = readdirSync(pids)
+      .filter((f) => f.startsWith('begin-'))
+      .flatMap((f) => readFileSync(path.join(pids, f), 'utf8').trim().split('\n').map(BigInt));
+    expect(begins).toHaveLength(4); // 2 ranks × 2 invocations
+    expect(opened.length).toBeGreaterThan(0);
+    // the meter's opening query ran before any rank entered its measured part
+    for (const b of begins) expect(opened[0]! < b).toBe(true);
   });
 
   it('a world that is not whole numbers ≥ 1 is refused when the suite loads, naming file, line and field', () => {
