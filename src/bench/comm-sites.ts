@@ -48,7 +48,15 @@ async function fedbenchRound(work: string, round: number): Promise<Map<number, n
   const campaign = `bench${round}`;
   const s = await fedbench(work, ['submit', '--suite', suite, '--sites', 'alpha', '--campaign', campaign]);
   if (s.code !== 0) throw new Error(`fedbench submit: ${s.stderr}`);
-  const c = await fedbench(work, ['collect', campaign, '--wait', '--interval', String(POLL_SECONDS), '--timeout', '300']);
+  const c = await fedbench(work, [
+    'collect',
+    campaign,
+    '--wait',
+    '--interval',
+    String(POLL_SECONDS),
+    '--timeout',
+    '300',
+  ]);
   if (c.code !== 0) throw new Error(`fedbench collect: ${c.stderr}`);
   const dir = path.join(work, 'results', campaign, 'alpha');
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
