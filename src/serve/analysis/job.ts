@@ -14,8 +14,12 @@ export type JobOutput = 'page' | 'fragment' | ExportName;
 
 export interface AnalysisJob {
   kind: 'report';
-  /** The records' JSON text, as the database holds it (validated when ingested), oldest first. */
-  texts: string[];
+  /**
+   * The records' JSON text as the database holds it (validated when ingested), oldest first: a page of records per
+   * array, one record per line, UTF-8 (`encodePage`). Bytes, not strings, so that they go to the worker without a
+   * copy: posting 20,000 records as strings held the event loop for 0.2–0.8 s (the structured clone).
+   */
+  pages: Uint8Array[];
   text: ReportText;
   weights: Weights;
   facts: Record<string, SiteFacts>;
@@ -106,9 +110,25 @@ export function runAny(job: Job): JobResults[Job['kind']] {
   }
 }
 
+/** A page of records' JSON texts as `AnalysisJob.pages` holds it (JSON text has no raw line break). */
+export function encodePage(texts: readonly string[]): Uint8Array {
+  // TextEncoder's array owns its buffer (a Buffer may share Node's pool), so the buffer can be transferred
+  return new TextEncoder().encode(texts.join('\n'));
+}
+
+function recordsOf(pages: readonly Uint8Array[]): RunRecord[] {
+  const decoder = new TextDecoder();
+  const out: RunRecord[] = [];
+  for (const page of pages) {
+    if (!page.byteLength) continue;
+    for (const line of decoder.decode(page).split('\n')) out.push(JSON.parse(line) as RunRecord);
+  }
+  return out;
+}
+
 export function runJob(job: AnalysisJob): AnalysisResult {
   const warnings: string[] = [];
-  let records = job.texts.map((t) => JSON.parse(t) as RunRecord);
+  let records = recordsOf(job.pages);
   let text = job.text;
   // before anything is built from them: every view of a redacted export sees labels only
   const shared = job.redact ? redactForSharing(records, text, job.redact.sitesDir, [], (l) => warnings.push(l)) : null;

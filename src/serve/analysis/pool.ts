@@ -100,7 +100,8 @@ export function analysisPool(reports = Math.max(1, Math.min(4, os.availableParal
       };
       slot.worker.on('message', onMessage);
       slot.worker.on('error', onError);
-      slot.worker.postMessage({ id, job });
+      // a report's pages are moved to the worker, not copied (they are not used here again)
+      slot.worker.postMessage({ id, job }, job.kind === 'report' ? job.pages.map((p) => p.buffer as ArrayBuffer) : []);
     });
 
   const execute = async (kind: Kind, prepare: () => Promise<Job>): Promise<unknown> => {

@@ -9,7 +9,7 @@ import { html, jsonScript, num, type SafeHtml, trusted } from '../../report/inde
 import type { RunRecord } from '../../results/index.js';
 import type { ReportText } from '../../share/index.js';
 import { siteNames } from '../../sites/index.js';
-import { runJob } from '../analysis/job.js';
+import { encodePage, runJob } from '../analysis/job.js';
 import type { AnalysisResult, JobOutput, RecordRow } from '../analysis/pool.js';
 import { idListParam, listParam, parseOr400, textParam, type ServeContext } from '../context.js';
 import { datalist, link, multiSelect, page, table, textField, when } from '../page.js';
@@ -76,9 +76,9 @@ export async function select(
     workloads: s.bench.length ? s.bench : undefined,
   };
   const key = JSON.stringify([ctx.dataVersion(), s.campaign, s.site, s.bench, weights, title, output, redact]);
-  const job = (texts: string[]) => ({
+  const job = (pages: Uint8Array[]) => ({
     kind: 'report' as const,
-    texts,
+    pages,
     text,
     weights,
     facts: ctx.facts(),
@@ -93,21 +93,26 @@ export async function select(
   });
   // A small selection is analysed here at once (a worker would make it wait behind a large one); a large one is
   // read on when a worker is free, so a request waiting for one holds at most a page of text.
-  const texts: string[] = [];
+  // Each page is encoded as it is read (a millisecond a page), so handing them to the worker costs nothing more.
+  const read: Uint8Array[] = [];
+  let count = 0;
   let complete = false;
-  while (!complete && texts.length <= INLINE_RECORDS) {
+  while (!complete && count <= INLINE_RECORDS) {
     const next = await pages.next();
     if (next.done) complete = true;
-    else texts.push(...next.value);
+    else {
+      read.push(encodePage(next.value));
+      count += next.value.length;
+    }
   }
   let result: AnalysisResult;
   try {
     result =
-      complete && texts.length <= INLINE_RECORDS
-        ? runJob(job(texts))
+      complete && count <= INLINE_RECORDS
+        ? runJob(job(read))
         : await ctx.analysis.run('report', key, async () => {
-            for await (const page of pages) texts.push(...page);
-            return job(texts);
+            for await (const page of pages) read.push(encodePage(page));
+            return job(read);
           });
   } finally {
     await pages.return(undefined); // a shared answer leaves the generator unread
