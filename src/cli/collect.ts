@@ -97,7 +97,7 @@ export function collectCommand(): Command {
           // Every record of the campaign so far (collected now or before): the database keeps each once.
           if (opts.db !== false && existsSync(j.resultsDir)) {
             const { records } = await readRecords(j.resultsDir);
-            await feedDb(records, j.resultsDir, opts.db, (l) => process.stderr.write(`fedbench: ${l}\n`));
+            await feedDb(records, j.resultsDir, opts.db, (l) => process.stderr.write(`fedbench: ${l}\n`), true);
           }
           if (total.errors.length || total.quarantined.length || (opts.wait && !total.complete)) process.exitCode = 1;
         } finally {

@@ -1,6 +1,7 @@
 // `run` and `collect` add the records they wrote to the results database, unless told not to (`--no-db`,
 // FEDBENCH_DB=off) or inside a Slurm job (a compute node's records come home with `collect`, which adds them).
 // The database is an index: failing to reach it never fails the command, it says so and how to catch up.
+import { analyseSeries } from '../analysis/kept-regressions.js';
 import { dbTarget, describeTarget, openDb } from '../db/index.js';
 import { errorText, InputError } from '../errors.js';
 import type { RunRecord } from '../results/index.js';
@@ -19,12 +20,17 @@ export function explicitDbFlag(flag: string | undefined): string | undefined {
 
 export type DbFlag = string | boolean | undefined;
 
-/** Adds the records to the database chosen by --db / FEDBENCH_DB / the default, if feeding is on. */
+/**
+ * Adds the records to the database chosen by --db / FEDBENCH_DB / the default, if feeding is on; with `analyse`
+ * (collect: a campaign's records, a nightly's) the regressions of the series they extend are found and kept now,
+ * so the next look at them answers at once (`run` leaves that to the first look).
+ */
 export async function feedDb(
   records: readonly RunRecord[],
   source: string,
   flag: DbFlag,
   say: (line: string) => void,
+  analyse = false,
 ): Promise<void> {
   if (flag === false) return;
   const chosen = typeof flag === 'string' ? flag : undefined;
@@ -39,6 +45,7 @@ export async function feedDb(
       const r = await db.ingest(records, source);
       for (const p of r.skipped) say(`not in the results database: ${p.file}: ${p.error}`);
       say(`results database: ${r.added} record(s) added, ${r.present} already there (${describeTarget(target)})`);
+      if (analyse && r.added) await analyseSeries(db);
     } finally {
       await db.close();
     }

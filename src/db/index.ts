@@ -87,6 +87,23 @@ export interface CampaignSummary {
   last: string | null;
 }
 
+export interface UnanalysedPair {
+  case: string;
+  /** '' for the records without a site. */
+  site: string;
+  /** How many additions marked it: the analysis is kept only if no later one did. */
+  version: number;
+}
+
+export interface KeptRegressions {
+  /** Each analysed pair's regressions as JSON (an array each). */
+  found: string[];
+  /** Node series over the analysed pairs. */
+  series: number;
+  /** Pairs not analysed yet (their regressions are missing from `found`). */
+  unanalysed: number;
+}
+
 export interface DbStatus {
   where: string;
   records: number;
@@ -106,6 +123,14 @@ export interface ResultsDb {
   records(q?: RecordQuery): Promise<RunRecord[]>;
   /** The same records as their JSON text, a page at a time (to parse them elsewhere: a worker thread). */
   recordTexts(q?: RecordQuery): AsyncGenerator<string[]>;
+  /** The (case, site) pairs whose kept regressions are out of date (records added since they were found). */
+  unanalysedSeries(): Promise<UnanalysedPair[]>;
+  /** One pair's history points (`historyText`'s form); a site of '' is the records without a site. */
+  pairPointsText(pair: UnanalysedPair): Promise<string>;
+  /** Keeps a pair's regressions (JSON) and node-series count; false when records were added since it was read. */
+  keepPairRegressions(pair: UnanalysedPair, foundJson: string, series: number): Promise<boolean>;
+  /** The kept regressions of every analysed pair (of a benchmark or case, of a site), in case and site order. */
+  keptRegressions(q: { bench?: string; site?: string }): Promise<KeptRegressions>;
   /** Every campaign, the most recent first. */
   campaigns(): Promise<CampaignSummary[]>;
   status(): Promise<DbStatus>;
@@ -180,7 +205,8 @@ const INSERT = `INSERT INTO records (
   n, started_at, finished_at, record
 ) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
   $22, $23, $24, $25, $26, $27::timestamptz, $28::timestamptz, $29)
-ON CONFLICT (id) DO NOTHING`;
+ON CONFLICT (id) DO NOTHING
+RETURNING "case", site, benchmark, status, median`;
 
 function rowOf(r: RunRecord, json: string): unknown[] {
   const gpu = r.system.gpus[0];
@@ -243,13 +269,38 @@ async function insertAll(q: Queryable, records: readonly RunRecord[], result: In
     }
     rows.push(rowOf(r, json));
   }
+  const touched = new Map<string, [string, string, string]>();
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    // ON CONFLICT DO NOTHING: the rows it inserted are the new ones, the others were already there
-    const { affected } = await q.query(insertFor(chunk.length), chunk.flat());
-    result.added += affected;
-    result.present += chunk.length - affected;
+    // ON CONFLICT DO NOTHING: the rows it returns are the new ones, the others were already there
+    const { rows: added } = await q.query<AddedRow>(insertFor(chunk.length), chunk.flat());
+    result.added += added.length;
+    result.present += chunk.length - added.length;
+    for (const a of added)
+      if (a.status === 'ok' && a.median !== null)
+        touched.set(JSON.stringify([a.case, a.site ?? '']), [a.case, a.site ?? '', a.benchmark]);
   }
+  await markUnanalysed(q, [...touched.values()]);
+}
+
+interface AddedRow {
+  case: string;
+  site: string | null;
+  benchmark: string;
+  status: string;
+  median: number | null;
+}
+
+/** The (case, site) pairs whose regressions new records change: to be found again (`analyseSeries`). */
+async function markUnanalysed(q: Queryable, pairs: Array<[string, string, string]>): Promise<void> {
+  if (!pairs.length) return;
+  await q.query(
+    `INSERT INTO series_regressions ("case", site, benchmark)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+     ON CONFLICT ("case", site) DO UPDATE
+       SET version = series_regressions.version + 1, found = NULL, series = NULL`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1]), pairs.map((p) => p[2])],
+  );
 }
 
 async function addSources(q: Queryable, sources: readonly string[]): Promise<void> {
@@ -310,8 +361,8 @@ class Db implements ResultsDb {
     }
   }
 
-  /** `historyText`, of one case only when `caseId` is given. */
-  private async pointsText(h: HistoryQuery, caseId: string | null): Promise<string> {
+  /** `historyText`, of one case only when `caseId` is given, of the records without a site only when `siteless`. */
+  private async pointsText(h: HistoryQuery, caseId: string | null, siteless = false): Promise<string> {
     // One row of JSON text for the whole answer: PGlite hands rows to JavaScript one field at a time, which cost
     // 2× the query itself at 20,000 points (measured: 866 ms as rows, 496 + 38 ms as one json_agg text parsed here).
     const { rows: agg } = await this.sql.query<{ points: string | null }>(
@@ -324,8 +375,9 @@ class Db implements ResultsDb {
           AND ($2::text IS NULL OR site = $2)
           AND ($3::text IS NULL OR strpos(lower(gpu_model), lower($3)) > 0)
           AND ($4::timestamptz IS NULL OR started_at >= $4::timestamptz)
-          AND ($5::text IS NULL OR "case" = $5)`,
-      [h.bench ?? null, h.site ?? null, h.gpu ?? null, h.since ? h.since.toISOString() : null, caseId],
+          AND ($5::text IS NULL OR "case" = $5)
+          AND (NOT $6::boolean OR site IS NULL)`,
+      [h.bench ?? null, h.site ?? null, h.gpu ?? null, h.since ? h.since.toISOString() : null, caseId, siteless],
     );
     return agg[0]?.points ?? '[]';
   }
@@ -398,6 +450,44 @@ class Db implements ResultsDb {
         inclusive: false,
       };
     }
+  }
+
+  async unanalysedSeries(): Promise<UnanalysedPair[]> {
+    const { rows } = await this.sql.query<UnanalysedPair>(
+      `SELECT "case", site, version FROM series_regressions WHERE found IS NULL ORDER BY "case", site`,
+    );
+    return rows;
+  }
+
+  async pairPointsText(pair: UnanalysedPair): Promise<string> {
+    return this.pointsText({ ...(pair.site ? { site: pair.site } : {}) }, pair.case, pair.site === '');
+  }
+
+  async keepPairRegressions(pair: UnanalysedPair, foundJson: string, series: number): Promise<boolean> {
+    const { affected } = await this.sql.query(
+      `UPDATE series_regressions SET found = $3, series = $4 WHERE "case" = $1 AND site = $2 AND version = $5`,
+      [pair.case, pair.site, foundJson, series, pair.version],
+    );
+    return affected === 1;
+  }
+
+  async keptRegressions(q: { bench?: string; site?: string }): Promise<KeptRegressions> {
+    const where = `($1::text IS NULL OR benchmark = $1 OR "case" = $1) AND ($2::text IS NULL OR site = $2)`;
+    const params = [q.bench ?? null, q.site ?? null];
+    const { rows } = await this.sql.query<{ found: string }>(
+      `SELECT found FROM series_regressions WHERE ${where} AND found IS NOT NULL AND found <> '[]' ORDER BY "case", site`,
+      params,
+    );
+    const { rows: counts } = await this.sql.query<{ series: string | number | null; unanalysed: string | number }>(
+      `SELECT sum(series) AS series, count(*) FILTER (WHERE found IS NULL) AS unanalysed
+         FROM series_regressions WHERE ${where}`,
+      params,
+    );
+    return {
+      found: rows.map((r) => r.found),
+      series: Number(counts[0]?.series ?? 0),
+      unanalysed: Number(counts[0]?.unanalysed ?? 0),
+    };
   }
 
   async campaigns(): Promise<CampaignSummary[]> {

@@ -78,6 +78,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX records_started_id ON records (started_at, id);
     `,
   },
+  {
+    version: 4,
+    name: 'regressions kept per case and site',
+    // The regressions of a case at a site (every node series of it), found once after the records that change them
+    // arrive, not on every view: `found` is their JSON, NULL while records added since have not been analysed
+    // (`version` counts those additions, so an analysis that read older points never overwrites a newer mark).
+    // A site of '' holds the records without a site (local runs). Every pair starts unanalysed.
+    sql: `
+      CREATE TABLE series_regressions (
+        "case" text NOT NULL,
+        site text NOT NULL,
+        benchmark text NOT NULL,
+        version integer NOT NULL DEFAULT 1,
+        series integer,
+        found text,
+        PRIMARY KEY ("case", site)
+      );
+      INSERT INTO series_regressions ("case", site, benchmark)
+        SELECT DISTINCT ON ("case", coalesce(site, '')) "case", coalesce(site, ''), benchmark FROM records
+         WHERE status = 'ok' AND median IS NOT NULL
+         ORDER BY "case", coalesce(site, '');
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
@@ -108,4 +131,4 @@ export async function migrate(q: Queryable): Promise<number> {
 }
 
 /** Every table fedbench made, for `db rebuild`. */
-export const TABLES = ['records', 'sources', 'schema_migrations'] as const;
+export const TABLES = ['records', 'sources', 'series_regressions', 'schema_migrations'] as const;

@@ -1,6 +1,7 @@
 // What every route needs: the results database (opened once; the embedded one admits one process), the folders
 // a request may name things in (never a path from the request itself), and the campaigns launched from here.
 import { z } from 'zod';
+import type { AnalysePairs } from '../analysis/kept-regressions.js';
 import type { CampaignSummary, ResultsDb } from '../db/index.js';
 import { InputError } from '../errors.js';
 import type { SiteFacts } from '../sites/index.js';
@@ -10,7 +11,18 @@ import type { Launcher } from './launch.js';
 /** The database calls the server makes. */
 export type ServeDb = Pick<
   ResultsDb,
-  'history' | 'historyText' | 'historyTexts' | 'status' | 'ingest' | 'records' | 'recordTexts' | 'campaigns'
+  | 'history'
+  | 'historyText'
+  | 'historyTexts'
+  | 'status'
+  | 'ingest'
+  | 'records'
+  | 'recordTexts'
+  | 'campaigns'
+  | 'unanalysedSeries'
+  | 'pairPointsText'
+  | 'keepPairRegressions'
+  | 'keptRegressions'
 >;
 
 export interface ServeContext {
@@ -30,6 +42,10 @@ export interface ServeContext {
   launcher: Launcher;
   /** Worker threads for the analysis of large selections. */
   analysis: AnalysisPool;
+  /** Finds and keeps the regressions of the series records were added to since (on the worker threads). */
+  analyseSeries(): Promise<void>;
+  /** (case, site) pairs' regressions found on the worker threads. */
+  analysePairs: AnalysePairs;
   warn(line: string): void;
 }
 

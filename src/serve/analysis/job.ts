@@ -2,6 +2,7 @@
 // the regressions of every series — as plain data in and out, so that they run on a worker thread. The same
 // functions run in the worker and, for the tests of their output, in-process.
 import { findRegressions, historySeries, type RegressionFound, type Weights } from '../../analysis/index.js';
+import { type PairRegressions, pairRegressions } from '../../analysis/kept-regressions.js';
 import { historyPoints } from '../../db/history.js';
 import type { SiteFacts } from '../../sites/index.js';
 import { buildReportModel, EXPORTERS, type ExportName, renderReportBody } from '../../report/index.js';
@@ -80,18 +81,28 @@ export interface RegressionsFound {
   series: number;
 }
 
-export type Job = AnalysisJob | HistoryJob | RegressionsJob;
+/** The regressions of (case, site) pairs, to be kept in the database (`analyseSeries`). */
+export interface PairsJob {
+  kind: 'pairs';
+  /** `ResultsDb.pairPointsText`'s answers, one per pair. */
+  points: string[];
+}
+
+export type Job = AnalysisJob | HistoryJob | RegressionsJob | PairsJob;
 
 export interface JobResults {
   report: AnalysisResult;
   history: HistoryDrawn;
   regressions: RegressionsFound;
+  pairs: PairRegressions[];
 }
 
 export function runAny(job: Job): JobResults[Job['kind']] {
   switch (job.kind) {
     case 'report':
       return runJob(job);
+    case 'pairs':
+      return job.points.map(pairRegressions);
     case 'history': {
       // the report's history section, for an empty record set with this history: one drawing for both
       const { body, specs } = renderReportBody(

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RegressionFound } from '../../analysis/index.js';
+import { keptRegressions } from '../../analysis/kept-regressions.js';
 import { errorText, InputError } from '../../errors.js';
 import { html, num, type SafeHtml, trusted } from '../../report/index.js';
 import { parseOr400, type ServeContext } from '../context.js';
@@ -90,12 +91,24 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
     const key = JSON.stringify([ctx.dataVersion(), q.bench, q.site, q.gpu, q.since]);
     if (cache?.key !== key || Date.now() - cache.at > 3_600_000) {
       const history = { ...opt('bench', q.bench), ...opt('site', q.site), ...opt('gpu', q.gpu) };
-      const { found, series } = await ctx.analysis.run('regressions', key, async () => {
-        // one case at a time: between cases the server answers other requests
-        const points: string[] = [];
-        for await (const text of ctx.db.historyTexts(history)) points.push(text);
-        return { kind: 'regressions' as const, points, since: since ? since.toISOString() : null };
-      });
+      // kept per case and site in the database (found after records arrive); a GPU filter changes the series, so
+      // those are found over the filtered history
+      const { found, series } = q.gpu
+        ? await ctx.analysis.run('regressions', key, async () => {
+            // one case at a time: between cases the server answers other requests
+            const points: string[] = [];
+            for await (const text of ctx.db.historyTexts(history)) points.push(text);
+            return { kind: 'regressions' as const, points, since: since ? since.toISOString() : null };
+          })
+        : await ctx
+            .analyseSeries()
+            .then(() =>
+              keptRegressions(
+                ctx.db,
+                { ...opt('bench', q.bench), ...opt('site', q.site), ...(since ? { since } : {}) },
+                ctx.analysePairs,
+              ),
+            );
       cache = { key, at: Date.now(), found, series };
     }
     const rows = cache.found.map((r) => [

@@ -1,0 +1,89 @@
+// Regressions kept in the results database per case and site: found once after the records that change them arrive
+// (at the end of an import, a collect, a server's ingest), so that `fedbench regressions` and the server's page read
+// them instead of running E-Divisive over every series on every view. The same answer as `findRegressions` over the
+// whole history (tested): a pair's series depend on that pair's records only.
+import { historyPoints } from '../db/history.js';
+import type { ResultsDb } from '../db/index.js';
+import { findRegressions, type RegressionFound, seriesOf } from './history.js';
+
+export interface PairRegressions {
+  /** Every regression of the pair's series (no `since`: the view filters). */
+  found: RegressionFound[];
+  /** Its node series (one where the site has no node sweeps). */
+  series: number;
+}
+
+/** One (case, site) pair's regressions, from its history points' text (`ResultsDb.pairPointsText`). */
+export function pairRegressions(pointsText: string): PairRegressions {
+  const points = historyPoints(pointsText);
+  return { found: findRegressions(points), series: seriesOf(points).size };
+}
+
+/** The database calls this needs. */
+export type KeptDb = Pick<
+  ResultsDb,
+  'unanalysedSeries' | 'pairPointsText' | 'keepPairRegressions' | 'keptRegressions' | 'history'
+>;
+
+/** Analyses pairs' points: here, or on the server's worker threads. */
+export type AnalysePairs = (pointsTexts: string[]) => Promise<PairRegressions[]>;
+
+export const analyseHere: AnalysePairs = async (texts) => texts.map(pairRegressions);
+
+/** Pairs read and analysed at a time: the server answers other requests between parts. */
+const PAIRS_AT_ONCE = 20;
+
+/** Finds and keeps the regressions of every pair with records added since it was last analysed; how many. */
+export async function analyseSeries(db: KeptDb, analyse: AnalysePairs = analyseHere): Promise<number> {
+  const pairs = await db.unanalysedSeries();
+  for (let i = 0; i < pairs.length; i += PAIRS_AT_ONCE) {
+    const part = pairs.slice(i, i + PAIRS_AT_ONCE);
+    const texts: string[] = [];
+    for (const p of part) texts.push(await db.pairPointsText(p));
+    const results = await analyse(texts);
+    // a pair marked again meanwhile (records added) is not kept: the next analysis reads its new points
+    for (const [k, p] of part.entries())
+      await db.keepPairRegressions(p, JSON.stringify(results[k]!.found), results[k]!.series);
+  }
+  return pairs.length;
+}
+
+export interface RegressionsQuery {
+  /** A benchmark id or case id. */
+  bench?: string;
+  site?: string;
+  /** Regressions whose first slower run started then or later (the runs before stay their baseline). */
+  since?: Date;
+}
+
+/** Pairs still marked after this many rounds (records arriving all the while) are analysed without keeping them. */
+const ROUNDS = 3;
+
+/**
+ * The regressions `findRegressions` finds over the history of `q` (in its order), from what the database keeps;
+ * pairs not analysed since records were added are analysed first.
+ */
+export async function keptRegressions(
+  db: KeptDb,
+  q: RegressionsQuery,
+  analyse: AnalysePairs = analyseHere,
+): Promise<PairRegressions> {
+  const filter = { ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) };
+  let kept = await db.keptRegressions(filter);
+  for (let round = 0; kept.unanalysed > 0 && round < ROUNDS; round++) {
+    await analyseSeries(db, analyse);
+    kept = await db.keptRegressions(filter);
+  }
+  if (kept.unanalysed > 0) {
+    const points = await db.history(filter);
+    return { found: findRegressions(points, q.since), series: seriesOf(points).size };
+  }
+  const key = (r: RegressionFound) => JSON.stringify([r.case, r.site ?? '', r.node ?? '']);
+  const found = kept.found
+    .flatMap((text) => JSON.parse(text) as RegressionFound[])
+    .filter((r) => !q.since || Date.parse(r.firstAfter.startedAt) >= q.since.getTime())
+    .map((r) => ({ r, k: key(r) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)) // stable: a series keeps its order
+    .map((x) => x.r);
+  return { found, series: kept.series };
+}

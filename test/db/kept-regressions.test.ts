@@ -1,0 +1,124 @@
+// Regressions kept in the results database per case and site (found after records arrive, read on every view): the
+// same answer as finding them over the whole history, kept up to date as records arrive, and a database made before
+// they were kept gets them on its first look. A real embedded database with synthetic records (bench:db's layout,
+// a 10% drop planted at one site for five cases: labelled synthetic, no figure here is a measurement).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findRegressions, seriesOf } from '../../src/analysis/index.js';
+import { analyseSeries, keptRegressions } from '../../src/analysis/kept-regressions.js';
+import { CASES, NODES, nightlyRecord, PER_CAMPAIGN, SITES } from '../../src/bench/nightly.js';
+import { openDb, type ResultsDb, SCHEMA_VERSION } from '../../src/db/index.js';
+import type { RunRecord } from '../../src/results/index.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'fedbench-kept-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const CAMPAIGNS = 15; // the drop starts at campaign 12 (80%): three runs after it, E-Divisive's minimum
+const TOTAL = CAMPAIGNS * PER_CAMPAIGN;
+
+/** Seven cases (the five with the drop, two without) on two nodes of every site, campaigns [from, to). */
+function records(from: number, to: number): RunRecord[] {
+  const out: RunRecord[] = [];
+  for (let c = from; c < to; c++)
+    for (let s = 0; s < SITES.length; s++)
+      for (let k = 0; k < 7; k++)
+        for (let node = 0; node < 2; node++)
+          out.push(nightlyRecord(c * PER_CAMPAIGN + s * CASES * NODES + k * NODES + node, TOTAL));
+  return out;
+}
+
+async function withDb<T>(name: string, fn: (db: ResultsDb) => Promise<T>): Promise<T> {
+  const db = await openDb({ kind: 'embedded', dir: path.join(tmp, name) });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** What `regressions` found before they were kept: E-Divisive over the whole (filtered) history. */
+async function computed(db: ResultsDb, q: { bench?: string; site?: string; since?: Date }) {
+  const points = await db.history({ ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) });
+  return { found: findRegressions(points, q.since), series: seriesOf(points).size };
+}
+
+describe('regressions kept per case and site', () => {
+  it('gives what a search of the whole history gives, and follows the records as they arrive', async () => {
+    await withDb('follow', async (db) => {
+      await db.ingest(records(0, 12));
+      expect((await db.unanalysedSeries()).length).toBe(SITES.length * 7); // every pair, before any analysis
+      expect(await analyseSeries(db)).toBe(28);
+      expect(await db.unanalysedSeries()).toEqual([]);
+      expect((await keptRegressions(db, {})).found).toEqual([]); // no drop yet
+
+      // the nights with the drop: only the pairs they extend are marked, and found again
+      const later = records(12, 15);
+      await db.ingest(later);
+      expect((await db.unanalysedSeries()).length).toBe(28);
+      const kept = await keptRegressions(db, {});
+      expect(await db.unanalysedSeries()).toEqual([]);
+      const all = await computed(db, {});
+      expect(kept).toEqual(all);
+      // the planted drop: five cases at leonardo, each of its two node series
+      expect(kept.found.length).toBe(10);
+      expect(new Set(kept.found.map((r) => r.site))).toEqual(new Set(['leonardo']));
+      expect(kept.series).toBe(SITES.length * 7 * 2);
+
+      // the filters a user gives, with the same answers
+      const case0 = kept.found[0]!.case;
+      const since = new Date(Date.parse(later[0]!.startedAt) + 3_600_000);
+      const from = new Date(later[0]!.startedAt);
+      const queries = [
+        { site: 'leonardo' },
+        { site: 'vega' },
+        { bench: case0 },
+        { bench: 'gemm' },
+        { since },
+        { since: from },
+      ];
+      for (const q of queries) expect(await keptRegressions(db, q), JSON.stringify(q)).toEqual(await computed(db, q));
+      expect((await keptRegressions(db, { since: from })).found.length).toBe(10);
+      expect((await keptRegressions(db, { since })).found.length).toBe(0); // an hour after the drop's first runs
+      expect((await keptRegressions(db, { bench: case0 })).found.length).toBe(2);
+
+      // the same records again add nothing and mark nothing
+      await db.ingest(later);
+      expect(await db.unanalysedSeries()).toEqual([]);
+    });
+  }, 120_000);
+
+  it('keeps an analysis only if no records were added to its pair since it read them', async () => {
+    await withDb('race', async (db) => {
+      await db.ingest(records(0, 3));
+      const [pair] = await db.unanalysedSeries();
+      const stale = pair!;
+      await db.ingest(records(3, 4)); // marks the pair again while its older points are being analysed
+      expect(await db.keepPairRegressions(stale, '[]', 2)).toBe(false);
+      const [again] = (await db.unanalysedSeries()).filter((p) => p.case === stale.case && p.site === stale.site);
+      expect(again!.version).toBeGreaterThan(stale.version);
+      expect(await db.keepPairRegressions(again!, '[]', 2)).toBe(true);
+    });
+  }, 120_000);
+
+  it('a database made before regressions were kept has every pair analysed on its first look', async () => {
+    const name = 'older';
+    await withDb(name, async (db) => {
+      await db.ingest(records(0, 15));
+      await analyseSeries(db);
+    });
+    // back to the schema before: no kept regressions
+    const { openPglite } = await import('../../src/db/sql.js');
+    const sql = await openPglite(path.join(tmp, name));
+    await sql.script(`DROP TABLE series_regressions; DELETE FROM schema_migrations WHERE version = ${SCHEMA_VERSION}`);
+    await sql.close();
+    await withDb(name, async (db) => {
+      expect((await db.status()).schemaVersion).toBe(SCHEMA_VERSION);
+      expect((await db.unanalysedSeries()).length).toBe(28);
+      const kept = await keptRegressions(db, {});
+      expect(kept).toEqual(await computed(db, {}));
+      expect(kept.found.length).toBe(10);
+    });
+  }, 120_000);
+});
