@@ -8,13 +8,16 @@
 //              fresh process (Node start-up and opening the database included)
 //   report     the last 100,000 records (`report --since`): query + analysis + HTML, in-process and as the CLI;
 //              baseline in the same script: the same records read from JSONL files (today's `report --results`)
-//   regressions every series' change points (`fedbench regressions` in-process: history of everything + E-Divisive)
+//   regressions every series' change points (in-process: history of everything + E-Divisive), then as they are kept:
+//              the first analysis of every pair, one more nightly campaign (ingest + keeping the pairs it extends)
+//              and the regressions read after it (in-process and `fedbench regressions` in a fresh process)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findRegressions, historySeries } from '../analysis/index.js';
+import { analyseSeries, keptRegressions } from '../analysis/kept-regressions.js';
 import { dbTarget, openDb, type ResultsDb } from '../db/index.js';
 import { openPostgres } from '../db/sql.js';
 import { buildReportModel, renderHtml } from '../report/index.js';
@@ -44,6 +47,15 @@ interface Figures {
   reportCli: number;
   regressionsRead: number;
   regressionsFind: number;
+  /** Keeping every pair's regressions after the bulk ingest (what `db import` does at its end). */
+  keepAll: number;
+  /** One more nightly campaign: its ingest, then keeping the regressions of the pairs it extends. */
+  nightlyIngest: number;
+  nightlyKeep: number;
+  /** The kept regressions read after it, in-process and as `fedbench regressions` in a fresh process. */
+  keptRead: number;
+  keptFound: number;
+  regressionsCli: number;
   series: number;
   regressions: number;
   /** Bytes on disk: the embedded database's folder, the server database's pg_database_size. */
@@ -70,10 +82,10 @@ function node(code: string): number {
 }
 const DB_MODULE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'db', 'index.js');
 
-function cli(args: string[]): number {
+function cli(args: string[], ok: number[] = [0]): number {
   const t = now();
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`fedbench ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (!ok.includes(r.status ?? -1)) throw new Error(`fedbench ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return now() - t;
 }
 
@@ -102,6 +114,25 @@ async function queries(db: ResultsDb, f: Figures, out: string): Promise<void> {
   f.regressionsFind = now() - t;
   f.series = new Set(all.map((p) => `${p.case}\u0000${p.site}\u0000${p.seriesNode}`)).size;
   f.regressions = found.length;
+}
+
+/** Regressions kept per case and site: the first analysis of everything, then a nightly ingest and a look after it. */
+async function keptFigures(db: ResultsDb, f: Figures): Promise<void> {
+  let t = now();
+  await analyseSeries(db);
+  f.keepAll = now() - t;
+  // one more night: the next campaign's records (numbered past the bulk; the same layout)
+  const night = Array.from({ length: PER_CAMPAIGN }, (_, k) => nightlyRecord(TOTAL + k, TOTAL));
+  t = now();
+  await db.ingest(night);
+  f.nightlyIngest = now() - t;
+  t = now();
+  await analyseSeries(db);
+  f.nightlyKeep = now() - t;
+  t = now();
+  const kept = await keptRegressions(db, {});
+  f.keptRead = now() - t;
+  f.keptFound = kept.found.length;
 }
 
 async function main(): Promise<void> {
@@ -142,6 +173,7 @@ async function main(): Promise<void> {
     console.log(`generating the records (not timed in ingest): ${generation.toFixed(1)} s`);
 
     for (const [k, db] of dbs.entries()) await queries(db, figures[k]!, path.join(work, `report-${k}.html`));
+    for (const [k, db] of dbs.entries()) await keptFigures(db, figures[k]!);
     await Promise.all(dbs.map((db) => db.close()));
     for (const [k, t] of targets.entries()) {
       if (t.where.startsWith('postgres')) {
@@ -179,6 +211,7 @@ async function main(): Promise<void> {
         `const m = await import(${JSON.stringify(DB_MODULE)}); await (await m.openDb(m.dbTarget(${JSON.stringify(db)}))).close();`,
       );
       f.historyCli = cli(['history', '--bench', CASE0, '--site', 'leonardo', '--db', db, '--json']);
+      f.regressionsCli = cli(['regressions', '--db', db, '--json'], [0, 1]);
       f.reportCli = cli([
         ...['report', '--since', SINCE.toISOString(), '--workload', 'gemm', '--db', db],
         ...['--out', path.join(work, `cli-${k}.html`)],
@@ -234,6 +267,18 @@ async function main(): Promise<void> {
         ...figures.map((f) => `${s(f.regressionsFind)}, ${f.regressions} found`),
         'read + find ≤ 10 s',
       ],
+      ['regressions kept: first analysis of every pair', ...figures.map((f) => s(f.keepAll)), ''],
+      [
+        `  a nightly campaign (${PER_CAMPAIGN} records): ingest + keep`,
+        ...figures.map((f) => `${s(f.nightlyIngest)} + ${s(f.nightlyKeep)}`),
+        '',
+      ],
+      [
+        '  regressions after it, in-process (kept)',
+        ...figures.map((f) => `${s(f.keptRead)}, ${f.keptFound} found`),
+        '≤ 1 s after a nightly ingest',
+      ],
+      ['  the same as `fedbench regressions` (fresh process)', ...figures.map((f) => s(f.regressionsCli)), ''],
     ];
     const width = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(width[c]!)).join('  '));
