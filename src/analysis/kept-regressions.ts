@@ -59,25 +59,38 @@ export interface RegressionsQuery {
 /** Pairs still marked after this many rounds (records arriving all the while) are analysed without keeping them. */
 const ROUNDS = 3;
 
+/** The search of the whole history, as before regressions were kept (the server runs it on a worker thread). */
+export type SearchHistory = (q: RegressionsQuery) => Promise<PairRegressions>;
+
+export const searchHere =
+  (db: KeptDb): SearchHistory =>
+  async (q) => {
+    const points = await db.history({ ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) });
+    return { found: findRegressions(points, q.since), series: seriesOf(points).size };
+  };
+
 /**
  * The regressions `findRegressions` finds over the history of `q` (in its order), from what the database keeps;
- * pairs not analysed since records were added are analysed first.
+ * pairs not analysed since records were added are analysed first. Where they cannot be kept (records arriving all
+ * the while, a database this user may only read) the history is searched instead: the same answer, slower.
  */
 export async function keptRegressions(
   db: KeptDb,
   q: RegressionsQuery,
   analyse: AnalysePairs = analyseHere,
+  search: SearchHistory = searchHere(db),
 ): Promise<PairRegressions> {
   const filter = { ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) };
   let kept = await db.keptRegressions(filter);
-  for (let round = 0; kept.unanalysed > 0 && round < ROUNDS; round++) {
-    await analyseSeries(db, analyse);
-    kept = await db.keptRegressions(filter);
+  try {
+    for (let round = 0; kept.unanalysed > 0 && round < ROUNDS; round++) {
+      await analyseSeries(db, analyse);
+      kept = await db.keptRegressions(filter);
+    }
+  } catch {
+    return search(q); // e.g. a read-only role on a server: the kept answers cannot be written
   }
-  if (kept.unanalysed > 0) {
-    const points = await db.history(filter);
-    return { found: findRegressions(points, q.since), series: seriesOf(points).size };
-  }
+  if (kept.unanalysed > 0) return search(q);
   const key = (r: RegressionFound) => JSON.stringify([r.case, r.site ?? '', r.node ?? '']);
   const found = kept.found
     .flatMap((text) => JSON.parse(text) as RegressionFound[])

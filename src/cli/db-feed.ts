@@ -45,7 +45,10 @@ export async function feedDb(
       const r = await db.ingest(records, source);
       for (const p of r.skipped) say(`not in the results database: ${p.file}: ${p.error}`);
       say(`results database: ${r.added} record(s) added, ${r.present} already there (${describeTarget(target)})`);
-      if (analyse && r.added) await analyseSeries(db);
+      if (analyse && r.added)
+        await analyseSeries(db).catch((err) =>
+          say(`warning: regressions not kept (${errorText(err)}); 'fedbench regressions' finds them when asked`),
+        );
     } finally {
       await db.close();
     }

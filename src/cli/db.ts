@@ -53,6 +53,17 @@ async function readDir(dir: string): Promise<{ records: RunRecord[]; problems: R
 const counts = (r: IngestResult, problems: number) =>
   `${r.added} added, ${r.present} already there${r.skipped.length + problems ? `, ${r.skipped.length + problems} skipped` : ''}`;
 
+/** Finds and keeps the regressions of the series records were added to; a failure only warns (the records are in). */
+async function keepRegressions(database: ResultsDb): Promise<void> {
+  try {
+    await analyseSeries(database);
+  } catch (err) {
+    process.stderr.write(
+      `fedbench: warning: regressions not kept (${errorText(err)}); 'fedbench regressions' finds them when asked\n`,
+    );
+  }
+}
+
 function reportSkipped(r: IngestResult): void {
   for (const p of r.skipped) process.stderr.write(`fedbench: skipped ${p.file}: ${p.error}\n`);
 }
@@ -78,7 +89,7 @@ export function dbCommand(): Command {
           if (!opts.json) process.stdout.write(`${dir}: ${counts(r, problems.length)}\n`);
         }
         // the regressions of the series the records extend, found now: the next look at them answers at once
-        await analyseSeries(database);
+        await keepRegressions(database);
         if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       });
     });
@@ -100,7 +111,7 @@ export function dbCommand(): Command {
         }
         const r = await database.rebuild(records, dirs);
         reportSkipped(r);
-        await analyseSeries(database);
+        await keepRegressions(database);
         process.stdout.write(`rebuilt from ${dirs.join(', ')}: ${counts(r, problems)}\n`);
       });
     });

@@ -280,7 +280,11 @@ async function insertAll(q: Queryable, records: readonly RunRecord[], result: In
       if (a.status === 'ok' && a.median !== null)
         touched.set(JSON.stringify([a.case, a.site ?? '']), [a.case, a.site ?? '', a.benchmark]);
   }
-  await markUnanalysed(q, [...touched.values()]);
+  // in (case, site) order: two ingests into a server lock the pairs' rows in the same order (no deadlock)
+  await markUnanalysed(
+    q,
+    [...touched.values()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)),
+  );
 }
 
 interface AddedRow {
@@ -298,7 +302,7 @@ async function markUnanalysed(q: Queryable, pairs: Array<[string, string, string
     `INSERT INTO series_regressions ("case", site, benchmark)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
      ON CONFLICT ("case", site) DO UPDATE
-       SET version = series_regressions.version + 1, found = NULL, series = NULL`,
+       SET version = nextval('series_regressions_version'), found = NULL, series = NULL`,
     [pairs.map((p) => p[0]), pairs.map((p) => p[1]), pairs.map((p) => p[2])],
   );
 }
@@ -361,7 +365,7 @@ class Db implements ResultsDb {
     }
   }
 
-  /** `historyText`, of one case only when `caseId` is given, of the records without a site only when `siteless`. */
+  /** `historyText`, of one case only when `caseId` is given, of the records without a site (or '') when `siteless`. */
   private async pointsText(h: HistoryQuery, caseId: string | null, siteless = false): Promise<string> {
     // One row of JSON text for the whole answer: PGlite hands rows to JavaScript one field at a time, which cost
     // 2× the query itself at 20,000 points (measured: 866 ms as rows, 496 + 38 ms as one json_agg text parsed here).
@@ -376,7 +380,7 @@ class Db implements ResultsDb {
           AND ($3::text IS NULL OR strpos(lower(gpu_model), lower($3)) > 0)
           AND ($4::timestamptz IS NULL OR started_at >= $4::timestamptz)
           AND ($5::text IS NULL OR "case" = $5)
-          AND (NOT $6::boolean OR site IS NULL)`,
+          AND (NOT $6::boolean OR coalesce(site, '') = '')`,
       [h.bench ?? null, h.site ?? null, h.gpu ?? null, h.since ? h.since.toISOString() : null, caseId, siteless],
     );
     return agg[0]?.points ?? '[]';

@@ -83,14 +83,16 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'regressions kept per case and site',
     // The regressions of a case at a site (every node series of it), found once after the records that change them
     // arrive, not on every view: `found` is their JSON, NULL while records added since have not been analysed
-    // (`version` counts those additions, so an analysis that read older points never overwrites a newer mark).
+    // (`version` is new at each mark, so an analysis that read older points never overwrites a newer mark; from a
+    // sequence that `db rebuild` keeps, so an analysis begun before a rebuild cannot match a version after it).
     // A site of '' holds the records without a site (local runs). Every pair starts unanalysed.
     sql: `
+      CREATE SEQUENCE IF NOT EXISTS series_regressions_version;
       CREATE TABLE series_regressions (
         "case" text NOT NULL,
         site text NOT NULL,
         benchmark text NOT NULL,
-        version integer NOT NULL DEFAULT 1,
+        version integer NOT NULL DEFAULT nextval('series_regressions_version'),
         series integer,
         found text,
         PRIMARY KEY ("case", site)

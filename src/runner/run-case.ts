@@ -83,7 +83,8 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
     });
 
   let meters: MeterWindow | null = null;
-  let metering = false;
+  // a ranked or marked program goes on while the meters start: the end and the close wait for the start
+  let starting: Promise<void> | null = null;
   let measuredEnergy: Awaited<ReturnType<MeterWindow['stop']>> | undefined;
   try {
     // Opened before the case starts, started when sampling does: opening (nvmlInit, a first nvidia-smi) can take a
@@ -102,11 +103,13 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
         },
         // Meters start just before sampling starts (warm-up excluded): the energy window is the measured window.
         onSamplingStart: async () => {
-          metering = true;
-          await meters?.start();
+          starting = meters?.start() ?? null;
+          await starting;
         },
         onSamplingEnd: async () => {
-          if (metering) measuredEnergy = await meters?.stop();
+          if (!starting) return;
+          await starting;
+          measuredEnergy = await meters?.stop();
         },
       },
     });
@@ -150,6 +153,7 @@ export async function runCase(c: Case, ctx: RunContext): Promise<RunRecord> {
       ...details,
     });
   } finally {
+    await (starting as Promise<void> | null)?.catch(() => undefined);
     await (meters as MeterWindow | null)?.close();
   }
 }

@@ -102,6 +102,34 @@ describe('regressions kept per case and site', () => {
     });
   }, 120_000);
 
+  it('keeps the records without a site (none, or an empty name) as one pair, as the search of the history does', async () => {
+    await withDb('siteless', async (db) => {
+      const siteless = records(0, 15).map((r) => {
+        if (r.site === 'leonardo') r.site = ''; // the site with the drop
+        if (r.site === 'vega') delete r.site;
+        return r;
+      });
+      await db.ingest(siteless);
+      const kept = await keptRegressions(db, {});
+      expect(kept).toEqual(await computed(db, {}));
+      expect(kept.found.length).toBe(10);
+      expect(new Set(kept.found.map((r) => r.site))).toEqual(new Set(['']));
+    });
+  }, 120_000);
+
+  it('searches the history when the answers cannot be kept (a database this user may only read)', async () => {
+    await withDb('readonly', async (db) => {
+      await db.ingest(records(0, 15));
+      const readOnly = Object.assign(Object.create(db) as ResultsDb, {
+        keepPairRegressions: () => Promise.reject(new Error('permission denied for table series_regressions')),
+      });
+      const answer = await keptRegressions(readOnly, {});
+      expect(answer).toEqual(await computed(db, {}));
+      expect(answer.found.length).toBe(10);
+      expect((await db.unanalysedSeries()).length).toBe(28); // nothing was kept
+    });
+  }, 120_000);
+
   it('a database made before regressions were kept has every pair analysed on its first look', async () => {
     const name = 'older';
     await withDb(name, async (db) => {
