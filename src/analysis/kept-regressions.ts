@@ -1,5 +1,5 @@
 // Regressions kept in the results database per case and site: found once after the records that change them arrive
-// (at the end of an import, a collect, a server's ingest), so that `fedbench regressions` and the server's page read
+// (at the end of an import or a collect; otherwise at the first look), so that `fedbench regressions` and the server's page read
 // them instead of running E-Divisive over every series on every view. The same answer as `findRegressions` over the
 // whole history (tested): a pair's series depend on that pair's records only.
 import { historyPoints } from '../db/history.js';

@@ -133,7 +133,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   launcher.onIngest = () => {
     dataVersion++;
     campaigns.invalidate();
-    void ctx.analyseSeries(); // the regressions of the series the records extend, kept before anyone looks
   };
 
   const app = Fastify({
