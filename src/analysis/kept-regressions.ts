@@ -2,9 +2,9 @@
 // (at the end of an import or a collect; otherwise at the first look), so that `fedbench regressions` and the server's page read
 // them instead of running E-Divisive over every series on every view. The same answer as `findRegressions` over the
 // whole history (tested): a pair's series depend on that pair's records only.
-import { historyPoints } from '../db/history.js';
-import type { ResultsDb } from '../db/index.js';
-import { findRegressions, type RegressionFound, seriesOf } from './history.js';
+// The database is the caller's (`db` is below the commands, not below analysis): it is reached through `KeptDb`,
+// which `ResultsDb` satisfies, and a pair's points come as text parsed by the caller's `historyPoints`.
+import { findRegressions, type RegressionFound, type RunPoint, seriesOf } from './history.js';
 
 export interface PairRegressions {
   /** Every regression of the pair's series (no `since`: the view filters). */
@@ -13,28 +13,44 @@ export interface PairRegressions {
   series: number;
 }
 
-/** One (case, site) pair's regressions, from its history points' text (`ResultsDb.pairPointsText`). */
-export function pairRegressions(pointsText: string): PairRegressions {
-  const points = historyPoints(pointsText);
+/** One (case, site) pair's regressions, from its history points. */
+export function pairRegressions(points: readonly RunPoint[]): PairRegressions {
   return { found: findRegressions(points), series: seriesOf(points).size };
 }
 
-/** The database calls this needs. */
-export type KeptDb = Pick<
-  ResultsDb,
-  'unanalysedSeries' | 'pairPointsText' | 'keepPairRegressions' | 'keptRegressions' | 'history'
->;
+/** A (case, site) pair as the database marks it; a site of '' is the records without one. */
+export interface SeriesPair {
+  case: string;
+  site: string;
+  version: number;
+}
 
-/** Analyses pairs' points: here, or on the server's worker threads. */
+/** The database calls this needs (`ResultsDb` has them). */
+export interface KeptDb {
+  unanalysedSeries(): Promise<SeriesPair[]>;
+  pairPointsText(pair: SeriesPair): Promise<string>;
+  keepPairRegressions(pair: SeriesPair, foundJson: string, series: number): Promise<boolean>;
+  keptRegressions(q: {
+    bench?: string;
+    site?: string;
+  }): Promise<{ found: string[]; series: number; unanalysed: number }>;
+  history(q: { bench?: string; site?: string }): Promise<RunPoint[]>;
+}
+
+/** Analyses pairs' points (as `pairPointsText` gives them): here, or on the server's worker threads. */
 export type AnalysePairs = (pointsTexts: string[]) => Promise<PairRegressions[]>;
 
-export const analyseHere: AnalysePairs = async (texts) => texts.map(pairRegressions);
+/** Analysis on this thread, with the database's parser of a history's text (`historyPoints`). */
+export const analyseWith =
+  (parse: (text: string) => RunPoint[]): AnalysePairs =>
+  async (texts) =>
+    texts.map((t) => pairRegressions(parse(t)));
 
 /** Pairs read and analysed at a time: the server answers other requests between parts. */
 const PAIRS_AT_ONCE = 20;
 
 /** Finds and keeps the regressions of every pair with records added since it was last analysed; how many. */
-export async function analyseSeries(db: KeptDb, analyse: AnalysePairs = analyseHere): Promise<number> {
+export async function analyseSeries(db: KeptDb, analyse: AnalysePairs): Promise<number> {
   const pairs = await db.unanalysedSeries();
   for (let i = 0; i < pairs.length; i += PAIRS_AT_ONCE) {
     const part = pairs.slice(i, i + PAIRS_AT_ONCE);
@@ -77,7 +93,7 @@ export const searchHere =
 export async function keptRegressions(
   db: KeptDb,
   q: RegressionsQuery,
-  analyse: AnalysePairs = analyseHere,
+  analyse: AnalysePairs,
   search: SearchHistory = searchHere(db),
 ): Promise<PairRegressions> {
   const filter = { ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) };

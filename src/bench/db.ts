@@ -17,8 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findRegressions, historySeries } from '../analysis/index.js';
-import { analyseSeries, keptRegressions } from '../analysis/kept-regressions.js';
-import { dbTarget, openDb, type ResultsDb } from '../db/index.js';
+import { analyseSeries, analyseWith, keptRegressions } from '../analysis/kept-regressions.js';
+import { dbTarget, historyPoints, openDb, type ResultsDb } from '../db/index.js';
 import { openPostgres } from '../db/sql.js';
 import { buildReportModel, renderHtml } from '../report/index.js';
 import { readRecords, type RunRecord } from '../results/index.js';
@@ -119,7 +119,7 @@ async function queries(db: ResultsDb, f: Figures, out: string): Promise<void> {
 /** Regressions kept per case and site: the first analysis of everything, then a nightly ingest and a look after it. */
 async function keptFigures(db: ResultsDb, f: Figures): Promise<void> {
   let t = now();
-  await analyseSeries(db);
+  await analyseSeries(db, analyseWith(historyPoints));
   f.keepAll = now() - t;
   // one more night: the next campaign's records (numbered past the bulk; the same layout)
   const night = Array.from({ length: PER_CAMPAIGN }, (_, k) => nightlyRecord(TOTAL + k, TOTAL));
@@ -127,10 +127,10 @@ async function keptFigures(db: ResultsDb, f: Figures): Promise<void> {
   await db.ingest(night);
   f.nightlyIngest = now() - t;
   t = now();
-  await analyseSeries(db);
+  await analyseSeries(db, analyseWith(historyPoints));
   f.nightlyKeep = now() - t;
   t = now();
-  const kept = await keptRegressions(db, {});
+  const kept = await keptRegressions(db, {}, analyseWith(historyPoints));
   f.keptRead = now() - t;
   f.keptFound = kept.found.length;
 }

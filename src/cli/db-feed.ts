@@ -1,8 +1,8 @@
 // `run` and `collect` add the records they wrote to the results database, unless told not to (`--no-db`,
 // FEDBENCH_DB=off) or inside a Slurm job (a compute node's records come home with `collect`, which adds them).
 // The database is an index: failing to reach it never fails the command, it says so and how to catch up.
-import { analyseSeries } from '../analysis/kept-regressions.js';
-import { dbTarget, describeTarget, openDb } from '../db/index.js';
+import { analyseSeries, analyseWith } from '../analysis/kept-regressions.js';
+import { dbTarget, describeTarget, historyPoints, openDb } from '../db/index.js';
 import { errorText, InputError } from '../errors.js';
 import type { RunRecord } from '../results/index.js';
 import { inSlurmJob } from '../slurm/job-env.js';
@@ -46,7 +46,7 @@ export async function feedDb(
       for (const p of r.skipped) say(`not in the results database: ${p.file}: ${p.error}`);
       say(`results database: ${r.added} record(s) added, ${r.present} already there (${describeTarget(target)})`);
       if (analyse && r.added)
-        await analyseSeries(db).catch((err) =>
+        await analyseSeries(db, analyseWith(historyPoints)).catch((err) =>
           say(`warning: regressions not kept (${errorText(err)}); 'fedbench regressions' finds them when asked`),
         );
     } finally {

@@ -7,12 +7,13 @@ import {
   dbTarget,
   describeTarget,
   embeddedExists,
+  historyPoints,
   type HistoryPoint,
   type IngestResult,
   openDb,
   type ResultsDb,
 } from '../db/index.js';
-import { analyseSeries, keptRegressions } from '../analysis/kept-regressions.js';
+import { analyseSeries, analyseWith, keptRegressions } from '../analysis/kept-regressions.js';
 import { InputError, errorText } from '../errors.js';
 import { num } from '../format.js';
 import { type ReadProblem, readRecords, type RunRecord } from '../results/index.js';
@@ -56,7 +57,7 @@ const counts = (r: IngestResult, problems: number) =>
 /** Finds and keeps the regressions of the series records were added to; a failure only warns (the records are in). */
 async function keepRegressions(database: ResultsDb): Promise<void> {
   try {
-    await analyseSeries(database);
+    await analyseSeries(database, analyseWith(historyPoints));
   } catch (err) {
     process.stderr.write(
       `fedbench: warning: regressions not kept (${errorText(err)}); 'fedbench regressions' finds them when asked\n`,
@@ -209,11 +210,15 @@ export function regressionsCommand(): Command {
       const since = sinceOption(opts.since);
       // kept per case and site (found after the records arrived); the runs before --since stay the baseline
       const { found, series } = await withDb(opts.db, (database) =>
-        keptRegressions(database, {
-          ...(opts.bench ? { bench: opts.bench } : {}),
-          ...(opts.site ? { site: opts.site } : {}),
-          ...(since ? { since } : {}),
-        }),
+        keptRegressions(
+          database,
+          {
+            ...(opts.bench ? { bench: opts.bench } : {}),
+            ...(opts.site ? { site: opts.site } : {}),
+            ...(since ? { since } : {}),
+          },
+          analyseWith(historyPoints),
+        ),
       );
       if (opts.json) process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
       else if (!found.length) process.stdout.write(`no regression in ${series} series\n`);

@@ -7,14 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findRegressions, seriesOf } from '../../src/analysis/index.js';
-import { analyseSeries, keptRegressions } from '../../src/analysis/kept-regressions.js';
+import { analyseSeries, analyseWith, keptRegressions } from '../../src/analysis/kept-regressions.js';
 import { CASES, NODES, nightlyRecord, PER_CAMPAIGN, SITES } from '../../src/bench/nightly.js';
-import { openDb, type ResultsDb, SCHEMA_VERSION } from '../../src/db/index.js';
+import { historyPoints, openDb, type ResultsDb, SCHEMA_VERSION } from '../../src/db/index.js';
 import type { RunRecord } from '../../src/results/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fedbench-kept-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+const here = analyseWith(historyPoints);
 const CAMPAIGNS = 15; // the drop starts at campaign 12 (80%): three runs after it, E-Divisive's minimum
 const TOTAL = CAMPAIGNS * PER_CAMPAIGN;
 
@@ -49,15 +50,15 @@ describe('regressions kept per case and site', () => {
     await withDb('follow', async (db) => {
       await db.ingest(records(0, 12));
       expect((await db.unanalysedSeries()).length).toBe(SITES.length * 7); // every pair, before any analysis
-      expect(await analyseSeries(db)).toBe(28);
+      expect(await analyseSeries(db, here)).toBe(28);
       expect(await db.unanalysedSeries()).toEqual([]);
-      expect((await keptRegressions(db, {})).found).toEqual([]); // no drop yet
+      expect((await keptRegressions(db, {}, here)).found).toEqual([]); // no drop yet
 
       // the nights with the drop: only the pairs they extend are marked, and found again
       const later = records(12, 15);
       await db.ingest(later);
       expect((await db.unanalysedSeries()).length).toBe(28);
-      const kept = await keptRegressions(db, {});
+      const kept = await keptRegressions(db, {}, here);
       expect(await db.unanalysedSeries()).toEqual([]);
       const all = await computed(db, {});
       expect(kept).toEqual(all);
@@ -78,10 +79,11 @@ describe('regressions kept per case and site', () => {
         { since },
         { since: from },
       ];
-      for (const q of queries) expect(await keptRegressions(db, q), JSON.stringify(q)).toEqual(await computed(db, q));
-      expect((await keptRegressions(db, { since: from })).found.length).toBe(10);
-      expect((await keptRegressions(db, { since })).found.length).toBe(0); // an hour after the drop's first runs
-      expect((await keptRegressions(db, { bench: case0 })).found.length).toBe(2);
+      for (const q of queries)
+        expect(await keptRegressions(db, q, here), JSON.stringify(q)).toEqual(await computed(db, q));
+      expect((await keptRegressions(db, { since: from }, here)).found.length).toBe(10);
+      expect((await keptRegressions(db, { since }, here)).found.length).toBe(0); // an hour after the drop's first runs
+      expect((await keptRegressions(db, { bench: case0 }, here)).found.length).toBe(2);
 
       // the same records again add nothing and mark nothing
       await db.ingest(later);
@@ -110,7 +112,7 @@ describe('regressions kept per case and site', () => {
         return r;
       });
       await db.ingest(siteless);
-      const kept = await keptRegressions(db, {});
+      const kept = await keptRegressions(db, {}, here);
       expect(kept).toEqual(await computed(db, {}));
       expect(kept.found.length).toBe(10);
       expect(new Set(kept.found.map((r) => r.site))).toEqual(new Set(['']));
@@ -123,7 +125,7 @@ describe('regressions kept per case and site', () => {
       const readOnly = Object.assign(Object.create(db) as ResultsDb, {
         keepPairRegressions: () => Promise.reject(new Error('permission denied for table series_regressions')),
       });
-      const answer = await keptRegressions(readOnly, {});
+      const answer = await keptRegressions(readOnly, {}, here);
       expect(answer).toEqual(await computed(db, {}));
       expect(answer.found.length).toBe(10);
       expect((await db.unanalysedSeries()).length).toBe(28); // nothing was kept
@@ -134,7 +136,7 @@ describe('regressions kept per case and site', () => {
     const name = 'older';
     await withDb(name, async (db) => {
       await db.ingest(records(0, 15));
-      await analyseSeries(db);
+      await analyseSeries(db, here);
     });
     // back to the schema before: no kept regressions
     const { openPglite } = await import('../../src/db/sql.js');
@@ -144,7 +146,7 @@ describe('regressions kept per case and site', () => {
     await withDb(name, async (db) => {
       expect((await db.status()).schemaVersion).toBe(SCHEMA_VERSION);
       expect((await db.unanalysedSeries()).length).toBe(28);
-      const kept = await keptRegressions(db, {});
+      const kept = await keptRegressions(db, {}, here);
       expect(kept).toEqual(await computed(db, {}));
       expect(kept.found.length).toBe(10);
     });

@@ -102,7 +102,7 @@ export function runAny(job: Job): JobResults[Job['kind']] {
     case 'report':
       return runJob(job);
     case 'pairs':
-      return job.points.map(pairRegressions);
+      return job.points.map((text) => pairRegressions(historyPoints(text)));
     case 'history': {
       // the report's history section, for an empty record set with this history: one drawing for both
       const { body, specs } = renderReportBody(
