@@ -42,8 +42,6 @@ export interface ServeContext {
   launcher: Launcher;
   /** Worker threads for the analysis of large selections. */
   analysis: AnalysisPool;
-  /** Finds and keeps the regressions of the series records were added to since (on the worker threads). */
-  analyseSeries(): Promise<void>;
   /** (case, site) pairs' regressions found on the worker threads. */
   analysePairs: AnalysePairs;
   warn(line: string): void;

@@ -9,7 +9,7 @@ import type { SiteFacts } from '../sites/index.js';
 import { loadSite, siteFacts, siteNames, sitesDir as defaultSitesDir } from '../sites/index.js';
 import { BUILTIN_SUITES_DIR } from '../suite/index.js';
 import { registerAssets } from './assets.js';
-import { analyseSeries, type AnalysePairs } from '../analysis/kept-regressions.js';
+import type { AnalysePairs } from '../analysis/kept-regressions.js';
 import { analysisPool } from './analysis/pool.js';
 import { cached, type ServeContext, type ServeDb } from './context.js';
 import { Launcher } from './launch.js';
@@ -91,8 +91,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let pairsSeq = 0;
   const onWorkers: AnalysePairs = (points) =>
     analysis.run('pairs', String(++pairsSeq), async () => ({ kind: 'pairs' as const, points }));
-  let keeping: Promise<unknown> = Promise.resolve();
-  const db = opts.db;
   const ctx: ServeContext = {
     db: opts.db,
     sitesDir,
@@ -120,13 +118,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     launcher,
     analysis,
     analysePairs: onWorkers,
-    // one analysis at a time: a second call while one runs waits for it and then looks again
-    analyseSeries: () => {
-      keeping = keeping
-        .then(() => analyseSeries(db, onWorkers))
-        .catch((err) => warn(`warning: regressions not kept (${errorText(err)}): the next look finds them`));
-      return keeping.then(() => undefined);
-    },
     warn,
   };
   void campaigns.get(); // warmed while the server starts: on a big database it is a scan of every record

@@ -93,22 +93,22 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
       const history = { ...opt('bench', q.bench), ...opt('site', q.site), ...opt('gpu', q.gpu) };
       // kept per case and site in the database (found after records arrive); a GPU filter changes the series, so
       // those are found over the filtered history
+      const search = () =>
+        ctx.analysis.run('regressions', key, async () => {
+          // one case at a time: between cases the server answers other requests
+          const points: string[] = [];
+          for await (const text of ctx.db.historyTexts(history)) points.push(text);
+          return { kind: 'regressions' as const, points, since: since ? since.toISOString() : null };
+        });
+      // where the kept answers cannot serve (pairs analysed on the workers first), the search runs there too
       const { found, series } = q.gpu
-        ? await ctx.analysis.run('regressions', key, async () => {
-            // one case at a time: between cases the server answers other requests
-            const points: string[] = [];
-            for await (const text of ctx.db.historyTexts(history)) points.push(text);
-            return { kind: 'regressions' as const, points, since: since ? since.toISOString() : null };
-          })
-        : await ctx
-            .analyseSeries()
-            .then(() =>
-              keptRegressions(
-                ctx.db,
-                { ...opt('bench', q.bench), ...opt('site', q.site), ...(since ? { since } : {}) },
-                ctx.analysePairs,
-              ),
-            );
+        ? await search()
+        : await keptRegressions(
+            ctx.db,
+            { ...opt('bench', q.bench), ...opt('site', q.site), ...(since ? { since } : {}) },
+            ctx.analysePairs,
+            search,
+          );
       cache = { key, at: Date.now(), found, series };
     }
     const rows = cache.found.map((r) => [
