@@ -1,7 +1,8 @@
 // A case's history as series (one per site, or per node where the site has node sweeps) with their change points
 // judged, for `fedbench regressions`, the report's history section and the server's history page: one rule for all.
+import { createHash } from 'node:crypto';
 import { groupBy } from './aggregate.js';
-import { changes, provenanceChanges, type Regression, regressions } from './changepoints.js';
+import { type Change, changes, type HistoryPoint, provenanceChanges, type Regression } from './changepoints.js';
 import type { Direction, Verdict } from './compare.js';
 
 /** One run of a case, as the results database gives it (`db` HistoryPoint satisfies this). */
@@ -59,24 +60,62 @@ export interface RegressionFound extends Regression {
   unit: string;
 }
 
+/** A series' change points over its most recent runs, found once for both its history view and its regressions. */
+interface AnalysedRuns {
+  /** The dated runs, by start time (then id). */
+  ordered: RunPoint[];
+  /** Index in `ordered` of the first run analysed (the last ANALYSED_RUNS). */
+  offset: number;
+  changes: Change[];
+}
+
+function analyseRuns(runs: readonly RunPoint[]): AnalysedRuns {
+  const ordered = dated(runs);
+  const offset = Math.max(0, ordered.length - ANALYSED_RUNS);
+  return {
+    ordered,
+    offset,
+    changes: changes(
+      ordered.slice(offset).map((p) => p.median),
+      runs[0]!.direction,
+    ),
+  };
+}
+
+const historyPoint = (p: RunPoint): HistoryPoint => ({
+  id: p.id,
+  startedAt: p.startedAt!,
+  median: p.median,
+  provenance: provenance(p),
+});
+
+/** The regressions (changes judged SLOWER) of an analysed series, oldest first, with what changed around each. */
+function regressionsOf(runs: readonly RunPoint[], a: AnalysedRuns): RegressionFound[] {
+  const first = runs[0]!;
+  return a.changes
+    .filter((c) => c.comparison.verdict === 'SLOWER')
+    .map((c) => {
+      const lastBefore = historyPoint(a.ordered[a.offset + c.index - 1]!);
+      const firstAfter = historyPoint(a.ordered[a.offset + c.index]!);
+      return {
+        ...c,
+        lastBefore,
+        firstAfter,
+        changed: provenanceChanges(lastBefore.provenance, firstAfter.provenance),
+        case: first.case,
+        site: first.site,
+        node: first.seriesNode,
+        unit: first.unit,
+      };
+    });
+}
+
 /** Regressions of every series; `since` keeps those whose first slower run started then or later. */
 export function findRegressions(points: readonly RunPoint[], since?: Date): RegressionFound[] {
   const out: RegressionFound[] = [];
-  for (const runs of seriesOf(points).values()) {
-    const first = runs[0]!;
-    const history = dated(runs)
-      .slice(-ANALYSED_RUNS)
-      .map((p) => ({
-        id: p.id,
-        startedAt: p.startedAt!,
-        median: p.median,
-        provenance: provenance(p),
-      }));
-    for (const r of regressions(history, first.direction)) {
-      if (since && Date.parse(r.firstAfter.startedAt) < since.getTime()) continue;
-      out.push({ ...r, case: first.case, site: first.site, node: first.seriesNode, unit: first.unit });
-    }
-  }
+  for (const runs of seriesOf(points).values())
+    for (const r of regressionsOf(runs, analyseRuns(runs)))
+      if (!since || Date.parse(r.firstAfter.startedAt) >= since.getTime()) out.push(r);
   return out;
 }
 
@@ -103,12 +142,65 @@ export interface HistorySeries {
   changes: SeriesChange[];
 }
 
-/** Each series with its dated runs and its change points. */
-export function historySeries(points: readonly RunPoint[]): HistorySeries[] {
-  return [...seriesOf(points).values()].map((runs) => {
+/** An analysed series' change points as its history view shows them (indexes into all its dated runs). */
+function seriesChangesOf(a: AnalysedRuns): SeriesChange[] {
+  return a.changes.map((change) => {
+    const index = change.index + a.offset;
+    return {
+      index,
+      at: a.ordered[index]!.startedAt!,
+      verdict: change.comparison.verdict,
+      ratio: change.comparison.ratio,
+      ratioRange: change.comparison.ratioRange,
+      reason: change.comparison.reason,
+      changed: provenanceChanges(provenance(a.ordered[index - 1]!), provenance(a.ordered[index]!)),
+    };
+  });
+}
+
+/** A series' change points as they are kept (`KeptChanges`): valid while the series has these runs. */
+export interface KeptSeriesChanges {
+  /** The series' key: (case, site, series node) as JSON text, the same for its points in any query. */
+  key: string;
+  /** Its dated runs' ids, in order, as a digest: the changes hold for the series while it has exactly these runs. */
+  runs: string;
+  changes: SeriesChange[];
+}
+
+/** The ids of a series' dated runs, in order, as one digest (a record's figures never change under its id). */
+function runsDigest(ordered: readonly RunPoint[]): string {
+  const hash = createHash('sha256');
+  for (const p of ordered) hash.update(`${p.id}\n`);
+  return `${ordered.length}:${hash.digest('base64')}`;
+}
+
+/** The analysis of every series of a (case, site) pair, done once: its regressions and its history's change points. */
+export function analysePair(points: readonly RunPoint[]): { found: RegressionFound[]; kept: KeptSeriesChanges[] } {
+  const found: RegressionFound[] = [];
+  const kept: KeptSeriesChanges[] = [];
+  for (const [key, runs] of seriesOf(points)) {
+    const a = analyseRuns(runs);
+    found.push(...regressionsOf(runs, a));
+    kept.push({ key, runs: runsDigest(a.ordered), changes: seriesChangesOf(a) });
+  }
+  return { found, kept };
+}
+
+/**
+ * Each series with its dated runs and its change points: those kept for it (`kept`, by series key) while it still
+ * has the runs they were found in, else found here.
+ */
+export function historySeries(
+  points: readonly RunPoint[],
+  kept?: ReadonlyMap<string, KeptSeriesChanges>,
+): HistorySeries[] {
+  return [...seriesOf(points)].map(([key, runs]) => {
     const first = runs[0]!;
-    const ordered = dated(runs);
     const direction = first.direction;
+    const known = kept?.get(key);
+    const ordered = dated(runs);
+    const seriesChanges =
+      known && known.runs === runsDigest(ordered) ? known.changes : seriesChangesOf(analyseRuns(runs));
     return {
       case: first.case,
       site: first.site,
@@ -122,22 +214,7 @@ export function historySeries(points: readonly RunPoint[]): HistorySeries[] {
         median: p.median,
         ci95: p.ci95,
       })),
-      changes: changes(
-        ordered.slice(-ANALYSED_RUNS).map((p) => p.median),
-        direction,
-      ).map((change) => {
-        const c = { ...change, index: change.index + Math.max(0, ordered.length - ANALYSED_RUNS) };
-        const changed = provenanceChanges(provenance(ordered[c.index - 1]!), provenance(ordered[c.index]!));
-        return {
-          index: c.index,
-          at: ordered[c.index]!.startedAt!,
-          verdict: c.comparison.verdict,
-          ratio: c.comparison.ratio,
-          ratioRange: c.comparison.ratioRange,
-          reason: c.comparison.reason,
-          changed,
-        };
-      }),
+      changes: seriesChanges,
     };
   });
 }

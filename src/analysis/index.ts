@@ -51,6 +51,7 @@ export {
   historySeries,
   seriesOf,
   type HistorySeries,
+  type KeptSeriesChanges,
   type RegressionFound,
   type RunPoint,
   type SeriesChange,

@@ -4,18 +4,32 @@
 // whole history (tested): a pair's series depend on that pair's records only.
 // The database is the caller's (`db` is below the commands, not below analysis): it is reached through `KeptDb`,
 // which `ResultsDb` satisfies, and a pair's points come as text parsed by the caller's `historyPoints`.
-import { findRegressions, type RegressionFound, type RunPoint, seriesOf } from './history.js';
+import {
+  analysePair,
+  findRegressions,
+  type KeptSeriesChanges,
+  type RegressionFound,
+  type RunPoint,
+  seriesOf,
+} from './history.js';
 
-export interface PairRegressions {
-  /** Every regression of the pair's series (no `since`: the view filters). */
+/** Regressions found in some series, and how many series were searched. */
+export interface FoundRegressions {
+  /** Every regression of the series (for a pair, no `since`: the view filters). */
   found: RegressionFound[];
-  /** Its node series (one where the site has no node sweeps). */
+  /** Node series (one per site where the site has no node sweeps). */
   series: number;
 }
 
-/** One (case, site) pair's regressions, from its history points. */
+export interface PairRegressions extends FoundRegressions {
+  /** Each series' change points as its history view draws them (E-Divisive run once for both). */
+  changes: KeptSeriesChanges[];
+}
+
+/** One (case, site) pair's regressions and change points, from its history points. */
 export function pairRegressions(points: readonly RunPoint[]): PairRegressions {
-  return { found: findRegressions(points), series: seriesOf(points).size };
+  const { found, kept } = analysePair(points);
+  return { found, series: seriesOf(points).size, changes: kept };
 }
 
 /** A (case, site) pair as the database marks it; a site of '' is the records without one. */
@@ -27,13 +41,14 @@ export interface SeriesPair {
 
 /** The database calls this needs (`ResultsDb` has them). */
 export interface KeptDb {
-  unanalysedSeries(): Promise<SeriesPair[]>;
+  unanalysedSeries(q?: { bench?: string; site?: string }): Promise<SeriesPair[]>;
   pairPointsText(pair: SeriesPair): Promise<string>;
-  keepPairRegressions(pair: SeriesPair, foundJson: string, series: number): Promise<boolean>;
+  keepPairRegressions(pair: SeriesPair, foundJson: string, series: number, changesJson: string): Promise<boolean>;
   keptRegressions(q: {
     bench?: string;
     site?: string;
   }): Promise<{ found: string[]; series: number; unanalysed: number }>;
+  keptChanges(q: { bench?: string; site?: string }): Promise<string[]>;
   history(q: { bench?: string; site?: string }): Promise<RunPoint[]>;
 }
 
@@ -49,9 +64,16 @@ export const analyseWith =
 /** Pairs read and analysed at a time: the server answers other requests between parts. */
 const PAIRS_AT_ONCE = 20;
 
-/** Finds and keeps the regressions of every pair with records added since it was last analysed; how many. */
-export async function analyseSeries(db: KeptDb, analyse: AnalysePairs): Promise<number> {
-  const pairs = await db.unanalysedSeries();
+/**
+ * Finds and keeps the regressions (and change points) of every pair with records added since it was last analysed,
+ * or of those of a benchmark or case, of a site; how many.
+ */
+export async function analyseSeries(
+  db: KeptDb,
+  analyse: AnalysePairs,
+  filter: { bench?: string; site?: string } = {},
+): Promise<number> {
+  const pairs = await db.unanalysedSeries(filter);
   for (let i = 0; i < pairs.length; i += PAIRS_AT_ONCE) {
     const part = pairs.slice(i, i + PAIRS_AT_ONCE);
     const texts: string[] = [];
@@ -59,9 +81,51 @@ export async function analyseSeries(db: KeptDb, analyse: AnalysePairs): Promise<
     const results = await analyse(texts);
     // a pair marked again meanwhile (records added) is not kept: the next analysis reads its new points
     for (const [k, p] of part.entries())
-      await db.keepPairRegressions(p, JSON.stringify(results[k]!.found), results[k]!.series);
+      await db.keepPairRegressions(
+        p,
+        JSON.stringify(results[k]!.found),
+        results[k]!.series,
+        JSON.stringify(results[k]!.changes),
+      );
   }
   return pairs.length;
+}
+
+/** The kept answers of `filter`'s pairs after analysing those marked since (a few rounds while records arrive). */
+async function upToDate(db: KeptDb, filter: { bench?: string; site?: string }, analyse: AnalysePairs) {
+  let kept = await db.keptRegressions(filter);
+  for (let round = 0; kept.unanalysed > 0 && round < ROUNDS; round++) {
+    await analyseSeries(db, analyse, filter);
+    kept = await db.keptRegressions(filter);
+  }
+  return kept;
+}
+
+/**
+ * The change points kept for the series of a history (a benchmark or case, a site), as kept texts for
+ * `keptChangesMap`; pairs marked since are analysed first. `historySeries` uses a series' kept changes only while it
+ * has exactly the runs they were found in, so a filtered history (since, GPU) or records arriving meanwhile are
+ * analysed there instead; where nothing can be kept (a read-only role), nothing is given.
+ */
+export async function keptChanges(
+  db: KeptDb,
+  q: { bench?: string; site?: string },
+  analyse: AnalysePairs,
+): Promise<string[]> {
+  const filter = { ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) };
+  try {
+    await upToDate(db, filter, analyse);
+  } catch {
+    return [];
+  }
+  return db.keptChanges(filter);
+}
+
+/** `keptChanges`' texts as `historySeries` takes them. */
+export function keptChangesMap(texts: readonly string[]): Map<string, KeptSeriesChanges> {
+  const map = new Map<string, KeptSeriesChanges>();
+  for (const t of texts) for (const s of JSON.parse(t) as KeptSeriesChanges[]) map.set(s.key, s);
+  return map;
 }
 
 export interface RegressionsQuery {
@@ -76,7 +140,7 @@ export interface RegressionsQuery {
 const ROUNDS = 3;
 
 /** The search of the whole history, as before regressions were kept (the server runs it on a worker thread). */
-export type SearchHistory = (q: RegressionsQuery) => Promise<PairRegressions>;
+export type SearchHistory = (q: RegressionsQuery) => Promise<FoundRegressions>;
 
 export const searchHere =
   (db: KeptDb): SearchHistory =>
@@ -95,14 +159,11 @@ export async function keptRegressions(
   q: RegressionsQuery,
   analyse: AnalysePairs,
   search: SearchHistory = searchHere(db),
-): Promise<PairRegressions> {
+): Promise<FoundRegressions> {
   const filter = { ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) };
-  let kept = await db.keptRegressions(filter);
+  let kept: Awaited<ReturnType<KeptDb['keptRegressions']>>;
   try {
-    for (let round = 0; kept.unanalysed > 0 && round < ROUNDS; round++) {
-      await analyseSeries(db, analyse);
-      kept = await db.keptRegressions(filter);
-    }
+    kept = await upToDate(db, filter, analyse);
   } catch {
     return search(q); // e.g. a read-only role on a server: the kept answers cannot be written
   }

@@ -4,8 +4,9 @@
 // sites × 50 cases × 20 nodes (node sweeps), with a 10% drop at one site for five cases late in the history.
 // Timed, per database:
 //   ingest     `ingest()` in chunks of 10,000 (as `db import` does; generating the records is not timed)
-//   history    one case at one site, in-process (query + series), and as a user runs it: `fedbench history` in a
-//              fresh process (Node start-up and opening the database included)
+//   history    one case at one site, in-process (query + series), with change points found and as they are kept
+//              (after the nightly campaign below), and as a user runs it: `fedbench history` in a fresh process
+//              (Node start-up and opening the database included)
 //   report     the last 100,000 records (`report --since`): query + analysis + HTML, in-process and as the CLI;
 //              baseline in the same script: the same records read from JSONL files (today's `report --results`)
 //   regressions every series' change points (in-process: history of everything + E-Divisive), then as they are kept:
@@ -17,7 +18,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findRegressions, historySeries } from '../analysis/index.js';
-import { analyseSeries, analyseWith, keptRegressions } from '../analysis/kept-regressions.js';
+import {
+  analyseSeries,
+  analyseWith,
+  keptChanges,
+  keptChangesMap,
+  keptRegressions,
+} from '../analysis/kept-regressions.js';
 import { dbTarget, historyPoints, openDb, type ResultsDb } from '../db/index.js';
 import { openPostgres } from '../db/sql.js';
 import { buildReportModel, renderHtml } from '../report/index.js';
@@ -38,6 +45,8 @@ interface Figures {
   name: string;
   ingest: number;
   historyQuery: number;
+  /** The same with the change points kept for its series (after the nightly campaign's pairs were analysed). */
+  historyKept: number;
   historyPoints: number;
   historyCli: number;
   /** A fresh process that only opens the database and closes it: the floor under the CLI figures. */
@@ -133,6 +142,14 @@ async function keptFigures(db: ResultsDb, f: Figures): Promise<void> {
   const kept = await keptRegressions(db, {}, analyseWith(historyPoints));
   f.keptRead = now() - t;
   f.keptFound = kept.found.length;
+  // one case at one site again, drawing its series' kept change points (the server's history page, report --history)
+  const q = { bench: CASE0, site: 'leonardo' };
+  t = now();
+  const texts = await keptChanges(db, q, analyseWith(historyPoints));
+  const series = historySeries(await db.history(q), keptChangesMap(texts));
+  f.historyKept = now() - t;
+  const computed = historySeries(await db.history(q));
+  if (JSON.stringify(series) !== JSON.stringify(computed)) throw new Error('kept change points differ from computed');
 }
 
 async function main(): Promise<void> {
@@ -234,6 +251,11 @@ async function main(): Promise<void> {
       [
         `history of one case at one site (${figures[0]!.historyPoints} runs), in-process`,
         ...figures.map((f) => `${(f.historyQuery * 1000).toFixed(0)} ms`),
+        '≤ 50 ms',
+      ],
+      [
+        '  the same with its kept change points (after a nightly ingest)',
+        ...figures.map((f) => `${(f.historyKept * 1000).toFixed(0)} ms`),
         '≤ 50 ms',
       ],
       ['  the same as `fedbench history` (fresh process)', ...figures.map((f) => s(f.historyCli)), '≤ 300 ms'],

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { InputError, errorText } from '../errors.js';
 import { DEFAULT_WEIGHTS, historySeries, parseWeights, type HistorySeries, type Weights } from '../analysis/index.js';
-import type { ResultsDb } from '../db/index.js';
+import { analyseWith, keptChanges, keptChangesMap } from '../analysis/kept-regressions.js';
+import { historyPoints, type ResultsDb } from '../db/index.js';
 import type { RunRecord } from '../results/index.js';
 import { EXPORT_FORMATS, writeReport, type ExportFormat } from '../report/index.js';
 import { redactForSharing } from '../share/index.js';
@@ -45,11 +46,15 @@ async function recordsFromDb(
   return records;
 }
 
-/** Every series of the reported cases, from the database (each case's whole history, all sites). */
+/** Every series of the reported cases, from the database (each case's whole history, all sites), with the change
+ * points kept for them (found when their records arrived). */
 async function historyOf(db: ResultsDb, records: readonly RunRecord[]): Promise<HistorySeries[]> {
   const cases = [...new Set(records.map((r) => r.case))].sort();
   const series: HistorySeries[] = [];
-  for (const c of cases) series.push(...historySeries(await db.history({ bench: c })));
+  for (const c of cases) {
+    const kept = keptChangesMap(await keptChanges(db, { bench: c }, analyseWith(historyPoints)));
+    series.push(...historySeries(await db.history({ bench: c }), kept));
+  }
   return series;
 }
 

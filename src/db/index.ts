@@ -123,14 +123,20 @@ export interface ResultsDb {
   records(q?: RecordQuery): Promise<RunRecord[]>;
   /** The same records as their JSON text, a page at a time (to parse them elsewhere: a worker thread). */
   recordTexts(q?: RecordQuery): AsyncGenerator<string[]>;
-  /** The (case, site) pairs whose kept regressions are out of date (records added since they were found). */
-  unanalysedSeries(): Promise<UnanalysedPair[]>;
+  /** The (case, site) pairs whose kept regressions are out of date (records added since they were found); of a
+   * benchmark or case, of a site. */
+  unanalysedSeries(q?: { bench?: string; site?: string }): Promise<UnanalysedPair[]>;
   /** One pair's history points (`historyText`'s form); a site of '' is the records without a site. */
   pairPointsText(pair: UnanalysedPair): Promise<string>;
-  /** Keeps a pair's regressions (JSON) and node-series count; false when records were added since it was read. */
-  keepPairRegressions(pair: UnanalysedPair, foundJson: string, series: number): Promise<boolean>;
+  /**
+   * Keeps a pair's regressions (JSON), node-series count and its series' change points (JSON); false when records
+   * were added since it was read.
+   */
+  keepPairRegressions(pair: UnanalysedPair, foundJson: string, series: number, changesJson: string): Promise<boolean>;
   /** The kept regressions of every analysed pair (of a benchmark or case, of a site), in case and site order. */
   keptRegressions(q: { bench?: string; site?: string }): Promise<KeptRegressions>;
+  /** The kept change points (JSON, an array of series each) of every analysed pair (of a benchmark or case, of a site). */
+  keptChanges(q: { bench?: string; site?: string }): Promise<string[]>;
   /** Every campaign, the most recent first. */
   campaigns(): Promise<CampaignSummary[]>;
   status(): Promise<DbStatus>;
@@ -456,9 +462,12 @@ class Db implements ResultsDb {
     }
   }
 
-  async unanalysedSeries(): Promise<UnanalysedPair[]> {
+  async unanalysedSeries(q: { bench?: string; site?: string } = {}): Promise<UnanalysedPair[]> {
     const { rows } = await this.sql.query<UnanalysedPair>(
-      `SELECT "case", site, version FROM series_regressions WHERE found IS NULL ORDER BY "case", site`,
+      `SELECT "case", site, version FROM series_regressions
+        WHERE found IS NULL AND ($1::text IS NULL OR benchmark = $1 OR "case" = $1) AND ($2::text IS NULL OR site = $2)
+        ORDER BY "case", site`,
+      [q.bench ?? null, q.site ?? null],
     );
     return rows;
   }
@@ -467,12 +476,29 @@ class Db implements ResultsDb {
     return this.pointsText({ ...(pair.site ? { site: pair.site } : {}) }, pair.case, pair.site === '');
   }
 
-  async keepPairRegressions(pair: UnanalysedPair, foundJson: string, series: number): Promise<boolean> {
+  async keepPairRegressions(
+    pair: UnanalysedPair,
+    foundJson: string,
+    series: number,
+    changesJson: string,
+  ): Promise<boolean> {
     const { affected } = await this.sql.query(
-      `UPDATE series_regressions SET found = $3, series = $4 WHERE "case" = $1 AND site = $2 AND version = $5`,
-      [pair.case, pair.site, foundJson, series, pair.version],
+      `UPDATE series_regressions SET found = $3, series = $4, changes = $6
+        WHERE "case" = $1 AND site = $2 AND version = $5`,
+      [pair.case, pair.site, foundJson, series, pair.version, changesJson],
     );
     return affected === 1;
+  }
+
+  async keptChanges(q: { bench?: string; site?: string }): Promise<string[]> {
+    const { rows } = await this.sql.query<{ changes: string }>(
+      `SELECT changes FROM series_regressions
+        WHERE ($1::text IS NULL OR benchmark = $1 OR "case" = $1) AND ($2::text IS NULL OR site = $2)
+          AND found IS NOT NULL AND changes IS NOT NULL
+        ORDER BY "case", site`,
+      [q.bench ?? null, q.site ?? null],
+    );
+    return rows.map((r) => r.changes);
   }
 
   async keptRegressions(q: { bench?: string; site?: string }): Promise<KeptRegressions> {

@@ -103,6 +103,17 @@ export const MIGRATIONS: readonly Migration[] = [
          ORDER BY "case", coalesce(site, '');
     `,
   },
+  {
+    version: 5,
+    name: 'change points kept per case and site',
+    // Each series' change points as its history view draws them, found in the same analysis as the pair's
+    // regressions (E-Divisive once for both). Every pair is marked, so the next look finds them.
+    sql: `
+      ALTER TABLE series_regressions ADD COLUMN changes text;
+      UPDATE series_regressions
+         SET version = nextval('series_regressions_version'), found = NULL, series = NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

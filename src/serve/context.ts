@@ -23,6 +23,7 @@ export type ServeDb = Pick<
   | 'pairPointsText'
   | 'keepPairRegressions'
   | 'keptRegressions'
+  | 'keptChanges'
 >;
 
 export interface ServeContext {

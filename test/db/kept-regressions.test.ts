@@ -6,8 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findRegressions, seriesOf } from '../../src/analysis/index.js';
-import { analyseSeries, analyseWith, keptRegressions } from '../../src/analysis/kept-regressions.js';
+import { findRegressions, historySeries, seriesOf } from '../../src/analysis/index.js';
+import {
+  analyseSeries,
+  analyseWith,
+  keptChanges,
+  keptChangesMap,
+  keptRegressions,
+} from '../../src/analysis/kept-regressions.js';
 import { CASES, NODES, nightlyRecord, PER_CAMPAIGN, SITES } from '../../src/bench/nightly.js';
 import { historyPoints, openDb, type ResultsDb, SCHEMA_VERSION } from '../../src/db/index.js';
 import type { RunRecord } from '../../src/results/index.js';
@@ -97,10 +103,10 @@ describe('regressions kept per case and site', () => {
       const [pair] = await db.unanalysedSeries();
       const stale = pair!;
       await db.ingest(records(3, 4)); // marks the pair again while its older points are being analysed
-      expect(await db.keepPairRegressions(stale, '[]', 2)).toBe(false);
+      expect(await db.keepPairRegressions(stale, '[]', 2, '[]')).toBe(false);
       const [again] = (await db.unanalysedSeries()).filter((p) => p.case === stale.case && p.site === stale.site);
       expect(again!.version).toBeGreaterThan(stale.version);
-      expect(await db.keepPairRegressions(again!, '[]', 2)).toBe(true);
+      expect(await db.keepPairRegressions(again!, '[]', 2, '[]')).toBe(true);
     });
   }, 120_000);
 
@@ -141,7 +147,9 @@ describe('regressions kept per case and site', () => {
     // back to the schema before: no kept regressions
     const { openPglite } = await import('../../src/db/sql.js');
     const sql = await openPglite(path.join(tmp, name));
-    await sql.script(`DROP TABLE series_regressions; DELETE FROM schema_migrations WHERE version = ${SCHEMA_VERSION}`);
+    await sql.script(
+      'DROP TABLE series_regressions; DROP SEQUENCE series_regressions_version; DELETE FROM schema_migrations WHERE version >= 4',
+    );
     await sql.close();
     await withDb(name, async (db) => {
       expect((await db.status()).schemaVersion).toBe(SCHEMA_VERSION);
@@ -149,6 +157,62 @@ describe('regressions kept per case and site', () => {
       const kept = await keptRegressions(db, {}, here);
       expect(kept).toEqual(await computed(db, {}));
       expect(kept.found.length).toBe(10);
+    });
+  }, 120_000);
+
+  it("keeps each series' change points: a history drawn with them is the one found over its runs, while it has those runs", async () => {
+    await withDb('changes', async (db) => {
+      await db.ingest(records(0, 15));
+      const leonardo = (await keptRegressions(db, { site: 'leonardo' }, here)).found;
+      const case0 = leonardo[0]!.case;
+      const kept = keptChangesMap(await keptChanges(db, { bench: case0 }, here));
+      const points = await db.history({ bench: case0 });
+      const found = historySeries(points);
+      expect(kept.size).toBe(SITES.length * 2); // two node series at every site
+      expect(historySeries(points, kept)).toEqual(found);
+      const drop = found.find((s) => s.site === 'leonardo')!;
+      expect(drop.changes.some((c) => c.verdict === 'SLOWER')).toBe(true);
+
+      // used, not found again: a kept answer altered here is what the history shows while its runs are the same
+      const key = JSON.stringify([drop.case, drop.site, drop.node]);
+      const altered = new Map(kept).set(key, { ...kept.get(key)!, changes: [] });
+      expect(
+        historySeries(points, altered).find((s) => s.site === 'leonardo' && s.node === drop.node)!.changes,
+      ).toEqual([]);
+      // …and ignored where the runs differ: a filtered history, or records added since the changes were kept
+      const since = new Date(Date.parse(points.find((p) => p.site === 'leonardo')!.startedAt!) + 1);
+      const later = await db.history({ bench: case0, since });
+      expect(historySeries(later, altered)).toEqual(historySeries(later));
+      await db.ingest(records(15, 16));
+      const grown = await db.history({ bench: case0 });
+      expect(historySeries(grown, altered)).toEqual(historySeries(grown));
+      // the pairs the new records extend are analysed again when the history is looked at
+      expect(historySeries(grown, keptChangesMap(await keptChanges(db, { bench: case0 }, here)))).toEqual(
+        historySeries(grown),
+      );
+      expect(await db.unanalysedSeries({ bench: case0 })).toEqual([]);
+      expect((await db.unanalysedSeries()).length).toBe(28 - SITES.length); // other cases wait for their own look
+    });
+  }, 120_000);
+
+  it('a database whose regressions were kept without change points has every pair analysed again', async () => {
+    const name = 'before-changes';
+    await withDb(name, async (db) => {
+      await db.ingest(records(0, 15));
+      await analyseSeries(db, here);
+    });
+    const { openPglite } = await import('../../src/db/sql.js');
+    const sql = await openPglite(path.join(tmp, name));
+    await sql.script(
+      'ALTER TABLE series_regressions DROP COLUMN changes; DELETE FROM schema_migrations WHERE version = 5',
+    );
+    await sql.close();
+    await withDb(name, async (db) => {
+      expect((await db.unanalysedSeries()).length).toBe(28);
+      expect(await db.keptChanges({})).toEqual([]);
+      const case0 = records(0, 1)[0]!.case;
+      const kept = keptChangesMap(await keptChanges(db, { bench: case0 }, here));
+      expect(kept.size).toBe(SITES.length * 2);
     });
   }, 120_000);
 });

@@ -2,7 +2,7 @@
 // the regressions of every series — as plain data in and out, so that they run on a worker thread. The same
 // functions run in the worker and, for the tests of their output, in-process.
 import { findRegressions, historySeries, type RegressionFound, type Weights } from '../../analysis/index.js';
-import { type PairRegressions, pairRegressions } from '../../analysis/kept-regressions.js';
+import { keptChangesMap, type PairRegressions, pairRegressions } from '../../analysis/kept-regressions.js';
 import { historyPoints } from '../../db/history.js';
 import type { SiteFacts } from '../../sites/index.js';
 import { buildReportModel, EXPORTERS, type ExportName, renderReportBody } from '../../report/index.js';
@@ -60,6 +60,8 @@ export interface HistoryJob {
   kind: 'history';
   /** `ResultsDb.historyText`'s answer. */
   points: string;
+  /** The change points kept for its series (`keptChanges`): used for a series while it has the same runs. */
+  kept: string[];
 }
 
 export interface HistoryDrawn {
@@ -106,7 +108,7 @@ export function runAny(job: Job): JobResults[Job['kind']] {
     case 'history': {
       // the report's history section, for an empty record set with this history: one drawing for both
       const { body, specs } = renderReportBody(
-        buildReportModel([], { history: historySeries(historyPoints(job.points)) }),
+        buildReportModel([], { history: historySeries(historyPoints(job.points), keptChangesMap(job.kept)) }),
         ['history'],
       );
       return { body: body.toString(), specs: specs.toString() };

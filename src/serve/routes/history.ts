@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RegressionFound } from '../../analysis/index.js';
-import { keptRegressions } from '../../analysis/kept-regressions.js';
+import { keptChanges, keptRegressions } from '../../analysis/kept-regressions.js';
 import { errorText, InputError } from '../../errors.js';
 import { html, num, type SafeHtml, trusted } from '../../report/index.js';
 import { parseOr400, type ServeContext } from '../context.js';
@@ -54,11 +54,13 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
     const key = JSON.stringify([ctx.dataVersion(), q.bench, q.site, q.gpu, q.since]);
     const redraw = async () => {
       const history = { bench: q.bench, ...opt('site', q.site), ...opt('gpu', q.gpu), ...(since ? { since } : {}) };
-      // series and change points on a worker thread: the points travel as the database's one JSON text
-      const out = await ctx.analysis.run('history', key, async () => ({
-        kind: 'history' as const,
-        points: await ctx.db.historyText(history),
-      }));
+      // series and change points on a worker thread: the points travel as the database's one JSON text, with the
+      // change points kept for their series (found once after the records arrived; pairs marked since are
+      // analysed first, on the workers)
+      const out = await ctx.analysis.run('history', key, async () => {
+        const kept = await keptChanges(ctx.db, { bench: q.bench, ...opt('site', q.site) }, ctx.analysePairs);
+        return { kind: 'history' as const, points: await ctx.db.historyText(history), kept };
+      });
       // markup made by renderReportBody on the worker thread (strings escaped there by the same html template)
       const fresh = { at: Date.now(), body: trusted(out.body), specs: trusted(out.specs) };
       histories.set(key, fresh);
