@@ -47,13 +47,28 @@ export async function openPostgres(url: string): Promise<Sql> {
   await client.connect();
   // Server-side notices (e.g. "relation already exists, skipping") are not the user's business.
   client.on('notice', () => {});
+  // A connection the server drops while idle (a restart, an administrator, a network cut) is an 'error' event:
+  // unheard, it would end the whole process (`fedbench serve` included). Heard, the next query says what happened.
+  let lost: Error | null = null;
+  client.on('error', (err) => {
+    lost = err;
+  });
+  const sent = async (text: string, params: unknown[]) => {
+    if (lost) throw connectionLost(lost);
+    try {
+      return await client.query(text, params);
+    } catch (err) {
+      if (lost || isConnectionEnd(err)) throw connectionLost(lost ?? (err as Error));
+      throw err;
+    }
+  };
   const q: Queryable = {
     async query<T>(text: string, params: readonly unknown[] = []) {
-      const r = await client.query(text, [...params]);
+      const r = await sent(text, [...params]);
       return { rows: r.rows as T[], affected: r.rowCount ?? 0 };
     },
     async script(text: string) {
-      await client.query(text);
+      await sent(text, []);
     },
   };
   return {
@@ -69,6 +84,22 @@ export async function openPostgres(url: string): Promise<Sql> {
         throw err;
       }
     },
-    close: () => client.end(),
+    close: () => (lost ? Promise.resolve() : client.end()),
   };
+}
+
+/** The server ended the session (an administrator, a shutdown) or the connection broke under a query. */
+function isConnectionEnd(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return (
+    (typeof e.code === 'string' && /^57P0[123]$/.test(e.code)) ||
+    (typeof e.message === 'string' && /Connection terminated|not queryable/i.test(e.message))
+  );
+}
+
+/** The server's connection is gone: what the server said, and that nothing more can be asked on it. */
+function connectionLost(err: Error): Error {
+  return new Error(
+    `the connection to the PostgreSQL server was lost (${err.message}): what was committed before is kept; run the command again`,
+  );
 }

@@ -84,6 +84,35 @@ it('FEDBENCH_DB=off: the db commands ask for --db instead of guessing', async ()
   expect(r.stderr).toContain('FEDBENCH_DB=off turns the results database off: unset it, or give --db');
 });
 
+(missing ? it.skip : it)(
+  'a connection the server drops says so on the next query, and the process goes on',
+  async () => {
+    const url = await server!.createDatabase('t_dropped');
+    const db = await openDb(dbTarget(url));
+    try {
+      await db.ingest([record({ day: 1 })]);
+      const admin = await openPostgres(url);
+      await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      await admin.close();
+      // the server's word arrives on its own time: ask until the database says the connection is gone
+      let error: unknown = null;
+      for (let i = 0; i < 100 && !error; i++) {
+        error = await db.status().then(
+          () => null,
+          (err: unknown) => err,
+        );
+        if (!error) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(String(error)).toMatch(/connection to the PostgreSQL server was lost .*run the command again/);
+      await expect(db.status()).rejects.toThrow(/connection to the PostgreSQL server was lost/);
+    } finally {
+      await db.close();
+    }
+  },
+);
+
 describe.each(backends)('results database: $name', (backend) => {
   const maybe = backend.skip ? it.skip : it;
   if (backend.skip) it.skip(`skipped: ${backend.skip}`, () => {});
