@@ -90,6 +90,15 @@ interface PointRow {
 
 /** The points of `historyText`'s answer, in series order (case, site, series node), each series by start time. */
 export function historyPoints(text: string): HistoryPoint[] {
+  return inSeriesOrder(pointsOf(text));
+}
+
+/** The points of several of `historyText`'s answers (`historyTexts`, a case each), in series order. */
+export function historyPointsOfAll(texts: readonly string[]): HistoryPoint[] {
+  return inSeriesOrder(texts.flatMap(pointsOf));
+}
+
+function pointsOf(text: string): HistoryPoint[] {
   const rows = (JSON.parse(text) as PointTuple[]).map(pointRow);
   // A site has node sweeps for a case when one campaign ran that case on two or more of its nodes: its series
   // is then per node; otherwise the site is one series whichever node each run landed on.
@@ -103,7 +112,7 @@ export function historyPoints(text: string): HistoryPoint[] {
   const swept = new Set(
     [...nodes].filter(([, s]) => s.size > 1).map(([k]) => JSON.stringify((JSON.parse(k) as unknown[]).slice(0, 2))),
   );
-  const points = rows.map(
+  return rows.map(
     (r): HistoryPoint => ({
       id: r.id,
       campaign: r.campaign,
@@ -126,6 +135,9 @@ export function historyPoints(text: string): HistoryPoint[] {
       cuda: r.cuda,
     }),
   );
+}
+
+function inSeriesOrder(points: HistoryPoint[]): HistoryPoint[] {
   // each point's series key made once (made inside the comparison, it cost more than the query at 20,000 points);
   // the sort is stable, so a series keeps the query's start order
   const keyed = points.map((p) => ({ p, k: JSON.stringify([p.case, p.site ?? '', p.seriesNode ?? '']) }));

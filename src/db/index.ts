@@ -7,13 +7,13 @@ import { setImmediate } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReadProblem, RunRecord } from '../results/index.js';
-import { type HistoryPoint, historyPoints } from './history.js';
+import { type HistoryPoint, historyPoints, historyPointsOfAll } from './history.js';
 import { acquireLock, type Lock } from './lock.js';
 import { migrate, TABLES } from './schema.js';
 import { openPglite, openPostgres, type Queryable, type Sql } from './sql.js';
 
 export { SCHEMA_VERSION, MIGRATIONS } from './schema.js';
-export { type HistoryPoint, historyPoints } from './history.js';
+export { type HistoryPoint, historyPoints, historyPointsOfAll } from './history.js';
 
 export type DbTarget = { kind: 'embedded'; dir: string } | { kind: 'server'; url: string };
 
@@ -115,9 +115,11 @@ export interface ResultsDb {
   readonly target: DbTarget;
   ingest(records: readonly RunRecord[], source?: string): Promise<IngestResult>;
   history(q: HistoryQuery): Promise<HistoryPoint[]>;
-  /** The same points as the database's JSON text, for `historyPoints` elsewhere (a worker thread). */
+  /** The same points as the database's JSON text, for `historyPoints` elsewhere (a worker thread); of one benchmark
+   * or case (every case's at once can outgrow what PostgreSQL allocates for a value: use `historyTexts`). */
   historyText(q: HistoryQuery): Promise<string>;
-  /** The same, one case at a time (other queries run between cases: the embedded database runs on this thread). */
+  /** The same, one case at a time (other queries run between cases: the embedded database runs on this thread; and
+   * one answer for many cases can outgrow a value). */
   historyTexts(q: HistoryQuery): AsyncGenerator<string>;
   /** Whole records (as validated when they were ingested), oldest first. */
   records(q?: RecordQuery): Promise<RunRecord[]>;
@@ -350,7 +352,11 @@ class Db implements ResultsDb {
   }
 
   async history(h: HistoryQuery): Promise<HistoryPoint[]> {
-    return historyPoints(await this.historyText(h));
+    // a case at a time: one answer for many cases outgrows what PostgreSQL may allocate for a value (1 GB; PGlite
+    // ran out of memory at 1,000,000 points)
+    const texts: string[] = [];
+    for await (const text of this.historyTexts(h)) texts.push(text);
+    return historyPointsOfAll(texts);
   }
 
   historyText(h: HistoryQuery): Promise<string> {
@@ -358,13 +364,19 @@ class Db implements ResultsDb {
   }
 
   async *historyTexts(h: HistoryQuery): AsyncGenerator<string> {
-    // the cases by a walk of the ("case", …) index, one lookup per case (DISTINCT would read every entry)
-    const { rows } = await this.sql.query<{ v: string }>(
-      `WITH RECURSIVE c(v) AS (
-         SELECT min("case") FROM records
-         UNION ALL SELECT (SELECT min("case") FROM records WHERE "case" > c.v) FROM c WHERE c.v IS NOT NULL)
-       SELECT v FROM c WHERE v IS NOT NULL`,
-    );
+    // a benchmark's cases from the (case, site) pairs with successful records (a few hundred rows); every case by a
+    // walk of the ("case", …) index, one lookup per case (DISTINCT would read every entry)
+    const { rows } = h.bench
+      ? await this.sql.query<{ v: string }>(
+          `SELECT DISTINCT "case" AS v FROM series_regressions WHERE "case" = $1 OR benchmark = $1 ORDER BY 1`,
+          [h.bench],
+        )
+      : await this.sql.query<{ v: string }>(
+          `WITH RECURSIVE c(v) AS (
+             SELECT min("case") FROM records
+             UNION ALL SELECT (SELECT min("case") FROM records WHERE "case" > c.v) FROM c WHERE c.v IS NOT NULL)
+           SELECT v FROM c WHERE v IS NOT NULL`,
+        );
     for (const { v } of rows) {
       yield await this.pointsText(h, v);
       await nextTurn();

@@ -3,7 +3,7 @@
 // functions run in the worker and, for the tests of their output, in-process.
 import { findRegressions, historySeries, type RegressionFound, type Weights } from '../../analysis/index.js';
 import { keptChangesMap, type PairRegressions, pairRegressions } from '../../analysis/kept-regressions.js';
-import { historyPoints } from '../../db/history.js';
+import { historyPoints, historyPointsOfAll } from '../../db/history.js';
 import type { SiteFacts } from '../../sites/index.js';
 import { buildReportModel, EXPORTERS, type ExportName, renderReportBody } from '../../report/index.js';
 import type { RunRecord } from '../../results/index.js';
@@ -58,8 +58,8 @@ export interface AnalysisResult {
 /** A history drawn with its change points: the report's history section. */
 export interface HistoryJob {
   kind: 'history';
-  /** `ResultsDb.historyText`'s answer. */
-  points: string;
+  /** `ResultsDb.historyTexts`' answers, one per case. */
+  points: string[];
   /** The change points kept for its series (`keptChanges`): used for a series while it has the same runs. */
   kept: string[];
 }
@@ -108,13 +108,13 @@ export function runAny(job: Job): JobResults[Job['kind']] {
     case 'history': {
       // the report's history section, for an empty record set with this history: one drawing for both
       const { body, specs } = renderReportBody(
-        buildReportModel([], { history: historySeries(historyPoints(job.points), keptChangesMap(job.kept)) }),
+        buildReportModel([], { history: historySeries(historyPointsOfAll(job.points), keptChangesMap(job.kept)) }),
         ['history'],
       );
       return { body: body.toString(), specs: specs.toString() };
     }
     case 'regressions': {
-      const points = job.points.flatMap(historyPoints);
+      const points = historyPointsOfAll(job.points);
       return {
         found: findRegressions(points, job.since ? new Date(job.since) : undefined),
         series: new Set(points.map((p) => `${p.case}|${p.site}|${p.seriesNode}`)).size,

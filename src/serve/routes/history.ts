@@ -59,7 +59,10 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
       // analysed first, on the workers)
       const out = await ctx.analysis.run('history', key, async () => {
         const kept = await keptChanges(ctx.db, { bench: q.bench, ...opt('site', q.site) }, ctx.analysePairs);
-        return { kind: 'history' as const, points: await ctx.db.historyText(history), kept };
+        // a case at a time (a benchmark's every case at once can outgrow what the database allocates for a value)
+        const points: string[] = [];
+        for await (const text of ctx.db.historyTexts(history)) points.push(text);
+        return { kind: 'history' as const, points, kept };
       });
       // markup made by renderReportBody on the worker thread (strings escaped there by the same html template)
       const fresh = { at: Date.now(), body: trusted(out.body), specs: trusted(out.specs) };
