@@ -61,6 +61,27 @@ export const analyseWith =
   async (texts) =>
     texts.map((t) => pairRegressions(parse(t)));
 
+/** A ratio over a baseline of 0 is infinite (or NaN), which JSON would keep as null: kept as a tagged string. */
+const NON_FINITE = '$nonFinite';
+
+/** What is kept, as JSON text in which non-finite numbers survive (`parseKept` restores them). */
+export function keptText(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? { [NON_FINITE]: String(v) } : v,
+  );
+}
+
+/** `keptText`'s JSON, parsed. */
+export function parseKept<T>(text: string): T {
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const tagged = (v as Record<string, unknown>)[NON_FINITE];
+      if (typeof tagged === 'string' && Object.keys(v).length === 1) return Number(tagged);
+    }
+    return v;
+  }) as T;
+}
+
 /** Pairs read and analysed at a time: the server answers other requests between parts. */
 const PAIRS_AT_ONCE = 20;
 
@@ -81,12 +102,7 @@ export async function analyseSeries(
     const results = await analyse(texts);
     // a pair marked again meanwhile (records added) is not kept: the next analysis reads its new points
     for (const [k, p] of part.entries())
-      await db.keepPairRegressions(
-        p,
-        JSON.stringify(results[k]!.found),
-        results[k]!.series,
-        JSON.stringify(results[k]!.changes),
-      );
+      await db.keepPairRegressions(p, keptText(results[k]!.found), results[k]!.series, keptText(results[k]!.changes));
   }
   return pairs.length;
 }
@@ -124,7 +140,7 @@ export async function keptChanges(
 /** `keptChanges`' texts as `historySeries` takes them. */
 export function keptChangesMap(texts: readonly string[]): Map<string, KeptSeriesChanges> {
   const map = new Map<string, KeptSeriesChanges>();
-  for (const t of texts) for (const s of JSON.parse(t) as KeptSeriesChanges[]) map.set(s.key, s);
+  for (const t of texts) for (const s of parseKept<KeptSeriesChanges[]>(t)) map.set(s.key, s);
   return map;
 }
 
@@ -170,7 +186,7 @@ export async function keptRegressions(
   if (kept.unanalysed > 0) return search(q);
   const key = (r: RegressionFound) => JSON.stringify([r.case, r.site ?? '', r.node ?? '']);
   const found = kept.found
-    .flatMap((text) => JSON.parse(text) as RegressionFound[])
+    .flatMap((text) => parseKept<RegressionFound[]>(text))
     .filter((r) => !q.since || Date.parse(r.firstAfter.startedAt) >= q.since.getTime())
     .map((r) => ({ r, k: key(r) }))
     .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)) // stable: a series keeps its order

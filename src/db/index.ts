@@ -7,7 +7,7 @@ import { setImmediate } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReadProblem, RunRecord } from '../results/index.js';
-import { type HistoryPoint, historyPoints, historyPointsOfAll } from './history.js';
+import { type HistoryPoint, historyPointsOfAll } from './history.js';
 import { acquireLock, type Lock } from './lock.js';
 import { migrate, TABLES } from './schema.js';
 import { openPglite, openPostgres, type Queryable, type Sql } from './sql.js';

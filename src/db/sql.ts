@@ -43,20 +43,47 @@ export async function openPglite(dir: string): Promise<Sql> {
 /** A PostgreSQL server, by connection URL (postgres://user@host:port/database, ?host=/socket/dir for a socket). */
 export async function openPostgres(url: string): Promise<Sql> {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  // Server-side notices (e.g. "relation already exists, skipping") are not the user's business.
-  client.on('notice', () => {});
-  // A connection the server drops while idle (a restart, an administrator, a network cut) is an 'error' event:
-  // unheard, it would end the whole process (`fedbench serve` included). Heard, the next query says what happened.
+  type Client = InstanceType<typeof pg.Client>;
+  // A connection the server drops while idle (a restart, an administrator) is an 'error' event: unheard, it would
+  // end the whole process (`fedbench serve` included). Heard, the next query opens a new connection (nothing was
+  // in flight), except inside a transaction, which fails with what happened; so does a query the loss cut.
   let lost: Error | null = null;
-  client.on('error', (err) => {
-    lost = err;
-  });
+  let inTransaction = false;
+  let client: Client | null = null;
+  const connect = async (): Promise<Client> => {
+    const c = new pg.Client({ connectionString: url });
+    // Server-side notices (e.g. "relation already exists, skipping") are not the user's business.
+    c.on('notice', () => {});
+    c.on('error', (err) => {
+      if (c === client) lost ??= err; // the first word is the server's reason; pg's own follows it
+    });
+    await c.connect();
+    return c;
+  };
+  client = await connect();
+  let reconnecting: Promise<void> | null = null;
+  const reconnect = () =>
+    (reconnecting ??= (async () => {
+      const old = client!;
+      try {
+        client = await connect();
+        lost = null;
+        old.end().catch(() => {});
+      } finally {
+        reconnecting = null;
+      }
+    })());
   const sent = async (text: string, params: unknown[]) => {
-    if (lost) throw connectionLost(lost);
+    if (lost && inTransaction) throw connectionLost(lost);
+    if (lost) {
+      try {
+        await reconnect();
+      } catch (err) {
+        throw connectionLost(err as Error);
+      }
+    }
     try {
-      return await client.query(text, params);
+      return await client!.query(text, params);
     } catch (err) {
       if (lost || isConnectionEnd(err)) throw connectionLost(lost ?? (err as Error));
       throw err;
@@ -74,17 +101,21 @@ export async function openPostgres(url: string): Promise<Sql> {
   return {
     ...q,
     async transaction(fn) {
-      await client.query('BEGIN');
+      await sent('BEGIN', []);
+      inTransaction = true;
       try {
         const result = await fn(q);
-        await client.query('COMMIT');
+        await sent('COMMIT', []);
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
+        await client!.query('ROLLBACK').catch(() => {});
         throw err;
+      } finally {
+        inTransaction = false;
       }
     },
-    close: () => (lost ? Promise.resolve() : client.end()),
+    // pg's end() resolves at once for a connection that is already gone
+    close: () => client!.end().catch(() => {}),
   };
 }
 
@@ -97,7 +128,7 @@ function isConnectionEnd(err: unknown): boolean {
   );
 }
 
-/** The server's connection is gone: what the server said, and that nothing more can be asked on it. */
+/** The server's connection went while a query or transaction needed it: what the server said. */
 function connectionLost(err: Error): Error {
   return new Error(
     `the connection to the PostgreSQL server was lost (${err.message}): what was committed before is kept; run the command again`,

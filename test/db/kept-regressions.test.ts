@@ -13,6 +13,9 @@ import {
   keptChanges,
   keptChangesMap,
   keptRegressions,
+  keptText,
+  pairRegressions,
+  parseKept,
 } from '../../src/analysis/kept-regressions.js';
 import { CASES, NODES, nightlyRecord, PER_CAMPAIGN, SITES } from '../../src/bench/nightly.js';
 import { historyPoints, openDb, type ResultsDb, SCHEMA_VERSION } from '../../src/db/index.js';
@@ -215,4 +218,32 @@ describe('regressions kept per case and site', () => {
       expect(kept.size).toBe(SITES.length * 2);
     });
   }, 120_000);
+
+  it('keeps a ratio over a baseline of 0 as it was found (JSON alone would make it null)', () => {
+    // constructed points: a series at 0 that rises to 5 — its change's ratio is infinite
+    const points = Array.from({ length: 24 }, (_, i) => ({
+      id: `p${String(i).padStart(2, '0')}`,
+      campaign: `c${i}`,
+      case: 'zero/case',
+      site: 'alpha',
+      node: null,
+      seriesNode: null,
+      startedAt: new Date(Date.UTC(2026, 0, i + 1)).toISOString(),
+      median: i < 12 ? 0 : 5 + (i % 3) * 0.01,
+      ci95: null,
+      unit: 'ms',
+      direction: 'lower' as const,
+      gpu: null,
+      driver: null,
+      cuda: null,
+      backend: null,
+      engineVersion: null,
+    }));
+    const found = pairRegressions(points);
+    expect(found.changes[0]!.changes.some((c) => c.ratio === Number.POSITIVE_INFINITY)).toBe(true);
+    const kept = keptChangesMap([keptText(found.changes)]);
+    expect(historySeries(points, kept)).toEqual(historySeries(points));
+    expect(parseKept(keptText(found.found))).toEqual(found.found);
+    expect(found.found.length).toBe(1); // slower: a time went from 0 to 5
+  });
 });

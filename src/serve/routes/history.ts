@@ -54,11 +54,13 @@ ${textField('site', 'Site', q.site)}${textField('gpu', 'GPU model contains', q.g
     const key = JSON.stringify([ctx.dataVersion(), q.bench, q.site, q.gpu, q.since]);
     const redraw = async () => {
       const history = { bench: q.bench, ...opt('site', q.site), ...opt('gpu', q.gpu), ...(since ? { since } : {}) };
-      // series and change points on a worker thread: the points travel as the database's one JSON text, with the
-      // change points kept for their series (found once after the records arrived; pairs marked since are
-      // analysed first, on the workers)
+      // series and change points on a worker thread: the points travel as the database's JSON texts, with the change
+      // points kept for their series (found once after the records arrived; pairs marked since are analysed first,
+      // on the pairs' worker, before the history's is taken); none for a filtered history, whose series have other
+      // runs than those they were kept for
+      const kept =
+        since || q.gpu ? [] : await keptChanges(ctx.db, { bench: q.bench, ...opt('site', q.site) }, ctx.analysePairs);
       const out = await ctx.analysis.run('history', key, async () => {
-        const kept = await keptChanges(ctx.db, { bench: q.bench, ...opt('site', q.site) }, ctx.analysePairs);
         // a case at a time (a benchmark's every case at once can outgrow what the database allocates for a value)
         const points: string[] = [];
         for await (const text of ctx.db.historyTexts(history)) points.push(text);
