@@ -69,15 +69,15 @@ interface AnalysedRuns {
   changes: Change[];
 }
 
-function analyseRuns(runs: readonly RunPoint[]): AnalysedRuns {
-  const ordered = dated(runs);
+/** `ordered`: the series' runs as `dated` gives them. */
+function analyseRuns(ordered: RunPoint[], direction: Direction): AnalysedRuns {
   const offset = Math.max(0, ordered.length - ANALYSED_RUNS);
   return {
     ordered,
     offset,
     changes: changes(
       ordered.slice(offset).map((p) => p.median),
-      runs[0]!.direction,
+      direction,
     ),
   };
 }
@@ -114,7 +114,7 @@ function regressionsOf(runs: readonly RunPoint[], a: AnalysedRuns): RegressionFo
 export function findRegressions(points: readonly RunPoint[], since?: Date): RegressionFound[] {
   const out: RegressionFound[] = [];
   for (const runs of seriesOf(points).values())
-    for (const r of regressionsOf(runs, analyseRuns(runs)))
+    for (const r of regressionsOf(runs, analyseRuns(dated(runs), runs[0]!.direction)))
       if (!since || Date.parse(r.firstAfter.startedAt) >= since.getTime()) out.push(r);
   return out;
 }
@@ -179,7 +179,7 @@ export function analysePair(points: readonly RunPoint[]): { found: RegressionFou
   const found: RegressionFound[] = [];
   const kept: KeptSeriesChanges[] = [];
   for (const [key, runs] of seriesOf(points)) {
-    const a = analyseRuns(runs);
+    const a = analyseRuns(dated(runs), runs[0]!.direction);
     found.push(...regressionsOf(runs, a));
     kept.push({ key, runs: runsDigest(a.ordered), changes: seriesChangesOf(a) });
   }
@@ -200,7 +200,7 @@ export function historySeries(
     const known = kept?.get(key);
     const ordered = dated(runs);
     const seriesChanges =
-      known && known.runs === runsDigest(ordered) ? known.changes : seriesChangesOf(analyseRuns(runs));
+      known && known.runs === runsDigest(ordered) ? known.changes : seriesChangesOf(analyseRuns(ordered, direction));
     return {
       case: first.case,
       site: first.site,

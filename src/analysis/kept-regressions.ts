@@ -41,16 +41,25 @@ export interface SeriesPair {
 
 /** The database calls this needs (`ResultsDb` has them). */
 export interface KeptDb {
-  unanalysedSeries(q?: { bench?: string; site?: string }): Promise<SeriesPair[]>;
+  unanalysedSeries(q?: PairFilter): Promise<SeriesPair[]>;
   pairPointsText(pair: SeriesPair): Promise<string>;
   keepPairRegressions(pair: SeriesPair, foundJson: string, series: number, changesJson: string): Promise<boolean>;
-  keptRegressions(q: {
-    bench?: string;
-    site?: string;
-  }): Promise<{ found: string[]; series: number; unanalysed: number }>;
-  keptChanges(q: { bench?: string; site?: string }): Promise<string[]>;
-  history(q: { bench?: string; site?: string }): Promise<RunPoint[]>;
+  keptRegressions(q: PairFilter): Promise<{ found: string[]; series: number; unanalysed: number }>;
+  keptChanges(q: PairFilter): Promise<string[]>;
+  history(q: PairFilter): Promise<RunPoint[]>;
 }
+
+/** Which pairs: of a benchmark or case, of a site (absent: every one). */
+export interface PairFilter {
+  bench?: string;
+  site?: string;
+}
+
+/** The pair filter of a query (its other fields, e.g. `since`, left out). */
+const pairFilter = (q: PairFilter): PairFilter => ({
+  ...(q.bench ? { bench: q.bench } : {}),
+  ...(q.site ? { site: q.site } : {}),
+});
 
 /** Analyses pairs' points (as `pairPointsText` gives them): here, or on the server's worker threads. */
 export type AnalysePairs = (pointsTexts: string[]) => Promise<PairRegressions[]>;
@@ -82,6 +91,9 @@ export function parseKept<T>(text: string): T {
   }) as T;
 }
 
+/** Pairs still marked after this many rounds (records arriving all the while) are analysed without keeping them. */
+const ROUNDS = 3;
+
 /** Pairs read and analysed at a time: the server answers other requests between parts. */
 const PAIRS_AT_ONCE = 20;
 
@@ -89,11 +101,7 @@ const PAIRS_AT_ONCE = 20;
  * Finds and keeps the regressions (and change points) of every pair with records added since it was last analysed,
  * or of those of a benchmark or case, of a site; how many.
  */
-export async function analyseSeries(
-  db: KeptDb,
-  analyse: AnalysePairs,
-  filter: { bench?: string; site?: string } = {},
-): Promise<number> {
+export async function analyseSeries(db: KeptDb, analyse: AnalysePairs, filter: PairFilter = {}): Promise<number> {
   const pairs = await db.unanalysedSeries(filter);
   for (let i = 0; i < pairs.length; i += PAIRS_AT_ONCE) {
     const part = pairs.slice(i, i + PAIRS_AT_ONCE);
@@ -107,30 +115,17 @@ export async function analyseSeries(
   return pairs.length;
 }
 
-/** The kept answers of `filter`'s pairs after analysing those marked since (a few rounds while records arrive). */
-async function upToDate(db: KeptDb, filter: { bench?: string; site?: string }, analyse: AnalysePairs) {
-  let kept = await db.keptRegressions(filter);
-  for (let round = 0; kept.unanalysed > 0 && round < ROUNDS; round++) {
-    await analyseSeries(db, analyse, filter);
-    kept = await db.keptRegressions(filter);
-  }
-  return kept;
-}
-
 /**
  * The change points kept for the series of a history (a benchmark or case, a site), as kept texts for
  * `keptChangesMap`; pairs marked since are analysed first. `historySeries` uses a series' kept changes only while it
  * has exactly the runs they were found in, so a filtered history (since, GPU) or records arriving meanwhile are
  * analysed there instead; where nothing can be kept (a read-only role), nothing is given.
  */
-export async function keptChanges(
-  db: KeptDb,
-  q: { bench?: string; site?: string },
-  analyse: AnalysePairs,
-): Promise<string[]> {
-  const filter = { ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) };
+export async function keptChanges(db: KeptDb, q: PairFilter, analyse: AnalysePairs): Promise<string[]> {
+  const filter = pairFilter(q);
   try {
-    await upToDate(db, filter, analyse);
+    // a few rounds while records arrive; a series still out of date is found by `historySeries` itself
+    for (let round = 0; round < ROUNDS && (await analyseSeries(db, analyse, filter)) > 0; round++);
   } catch {
     return [];
   }
@@ -144,16 +139,10 @@ export function keptChangesMap(texts: readonly string[]): Map<string, KeptSeries
   return map;
 }
 
-export interface RegressionsQuery {
-  /** A benchmark id or case id. */
-  bench?: string;
-  site?: string;
+export interface RegressionsQuery extends PairFilter {
   /** Regressions whose first slower run started then or later (the runs before stay their baseline). */
   since?: Date;
 }
-
-/** Pairs still marked after this many rounds (records arriving all the while) are analysed without keeping them. */
-const ROUNDS = 3;
 
 /** The search of the whole history, as before regressions were kept (the server runs it on a worker thread). */
 export type SearchHistory = (q: RegressionsQuery) => Promise<FoundRegressions>;
@@ -161,7 +150,7 @@ export type SearchHistory = (q: RegressionsQuery) => Promise<FoundRegressions>;
 export const searchHere =
   (db: KeptDb): SearchHistory =>
   async (q) => {
-    const points = await db.history({ ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) });
+    const points = await db.history(pairFilter(q));
     return { found: findRegressions(points, q.since), series: seriesOf(points).size };
   };
 
@@ -176,10 +165,14 @@ export async function keptRegressions(
   analyse: AnalysePairs,
   search: SearchHistory = searchHere(db),
 ): Promise<FoundRegressions> {
-  const filter = { ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) };
+  const filter = pairFilter(q);
   let kept: Awaited<ReturnType<KeptDb['keptRegressions']>>;
   try {
-    kept = await upToDate(db, filter, analyse);
+    kept = await db.keptRegressions(filter);
+    for (let round = 0; kept.unanalysed > 0 && round < ROUNDS; round++) {
+      await analyseSeries(db, analyse, filter);
+      kept = await db.keptRegressions(filter);
+    }
   } catch {
     return search(q); // e.g. a read-only role on a server: the kept answers cannot be written
   }

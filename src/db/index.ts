@@ -195,6 +195,9 @@ const nextTurn = () => setImmediate();
  */
 const RECORD_PAGE = 500;
 
+/** The kept (case, site) pairs of a benchmark or case ($1), of a site ($2); either NULL for every one. */
+const PAIRS_OF = `($1::text IS NULL OR benchmark = $1 OR "case" = $1) AND ($2::text IS NULL OR site = $2)`;
+
 /** Records per transaction: a killed ingest keeps the batches it committed, and a re-run adds the rest. */
 const BATCH = 500;
 
@@ -477,8 +480,7 @@ class Db implements ResultsDb {
   async unanalysedSeries(q: { bench?: string; site?: string } = {}): Promise<UnanalysedPair[]> {
     const { rows } = await this.sql.query<UnanalysedPair>(
       `SELECT "case", site, version FROM series_regressions
-        WHERE found IS NULL AND ($1::text IS NULL OR benchmark = $1 OR "case" = $1) AND ($2::text IS NULL OR site = $2)
-        ORDER BY "case", site`,
+        WHERE found IS NULL AND ${PAIRS_OF} ORDER BY "case", site`,
       [q.bench ?? null, q.site ?? null],
     );
     return rows;
@@ -505,8 +507,7 @@ class Db implements ResultsDb {
   async keptChanges(q: { bench?: string; site?: string }): Promise<string[]> {
     const { rows } = await this.sql.query<{ changes: string }>(
       `SELECT changes FROM series_regressions
-        WHERE ($1::text IS NULL OR benchmark = $1 OR "case" = $1) AND ($2::text IS NULL OR site = $2)
-          AND found IS NOT NULL AND changes IS NOT NULL
+        WHERE ${PAIRS_OF} AND found IS NOT NULL AND changes IS NOT NULL
         ORDER BY "case", site`,
       [q.bench ?? null, q.site ?? null],
     );
@@ -514,7 +515,7 @@ class Db implements ResultsDb {
   }
 
   async keptRegressions(q: { bench?: string; site?: string }): Promise<KeptRegressions> {
-    const where = `($1::text IS NULL OR benchmark = $1 OR "case" = $1) AND ($2::text IS NULL OR site = $2)`;
+    const where = PAIRS_OF;
     const params = [q.bench ?? null, q.site ?? null];
     const { rows } = await this.sql.query<{ found: string }>(
       `SELECT found FROM series_regressions WHERE ${where} AND found IS NOT NULL AND found <> '[]' ORDER BY "case", site`,

@@ -12,7 +12,6 @@ import type { Launcher } from './launch.js';
 export type ServeDb = Pick<
   ResultsDb,
   | 'history'
-  | 'historyText'
   | 'historyTexts'
   | 'status'
   | 'ingest'

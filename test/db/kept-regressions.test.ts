@@ -48,6 +48,19 @@ async function withDb<T>(name: string, fn: (db: ResultsDb) => Promise<T>): Promi
   }
 }
 
+/** A database with every pair analysed, then taken back to an older schema by `downgrade`; its name. */
+async function analysedThenBack(name: string, downgrade: string): Promise<string> {
+  await withDb(name, async (db) => {
+    await db.ingest(records(0, 15));
+    await analyseSeries(db, here);
+  });
+  const { openPglite } = await import('../../src/db/sql.js');
+  const sql = await openPglite(path.join(tmp, name));
+  await sql.script(downgrade);
+  await sql.close();
+  return name;
+}
+
 /** What `regressions` found before they were kept: E-Divisive over the whole (filtered) history. */
 async function computed(db: ResultsDb, q: { bench?: string; site?: string; since?: Date }) {
   const points = await db.history({ ...(q.bench ? { bench: q.bench } : {}), ...(q.site ? { site: q.site } : {}) });
@@ -142,18 +155,11 @@ describe('regressions kept per case and site', () => {
   }, 120_000);
 
   it('a database made before regressions were kept has every pair analysed on its first look', async () => {
-    const name = 'older';
-    await withDb(name, async (db) => {
-      await db.ingest(records(0, 15));
-      await analyseSeries(db, here);
-    });
     // back to the schema before: no kept regressions
-    const { openPglite } = await import('../../src/db/sql.js');
-    const sql = await openPglite(path.join(tmp, name));
-    await sql.script(
+    const name = await analysedThenBack(
+      'older',
       'DROP TABLE series_regressions; DROP SEQUENCE series_regressions_version; DELETE FROM schema_migrations WHERE version >= 4',
     );
-    await sql.close();
     await withDb(name, async (db) => {
       expect((await db.status()).schemaVersion).toBe(SCHEMA_VERSION);
       expect((await db.unanalysedSeries()).length).toBe(28);
@@ -199,17 +205,10 @@ describe('regressions kept per case and site', () => {
   }, 120_000);
 
   it('a database whose regressions were kept without change points has every pair analysed again', async () => {
-    const name = 'before-changes';
-    await withDb(name, async (db) => {
-      await db.ingest(records(0, 15));
-      await analyseSeries(db, here);
-    });
-    const { openPglite } = await import('../../src/db/sql.js');
-    const sql = await openPglite(path.join(tmp, name));
-    await sql.script(
+    const name = await analysedThenBack(
+      'before-changes',
       'ALTER TABLE series_regressions DROP COLUMN changes; DELETE FROM schema_migrations WHERE version = 5',
     );
-    await sql.close();
     await withDb(name, async (db) => {
       expect((await db.unanalysedSeries()).length).toBe(28);
       expect(await db.keptChanges({})).toEqual([]);
