@@ -210,16 +210,13 @@ function timestamp(text: string): string | null {
   return Number.isFinite(t) ? new Date(t).toISOString() : null;
 }
 
-const INSERT = `INSERT INTO records (
+/** The records table's columns as COPY fills them, in `rowOf`'s order. */
+const RECORD_COLUMNS = `records (
   id, campaign, suite, "case", benchmark, kind, params, engine, backend, engine_version, site, node, host,
   gpu_model, gpu_count, driver, cuda, nodejs, status, metric_name, metric_unit, direction, median, ci_low, ci_high,
-  n, started_at, finished_at, record
-) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-  $22, $23, $24, $25, $26, $27::timestamptz, $28::timestamptz, $29)
-ON CONFLICT (id) DO NOTHING
-RETURNING "case", site, benchmark, status, median`;
+  n, started_at, finished_at, record)`;
 
-function rowOf(r: RunRecord, json: string): unknown[] {
+function rowOf(r: RunRecord, json: string): Array<string | number | null> {
   const gpu = r.system.gpus[0];
   return [
     r.id,
@@ -230,8 +227,8 @@ function rowOf(r: RunRecord, json: string): unknown[] {
     r.benchmark.kind,
     JSON.stringify(r.benchmark.params),
     r.engine.name,
-    r.engine.backend,
-    r.engine.version,
+    r.engine.backend ?? null,
+    r.engine.version ?? null,
     r.site ?? null,
     r.slurm?.node ?? r.system.host,
     r.system.host,
@@ -254,56 +251,63 @@ function rowOf(r: RunRecord, json: string): unknown[] {
   ];
 }
 
-/** Rows per INSERT statement: one statement per row costs a round trip (and, in PGlite, a call into the wasm). */
-const ROWS_PER_INSERT = 100;
-const [INSERT_HEAD, ONE_ROW, INSERT_TAIL] = (() => {
-  const m = /^([\s\S]*VALUES )(\([\s\S]*?\))(\s*ON CONFLICT[\s\S]*)$/.exec(INSERT)!;
-  return [m[1]!, m[2]!, m[3]!];
-})();
-const COLUMNS = (ONE_ROW.match(/\$\d+/g) ?? []).length;
-
-/** The INSERT for `rows` rows: the one-row VALUES repeated with its placeholders renumbered. */
-function insertFor(rows: number): string {
-  const values = Array.from({ length: rows }, (_, k) =>
-    ONE_ROW.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + k * COLUMNS}`),
-  );
-  return `${INSERT_HEAD}${values.join(',\n')}${INSERT_TAIL}`;
+/** COPY's text format: `\\N` for NULL; backslash, tab, newline and carriage return escaped; numbers as JS writes them. */
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+function copyField(v: string | number | null): string {
+  if (v === null) return '\\N';
+  const s = String(v);
+  return COPY_SPECIAL.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : s;
 }
 
+/** Rows per COPY: its text is built whole in memory (about 1.5 MB for 500 typical records). */
+const ROWS_PER_COPY = 500;
+
+/**
+ * Taken by every ingest transaction before it looks for the ids it adds: two ingests into a server then never COPY
+ * the same id at once (COPY has no ON CONFLICT; a duplicate would abort the batch). Any fixed number.
+ */
+const INGEST_LOCK = 0x0fedbe7d;
+
 async function insertAll(q: Queryable, records: readonly RunRecord[], result: IngestResult): Promise<void> {
-  const rows: unknown[][] = [];
-  for (const r of records) {
-    const json = JSON.stringify(r);
-    if (NUL.test(json)) {
-      result.skipped.push({ file: `record ${r.id}`, error: 'contains a NUL character, which PostgreSQL cannot store' });
-      continue;
-    }
-    rows.push(rowOf(r, json));
-  }
+  await q.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK]);
   const touched = new Map<string, [string, string, string]>();
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    // ON CONFLICT DO NOTHING: the rows it returns are the new ones, the others were already there
-    const { rows: added } = await q.query<AddedRow>(insertFor(chunk.length), chunk.flat());
-    result.added += added.length;
-    result.present += chunk.length - added.length;
-    for (const a of added)
-      if (a.status === 'ok' && a.median !== null)
-        touched.set(JSON.stringify([a.case, a.site ?? '']), [a.case, a.site ?? '', a.benchmark]);
+  for (let i = 0; i < records.length; i += ROWS_PER_COPY) {
+    const chunk = records.slice(i, i + ROWS_PER_COPY);
+    const { rows: present } = await q.query<{ id: string }>('SELECT id FROM records WHERE id = ANY($1::text[])', [
+      chunk.map((r) => r.id),
+    ]);
+    // what is already there, and a second copy of an id in the same input, is left as it is (the first is kept)
+    const seen = new Set(present.map((p) => p.id));
+    const lines: string[] = [];
+    for (const r of chunk) {
+      if (seen.has(r.id)) {
+        result.present++;
+        continue;
+      }
+      const json = JSON.stringify(r);
+      if (NUL.test(json)) {
+        result.skipped.push({
+          file: `record ${r.id}`,
+          error: 'contains a NUL character, which PostgreSQL cannot store',
+        });
+        continue;
+      }
+      seen.add(r.id);
+      lines.push(rowOf(r, json).map(copyField).join('\t'));
+      result.added++;
+      if (r.status === 'ok' && r.stats?.median !== undefined && r.stats.median !== null) {
+        const site = r.site ?? '';
+        touched.set(JSON.stringify([r.case, site]), [r.case, site, r.benchmark.id]);
+      }
+    }
+    if (lines.length) await q.copyIn(RECORD_COLUMNS, `${lines.join('\n')}\n`);
   }
   // in (case, site) order: two ingests into a server lock the pairs' rows in the same order (no deadlock)
   await markUnanalysed(
     q,
     [...touched.values()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)),
   );
-}
-
-interface AddedRow {
-  case: string;
-  site: string | null;
-  benchmark: string;
-  status: string;
-  median: number | null;
 }
 
 /** The (case, site) pairs whose regressions new records change: to be found again (`analyseSeries`). */

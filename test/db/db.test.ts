@@ -177,6 +177,8 @@ describe.each(backends)('results database: $name', (backend) => {
       '$1 $2 %s %% ?',
       "'); DELETE FROM schema_migrations; SELECT ('",
       'Robert"); DROP TABLE sources;-- ñ 名前 😀',
+      // what COPY's text format gives meaning to: a tab, line ends, its NULL (\N) and end-of-data (\.) markers
+      'tab\there\nnext line\r\\N \\.\n\\.',
     ];
     const records = hostile.map((s, i) =>
       record({
@@ -208,6 +210,12 @@ describe.each(backends)('results database: $name', (backend) => {
       expect((await handle.status()).records).toBe(hostile.length);
       // a hostile string as the query's own input is data too
       expect((await handle.history({ bench: "x'; DROP TABLE records; --" })).length).toBe(0);
+      // read back whole, byte for byte
+      const back = new Map((await handle.records({ bench: ['hostile'] })).map((r) => [r.id, r]));
+      for (const r of records) expect(back.get(r.id)).toEqual(r);
+      // the same record twice in one input: added once
+      const twice = record({ day: 20, benchmark: 'hostile', campaign: 'twice' });
+      expect(await handle.ingest([twice, twice, records[0]!])).toMatchObject({ added: 1, present: 2 });
     } finally {
       await handle.close();
     }
