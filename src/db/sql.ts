@@ -21,6 +21,12 @@ export interface Queryable {
 }
 
 export interface Sql extends Queryable {
+  /**
+   * After rows were added to `table` (a constant of this program): what a server's autovacuum does on its own and
+   * PGlite never does, marking the new pages all-visible so index-only scans need not visit them (~60 ms after 4,000
+   * records at 1,000,000). Not in a transaction.
+   */
+  vacuum(table: string): Promise<void>;
   /** Runs fn in one transaction: committed when it returns, rolled back when it throws. */
   transaction<R>(fn: (q: Queryable) => Promise<R>): Promise<R>;
   close(): Promise<void>;
@@ -47,6 +53,7 @@ export async function openPglite(dir: string): Promise<Sql> {
   return {
     ...wrap(db),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    vacuum: (table) => db.exec(`VACUUM ${table}`).then(() => {}),
     close: () => db.close(),
   };
 }
@@ -128,6 +135,8 @@ export async function openPostgres(url: string): Promise<Sql> {
         inTransaction = false;
       }
     },
+    // the server's autovacuum does it (and a role that does not own the table could not)
+    vacuum: async () => {},
     // pg's end() resolves at once for a connection that is already gone
     close: () => client!.end().catch(() => {}),
   };

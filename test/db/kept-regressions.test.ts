@@ -48,6 +48,10 @@ async function withDb<T>(name: string, fn: (db: ResultsDb) => Promise<T>): Promi
   }
 }
 
+/** Migration 6 undone: what an older schema had instead of the history's index. */
+const UNDO_HISTORY_INDEX =
+  'DROP INDEX records_history; CREATE INDEX records_case_series ON records ("case", site, started_at)';
+
 /** A database with every pair analysed, then taken back to an older schema by `downgrade`; its name. */
 async function analysedThenBack(name: string, downgrade: string): Promise<string> {
   await withDb(name, async (db) => {
@@ -158,7 +162,7 @@ describe('regressions kept per case and site', () => {
     // back to the schema before: no kept regressions
     const name = await analysedThenBack(
       'older',
-      'DROP TABLE series_regressions; DROP SEQUENCE series_regressions_version; DELETE FROM schema_migrations WHERE version >= 4',
+      `${UNDO_HISTORY_INDEX}; DROP TABLE series_regressions; DROP SEQUENCE series_regressions_version; DELETE FROM schema_migrations WHERE version >= 4`,
     );
     await withDb(name, async (db) => {
       expect((await db.status()).schemaVersion).toBe(SCHEMA_VERSION);
@@ -207,7 +211,7 @@ describe('regressions kept per case and site', () => {
   it('a database whose regressions were kept without change points has every pair analysed again', async () => {
     const name = await analysedThenBack(
       'before-changes',
-      'ALTER TABLE series_regressions DROP COLUMN changes; DELETE FROM schema_migrations WHERE version = 5',
+      `${UNDO_HISTORY_INDEX}; ALTER TABLE series_regressions DROP COLUMN changes; DELETE FROM schema_migrations WHERE version >= 5`,
     );
     await withDb(name, async (db) => {
       expect((await db.unanalysedSeries()).length).toBe(28);
