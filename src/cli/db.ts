@@ -11,6 +11,7 @@ import {
   type HistoryPoint,
   type IngestResult,
   openDb,
+  type OpenOptions,
   type ResultsDb,
 } from '../db/index.js';
 import { analyseSeries, analyseWith, keptRegressions } from '../analysis/kept-regressions.js';
@@ -23,10 +24,14 @@ import { caseTable } from './format.js';
 export const DB_HELP = 'results database: a postgres:// URL or a folder (default: $FEDBENCH_DB, else the embedded one)';
 
 /** Opens the database the user chose, saying so while another process holds the embedded one. */
-export async function openUserDb(flag: string | undefined): Promise<ResultsDb> {
+export async function openUserDb(
+  flag: string | undefined,
+  cache: OpenOptions['cache'] = 'command',
+): Promise<ResultsDb> {
   const target = dbTarget(explicitDbFlag(flag));
   try {
     return await openDb(target, {
+      cache,
       onWait: (holder) =>
         process.stderr.write(`fedbench: waiting for the results database (in use by process ${holder})\n`),
     });

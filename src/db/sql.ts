@@ -32,10 +32,17 @@ export interface Sql extends Queryable {
   close(): Promise<void>;
 }
 
-/** The embedded database in `dir` (created on first use). One process at a time: see `lock.ts`. */
-export async function openPglite(dir: string): Promise<Sql> {
+/**
+ * The embedded database in `dir` (created on first use). One process at a time: see `lock.ts`. `cacheMB`: its page
+ * cache (shared_buffers; PGlite's default 128), which it allocates and clears at every start — 32 MB opens a 1M-record
+ * database ~0.25 s sooner (0.64 against 0.89 s) and still holds a history's index pages (5,000 points: 35 against 32 ms).
+ */
+export async function openPglite(dir: string, cacheMB?: number): Promise<Sql> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const db = new PGlite(dir);
+  const db = new PGlite(
+    dir,
+    cacheMB ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${cacheMB}MB`] } : {},
+  );
   await db.waitReady;
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query<T>(text: string, params: readonly unknown[] = []) {

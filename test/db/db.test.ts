@@ -86,6 +86,22 @@ const backends: Backend[] = [
   },
 ];
 
+it("the embedded database's page cache: small for a command (it opens sooner), PGlite's own for the server", async () => {
+  const dir = path.join(tmp, 'cache');
+  await (await openDb({ kind: 'embedded', dir })).close(); // created
+  for (const [cacheMB, shown] of [
+    [32, '32MB'],
+    [undefined, '128MB'],
+  ] as const) {
+    const sql = await openPglite(dir, cacheMB);
+    try {
+      expect((await sql.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]!.shared_buffers).toBe(shown);
+    } finally {
+      await sql.close();
+    }
+  }
+}, 60_000);
+
 it('FEDBENCH_DB=off: the db commands ask for --db instead of guessing', async () => {
   const r = await fedbench(['db', 'status'], { env: { FEDBENCH_DB: 'off' } });
   expect(r.code).toBe(2);
