@@ -26,7 +26,7 @@ export const DB_HELP = 'results database: a postgres:// URL or a folder (default
 /** Opens the database the user chose, saying so while another process holds the embedded one. */
 export async function openUserDb(
   flag: string | undefined,
-  cache: OpenOptions['cache'] = 'command',
+  cache: OpenOptions['cache'] = 'default',
 ): Promise<ResultsDb> {
   const target = dbTarget(explicitDbFlag(flag));
   try {
@@ -40,8 +40,12 @@ export async function openUserDb(
   }
 }
 
-async function withDb<R>(flag: string | undefined, fn: (db: ResultsDb) => Promise<R>): Promise<R> {
-  const db = await openUserDb(flag);
+async function withDb<R>(
+  flag: string | undefined,
+  fn: (db: ResultsDb) => Promise<R>,
+  cache: OpenOptions['cache'] = 'default',
+): Promise<R> {
+  const db = await openUserDb(flag, cache);
   try {
     return await fn(db);
   } finally {
@@ -136,15 +140,19 @@ export function dbCommand(): Command {
         );
         return;
       }
-      await withDb(opts.db, async (database) => {
-        const s = await database.status();
-        if (opts.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-        else
-          process.stdout.write(
-            `database: ${s.where}\nrecords: ${s.records}\nschema version: ${s.schemaVersion}\n` +
-              `imported from: ${s.sources.length ? s.sources.join(', ') : '(none)'}\n`,
-          );
-      });
+      await withDb(
+        opts.db,
+        async (database) => {
+          const s = await database.status();
+          if (opts.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+          else
+            process.stdout.write(
+              `database: ${s.where}\nrecords: ${s.records}\nschema version: ${s.schemaVersion}\n` +
+                `imported from: ${s.sources.length ? s.sources.join(', ') : '(none)'}\n`,
+            );
+        },
+        'small',
+      );
     });
   return db;
 }
@@ -186,13 +194,16 @@ export function historyCommand(): Command {
     .action(
       async (opts: { bench: string; site?: string; gpu?: string; since?: string; db?: string; json?: boolean }) => {
         const since = sinceOption(opts.since);
-        const points = await withDb(opts.db, (database) =>
-          database.history({
-            bench: opts.bench,
-            ...(opts.site ? { site: opts.site } : {}),
-            ...(opts.gpu ? { gpu: opts.gpu } : {}),
-            ...(since ? { since } : {}),
-          }),
+        const points = await withDb(
+          opts.db,
+          (database) =>
+            database.history({
+              bench: opts.bench,
+              ...(opts.site ? { site: opts.site } : {}),
+              ...(opts.gpu ? { gpu: opts.gpu } : {}),
+              ...(since ? { since } : {}),
+            }),
+          'small',
         );
         if (opts.json) process.stdout.write(`${JSON.stringify(points, null, 2)}\n`);
         else if (!points.length) process.stdout.write(`no successful records of '${opts.bench}' match\n`);
@@ -214,16 +225,19 @@ export function regressionsCommand(): Command {
     .action(async (opts: { bench?: string; site?: string; since?: string; db?: string; json?: boolean }) => {
       const since = sinceOption(opts.since);
       // kept per case and site (found after the records arrived); the runs before --since stay the baseline
-      const { found, series } = await withDb(opts.db, (database) =>
-        keptRegressions(
-          database,
-          {
-            ...(opts.bench ? { bench: opts.bench } : {}),
-            ...(opts.site ? { site: opts.site } : {}),
-            ...(since ? { since } : {}),
-          },
-          analyseWith(historyPoints),
-        ),
+      const { found, series } = await withDb(
+        opts.db,
+        (database) =>
+          keptRegressions(
+            database,
+            {
+              ...(opts.bench ? { bench: opts.bench } : {}),
+              ...(opts.site ? { site: opts.site } : {}),
+              ...(since ? { since } : {}),
+            },
+            analyseWith(historyPoints),
+          ),
+        'small',
       );
       if (opts.json) process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
       else if (!found.length) process.stdout.write(`no regression in ${series} series\n`);

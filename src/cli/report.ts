@@ -126,7 +126,7 @@ export function reportCommand(): Command {
       let sources: string[];
       let title = opts.title;
       if (fromDb || opts.history) {
-        const db = await openUserDb(opts.db);
+        const db = await openUserDb(opts.db, 'small');
         try {
           records = fromDb ? await recordsFromDb(db, opts.campaign, since) : await loadRecords(opts.results);
           if (opts.history) history = await historyOf(db, records);

@@ -51,7 +51,7 @@ export function serveCommand(): Command {
         // loaded only here: the server and its libraries cost every other command nothing
         const { checkBind, startServer } = await import('../serve/index.js');
         checkBind(opts.host ?? '127.0.0.1', Boolean(opts.tlsCert), Boolean(opts.insecure));
-        const db = await openUserDb(opts.db, 'server');
+        const db = await openUserDb(opts.db);
         let server: import('../serve/index.js').RunningServer;
         try {
           server = await startServer({

@@ -120,8 +120,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // A history holds every column its points need in one index, in its order, so a (case, site) is read from a few
     // contiguous index pages instead of one heap page per point (cold, at 1,000,000 records: 175–190 → 53–76 ms for
     // 5,000 points). Index-only scans skip the heap for pages the visibility map marks all-visible: VACUUM after an
-    // ingest (\`Sql.vacuum\`) keeps it so where no autovacuum runs (PGlite). Its key leads with the case, as the
-    // index it replaces did, so the walk over every case still uses it.
+    // ingest (\`Sql.vacuum\`) keeps it so (PGlite has no autovacuum; a server's waits for a fifth of the table). Its
+    // key leads with the case, as the index it replaces did, so the walk over every case still uses it.
     sql: `
       CREATE INDEX records_history ON records ("case", site, started_at, id)
         INCLUDE (status, campaign, benchmark, node, gpu_model, median, ci_low, ci_high, n, metric_unit, direction,
