@@ -225,7 +225,8 @@ async function main(): Promise<void> {
     for (const [k, f] of figures.entries()) {
       const db = targets[k]!.where;
       f.openCli = node(
-        `const m = await import(${JSON.stringify(DB_MODULE)}); await (await m.openDb(m.dbTarget(${JSON.stringify(db)}))).close();`,
+        // as `history` and `regressions` open it (the small page cache)
+        `const m = await import(${JSON.stringify(DB_MODULE)}); await (await m.openDb(m.dbTarget(${JSON.stringify(db)}), { cache: 'small' })).close();`,
       );
       f.historyCli = cli(['history', '--bench', CASE0, '--site', 'leonardo', '--db', db, '--json']);
       f.regressionsCli = cli(['regressions', '--db', db, '--json'], [0, 1]);
