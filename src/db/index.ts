@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ReadProblem, RunRecord } from '../results/index.js';
 import { HISTORY_COLUMNS, type HistoryPoint, historyPointsOfAll } from './history.js';
 import { acquireLock, type Lock } from './lock.js';
-import { migrate, TABLES } from './schema.js';
+import { migrate, prepareMigrations, TABLES } from './schema.js';
 import { openPglite, openPostgres, type Queryable, type Sql } from './sql.js';
 
 export { SCHEMA_VERSION, MIGRATIONS } from './schema.js';
@@ -179,6 +179,7 @@ export async function openDb(target: DbTarget, opts: OpenOptions = {}): Promise<
     sql = await openPostgres(target.url);
   }
   try {
+    await prepareMigrations(sql);
     await sql.transaction(migrate);
   } catch (err) {
     await sql.close().catch(() => {});
@@ -277,7 +278,8 @@ function rowOf(r: RunRecord, json: string): Array<string | number | null> {
 
 /**
  * The most bytes the indexed text columns of a record may take together: an index entry (records_history's is the
- * widest) must fit in a third of a page, 2,704 bytes, or the whole batch would fail. Real names are far shorter.
+ * widest) must fit in a third of a page, 2,704 bytes, or the whole batch would fail; 2,000 leaves room for the rest of
+ * the entry. Real names are far shorter. Migration 6 removed older records beyond it with the same sum.
  */
 const MAX_INDEXED_BYTES = 2000;
 const INDEXED_COLUMNS = new Set([
@@ -413,6 +415,8 @@ class Db implements ResultsDb {
   async rebuild(records: readonly RunRecord[], sources: readonly string[]): Promise<IngestResult> {
     const result: IngestResult = { added: 0, present: 0, skipped: [] };
     await this.sql.transaction(async (q) => {
+      // before the tables are dropped: an ingest takes this lock before it reads them, so the two wait in one order
+      await q.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK]);
       for (const t of TABLES) await q.script(`DROP TABLE IF EXISTS ${t}`); // names are constants of schema.ts
       await migrate(q);
       await insertAll(q, records, result);

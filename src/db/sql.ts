@@ -24,8 +24,8 @@ export interface Sql extends Queryable {
   /**
    * After rows were added to `table` (a constant of this program): marks the new pages all-visible, so index-only
    * scans need not visit them — what autovacuum does on a server only after a fifth of the table is new, and PGlite
-   * never (~60 ms after 4,000 records at 1,000,000). Not in a transaction. A server role that does not own the table
-   * is told so in a warning, not an error.
+   * never (~60 ms after 4,000 records at 1,000,000). Not in a transaction. On a server, a role that does not own the
+   * table has it skipped (PostgreSQL's warning, a notice, is not shown): autovacuum still does it later.
    */
   vacuum(table: string): Promise<void>;
   /** Runs fn in one transaction: committed when it returns, rolled back when it throws. */

@@ -173,6 +173,31 @@ describe('regressions kept per case and site', () => {
     });
   }, 120_000);
 
+  it('a database holding names too long for the history index (an older schema stored them) opens: those records leave it, their pair is analysed again', async () => {
+    const name = await analysedThenBack(
+      'too-long',
+      `${UNDO_HISTORY_INDEX}; DELETE FROM schema_migrations WHERE version >= 6`,
+    );
+    // a driver string only a schema without the history index could hold (it fails an index entry's 2,704 bytes)
+    const long = Array.from({ length: 600 }, (_, i) => ((i * 7919) % 99991).toString(36)).join('ü');
+    const { openPglite } = await import('../../src/db/sql.js');
+    const sql = await openPglite(path.join(tmp, name));
+    const before = Number((await sql.query<{ n: string }>('SELECT count(*) AS n FROM records')).rows[0]!.n);
+    const { rows } = await sql.query<{ id: string; case: string; site: string }>(
+      `UPDATE records SET driver = $1 WHERE id = (SELECT min(id) FROM records) RETURNING id, "case", site`,
+      [long],
+    );
+    await sql.close();
+    const gone = rows[0]!;
+    await withDb(name, async (db) => {
+      const status = await db.status();
+      expect(status.schemaVersion).toBe(SCHEMA_VERSION);
+      expect(status.records).toBe(before - 1);
+      expect((await db.records({})).some((r) => r.id === gone.id)).toBe(false);
+      expect(await db.unanalysedSeries()).toEqual([expect.objectContaining({ case: gone.case, site: gone.site })]);
+    });
+  }, 120_000);
+
   it("keeps each series' change points: a history drawn with them is the one found over its runs, while it has those runs", async () => {
     await withDb('changes', async (db) => {
       await db.ingest(records(0, 15));
